@@ -1,0 +1,50 @@
+// The edge validator library: holds the current keyring and revocation list
+// and checks requests against them. Depends on edgepass::core only, so it can
+// be linked into any proxy without gRPC.
+//
+//   EdgeValidator validator(*ParseKeyringJson(keyring_text));
+//   Decision d = validator.Check({.uri = uri, .client_ip = ip, .headers = headers}, absl::Now());
+//   if (!d.allow) return Reject(ReasonName(d.reason));
+#ifndef EDGEPASS_CLIENT_VALIDATOR_EDGE_VALIDATOR_H_
+#define EDGEPASS_CLIENT_VALIDATOR_EDGE_VALIDATOR_H_
+
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/keyring.h"
+#include "core/revocation.h"
+#include "core/validator.h"
+
+namespace edgepass::client {
+
+// Thread-safe. Check() may run on many threads while SetKeyring() or
+// SetRevocations() swap in new snapshots; a check sees one consistent pair.
+class EdgeValidator {
+ public:
+  explicit EdgeValidator(core::Keyring keys, core::RevocationSet revoked = {},
+                         core::ValidateOptions options = {});
+
+  // Validates `request` at `now`. The returned path and session id view
+  // request.uri, so they live as long as it does.
+  core::Decision Check(const core::EdgeRequest& request, absl::Time now) const;
+
+  void SetKeyring(core::Keyring keys);
+  void SetRevocations(core::RevocationSet revoked);
+
+ private:
+  struct Snapshot {
+    core::Keyring keys;
+    core::RevocationSet revoked;
+  };
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+  const core::ValidateOptions options_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace edgepass::client
+
+#endif  // EDGEPASS_CLIENT_VALIDATOR_EDGE_VALIDATOR_H_

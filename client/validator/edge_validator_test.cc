@@ -1,0 +1,49 @@
+#include "client/validator/edge_validator.h"
+
+#include "core/token_issuer.h"
+#include "gtest/gtest.h"
+
+namespace edgepass::client {
+namespace {
+
+class FixedRandom : public core::RandomSource {
+ public:
+  void Fill(absl::Span<uint8_t> out) override {
+    for (auto& b : out) b = static_cast<uint8_t>(next_++);
+  }
+
+ private:
+  int next_ = 1;
+};
+
+TEST(EdgeValidator, SeesNewKeysAndRevocationsAfterSwap) {
+  FixedRandom random;
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  core::SigningKey old_key = core::GenerateSigningKey(now, core::KeyState::kPrimary, random);
+  core::SigningKey new_key = core::GenerateSigningKey(now, core::KeyState::kPrimary, random);
+  core::TokenPolicy policy;
+  policy.paths = {"/v/1/"};
+  policy.ssn = true;
+  core::ViewerAttributes viewer;
+  viewer.session_id = "sessAAAA1";
+  auto token = core::IssueToken(policy, viewer, new_key, now, random);
+  ASSERT_TRUE(token.ok()) << token.status();
+  const std::string uri = "/" + token->token + "/v/1/a.ts";
+
+  EdgeValidator validator(*core::Keyring::Create({old_key}));
+  EXPECT_EQ(validator.Check({.uri = uri}, now).reason, core::Reason::kUnknownKid);
+
+  validator.SetKeyring(*core::Keyring::Create({new_key}));
+  core::Decision d = validator.Check({.uri = uri}, now);
+  EXPECT_TRUE(d.allow);
+  EXPECT_EQ(d.path, "/v/1/a.ts");
+  EXPECT_EQ(d.session_id, "sessAAAA1");
+
+  core::RevocationSet revoked;
+  revoked.Add("sessAAAA1");
+  validator.SetRevocations(std::move(revoked));
+  EXPECT_EQ(validator.Check({.uri = uri}, now).reason, core::Reason::kRevoked);
+}
+
+}  // namespace
+}  // namespace edgepass::client

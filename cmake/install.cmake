@@ -1,0 +1,22 @@
+# Installs binaries, the core + validator (+ client) libraries with headers,
+# and a CMake package so other projects can find_package(edgepass).
+include(CMakePackageConfigHelpers)
+
+install(TARGETS edgepass_core edgepass_validator EXPORT edgepass-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepass/core
+  FILES_MATCHING PATTERN "*.h" PATTERN "*_internal.h" EXCLUDE)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/client/validator/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepass/client/validator FILES_MATCHING PATTERN "*.h")
+
+install(EXPORT edgepass-targets NAMESPACE edgepass::
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/edgepass)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/edgepassConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/edgepassConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/edgepass)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/edgepassConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/edgepassConfig.cmake
+  ${PROJECT_BINARY_DIR}/edgepassConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/edgepass)

@@ -1,0 +1,43 @@
+#include "core/crypto.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace edgepass::core {
+namespace {
+
+TEST(Base64Url, RoundTripsAllLengths) {
+  std::string bytes;
+  for (int n = 0; n < 40; ++n) {
+    std::string decoded;
+    ASSERT_TRUE(Base64UrlDecode(Base64UrlEncode(bytes), &decoded)) << n;
+    EXPECT_EQ(decoded, bytes);
+    bytes.push_back(static_cast<char>(n * 37 + 250));
+  }
+}
+
+TEST(Base64Url, RejectsPaddingStandardAlphabetAndNonCanonicalTails) {
+  std::string out;
+  EXPECT_FALSE(Base64UrlDecode("YQ==", &out));
+  EXPECT_FALSE(Base64UrlDecode("a+b/", &out));
+  EXPECT_FALSE(Base64UrlDecode("YR", &out));  // leftover bits set
+  EXPECT_FALSE(Base64UrlDecode("Y", &out));
+  EXPECT_TRUE(Base64UrlDecode("YQ", &out));
+  EXPECT_EQ(out, "a");
+}
+
+TEST(HmacSha256, MatchesRfc4231Case2) {
+  EXPECT_EQ(HexEncode(absl::string_view(
+                reinterpret_cast<const char*>(HmacSha256("Jefe", "what do ya want for nothing?").data()), 32)),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(ConstantTimeEquals, ComparesContentAndLength) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+}
+
+}  // namespace
+}  // namespace edgepass::core

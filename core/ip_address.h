@@ -1,0 +1,28 @@
+// IP address canonicalization shared by issuing and validation, so an address
+// binds the same way whatever form it arrives in.
+//
+//   auto ip = CanonicalizeIp("2001:DB8::1");
+//   // ip->text == "2001:0db8:0000:0000:0000:0000:0000:0001", ip->version == 6
+#ifndef EDGEPASS_CORE_IP_ADDRESS_H_
+#define EDGEPASS_CORE_IP_ADDRESS_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace edgepass::core {
+
+struct CanonicalIp {
+  std::string text;  // IPv4 dotted quad, or IPv6 as 8 zero-padded lower-case hextets
+  int version = 0;   // 4 or 6
+};
+
+// Parses an IPv4 (dotted quad) or IPv6 (any RFC 4291 text form, including
+// "::" and an embedded IPv4 tail) address. An IPv4-mapped IPv6 address stays
+// IPv6. INVALID_ARGUMENT when `text` is not an address.
+absl::StatusOr<CanonicalIp> CanonicalizeIp(absl::string_view text);
+
+}  // namespace edgepass::core
+
+#endif  // EDGEPASS_CORE_IP_ADDRESS_H_

@@ -1,0 +1,36 @@
+#include "core/ip_address.h"
+
+#include "gtest/gtest.h"
+
+namespace edgepass::core {
+namespace {
+
+TEST(CanonicalizeIp, KeepsIpv4) {
+  auto ip = CanonicalizeIp("203.0.113.45");
+  ASSERT_TRUE(ip.ok());
+  EXPECT_EQ(ip->text, "203.0.113.45");
+  EXPECT_EQ(ip->version, 4);
+}
+
+TEST(CanonicalizeIp, ExpandsEveryIpv6FormToEightPaddedLowerCaseHextets) {
+  const std::string want = "2001:0db8:85a3:0000:0000:8a2e:0370:7334";
+  for (const char* form : {"2001:db8:85a3::8a2e:370:7334", "2001:DB8:85A3:0:0:8A2E:370:7334",
+                           "2001:0db8:85a3:0000:0000:8a2e:0370:7334"}) {
+    auto ip = CanonicalizeIp(form);
+    ASSERT_TRUE(ip.ok()) << form;
+    EXPECT_EQ(ip->text, want) << form;
+    EXPECT_EQ(ip->version, 6);
+  }
+  EXPECT_EQ(CanonicalizeIp("::1")->text, "0000:0000:0000:0000:0000:0000:0000:0001");
+  EXPECT_EQ(CanonicalizeIp("::ffff:1.2.3.4")->text, "0000:0000:0000:0000:0000:ffff:0102:0304");
+}
+
+TEST(CanonicalizeIp, RejectsNonAddresses) {
+  for (const char* bad : {"", "1.2.3", "1.2.3.256", "01.2.3.4", "2001:db8::1::2", "host", "1.2.3.4 ",
+                          "2001:db8:0:0:0:0:0:0:1"}) {
+    EXPECT_EQ(CanonicalizeIp(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace edgepass::core

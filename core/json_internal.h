@@ -1,0 +1,65 @@
+// Internal to core: JSON parsing helpers over nlohmann::json with exceptions
+// kept inside, returning absl::Status errors that name the field path.
+#ifndef EDGEPASS_CORE_JSON_INTERNAL_H_
+#define EDGEPASS_CORE_JSON_INTERNAL_H_
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace edgepass::core::internal {
+
+using Json = nlohmann::json;
+
+// Parses `text` without throwing. INVALID_ARGUMENT "<what>: ..." when it is not
+// JSON, is larger than `max_bytes`, or (when `want_object`) not an object.
+inline absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what,
+                                      size_t max_bytes, bool want_object = true) {
+  if (text.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": larger than ", max_bytes, " bytes"));
+  }
+  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(what, ": not valid JSON"));
+  if (want_object && !j.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": must be a JSON object"));
+  }
+  return j;
+}
+
+inline absl::Status FieldError(absl::string_view path, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
+}
+
+inline absl::Status GetString(const Json& j, absl::string_view path, std::string* out) {
+  if (!j.is_string()) return FieldError(path, "must be a string");
+  *out = j.get_ref<const std::string&>();
+  return absl::OkStatus();
+}
+
+inline absl::Status GetBool(const Json& j, absl::string_view path, bool* out) {
+  if (!j.is_boolean()) return FieldError(path, "must be true or false");
+  *out = j.get<bool>();
+  return absl::OkStatus();
+}
+
+inline absl::Status GetStringList(const Json& j, absl::string_view path,
+                                  std::vector<std::string>* out) {
+  if (!j.is_array()) return FieldError(path, "must be a list of strings");
+  out->clear();
+  for (size_t i = 0; i < j.size(); ++i) {
+    if (!j[i].is_string()) return FieldError(absl::StrCat(path, "[", i, "]"), "must be a string");
+    out->push_back(j[i].get<std::string>());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace edgepass::core::internal
+
+#endif  // EDGEPASS_CORE_JSON_INTERNAL_H_
