@@ -1,0 +1,52 @@
+#include "core/keyring.h"
+
+#include "core/test_util_internal.h"
+#include "gtest/gtest.h"
+
+namespace edgepass::core {
+namespace {
+
+const std::string kValue(128, 'a');
+
+TEST(Keyring, ParsesSmdKeysObject) {
+  auto ring = ParseKeyringJson(R"({"primary":{"uuid":"20250101_aa","value":")" + kValue +
+                               R"("},"secondary":{"uuid":"20241201_bb","value":")" +
+                               std::string(128, 'b') + R"("}})");
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  EXPECT_EQ(ring->Primary()->id, "20250101_aa");
+  EXPECT_EQ(ring->Find("20241201_bb")->state, KeyState::kSecondary);
+  EXPECT_EQ(ring->Find("nope"), nullptr);
+}
+
+TEST(Keyring, RoundTripsOwnFormat) {
+  testing::CountingRandom random;
+  const absl::Time now = absl::FromUnixSeconds(1'795'000'000);
+  SigningKey a = GenerateSigningKey(now, KeyState::kPrimary, random);
+  SigningKey b = GenerateSigningKey(now, KeyState::kRetired, random);
+  b.not_after = now + absl::Hours(4);
+  auto ring = ParseKeyringJson(KeyringToJson(*Keyring::Create({a, b})));
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  ASSERT_EQ(ring->keys().size(), 2u);
+  EXPECT_EQ(ring->keys()[0].value, a.value);
+  EXPECT_EQ(ring->keys()[1].not_after, b.not_after);
+  EXPECT_EQ(a.id.substr(0, 9), "20261118_");
+  EXPECT_EQ(a.id.size(), 29u);
+  EXPECT_EQ(a.value.size(), 128u);
+}
+
+TEST(Keyring, RefusesBadKeysNamingTheField) {
+  auto bad_value = ParseKeyringJson(R"({"keys":[{"id":"k1","value":"xyz","state":"primary"}]})");
+  EXPECT_EQ(bad_value.status().message().substr(0, 14), "keys[0].value:");
+  auto two_primaries = ParseKeyringJson(R"({"keys":[{"id":"k1","value":")" + kValue +
+                                        R"(","state":"primary"},{"id":"k2","value":")" + kValue +
+                                        R"(","state":"primary"}]})");
+  EXPECT_EQ(two_primaries.status().message().substr(0, 14), "keys[1].state:");
+  auto dup = ParseKeyringJson(R"({"keys":[{"id":"k1","value":")" + kValue +
+                              R"("},{"id":"k1","value":")" + kValue + R"(","state":"secondary"}]})");
+  EXPECT_EQ(dup.status().message().substr(0, 11), "keys[1].id:");
+  EXPECT_FALSE(ParseKeyringJson("not json").ok());
+  EXPECT_FALSE(ParseKeyringJson(R"({"tertiary":{}})").ok());
+}
+
+}  // namespace
+}  // namespace edgepass::core
