@@ -1,0 +1,149 @@
+#include "server/adapters/atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+
+namespace edgepass::server {
+namespace {
+
+absl::Status ErrnoStatus(int err, absl::string_view what, const std::string& path) {
+  std::string message = absl::StrCat(path, ": ", what, ": ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::PermissionDeniedError(message);
+    case EEXIST:
+      return absl::AlreadyExistsError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+std::string DirectoryOf(const std::string& path) {
+  std::string parent = std::filesystem::path(path).parent_path().string();
+  return parent.empty() ? "." : parent;
+}
+
+absl::Status WriteAll(int fd, absl::string_view contents, const std::string& path) {
+  while (!contents.empty()) {
+    ssize_t n = ::write(fd, contents.data(), contents.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write", path);
+    }
+    contents.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open directory", dir);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus(err, "fsync directory", dir);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
+                                 const AtomicWriteOptions& options) {
+  const std::string dir = DirectoryOf(path);
+  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
+  if (fd < 0 && errno == EEXIST) {
+    // A leftover from a crashed writer with our pid; it was never in place.
+    ::unlink(tmp.c_str());
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
+  }
+  if (fd < 0) return ErrnoStatus(errno, "create", tmp);
+
+  absl::Status status = WriteAll(fd, contents, tmp);
+  // The umask may have narrowed the mode; never widen beyond it silently
+  // otherwise, but make sure the requested bits are exact.
+  if (status.ok() && ::fchmod(fd, options.mode) != 0) status = ErrnoStatus(errno, "chmod", tmp);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus(errno, "fsync", tmp);
+  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus(errno, "close", tmp);
+
+  if (status.ok()) {
+    if (options.replace_existing) {
+      if (::rename(tmp.c_str(), path.c_str()) != 0) status = ErrnoStatus(errno, "rename", path);
+    } else {
+      // link() fails with EEXIST instead of replacing the target.
+      if (::link(tmp.c_str(), path.c_str()) != 0) status = ErrnoStatus(errno, "create", path);
+    }
+  }
+  ::unlink(tmp.c_str());  // no-op after rename; drops the extra name after link
+  if (!status.ok()) return status;
+  return SyncDirectory(dir);
+}
+
+absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus(err, "stat", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
+  }
+  if (static_cast<uint64_t>(st.st_size) > kMaxDataFileBytes) {
+    ::close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": larger than ", kMaxDataFileBytes, " bytes"));
+  }
+  std::string out;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus(err, "read", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMaxDataFileBytes) {
+      ::close(fd);
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": larger than ", kMaxDataFileBytes, " bytes"));
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+absl::Status MakeDirectories(const std::string& dir) {
+  std::error_code ec;
+  bool created = std::filesystem::create_directories(dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), "create directory", dir);
+  if (created) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+    if (ec) return ErrnoStatus(ec.value(), "chmod directory", dir);
+  }
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return absl::FailedPreconditionError(absl::StrCat(dir, ": not a directory"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace edgepass::server

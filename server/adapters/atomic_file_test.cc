@@ -1,0 +1,50 @@
+#include "server/adapters/atomic_file.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace edgepass::server {
+namespace {
+
+class AtomicFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "edgepass-atomic-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(AtomicFileTest, WritesWithModeAndReadsBack) {
+  std::string path = dir_ + "/f.json";
+  ASSERT_TRUE(WriteFileAtomically(path, "one").ok());
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_TRUE(WriteFileAtomically(path, "two").ok());
+  EXPECT_EQ(*ReadFileToString(path), "two");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1);  // no temp left
+}
+
+TEST_F(AtomicFileTest, NeverReplacesWhenAskedNotTo) {
+  std::string path = dir_ + "/k.json";
+  ASSERT_TRUE(WriteFileAtomically(path, "keep").ok());
+  absl::Status s = WriteFileAtomically(path, "new", {.mode = 0600, .replace_existing = false});
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(*ReadFileToString(path), "keep");
+}
+
+TEST_F(AtomicFileTest, MissingFileIsNotFound) {
+  EXPECT_EQ(ReadFileToString(dir_ + "/none").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(WriteFileAtomically(dir_ + "/no/such/dir/f", "x").code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace edgepass::server

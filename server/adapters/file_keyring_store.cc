@@ -1,0 +1,39 @@
+#include "server/adapters/file_keyring_store.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "server/adapters/atomic_file.h"
+
+namespace edgepass::server {
+
+absl::StatusOr<core::Keyring> FileKeyringStore::Load() const {
+  EDGEPASS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path_));
+  absl::StatusOr<core::Keyring> keys = core::ParseKeyringJson(text);
+  if (!keys.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(path_, ": ", keys.status().message()));
+  }
+  if (keys->Primary() == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(path_, ": keys: no primary key"));
+  }
+  return keys;
+}
+
+absl::StatusOr<core::Keyring> FileKeyringStore::LoadOrCreate(absl::Time now,
+                                                             core::RandomSource& random) const {
+  absl::StatusOr<core::Keyring> existing = Load();
+  if (!absl::IsNotFound(existing.status())) return existing;
+
+  std::vector<core::SigningKey> keys;
+  keys.push_back(core::GenerateSigningKey(now, core::KeyState::kPrimary, random));
+  EDGEPASS_ASSIGN_OR_RETURN(core::Keyring keyring, core::Keyring::Create(std::move(keys)));
+  absl::Status written = WriteFileAtomically(path_, core::KeyringToJson(keyring),
+                                             {.mode = 0600, .replace_existing = false});
+  if (absl::IsAlreadyExists(written)) return Load();  // another writer won; use theirs
+  EDGEPASS_RETURN_IF_ERROR(written);
+  return keyring;
+}
+
+}  // namespace edgepass::server

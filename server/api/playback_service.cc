@@ -1,0 +1,97 @@
+#include "server/api/playback_service.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/token_issuer.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "server/api/proto_convert.h"
+#include "server/api/status_map.h"
+
+namespace edgepass::server {
+namespace {
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  out->set_seconds(absl::ToUnixSeconds(t));
+  out->set_nanos(0);
+}
+
+}  // namespace
+
+PlaybackServiceImpl::PlaybackServiceImpl(const Catalog& catalog, const core::Keyring& keyring,
+                                         core::RandomSource* random, Clock clock,
+                                         PlaybackServiceOptions options)
+    : catalog_(catalog),
+      keyring_(keyring),
+      random_(random),
+      clock_(std::move(clock)),
+      options_(options) {}
+
+grpc::Status PlaybackServiceImpl::IssuePlayback(grpc::ServerContext* /*context*/,
+                                                const v1::IssuePlaybackRequest* request,
+                                                v1::IssuePlaybackResponse* response) {
+  auto issue = [&]() -> absl::Status {
+    const std::string& id = request->asset_id();
+    if (id.empty()) return absl::InvalidArgumentError("asset_id: required");
+    if (id.size() > kMaxAssetIdBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("asset_id: longer than ", kMaxAssetIdBytes, " bytes"));
+    }
+    const Asset* asset = catalog_.Find(id);
+    if (asset == nullptr) {
+      return absl::NotFoundError(absl::StrCat("asset_id: unknown asset \"", id, "\""));
+    }
+    EDGEPASS_ASSIGN_OR_RETURN(core::ViewerAttributes viewer,
+                              ViewerFromProto(request->viewer(), "viewer."));
+    const core::SigningKey* key = keyring_.Primary();
+    if (key == nullptr) return absl::FailedPreconditionError("keyring: no primary key");
+    EDGEPASS_ASSIGN_OR_RETURN(core::IssuedToken token,
+                              core::IssueToken(asset->policy, viewer, *key, clock_(), *random_));
+    EDGEPASS_ASSIGN_OR_RETURN(
+        std::string url,
+        core::InsertTokenIntoUrl(absl::StrCat("https://", asset->hostname, asset->url_path), token.token));
+    response->set_playback_url(std::move(url));
+    response->set_token(std::move(token.token));
+    response->set_session_id(std::move(token.session_id));
+    SetTimestamp(token.expires_at, response->mutable_expires_at());
+    *response->mutable_token_policy() = TokenPolicyToProto(asset->policy);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(issue());
+}
+
+grpc::Status PlaybackServiceImpl::IssueToken(grpc::ServerContext* /*context*/,
+                                             const v1::IssueTokenRequest* request,
+                                             v1::IssueTokenResponse* response) {
+  auto issue = [&]() -> absl::Status {
+    EDGEPASS_ASSIGN_OR_RETURN(
+        core::TokenPolicy policy,
+        TokenPolicyFromProto(request->policy(), options_.default_token_ttl, "policy."));
+    EDGEPASS_ASSIGN_OR_RETURN(core::ViewerAttributes viewer,
+                              ViewerFromProto(request->viewer(), "viewer."));
+    if (request->url().size() > kMaxIssueUrlBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("url: longer than ", kMaxIssueUrlBytes, " bytes"));
+    }
+    const core::SigningKey* key = keyring_.Primary();
+    if (key == nullptr) return absl::FailedPreconditionError("keyring: no primary key");
+    absl::string_view query;
+    if (size_t q = request->url().find('?'); q != std::string::npos) {
+      query = absl::string_view(request->url()).substr(q + 1);
+      if (size_t h = query.find('#'); h != absl::string_view::npos) query = query.substr(0, h);
+    }
+    EDGEPASS_ASSIGN_OR_RETURN(core::IssuedToken token,
+                              core::IssueToken(policy, viewer, *key, clock_(), *random_, query));
+    if (!request->url().empty()) {
+      EDGEPASS_ASSIGN_OR_RETURN(std::string url, core::InsertTokenIntoUrl(request->url(), token.token));
+      response->set_url(std::move(url));
+    }
+    response->set_token(std::move(token.token));
+    response->set_session_id(std::move(token.session_id));
+    SetTimestamp(token.expires_at, response->mutable_expires_at());
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(issue());
+}
+
+}  // namespace edgepass::server

@@ -1,0 +1,59 @@
+// edgepass.v1.PlaybackService over the catalog and the keyring: looks an
+// asset up, issues an SMD-compatible token for the viewer and returns the
+// playback URL with the token as first path segment.
+//
+//   PlaybackServiceImpl service(catalog, keyring, &random, absl::Now, options);
+//   grpc::ServerBuilder builder;
+//   builder.RegisterService(&service);
+#ifndef EDGEPASS_SERVER_API_PLAYBACK_SERVICE_H_
+#define EDGEPASS_SERVER_API_PLAYBACK_SERVICE_H_
+
+#include <functional>
+
+#include "absl/time/time.h"
+#include "core/keyring.h"
+#include "core/random.h"
+#include "edgepass/v1/playback.grpc.pb.h"
+#include "server/catalog.h"
+
+namespace edgepass::server {
+
+inline constexpr size_t kMaxAssetIdBytes = 256;
+inline constexpr size_t kMaxIssueUrlBytes = 8192;
+
+struct PlaybackServiceOptions {
+  // Lifetime used by IssueToken when the inline policy has no exp.
+  absl::Duration default_token_ttl = absl::Hours(1);
+};
+
+// Thread-safe: the catalog and keyring are immutable and outlive the
+// service; `random` must be thread-safe (core::SecureRandom is).
+class PlaybackServiceImpl final : public v1::PlaybackService::Service {
+ public:
+  using Clock = std::function<absl::Time()>;
+
+  PlaybackServiceImpl(const Catalog& catalog, const core::Keyring& keyring,
+                      core::RandomSource* random, Clock clock, PlaybackServiceOptions options);
+
+  // NOT_FOUND "asset_id: unknown asset \"x\""; INVALID_ARGUMENT naming the
+  // field for an empty asset_id or a bad viewer; FAILED_PRECONDITION when the
+  // keyring has no primary key.
+  grpc::Status IssuePlayback(grpc::ServerContext* context, const v1::IssuePlaybackRequest* request,
+                             v1::IssuePlaybackResponse* response) override;
+
+  // INVALID_ARGUMENT naming the field ("policy.paths: ...", "viewer.ip: ...",
+  // "url: ...").
+  grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
+                          v1::IssueTokenResponse* response) override;
+
+ private:
+  const Catalog& catalog_;
+  const core::Keyring& keyring_;
+  core::RandomSource* random_;
+  Clock clock_;
+  PlaybackServiceOptions options_;
+};
+
+}  // namespace edgepass::server
+
+#endif  // EDGEPASS_SERVER_API_PLAYBACK_SERVICE_H_

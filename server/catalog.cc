@@ -1,0 +1,265 @@
+#include "server/catalog.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/validator.h"
+#include "server/json_util.h"
+
+namespace edgepass::server {
+namespace {
+
+using nlohmann::json;
+
+absl::Status Invalid(absl::string_view where, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+// Re-prefixes a status from a nested parser with the entry it belongs to.
+absl::Status Within(absl::string_view where, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
+}
+
+bool IsValidAssetId(absl::string_view id) {
+  if (id.empty() || id.size() > kMaxAssetIdLength) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' &&
+        c != '.' && c != ':') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// host name or IP literal, optional :port. No userinfo, path or whitespace.
+bool IsValidHostname(absl::string_view host) {
+  if (host.empty() || host.size() > kMaxHostnameLength) return false;
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' &&
+        c != ':' && c != '[' && c != ']') {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> RequiredString(const json& obj, const char* key,
+                                           absl::string_view where) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Invalid(where, absl::StrCat(key, ": required"));
+  if (!it->is_string()) {
+    return Invalid(where, absl::StrCat(key, ": must be a string, got ", JsonTypeName(*it)));
+  }
+  return it->get_ref<const std::string&>();
+}
+
+absl::Status CheckAsset(const Asset& asset, absl::string_view where) {
+  if (!IsValidHostname(asset.hostname)) {
+    return Invalid(where, "hostname: must be a host name (letters, digits, '-', '.', optional :port)");
+  }
+  if (asset.url_path.empty() || asset.url_path[0] != '/') {
+    return Invalid(where, "url_path: must start with '/'");
+  }
+  if (asset.url_path.size() > kMaxUrlPathLength) {
+    return Invalid(where, absl::StrCat("url_path: longer than ", kMaxUrlPathLength, " bytes"));
+  }
+  if (!core::IsSafePath(asset.url_path)) {
+    return Invalid(where, "url_path: has dot segments, '//', encoded separators or control characters");
+  }
+  if (asset.scheme != kSmdTokenScheme) {
+    return Invalid(where, absl::StrCat("scheme: unsupported \"", asset.scheme,
+                                       "\" (supported: \"", kSmdTokenScheme, "\")"));
+  }
+  bool covered = false;
+  for (const auto& p : asset.policy.paths) covered = covered || core::PathPrefixMatches(p, asset.url_path);
+  for (const auto& p : asset.policy.exc) covered = covered || core::PathPrefixMatches(p, asset.url_path);
+  if (!covered) {
+    return Invalid(where, absl::StrCat("url_path: \"", asset.url_path,
+                                       "\" is not opened by any token_policy.paths entry"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, NamedPolicy>& policies,
+                                 absl::string_view where_index) {
+  if (!obj.is_object()) return Invalid(where_index, "must be an object");
+  std::string where = std::string(where_index);
+  auto id_it = obj.find("id");
+  if (id_it != obj.end() && id_it->is_string()) {
+    absl::StrAppend(&where, " (id \"", id_it->get_ref<const std::string&>().substr(0, kMaxAssetIdLength), "\")");
+  }
+  for (const auto& [key, unused] : obj.items()) {
+    if (key != "id" && key != "hostname" && key != "url_path" && key != "scheme" &&
+        key != "token_policy") {
+      return Invalid(where, absl::StrCat("unknown field \"", key, "\""));
+    }
+  }
+  Asset asset;
+  EDGEPASS_ASSIGN_OR_RETURN(asset.id, RequiredString(obj, "id", where));
+  if (!IsValidAssetId(asset.id)) {
+    return Invalid(where, absl::StrCat("id: must be 1-", kMaxAssetIdLength,
+                                       " characters of [A-Za-z0-9._:-]"));
+  }
+  EDGEPASS_ASSIGN_OR_RETURN(asset.hostname, RequiredString(obj, "hostname", where));
+  EDGEPASS_ASSIGN_OR_RETURN(asset.url_path, RequiredString(obj, "url_path", where));
+  if (obj.contains("scheme")) {
+    EDGEPASS_ASSIGN_OR_RETURN(asset.scheme, RequiredString(obj, "scheme", where));
+  }
+  auto tp = obj.find("token_policy");
+  if (tp == obj.end()) return Invalid(where, "token_policy: required");
+  if (tp->is_string()) {
+    asset.policy_name = tp->get_ref<const std::string&>();
+    auto named = policies.find(asset.policy_name);
+    if (named == policies.end()) {
+      return Invalid(where, absl::StrCat("token_policy: unknown policy \"", asset.policy_name, "\""));
+    }
+    asset.policy = named->second.policy;
+  } else if (tp->is_object()) {
+    asset.inline_policy_json = DumpJson(*tp);
+    auto policy = core::ParseTokenPolicyJson(asset.inline_policy_json, "token_policy.");
+    if (!policy.ok()) return Within(where, policy.status());
+    asset.policy = *std::move(policy);
+  } else {
+    return Invalid(where, absl::StrCat("token_policy: must be a policy name or an object, got ",
+                                       JsonTypeName(*tp)));
+  }
+  EDGEPASS_RETURN_IF_ERROR(CheckAsset(asset, where));
+  return asset;
+}
+
+json AssetToJson(const Asset& asset) {
+  json out = json::object();
+  out["id"] = asset.id;
+  out["hostname"] = asset.hostname;
+  out["url_path"] = asset.url_path;
+  out["scheme"] = asset.scheme;
+  if (!asset.policy_name.empty()) {
+    out["token_policy"] = asset.policy_name;
+  } else {
+    out["token_policy"] = json::parse(asset.inline_policy_json, nullptr, /*allow_exceptions=*/false);
+  }
+  return out;
+}
+
+json ToDocument(const std::map<std::string, NamedPolicy>& policies, const std::vector<Asset>& assets) {
+  json doc = json::object();
+  json pol = json::object();
+  for (const auto& [name, p] : policies) {
+    pol[name] = json::parse(p.json, nullptr, /*allow_exceptions=*/false);
+  }
+  doc["policies"] = std::move(pol);
+  json list = json::array();
+  for (const Asset& a : assets) list.push_back(AssetToJson(a));
+  doc["assets"] = std::move(list);
+  return doc;
+}
+
+}  // namespace
+
+absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view source) {
+  EDGEPASS_ASSIGN_OR_RETURN(json doc, ParseJson(text, source));
+  Catalog catalog;
+  if (!doc.is_object()) return Invalid(source, "must be a JSON object");
+  for (const auto& [key, unused] : doc.items()) {
+    if (key != "policies" && key != "assets") {
+      return Invalid(source, absl::StrCat("unknown field \"", key, "\""));
+    }
+  }
+  if (auto it = doc.find("policies"); it != doc.end()) {
+    if (!it->is_object()) return Invalid(source, "policies: must be an object");
+    for (const auto& [name, value] : it->items()) {
+      std::string where = absl::StrCat(source, ": policies[\"", name, "\"]");
+      if (name.empty() || name.size() > kMaxAssetIdLength) {
+        return Invalid(where, "name: must be 1-128 characters");
+      }
+      if (!value.is_object()) return Invalid(where, "must be an object");
+      NamedPolicy named;
+      named.json = DumpJson(value);
+      auto policy = core::ParseTokenPolicyJson(named.json);
+      if (!policy.ok()) return Within(where, policy.status());
+      named.policy = *std::move(policy);
+      catalog.policies_.emplace(name, std::move(named));
+    }
+  }
+  if (auto it = doc.find("assets"); it != doc.end()) {
+    if (!it->is_array()) return Invalid(source, "assets: must be an array");
+    if (it->size() > kMaxCatalogAssets) {
+      return Invalid(source, absl::StrCat("assets: more than ", kMaxCatalogAssets, " entries"));
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+      std::string where = absl::StrCat(source, ": assets[", i, "]");
+      EDGEPASS_ASSIGN_OR_RETURN(Asset asset, ParseAsset((*it)[i], catalog.policies_, where));
+      if (catalog.index_.count(asset.id) != 0) {
+        return Invalid(absl::StrCat(where, " (id \"", asset.id, "\")"),
+                       absl::StrCat("id: duplicate of assets[", catalog.index_[asset.id], "]"));
+      }
+      catalog.index_.emplace(asset.id, catalog.assets_.size());
+      catalog.assets_.push_back(std::move(asset));
+    }
+  }
+  return catalog;
+}
+
+absl::StatusOr<Catalog> Catalog::Merge(const Catalog& base, const Catalog& overlay,
+                                       absl::string_view source) {
+  std::map<std::string, NamedPolicy> policies = base.policies_;
+  for (const auto& [name, p] : overlay.policies_) policies[name] = p;
+  std::vector<Asset> assets = base.assets_;
+  for (const Asset& a : overlay.assets_) {
+    auto it = base.index_.find(a.id);
+    if (it != base.index_.end()) {
+      assets[it->second] = a;
+    } else {
+      assets.push_back(a);
+    }
+  }
+  return Parse(DumpJson(ToDocument(policies, assets)), source);
+}
+
+const Asset* Catalog::Find(absl::string_view id) const {
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &assets_[it->second];
+}
+
+std::string Catalog::ToJson() const { return DumpJson(ToDocument(policies_, assets_), 2) + "\n"; }
+
+absl::string_view SampleCatalogJson() {
+  static constexpr char kSample[] = R"json({
+  "policies": {
+    "session-2h": {
+      "paths": ["/out/v1/6d3c5e1f0a9b4c2d8e7f6a5b4c3d2e1f/"],
+      "exc": ["/out/v1/6d3c5e1f0a9b4c2d8e7f6a5b4c3d2e1f/ads/"],
+      "exp": "+2h",
+      "ssn": true
+    },
+    "session-ua-2h": {
+      "paths": ["/out/v1/9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d/"],
+      "exp": "+2h",
+      "ssn": true,
+      "headers": ["user-agent"]
+    }
+  },
+  "assets": [
+    {
+      "id": "1",
+      "hostname": "cdn.example.com",
+      "url_path": "/out/v1/6d3c5e1f0a9b4c2d8e7f6a5b4c3d2e1f/index.m3u8",
+      "scheme": "smd-token",
+      "token_policy": "session-2h"
+    },
+    {
+      "id": "2",
+      "hostname": "cdn.example.com",
+      "url_path": "/out/v1/9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d/index.mpd",
+      "scheme": "smd-token",
+      "token_policy": "session-ua-2h"
+    }
+  ]
+}
+)json";
+  return kSample;
+}
+
+}  // namespace edgepass::server

@@ -1,0 +1,81 @@
+// The asset catalog: which manifest an asset id plays and under which token
+// policy. Policies are validated when the catalog is parsed, so a bad policy
+// is refused with the entry and field named, never discovered at issue time.
+//
+//   absl::StatusOr<Catalog> c = Catalog::Parse(text, "catalog.json");
+//   const Asset* a = c->Find("1");     // nullptr when unknown
+//   std::string url = "https://" + a->hostname + a->url_path;
+#ifndef EDGEPASS_SERVER_CATALOG_H_
+#define EDGEPASS_SERVER_CATALOG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/token_policy.h"
+
+namespace edgepass::server {
+
+inline constexpr absl::string_view kSmdTokenScheme = "smd-token";
+inline constexpr size_t kMaxAssetIdLength = 128;
+inline constexpr size_t kMaxHostnameLength = 253;
+inline constexpr size_t kMaxUrlPathLength = 2048;
+inline constexpr size_t kMaxCatalogAssets = 100000;
+
+struct NamedPolicy {
+  std::string json;  // the SMD policy object as written (compact JSON)
+  core::TokenPolicy policy;
+};
+
+struct Asset {
+  std::string id;
+  std::string hostname;  // origin/CDN host the playback URL points at
+  std::string url_path;  // entry manifest path, starts with '/'
+  std::string scheme = std::string(kSmdTokenScheme);
+  std::string policy_name;         // set when the policy is referenced by name
+  std::string inline_policy_json;  // set when the policy is inline
+  core::TokenPolicy policy;        // resolved, validated
+};
+
+// Immutable once built; thread-compatible (share it const).
+class Catalog {
+ public:
+  Catalog() = default;
+
+  // Parses
+  //   {"policies":{"name":{SMD policy}},
+  //    "assets":[{"id","hostname","url_path","scheme","token_policy":"name"|{..}}]}
+  // INVALID_ARGUMENT "<source>: assets[1] (id \"2\"): token_policy.paths[0]: ..."
+  // naming the entry and field at fault. Unknown fields are refused.
+  static absl::StatusOr<Catalog> Parse(absl::string_view json, absl::string_view source);
+
+  // `overlay`'s policies and assets replace `base`'s of the same name / id;
+  // the rest of `base` is kept. The result is validated as a whole (a
+  // replaced policy must still suit every asset naming it); errors name
+  // `source`.
+  static absl::StatusOr<Catalog> Merge(const Catalog& base, const Catalog& overlay,
+                                       absl::string_view source);
+
+  // The asset with this id, or nullptr.
+  const Asset* Find(absl::string_view id) const;
+  const std::vector<Asset>& assets() const { return assets_; }
+  const std::map<std::string, NamedPolicy>& policies() const { return policies_; }
+
+  // The catalog file format Parse() reads (pretty-printed).
+  std::string ToJson() const;
+
+ private:
+  std::map<std::string, NamedPolicy> policies_;
+  std::vector<Asset> assets_;
+  std::map<std::string, size_t, std::less<>> index_;  // id -> assets_ position
+};
+
+// The sample catalog written to a fresh data directory: HLS asset "1" and
+// DASH asset "2" on cdn.example.com.
+absl::string_view SampleCatalogJson();
+
+}  // namespace edgepass::server
+
+#endif  // EDGEPASS_SERVER_CATALOG_H_

@@ -1,0 +1,240 @@
+#include "server/config.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "core/status_macros.h"
+#include "server/adapters/atomic_file.h"
+#include "server/json_util.h"
+
+namespace edgepass::server {
+namespace {
+
+using nlohmann::json;
+
+absl::Status Invalid(absl::string_view where, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+// One option, known under its three names.
+struct OptionSpec {
+  const char* key;   // config file key
+  const char* env;   // environment variable
+  const char* flag;  // command-line flag
+  bool is_bool;
+};
+
+constexpr OptionSpec kOptions[] = {
+    {"grpc_addr", "EDGEPASS_GRPC_ADDR", "--grpc-addr", false},
+    {"data_dir", "EDGEPASS_DATA_DIR", "--data-dir", false},
+    {"catalog_file", "EDGEPASS_CATALOG_FILE", "--catalog-file", false},
+    {"import_smd_assets", "EDGEPASS_IMPORT_SMD_ASSETS", "--import-smd-assets", false},
+    {"default_token_ttl", "EDGEPASS_DEFAULT_TOKEN_TTL", "--default-token-ttl", false},
+    {"shutdown_grace", "EDGEPASS_SHUTDOWN_GRACE", "--shutdown-grace", false},
+    {"insecure_allow_remote", "EDGEPASS_INSECURE_ALLOW_REMOTE", "--insecure-allow-remote", true},
+};
+
+absl::Status ParseDurationOption(absl::string_view where, const std::string& text,
+                                 absl::Duration* out) {
+  if (!absl::ParseDuration(text, out) || *out <= absl::ZeroDuration() ||
+      *out == absl::InfiniteDuration()) {
+    return Invalid(where, absl::StrCat("\"", text, "\" is not a positive duration like 30s, 10m, 2h"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseBoolOption(absl::string_view where, const std::string& text, bool* out) {
+  if (text == "1" || text == "true") {
+    *out = true;
+  } else if (text == "0" || text == "false") {
+    *out = false;
+  } else {
+    return Invalid(where, absl::StrCat("\"", text, "\" is not true/false"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Apply(const OptionSpec& spec, const std::string& value, absl::string_view where,
+                   ServerOptions* o) {
+  absl::string_view key = spec.key;
+  if (key == "grpc_addr") {
+    o->grpc_addr = value;
+  } else if (key == "data_dir") {
+    o->data_dir = value;
+  } else if (key == "catalog_file") {
+    o->catalog_file = value;
+  } else if (key == "import_smd_assets") {
+    o->import_smd_assets = value;
+  } else if (key == "default_token_ttl") {
+    return ParseDurationOption(where, value, &o->default_token_ttl);
+  } else if (key == "shutdown_grace") {
+    return ParseDurationOption(where, value, &o->shutdown_grace);
+  } else if (key == "insecure_allow_remote") {
+    return ParseBoolOption(where, value, &o->insecure_allow_remote);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyConfigFile(const std::string& path, ServerOptions* o) {
+  EDGEPASS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  EDGEPASS_ASSIGN_OR_RETURN(json doc, ParseJson(text, path));
+  if (!doc.is_object()) return Invalid(path, "must be a JSON object");
+  for (const auto& [key, value] : doc.items()) {
+    const OptionSpec* spec = nullptr;
+    for (const auto& s : kOptions) {
+      if (key == s.key) spec = &s;
+    }
+    std::string where = absl::StrCat(path, ": ", key);
+    if (spec == nullptr) return Invalid(path, absl::StrCat("unknown option \"", key, "\""));
+    std::string text_value;
+    if (value.is_string()) {
+      text_value = value.get_ref<const std::string&>();
+    } else if (spec->is_bool && value.is_boolean()) {
+      text_value = value.get<bool>() ? "true" : "false";
+    } else {
+      return Invalid(where, spec->is_bool ? "must be a boolean" : "must be a string");
+    }
+    EDGEPASS_RETURN_IF_ERROR(Apply(*spec, text_value, where, o));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string HelpText() {
+  return R"(usage: edgepass-server [options]
+
+Token-vending service for protected video streams (SMD-compatible tokens).
+Options are read from the config file, then EDGEPASS_* environment variables,
+then flags (later wins).
+
+  --config FILE              JSON config file (env EDGEPASS_CONFIG); keys are the
+                             option names below with '_' (e.g. "data_dir")
+  --grpc-addr HOST:PORT      listen address (default 127.0.0.1:50051; port 0 picks
+                             a free port, printed at start)   env EDGEPASS_GRPC_ADDR
+  --data-dir DIR             keyring.json, catalog.json, revocations.json
+                             (default ./.data)                env EDGEPASS_DATA_DIR
+  --catalog-file FILE        catalog to merge into DIR/catalog.json at start
+                                                              env EDGEPASS_CATALOG_FILE
+  --import-smd-assets FILE   SMD asset items (DynamoDB JSON) to merge at start
+                                                              env EDGEPASS_IMPORT_SMD_ASSETS
+  --default-token-ttl DUR    lifetime when an inline policy has no exp (default 1h)
+                                                              env EDGEPASS_DEFAULT_TOKEN_TTL
+  --shutdown-grace DUR       drain time on SIGTERM/SIGINT (default 5s)
+                                                              env EDGEPASS_SHUTDOWN_GRACE
+  --insecure-allow-remote    allow a non-loopback listen address (there is no
+                             authentication yet)              env EDGEPASS_INSECURE_ALLOW_REMOTE
+  --help                     this text
+
+Exit codes: 0 clean shutdown, 1 start-up failure (data dir), 2 bad configuration.
+)";
+}
+
+absl::Status SplitHostPort(const std::string& addr, std::string* host, int* port) {
+  absl::string_view rest = addr;
+  size_t colon = rest.rfind(':');
+  if (colon == absl::string_view::npos) return absl::InvalidArgumentError("expected HOST:PORT");
+  absl::string_view h = rest.substr(0, colon);
+  absl::string_view p = rest.substr(colon + 1);
+  if (absl::ConsumePrefix(&h, "[")) {
+    if (!absl::ConsumeSuffix(&h, "]")) return absl::InvalidArgumentError("unbalanced '[' in host");
+  } else if (absl::StrContains(h, ':')) {
+    return absl::InvalidArgumentError("IPv6 hosts must be bracketed: [::1]:PORT");
+  }
+  if (h.empty()) return absl::InvalidArgumentError("host is empty");
+  int n;
+  if (p.empty() || !absl::SimpleAtoi(p, &n) || n < 0 || n > 65535) {
+    return absl::InvalidArgumentError("port must be 0-65535");
+  }
+  *host = std::string(h);
+  *port = n;
+  return absl::OkStatus();
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+absl::Status ValidateServerOptions(const ServerOptions& o) {
+  std::string host;
+  int port;
+  absl::Status addr = SplitHostPort(o.grpc_addr, &host, &port);
+  if (!addr.ok()) return Invalid("grpc_addr", addr.message());
+  if (!IsLoopbackHost(host) && !o.insecure_allow_remote) {
+    return Invalid("grpc_addr", absl::StrCat("\"", host,
+                                             "\" is not loopback and there is no authentication; "
+                                             "pass --insecure-allow-remote to allow it"));
+  }
+  if (o.data_dir.empty()) return Invalid("data_dir", "must not be empty");
+  if (o.default_token_ttl > absl::Hours(24 * 30)) {
+    return Invalid("default_token_ttl", "must be at most 720h");
+  }
+  if (o.shutdown_grace > absl::Minutes(5)) return Invalid("shutdown_grace", "must be at most 5m");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServerOptions> ParseServerOptions(
+    const std::vector<std::string>& args,
+    const std::function<const char*(const char*)>& getenv) {
+  ServerOptions o;
+
+  // Flags are parsed first into (spec, value) pairs and applied last.
+  std::vector<std::pair<const OptionSpec*, std::string>> flags;
+  std::string config_file;
+  if (const char* env = getenv("EDGEPASS_CONFIG"); env != nullptr && *env != '\0') config_file = env;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); absl::StartsWith(arg, "--") && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (arg == "--help" || arg == "-h") {
+      o.help = true;
+      return o;
+    }
+    const OptionSpec* spec = nullptr;
+    for (const auto& s : kOptions) {
+      if (arg == s.flag) spec = &s;
+    }
+    if (arg != "--config" && spec == nullptr) {
+      return Invalid(arg, "unknown flag (see --help)");
+    }
+    if (!has_value) {
+      if (spec != nullptr && spec->is_bool) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return Invalid(arg, "missing value");
+      }
+    }
+    if (arg == "--config") {
+      config_file = value;
+    } else {
+      flags.emplace_back(spec, value);
+    }
+  }
+
+  if (!config_file.empty()) {
+    absl::Status s = ApplyConfigFile(config_file, &o);
+    if (!s.ok()) return s;
+  }
+  for (const auto& spec : kOptions) {
+    const char* env = getenv(spec.env);
+    if (env == nullptr || *env == '\0') continue;
+    EDGEPASS_RETURN_IF_ERROR(Apply(spec, env, spec.env, &o));
+  }
+  for (const auto& [spec, value] : flags) {
+    EDGEPASS_RETURN_IF_ERROR(Apply(*spec, value, spec->flag, &o));
+  }
+  EDGEPASS_RETURN_IF_ERROR(ValidateServerOptions(o));
+  return o;
+}
+
+}  // namespace edgepass::server

@@ -1,0 +1,63 @@
+// Server options: one plain struct, parsed once (config file, then
+// environment, then flags), validated once, passed down by value.
+//
+//   absl::StatusOr<ServerOptions> o = ParseServerOptions(args, std::getenv);
+//   if (!o.ok()) { std::cerr << o.status().message() << "\n"; return 2; }
+#ifndef EDGEPASS_SERVER_CONFIG_H_
+#define EDGEPASS_SERVER_CONFIG_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace edgepass::server {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (printed at start).
+  std::string grpc_addr = "127.0.0.1:50051";
+  // Embedded state: keyring.json, catalog.json, revocations.json.
+  std::string data_dir = "./.data";
+  // Optional catalog file (project format) merged into the data dir at start.
+  std::string catalog_file;
+  // Optional SMD asset items (DynamoDB JSON) merged into the catalog at start.
+  std::string import_smd_assets;
+  // Lifetime of IssueToken tokens whose policy has no `exp`.
+  absl::Duration default_token_ttl = absl::Hours(1);
+  // How long in-flight calls may finish after SIGTERM/SIGINT.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+  // There is no authentication yet: listening on a non-loopback address is
+  // refused unless this is set.
+  bool insecure_allow_remote = false;
+  // --help was given: print HelpText() and exit 0.
+  bool help = false;
+};
+
+// Usage text for --help.
+std::string HelpText();
+
+// Parses `args` (without argv[0]). Order: the JSON config file named by
+// --config or EDGEPASS_CONFIG, then EDGEPASS_* environment variables (read
+// through `getenv`), then flags (`--flag value` or `--flag=value`). The result
+// is validated. INVALID_ARGUMENT with one line naming the source and option at
+// fault (e.g. "--grpc-addr: port must be 0-65535"); NOT_FOUND when the config
+// file is missing.
+absl::StatusOr<ServerOptions> ParseServerOptions(
+    const std::vector<std::string>& args,
+    const std::function<const char*(const char*)>& getenv);
+
+// Checks the rules ParseServerOptions applies; exposed for tests.
+absl::Status ValidateServerOptions(const ServerOptions& options);
+
+// True when `host` (of host:port) is a loopback name or address.
+bool IsLoopbackHost(const std::string& host);
+
+// Splits "host:port" / "[v6]:port". INVALID_ARGUMENT on a malformed address.
+absl::Status SplitHostPort(const std::string& addr, std::string* host, int* port);
+
+}  // namespace edgepass::server
+
+#endif  // EDGEPASS_SERVER_CONFIG_H_

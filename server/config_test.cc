@@ -1,0 +1,98 @@
+#include "server/config.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace edgepass::server {
+namespace {
+
+struct FakeEnv {
+  std::map<std::string, std::string> vars;
+  const char* operator()(const char* name) const {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  }
+};
+
+TEST(ParseServerOptions, Defaults) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->grpc_addr, "127.0.0.1:50051");
+  EXPECT_EQ(o->data_dir, "./.data");
+  EXPECT_EQ(o->default_token_ttl, absl::Hours(1));
+}
+
+TEST(ParseServerOptions, FlagsOverrideEnvironment) {
+  FakeEnv env{{{"EDGEPASS_DATA_DIR", "/env"}, {"EDGEPASS_GRPC_ADDR", "127.0.0.1:1"}}};
+  absl::StatusOr<ServerOptions> o =
+      ParseServerOptions({"--data-dir", "/flag", "--default-token-ttl=30m"}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->data_dir, "/flag");
+  EXPECT_EQ(o->grpc_addr, "127.0.0.1:1");
+  EXPECT_EQ(o->default_token_ttl, absl::Minutes(30));
+}
+
+TEST(ParseServerOptions, RefusesBadValuesNamingTheOption) {
+  EXPECT_EQ(std::string(ParseServerOptions({"--grpc-addr", "127.0.0.1:99999"}, FakeEnv{}).status().message()),
+            "grpc_addr: port must be 0-65535");
+  EXPECT_EQ(std::string(ParseServerOptions({"--bogus"}, FakeEnv{}).status().message()),
+            "--bogus: unknown flag (see --help)");
+  EXPECT_EQ(std::string(ParseServerOptions({"--data-dir"}, FakeEnv{}).status().message()), "--data-dir: missing value");
+  EXPECT_FALSE(ParseServerOptions({}, FakeEnv{{{"EDGEPASS_DEFAULT_TOKEN_TTL", "soon"}}}).ok());
+  EXPECT_FALSE(ParseServerOptions({"--config", "/nonexistent/edgepass.json"}, FakeEnv{}).ok());
+}
+
+TEST(ParseServerOptions, RefusesRemoteAddressWithoutOptIn) {
+  EXPECT_FALSE(ParseServerOptions({"--grpc-addr", "0.0.0.0:50051"}, FakeEnv{}).ok());
+  EXPECT_TRUE(
+      ParseServerOptions({"--grpc-addr", "0.0.0.0:50051", "--insecure-allow-remote"}, FakeEnv{}).ok());
+  EXPECT_TRUE(ParseServerOptions({"--grpc-addr", "[::1]:0"}, FakeEnv{}).ok());
+}
+
+TEST(ParseServerOptions, ConfigFileThenEnvironmentThenFlags) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("edgepass-config-test-" + std::to_string(::getpid()) + ".json"))
+                         .string();
+  {
+    std::ofstream out(path);
+    out << R"({"data_dir":"/file","grpc_addr":"127.0.0.1:7","default_token_ttl":"2h",
+               "catalog_file":"/c.json"})";
+  }
+  FakeEnv env{{{"EDGEPASS_CONFIG", path}, {"EDGEPASS_GRPC_ADDR", "127.0.0.1:8"}}};
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({"--data-dir", "/flag"}, env);
+  std::filesystem::remove(path);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->data_dir, "/flag");
+  EXPECT_EQ(o->grpc_addr, "127.0.0.1:8");
+  EXPECT_EQ(o->default_token_ttl, absl::Hours(2));
+  EXPECT_EQ(o->catalog_file, "/c.json");
+}
+
+TEST(ParseServerOptions, ConfigFileErrorsNameFileAndKey) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("edgepass-config-bad-" + std::to_string(::getpid()) + ".json"))
+                         .string();
+  {
+    std::ofstream out(path);
+    out << R"({"data_dirr":"/x"})";
+  }
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({"--config", path}, FakeEnv{});
+  std::filesystem::remove(path);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(std::string(o.status().message()), path + ": unknown option \"data_dirr\"");
+}
+
+TEST(ParseServerOptions, Help) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({"--help"}, FakeEnv{});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->help);
+}
+
+}  // namespace
+}  // namespace edgepass::server

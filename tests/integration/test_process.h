@@ -1,0 +1,73 @@
+// RAII helpers for tests that start real processes: a temporary directory that
+// is removed, and a child process that is killed and reaped, even when the
+// test fails.
+//
+//   TempDir dir;
+//   ChildProcess server({"/path/edgepass-server", "--data-dir", dir.path()},
+//                       dir.path() + "/out.log", dir.path() + "/err.log");
+//   std::optional<int> code = server.WaitForExit(absl::Seconds(5));
+#ifndef EDGEPASS_TESTS_INTEGRATION_TEST_PROCESS_H_
+#define EDGEPASS_TESTS_INTEGRATION_TEST_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace edgepass::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class ChildProcess {
+ public:
+  // Starts `argv` with stdout and stderr redirected to the given files.
+  // pid() is -1 when fork failed.
+  ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_path,
+               const std::string& stderr_path);
+  // SIGKILL and reap if still running.
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool Signal(int signal_number);
+  // Exit code (128 + signal when killed by a signal), or nullopt on timeout.
+  std::optional<int> WaitForExit(absl::Duration timeout);
+  // True while the process has not exited (reaps it when it has).
+  bool Running();
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` to completion (killed after `timeout`, exit code -1 then).
+RunResult RunProcess(const std::vector<std::string>& argv, const std::string& scratch_dir,
+                     absl::Duration timeout = absl::Seconds(20));
+
+// Whole file, or "" when it cannot be read.
+std::string ReadFileOrEmpty(const std::string& path);
+void WriteFileOrDie(const std::string& path, const std::string& contents);
+
+}  // namespace edgepass::testing
+
+#endif  // EDGEPASS_TESTS_INTEGRATION_TEST_PROCESS_H_
