@@ -10,6 +10,15 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/ DESTINATION ${CMAKE_INSTALL_INCLUD
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/client/validator/
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepass/client/validator FILES_MATCHING PATTERN "*.h")
 
+if(TARGET edgepass_proto)
+  # The client SDK links the generated API publicly, so it ships too.
+  install(TARGETS edgepass_proto EXPORT edgepass-targets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/edgepass/
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepass FILES_MATCHING PATTERN "*.pb.h")
+endif()
+
 install(EXPORT edgepass-targets NAMESPACE edgepass::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/edgepass)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/edgepassConfig.cmake.in

@@ -21,19 +21,19 @@ for _ in $(seq 100); do
 done
 
 cli="$build/client/cli/edgepass"
-url=$("$cli" issue 1 --server "$addr" --header "user-agent=curl/8")
+url=$("$cli" issue 1 --server "$addr")
 uri="/${url#https://*/}"
 cat <<MSG
 
 edgepass-server is running on $addr (data dir $data). Example call:
 
-  \$ $cli issue 1 --server $addr --header "user-agent=curl/8"
+  \$ $cli issue 1 --server $addr
   $url
 
 Check that URL the way an edge validator does:
 
-  \$ $cli token verify --keyring $data/keyring.json --uri '${uri%%\?*}' --header "user-agent=curl/8"
-  $("$cli" token verify --keyring "$data/keyring.json" --uri "${uri%%\?*}" --header "user-agent=curl/8" || true)
+  \$ $cli token verify --keyring $data/keyring.json --uri '${uri%%\?*}'
+  $("$cli" token verify --keyring "$data/keyring.json" --uri "${uri%%\?*}" || true)
 
 Press Ctrl-C to stop the server.
 MSG

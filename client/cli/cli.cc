@@ -1,0 +1,88 @@
+// Command dispatch and usage texts of the `edgepass` CLI.
+#include <string>
+
+#include "client/cli/commands.h"
+
+namespace edgepass::cli {
+
+std::string MainUsage() {
+  return R"(Usage: edgepass <command> [flags]
+
+Commands:
+  token issue    sign a token offline from a keyring, a policy and a viewer
+  token verify   check an edge request against a keyring, offline
+  issue          ask a running edgepass service for a playback URL
+
+  edgepass issue ASSET_ID --server ADDR [--ip A] [--country C] [--region R]
+      [--city C] [--session-id S] [--header NAME=VALUE]... [--query NAME=VALUE]...
+      [--json] [--deadline DURATION]
+    Prints the playback URL, or the whole IssuePlaybackResponse as JSON with
+    --json. --deadline is per call (default 5s).
+
+Run 'edgepass token --help' for the token commands.
+
+Exit codes:
+  0  success (token verify: allowed)
+  1  token verify: denied; token issue: no token can be issued for these inputs;
+     issue: the service refused the call (INVALID_ARGUMENT, NOT_FOUND, ...)
+  2  bad usage: unknown or missing flag, unreadable or invalid file
+  3  issue: service unreachable in time (UNAVAILABLE, DEADLINE_EXCEEDED); retry
+gRPC errors are printed on stderr as "edgepass issue: <CODE>: <message>".
+)";
+}
+
+std::string TokenUsage() {
+  return R"(Usage:
+  edgepass token issue --keyring FILE --policy FILE --viewer FILE [--url URL]
+      [--now EPOCH] [--key-id KID]
+    Prints the token, or URL with the token inserted as first path segment.
+    --policy: SMD token policy JSON; --viewer: SMD viewer attributes JSON
+    ({"ip","co","reg","cty","sessionId","headers":{},"qs":{}}).
+    --keyring: {"keys":[{"id","value","state"}]} or SMD's
+    {"primary":{"uuid","value"},"secondary":{...}}. Signs with the primary key,
+    or --key-id (a key id, or "primary"/"secondary"). URL query values fill
+    bound query parameters the viewer file lacks.
+
+  edgepass token verify --keyring FILE --uri URI [--header NAME=VALUE]...
+      [--query NAME=VALUE]... [--ip ADDR] [--now EPOCH] [--revoked FILE]
+    Prints {"allow":bool,"path":...,"session_id":...,"reason":...} on one line.
+    A query in --uri ("?a=1&b=%20") is split off and percent-decoded; --query
+    values are taken as given. --revoked: JSON list of revoked session ids.
+    Exit 0 allowed, 1 denied, 2 bad usage.
+
+  EPOCH is Unix seconds; the default is the current time.
+)";
+}
+
+int RunCli(absl::Span<const std::string> args, CliEnv& env) {
+  if (args.empty()) {
+    env.err << MainUsage();
+    return kExitUsage;
+  }
+  const std::string& command = args[0];
+  if (command == "--help" || command == "-h" || command == "help") {
+    env.out << MainUsage();
+    return kExitOk;
+  }
+  if (command == "issue") return RunIssue(args.subspan(1), env);
+  if (command == "token") {
+    if (args.size() < 2) {
+      env.err << TokenUsage();
+      return kExitUsage;
+    }
+    const std::string& sub = args[1];
+    if (sub == "--help" || sub == "-h" || sub == "help") {
+      env.out << TokenUsage();
+      return kExitOk;
+    }
+    if (sub == "issue") return RunTokenIssue(args.subspan(2), env);
+    if (sub == "verify") return RunTokenVerify(args.subspan(2), env);
+    env.err << "edgepass token: unknown command '" << sub << "'\n"
+            << TokenUsage();
+    return kExitUsage;
+  }
+  env.err << "edgepass: unknown command '" << command << "'\n" << MainUsage();
+  return kExitUsage;
+}
+
+}  // namespace edgepass::cli

@@ -1,0 +1,269 @@
+// `edgepass token issue` and `edgepass token verify`: offline, core only.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/cli/cli_util.h"
+#include "client/cli/commands.h"
+#include "client/cli/flags.h"
+#include "core/keyring.h"
+#include "core/revocation.h"
+#include "core/token_issuer.h"
+#include "core/token_policy.h"
+#include "core/url_query.h"
+#include "core/validator.h"
+#include "core/viewer.h"
+#include "nlohmann/json.hpp"
+
+namespace edgepass::cli {
+namespace {
+
+int UsageError(CliEnv& env, absl::string_view command,
+               absl::string_view message) {
+  env.err << "edgepass " << command << ": " << message << "\n"
+          << "Run 'edgepass token --help' for usage.\n";
+  return kExitUsage;
+}
+
+int UsageError(CliEnv& env, absl::string_view command,
+               const absl::Status& status) {
+  return UsageError(env, command, status.message());
+}
+
+// Reads and parses the --keyring file.
+absl::StatusOr<core::Keyring> LoadKeyring(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFlagFile("keyring", path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<core::Keyring> keys = core::ParseKeyringJson(*text);
+  if (!keys.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--keyring file '", path, "': ", keys.status().message()));
+  }
+  return keys;
+}
+
+// The key `token issue` signs with: the primary unless --key-id names a key
+// id; "primary" and "secondary" (SMD's aliases) select by state when no key
+// has that id.
+const core::SigningKey* SelectSigningKey(const core::Keyring& keys,
+                                         const std::string* key_id) {
+  if (key_id == nullptr) return keys.Primary();
+  if (const core::SigningKey* key = keys.Find(*key_id)) return key;
+  if (*key_id == "primary") return keys.Primary();
+  if (*key_id == "secondary") {
+    for (const core::SigningKey& key : keys.keys()) {
+      if (key.state == core::KeyState::kSecondary) return &key;
+    }
+  }
+  return nullptr;
+}
+
+std::string KeyIds(const core::Keyring& keys) {
+  return absl::StrJoin(
+      keys.keys(), ", ", [](std::string* out, const core::SigningKey& k) {
+        absl::StrAppend(out, k.id, " (", core::KeyStateName(k.state), ")");
+      });
+}
+
+constexpr FlagSpec kIssueFlags[] = {
+    {"keyring"}, {"policy"}, {"viewer"}, {"url"}, {"now"}, {"key-id"},
+};
+
+constexpr FlagSpec kVerifyFlags[] = {
+    {"keyring"},
+    {"uri"},
+    {"header", FlagKind::kRepeated},
+    {"query", FlagKind::kRepeated},
+    {"ip"},
+    {"now"},
+    {"revoked"},
+};
+
+}  // namespace
+
+int RunTokenIssue(absl::Span<const std::string> args, CliEnv& env) {
+  constexpr absl::string_view kCmd = "token issue";
+  absl::StatusOr<ParsedFlags> flags = ParseFlags(args, kIssueFlags);
+  if (!flags.ok()) return UsageError(env, kCmd, flags.status());
+  if (flags->help()) {
+    env.out << TokenUsage();
+    return kExitOk;
+  }
+  if (!flags->positional().empty()) {
+    return UsageError(
+        env, kCmd,
+        absl::StrCat("unexpected argument '", flags->positional()[0], "'"));
+  }
+  for (absl::string_view required : {"keyring", "policy", "viewer"}) {
+    if (!flags->Has(required)) {
+      return UsageError(env, kCmd,
+                        absl::StrCat("missing required flag --", required));
+    }
+  }
+
+  absl::StatusOr<core::Keyring> keys = LoadKeyring(*flags->Get("keyring"));
+  if (!keys.ok()) return UsageError(env, kCmd, keys.status());
+
+  const std::string& policy_path = *flags->Get("policy");
+  absl::StatusOr<std::string> policy_text = ReadFlagFile("policy", policy_path);
+  if (!policy_text.ok()) return UsageError(env, kCmd, policy_text.status());
+  absl::StatusOr<core::TokenPolicy> policy =
+      core::ParseTokenPolicyJson(*policy_text);
+  if (!policy.ok()) {
+    return UsageError(env, kCmd,
+                      absl::StrCat("--policy file '", policy_path,
+                                   "': ", policy.status().message()));
+  }
+
+  const std::string& viewer_path = *flags->Get("viewer");
+  absl::StatusOr<std::string> viewer_text = ReadFlagFile("viewer", viewer_path);
+  if (!viewer_text.ok()) return UsageError(env, kCmd, viewer_text.status());
+  absl::StatusOr<core::ViewerAttributes> viewer =
+      core::ParseViewerJson(*viewer_text);
+  if (!viewer.ok()) {
+    return UsageError(env, kCmd,
+                      absl::StrCat("--viewer file '", viewer_path,
+                                   "': ", viewer.status().message()));
+  }
+
+  absl::Time now = env.now;
+  if (const std::string* text = flags->Get("now")) {
+    absl::StatusOr<absl::Time> parsed = ParseEpochFlag("now", *text);
+    if (!parsed.ok()) return UsageError(env, kCmd, parsed.status());
+    now = *parsed;
+  }
+
+  const std::string* key_id = flags->Get("key-id");
+  const core::SigningKey* key = SelectSigningKey(*keys, key_id);
+  if (key == nullptr) {
+    return UsageError(
+        env, kCmd,
+        absl::StrCat(key_id == nullptr ? std::string("no primary key")
+                                       : absl::StrCat("no key '", *key_id, "'"),
+                     " in --keyring; keys: ", KeyIds(*keys)));
+  }
+
+  const std::string* url = flags->Get("url");
+  absl::string_view url_query;
+  if (url != nullptr) {
+    absl::string_view u = *url;
+    u = u.substr(0, u.find('#'));
+    if (size_t q = u.find('?'); q != absl::string_view::npos)
+      url_query = u.substr(q + 1);
+  }
+
+  absl::StatusOr<core::IssuedToken> issued =
+      core::IssueToken(*policy, *viewer, *key, now, env.random, url_query);
+  if (!issued.ok()) {
+    env.err << "edgepass " << kCmd
+            << ": cannot issue: " << issued.status().message() << "\n";
+    return kExitDenied;
+  }
+  if (url == nullptr) {
+    env.out << issued->token << "\n";
+    return kExitOk;
+  }
+  absl::StatusOr<std::string> with_token =
+      core::InsertTokenIntoUrl(*url, issued->token);
+  if (!with_token.ok()) {
+    return UsageError(env, kCmd,
+                      absl::StrCat("--url: ", with_token.status().message()));
+  }
+  env.out << *with_token << "\n";
+  return kExitOk;
+}
+
+int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env) {
+  constexpr absl::string_view kCmd = "token verify";
+  absl::StatusOr<ParsedFlags> flags = ParseFlags(args, kVerifyFlags);
+  if (!flags.ok()) return UsageError(env, kCmd, flags.status());
+  if (flags->help()) {
+    env.out << TokenUsage();
+    return kExitOk;
+  }
+  if (!flags->positional().empty()) {
+    return UsageError(
+        env, kCmd,
+        absl::StrCat("unexpected argument '", flags->positional()[0], "'"));
+  }
+  for (absl::string_view required : {"keyring", "uri"}) {
+    if (!flags->Has(required)) {
+      return UsageError(env, kCmd,
+                        absl::StrCat("missing required flag --", required));
+    }
+  }
+
+  absl::StatusOr<core::Keyring> keys = LoadKeyring(*flags->Get("keyring"));
+  if (!keys.ok()) return UsageError(env, kCmd, keys.status());
+
+  core::RevocationSet revoked;
+  if (const std::string* path = flags->Get("revoked")) {
+    absl::StatusOr<std::string> text = ReadFlagFile("revoked", *path);
+    if (!text.ok()) return UsageError(env, kCmd, text.status());
+    absl::StatusOr<core::RevocationSet> parsed =
+        core::ParseRevocationJson(*text);
+    if (!parsed.ok()) {
+      return UsageError(env, kCmd,
+                        absl::StrCat("--revoked file '", *path,
+                                     "': ", parsed.status().message()));
+    }
+    revoked = *std::move(parsed);
+  }
+
+  absl::Time now = env.now;
+  if (const std::string* text = flags->Get("now")) {
+    absl::StatusOr<absl::Time> parsed = ParseEpochFlag("now", *text);
+    if (!parsed.ok()) return UsageError(env, kCmd, parsed.status());
+    now = *parsed;
+  }
+
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const std::string& arg : flags->All("header")) {
+    auto nv = SplitNameValue("header", arg);
+    if (!nv.ok()) return UsageError(env, kCmd, nv.status());
+    headers.push_back(*std::move(nv));
+  }
+  // The URI's own query comes first, then --query values.
+  const std::string& uri_arg = *flags->Get("uri");
+  const size_t q = uri_arg.find('?');
+  const std::string uri = uri_arg.substr(0, q);
+  std::vector<std::pair<std::string, std::string>> query;
+  if (q != std::string::npos)
+    query = core::ParseQueryString(absl::string_view(uri_arg).substr(q + 1));
+  for (const std::string& arg : flags->All("query")) {
+    auto nv = SplitNameValue("query", arg);
+    if (!nv.ok()) return UsageError(env, kCmd, nv.status());
+    query.push_back(*std::move(nv));
+  }
+
+  std::vector<core::NameValue> header_views(headers.begin(), headers.end());
+  std::vector<core::NameValue> query_views(query.begin(), query.end());
+  const std::string* ip = flags->Get("ip");
+  core::EdgeRequest request{
+      .uri = uri,
+      .client_ip = ip == nullptr ? absl::string_view() : absl::string_view(*ip),
+      .headers = header_views,
+      .query = query_views,
+  };
+  core::Decision decision = core::Validate(request, *keys, revoked, now);
+
+  nlohmann::ordered_json line;
+  line["allow"] = decision.allow;
+  line["path"] = decision.allow
+                     ? nlohmann::ordered_json(std::string(decision.path))
+                     : nlohmann::ordered_json(nullptr);
+  line["session_id"] =
+      decision.allow && !decision.session_id.empty()
+          ? nlohmann::ordered_json(std::string(decision.session_id))
+          : nlohmann::ordered_json(nullptr);
+  line["reason"] = std::string(core::ReasonName(decision.reason));
+  env.out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+          << "\n";
+  return decision.allow ? kExitOk : kExitDenied;
+}
+
+}  // namespace edgepass::cli

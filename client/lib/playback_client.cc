@@ -1,0 +1,63 @@
+#include "client/lib/playback_client.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "client/lib/grpc_status.h"
+#include "edgepass/v1/playback.grpc.pb.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace edgepass::client {
+
+class PlaybackClient::Stub {
+ public:
+  explicit Stub(const std::string& address)
+      : stub_(edgepass::v1::PlaybackService::NewStub(grpc::CreateChannel(
+            address, grpc::InsecureChannelCredentials()))) {}
+  edgepass::v1::PlaybackService::Stub& get() { return *stub_; }
+
+ private:
+  std::unique_ptr<edgepass::v1::PlaybackService::Stub> stub_;
+};
+
+namespace {
+
+void SetDeadline(grpc::ClientContext& context, absl::Duration deadline) {
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+}
+
+}  // namespace
+
+PlaybackClient::PlaybackClient(ClientOptions options)
+    : options_(std::move(options)),
+      stub_(std::make_unique<Stub>(options_.address)) {}
+
+PlaybackClient::~PlaybackClient() = default;
+
+absl::StatusOr<edgepass::v1::IssuePlaybackResponse>
+PlaybackClient::IssuePlayback(
+    const edgepass::v1::IssuePlaybackRequest& request) {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.deadline);
+  edgepass::v1::IssuePlaybackResponse response;
+  absl::Status status =
+      FromGrpcStatus(stub_->get().IssuePlayback(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<edgepass::v1::IssueTokenResponse> PlaybackClient::IssueToken(
+    const edgepass::v1::IssueTokenRequest& request) {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.deadline);
+  edgepass::v1::IssueTokenResponse response;
+  absl::Status status =
+      FromGrpcStatus(stub_->get().IssueToken(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+}  // namespace edgepass::client

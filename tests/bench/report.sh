@@ -1,0 +1,30 @@
+#!/bin/sh
+# Runs edgepass_bench once and prints each benchmark's cost over its raw
+# HMAC-SHA256 baseline from the same run. Target: issue/raw and validate/raw <= 3.
+#   tests/bench/report.sh [path/to/edgepass_bench] [extra benchmark flags]
+set -eu
+bench=${1:-build/tests/bench/edgepass_bench}
+[ $# -gt 0 ] && shift
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+"$bench" --benchmark_format=json --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true "$@" > "$out"
+python3 - "$out" <<'PY'
+import json, sys
+runs = json.load(open(sys.argv[1]))["benchmarks"]
+t = {r["run_name"]: r["cpu_time"] for r in runs if r.get("aggregate_name", "median") == "median"}
+unit = {r["run_name"]: r["time_unit"] for r in runs}
+pairs = [("BM_IssueToken", "BM_IssueToken_RawHmacs", True),
+         ("BM_Validate", "BM_Validate_RawHmacs", True),
+         ("BM_Validate_NoBindings", "BM_Validate_NoBindings_RawHmac", True),
+         ("BM_RevocationLookup", "BM_RevocationLookup_RawHashSet", False)]
+worst = 0.0
+print(f"{'benchmark':28} {'median cpu':>12} {'baseline':>12} {'ratio':>7}")
+for name, base, gated in pairs:
+    if name not in t or base not in t:
+        print(f"{name:28} missing"); continue
+    ratio = t[name] / t[base]
+    if gated: worst = max(worst, ratio)
+    print(f"{name:28} {t[name]:9.1f} {unit[name]:2} {t[base]:9.1f} {unit[base]:2} {ratio:6.2f}x")
+print(f"worst issue/validate ratio {worst:.2f}x (target <= 3x): {'OK' if worst <= 3 else 'OVER'}")
+PY
