@@ -3,6 +3,9 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace edgepass::core {
 namespace {
 
@@ -23,8 +26,14 @@ constexpr std::array<int8_t, 256> kDecode = MakeDecodeTable();
 Sha256Digest HmacSha256(absl::string_view key, absl::string_view data) {
   Sha256Digest out{};
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
+           &len) == nullptr ||
+      len != out.size()) {
+    // A zero digest would let a forged all-zero signature through.
+    std::fputs("edgepass: HMAC-SHA256 failed in OpenSSL; refusing to continue\n", stderr);
+    std::abort();
+  }
   return out;
 }
 

@@ -10,7 +10,7 @@ namespace edgepass::core {
 
 // inet_pton is a pure parser (no I/O), used for its exact RFC grammar.
 absl::StatusOr<CanonicalIp> CanonicalizeIp(absl::string_view text) {
-  if (text.empty() || text.size() > 45) {
+  if (text.empty() || text.size() > 45 || text.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError(absl::StrCat("not an IP address: \"", text.substr(0, 64), "\""));
   }
   char buf[64];

@@ -25,6 +25,10 @@ TEST(CanonicalizeIp, ExpandsEveryIpv6FormToEightPaddedLowerCaseHextets) {
   EXPECT_EQ(CanonicalizeIp("::ffff:1.2.3.4")->text, "0000:0000:0000:0000:0000:ffff:0102:0304");
 }
 
+TEST(CanonicalizeIp, RejectsEmbeddedNul) {
+  EXPECT_FALSE(CanonicalizeIp(absl::string_view("1.2.3.4\0junk", 12)).ok());
+}
+
 TEST(CanonicalizeIp, RejectsNonAddresses) {
   for (const char* bad : {"", "1.2.3", "1.2.3.256", "01.2.3.4", "2001:db8::1::2", "host", "1.2.3.4 ",
                           "2001:db8:0:0:0:0:0:0:1"}) {

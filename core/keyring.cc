@@ -52,6 +52,16 @@ absl::StatusOr<SigningKey> ParseOwnKey(const Json& j, const std::string& path) {
 
 }  // namespace
 
+bool IsIdentifier(absl::string_view s, size_t max_length) {
+  if (s.empty() || s.size() > max_length) return false;
+  for (char c : s) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+bool IsValidKeyId(absl::string_view id) { return IsIdentifier(id, kMaxKeyIdLength); }
+
 absl::string_view KeyStateName(KeyState state) {
   switch (state) {
     case KeyState::kPending: return "pending";
@@ -77,14 +87,8 @@ absl::StatusOr<Keyring> Keyring::Create(std::vector<SigningKey> keys) {
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::string path = absl::StrCat("keys[", i, "]");
     const SigningKey& k = keys[i];
-    if (k.id.empty() || k.id.size() > kMaxKeyIdLength) {
-      return FieldError(absl::StrCat(path, ".id"),
-                        absl::StrCat("must be 1 to ", kMaxKeyIdLength, " characters"));
-    }
-    for (char c : k.id) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
-        return FieldError(absl::StrCat(path, ".id"), "may hold only [A-Za-z0-9_-]");
-      }
+    if (!IsValidKeyId(k.id)) {
+      return FieldError(absl::StrCat(path, ".id"), "may hold only [A-Za-z0-9_-]");
     }
     if (k.value.size() != kKeyValueLength || !IsLowerHex(k.value)) {
       return FieldError(absl::StrCat(path, ".value"),
@@ -95,12 +99,19 @@ absl::StatusOr<Keyring> Keyring::Create(std::vector<SigningKey> keys) {
         return FieldError(absl::StrCat(path, ".id"), absl::StrCat("duplicate key id \"", k.id, "\""));
       }
     }
+    if (k.state == KeyState::kRetired && k.not_after == absl::InfiniteFuture()) {
+      return FieldError(absl::StrCat(path, ".not_after"),
+                        "a retired key needs not_after (retirement + longest token lifetime)");
+    }
     if (k.state == KeyState::kPrimary && ++primaries > 1) {
       return FieldError(absl::StrCat(path, ".state"), "more than one primary key");
     }
   }
   Keyring ring;
   ring.keys_ = std::move(keys);
+  for (const SigningKey& k : ring.keys_) {
+    ring.encoded_headers_.push_back(Base64UrlEncode(JwtHeaderJson(k.id)));
+  }
   return ring;
 }
 
@@ -109,6 +120,18 @@ const SigningKey* Keyring::Find(absl::string_view id) const {
     if (k.id == id) return &k;
   }
   return nullptr;
+}
+
+const SigningKey* Keyring::FindByEncodedHeader(absl::string_view header_b64) const {
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (encoded_headers_[i] == header_b64) return &keys_[i];
+  }
+  return nullptr;
+}
+
+std::string JwtHeaderJson(absl::string_view kid) {
+  // Key ids are [A-Za-z0-9_-] (checked by Keyring::Create): no JSON escaping.
+  return absl::StrCat(R"({"alg":"HS256","typ":"JWT","kid":")", kid, R"("})");
 }
 
 const SigningKey* Keyring::Primary() const {

@@ -20,11 +20,17 @@ namespace edgepass::core {
 // -> retired -> gone.
 enum class KeyState { kPending, kDistributed, kPrimary, kSecondary, kRetired };
 
-absl::string_view KeyStateName(KeyState state);
-absl::StatusOr<KeyState> ParseKeyState(absl::string_view name);
-
 inline constexpr size_t kKeyValueLength = 128;  // hex characters
 inline constexpr size_t kMaxKeyIdLength = 64;
+
+absl::string_view KeyStateName(KeyState state);
+
+// True for 1 to `max_length` characters of [A-Za-z0-9_-] (key and session ids).
+bool IsIdentifier(absl::string_view s, size_t max_length);
+// A key id: an identifier of at most kMaxKeyIdLength characters.
+bool IsValidKeyId(absl::string_view id);
+absl::StatusOr<KeyState> ParseKeyState(absl::string_view name);
+
 
 struct SigningKey {
   std::string id;     // e.g. "20261121_3f9a2c4e1b7d805e6a12"; the JWT `kid`
@@ -48,13 +54,21 @@ class Keyring {
 
   // The key with this id, or nullptr.
   const SigningKey* Find(absl::string_view id) const;
+  // The key whose standard JWT header {"alg":"HS256","typ":"JWT","kid":id},
+  // base64url-encoded as edgepass and SMD write it, equals `header_b64`; nullptr
+  // otherwise. Lets validation skip decoding the header of ordinary tokens.
+  const SigningKey* FindByEncodedHeader(absl::string_view header_b64) const;
   // The primary key (the one tokens are signed with), or nullptr.
   const SigningKey* Primary() const;
   const std::vector<SigningKey>& keys() const { return keys_; }
 
  private:
   std::vector<SigningKey> keys_;
+  std::vector<std::string> encoded_headers_;  // parallel to keys_
 };
+
+// The JWT header edgepass (and SMD's SDK) writes for a key, before encoding.
+std::string JwtHeaderJson(absl::string_view kid);
 
 // Accepts the project's keyring file
 //   {"keys":[{"id":..,"value":..,"state":"primary","created_at":EPOCH,"not_after":EPOCH}]}

@@ -44,6 +44,9 @@ TEST(Keyring, RefusesBadKeysNamingTheField) {
   auto dup = ParseKeyringJson(R"({"keys":[{"id":"k1","value":")" + kValue +
                               R"("},{"id":"k1","value":")" + kValue + R"(","state":"secondary"}]})");
   EXPECT_EQ(dup.status().message().substr(0, 11), "keys[1].id:");
+  auto retired_forever = ParseKeyringJson(R"({"keys":[{"id":"k1","value":")" + kValue +
+                                          R"(","state":"retired"}]})");
+  EXPECT_EQ(retired_forever.status().message().substr(0, 18), "keys[0].not_after:");
   EXPECT_FALSE(ParseKeyringJson("not json").ok());
   EXPECT_FALSE(ParseKeyringJson(R"({"tertiary":{}})").ok());
 }

@@ -35,13 +35,7 @@ std::string Dump(const OrderedJson& j) {
 
 }  // namespace
 
-bool IsValidSessionId(absl::string_view id) {
-  if (id.empty() || id.size() > static_cast<size_t>(kMaxSessionIdLength)) return false;
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
-  }
-  return true;
-}
+bool IsValidSessionId(absl::string_view id) { return IsIdentifier(id, kMaxSessionIdLength); }
 
 std::string GenerateSessionId(int length, RandomSource& random) {
   std::string id;
@@ -62,6 +56,7 @@ absl::StatusOr<IssuedToken> IssueToken(const TokenPolicy& policy, const ViewerAt
                                        const SigningKey& key, absl::Time now, RandomSource& random,
                                        absl::string_view url_query) {
   EDGEPASS_RETURN_IF_ERROR(ValidateTokenPolicy(policy, "token_policy."));
+  if (!IsValidKeyId(key.id)) return absl::InvalidArgumentError("key.id: may hold only [A-Za-z0-9_-]");
   IssuedToken out;
   const int64_t iat = absl::ToUnixSeconds(now);  // floor, as jsonwebtoken does
   out.issued_at = absl::FromUnixSeconds(iat);
@@ -137,8 +132,8 @@ absl::StatusOr<IssuedToken> IssueToken(const TokenPolicy& policy, const ViewerAt
   if (policy.nbf) payload["nbf"] = absl::ToUnixSeconds(*policy.nbf);
   payload["iat"] = iat;
 
-  const OrderedJson header = {{"alg", "HS256"}, {"typ", "JWT"}, {"kid", key.id}};
-  std::string jwt = absl::StrCat(Base64UrlEncode(Dump(header)), ".", Base64UrlEncode(Dump(payload)));
+  std::string jwt =
+      absl::StrCat(Base64UrlEncode(JwtHeaderJson(key.id)), ".", Base64UrlEncode(Dump(payload)));
   const std::string signature = Base64UrlEncode(HmacSha256(key.value, jwt));
   out.token = out.session_id.empty() ? absl::StrCat(jwt, ".", signature)
                                      : absl::StrCat(out.session_id, ".", jwt, ".", signature);

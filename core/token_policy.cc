@@ -211,7 +211,7 @@ std::string TokenPolicyToJson(const TokenPolicy& p) {
   if (p.session_auto_generate) j["session_auto_generate"] = p.session_auto_generate;
   if (!p.headers.empty()) j["headers"] = p.headers;
   if (!p.querystrings.empty()) j["querystrings"] = p.querystrings;
-  return j.dump();
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace edgepass::core

@@ -140,6 +140,20 @@ TEST_F(ValidatorTest, RevokedSessionIsDeniedByExactIdOnly) {
   EXPECT_EQ(Check(uri).reason, Reason::kRevoked);
 }
 
+TEST_F(ValidatorTest, StrippedSessionIdDoesNotOpenExclusions) {
+  policy_.ssn = true;
+  policy_.exc = {"/video/1/ads/"};
+  ViewerAttributes viewer;
+  viewer.session_id = "Revoked12345";
+  const std::string token = Issue(viewer);
+  revoked_.Add("Revoked12345");
+  EXPECT_EQ(Check("/" + token + "/video/1/ads/a.ts").reason, Reason::kRevoked);
+  const std::string stripped = token.substr(token.find('.') + 1);
+  EXPECT_EQ(Check("/" + stripped + "/video/1/ads/a.ts").reason, Reason::kMissingSession);
+  EXPECT_EQ(Check("/Other1234567." + stripped + "/video/1/ads/a.ts").reason, Reason::kOk)
+      << "a swapped id is bound by intsig only on non-excluded paths, as in SMD";
+}
+
 TEST_F(ValidatorTest, GeoFallbackSkipsOnlyGeoCheck) {
   policy_.co = true;
   policy_.co_fallback = true;

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "core/ip_address.h"
 #include "core/status_macros.h"
 #include "server/adapters/atomic_file.h"
 #include "server/json_util.h"
@@ -155,7 +156,11 @@ absl::Status SplitHostPort(const std::string& addr, std::string* host, int* port
 }
 
 bool IsLoopbackHost(const std::string& host) {
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+  if (host == "localhost") return true;
+  auto ip = core::CanonicalizeIp(host);  // a name like "127.example.com" is not loopback
+  if (!ip.ok()) return false;
+  return ip->version == 4 ? absl::StartsWith(ip->text, "127.")
+                          : ip->text == "0000:0000:0000:0000:0000:0000:0000:0001";
 }
 
 absl::Status ValidateServerOptions(const ServerOptions& o) {

@@ -1,15 +1,25 @@
 #include "server/adapters/file_keyring_store.h"
 
+#include <sys/stat.h>
+
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/status_macros.h"
 #include "server/adapters/atomic_file.h"
 
 namespace edgepass::server {
 
 absl::StatusOr<core::Keyring> FileKeyringStore::Load() const {
+  // The keyring is the HMAC secret: refuse one that others can read.
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: mode %04o lets other users read the signing keys; chmod 600 it", path_,
+        st.st_mode & 07777));
+  }
   EDGEPASS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path_));
   absl::StatusOr<core::Keyring> keys = core::ParseKeyringJson(text);
   if (!keys.ok()) {

@@ -350,6 +350,19 @@ TEST_F(ServerStartupTest, CorruptKeyringIsNeverOverwritten) {
   EXPECT_EQ(ReadFileOrEmpty(data_dir_ + "/keyring.json"), corrupt);
 }
 
+TEST_F(ServerStartupTest, KeyringReadableByOthersRefusesToStart) {
+  core::SecureRandom random;
+  const std::string keyring = core::KeyringToJson(*core::Keyring::Create(
+      {core::GenerateSigningKey(absl::Now(), core::KeyState::kPrimary, random)}));
+  WriteFileOrDie(data_dir_ + "/keyring.json", keyring);
+  ASSERT_EQ(chmod((data_dir_ + "/keyring.json").c_str(), 0644), 0);
+  std::optional<int> code = StartAndWait();
+  ASSERT_TRUE(code.has_value()) << "server started with a world-readable keyring";
+  EXPECT_NE(*code, 0);
+  EXPECT_TRUE(absl::StrContains(log_, "chmod 600")) << log_;
+  EXPECT_EQ(ReadFileOrEmpty(data_dir_ + "/keyring.json"), keyring);
+}
+
 TEST_F(ServerStartupTest, MalformedRevocationListRefusesToStart) {
   WriteFileOrDie(data_dir_ + "/revocations.json", "[1, 2");
   std::optional<int> code = StartAndWait();
