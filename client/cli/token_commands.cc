@@ -1,4 +1,5 @@
 // `edgepass token issue` and `edgepass token verify`: offline, core only.
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -83,26 +84,39 @@ constexpr FlagSpec kVerifyFlags[] = {
     {"revoked"},
 };
 
+// Parses a token subcommand's flags into *flags. Returns the exit code when
+// the command ends here (--help, a usage error, a missing required flag).
+std::optional<int> ParseTokenFlags(absl::Span<const std::string> args,
+                                   absl::Span<const FlagSpec> spec,
+                                   std::initializer_list<absl::string_view> required,
+                                   absl::string_view cmd, CliEnv& env,
+                                   absl::StatusOr<ParsedFlags>* flags) {
+  *flags = ParseFlags(args, spec);
+  if (!flags->ok()) return UsageError(env, cmd, flags->status());
+  if ((*flags)->help()) {
+    env.out << TokenUsage();
+    return kExitOk;
+  }
+  if (!(*flags)->positional().empty()) {
+    return UsageError(env, cmd,
+                      absl::StrCat("unexpected argument '", (*flags)->positional()[0], "'"));
+  }
+  for (absl::string_view name : required) {
+    if (!(*flags)->Has(name)) {
+      return UsageError(env, cmd, absl::StrCat("missing required flag --", name));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int RunTokenIssue(absl::Span<const std::string> args, CliEnv& env) {
   constexpr absl::string_view kCmd = "token issue";
-  absl::StatusOr<ParsedFlags> flags = ParseFlags(args, kIssueFlags);
-  if (!flags.ok()) return UsageError(env, kCmd, flags.status());
-  if (flags->help()) {
-    env.out << TokenUsage();
-    return kExitOk;
-  }
-  if (!flags->positional().empty()) {
-    return UsageError(
-        env, kCmd,
-        absl::StrCat("unexpected argument '", flags->positional()[0], "'"));
-  }
-  for (absl::string_view required : {"keyring", "policy", "viewer"}) {
-    if (!flags->Has(required)) {
-      return UsageError(env, kCmd,
-                        absl::StrCat("missing required flag --", required));
-    }
+  absl::StatusOr<ParsedFlags> flags;
+  if (std::optional<int> done = ParseTokenFlags(args, kIssueFlags, {"keyring", "policy", "viewer"},
+                                                kCmd, env, &flags)) {
+    return *done;
   }
 
   absl::StatusOr<core::Keyring> keys = LoadKeyring(*flags->Get("keyring"));
@@ -179,22 +193,10 @@ int RunTokenIssue(absl::Span<const std::string> args, CliEnv& env) {
 
 int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env) {
   constexpr absl::string_view kCmd = "token verify";
-  absl::StatusOr<ParsedFlags> flags = ParseFlags(args, kVerifyFlags);
-  if (!flags.ok()) return UsageError(env, kCmd, flags.status());
-  if (flags->help()) {
-    env.out << TokenUsage();
-    return kExitOk;
-  }
-  if (!flags->positional().empty()) {
-    return UsageError(
-        env, kCmd,
-        absl::StrCat("unexpected argument '", flags->positional()[0], "'"));
-  }
-  for (absl::string_view required : {"keyring", "uri"}) {
-    if (!flags->Has(required)) {
-      return UsageError(env, kCmd,
-                        absl::StrCat("missing required flag --", required));
-    }
+  absl::StatusOr<ParsedFlags> flags;
+  if (std::optional<int> done =
+          ParseTokenFlags(args, kVerifyFlags, {"keyring", "uri"}, kCmd, env, &flags)) {
+    return *done;
   }
 
   absl::StatusOr<core::Keyring> keys = LoadKeyring(*flags->Get("keyring"));
