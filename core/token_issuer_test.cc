@@ -4,6 +4,7 @@
 
 #include "core/crypto.h"
 #include "core/test_util_internal.h"
+#include "core/url_query.h"
 #include "gtest/gtest.h"
 
 namespace edgepass::core {
@@ -57,6 +58,12 @@ TEST(IssueToken, RefusesMissingOrMalformedBoundAttributes) {
   viewer.session_id = "";
   EXPECT_EQ(IssueToken(policy, viewer, key, kNow, random).status().message().substr(0, 17),
             "token_policy.exp:");
+}
+
+TEST(UrlQuery, TakesTextBetweenQuestionMarkAndFragment) {
+  EXPECT_EQ(UrlQuery("https://h/p?cid=7&x=1#frag"), "cid=7&x=1");
+  EXPECT_EQ(UrlQuery("https://h/p#frag?cid=7"), "");
+  EXPECT_EQ(UrlQuery("https://h/p"), "");
 }
 
 TEST(InsertTokenIntoUrl, InsertsAsFirstPathSegmentKeepingQuery) {

@@ -33,6 +33,12 @@ std::string PercentDecode(absl::string_view text) {
   return out;
 }
 
+absl::string_view UrlQuery(absl::string_view url) {
+  url = url.substr(0, url.find('#'));
+  const size_t q = url.find('?');
+  return q == absl::string_view::npos ? absl::string_view() : url.substr(q + 1);
+}
+
 std::vector<std::pair<std::string, std::string>> ParseQueryString(absl::string_view query) {
   std::vector<std::pair<std::string, std::string>> out;
   if (!query.empty() && query[0] == '?') query.remove_prefix(1);

@@ -162,13 +162,7 @@ int RunTokenIssue(absl::Span<const std::string> args, CliEnv& env) {
   }
 
   const std::string* url = flags->Get("url");
-  absl::string_view url_query;
-  if (url != nullptr) {
-    absl::string_view u = *url;
-    u = u.substr(0, u.find('#'));
-    if (size_t q = u.find('?'); q != absl::string_view::npos)
-      url_query = u.substr(q + 1);
-  }
+  const absl::string_view url_query = url != nullptr ? core::UrlQuery(*url) : "";
 
   absl::StatusOr<core::IssuedToken> issued =
       core::IssueToken(*policy, *viewer, *key, now, env.random, url_query);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "core/token_issuer.h"
+#include "core/url_query.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "server/api/proto_convert.h"
 #include "server/api/status_map.h"
@@ -75,13 +76,9 @@ grpc::Status PlaybackServiceImpl::IssueToken(grpc::ServerContext* /*context*/,
     }
     const core::SigningKey* key = keyring_.Primary();
     if (key == nullptr) return absl::FailedPreconditionError("keyring: no primary key");
-    absl::string_view query;
-    if (size_t q = request->url().find('?'); q != std::string::npos) {
-      query = absl::string_view(request->url()).substr(q + 1);
-      if (size_t h = query.find('#'); h != absl::string_view::npos) query = query.substr(0, h);
-    }
-    EDGEPASS_ASSIGN_OR_RETURN(core::IssuedToken token,
-                              core::IssueToken(policy, viewer, *key, clock_(), *random_, query));
+    EDGEPASS_ASSIGN_OR_RETURN(
+        core::IssuedToken token,
+        core::IssueToken(policy, viewer, *key, clock_(), *random_, core::UrlQuery(request->url())));
     if (!request->url().empty()) {
       EDGEPASS_ASSIGN_OR_RETURN(std::string url, core::InsertTokenIntoUrl(request->url(), token.token));
       response->set_url(std::move(url));
