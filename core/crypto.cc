@@ -88,6 +88,38 @@ bool Base64UrlDecode(absl::string_view text, std::string* out) {
   return (acc & ((1u << bits) - 1)) == 0;
 }
 
+bool Base64UrlDecode(absl::string_view text, absl::Span<char> out, size_t* size) {
+  *size = 0;
+  const size_t tail = text.size() % 4;
+  if (tail == 1 || text.size() / 4 * 3 + tail * 3 / 4 > out.size()) return false;
+  const auto* in = reinterpret_cast<const uint8_t*>(text.data());
+  char* o = out.data();
+  const size_t whole = text.size() - tail;
+  // Four characters at a time: any -1 in the group makes the OR negative.
+  for (size_t i = 0; i < whole; i += 4) {
+    const int a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]], d = kDecode[in[i + 3]];
+    if ((a | b | c | d) < 0) return false;
+    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                       (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
+    *o++ = static_cast<char>(v >> 16);
+    *o++ = static_cast<char>((v >> 8) & 0xff);
+    *o++ = static_cast<char>(v & 0xff);
+  }
+  if (tail != 0) {
+    const int a = kDecode[in[whole]], b = kDecode[in[whole + 1]];
+    const int c = tail == 3 ? kDecode[in[whole + 2]] : 0;
+    if ((a | b | c) < 0) return false;
+    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                       (static_cast<uint32_t>(c) << 6);
+    // Leftover bits must be zero, so each byte string has exactly one encoding.
+    if ((tail == 2 ? v & 0xffff : v & 0xff) != 0) return false;
+    *o++ = static_cast<char>(v >> 16);
+    if (tail == 3) *o++ = static_cast<char>((v >> 8) & 0xff);
+  }
+  *size = static_cast<size_t>(o - out.data());
+  return true;
+}
+
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace edgepass::core {
 
@@ -27,6 +28,9 @@ std::string Base64UrlEncode(const Sha256Digest& digest);
 // Decodes unpadded base64url into `out` (cleared first). Returns false on any
 // character outside the alphabet, on padding, or on an impossible length.
 bool Base64UrlDecode(absl::string_view text, std::string* out);
+// The same, into `out` without allocating: on success *size is the decoded
+// length. Also false when the decoded bytes would not fit in `out`.
+bool Base64UrlDecode(absl::string_view text, absl::Span<char> out, size_t* size);
 
 // Compares in time that depends only on the lengths, never on the contents.
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b);

@@ -27,6 +27,23 @@ TEST(Base64Url, RejectsPaddingStandardAlphabetAndNonCanonicalTails) {
   EXPECT_EQ(out, "a");
 }
 
+TEST(Base64Url, DecodesIntoFixedBufferExactlyLikeTheStringForm) {
+  std::string bytes;
+  char buf[32];
+  for (int n = 0; n < 40; ++n) {
+    size_t size = 99;
+    const bool fits = n <= 32;
+    EXPECT_EQ(Base64UrlDecode(Base64UrlEncode(bytes), absl::MakeSpan(buf), &size), fits) << n;
+    if (fits) EXPECT_EQ(absl::string_view(buf, size), bytes);
+    bytes.push_back(static_cast<char>(n * 37 + 250));
+  }
+  size_t size = 0;
+  for (const char* bad : {"YQ==", "a+b/", "YR", "Y"}) {
+    EXPECT_FALSE(Base64UrlDecode(bad, absl::MakeSpan(buf), &size)) << bad;
+  }
+  EXPECT_FALSE(Base64UrlDecode("YWJj", absl::MakeSpan(buf, 2), &size));  // "abc" needs 3
+}
+
 TEST(HmacSha256, MatchesRfc4231Case2) {
   EXPECT_EQ(HexEncode(absl::string_view(
                 reinterpret_cast<const char*>(HmacSha256("Jefe", "what do ya want for nothing?").data()), 32)),

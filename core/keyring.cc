@@ -1,5 +1,6 @@
 #include "core/keyring.h"
 
+#include <functional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -111,6 +112,7 @@ absl::StatusOr<Keyring> Keyring::Create(std::vector<SigningKey> keys) {
   ring.keys_ = std::move(keys);
   for (const SigningKey& k : ring.keys_) {
     ring.encoded_headers_.push_back(Base64UrlEncode(JwtHeaderJson(k.id)));
+    ring.mac_keys_.emplace_back(k.value);
   }
   return ring;
 }
@@ -132,6 +134,14 @@ const SigningKey* Keyring::FindByEncodedHeader(absl::string_view header_b64) con
 std::string JwtHeaderJson(absl::string_view kid) {
   // Key ids are [A-Za-z0-9_-] (checked by Keyring::Create): no JSON escaping.
   return absl::StrCat(R"({"alg":"HS256","typ":"JWT","kid":")", kid, R"("})");
+}
+
+const HmacSha256Key* Keyring::MacKeyOf(const SigningKey* key) const {
+  if (keys_.empty() || std::less<const SigningKey*>()(key, keys_.data()) ||
+      !std::less<const SigningKey*>()(key, keys_.data() + keys_.size())) {
+    return nullptr;
+  }
+  return &mac_keys_[static_cast<size_t>(key - keys_.data())];
 }
 
 const SigningKey* Keyring::Primary() const {

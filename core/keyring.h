@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/hmac_key.h"
 #include "core/random.h"
 
 namespace edgepass::core {
@@ -60,11 +61,15 @@ class Keyring {
   const SigningKey* FindByEncodedHeader(absl::string_view header_b64) const;
   // The primary key (the one tokens are signed with), or nullptr.
   const SigningKey* Primary() const;
+  // The precomputed HMAC state of `key`, which must be one of keys() (as
+  // Find() and friends return it); nullptr for any other pointer.
+  const HmacSha256Key* MacKeyOf(const SigningKey* key) const;
   const std::vector<SigningKey>& keys() const { return keys_; }
 
  private:
   std::vector<SigningKey> keys_;
   std::vector<std::string> encoded_headers_;  // parallel to keys_
+  std::vector<HmacSha256Key> mac_keys_;       // parallel to keys_
 };
 
 // The JWT header edgepass (and SMD's SDK) writes for a key, before encoding.

@@ -1,37 +1,72 @@
-// The set of revoked playback sessions a validator checks, by exact id.
+// The set of revoked playback sessions a validator checks, by exact id. Built
+// for a million entries: the ids live in one byte arena next to their expiry
+// and an open-addressing table of 8-byte slots indexes them (about 40 bytes
+// per 12-character id in all), so a check is one hash and, on a hit, one id
+// comparison. A snapshot is applied by building a new set and swapping it in.
 //
 //   RevocationSet revoked;
-//   revoked.Add("pTq3ZkW8sN1x", absl::FromUnixSeconds(1767225600));
-//   bool denied = revoked.Contains("pTq3ZkW8sN1x");
+//   revoked.Reserve(snapshot.size());
+//   for (const auto& e : snapshot) revoked.Add(e.session_id, e.expires_at);
+//   bool denied = revoked.Contains("pTq3ZkW8sN1x", now);
 #ifndef EDGEPASS_CORE_REVOCATION_H_
 #define EDGEPASS_CORE_REVOCATION_H_
 
-#include <string>
+#include <cstdint>
+#include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace edgepass::core {
 
-// Thread-compatible: build it, then share it const.
+// Longest session id a RevocationSet holds (the token format allows 64).
+inline constexpr size_t kMaxRevokedSessionIdBytes = 128;
+
+// Thread-compatible: build it, then share it const. Copyable (a deep copy).
 class RevocationSet {
  public:
-  // Adds (or extends) a revoked session; it stays revoked until `expires_at`
-  // (infinite future: until removed).
-  void Add(std::string session_id, absl::Time expires_at = absl::InfiniteFuture());
+  // Sizes the set for `entries` ids holding `id_bytes` bytes in all (0: assume
+  // 16 per id), so that adding them does not regrow it.
+  void Reserve(size_t entries, size_t id_bytes = 0);
+
+  // Adds a revoked session, or extends one already present to the later
+  // expiry; it stays revoked until `expires_at`, kept to the second and
+  // rounded up (infinite future: until removed from the list). Returns false,
+  // and adds nothing, for an empty id, one longer than
+  // kMaxRevokedSessionIdBytes, or when the set already holds 4 GiB of ids.
+  bool Add(absl::string_view session_id, absl::Time expires_at = absl::InfiniteFuture());
+
   // True when `session_id` is revoked at `now`. One hash lookup, no allocation.
   bool Contains(absl::string_view session_id, absl::Time now) const;
-  size_t size() const { return entries_.size(); }
+
+  size_t size() const { return size_; }
+
+  // Calls `fn(session_id, expires_at)` for every entry, in the order they
+  // were first added (for persisting and pushing the set).
+  void ForEach(absl::FunctionRef<void(absl::string_view, absl::Time)> fn) const;
+
+  // Heap bytes held (arena and table), for metrics and tests.
+  size_t memory_bytes() const;
 
  private:
-  absl::flat_hash_map<std::string, absl::Time> entries_;
+  // Offset of `id`'s record in arena_, or -1.
+  int64_t Find(absl::string_view id, uint64_t hash) const;
+  void Rehash(size_t slot_count);
+
+  // Records: int64 expiry (unix seconds; INT64_MAX = never), uint8 length, id.
+  std::vector<char> arena_;
+  // Power-of-two open-addressing table, linear probing, at most 3/4 full.
+  // 0 = empty; else (hash >> 32) << 32 | (record offset + 1).
+  std::vector<uint64_t> slots_;
+  size_t size_ = 0;
 };
 
 // Parses a revocation list file: a JSON array of session ids, or of objects
 // {"session_id": "...", "expires_at": EPOCH}, or {"sessions": [...]} of either.
-// INVALID_ARGUMENT naming the entry otherwise.
+// INVALID_ARGUMENT naming the entry otherwise (`sessions[3].session_id`), also
+// for an id over kMaxRevokedSessionIdBytes.
 absl::StatusOr<RevocationSet> ParseRevocationJson(absl::string_view json);
 
 }  // namespace edgepass::core

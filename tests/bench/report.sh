@@ -27,4 +27,16 @@ for name, base, gated in pairs:
     if gated: worst = max(worst, ratio)
     print(f"{name:28} {t[name]:9.1f} {unit[name]:2} {t[base]:9.1f} {unit[base]:2} {ratio:6.2f}x")
 print(f"worst issue/validate ratio {worst:.2f}x (target <= 3x): {'OK' if worst <= 3 else 'OVER'}")
+# Informational: against the same HMAC state the validator precomputes per key.
+for name, base in [("BM_Validate", "BM_Validate_PrecomputedHmacs"),
+                   ("BM_Validate_NoBindings", "BM_Validate_NoBindings_PrecomputedHmac")]:
+    if name in t and base in t:
+        print(f"{name:28} {t[name]:9.1f} {unit[name]:2} {t[base]:9.1f} {unit[base]:2} "
+              f"{t[name] / t[base]:6.2f}x  (vs precomputed-key HMAC)")
+counters = {r["run_name"].split("/")[0]: r for r in runs if r.get("aggregate_name") == "median"}
+for name in ["BM_RevocationBuild", "BM_RevocationBuild_RawHashMap"]:
+    if name in counters:
+        r = counters[name]
+        print(f"{name:28} {r['real_time']:9.1f} {r['time_unit']:2} to build "
+              f"{r.get('entries', 0):,.0f} entries, resident +{r.get('rss_mb', 0):.1f} MB")
 PY

@@ -1,0 +1,139 @@
+#include "core/revocation.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace edgepass::core {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+
+TEST(RevocationSet, ContainsByExactIdUntilExpiry) {
+  RevocationSet set;
+  EXPECT_FALSE(set.Contains("Sess1234567", kNow));
+  EXPECT_TRUE(set.Add("Sess1234567", kNow + absl::Minutes(5)));
+  EXPECT_TRUE(set.Add("Forever12345"));
+  EXPECT_EQ(set.size(), 2u);
+  EXPECT_TRUE(set.Contains("Sess1234567", kNow));
+  EXPECT_FALSE(set.Contains("Sess123456", kNow));   // a prefix
+  EXPECT_FALSE(set.Contains("Sess12345678", kNow));  // an extension
+  EXPECT_FALSE(set.Contains("sess1234567", kNow));   // case matters
+  EXPECT_FALSE(set.Contains("Sess1234567", kNow + absl::Minutes(5)));
+  EXPECT_TRUE(set.Contains("Forever12345", absl::FromUnixSeconds(4'000'000'000)));
+}
+
+TEST(RevocationSet, ExpiryIsRoundedUpToTheSecond) {
+  RevocationSet set;
+  set.Add("Sess1234567", kNow + absl::Milliseconds(1));
+  EXPECT_TRUE(set.Contains("Sess1234567", kNow + absl::Milliseconds(999)));
+  EXPECT_FALSE(set.Contains("Sess1234567", kNow + absl::Seconds(1)));
+  set.Add("Past1234567", absl::InfinitePast());
+  EXPECT_FALSE(set.Contains("Past1234567", kNow));
+}
+
+TEST(RevocationSet, AddingAgainKeepsTheLaterExpiry) {
+  RevocationSet set;
+  set.Add("Sess1234567", kNow + absl::Minutes(5));
+  set.Add("Sess1234567", kNow + absl::Minutes(1));
+  EXPECT_EQ(set.size(), 1u);
+  EXPECT_TRUE(set.Contains("Sess1234567", kNow + absl::Minutes(2)));
+  set.Add("Sess1234567", kNow + absl::Minutes(10));
+  EXPECT_TRUE(set.Contains("Sess1234567", kNow + absl::Minutes(9)));
+  set.Add("Sess1234567");
+  EXPECT_TRUE(set.Contains("Sess1234567", absl::FromUnixSeconds(4'000'000'000)));
+  EXPECT_EQ(set.size(), 1u);
+}
+
+TEST(RevocationSet, RefusesEmptyAndOverlongIds) {
+  RevocationSet set;
+  EXPECT_FALSE(set.Add(""));
+  EXPECT_FALSE(set.Add(std::string(kMaxRevokedSessionIdBytes + 1, 'a')));
+  EXPECT_TRUE(set.Add(std::string(kMaxRevokedSessionIdBytes, 'a')));
+  EXPECT_EQ(set.size(), 1u);
+  EXPECT_FALSE(set.Contains("", kNow));
+  EXPECT_FALSE(set.Contains(std::string(kMaxRevokedSessionIdBytes + 1, 'a'), kNow));
+  EXPECT_TRUE(set.Contains(std::string(kMaxRevokedSessionIdBytes, 'a'), kNow));
+}
+
+TEST(RevocationSet, GrowsAndCopiesWithEveryEntryIntact) {
+  RevocationSet set;
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(set.Add(absl::StrCat("id", i), absl::FromUnixSeconds(1'000'000 + i)));
+  }
+  const RevocationSet copy = set;
+  set.Add("only-in-original");
+  EXPECT_EQ(copy.size(), 5000u);
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(copy.Contains(absl::StrCat("id", i), absl::FromUnixSeconds(1'000'000 + i - 1))) << i;
+    ASSERT_FALSE(copy.Contains(absl::StrCat("id", i), absl::FromUnixSeconds(1'000'000 + i))) << i;
+    ASSERT_FALSE(copy.Contains(absl::StrCat("xd", i), absl::FromUnixSeconds(0))) << i;
+  }
+  EXPECT_FALSE(copy.Contains("only-in-original", kNow));
+  EXPECT_TRUE(set.Contains("only-in-original", kNow));
+}
+
+TEST(RevocationSet, ForEachVisitsEntriesInInsertionOrder) {
+  RevocationSet set;
+  set.Add("bbbbbbb1", kNow);
+  set.Add("aaaaaaa2");
+  set.Add("bbbbbbb1", kNow + absl::Seconds(3));
+  std::vector<std::pair<std::string, absl::Time>> seen;
+  set.ForEach([&](absl::string_view id, absl::Time t) { seen.emplace_back(std::string(id), t); });
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], std::make_pair(std::string("bbbbbbb1"), kNow + absl::Seconds(3)));
+  EXPECT_EQ(seen[1], std::make_pair(std::string("aaaaaaa2"), absl::InfiniteFuture()));
+}
+
+TEST(RevocationSet, ReservedSetHoldsEntriesCompactly) {
+  constexpr int kEntries = 100'000;
+  RevocationSet set;
+  set.Reserve(kEntries, kEntries * 12);
+  const size_t reserved = set.memory_bytes();
+  for (int i = 0; i < kEntries; ++i) set.Add(absl::StrCat("s", 10'000'000 + i, "xyz"));  // 12 bytes
+  EXPECT_EQ(set.size(), static_cast<size_t>(kEntries));
+  EXPECT_EQ(set.memory_bytes(), reserved) << "Reserve() must size the set for the whole snapshot";
+  // A 21-byte record, and 8-byte slots in a table kept more than 3/8 full.
+  EXPECT_LE(set.memory_bytes(), static_cast<size_t>(kEntries) * (21 + 22));
+}
+
+TEST(ParseRevocationJson, AcceptsListsObjectsAndTheSessionsWrapper) {
+  auto set = ParseRevocationJson(
+      R"({"sessions":["Sess0000001",{"session_id":"Sess0000002","expires_at":1800000060}]})");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->size(), 2u);
+  EXPECT_TRUE(set->Contains("Sess0000001", kNow));
+  EXPECT_TRUE(set->Contains("Sess0000002", kNow));
+  EXPECT_FALSE(set->Contains("Sess0000002", kNow + absl::Minutes(1)));
+  ASSERT_TRUE(ParseRevocationJson(R"(["Sess0000001"])").ok());
+}
+
+TEST(ParseRevocationJson, NamesTheFieldAtFault) {
+  const std::string long_id(kMaxRevokedSessionIdBytes + 1, 'a');
+  const std::pair<std::string, std::string> cases[] = {
+      {"[1]", "sessions[0]: must be a session id"},
+      {R"(["ok12345", ""])", "sessions[1]: empty session id"},
+      {absl::StrCat(R"(["ok12345", ")", long_id, R"("])"), "sessions[1]: longer than 128 bytes"},
+      {absl::StrCat(R"([{"session_id":")", long_id, R"("}])"),
+       "sessions[0].session_id: longer than 128 bytes"},
+      {R"([{"session_id":7}])", "sessions[0].session_id: must be a string"},
+      {R"([{"session_id":"ok12345","expires_at":"soon"}])",
+       "sessions[0].expires_at: must be integer epoch seconds"},
+      {R"({"list":[]})", "revocations: expected a list"},
+      {R"({"sessions":{}})", "sessions: must be a list"},
+      {"[", "revocations: not valid JSON"},
+  };
+  for (const auto& [json, message] : cases) {
+    auto set = ParseRevocationJson(json);
+    ASSERT_FALSE(set.ok()) << json;
+    EXPECT_EQ(set.status().code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_TRUE(absl::StartsWith(set.status().message(), message)) << set.status();
+  }
+}
+
+}  // namespace
+}  // namespace edgepass::core
