@@ -1,0 +1,72 @@
+// KeyringSource of the embedded default: the SecretStore's keyring cached in
+// process for a TTL, refreshed by one thread at a time (single flight).
+//
+//   CachedKeyringSource keys(secret_store, &feed, {.ttl = absl::Minutes(5)});
+//   absl::StatusOr<std::shared_ptr<const core::Keyring>> k = keys.Current();
+//   keys.Invalidate();   // after a rotation wrote the store
+#ifndef EDGEPASS_SERVER_ADAPTERS_CACHED_KEYRING_SOURCE_H_
+#define EDGEPASS_SERVER_ADAPTERS_CACHED_KEYRING_SOURCE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/state/change_feed.h"
+#include "server/state/keyring_source.h"
+#include "server/state/secret_store.h"
+
+namespace edgepass::server {
+
+struct CachedKeyringSourceOptions {
+  // How long a keyring read from the store is served before it is read again.
+  absl::Duration ttl = absl::Minutes(5);
+  // After a failed read, no new read before this much clock time (the cached
+  // keyring, if any, is served meanwhile).
+  absl::Duration retry_interval = absl::Seconds(1);
+  // Other threads wait this long for the first keyring.
+  absl::Duration first_wait = absl::Seconds(5);
+  // Time source of every freshness decision (tests pass a fake clock).
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+// Thread-safe. While fresh, Current() does no I/O. When stale, the first
+// caller reads the store; concurrent callers get the stale keyring meanwhile
+// (or wait up to first_wait when there is none yet), so the store sees one
+// read per ttl however many callers there are. A failed read keeps the old
+// keyring. A kKeyring notification (or Invalidate()) makes the next call
+// read the store again.
+class CachedKeyringSource : public KeyringSource {
+ public:
+  // `store` must outlive the source; `feed` may be null. The feed's listener
+  // holds no reference to the source, so either may be destroyed first.
+  CachedKeyringSource(SecretStore& store, ChangeFeed* feed, CachedKeyringSourceOptions options = {});
+
+  // See KeyringSource; with nothing cached, the store's error (UNAVAILABLE
+  // while another thread's first read is still running after first_wait).
+  absl::StatusOr<std::shared_ptr<const core::Keyring>> Current() override;
+
+  void Invalidate() { invalidations_->fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  SecretStore& store_;
+  const CachedKeyringSourceOptions options_;
+  const std::shared_ptr<std::atomic<uint64_t>> invalidations_;
+
+  absl::Mutex mu_;
+  std::shared_ptr<const core::Keyring> cached_ ABSL_GUARDED_BY(mu_);
+  absl::Time fresh_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time next_attempt_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t seen_invalidations_ ABSL_GUARDED_BY(mu_) = 0;
+  bool refreshing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_) =
+      absl::UnavailableError("keyring: not loaded yet");
+};
+
+}  // namespace edgepass::server
+
+#endif  // EDGEPASS_SERVER_ADAPTERS_CACHED_KEYRING_SOURCE_H_

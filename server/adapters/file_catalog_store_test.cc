@@ -1,0 +1,101 @@
+#include "server/adapters/file_catalog_store.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "server/adapters/atomic_file.h"
+
+namespace edgepass::server {
+namespace {
+
+// `base` plus asset "a<n>" with an inline policy.
+absl::StatusOr<Catalog> WithTestAsset(const Catalog& base, int n) {
+  absl::StatusOr<Catalog> overlay = Catalog::Parse(
+      absl::StrCat(R"({"assets":[{"id":"a)", n, R"(","hostname":"cdn.example.com","url_path":"/v/)",
+                   n, R"(/index.m3u8","token_policy":{"paths":["/v/)", n, R"(/"],"exp":"+1h"}}]})"),
+      "test");
+  if (!overlay.ok()) return overlay.status();
+  return Catalog::Merge(base, *overlay, "test");
+}
+
+class FileCatalogStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "edgepass-catalog-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/catalog.json";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(FileCatalogStoreTest, AbsentFileIsAnEmptyCatalogAtVersionZero) {
+  FileCatalogStore store(path_);
+  absl::StatusOr<VersionedCatalog> c = store.Load();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->version, 0u);
+  EXPECT_TRUE(c->catalog->assets().empty());
+}
+
+TEST_F(FileCatalogStoreTest, UpdateWritesTheFileAndBumpsTheVersion) {
+  FileCatalogStore store(path_);
+  ASSERT_TRUE(store.LoadOrCreate().ok());
+  EXPECT_EQ(store.Load()->version, 1u);
+  absl::StatusOr<uint64_t> v = store.Update([](const Catalog& c) { return WithTestAsset(c, 7); });
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(*v, 2u);
+  EXPECT_NE(store.Load()->catalog->Find("a7"), nullptr);
+  absl::StatusOr<Catalog> on_disk = FileCatalogStore(path_).LoadFile();
+  ASSERT_TRUE(on_disk.ok());
+  EXPECT_NE(on_disk->Find("a7"), nullptr);
+  EXPECT_NE(on_disk->Find("1"), nullptr);  // the sample is kept
+}
+
+TEST_F(FileCatalogStoreTest, MutationErrorStoresNothing) {
+  FileCatalogStore store(path_);
+  ASSERT_TRUE(store.LoadOrCreate().ok());
+  const std::string before = *ReadFileToString(path_);
+  absl::StatusOr<uint64_t> v = store.Update(
+      [](const Catalog&) -> absl::StatusOr<Catalog> { return absl::InvalidArgumentError("asset: no"); });
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ReadFileToString(path_), before);
+  EXPECT_EQ(store.Load()->version, 1u);
+}
+
+TEST_F(FileCatalogStoreTest, CorruptFileIsReportedAndLeftIntact) {
+  ASSERT_TRUE(WriteFileAtomically(path_, R"({"assets":[{"id":"x"}]})").ok());
+  FileCatalogStore store(path_);
+  EXPECT_EQ(store.Load().status().code(), absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<uint64_t> v = store.Update([](const Catalog& c) { return WithTestAsset(c, 1); });
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(v.status().message().find(path_), std::string::npos) << v.status();
+  EXPECT_EQ(*ReadFileToString(path_), R"({"assets":[{"id":"x"}]})");
+}
+
+TEST_F(FileCatalogStoreTest, ConcurrentUpdatesLoseNothing) {
+  FileCatalogStore store(path_);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 10; ++i) {
+        ASSERT_TRUE(store.Update([&](const Catalog& c) { return WithTestAsset(c, w * 100 + i); }).ok());
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  absl::StatusOr<Catalog> on_disk = store.LoadFile();
+  ASSERT_TRUE(on_disk.ok()) << on_disk.status();
+  EXPECT_EQ(on_disk->assets().size(), 20u);
+  EXPECT_EQ(store.Load()->version, 20u);
+}
+
+}  // namespace
+}  // namespace edgepass::server

@@ -1,0 +1,57 @@
+#include "server/adapters/redis/redis_options.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace edgepass::server {
+
+absl::Status SplitRedisAddress(const std::string& address, std::string* host, int* port) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis.address: \"", address.substr(0, 300), "\": ", why));
+  };
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return bad("expected HOST:PORT");
+  std::string h = address.substr(0, colon);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty() || h.size() > 253) return bad("bad host");
+  int p = 0;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &p) || p < 1 || p > 65535) {
+    return bad("port must be 1..65535");
+  }
+  *host = std::move(h);
+  *port = p;
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRedisOptions(const RedisOptions& options) {
+  std::string host;
+  int port = 0;
+  if (absl::Status s = SplitRedisAddress(options.address, &host, &port); !s.ok()) return s;
+  if (options.pool_size == 0 || options.pool_size > 1024) {
+    return absl::InvalidArgumentError("redis.pool_size: must be 1..1024");
+  }
+  struct Named {
+    const char* name;
+    absl::Duration value;
+  };
+  for (const Named& d : {Named{"connect_timeout", options.connect_timeout},
+                         Named{"command_timeout", options.command_timeout},
+                         Named{"acquire_timeout", options.acquire_timeout},
+                         Named{"reconnect_backoff", options.reconnect_backoff},
+                         Named{"max_reconnect_backoff", options.max_reconnect_backoff},
+                         Named{"wait_timeout", options.wait_timeout}}) {
+    if (d.value <= absl::ZeroDuration() || d.value == absl::InfiniteDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat("redis.", d.name, ": must be positive"));
+    }
+  }
+  if (options.wait_replicas < 0) {
+    return absl::InvalidArgumentError("redis.wait_replicas: must not be negative");
+  }
+  if (options.key_prefix.size() > 256) {
+    return absl::InvalidArgumentError("redis.key_prefix: longer than 256 bytes");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace edgepass::server

@@ -1,0 +1,492 @@
+// The Redis state adapters against a real redis-server (started per test on
+// a free loopback port, AOF fsync always). Label: integration.
+#include <atomic>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "core/random.h"
+#include "gtest/gtest.h"
+#include "server/adapters/file_secret_store.h"
+#include "server/adapters/redis/redis_catalog_store.h"
+#include "server/adapters/redis/redis_change_feed.h"
+#include "server/adapters/redis/redis_client.h"
+#include "server/adapters/redis/redis_keyring_cache.h"
+#include "server/adapters/redis/redis_session_store.h"
+#include "tests/fakes/counting_secret_store.h"
+#include "tests/integration/redis_server.h"
+#include "tests/integration/test_process.h"
+
+namespace edgepass::server {
+namespace {
+
+using ::edgepass::testing::CountingSecretStore;
+using ::edgepass::testing::RedisServer;
+using ::edgepass::testing::TempDir;
+
+// Polls `condition` until true or `timeout` (real time) passes.
+template <typename F>
+bool Eventually(F condition, absl::Duration timeout = absl::Seconds(15)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
+class FakeClock {
+ public:
+  absl::Time Now() const { return absl::FromUnixMicros(micros_.load()); }
+  void Advance(absl::Duration d) { micros_ += absl::ToInt64Microseconds(d); }
+  std::function<absl::Time()> AsFunction() {
+    return [this] { return Now(); };
+  }
+
+ private:
+  std::atomic<int64_t> micros_{int64_t{1767225600} * 1000000};
+};
+
+class RedisStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!edgepass::testing::RedisServerAvailable()) FAIL() << "redis-server not installed (scripts/deps.sh installs it)";
+    ASSERT_TRUE(redis_.Start());
+  }
+
+  RedisOptions Options() {
+    return {.address = redis_.address(),
+            .pool_size = 4,
+            .connect_timeout = absl::Milliseconds(500),
+            .command_timeout = absl::Seconds(2),
+            .acquire_timeout = absl::Milliseconds(500),
+            .reconnect_backoff = absl::Milliseconds(20),
+            .max_reconnect_backoff = absl::Milliseconds(200)};
+  }
+
+  std::unique_ptr<RedisClient> NewClient() {
+    absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(Options());
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? *std::move(client) : nullptr;
+  }
+
+  RedisServer redis_;
+};
+
+core::RevocationEntry Entry(const std::string& id, int64_t expires) {
+  core::RevocationEntry e;
+  e.session_id = id;
+  e.reason = "test";
+  e.added_at = absl::FromUnixSeconds(1000);
+  e.expires_at = absl::FromUnixSeconds(expires);
+  return e;
+}
+
+absl::StatusOr<Catalog> WithTestAsset(const Catalog& base, int n) {
+  absl::StatusOr<Catalog> overlay = Catalog::Parse(
+      absl::StrCat(R"({"assets":[{"id":"a)", n, R"(","hostname":"cdn.example.com","url_path":"/v/)",
+                   n, R"(/index.m3u8","token_policy":{"paths":["/v/)", n, R"(/"],"exp":"+1h"}}]})"),
+      "test");
+  if (!overlay.ok()) return overlay.status();
+  return Catalog::Merge(base, *overlay, "test");
+}
+
+TEST(RedisOptions, BadOptionsNameTheField) {
+  EXPECT_NE(ValidateRedisOptions({.address = "nohostport"}).message().find("redis.address"),
+            std::string::npos);
+  EXPECT_NE(ValidateRedisOptions({.address = "h:70000"}).message().find("redis.address"),
+            std::string::npos);
+  EXPECT_NE(ValidateRedisOptions({.pool_size = 0}).message().find("redis.pool_size"),
+            std::string::npos);
+  EXPECT_NE(ValidateRedisOptions({.command_timeout = absl::ZeroDuration()})
+                .message()
+                .find("redis.command_timeout"),
+            std::string::npos);
+  EXPECT_EQ(RedisClient::Create({.address = "[::1]:x"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ValidateRedisOptions({.address = "[::1]:6379"}).ok());
+}
+
+TEST_F(RedisStateTest, CommandsAreBinarySafe) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  const std::string value("a\0b\r\n$3\r\nc", 11);
+  ASSERT_TRUE(client->Command({"SET", "k", value}).ok());
+  absl::StatusOr<RedisReply> r = client->Command({"GET", "k"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->type, RedisReply::Type::kString);
+  EXPECT_EQ(r->str, value);
+  r = client->Command({"NOSUCHCOMMAND"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->is_error());
+  r = client->Command({"GET", "absent"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->is_nil());
+}
+
+TEST_F(RedisStateTest, PasswordIsSentAndARefusalIsPermissionDenied) {
+  std::unique_ptr<RedisClient> admin = NewClient();
+  ASSERT_TRUE(admin->Command({"CONFIG", "SET", "requirepass", "s3cret-pw"}).ok());
+  RedisOptions options = Options();
+  options.password = "wrong-pw";
+  absl::StatusOr<RedisReply> refused = (*RedisClient::Create(options))->Command({"PING"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_EQ(refused.status().message().find("wrong-pw"), std::string::npos);
+  options.password = "s3cret-pw";
+  absl::StatusOr<RedisReply> ok = (*RedisClient::Create(options))->Command({"PING"});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->str, "PONG");
+}
+
+TEST_F(RedisStateTest, PoolIsBoundedAndAcquireWaitsThenTimesOut) {
+  RedisOptions options = Options();
+  options.pool_size = 2;
+  options.acquire_timeout = absl::Milliseconds(300);
+  std::unique_ptr<RedisClient> client = *RedisClient::Create(options);
+  absl::StatusOr<RedisClient::Connection> a = client->Acquire();
+  absl::StatusOr<RedisClient::Connection> b = client->Acquire();
+  ASSERT_TRUE(a.ok() && b.ok());
+  const absl::Time start = absl::Now();
+  absl::StatusOr<RedisClient::Connection> c = client->Acquire();
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(300));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(c.status().message().find(redis_.address()), std::string::npos) << c.status();
+
+  // A waiter gets the connection another caller returns.
+  std::thread waiter([&] {
+    absl::StatusOr<RedisReply> r = client->Command({"PING"});
+    EXPECT_TRUE(r.ok()) << r.status();
+  });
+  absl::SleepFor(absl::Milliseconds(50));  // let the waiter block (not a correctness wait)
+  { RedisClient::Connection released = *std::move(a); }
+  waiter.join();
+
+  // Only pool_size connections were ever opened.
+  absl::StatusOr<RedisReply> clients = b->Command({"INFO", "clients"});
+  ASSERT_TRUE(clients.ok());
+  EXPECT_NE(clients->str.find("connected_clients:2"), std::string::npos) << clients->str;
+}
+
+TEST_F(RedisStateTest, CatalogUpdatesFromTwoReplicasLoseNothing) {
+  std::unique_ptr<RedisClient> c1 = NewClient();
+  std::unique_ptr<RedisClient> c2 = NewClient();
+  RedisCatalogStore s1(*c1, nullptr);
+  RedisCatalogStore s2(*c2, nullptr);
+  absl::StatusOr<VersionedCatalog> empty = s1.Load();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->version, 0u);
+  EXPECT_TRUE(empty->catalog->assets().empty());
+
+  constexpr int kPerWriter = 15;
+  std::atomic<int> stored{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    RedisCatalogStore* store = w % 2 == 0 ? &s1 : &s2;
+    writers.emplace_back([store, w, &stored] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        absl::StatusOr<uint64_t> v =
+            store->Update([&](const Catalog& c) { return WithTestAsset(c, w * 100 + i); });
+        EXPECT_TRUE(v.ok()) << v.status();
+        if (v.ok()) stored++;
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  absl::StatusOr<VersionedCatalog> all = s2.Load();
+  ASSERT_TRUE(all.ok()) << all.status();
+  // Every update that returned OK is there: none overwrote another.
+  EXPECT_EQ(all->catalog->assets().size(), static_cast<size_t>(stored.load()));
+  EXPECT_EQ(all->version, static_cast<uint64_t>(stored.load()));
+  EXPECT_EQ(stored.load(), 4 * kPerWriter);
+
+  // A mutation's error stores nothing.
+  absl::StatusOr<uint64_t> refused = s1.Update(
+      [](const Catalog&) -> absl::StatusOr<Catalog> { return absl::InvalidArgumentError("asset: no"); });
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s1.Load()->version, static_cast<uint64_t>(stored.load()));
+}
+
+TEST_F(RedisStateTest, CorruptStoredCatalogIsReportedNotReplaced) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  ASSERT_TRUE(client->Command({"SET", "edgepass:catalog", "{\"assets\":[{\"id\":1}]}"}).ok());
+  RedisCatalogStore store(*client, nullptr);
+  EXPECT_EQ(store.Load().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.Update([](const Catalog& c) { return WithTestAsset(c, 1); }).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(client->Command({"GET", "edgepass:catalog"})->str, "{\"assets\":[{\"id\":1}]}");
+}
+
+TEST_F(RedisStateTest, SessionsPutRemoveListPruneWithVersions) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  RedisSessionStore store(*client, nullptr);
+  EXPECT_EQ(store.List()->version, 0u);
+  EXPECT_EQ(*store.Put(Entry("sessA1", 5000)), 1u);
+  EXPECT_EQ(*store.Put(Entry("sessB2", 9000)), 2u);
+  core::RevocationEntry auto_entry = Entry("sessA1", 6000);
+  auto_entry.type = core::RevocationType::kAuto;
+  auto_entry.score = 4.25;
+  auto_entry.score_components = {{"rate_ratio", 3.25}, {"ip_penalty", 1}};
+  EXPECT_EQ(*store.Put(auto_entry), 3u);
+  EXPECT_EQ(*store.Remove("sessB2"), 4u);
+  EXPECT_EQ(store.Remove("sessB2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.List()->version, 4u);  // NOT_FOUND changed nothing
+
+  RedisSessionStore other(*client, nullptr);  // another replica sees the same
+  absl::StatusOr<SessionList> list = other.List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->entries.size(), 1u);
+  EXPECT_EQ(list->entries[0].session_id, "sessA1");
+  EXPECT_EQ(list->entries[0].type, core::RevocationType::kAuto);
+  EXPECT_EQ(list->entries[0].score_components.at("rate_ratio"), 3.25);
+
+  ASSERT_TRUE(store.Put(Entry("sessC3", 9000)).ok());
+  EXPECT_EQ(*store.Prune(absl::FromUnixSeconds(7000)), 1u);
+  EXPECT_EQ(*store.Prune(absl::FromUnixSeconds(7000)), 0u);
+  list = store.List();
+  ASSERT_EQ(list->entries.size(), 1u);
+  EXPECT_EQ(list->entries[0].session_id, "sessC3");
+  EXPECT_EQ(list->version, 6u);
+
+  ASSERT_TRUE(client->Command({"HSET", "edgepass:sessions", "bad", "{}"}).ok());
+  absl::Status corrupt = store.List().status();
+  EXPECT_EQ(corrupt.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(corrupt.message().find("\"bad\""), std::string::npos) << corrupt;
+}
+
+// Collects what a feed's listener was told.
+class Recorder {
+ public:
+  ChangeFeed::Listener Listener() {
+    return [this](ChangeKind kind) {
+      absl::MutexLock lock(&mu_);
+      counts_[static_cast<int>(kind)]++;
+    };
+  }
+  int count(ChangeKind kind) {
+    absl::MutexLock lock(&mu_);
+    return counts_[static_cast<int>(kind)];
+  }
+
+ private:
+  absl::Mutex mu_;
+  int counts_[3] = {0, 0, 0};
+};
+
+TEST_F(RedisStateTest, ChangeFeedDeliversAcrossReplicasAndAfterARestart) {
+  std::unique_ptr<RedisClient> c1 = NewClient();
+  std::unique_ptr<RedisClient> c2 = NewClient();
+  Recorder seen;
+  RedisChangeFeed publisher(*c1);
+  RedisChangeFeed subscriber(*c2);
+  subscriber.Subscribe(seen.Listener());
+  // Every (re)subscription tells listeners every kind changed.
+  ASSERT_TRUE(Eventually([&] { return seen.count(ChangeKind::kKeyring) >= 1; }));
+  EXPECT_GE(seen.count(ChangeKind::kCatalog), 1);
+  EXPECT_EQ(publisher.subscriptions(), 0);  // publish-only: no subscriber connection
+  const int sessions_before = seen.count(ChangeKind::kSessions);
+
+  // A store write on one replica reaches the other's listener.
+  RedisSessionStore sessions(*c1, &publisher);
+  ASSERT_TRUE(sessions.Put(Entry("sessA1", 5000)).ok());
+  ASSERT_TRUE(Eventually([&] { return seen.count(ChangeKind::kSessions) > sessions_before; }));
+
+  redis_.Stop();
+  const int keyring_before = seen.count(ChangeKind::kKeyring);
+  publisher.Publish(ChangeKind::kCatalog);  // lost: best effort, counted
+  EXPECT_GE(publisher.publish_failures(), 1);
+  ASSERT_TRUE(redis_.Start());
+  ASSERT_TRUE(Eventually([&] { return subscriber.subscriptions() >= 2; }));
+  ASSERT_TRUE(Eventually([&] { return seen.count(ChangeKind::kKeyring) > keyring_before; }));
+
+  // And it goes on delivering.
+  const int catalog_before = seen.count(ChangeKind::kCatalog);
+  ASSERT_TRUE(Eventually([&] {
+    publisher.Publish(ChangeKind::kCatalog);
+    return seen.count(ChangeKind::kCatalog) > catalog_before;
+  }));
+}
+
+TEST_F(RedisStateTest, WritesFailUnavailableWhileRedisIsDownAndStoredDataSurvives) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  RedisSessionStore sessions(*client, nullptr);
+  RedisCatalogStore catalog(*client, nullptr);
+  ASSERT_TRUE(sessions.Put(Entry("keptA1", 9000)).ok());
+  ASSERT_TRUE(catalog.Update([](const Catalog& c) { return WithTestAsset(c, 1); }).ok());
+
+  redis_.Stop();  // SIGKILL: only what the AOF fsync'd survives
+  absl::StatusOr<uint64_t> put = sessions.Put(Entry("lostB2", 9000));
+  EXPECT_EQ(put.status().code(), absl::StatusCode::kUnavailable) << put.status();
+  EXPECT_NE(put.status().message().find(redis_.address()), std::string::npos) << put.status();
+  EXPECT_EQ(sessions.Remove("keptA1").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sessions.List().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(catalog.Update([](const Catalog& c) { return WithTestAsset(c, 2); }).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(catalog.Load().status().code(), absl::StatusCode::kUnavailable);
+
+  ASSERT_TRUE(redis_.Start());
+  absl::StatusOr<SessionList> list;
+  ASSERT_TRUE(Eventually([&] { return (list = sessions.List()).ok(); })) << list.status();
+  ASSERT_EQ(list->entries.size(), 1u);
+  EXPECT_EQ(list->entries[0].session_id, "keptA1");
+  EXPECT_EQ(list->version, 1u);
+  absl::StatusOr<VersionedCatalog> c = catalog.Load();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->version, 1u);
+  EXPECT_NE(c->catalog->Find("a1"), nullptr);
+  EXPECT_EQ(c->catalog->Find("a2"), nullptr);
+  EXPECT_EQ(*sessions.Put(Entry("afterC3", 9000)), 2u);
+}
+
+class RedisKeyringCacheTest : public RedisStateTest {
+ protected:
+  void SetUp() override {
+    RedisStateTest::SetUp();
+    if (IsSkipped()) return;
+    file_ = std::make_unique<FileSecretStore>(keys_dir_.path() + "/keyring.json");
+    core::SecureRandom random;
+    ASSERT_TRUE(file_->LoadOrCreate(clock_.Now(), random).ok());
+    store_ = std::make_unique<CountingSecretStore>(*file_);
+  }
+
+  RedisKeyringCacheOptions CacheOptions() {
+    return {.ttl = absl::Seconds(10),
+            .lock_ttl = absl::Seconds(10),
+            .fill_wait = absl::Seconds(5),
+            .retry_interval = absl::Seconds(1),
+            .store_backoff = absl::Seconds(30),
+            .first_wait = absl::Seconds(10),
+            .clock = clock_.AsFunction()};
+  }
+
+  TempDir keys_dir_;
+  FakeClock clock_;
+  std::unique_ptr<FileSecretStore> file_;
+  std::unique_ptr<CountingSecretStore> store_;
+};
+
+TEST_F(RedisKeyringCacheTest, TwoReplicasReadTheStoreAtMostOncePerTtl) {
+  std::unique_ptr<RedisClient> c1 = NewClient();
+  std::unique_ptr<RedisClient> c2 = NewClient();
+  RedisKeyringCache replica1(*c1, *store_, nullptr, CacheOptions());
+  RedisKeyringCache replica2(*c2, *store_, nullptr, CacheOptions());
+
+  // Issuers on both replicas call continuously while simulated time runs.
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> calls{0};
+  std::atomic<int64_t> failures{0};
+  std::vector<std::thread> issuers;
+  for (RedisKeyringCache* replica : {&replica1, &replica2, &replica1, &replica2}) {
+    issuers.emplace_back([&, replica] {
+      while (!stop.load()) {
+        if (!replica->Current().ok()) failures++;
+        calls++;
+      }
+    });
+  }
+  constexpr absl::Duration kRun = absl::Seconds(60);
+  constexpr absl::Duration kStep = absl::Milliseconds(100);
+  for (absl::Duration t; t < kRun; t += kStep) {
+    clock_.Advance(kStep);
+    ASSERT_TRUE(replica1.Current().ok());
+    ASSERT_TRUE(replica2.Current().ok());
+  }
+  stop = true;
+  for (std::thread& t : issuers) t.join();
+
+  // The copy in Redis is refilled once per TTL window by whichever replica
+  // wins the lock: at most run/ttl + 1 store reads (the first fill, then one
+  // per expiry), however many calls were made.
+  const int64_t reads = store_->read_count();
+  EXPECT_LE(reads, kRun / absl::Seconds(10) + 1) << "calls: " << calls.load();
+  std::cout << "store reads: " << reads << " for " << calls.load() << " calls\n";
+  EXPECT_GE(reads, 2);  // it did refresh
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(calls.load(), 1000);
+}
+
+TEST_F(RedisKeyringCacheTest, ServesFromMemoryWhileRedisIsDownAndResumesAfter) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  RedisKeyringCache cache(*client, *store_, nullptr, CacheOptions());
+  absl::StatusOr<std::shared_ptr<const core::Keyring>> first = cache.Current();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(store_->read_count(), 1);
+
+  redis_.Stop();
+  for (int i = 0; i < 60; ++i) {
+    clock_.Advance(absl::Seconds(1));
+    absl::StatusOr<std::shared_ptr<const core::Keyring>> k = cache.Current();
+    ASSERT_TRUE(k.ok()) << k.status();
+    EXPECT_EQ((*k)->Primary()->id, (*first)->Primary()->id);
+  }
+  EXPECT_EQ(store_->read_count(), 1);  // a keyring in memory: the store is spared
+
+  ASSERT_TRUE(redis_.Start());
+  ASSERT_TRUE(Eventually([&] {
+    clock_.Advance(absl::Seconds(11));
+    EXPECT_TRUE(cache.Current().ok());
+    return store_->read_count() >= 2;
+  }));
+  absl::StatusOr<RedisReply> copy = client->Command({"EXISTS", "edgepass:keyring"});
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ(copy->integer, 1);
+}
+
+TEST_F(RedisKeyringCacheTest, WithoutRedisTheStoreIsReadAtMostOncePerBackoff) {
+  redis_.Stop();
+  std::unique_ptr<RedisClient> client = NewClient();
+  store_->SetUnavailable(true);
+  RedisKeyringCache cache(*client, *store_, nullptr, CacheOptions());
+  EXPECT_EQ(cache.Current().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_->read_count(), 1);
+  for (int i = 0; i < 20; ++i) {
+    clock_.Advance(absl::Seconds(1));
+    EXPECT_FALSE(cache.Current().ok());
+  }
+  EXPECT_EQ(store_->read_count(), 1);  // store_backoff is 30 s
+  store_->SetUnavailable(false);
+  clock_.Advance(absl::Seconds(10));
+  absl::StatusOr<std::shared_ptr<const core::Keyring>> k = cache.Current();
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(store_->read_count(), 2);
+}
+
+TEST_F(RedisKeyringCacheTest, SharedKeyringReachesOtherReplicasWithoutStoreReads) {
+  std::unique_ptr<RedisClient> c1 = NewClient();
+  std::unique_ptr<RedisClient> c2 = NewClient();
+  RedisChangeFeed feed1(*c1);
+  RedisChangeFeed feed2(*c2);
+  RedisKeyringCache rotator(*c1, *store_, &feed1, CacheOptions());
+  RedisKeyringCache issuer(*c2, *store_, &feed2, CacheOptions());
+  ASSERT_TRUE(Eventually([&] { return feed2.subscriptions() >= 1; }));
+  absl::StatusOr<std::shared_ptr<const core::Keyring>> before = issuer.Current();
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_TRUE(rotator.Current().ok());
+  const int64_t reads = store_->read_count();
+
+  // A rotation: new primary in the store, then shared through Redis.
+  core::SecureRandom random;
+  std::vector<core::SigningKey> keys = {
+      core::GenerateSigningKey(clock_.Now(), core::KeyState::kPrimary, random)};
+  core::SigningKey old = *(*before)->Primary();
+  old.state = core::KeyState::kSecondary;
+  keys.push_back(old);
+  absl::StatusOr<core::Keyring> rotated = core::Keyring::Create(keys);
+  ASSERT_TRUE(rotated.ok());
+  ASSERT_TRUE(store_->WriteKeyring(*rotated).ok());
+  ASSERT_TRUE(rotator.Share(*rotated).ok());
+
+  const std::string new_primary = rotated->Primary()->id;
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<std::shared_ptr<const core::Keyring>> k = issuer.Current();
+    return k.ok() && (*k)->Primary()->id == new_primary;
+  }));
+  EXPECT_EQ(store_->read_count(), reads);
+}
+
+}  // namespace
+}  // namespace edgepass::server
