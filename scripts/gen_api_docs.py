@@ -13,28 +13,43 @@ OUT = ROOT / "docs" / "API.md"
 
 
 def parse(text):
-    """Yields (kind, name, comment, body_items) for services and messages."""
-    lines = text.splitlines()
-    comment, blocks, current = [], [], None
-    for raw in lines:
+    """Yields services, messages and enums as dicts: kind, name, doc, items."""
+    comment, blocks, current, depth = [], [], None, 0
+    for raw in text.splitlines():
         line = raw.strip()
         if line.startswith("//"):
             comment.append(line[2:].strip())
             continue
-        m = re.match(r"(service|message)\s+(\w+)\s*\{", line)
+        doc = " ".join(comment)
+        comment = []
+        m = re.match(r"(service|message|enum)\s+(\w+)\s*\{(\s*\})?", line)
         if m and current is None:
-            current = {"kind": m.group(1), "name": m.group(2), "doc": " ".join(comment), "items": []}
-        elif current is not None and line.startswith("rpc "):
+            current = {"kind": m.group(1), "name": m.group(2), "doc": doc, "items": []}
+            if m.group(3):  # message X {}
+                blocks.append(current)
+                current = None
+            continue
+        if current is None:
+            continue
+        if re.match(r"oneof\s+\w+\s*\{", line):
+            depth += 1
+        elif line.startswith("rpc "):
             r = re.match(r"rpc\s+(\w+)\((\w+)\)\s+returns\s+\((stream\s+)?([\w.]+)\)", line)
-            current["items"].append((r.group(1), f"`{r.group(2)}` → `{(r.group(3) or '')}{r.group(4)}`",
-                                     " ".join(comment)))
-        elif current is not None and re.match(r"(repeated\s+|map<[^>]+>\s+)?[\w.]+\s+\w+\s*=\s*\d+", line):
+            current["items"].append((r.group(1), f"`{r.group(2)}` → `{(r.group(3) or '')}{r.group(4)}`", doc))
+        elif current["kind"] == "enum" and re.match(r"\w+\s*=\s*\d+", line):
+            e = re.match(r"(\w+)\s*=\s*(\d+)", line)
+            current["items"].append((e.group(1), f"`{e.group(2)}`", doc))
+        elif re.match(r"(repeated\s+|map<[^>]+>\s+)?[\w.]+\s+\w+\s*=\s*\d+", line):
             f = re.match(r"((?:repeated\s+|map<[^>]+>\s+)?[\w.]+)\s+(\w+)\s*=", line)
-            current["items"].append((f.group(2), f"`{f.group(1)}`", " ".join(comment)))
-        elif current is not None and line == "}":
-            blocks.append(current)
-            current = None
-        comment = [] if not line.startswith("//") else comment
+            if depth > 0:
+                doc = f"(one of) {doc}".strip()
+            current["items"].append((f.group(2), f"`{f.group(1)}`", doc))
+        elif line == "}":
+            if depth > 0:
+                depth -= 1
+            else:
+                blocks.append(current)
+                current = None
     return blocks
 
 
@@ -49,8 +64,9 @@ def render():
             if b["doc"]:
                 out += [b["doc"], ""]
             if b["items"]:
-                head = "| rpc | request → response | description |" if b["kind"] == "service" \
-                    else "| field | type | description |"
+                head = {"service": "| rpc | request → response | description |",
+                        "enum": "| value | number | description |"}.get(
+                            b["kind"], "| field | type | description |")
                 out += [head, "|---|---|---|"]
                 out += [f"| `{n}` | {t} | {d} |" for n, t, d in b["items"]]
                 out.append("")

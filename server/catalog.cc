@@ -129,7 +129,7 @@ absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, Na
   return asset;
 }
 
-json AssetToJson(const Asset& asset) {
+json AssetToJsonObject(const Asset& asset) {
   json out = json::object();
   out["id"] = asset.id;
   out["hostname"] = asset.hostname;
@@ -151,7 +151,7 @@ json ToDocument(const std::map<std::string, NamedPolicy>& policies, const std::v
   }
   doc["policies"] = std::move(pol);
   json list = json::array();
-  for (const Asset& a : assets) list.push_back(AssetToJson(a));
+  for (const Asset& a : assets) list.push_back(AssetToJsonObject(a));
   doc["assets"] = std::move(list);
   return doc;
 }
@@ -215,8 +215,86 @@ absl::StatusOr<Catalog> Catalog::Merge(const Catalog& base, const Catalog& overl
       assets.push_back(a);
     }
   }
+  return FromParts(std::move(policies), std::move(assets), source);
+}
+
+absl::StatusOr<Catalog> Catalog::FromParts(std::map<std::string, NamedPolicy> policies,
+                                           std::vector<Asset> assets, absl::string_view source) {
   return Parse(DumpJson(ToDocument(policies, assets)), source);
 }
+
+absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, absl::string_view asset_json,
+                                           absl::string_view where) {
+  EDGEPASS_ASSIGN_OR_RETURN(json obj, ParseJson(asset_json, where));
+  EDGEPASS_ASSIGN_OR_RETURN(Asset asset, ParseAsset(obj, base.policies_, where));
+  std::vector<Asset> assets = base.assets_;
+  if (auto it = base.index_.find(asset.id); it != base.index_.end()) {
+    assets[it->second] = std::move(asset);
+  } else {
+    if (assets.size() >= kMaxCatalogAssets) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(where, ": the catalog holds the maximum of ", kMaxCatalogAssets, " assets"));
+    }
+    assets.push_back(std::move(asset));
+  }
+  return FromParts(base.policies_, std::move(assets), where);
+}
+
+absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_view name,
+                                            absl::string_view policy_json, absl::string_view where) {
+  if (name.empty() || name.size() > kMaxAssetIdLength || !IsValidAssetId(name)) {
+    return Invalid(where, absl::StrCat("name: must be 1-", kMaxAssetIdLength,
+                                       " characters of [A-Za-z0-9._:-]"));
+  }
+  NamedPolicy named;
+  EDGEPASS_ASSIGN_OR_RETURN(json obj, ParseJson(policy_json, where));
+  if (!obj.is_object()) return Invalid(where, "policy: must be an object");
+  named.json = DumpJson(obj);
+  auto policy = core::ParseTokenPolicyJson(named.json, "policy.");
+  if (!policy.ok()) return Within(where, policy.status());
+  named.policy = *std::move(policy);
+  std::map<std::string, NamedPolicy> policies = base.policies_;
+  policies[std::string(name)] = std::move(named);
+  std::vector<Asset> assets = base.assets_;
+  for (Asset& a : assets) {
+    if (a.policy_name != name) continue;
+    a.policy = policies[std::string(name)].policy;
+    if (absl::Status s = CheckAsset(a, absl::StrCat("assets \"", a.id, "\"")); !s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(where, ": policy does not suit the assets that use it: ", s.message()));
+    }
+  }
+  return FromParts(std::move(policies), std::move(assets), where);
+}
+
+absl::StatusOr<Catalog> Catalog::WithoutAsset(const Catalog& base, absl::string_view id) {
+  auto it = base.index_.find(id);
+  if (it == base.index_.end()) {
+    return absl::NotFoundError(absl::StrCat("id: unknown asset \"", id.substr(0, kMaxAssetIdLength), "\""));
+  }
+  std::vector<Asset> assets = base.assets_;
+  assets.erase(assets.begin() + static_cast<std::ptrdiff_t>(it->second));
+  return FromParts(base.policies_, std::move(assets), "catalog");
+}
+
+absl::StatusOr<Catalog> Catalog::WithoutPolicy(const Catalog& base, absl::string_view name) {
+  auto it = base.policies_.find(std::string(name));
+  if (it == base.policies_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("name: unknown policy \"", name.substr(0, kMaxAssetIdLength), "\""));
+  }
+  for (const Asset& a : base.assets_) {
+    if (a.policy_name == name) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("name: policy \"", name, "\" is used by asset \"", a.id, "\""));
+    }
+  }
+  std::map<std::string, NamedPolicy> policies = base.policies_;
+  policies.erase(std::string(name));
+  return FromParts(std::move(policies), base.assets_, "catalog");
+}
+
+std::string Catalog::AssetToJson(const Asset& asset) { return DumpJson(AssetToJsonObject(asset)); }
 
 const Asset* Catalog::Find(absl::string_view id) const {
   auto it = index_.find(id);

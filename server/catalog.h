@@ -58,6 +58,21 @@ class Catalog {
   static absl::StatusOr<Catalog> Merge(const Catalog& base, const Catalog& overlay,
                                        absl::string_view source);
 
+  // `base` with one asset added or replaced. `asset_json` is an asset object
+  // of the catalog file; a named policy must exist in `base`. Errors are
+  // INVALID_ARGUMENT "<where>: <field>: ..." (e.g. "asset: url_path: ...").
+  static absl::StatusOr<Catalog> WithAsset(const Catalog& base, absl::string_view asset_json,
+                                           absl::string_view where);
+  // `base` with the named policy added or replaced; every asset naming it is
+  // re-validated. INVALID_ARGUMENT "<where>: <field>: ..." otherwise.
+  static absl::StatusOr<Catalog> WithPolicy(const Catalog& base, absl::string_view name,
+                                            absl::string_view policy_json, absl::string_view where);
+  // `base` without the asset. NOT_FOUND "id: unknown asset \"x\"".
+  static absl::StatusOr<Catalog> WithoutAsset(const Catalog& base, absl::string_view id);
+  // `base` without the policy. NOT_FOUND when unknown; FAILED_PRECONDITION
+  // naming an asset that still uses it.
+  static absl::StatusOr<Catalog> WithoutPolicy(const Catalog& base, absl::string_view name);
+
   // The asset with this id, or nullptr.
   const Asset* Find(absl::string_view id) const;
   const std::vector<Asset>& assets() const { return assets_; }
@@ -65,8 +80,14 @@ class Catalog {
 
   // The catalog file format Parse() reads (pretty-printed).
   std::string ToJson() const;
+  // An asset as the catalog file writes it (compact JSON object).
+  static std::string AssetToJson(const Asset& asset);
 
  private:
+  // Rebuilds and re-validates a catalog from its parts.
+  static absl::StatusOr<Catalog> FromParts(std::map<std::string, NamedPolicy> policies,
+                                           std::vector<Asset> assets, absl::string_view source);
+
   std::map<std::string, NamedPolicy> policies_;
   std::vector<Asset> assets_;
   std::map<std::string, size_t, std::less<>> index_;  // id -> assets_ position

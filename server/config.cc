@@ -36,7 +36,21 @@ constexpr OptionSpec kOptions[] = {
     {"default_token_ttl", "EDGEPASS_DEFAULT_TOKEN_TTL", "--default-token-ttl", false},
     {"shutdown_grace", "EDGEPASS_SHUTDOWN_GRACE", "--shutdown-grace", false},
     {"insecure_allow_remote", "EDGEPASS_INSECURE_ALLOW_REMOTE", "--insecure-allow-remote", true},
+    {"redis_addr", "EDGEPASS_REDIS_ADDR", "--redis-addr", false},
+    {"redis_pool_size", "EDGEPASS_REDIS_POOL_SIZE", "--redis-pool-size", false},
+    {"redis_timeout", "EDGEPASS_REDIS_TIMEOUT", "--redis-timeout", false},
+    {"key_cache_ttl", "EDGEPASS_KEY_CACHE_TTL", "--key-cache-ttl", false},
+    {"revocation_retention", "EDGEPASS_REVOCATION_RETENTION", "--revocation-retention", false},
+    {"revocation_capacity", "EDGEPASS_REVOCATION_CAPACITY", "--revocation-capacity", false},
 };
+
+absl::Status ParseIntOption(absl::string_view where, const std::string& text, int min, int max,
+                            int* out) {
+  if (!absl::SimpleAtoi(text, out) || *out < min || *out > max) {
+    return Invalid(where, absl::StrCat("\"", text, "\" is not an integer from ", min, " to ", max));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ParseDurationOption(absl::string_view where, const std::string& text,
                                  absl::Duration* out) {
@@ -75,6 +89,18 @@ absl::Status Apply(const OptionSpec& spec, const std::string& value, absl::strin
     return ParseDurationOption(where, value, &o->shutdown_grace);
   } else if (key == "insecure_allow_remote") {
     return ParseBoolOption(where, value, &o->insecure_allow_remote);
+  } else if (key == "redis_addr") {
+    o->redis_addr = value;
+  } else if (key == "redis_pool_size") {
+    return ParseIntOption(where, value, 1, 256, &o->redis_pool_size);
+  } else if (key == "redis_timeout") {
+    return ParseDurationOption(where, value, &o->redis_timeout);
+  } else if (key == "key_cache_ttl") {
+    return ParseDurationOption(where, value, &o->key_cache_ttl);
+  } else if (key == "revocation_retention") {
+    return ParseDurationOption(where, value, &o->revocation_retention);
+  } else if (key == "revocation_capacity") {
+    return ParseIntOption(where, value, 1, 10000000, &o->revocation_capacity);
   }
   return absl::OkStatus();
 }
@@ -128,6 +154,17 @@ then flags (later wins).
                                                               env EDGEPASS_SHUTDOWN_GRACE
   --insecure-allow-remote    allow a non-loopback listen address (there is no
                              authentication yet)              env EDGEPASS_INSECURE_ALLOW_REMOTE
+  --redis-addr HOST:PORT     fleet mode: shared state in Redis (default: none, the
+                             data dir only)                   env EDGEPASS_REDIS_ADDR
+  --redis-pool-size N        Redis connections (default 8)    env EDGEPASS_REDIS_POOL_SIZE
+  --redis-timeout DUR        Redis connect/command timeout (default 500ms)
+                                                              env EDGEPASS_REDIS_TIMEOUT
+  --key-cache-ttl DUR        keyring cache lifetime (default 5m)
+                                                              env EDGEPASS_KEY_CACHE_TTL
+  --revocation-retention DUR revoked sessions older than this are not sent to
+                             validators (default 24h)         env EDGEPASS_REVOCATION_RETENTION
+  --revocation-capacity N    at most N revoked sessions sent to validators
+                             (default 1000000)                env EDGEPASS_REVOCATION_CAPACITY
   --help                     this text
 
 Exit codes: 0 clean shutdown, 1 start-up failure (data dir), 2 bad configuration.
@@ -178,6 +215,14 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
     return Invalid("default_token_ttl", "must be at most 720h");
   }
   if (o.shutdown_grace > absl::Minutes(5)) return Invalid("shutdown_grace", "must be at most 5m");
+  if (!o.redis_addr.empty()) {
+    absl::Status redis = SplitHostPort(o.redis_addr, &host, &port);
+    if (!redis.ok() || port == 0) {
+      return Invalid("redis_addr", redis.ok() ? "port must be 1-65535" : redis.message());
+    }
+  }
+  if (o.redis_timeout > absl::Minutes(1)) return Invalid("redis_timeout", "must be at most 1m");
+  if (o.key_cache_ttl > absl::Hours(24)) return Invalid("key_cache_ttl", "must be at most 24h");
   return absl::OkStatus();
 }
 

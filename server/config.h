@@ -29,6 +29,19 @@ struct ServerOptions {
   absl::Duration default_token_ttl = absl::Hours(1);
   // How long in-flight calls may finish after SIGTERM/SIGINT.
   absl::Duration shutdown_grace = absl::Seconds(5);
+  // Fleet mode: Redis at host:port holds the keyring cache, catalog,
+  // revocations and change notifications. Empty: the embedded data dir only.
+  std::string redis_addr;
+  // Connections to Redis per replica.
+  int redis_pool_size = 8;
+  // Connect and command timeout for Redis.
+  absl::Duration redis_timeout = absl::Milliseconds(500);
+  // How long a replica uses its cached keyring before refreshing it.
+  absl::Duration key_cache_ttl = absl::Minutes(5);
+  // Revoked sessions older than this no longer reach validators.
+  absl::Duration revocation_retention = absl::Hours(24);
+  // At most this many revoked sessions reach validators.
+  int revocation_capacity = 1000000;
   // There is no authentication yet: listening on a non-loopback address is
   // refused unless this is set.
   bool insecure_allow_remote = false;

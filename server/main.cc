@@ -1,6 +1,6 @@
-// edgepass-server: wiring only. Parses options, opens the embedded data
-// directory (keyring, catalog, revocations), serves edgepass.v1 over gRPC and
-// drains on SIGTERM/SIGINT.
+// edgepass-server: wiring only. Parses options, opens the state stores of the
+// chosen mode (the embedded data dir, or Redis in front of it for a fleet),
+// serves edgepass.v1 over gRPC and drains on SIGTERM/SIGINT.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -22,17 +22,29 @@
 #include "core/random.h"
 #include "core/status_macros.h"
 #include "server/adapters/atomic_file.h"
+#include "server/adapters/cached_keyring_source.h"
 #include "server/adapters/file_catalog_store.h"
-#include "server/adapters/file_keyring_store.h"
-#include "server/adapters/file_revocation_store.h"
+#include "server/adapters/file_secret_store.h"
+#include "server/adapters/file_session_store.h"
+#include "server/adapters/local_change_feed.h"
+#include "server/adapters/redis/redis_catalog_store.h"
+#include "server/adapters/redis/redis_change_feed.h"
+#include "server/adapters/redis/redis_client.h"
+#include "server/adapters/redis/redis_keyring_cache.h"
+#include "server/adapters/redis/redis_session_store.h"
+#include "server/api/catalog_service.h"
+#include "server/api/edge_sync_service.h"
 #include "server/api/playback_service.h"
+#include "server/api/session_service.h"
 #include "server/catalog.h"
 #include "server/config.h"
+#include "server/live_state.h"
 #include "server/smd_import.h"
 
 namespace {
 
-using edgepass::server::Catalog;
+namespace server = edgepass::server;
+using server::Catalog;
 
 constexpr int kExitStartFailure = 1;
 constexpr int kExitBadConfig = 2;
@@ -40,31 +52,82 @@ constexpr int kMaxReceiveMessageBytes = 256 * 1024;
 
 void LogLine(absl::string_view line) { std::cerr << "edgepass-server: " << line << std::endl; }
 
-// The catalog in the data dir with the start-up imports merged in; every
-// input is validated before the file is rewritten, so an error writes nothing.
-absl::StatusOr<Catalog> LoadCatalog(const edgepass::server::ServerOptions& options,
-                                    const edgepass::server::FileCatalogStore& store) {
-  EDGEPASS_ASSIGN_OR_RETURN(Catalog catalog, store.LoadOrCreate());
-  bool changed = false;
+// The state stores of the chosen mode: the data dir alone (embedded), or Redis
+// in front of the data dir's keyring file (fleet).
+struct StateStores {
+  std::unique_ptr<server::RedisClient> redis;
+  std::unique_ptr<server::ChangeFeed> feed;
+  std::unique_ptr<server::FileSecretStore> secrets;
+  std::unique_ptr<server::KeyringSource> keys;
+  std::unique_ptr<server::CatalogStore> catalogs;
+  std::unique_ptr<server::SessionStore> sessions;
+};
+
+absl::StatusOr<StateStores> OpenStores(const server::ServerOptions& options,
+                                       edgepass::core::RandomSource& random) {
+  const std::string& dir = options.data_dir;
+  StateStores s;
+  s.secrets = std::make_unique<server::FileSecretStore>(dir + "/keyring.json");
+  EDGEPASS_RETURN_IF_ERROR(s.secrets->LoadOrCreate(absl::Now(), random).status());
+  if (options.redis_addr.empty()) {
+    s.feed = std::make_unique<server::LocalChangeFeed>();
+    s.keys = std::make_unique<server::CachedKeyringSource>(
+        *s.secrets, s.feed.get(), server::CachedKeyringSourceOptions{.ttl = options.key_cache_ttl});
+    auto catalogs = std::make_unique<server::FileCatalogStore>(dir + "/catalog.json", s.feed.get());
+    EDGEPASS_RETURN_IF_ERROR(catalogs->LoadOrCreate().status());  // the sample on first start
+    s.catalogs = std::move(catalogs);
+    s.sessions = std::make_unique<server::FileSessionStore>(dir + "/revocations.json", s.feed.get());
+    return s;
+  }
+  server::RedisOptions redis_options{.address = options.redis_addr,
+                                     .pool_size = static_cast<size_t>(options.redis_pool_size),
+                                     .connect_timeout = options.redis_timeout,
+                                     .command_timeout = options.redis_timeout};
+  EDGEPASS_ASSIGN_OR_RETURN(s.redis, server::RedisClient::Create(redis_options));
+  s.feed = std::make_unique<server::RedisChangeFeed>(*s.redis);
+  s.keys = std::make_unique<server::RedisKeyringCache>(
+      *s.redis, *s.secrets, s.feed.get(), server::RedisKeyringCacheOptions{.ttl = options.key_cache_ttl});
+  s.catalogs = std::make_unique<server::RedisCatalogStore>(*s.redis, s.feed.get());
+  s.sessions = std::make_unique<server::RedisSessionStore>(*s.redis, s.feed.get());
+  // A fleet's first replica seeds an empty Redis with the sample catalog.
+  EDGEPASS_RETURN_IF_ERROR(s.catalogs
+                               ->Update([](const Catalog& current) -> absl::StatusOr<Catalog> {
+                                 if (!current.assets().empty() || !current.policies().empty()) {
+                                   return current;
+                                 }
+                                 return Catalog::Parse(server::SampleCatalogJson(), "sample catalog");
+                               })
+                               .status());
+  return s;
+}
+
+// Merges the start-up catalog file and SMD import into the store; every input
+// is validated before anything is written, so an error writes nothing.
+absl::Status ImportCatalogs(const server::ServerOptions& options, server::CatalogStore& store) {
+  std::vector<std::pair<std::string, Catalog>> overlays;
   if (!options.catalog_file.empty()) {
-    EDGEPASS_ASSIGN_OR_RETURN(std::string text,
-                              edgepass::server::ReadFileToString(options.catalog_file));
+    EDGEPASS_ASSIGN_OR_RETURN(std::string text, server::ReadFileToString(options.catalog_file));
     EDGEPASS_ASSIGN_OR_RETURN(Catalog overlay, Catalog::Parse(text, options.catalog_file));
-    EDGEPASS_ASSIGN_OR_RETURN(catalog, Catalog::Merge(catalog, overlay, options.catalog_file));
-    changed = true;
+    overlays.emplace_back(options.catalog_file, std::move(overlay));
   }
   if (!options.import_smd_assets.empty()) {
-    EDGEPASS_ASSIGN_OR_RETURN(std::string text,
-                              edgepass::server::ReadFileToString(options.import_smd_assets));
+    EDGEPASS_ASSIGN_OR_RETURN(std::string text, server::ReadFileToString(options.import_smd_assets));
     EDGEPASS_ASSIGN_OR_RETURN(Catalog imported,
-                              edgepass::server::ParseSmdAssets(text, options.import_smd_assets));
-    EDGEPASS_ASSIGN_OR_RETURN(catalog, Catalog::Merge(catalog, imported, options.import_smd_assets));
-    LogLine(absl::StrCat("imported ", imported.assets().size(), " SMD asset(s) from ",
+                              server::ParseSmdAssets(text, options.import_smd_assets));
+    LogLine(absl::StrCat("importing ", imported.assets().size(), " SMD asset(s) from ",
                          options.import_smd_assets));
-    changed = true;
+    overlays.emplace_back(options.import_smd_assets, std::move(imported));
   }
-  if (changed) EDGEPASS_RETURN_IF_ERROR(store.Save(catalog));
-  return catalog;
+  if (overlays.empty()) return absl::OkStatus();
+  return store
+      .Update([&](const Catalog& current) -> absl::StatusOr<Catalog> {
+        Catalog merged = current;
+        for (const auto& [source, overlay] : overlays) {
+          EDGEPASS_ASSIGN_OR_RETURN(merged, Catalog::Merge(merged, overlay, source));
+        }
+        return merged;
+      })
+      .status();
 }
 
 }  // namespace
@@ -95,28 +158,34 @@ int main(int argc, char** argv) {
     return kExitStartFailure;
   }
   edgepass::core::SecureRandom random;
-  server::FileKeyringStore keyring_store(dir + "/keyring.json");
-  absl::StatusOr<edgepass::core::Keyring> keyring = keyring_store.LoadOrCreate(absl::Now(), random);
-  if (!keyring.ok()) {
-    LogLine(absl::StrCat("cannot start: ", keyring.status().message(),
-                         " (the file is left unchanged; fix or remove it)"));
+  absl::StatusOr<StateStores> stores = OpenStores(*options, random);
+  if (!stores.ok()) {
+    LogLine(absl::StrCat("cannot start: ", stores.status().message(),
+                         " (files are left unchanged; fix or remove them)"));
     return kExitStartFailure;
   }
-  absl::StatusOr<Catalog> catalog =
-      LoadCatalog(*options, server::FileCatalogStore(dir + "/catalog.json"));
-  if (!catalog.ok()) {
-    LogLine(absl::StrCat("cannot start: ", catalog.status().message()));
+  if (absl::Status s = ImportCatalogs(*options, *stores->catalogs); !s.ok()) {
+    LogLine(absl::StrCat("cannot start: ", s.message()));
     return kExitStartFailure;
   }
-  absl::StatusOr<edgepass::core::RevocationSet> revoked =
-      server::FileRevocationStore(dir + "/revocations.json").Load();
-  if (!revoked.ok()) {
-    LogLine(absl::StrCat("cannot start: ", revoked.status().message()));
+  auto clock = [] { return absl::Now(); };
+  const edgepass::core::RevocationListOptions revocations{
+      .retention = options->revocation_retention,
+      .capacity = static_cast<size_t>(options->revocation_capacity)};
+  server::LiveState live(stores->catalogs.get(), stores->sessions.get(), stores->keys.get(),
+                         stores->feed.get(), clock, {.revocations = revocations});
+  if (absl::Status s = live.Start(); !s.ok()) {
+    LogLine(absl::StrCat("cannot start: ", s.message()));
     return kExitStartFailure;
   }
 
-  server::PlaybackServiceImpl playback(*catalog, *keyring, &random, [] { return absl::Now(); },
+  server::PlaybackServiceImpl playback(&live, stores->keys.get(), &random, clock,
                                        {.default_token_ttl = options->default_token_ttl});
+  server::CatalogServiceImpl catalog(stores->catalogs.get(), &live);
+  server::SessionServiceImpl sessions(stores->sessions.get(), &live, clock,
+                                      {.revocations = revocations,
+                                       .default_revocation_ttl = options->revocation_retention});
+  server::EdgeSyncServiceImpl edge_sync(&live, clock);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -124,6 +193,9 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(options->grpc_addr, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   builder.RegisterService(&playback);
+  builder.RegisterService(&catalog);
+  builder.RegisterService(&sessions);
+  builder.RegisterService(&edge_sync);
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || port == 0) {
     LogLine(absl::StrCat("cannot start: cannot listen on ", options->grpc_addr));
@@ -133,14 +205,17 @@ int main(int argc, char** argv) {
   int unused_port;
   (void)server::SplitHostPort(options->grpc_addr, &host, &unused_port);
   if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
-  LogLine(absl::StrCat("listening on ", host, ":", port, ", data dir ", dir, ", ",
-                       catalog->assets().size(), " asset(s), ", revoked->size(),
-                       " revoked session(s); WARNING: no authentication (loopback only)"));
+  LogLine(absl::StrCat(
+      "listening on ", host, ":", port, ", data dir ", dir, ", state ",
+      options->redis_addr.empty() ? "embedded" : absl::StrCat("redis ", options->redis_addr), ", ",
+      live.catalog()->assets().size(), " asset(s), ", live.edge()->revoked.size(),
+      " revoked session(s); WARNING: no authentication (loopback only)"));
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   LogLine(absl::StrCat("received ", strsignal(signal_number), ", draining for up to ",
                        absl::FormatDuration(options->shutdown_grace)));
+  edge_sync.Stop();
   grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + options->shutdown_grace));
   grpc_server->Wait();
   LogLine("stopped");

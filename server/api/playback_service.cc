@@ -21,14 +21,22 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
 
 }  // namespace
 
-PlaybackServiceImpl::PlaybackServiceImpl(const Catalog& catalog, const core::Keyring& keyring,
+PlaybackServiceImpl::PlaybackServiceImpl(LiveState* live, KeyringSource* keys,
                                          core::RandomSource* random, Clock clock,
                                          PlaybackServiceOptions options)
-    : catalog_(catalog),
-      keyring_(keyring),
+    : live_(live),
+      keys_(keys),
       random_(random),
       clock_(std::move(clock)),
       options_(options) {}
+
+absl::StatusOr<const core::SigningKey*> PlaybackServiceImpl::PrimaryKey(
+    std::shared_ptr<const core::Keyring>* holder) {
+  EDGEPASS_ASSIGN_OR_RETURN(*holder, keys_->Current());
+  const core::SigningKey* key = (*holder)->Primary();
+  if (key == nullptr) return absl::FailedPreconditionError("keyring: no primary key");
+  return key;
+}
 
 grpc::Status PlaybackServiceImpl::IssuePlayback(grpc::ServerContext* /*context*/,
                                                 const v1::IssuePlaybackRequest* request,
@@ -39,14 +47,15 @@ grpc::Status PlaybackServiceImpl::IssuePlayback(grpc::ServerContext* /*context*/
     if (id.size() > kMaxAssetIdBytes) {
       return absl::InvalidArgumentError(absl::StrCat("asset_id: longer than ", kMaxAssetIdBytes, " bytes"));
     }
-    const Asset* asset = catalog_.Find(id);
+    std::shared_ptr<const Catalog> catalog = live_->catalog();
+    const Asset* asset = catalog->Find(id);
     if (asset == nullptr) {
       return absl::NotFoundError(absl::StrCat("asset_id: unknown asset \"", id, "\""));
     }
     EDGEPASS_ASSIGN_OR_RETURN(core::ViewerAttributes viewer,
                               ViewerFromProto(request->viewer(), "viewer."));
-    const core::SigningKey* key = keyring_.Primary();
-    if (key == nullptr) return absl::FailedPreconditionError("keyring: no primary key");
+    std::shared_ptr<const core::Keyring> keyring;
+    EDGEPASS_ASSIGN_OR_RETURN(const core::SigningKey* key, PrimaryKey(&keyring));
     EDGEPASS_ASSIGN_OR_RETURN(core::IssuedToken token,
                               core::IssueToken(asset->policy, viewer, *key, clock_(), *random_));
     EDGEPASS_ASSIGN_OR_RETURN(
@@ -74,8 +83,8 @@ grpc::Status PlaybackServiceImpl::IssueToken(grpc::ServerContext* /*context*/,
     if (request->url().size() > kMaxIssueUrlBytes) {
       return absl::InvalidArgumentError(absl::StrCat("url: longer than ", kMaxIssueUrlBytes, " bytes"));
     }
-    const core::SigningKey* key = keyring_.Primary();
-    if (key == nullptr) return absl::FailedPreconditionError("keyring: no primary key");
+    std::shared_ptr<const core::Keyring> keyring;
+    EDGEPASS_ASSIGN_OR_RETURN(const core::SigningKey* key, PrimaryKey(&keyring));
     EDGEPASS_ASSIGN_OR_RETURN(
         core::IssuedToken token,
         core::IssueToken(policy, viewer, *key, clock_(), *random_, core::UrlQuery(request->url())));

@@ -1,8 +1,9 @@
-// edgepass.v1.PlaybackService over the catalog and the keyring: looks an
-// asset up, issues an SMD-compatible token for the viewer and returns the
-// playback URL with the token as first path segment.
+// edgepass.v1.PlaybackService over the replica's in-memory catalog and the
+// keyring source: looks an asset up, issues an SMD-compatible token for the
+// viewer and returns the playback URL with the token as first path segment.
+// Needs no store round trip, so issuing goes on while Redis is down.
 //
-//   PlaybackServiceImpl service(catalog, keyring, &random, absl::Now, options);
+//   PlaybackServiceImpl service(&live_state, &keyring_source, &random, absl::Now, options);
 //   grpc::ServerBuilder builder;
 //   builder.RegisterService(&service);
 #ifndef EDGEPASS_SERVER_API_PLAYBACK_SERVICE_H_
@@ -11,10 +12,10 @@
 #include <functional>
 
 #include "absl/time/time.h"
-#include "core/keyring.h"
 #include "core/random.h"
 #include "edgepass/v1/playback.grpc.pb.h"
-#include "server/catalog.h"
+#include "server/live_state.h"
+#include "server/state/keyring_source.h"
 
 namespace edgepass::server {
 
@@ -26,18 +27,18 @@ struct PlaybackServiceOptions {
   absl::Duration default_token_ttl = absl::Hours(1);
 };
 
-// Thread-safe: the catalog and keyring are immutable and outlive the
-// service; `random` must be thread-safe (core::SecureRandom is).
+// Thread-safe: `live`, `keys` and `random` outlive the service; `random` must
+// be thread-safe (core::SecureRandom is).
 class PlaybackServiceImpl final : public v1::PlaybackService::Service {
  public:
   using Clock = std::function<absl::Time()>;
 
-  PlaybackServiceImpl(const Catalog& catalog, const core::Keyring& keyring,
-                      core::RandomSource* random, Clock clock, PlaybackServiceOptions options);
+  PlaybackServiceImpl(LiveState* live, KeyringSource* keys, core::RandomSource* random, Clock clock,
+                      PlaybackServiceOptions options);
 
   // NOT_FOUND "asset_id: unknown asset \"x\""; INVALID_ARGUMENT naming the
   // field for an empty asset_id or a bad viewer; FAILED_PRECONDITION when the
-  // keyring has no primary key.
+  // keyring has no primary key; UNAVAILABLE when no keyring was ever loaded.
   grpc::Status IssuePlayback(grpc::ServerContext* context, const v1::IssuePlaybackRequest* request,
                              v1::IssuePlaybackResponse* response) override;
 
@@ -47,8 +48,11 @@ class PlaybackServiceImpl final : public v1::PlaybackService::Service {
                           v1::IssueTokenResponse* response) override;
 
  private:
-  const Catalog& catalog_;
-  const core::Keyring& keyring_;
+  // The primary key of the current keyring (kept alive by `holder`).
+  absl::StatusOr<const core::SigningKey*> PrimaryKey(std::shared_ptr<const core::Keyring>* holder);
+
+  LiveState* const live_;
+  KeyringSource* const keys_;
   core::RandomSource* random_;
   Clock clock_;
   PlaybackServiceOptions options_;

@@ -24,12 +24,15 @@
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/integration/server_process.h"
 #include "tests/integration/test_process.h"
 
 namespace edgepass {
 namespace {
 
 using ::edgepass::testing::ChildProcess;
+using ::edgepass::testing::Context;
+using ::edgepass::testing::ServerProcess;
 using ::edgepass::testing::ReadFileOrEmpty;
 using ::edgepass::testing::RunProcess;
 using ::edgepass::testing::TempDir;
@@ -37,89 +40,6 @@ using ::edgepass::testing::WriteFileOrDie;
 
 constexpr char kServerPath[] = EDGEPASS_SERVER_PATH;
 constexpr char kAsset1Path[] = "/out/v1/6d3c5e1f0a9b4c2d8e7f6a5b4c3d2e1f/index.m3u8";
-
-// A started server: the process, its address and a stub.
-class ServerProcess {
- public:
-  ServerProcess(const std::string& work_dir, const std::string& data_dir,
-                std::vector<std::string> extra_args = {})
-      : err_path_(absl::StrCat(work_dir, "/server", NextId(), ".err")) {
-    std::vector<std::string> argv = {kServerPath, "--data-dir", data_dir, "--grpc-addr",
-                                     "127.0.0.1:0"};
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_);
-  }
-
-  // Waits for "listening on HOST:PORT" in the log, then for health SERVING.
-  ::testing::AssertionResult WaitUntilServing(absl::Duration timeout = absl::Seconds(15)) {
-    absl::Time deadline = absl::Now() + timeout;
-    static const std::regex kListening("listening on ([0-9.]+:[0-9]+)");
-    while (address_.empty()) {
-      std::smatch m;
-      std::string log = ReadFileOrEmpty(err_path_);
-      if (std::regex_search(log, m, kListening)) {
-        address_ = m[1];
-        break;
-      }
-      if (!process_->Running()) return ::testing::AssertionFailure() << "server exited: " << log;
-      if (absl::Now() > deadline) return ::testing::AssertionFailure() << "no listen line: " << log;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
-    stub_ = v1::PlaybackService::NewStub(channel_);
-    while (HealthStatus() != 1) {
-      if (absl::Now() > deadline) return ::testing::AssertionFailure() << "health not SERVING";
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return ::testing::AssertionSuccess();
-  }
-
-  // grpc.health.v1.Health/Check for the whole server ("" service) over a
-  // generic stub: the request is empty, the response is field 1 (status) as
-  // a varint. Returns the status (1 = SERVING) or -1.
-  int HealthStatus() {
-    grpc::GenericStub generic(channel_);
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-    grpc::ByteBuffer request(nullptr, 0);
-    grpc::ByteBuffer response;
-    std::promise<grpc::Status> done;
-    generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                      &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
-    if (!done.get_future().get().ok()) return -1;
-    std::vector<grpc::Slice> slices;
-    if (!response.Dump(&slices).ok()) return -1;
-    std::string bytes;
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    if (bytes.size() == 2 && bytes[0] == 0x08) return bytes[1];
-    return bytes.empty() ? 0 : -1;
-  }
-
-  v1::PlaybackService::Stub& stub() { return *stub_; }
-  const std::string& address() const { return address_; }
-  ChildProcess& process() { return *process_; }
-  std::string log() const { return ReadFileOrEmpty(err_path_); }
-
- private:
-  // Each process logs to its own file, so a restart never reads an old
-  // "listening on" line.
-  static int NextId() {
-    static std::atomic<int> next{0};
-    return next++;
-  }
-
-  std::string err_path_;
-  std::unique_ptr<ChildProcess> process_;
-  std::string address_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::PlaybackService::Stub> stub_;
-};
-
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  return context;
-}
 
 // "https://host/rest" -> "/rest"
 std::string UriOf(const std::string& url) {

@@ -1,0 +1,57 @@
+// A real edgepass-server started by a test on a free loopback port: waits
+// until it serves, and hands out a channel to it. The process is killed when
+// the object goes, even when the test fails.
+//
+//   ServerProcess server(work.path(), work.path() + "/data", {"--redis-addr", addr});
+//   ASSERT_TRUE(server.WaitUntilServing());
+//   auto stub = v1::SessionService::NewStub(server.channel());
+#ifndef EDGEPASS_TESTS_INTEGRATION_SERVER_PROCESS_H_
+#define EDGEPASS_TESTS_INTEGRATION_SERVER_PROCESS_H_
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "edgepass/v1/playback.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/integration/test_process.h"
+
+namespace edgepass::testing {
+
+class ServerProcess {
+ public:
+  // Starts EDGEPASS_SERVER_PATH with --data-dir `data_dir` --grpc-addr
+  // 127.0.0.1:0 and `extra_args`; logs go to files under `work_dir`.
+  ServerProcess(const std::string& work_dir, const std::string& data_dir,
+                std::vector<std::string> extra_args = {});
+
+  // Waits for "listening on HOST:PORT" in the log, then for health SERVING.
+  ::testing::AssertionResult WaitUntilServing(absl::Duration timeout = absl::Seconds(15));
+
+  // grpc.health.v1.Health/Check for the whole server; the status (1 =
+  // SERVING) or -1.
+  int HealthStatus();
+
+  v1::PlaybackService::Stub& stub() { return *stub_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  const std::string& address() const { return address_; }
+  ChildProcess& process() { return *process_; }
+  std::string log() const { return ReadFileOrEmpty(err_path_); }
+
+ private:
+  std::string err_path_;
+  std::unique_ptr<ChildProcess> process_;
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::PlaybackService::Stub> stub_;
+};
+
+// A client context with a 10 s deadline.
+std::unique_ptr<grpc::ClientContext> Context();
+
+}  // namespace edgepass::testing
+
+#endif  // EDGEPASS_TESTS_INTEGRATION_SERVER_PROCESS_H_
