@@ -19,6 +19,13 @@ if(TARGET edgepass_proto)
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepass FILES_MATCHING PATTERN "*.pb.h")
 endif()
 
+# The validator sidecar and the nginx configuration it is tested with.
+if(TARGET edgepass_validator_sidecar)
+  install(TARGETS edgepass_validator_sidecar RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/deploy/nginx/edgepass.conf
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/edgepass/nginx)
+endif()
+
 install(EXPORT edgepass-targets NAMESPACE edgepass::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/edgepass)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/edgepassConfig.cmake.in

@@ -8,12 +8,17 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libssl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libboost-dev nginx wrk  # edgepass::http (Beast/Asio), sidecar e2e test and latency bench
+  libhiredis-dev redis-server
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The CloudFront cross-check runs the AWS SDK with node; any node+npm will do
+# (a NodeSource node already bundles npm, and Debian's npm would conflict).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 if ((${#missing[@]} == 0)); then
   exit 0
 fi

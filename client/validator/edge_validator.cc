@@ -21,12 +21,20 @@ core::Decision EdgeValidator::Check(const core::EdgeRequest& request, absl::Time
 
 void EdgeValidator::SetKeyring(core::Keyring keys) {
   absl::MutexLock lock(&mu_);
-  snapshot_ = std::make_shared<const Snapshot>(Snapshot{std::move(keys), snapshot_->revoked});
+  snapshot_ = std::make_shared<const Snapshot>(Snapshot{std::move(keys), snapshot_->revoked, snapshot_->version});
 }
 
 void EdgeValidator::SetRevocations(core::RevocationSet revoked) {
   absl::MutexLock lock(&mu_);
-  snapshot_ = std::make_shared<const Snapshot>(Snapshot{snapshot_->keys, std::move(revoked)});
+  snapshot_ = std::make_shared<const Snapshot>(Snapshot{snapshot_->keys, std::move(revoked), snapshot_->version});
 }
+
+void EdgeValidator::SetState(uint64_t version, core::Keyring keys, core::RevocationSet revoked) {
+  auto next = std::make_shared<const Snapshot>(Snapshot{std::move(keys), std::move(revoked), version});
+  absl::MutexLock lock(&mu_);
+  snapshot_ = std::move(next);
+}
+
+uint64_t EdgeValidator::version() const { return snapshot()->version; }
 
 }  // namespace edgepass::client

@@ -8,6 +8,7 @@
 #ifndef EDGEPASS_CLIENT_VALIDATOR_EDGE_VALIDATOR_H_
 #define EDGEPASS_CLIENT_VALIDATOR_EDGE_VALIDATOR_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
@@ -32,11 +33,18 @@ class EdgeValidator {
 
   void SetKeyring(core::Keyring keys);
   void SetRevocations(core::RevocationSet revoked);
+  // Swaps in keyring and revocations together, tagged with the edge-sync
+  // `version` they came from; checks see either the old pair or the new one.
+  void SetState(uint64_t version, core::Keyring keys, core::RevocationSet revoked);
+  // The version of the last SetState() (0 before any; Set{Keyring,Revocations}
+  // keep it).
+  uint64_t version() const;
 
  private:
   struct Snapshot {
     core::Keyring keys;
     core::RevocationSet revoked;
+    uint64_t version = 0;
   };
   std::shared_ptr<const Snapshot> snapshot() const;
 

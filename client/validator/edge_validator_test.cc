@@ -45,5 +45,33 @@ TEST(EdgeValidator, SeesNewKeysAndRevocationsAfterSwap) {
   EXPECT_EQ(validator.Check({.uri = uri}, now).reason, core::Reason::kRevoked);
 }
 
+TEST(EdgeValidator, SetStateSwapsBothAndRecordsVersion) {
+  FixedRandom random;
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  core::SigningKey key = core::GenerateSigningKey(now, core::KeyState::kPrimary, random);
+  core::TokenPolicy policy;
+  policy.paths = {"/v/1/"};
+  policy.ssn = true;
+  core::ViewerAttributes viewer;
+  viewer.session_id = "sessBBBB1";
+  auto token = core::IssueToken(policy, viewer, key, now, random);
+  ASSERT_TRUE(token.ok()) << token.status();
+  const std::string uri = "/" + token->token + "/v/1/a.ts";
+
+  EdgeValidator validator(core::Keyring{});
+  EXPECT_EQ(validator.version(), 0u);
+  EXPECT_EQ(validator.Check({.uri = uri}, now).reason, core::Reason::kUnknownKid);
+
+  core::RevocationSet revoked;
+  revoked.Add("sessBBBB1");
+  validator.SetState(7, *core::Keyring::Create({key}), std::move(revoked));
+  EXPECT_EQ(validator.version(), 7u);
+  EXPECT_EQ(validator.Check({.uri = uri}, now).reason, core::Reason::kRevoked);
+
+  validator.SetRevocations({});
+  EXPECT_EQ(validator.version(), 7u);
+  EXPECT_TRUE(validator.Check({.uri = uri}, now).allow);
+}
+
 }  // namespace
 }  // namespace edgepass::client

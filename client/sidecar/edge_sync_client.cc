@@ -1,0 +1,251 @@
+#include "client/sidecar/edge_sync_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "edgepass/v1/edge_sync.grpc.pb.h"
+#include "http/http_message.h"
+
+namespace edgepass::sidecar {
+namespace {
+
+absl::Time TimeFromProto(bool has, const google::protobuf::Timestamp& ts) {
+  return has ? absl::FromUnixSeconds(ts.seconds()) : absl::InfiniteFuture();
+}
+
+absl::StatusOr<core::KeyState> KeyStateFromProto(v1::KeyState state,
+                                                 absl::string_view field) {
+  switch (state) {
+    case v1::PENDING:
+      return core::KeyState::kPending;
+    case v1::DISTRIBUTED:
+      return core::KeyState::kDistributed;
+    case v1::PRIMARY:
+      return core::KeyState::kPrimary;
+    case v1::SECONDARY:
+      return core::KeyState::kSecondary;
+    case v1::RETIRED:
+      return core::KeyState::kRetired;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": unknown key state"));
+  }
+}
+
+absl::StatusOr<core::Keyring> KeyringFromUpdate(const v1::EdgeUpdate& update) {
+  std::vector<core::SigningKey> keys;
+  for (int i = 0; i < update.keys_size(); ++i) {
+    const v1::EdgeKey& k = update.keys(i);
+    core::SigningKey key{.id = k.id(), .value = k.value()};
+    EDGEPASS_ASSIGN_OR_RETURN(
+        key.state,
+        KeyStateFromProto(k.state(), absl::StrCat("keys[", i, "].state")));
+    key.created_at = TimeFromProto(k.has_created_at(), k.created_at());
+    if (!k.has_created_at()) key.created_at = absl::UnixEpoch();
+    key.not_after = TimeFromProto(k.has_not_after(), k.not_after());
+    keys.push_back(std::move(key));
+  }
+  return core::Keyring::Create(std::move(keys));
+}
+
+ValidatorState Materialize(
+    uint64_t version, const std::string& fingerprint,
+    const core::Keyring& keyring,
+    const absl::flat_hash_map<std::string, absl::Time>& revoked) {
+  ValidatorState state{.version = version,
+                       .keyring_fingerprint = fingerprint,
+                       .keyring = keyring};
+  state.revoked.Reserve(revoked.size());
+  for (const auto& [id, expires_at] : revoked)
+    state.revoked.Add(id, expires_at);
+  return state;
+}
+
+}  // namespace
+
+EdgeSyncState::EdgeSyncState(const ValidatorState& state)
+    : version_(state.version),
+      fingerprint_(state.keyring_fingerprint),
+      keyring_(state.keyring),
+      have_keyring_(!state.keyring.keys().empty()) {
+  state.revoked.ForEach(
+      [&](absl::string_view id, absl::Time t) { revoked_[id] = t; });
+}
+
+absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
+    const v1::EdgeUpdate& update) {
+  if (update.snapshot()) {
+    if (update.keyring_changed()) {  // the first message of a snapshot
+      EDGEPASS_ASSIGN_OR_RETURN(pending_keyring_, KeyringFromUpdate(update));
+      pending_revoked_.clear();
+      receiving_snapshot_ = true;
+    } else if (!receiving_snapshot_) {
+      return absl::InvalidArgumentError(
+          "snapshot: continuation without a first message");
+    }
+    for (const v1::RevokedId& r : update.revoked_add()) {
+      pending_revoked_[r.session_id()] =
+          TimeFromProto(r.has_expires_at(), r.expires_at());
+    }
+    if (!update.complete()) return std::nullopt;
+    receiving_snapshot_ = false;
+    keyring_ = std::move(pending_keyring_);
+    revoked_ = std::move(pending_revoked_);
+    pending_revoked_ = {};
+    have_keyring_ = true;
+  } else {
+    if (!have_keyring_ && !update.keyring_changed()) {
+      return absl::InvalidArgumentError("update: a delta before any snapshot");
+    }
+    if (update.keyring_changed()) {
+      EDGEPASS_ASSIGN_OR_RETURN(keyring_, KeyringFromUpdate(update));
+      have_keyring_ = true;
+    }
+    for (const std::string& id : update.revoked_remove()) revoked_.erase(id);
+    for (const v1::RevokedId& r : update.revoked_add()) {
+      revoked_[r.session_id()] =
+          TimeFromProto(r.has_expires_at(), r.expires_at());
+    }
+  }
+  version_ = update.version();
+  fingerprint_ = update.keyring_fingerprint();
+  return Materialize(version_, fingerprint_, keyring_, revoked_);
+}
+
+EdgeSyncClient::EdgeSyncClient(EdgeSyncClientOptions options, StateSink* sink,
+                               const ValidatorState& initial, Logger log)
+    : options_(std::move(options)),
+      sink_(sink),
+      log_(std::move(log)),
+      state_(initial) {}
+
+EdgeSyncClient::~EdgeSyncClient() { Stop(); }
+
+void EdgeSyncClient::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EdgeSyncClient::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    if (cancel_) cancel_();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string EdgeSyncClient::connected_server() const {
+  absl::MutexLock lock(&mu_);
+  return connected_;
+}
+
+void EdgeSyncClient::Run() {
+  std::mt19937_64 jitter(std::random_device{}());
+  absl::Duration backoff = options_.initial_backoff;
+  for (size_t attempt = 0;; ++attempt) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+    }
+    const std::string& server =
+        options_.servers[attempt % options_.servers.size()];
+    if (StreamFrom(server)) backoff = options_.initial_backoff;
+    // Wait backoff * [0.5, 1.5), stopping early on Stop().
+    const double factor =
+        0.5 + std::uniform_real_distribution<double>(0, 1)(jitter);
+    absl::MutexLock lock(&mu_);
+    auto stopped = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_; };
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopped), backoff * factor))
+      return;
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+bool EdgeSyncClient::StreamFrom(const std::string& server) {
+  auto channel =
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  auto stub = v1::EdgeSyncService::NewStub(channel);
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_) return false;
+    cancel_ = [&context] { context.TryCancel(); };
+  }
+  v1::SubscribeRequest request;
+  request.set_validator_id(options_.validator_id);
+  request.set_have_version(state_.version());
+  request.set_have_keyring_fingerprint(state_.keyring_fingerprint());
+  // Short waits, so Stop() is not held up by a server that does not answer.
+  const absl::Time connect_deadline = absl::Now() + options_.connect_timeout;
+  bool connected = false;
+  while (!connected && absl::Now() < connect_deadline) {
+    connected = channel->WaitForConnected(
+        absl::ToChronoTime(absl::Now() + absl::Milliseconds(200)));
+    absl::MutexLock lock(&mu_);
+    if (stop_) break;
+  }
+  if (!connected) {
+    absl::MutexLock lock(&mu_);
+    cancel_ = nullptr;
+    if (stop_) return false;
+    log_(absl::StrCat("{\"event\":\"edge_sync_unreachable\",\"server\":",
+                      http::JsonQuote(server), "}"));
+    return false;
+  }
+  std::unique_ptr<grpc::ClientReader<v1::EdgeUpdate>> reader =
+      stub->Subscribe(&context, request);
+  bool got_any = false;
+  v1::EdgeUpdate update;
+  while (reader->Read(&update)) {
+    if (!got_any) {
+      got_any = true;
+      absl::MutexLock lock(&mu_);
+      connected_ = server;
+      log_(absl::StrCat("{\"event\":\"edge_sync_connected\",\"server\":",
+                        http::JsonQuote(server),
+                        ",\"version\":", update.version(), "}"));
+    }
+    absl::StatusOr<std::optional<ValidatorState>> applied =
+        state_.Apply(update);
+    if (!applied.ok()) {
+      log_(absl::StrCat("{\"event\":\"edge_sync_bad_update\",\"server\":",
+                        http::JsonQuote(server), ",\"error\":",
+                        http::JsonQuote(applied.status().message()), "}"));
+      context.TryCancel();
+      break;
+    }
+    if (!applied->has_value()) continue;
+    if (absl::Status saved = sink_->ApplyState(**std::move(applied));
+        !saved.ok()) {
+      log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
+                        http::JsonQuote(saved.message()), "}"));
+    }
+    grpc::ClientContext ack_context;
+    ack_context.set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    v1::AcknowledgeRequest ack;
+    ack.set_validator_id(options_.validator_id);
+    ack.set_version(state_.version());
+    ack.set_keyring_fingerprint(state_.keyring_fingerprint());
+    v1::AcknowledgeResponse ack_response;
+    (void)stub->Acknowledge(&ack_context, ack,
+                            &ack_response);  // best effort; the stream goes on
+  }
+  grpc::Status status = reader->Finish();
+  absl::MutexLock lock(&mu_);
+  cancel_ = nullptr;
+  connected_.clear();
+  if (!stop_) {
+    log_(absl::StrCat("{\"event\":\"edge_sync_disconnected\",\"server\":",
+                      http::JsonQuote(server), ",\"code\":",
+                      static_cast<int>(status.error_code()), "}"));
+  }
+  return got_any;
+}
+
+}  // namespace edgepass::sidecar

@@ -1,0 +1,212 @@
+#include "client/sidecar/sidecar_options.h"
+
+#include <map>
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "core/validator.h"
+
+namespace edgepass::sidecar {
+namespace {
+
+struct FlagDef {
+  const char* name;
+  const char* env;
+  bool repeated;
+};
+
+constexpr FlagDef kFlags[] = {
+    {"listen", "EDGEPASS_VALIDATOR_LISTEN", false},
+    {"keyring", "EDGEPASS_VALIDATOR_KEYRING", false},
+    {"revoked", "EDGEPASS_VALIDATOR_REVOKED", false},
+    {"snapshot", "EDGEPASS_VALIDATOR_SNAPSHOT", false},
+    {"mode", "EDGEPASS_VALIDATOR_MODES", true},
+    {"leeway", "EDGEPASS_VALIDATOR_LEEWAY", false},
+    {"server", "EDGEPASS_VALIDATOR_SERVERS", true},
+    {"threads", "EDGEPASS_VALIDATOR_THREADS", false},
+};
+
+absl::Status Bad(absl::string_view flag, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", message));
+}
+
+// Splits "HOST:PORT" / "[V6]:PORT".
+absl::Status ParseHostPort(absl::string_view flag, absl::string_view text,
+                           std::string* host, uint16_t* port) {
+  absl::string_view h, p;
+  if (absl::StartsWith(text, "[")) {
+    const size_t close = text.find("]:");
+    if (close == absl::string_view::npos)
+      return Bad(flag, "expected HOST:PORT or [V6]:PORT");
+    h = text.substr(1, close - 1);
+    p = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == absl::string_view::npos)
+      return Bad(flag, "expected HOST:PORT");
+    h = text.substr(0, colon);
+    p = text.substr(colon + 1);
+  }
+  uint32_t n;
+  if (h.empty() || !absl::SimpleAtoi(p, &n) || n > 65535) {
+    return Bad(flag, absl::StrCat("'", text,
+                                  "' is not HOST:PORT with a port 0-65535"));
+  }
+  *host = std::string(h);
+  *port = static_cast<uint16_t>(n);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Duration> ParseLeeway(absl::string_view text) {
+  absl::Duration d;
+  int64_t seconds;
+  if (absl::SimpleAtoi(text, &seconds)) {
+    d = absl::Seconds(seconds);
+  } else if (!absl::ParseDuration(text, &d)) {
+    return Bad("leeway",
+               absl::StrCat("'", text, "' is not a duration (e.g. 30s, 2m)"));
+  }
+  if (d < absl::ZeroDuration() || d > core::kMaxLeeway) {
+    return Bad("leeway", absl::StrCat("must be between 0 and ",
+                                      absl::FormatDuration(core::kMaxLeeway)));
+  }
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<SidecarOptions> ParseSidecarOptions(
+    absl::Span<const std::string> args, const EnvLookup& env) {
+  // name -> values; environment first, flags replace.
+  std::map<std::string, std::vector<std::string>> values;
+  for (const FlagDef& f : kFlags) {
+    const char* v = env ? env(f.env) : nullptr;
+    if (v == nullptr || *v == '\0') continue;
+    if (f.repeated) {
+      values[f.name] = absl::StrSplit(v, ',', absl::SkipWhitespace());
+    } else {
+      values[f.name] = {v};
+    }
+  }
+  std::map<std::string, bool> from_flags;
+  SidecarOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      options.help = true;
+      return options;
+    }
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument '", arg, "'"));
+    }
+    std::string name, value;
+    if (const size_t eq = arg.find('='); eq != absl::string_view::npos) {
+      name = std::string(arg.substr(0, eq));
+      value = std::string(arg.substr(eq + 1));
+    } else {
+      name = std::string(arg);
+      if (i + 1 >= args.size()) return Bad(name, "needs a value");
+      value = args[++i];
+    }
+    const FlagDef* def = nullptr;
+    for (const FlagDef& f : kFlags) {
+      if (name == f.name) def = &f;
+    }
+    if (def == nullptr)
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    std::vector<std::string>& slot = values[name];
+    if (!from_flags[name]) slot.clear();  // flags replace the environment
+    if (!def->repeated && !slot.empty())
+      return Bad(name, "given more than once");
+    from_flags[name] = true;
+    slot.push_back(std::move(value));
+  }
+
+  auto one = [&](const char* name) -> const std::string* {
+    auto it = values.find(name);
+    return it == values.end() || it->second.empty() ? nullptr
+                                                    : &it->second.front();
+  };
+  if (const std::string* v = one("listen")) {
+    if (absl::Status s = ParseHostPort("listen", *v, &options.listen_host,
+                                       &options.listen_port);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (const std::string* v = one("keyring")) options.keyring_file = *v;
+  if (const std::string* v = one("revoked")) options.revoked_file = *v;
+  if (const std::string* v = one("snapshot")) options.snapshot_file = *v;
+  if (const std::string* v = one("leeway")) {
+    absl::StatusOr<absl::Duration> d = ParseLeeway(*v);
+    if (!d.ok()) return d.status();
+    options.leeway = *d;
+  }
+  if (const std::string* v = one("threads")) {
+    if (!absl::SimpleAtoi(*v, &options.threads) || options.threads < 1 ||
+        options.threads > 64) {
+      return Bad("threads", absl::StrCat("'", *v, "' must be 1-64"));
+    }
+  }
+  if (auto it = values.find("mode");
+      it != values.end() && !it->second.empty()) {
+    options.modes.clear();
+    for (const std::string& text : it->second) {
+      absl::StatusOr<RouteMode> route = ParseRouteMode(text);
+      if (!route.ok()) return Bad("mode", route.status().message());
+      options.modes.push_back(*std::move(route));
+    }
+    if (absl::StatusOr<RouteModes> table = RouteModes::Create(options.modes);
+        !table.ok()) {
+      return Bad("mode", table.status().message());
+    }
+  }
+  if (auto it = values.find("server"); it != values.end()) {
+    for (const std::string& text : it->second) {
+      std::string host;
+      uint16_t port;
+      if (absl::Status s = ParseHostPort("server", text, &host, &port); !s.ok())
+        return s;
+      if (port == 0)
+        return Bad("server", absl::StrCat("'", text, "' needs a port"));
+      options.servers.push_back(text);
+    }
+  }
+  if (!options.revoked_file.empty() && options.keyring_file.empty()) {
+    return Bad("revoked", "needs --keyring (static sources come together)");
+  }
+  if (options.keyring_file.empty() && options.snapshot_file.empty() &&
+      options.servers.empty()) {
+    return absl::InvalidArgumentError(
+        "no keyring source: give --keyring, --snapshot or --server");
+  }
+  return options;
+}
+
+std::string SidecarUsage() {
+  return R"(edgepass-validator: checks edge requests for nginx auth_request.
+
+Flags (environment variable in brackets; flags win):
+  --listen HOST:PORT     HTTP listen address, port 0 picks one [EDGEPASS_VALIDATOR_LISTEN]
+                         (default 127.0.0.1:8081; prints "listening on HOST:PORT" on stderr)
+  --keyring FILE         keyring JSON (edgepass or SMD keys object) [EDGEPASS_VALIDATOR_KEYRING]
+  --revoked FILE         revoked sessions JSON; needs --keyring [EDGEPASS_VALIDATOR_REVOKED]
+  --snapshot FILE        last state, loaded at start when present and rewritten (0600) on
+                         every change [EDGEPASS_VALIDATOR_SNAPSHOT]
+  --mode PREFIX=MODE     enforce | log-only | off for origin paths under PREFIX; repeatable,
+                         longest prefix wins; default /=enforce [EDGEPASS_VALIDATOR_MODES, comma-separated]
+  --leeway DUR           clock leeway for exp/nbf, 0 to 5m (default 0) [EDGEPASS_VALIDATOR_LEEWAY]
+  --server HOST:PORT     edge-sync server; repeatable [EDGEPASS_VALIDATOR_SERVERS, comma-separated]
+  --threads N            HTTP server threads (default 2) [EDGEPASS_VALIDATOR_THREADS]
+
+Endpoints: GET /auth (any path but the two below) for auth_request, GET /healthz, GET /stats.
+Exit codes: 0 after SIGTERM/SIGINT, 2 bad configuration or no usable state, 1 runtime failure.
+)";
+}
+
+}  // namespace edgepass::sidecar

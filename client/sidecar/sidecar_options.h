@@ -1,0 +1,57 @@
+// Configuration of edgepass-validator, parsed once from the environment
+// (EDGEPASS_VALIDATOR_*) and then flags, validated once.
+//
+//   absl::StatusOr<SidecarOptions> options = ParseSidecarOptions(args,
+//   getenv_fn); if (!options.ok()) { std::cerr << options.status().message() <<
+//   "\n"; return 2; } if (options->help) { std::cout << SidecarUsage(); return
+//   0; }
+#ifndef EDGEPASS_CLIENT_SIDECAR_SIDECAR_OPTIONS_H_
+#define EDGEPASS_CLIENT_SIDECAR_SIDECAR_OPTIONS_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "client/sidecar/route_modes.h"
+
+namespace edgepass::sidecar {
+
+struct SidecarOptions {
+  bool help = false;
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8081;
+  std::string keyring_file;  // core keyring JSON or SMD keys object
+  std::string
+      revoked_file;  // core::ParseRevocationJson format; needs keyring_file
+  std::string
+      snapshot_file;  // loaded at start when present; every new state saved
+  std::vector<RouteMode> modes = {{"/", EnforcementMode::kEnforce}};
+  absl::Duration leeway = absl::ZeroDuration();  // clock leeway for exp/nbf
+  std::vector<std::string>
+      servers;      // edge-sync servers (HOST:PORT), for the subscriber
+  int threads = 2;  // HTTP server threads
+};
+
+// Returns the variable's value or nullptr (std::getenv in production).
+using EnvLookup = std::function<const char*(const char*)>;
+
+// Flags: --listen HOST:PORT, --keyring FILE, --revoked FILE, --snapshot FILE,
+// --mode PREFIX=MODE (repeatable), --leeway DUR, --server ADDR (repeatable),
+// --threads N, --help; "--flag value" or "--flag=value". Environment:
+// EDGEPASS_VALIDATOR_LISTEN, _KEYRING, _REVOKED, _SNAPSHOT, _MODES and
+// _SERVERS (comma-separated lists), _LEEWAY, _THREADS; a flag wins over its
+// variable (repeated flags replace the variable's list). INVALID_ARGUMENT with
+// one line naming the flag for anything wrong, including no state source at
+// all (none of --keyring, --snapshot, --server).
+absl::StatusOr<SidecarOptions> ParseSidecarOptions(
+    absl::Span<const std::string> args, const EnvLookup& env);
+
+std::string SidecarUsage();
+
+}  // namespace edgepass::sidecar
+
+#endif  // EDGEPASS_CLIENT_SIDECAR_SIDECAR_OPTIONS_H_

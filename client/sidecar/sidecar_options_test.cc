@@ -1,0 +1,120 @@
+#include "client/sidecar/sidecar_options.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace edgepass::sidecar {
+namespace {
+
+absl::StatusOr<SidecarOptions> Parse(
+    std::vector<std::string> args,
+    std::map<std::string, std::string> env = {}) {
+  return ParseSidecarOptions(args, [env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(SidecarOptions, Defaults) {
+  absl::StatusOr<SidecarOptions> o = Parse({"--keyring", "k.json"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->listen_host, "127.0.0.1");
+  EXPECT_EQ(o->listen_port, 8081);
+  ASSERT_EQ(o->modes.size(), 1u);
+  EXPECT_EQ(o->modes[0].first, "/");
+  EXPECT_EQ(o->modes[0].second, EnforcementMode::kEnforce);
+  EXPECT_EQ(o->leeway, absl::ZeroDuration());
+  EXPECT_EQ(o->threads, 2);
+}
+
+TEST(SidecarOptions, ReadsEveryFlag) {
+  absl::StatusOr<SidecarOptions> o =
+      Parse({"--listen=[::1]:0", "--keyring", "k.json", "--revoked", "r.json",
+             "--snapshot", "s.json", "--mode", "/=log-only", "--mode",
+             "/paid/=enforce", "--leeway", "30s", "--server", "10.0.0.1:50051",
+             "--server", "edge-sync:50051", "--threads", "4"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->listen_host, "::1");
+  EXPECT_EQ(o->listen_port, 0);
+  EXPECT_EQ(o->keyring_file, "k.json");
+  EXPECT_EQ(o->revoked_file, "r.json");
+  EXPECT_EQ(o->snapshot_file, "s.json");
+  ASSERT_EQ(o->modes.size(), 2u);
+  EXPECT_EQ(o->modes[1].first, "/paid/");
+  EXPECT_EQ(o->leeway, absl::Seconds(30));
+  EXPECT_EQ(o->servers,
+            (std::vector<std::string>{"10.0.0.1:50051", "edge-sync:50051"}));
+  EXPECT_EQ(o->threads, 4);
+}
+
+TEST(SidecarOptions, FlagsWinOverEnvironment) {
+  absl::StatusOr<SidecarOptions> o =
+      Parse({"--mode", "/x/=off"},
+            {{"EDGEPASS_VALIDATOR_SNAPSHOT", "/var/s.json"},
+             {"EDGEPASS_VALIDATOR_MODES", "/=enforce,/live/=log-only"},
+             {"EDGEPASS_VALIDATOR_LISTEN", "0.0.0.0:9000"},
+             {"EDGEPASS_VALIDATOR_LEEWAY", "5"}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->snapshot_file, "/var/s.json");
+  EXPECT_EQ(o->listen_host, "0.0.0.0");
+  EXPECT_EQ(o->listen_port, 9000);
+  EXPECT_EQ(o->leeway, absl::Seconds(5));
+  ASSERT_EQ(o->modes.size(), 1u);
+  EXPECT_EQ(o->modes[0].first, "/x/");
+
+  o = Parse({}, {{"EDGEPASS_VALIDATOR_SERVERS", "a:1, b:2"}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->servers.size(), 2u);
+}
+
+TEST(SidecarOptions, BadConfigurationNamesTheFlag) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{}, "no keyring source: give --keyring, --snapshot or --server"},
+           {{"--keyring", "k", "--listen", "127.0.0.1"},
+            "--listen: expected HOST:PORT"},
+           {{"--keyring", "k", "--listen", "h:70000"},
+            "--listen: 'h:70000' is not HOST:PORT with a port 0-65535"},
+           {{"--keyring", "k", "--mode", "/x=strict"},
+            "--mode: mode 'strict' must be enforce, log-only or off"},
+           {{"--keyring", "k", "--mode", "x=off"},
+            "--mode: route prefix 'x' must be a path starting with '/' (no dot "
+            "segments, '//' or "
+            "escapes)"},
+           {{"--keyring", "k", "--leeway", "10m"},
+            "--leeway: must be between 0 and 5m"},
+           {{"--keyring", "k", "--leeway", "soon"},
+            "--leeway: 'soon' is not a duration (e.g. 30s, 2m)"},
+           {{"--keyring", "k", "--threads", "0"},
+            "--threads: '0' must be 1-64"},
+           {{"--revoked", "r", "--snapshot", "s"},
+            "--revoked: needs --keyring (static sources come together)"},
+           {{"--keyring", "k", "--keyring", "j"},
+            "--keyring: given more than once"},
+           {{"--keyring"}, "--keyring: needs a value"},
+           {{"--keyring", "k", "--colour", "x"}, "unknown flag --colour"},
+           {{"--keyring", "k", "extra"}, "unexpected argument 'extra'"},
+           {{"--server", "host-without-port"}, "--server: expected HOST:PORT"},
+       }) {
+    absl::StatusOr<SidecarOptions> o = Parse(c.args);
+    ASSERT_FALSE(o.ok()) << c.message;
+    EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(o.status().message(), c.message);
+  }
+}
+
+TEST(SidecarOptions, HelpNeedsNothingElse) {
+  absl::StatusOr<SidecarOptions> o = Parse({"--help"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->help);
+  EXPECT_NE(SidecarUsage().find("--mode PREFIX=MODE"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgepass::sidecar

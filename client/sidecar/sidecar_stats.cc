@@ -1,0 +1,32 @@
+#include "client/sidecar/sidecar_stats.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace edgepass::sidecar {
+namespace {
+
+std::string ByReason(
+    const std::array<std::atomic<uint64_t>, kReasonCount>& counters) {
+  std::string out = "{";
+  bool first = true;
+  for (size_t i = 0; i < kReasonCount; ++i) {
+    const uint64_t n = counters[i].load(std::memory_order_relaxed);
+    if (n == 0) continue;
+    absl::StrAppend(&out, first ? "" : ",", "\"",
+                    core::ReasonName(static_cast<core::Reason>(i)), "\":", n);
+    first = false;
+  }
+  out += "}";
+  return out;
+}
+
+}  // namespace
+
+std::string SidecarStats::ToJson() const {
+  return absl::StrCat(
+      "{\"allowed\":", allowed(), ",\"unchecked\":", unchecked(),
+      ",\"bad_request\":", bad_request(), ",\"denied\":", ByReason(denied_),
+      ",\"would_deny\":", ByReason(would_deny_), "}");
+}
+
+}  // namespace edgepass::sidecar

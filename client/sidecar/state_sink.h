@@ -1,0 +1,54 @@
+// The seam between where validator state comes from (static files now, the
+// edge-sync subscriber later) and where it goes: the EdgeValidator that
+// checks requests and the SnapshotStore that lets a restart validate at once.
+//
+//   StateSink sink(&validator, &snapshot_store);
+//   absl::Status saved = sink.ApplyState(std::move(state_from_server));
+//   if (!saved.ok()) LogAndCount(saved);   // the validator uses the state
+//   anyway
+#ifndef EDGEPASS_CLIENT_SIDECAR_STATE_SINK_H_
+#define EDGEPASS_CLIENT_SIDECAR_STATE_SINK_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "client/sidecar/snapshot_store.h"
+#include "client/sidecar/validator_state.h"
+#include "client/validator/edge_validator.h"
+
+namespace edgepass::sidecar {
+
+class StateSink {
+ public:
+  // `validator` must outlive the sink; `store` may be null (nothing persisted).
+  StateSink(client::EdgeValidator* validator, SnapshotStore* store)
+      : validator_(validator), store_(store) {}
+
+  // Persists `state` (when there is a store), then swaps it into the
+  // validator, which checks against it from then on. A failed save is
+  // returned (the previous snapshot stays intact) but the state is applied
+  // regardless: fresh keys and revocations matter more than the file.
+  // Thread-safe; calls are serialized.
+  absl::Status ApplyState(ValidatorState state);
+
+  // True once a state with at least one key has been applied.
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+  size_t revoked_count() const {
+    return revoked_count_.load(std::memory_order_acquire);
+  }
+
+ private:
+  client::EdgeValidator* const validator_;
+  SnapshotStore* const store_;
+  absl::Mutex mu_;
+  std::atomic<bool> ready_{false};
+  std::atomic<uint64_t> version_{0};
+  std::atomic<size_t> revoked_count_{0};
+};
+
+}  // namespace edgepass::sidecar
+
+#endif  // EDGEPASS_CLIENT_SIDECAR_STATE_SINK_H_

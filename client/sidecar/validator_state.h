@@ -1,0 +1,42 @@
+// What an edge validator holds — the keyring and the revoked sessions, tagged
+// with the edge-sync version they came from — and its snapshot file format.
+//
+//   ValidatorState state{.version = 42, .keyring = *ParseKeyringJson(text)};
+//   std::string file = SnapshotToJson(state);
+//   absl::StatusOr<ValidatorState> back = ParseSnapshotJson(file);
+#ifndef EDGEPASS_CLIENT_SIDECAR_VALIDATOR_STATE_H_
+#define EDGEPASS_CLIENT_SIDECAR_VALIDATOR_STATE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/keyring.h"
+#include "core/revocation.h"
+
+namespace edgepass::sidecar {
+
+struct ValidatorState {
+  uint64_t version = 0;  // edge-sync version; 0 for static sources
+  // Names the keyring for resuming the edge-sync stream; empty when unknown.
+  std::string keyring_fingerprint;
+  core::Keyring keyring;
+  core::RevocationSet revoked;
+};
+
+// The snapshot file:
+//   {"format":"edgepass-validator-snapshot","format_version":1,"version":N,
+//    "keyring_fingerprint":"...","keyring":<core::KeyringToJson>,
+//    "revoked":[["session-id",EXPIRES_EPOCH_OR_NULL],...]}
+// null expiry = revoked until removed. Written compactly, one entry per line.
+std::string SnapshotToJson(const ValidatorState& state);
+
+// Parses SnapshotToJson's format. DATA_LOSS "snapshot: <field>: ..." for
+// anything else (truncated, not JSON, wrong format tag, bad keyring or
+// entry), so a damaged file is told apart from a missing one.
+absl::StatusOr<ValidatorState> ParseSnapshotJson(absl::string_view text);
+
+}  // namespace edgepass::sidecar
+
+#endif  // EDGEPASS_CLIENT_SIDECAR_VALIDATOR_STATE_H_

@@ -1,0 +1,391 @@
+#include "http/http_server.h"
+
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+
+namespace edgepass::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return absl::ToChronoNanoseconds(d);
+}
+
+// A header name or value the serializer could not send safely (CR, LF, NUL
+// would split or truncate the response).
+constexpr size_t kFirstReadBytes = 4096;
+
+bool IsSafeFieldText(absl::string_view s) {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+class Session;
+
+struct ServerImpl {
+  ServerOptions options;
+  Handler handler;
+  std::string bound_address;
+  uint16_t bound_port = 0;
+
+  // Declared before the io_context: sessions destroyed with its pending
+  // handlers unregister themselves here.
+  absl::Mutex mu;
+  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions
+      ABSL_GUARDED_BY(mu);
+  std::atomic<bool> stopping{false};
+  bool stopped = false;  // guarded by stop_mu
+  absl::Mutex stop_mu;
+
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      work;
+  tcp::acceptor acceptor{asio::make_strand(ioc)};
+  asio::steady_timer accept_retry{acceptor.get_executor()};
+  std::vector<std::thread> threads;
+
+  void Accept();
+  void OnAccept(error_code ec, tcp::socket socket);
+  size_t SessionCount() {
+    absl::MutexLock lock(&mu);
+    return sessions.size();
+  }
+};
+
+// One connection: read a request, run the handler, write the response, and
+// loop while keep-alive. All of its handlers run on its own strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ServerImpl* server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  ~Session() {
+    absl::MutexLock lock(&server_->mu);
+    server_->sessions.erase(this);
+  }
+
+  void Start() {
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this()] { self->ReadNext(); });
+  }
+
+  // Called on any thread by Stop(): an idle connection is closed now; one
+  // with a request in flight closes after its response.
+  void CloseIfIdle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->Close();
+    });
+  }
+
+ private:
+  void ReadNext() {
+    if (server_->stopping.load()) return Close();
+    parser_.emplace();
+    parser_->header_limit(
+        static_cast<std::uint32_t>(server_->options.max_header_bytes));
+    parser_->body_limit(server_->options.max_body_bytes);
+    if (buffer_.size() > 0)
+      return ReadRequest();  // pipelined bytes already here
+    // Wait for the next request's first bytes under the idle timeout. (Beast's
+    // http::async_read_some would keep reading until the whole header is in,
+    // which would give a slow header the idle timeout instead of the read one.)
+    idle_ = true;
+    stream_.expires_after(ToChrono(server_->options.idle_timeout));
+    stream_.async_read_some(
+        buffer_.prepare(kFirstReadBytes),
+        [self = shared_from_this()](error_code ec, size_t n) {
+          self->idle_ = false;
+          if (ec) return self->OnReadError(ec);
+          self->buffer_.commit(n);
+          self->ReadRequest();
+        });
+  }
+
+  // The request has started: the rest must arrive within read_timeout.
+  void ReadRequest() {
+    idle_ = false;
+    header_bytes_ = 0;
+    stream_.expires_after(ToChrono(server_->options.read_timeout));
+    ReadHeader();
+  }
+
+  // Beast 1.74 applies header_limit to the unparsed bytes of one read only,
+  // so fields that trickle in could add up without bound: count what the
+  // parser has consumed as well.
+  void ReadHeader() {
+    if (parser_->is_header_done()) return ReadBody();
+    bhttp::async_read_some(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, size_t consumed) {
+          if (ec) return self->OnReadError(ec);
+          // A put() stops right after the header, so what
+          // it consumed so far is all header.
+          self->header_bytes_ += consumed;
+          const size_t pending =
+              self->parser_->is_header_done() ? 0 : self->buffer_.size();
+          if (self->header_bytes_ + pending >
+              self->server_->options.max_header_bytes) {
+            return self->OnReadError(bhttp::error::header_limit);
+          }
+          self->ReadHeader();
+        });
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return Handle();
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](error_code ec, size_t) {
+                        if (ec) return self->OnReadError(ec);
+                        self->Handle();
+                      });
+  }
+
+  void OnReadError(error_code ec) {
+    if (ec == bhttp::error::header_limit) {
+      return Write(Response::Error(431, "request header fields too large"),
+                   false, 11);
+    }
+    if (ec == bhttp::error::body_limit) {
+      return Write(Response::Error(413, "request body too large"), false, 11);
+    }
+    if (ec.category() ==
+            bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+        ec != bhttp::error::end_of_stream &&
+        ec != bhttp::error::partial_message && ec != bhttp::error::need_more &&
+        ec != bhttp::error::need_buffer) {
+      // A protocol error: the stream cannot be resynchronized.
+      return Write(Response::Error(
+                       400, absl::StrCat("malformed request: ", ec.message())),
+                   false, 11);
+    }
+    // end of stream, timeout (tcp_stream closed the socket), reset, abort.
+    Close();
+  }
+
+  void Handle() {
+    bhttp::request<bhttp::string_body>& req = parser_->get();
+    Request request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    for (const auto& field : req) {
+      request.headers.Add(std::string(field.name_string()),
+                          std::string(field.value()));
+    }
+    request.body = std::move(req.body());
+    error_code ec;
+    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) request.remote_address = peer.address().to_string();
+
+    Response response;
+    try {
+      response = server_->handler(request);
+    } catch (...) {
+      response = Response::Error(500, "internal error");
+    }
+    head_ = req.method() == bhttp::verb::head;
+    const bool keep_alive = req.keep_alive() && !server_->stopping.load();
+    Write(std::move(response), keep_alive, req.version());
+  }
+
+  void Write(Response response, bool keep_alive, unsigned version) {
+    bool valid = response.status >= 100 && response.status <= 999;
+    for (const auto& [name, value] : response.headers.fields()) {
+      if (name.empty() || !IsSafeFieldText(name) || !IsSafeFieldText(value))
+        valid = false;
+    }
+    if (!valid)
+      response = Response::Error(500, "handler produced an invalid response");
+
+    res_ = {};
+    res_.version(version == 10 ? 10 : 11);
+    res_.result(static_cast<unsigned>(response.status));
+    res_.set(bhttp::field::server, "edgepass");
+    for (auto& [name, value] : response.headers.fields())
+      res_.insert(name, value);
+    const size_t length = response.body.size();
+    if (!head_) res_.body() = std::move(response.body);
+    const int status = response.status;
+    if (status >= 200 && status != 204 && status != 304)
+      res_.content_length(length);
+    res_.keep_alive(keep_alive);
+    head_ = false;
+
+    stream_.expires_after(ToChrono(server_->options.write_timeout));
+    bhttp::async_write(
+        stream_, res_,
+        [self = shared_from_this(), keep_alive](error_code ec, size_t) {
+          if (ec || !keep_alive) return self->Close();
+          self->ReadNext();
+        });
+  }
+
+  void Close() {
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  ServerImpl* server_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> res_;
+  bool idle_ = true;  // waiting for a request's first byte (strand only)
+  bool head_ = false;
+  size_t header_bytes_ =
+      0;  // consumed by the parser before the header was done
+};
+
+void ServerImpl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc),
+                        [this](error_code ec, tcp::socket socket) {
+                          OnAccept(ec, std::move(socket));
+                        });
+}
+
+void ServerImpl::OnAccept(error_code ec, tcp::socket socket) {
+  if (stopping.load() || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // EMFILE and friends: back off briefly instead of spinning.
+    accept_retry.expires_after(std::chrono::milliseconds(50));
+    accept_retry.async_wait([this](error_code wait_ec) {
+      if (!wait_ec && !stopping.load()) Accept();
+    });
+    return;
+  }
+  if (SessionCount() >= options.max_connections) {
+    error_code ignored;
+    socket.close(ignored);
+  } else {
+    auto session = std::make_shared<Session>(std::move(socket), this);
+    {
+      absl::MutexLock lock(&mu);
+      sessions.emplace(session.get(), session);
+    }
+    session->Start();
+  }
+  Accept();
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options, Handler handler) {
+  if (!handler) return absl::InvalidArgumentError("http server: no handler");
+  if (options.threads < 1 || options.threads > 256) {
+    return absl::InvalidArgumentError(
+        "http server: threads must be in [1, 256]");
+  }
+  if (options.max_header_bytes < 256 ||
+      options.max_header_bytes > (64u << 20)) {
+    return absl::InvalidArgumentError(
+        "http server: max_header_bytes must be in [256, 64 MiB]");
+  }
+  error_code ec;
+  const std::string host =
+      options.host == "localhost" ? "127.0.0.1" : options.host;
+  asio::ip::address ip = asio::ip::make_address(host, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "http server: host '", options.host, "' is not an IP address"));
+  }
+
+  auto impl = std::make_unique<ServerImpl>();
+  impl->options = options;
+  impl->handler = std::move(handler);
+  tcp::endpoint endpoint(ip, options.port);
+  tcp::acceptor& acceptor = impl->acceptor;
+  auto fail = [&](absl::string_view what) {
+    return absl::UnavailableError(absl::StrCat("http server: ", what, " ", host,
+                                               ":", options.port, ": ",
+                                               ec.message()));
+  };
+  if (acceptor.open(endpoint.protocol(), ec)) return fail("open");
+  if (acceptor.set_option(asio::socket_base::reuse_address(true), ec))
+    return fail("setsockopt");
+  if (acceptor.bind(endpoint, ec)) return fail("bind");
+  if (acceptor.listen(asio::socket_base::max_listen_connections, ec))
+    return fail("listen");
+  tcp::endpoint local = acceptor.local_endpoint(ec);
+  if (ec) return fail("getsockname");
+  impl->bound_port = local.port();
+  impl->bound_address =
+      ip.is_v6() ? absl::StrCat("[", ip.to_string(), "]:", local.port())
+                 : absl::StrCat(ip.to_string(), ":", local.port());
+
+  impl->work.emplace(impl->ioc.get_executor());
+  impl->Accept();
+  for (int i = 0; i < options.threads; ++i) {
+    impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<ServerImpl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+uint16_t Server::port() const { return impl_->bound_port; }
+
+std::string Server::address() const { return impl_->bound_address; }
+
+void Server::Stop() {
+  absl::MutexLock stop_lock(&impl_->stop_mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->stopping.store(true);
+
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+    error_code ec;
+    impl->acceptor.close(ec);
+    impl->accept_retry.cancel();
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    for (auto& [ptr, weak] : impl_->sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->CloseIfIdle();
+  live.clear();
+
+  // Requests in flight finish (their responses say Connection: close).
+  auto all_closed = [impl = impl_.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                        impl->mu) { return impl->sessions.empty(); };
+  {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->mu.AwaitWithTimeout(absl::Condition(&all_closed),
+                               impl_->options.shutdown_grace);
+  }
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (std::thread& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace edgepass::http

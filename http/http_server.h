@@ -1,0 +1,87 @@
+// edgepass::http — a small, generic HTTP/1.1 server for edgepass's own
+// endpoints (the validator sidecar's auth_request endpoint now, the REST
+// gateway later). Handlers see plain Request/Response values
+// (http_message.h) and never Boost.
+//
+//   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(
+//       {.host = "127.0.0.1", .port = 0}, [](const Request& r) { return
+//       Response{}; });
+//   std::cerr << "listening on " << (*server)->address() << "\n";  // later:
+//   (*server)->Stop();
+//
+// Why Boost.Beast/Asio: it is fully asynchronous (one io_context run by N
+// threads, no thread per connection), its parser enforces header and body
+// limits before buffering (so a huge request costs a bounded amount of
+// memory), per-operation timeouts come with beast::tcp_stream (slowloris
+// connections are dropped), and it adds no dependency beyond the Boost
+// headers Debian ships (libboost-dev). Beast is confined to http_server.cc.
+#ifndef EDGEPASS_HTTP_HTTP_SERVER_H_
+#define EDGEPASS_HTTP_HTTP_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "http/http_message.h"
+
+namespace edgepass::http {
+
+// Called on a server thread for every complete request; must be thread-safe
+// and should not block for long (it holds one of `threads`). An exception
+// escaping it becomes a 500 response.
+using Handler = std::function<Response(const Request&)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // an IP literal, or "localhost"
+  uint16_t port = 0;               // 0: the OS picks one; see Server::port()
+  int threads = 2;                 // threads running the io_context
+  // Request line + header fields. Larger -> 431 and the connection closes.
+  size_t max_header_bytes = 16 * 1024;
+  // Request body. Larger (declared or sent) -> 413 and the connection closes.
+  size_t max_body_bytes = 1024 * 1024;
+  // From a request's first byte to its last; slower -> connection closed.
+  absl::Duration read_timeout = absl::Seconds(10);
+  // Keep-alive wait for the next request's first byte; then closed.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  absl::Duration write_timeout = absl::Seconds(10);
+  // Connections accepted beyond this are closed at once.
+  size_t max_connections = 10000;
+  // Stop() waits this long for requests in flight before cutting them off.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+};
+
+struct ServerImpl;  // http_server.cc
+
+// Malformed requests get 400 with {"error": "..."}; 431/413 as above; a
+// response carries Connection: close when the client asked for it, after a
+// protocol error, or while stopping. Thread-safe.
+class Server {
+ public:
+  // Binds, listens and starts the threads. INVALID_ARGUMENT for a bad host or
+  // option, UNAVAILABLE when the address cannot be bound (in use, ...).
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options, Handler handler);
+  ~Server();  // Stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  uint16_t port() const;
+  // "HOST:PORT" ("[::1]:PORT" for IPv6) of the bound socket.
+  std::string address() const;
+
+  // Graceful: stops accepting, closes idle keep-alive connections, lets
+  // requests in flight finish (with Connection: close) within
+  // shutdown_grace, then joins the threads. Idempotent.
+  void Stop();
+
+ private:
+  explicit Server(std::unique_ptr<ServerImpl> impl);
+  std::unique_ptr<ServerImpl> impl_;
+};
+
+}  // namespace edgepass::http
+
+#endif  // EDGEPASS_HTTP_HTTP_SERVER_H_

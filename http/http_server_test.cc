@@ -1,0 +1,290 @@
+// edgepass::http::Server over real loopback sockets.
+#include "http/http_server.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "http/http_test_client.h"
+#include "nlohmann/json.hpp"
+
+namespace edgepass::http {
+namespace {
+
+using testing::Fetch;
+using testing::TestConnection;
+using testing::TestResponse;
+
+// Echoes "METHOD TARGET" and the X-Probe header (looked up in lower case).
+Response Echo(const Request& request) {
+  Response r;
+  r.headers.Add("Content-Type", "text/plain");
+  const std::string* probe = request.headers.Find("x-probe");
+  r.body = absl::StrCat(request.method, " ", request.target,
+                        probe ? " " + *probe : "",
+                        request.body.empty() ? "" : " body=" + request.body);
+  return r;
+}
+
+std::unique_ptr<Server> StartServer(ServerOptions options = {},
+                                    Handler handler = Echo) {
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      Server::Start(options, std::move(handler));
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+std::string Get(absl::string_view target, absl::string_view extra = "") {
+  return absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: x\r\n", extra,
+                      "\r\n");
+}
+
+TEST(HttpServer, BindsPortZeroAndReportsThePort) {
+  std::unique_ptr<Server> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  EXPECT_NE(server->port(), 0);
+  EXPECT_EQ(server->address(), absl::StrCat("127.0.0.1:", server->port()));
+}
+
+TEST(HttpServer, RefusesBadHostAndBusyPort) {
+  EXPECT_EQ(Server::Start({.host = "not-an-ip"}, Echo).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::unique_ptr<Server> first = StartServer();
+  ASSERT_NE(first, nullptr);
+  // reuse_address does not allow two listeners on one port.
+  EXPECT_EQ(Server::Start({.port = first->port()}, Echo).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
+  std::unique_ptr<Server> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        conn->Send(Get(absl::StrCat("/n/", i, "?q=1"), "X-PROBE: p\r\n")));
+    std::optional<TestResponse> r = conn->ReadResponse();
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, absl::StrCat("GET /n/", i, "?q=1 p"));
+  }
+  // Two pipelined requests are answered in order.
+  ASSERT_TRUE(conn->Send(Get("/a") + Get("/b")));
+  EXPECT_EQ(conn->ReadResponse()->body, "GET /a");
+  EXPECT_EQ(conn->ReadResponse()->body, "GET /b");
+  // Connection: close is honoured.
+  ASSERT_TRUE(conn->Send(Get("/last", "Connection: close\r\n")));
+  std::optional<TestResponse> r = conn->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "GET /last");
+  EXPECT_TRUE(conn->WaitForClose(absl::Seconds(5)));
+}
+
+TEST(HttpServer, PassesTheBodyUpToTheLimit) {
+  std::unique_ptr<Server> server = StartServer({.max_body_bytes = 16});
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(conn->Send(
+      "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"));
+  std::optional<TestResponse> r = conn->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "POST /p body=hello");
+}
+
+TEST(HttpServer, TooLargeBodyGets413AndClose) {
+  std::unique_ptr<Server> server = StartServer({.max_body_bytes = 16});
+  ASSERT_NE(server, nullptr);
+  // Declared too large: refused before the body is read.
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  ASSERT_TRUE(conn->Send(
+      "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\n\r\n"));
+  std::optional<TestResponse> r = conn->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(conn->WaitForClose(absl::Seconds(5)));
+  // Chunked, growing past the limit.
+  conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  conn->Send(
+      "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "10\r\n0123456789abcdef\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n");
+  r = conn->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 413);
+}
+
+TEST(HttpServer, TooLargeHeaderGets431) {
+  std::unique_ptr<Server> server = StartServer({.max_header_bytes = 4096});
+  ASSERT_NE(server, nullptr);
+  for (const std::string& request :
+       {Get("/", absl::StrCat("X-Big: ", std::string(8000, 'a'), "\r\n")),
+        Get(absl::StrCat("/", std::string(8000, 'u'))), Get("/", [] {
+          std::string many;
+          for (int i = 0; i < 500; ++i)
+            absl::StrAppend(&many, "X-H", i, ": v\r\n");
+          return many;
+        }())}) {
+    auto conn = TestConnection::Connect(server->port());
+    ASSERT_NE(conn, nullptr);
+    conn->Send(request);
+    std::optional<TestResponse> r = conn->ReadResponse();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 431) << request.size();
+    EXPECT_TRUE(conn->WaitForClose(absl::Seconds(5)));
+  }
+  // Still serving.
+  EXPECT_EQ(Fetch(server->port(), "GET", "/ok")->status, 200);
+}
+
+TEST(HttpServer, MalformedRequestsGet400WithJsonError) {
+  std::unique_ptr<Server> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  for (absl::string_view bad : std::vector<absl::string_view>{
+           "GARBAGE\r\n\r\n",
+           "GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+           "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: "
+           "2\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+           "chunked\r\n\r\nzz\r\n",
+           absl::string_view("GET /\0 HTTP/1.1\r\n\r\n", 20),
+       }) {
+    auto conn = TestConnection::Connect(server->port());
+    ASSERT_NE(conn, nullptr);
+    conn->Send(bad);
+    std::optional<TestResponse> r = conn->ReadResponse();
+    ASSERT_TRUE(r.has_value()) << bad;
+    EXPECT_EQ(r->status, 400) << bad;
+    nlohmann::json body = nlohmann::json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(body.is_object()) << r->body;
+    EXPECT_TRUE(body["error"].is_string()) << r->body;
+    EXPECT_TRUE(conn->WaitForClose(absl::Seconds(5)));
+  }
+  EXPECT_EQ(Fetch(server->port(), "GET", "/ok")->status, 200);
+}
+
+TEST(HttpServer, IdleKeepAliveConnectionIsClosed) {
+  std::unique_ptr<Server> server =
+      StartServer({.idle_timeout = absl::Milliseconds(100)});
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  conn->Send(Get("/one"));
+  ASSERT_TRUE(conn->ReadResponse().has_value());
+  EXPECT_TRUE(conn->WaitForClose(absl::Seconds(10)));
+}
+
+TEST(HttpServer, SlowRequestIsClosedAfterReadTimeout) {
+  std::unique_ptr<Server> server =
+      StartServer({.read_timeout = absl::Milliseconds(150),
+                   .idle_timeout = absl::Seconds(60)});
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  // A slowloris client: the request starts and never ends.
+  conn->Send("GET / HTTP/1.1\r\nHost: x\r\n");
+  conn->Send("X-A: 1\r\n");
+  EXPECT_TRUE(conn->WaitForClose(absl::Seconds(10)));
+}
+
+TEST(HttpServer, ServesConcurrentClients) {
+  std::unique_ptr<Server> server = StartServer({.threads = 2});
+  ASSERT_NE(server, nullptr);
+  constexpr int kClients = 8, kRequests = 50;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto conn = TestConnection::Connect(server->port());
+      if (conn == nullptr) return;
+      for (int i = 0; i < kRequests; ++i) {
+        const std::string target = absl::StrCat("/c", c, "/", i);
+        if (!conn->Send(Get(target))) return;
+        std::optional<TestResponse> r = conn->ReadResponse();
+        if (r && r->status == 200 && r->body == "GET " + target) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), kClients * kRequests);
+}
+
+TEST(HttpServer, HandlerFailuresBecome500) {
+  std::unique_ptr<Server> server =
+      StartServer({}, [](const Request& r) -> Response {
+        if (r.target == "/throw") throw std::runtime_error("boom");
+        Response bad;
+        bad.headers.Add("X-Injected", "a\r\nSet-Cookie: x=y");
+        return bad;
+      });
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(Fetch(server->port(), "GET", "/throw")->status, 500);
+  std::optional<TestResponse> r = Fetch(server->port(), "GET", "/crlf");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->Header("Set-Cookie"), nullptr);
+}
+
+TEST(HttpServer, StopClosesIdleConnectionsAndStopsAccepting) {
+  std::unique_ptr<Server> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  const uint16_t port = server->port();
+  auto conn = TestConnection::Connect(port);
+  ASSERT_NE(conn, nullptr);
+  conn->Send(Get("/x"));
+  ASSERT_TRUE(conn->ReadResponse().has_value());
+  server->Stop();
+  EXPECT_TRUE(conn->WaitForClose(absl::Seconds(5)));
+  EXPECT_EQ(TestConnection::Connect(port), nullptr);
+  server->Stop();  // idempotent
+}
+
+TEST(HttpServer, StopLetsARequestInFlightFinish) {
+  std::atomic<bool> entered{false}, release{false};
+  std::unique_ptr<Server> server = StartServer({}, [&](const Request&) {
+    entered = true;
+    while (!release.load()) std::this_thread::yield();
+    Response r;
+    r.body = "done";
+    return r;
+  });
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  conn->Send(Get("/slow"));
+  while (!entered.load()) std::this_thread::yield();
+  const uint16_t port = server->port();
+  std::thread stopper([&] { server->Stop(); });
+  // Once new connections are refused, Stop() has begun.
+  while (TestConnection::Connect(port) != nullptr) std::this_thread::yield();
+  release = true;
+  std::optional<TestResponse> r = conn->ReadResponse();
+  stopper.join();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "done");
+  EXPECT_EQ(*r->Header("Connection"), "close");
+}
+
+TEST(HttpMessage, HeadersAreCaseInsensitiveAndJsonQuoteIsSafe) {
+  Headers h;
+  h.Add("X-Original-URI", "/a");
+  h.Add("x-original-uri", "/b");
+  EXPECT_EQ(*h.Find("X-ORIGINAL-URI"), "/a");
+  h.Set("X-Original-Uri", "/c");
+  EXPECT_EQ(h.size(), 1u);
+  EXPECT_EQ(*h.Find("x-original-uri"), "/c");
+  EXPECT_EQ(h.Find("missing"), nullptr);
+  EXPECT_EQ(JsonQuote("a\"b\\\n\x01\xff"), "\"a\\\"b\\\\\\n\\u0001\\u00ff\"");
+  EXPECT_EQ(TargetPath("/p/q?x=1?y"), "/p/q");
+}
+
+}  // namespace
+}  // namespace edgepass::http

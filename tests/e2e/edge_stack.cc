@@ -1,0 +1,147 @@
+#include "tests/e2e/edge_stack.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "core/random.h"
+
+namespace edgepass::testing {
+namespace {
+
+constexpr char kValidatorPath[] = EDGEPASS_VALIDATOR_PATH;
+constexpr char kNginxConf[] = EDGEPASS_NGINX_CONF;
+constexpr char kNginxPath[] = EDGEPASS_NGINX_PATH;
+
+}  // namespace
+
+uint16_t FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+std::string RandomBytes(size_t n) {
+  core::SecureRandom random;
+  std::string out(n, '\0');
+  random.Fill(absl::MakeSpan(reinterpret_cast<uint8_t*>(out.data()), n));
+  return out;
+}
+
+Sidecar::Sidecar(const std::string& dir, std::vector<std::string> args) {
+  static int count = 0;
+  err_path_ = absl::StrCat(dir, "/sidecar", ++count, ".err");
+  std::vector<std::string> argv = {kValidatorPath};
+  argv.insert(argv.end(), args.begin(), args.end());
+  process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_);
+}
+
+uint16_t Sidecar::WaitListening(absl::Duration timeout) {
+  static const std::regex kListening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline && process_->Running()) {
+    std::smatch m;
+    const std::string log = ReadFileOrEmpty(err_path_);
+    if (std::regex_search(log, m, kListening)) return static_cast<uint16_t>(std::stoi(m[1]));
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return 0;
+}
+
+std::optional<int> Sidecar::Stop() {
+  process_->Signal(SIGTERM);
+  return process_->WaitForExit(absl::Seconds(10));
+}
+
+std::string Sidecar::log() const { return ReadFileOrEmpty(err_path_); }
+
+Nginx::Nginx(const std::string& prefix, const std::string& conf) {
+  process_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{kNginxPath, "-p", prefix, "-c", conf, "-e",
+                               prefix + "/logs/error.log", "-g", "daemon off;"},
+      prefix + "/logs/nginx.out", prefix + "/logs/nginx.err");
+}
+
+Nginx::~Nginx() {
+  if (process_->Running()) {
+    process_->Signal(SIGTERM);
+    process_->WaitForExit(absl::Seconds(10));
+  }
+}
+
+bool WaitForPort(uint16_t port, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (http::testing::TestConnection::Connect(port) != nullptr) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
+}
+
+std::string HeaderOr(const http::testing::TestResponse& r, absl::string_view name) {
+  const std::string* v = r.Header(name);
+  return v ? *v : "<none>";
+}
+
+bool NginxAvailable() {
+  return !std::string(kNginxPath).empty() && std::filesystem::exists(kNginxPath);
+}
+
+absl::StatusOr<EdgePorts> WriteNginxConf(const std::string& root, uint16_t sidecar_port) {
+  for (const char* d : {"/logs", "/tmp"}) std::filesystem::create_directories(root + d);
+  EdgePorts ports{.edge = FreePort(), .origin = FreePort()};
+  std::string conf = ReadFileOrEmpty(kNginxConf);
+  for (absl::string_view literal :
+       {"127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8082", "/srv/edgepass/hls"}) {
+    if (!absl::StrContains(conf, literal)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(kNginxConf, ": shipped config lost ", literal));
+    }
+  }
+  conf = absl::StrReplaceAll(conf, {{"127.0.0.1:8080", absl::StrCat("127.0.0.1:", ports.edge)},
+                                    {"127.0.0.1:8081", absl::StrCat("127.0.0.1:", sidecar_port)},
+                                    {"127.0.0.1:8082", absl::StrCat("127.0.0.1:", ports.origin)},
+                                    {"/srv/edgepass/hls", root + "/hls"}});
+  // Workers of a root master run as nobody, who cannot read the private
+  // temp tree; in tests only, keep them root.
+  if (::geteuid() == 0) conf = "user root;\n" + conf;
+  WriteFileOrDie(root + "/nginx.conf", conf);
+  return ports;
+}
+
+std::map<std::string, std::string> WriteHlsTree(const std::string& root) {
+  std::map<std::string, std::string> files;
+  files["/vod/demo/master.m3u8"] =
+      "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=2000000,RESOLUTION=1280x720\n720p/index.m3u8\n";
+  files["/vod/demo/720p/index.m3u8"] =
+      "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nseg0.ts\n"
+      "#EXTINF:2.0,\nseg1.ts\n#EXTINF:2.0,\nseg2.ts\n#EXT-X-ENDLIST\n";
+  for (int i = 0; i < 3; ++i) {
+    files[absl::StrCat("/vod/demo/720p/seg", i, ".ts")] = RandomBytes(20000 + 1000 * i);
+  }
+  files["/vod/free/clip.ts"] = RandomBytes(5000);
+  for (const auto& [path, bytes] : files) {
+    std::filesystem::create_directories(std::filesystem::path(root + "/hls" + path).parent_path());
+    WriteFileOrDie(root + "/hls" + path, bytes);
+  }
+  return files;
+}
+
+}  // namespace edgepass::testing

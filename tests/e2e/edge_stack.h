@@ -1,0 +1,82 @@
+// The edge of an end-to-end test: a real edgepass-validator and a real nginx
+// running the shipped deploy/nginx/edgepass.conf (ports and paths
+// substituted) on loopback, both killed when their objects go.
+//
+//   Sidecar sidecar(dir, {"--server", addr, "--listen", "127.0.0.1:0"});
+//   uint16_t port = sidecar.WaitListening();
+//   absl::StatusOr<EdgePorts> ports = WriteNginxConf(dir, port);  // then Nginx nginx(dir, ...)
+#ifndef EDGEPASS_TESTS_E2E_EDGE_STACK_H_
+#define EDGEPASS_TESTS_E2E_EDGE_STACK_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "http/http_test_client.h"
+#include "tests/integration/test_process.h"
+
+namespace edgepass::testing {
+
+// A port the OS reports free right now (bind 0, read it, close).
+uint16_t FreePort();
+
+std::string RandomBytes(size_t n);
+
+// The edgepass-validator process; the port it bound is read from its stderr.
+class Sidecar {
+ public:
+  Sidecar(const std::string& dir, std::vector<std::string> args);
+  // Port from "listening on 127.0.0.1:PORT", or 0 when it exited / timed out.
+  uint16_t WaitListening(absl::Duration timeout = absl::Seconds(10));
+  std::optional<int> Stop();
+  std::string log() const;
+
+ private:
+  std::string err_path_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// nginx in the foreground; SIGTERM on destruction so its workers exit too.
+class Nginx {
+ public:
+  Nginx(const std::string& prefix, const std::string& conf);
+  ~Nginx();
+  bool Running() { return process_->Running(); }
+
+ private:
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// True once something accepts connections on the loopback port.
+bool WaitForPort(uint16_t port, absl::Duration timeout = absl::Seconds(10));
+
+// The response header's value, or "<none>".
+std::string HeaderOr(const http::testing::TestResponse& r, absl::string_view name);
+
+// True when nginx is installed where the build found it.
+bool NginxAvailable();
+
+struct EdgePorts {
+  uint16_t edge = 0;    // where viewers connect
+  uint16_t origin = 0;  // the example origin serving `root`/hls
+};
+
+// Writes `root`/nginx.conf: the shipped config with free edge and origin
+// ports, the sidecar at `sidecar_port` and the origin tree at `root`/hls.
+// Creates `root`/logs and `root`/tmp. FAILED_PRECONDITION when the shipped
+// config lost a literal the substitution relies on.
+absl::StatusOr<EdgePorts> WriteNginxConf(const std::string& root, uint16_t sidecar_port);
+
+// A small HLS tree (master playlist, media playlist, three segments of
+// random bytes, and a free clip) written under `root`/hls; path -> bytes.
+std::map<std::string, std::string> WriteHlsTree(const std::string& root);
+
+}  // namespace edgepass::testing
+
+#endif  // EDGEPASS_TESTS_E2E_EDGE_STACK_H_
