@@ -267,6 +267,8 @@ TEST_F(ControlPlaneTest, EdgeSyncSendsSnapshotThenChangesAndTracksAcks) {
   EXPECT_EQ(update.keys(0).id(), keyring->Primary()->id);
   EXPECT_EQ(update.keys(0).value(), keyring->Primary()->value);
   EXPECT_EQ(update.keys(0).state(), v1::PRIMARY);
+  EXPECT_FALSE(update.keys(0).has_not_after());  // validates without limit
+  EXPECT_TRUE(update.keys(0).has_created_at());
   ASSERT_EQ(update.revoked_add_size(), 1);
   EXPECT_EQ(update.revoked_add(0).session_id(), "beforeSub1");
   const uint64_t first_version = update.version();
