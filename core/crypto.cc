@@ -97,7 +97,8 @@ bool Base64UrlDecode(absl::string_view text, absl::Span<char> out, size_t* size)
   const size_t whole = text.size() - tail;
   // Four characters at a time: any -1 in the group makes the OR negative.
   for (size_t i = 0; i < whole; i += 4) {
-    const int a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]], d = kDecode[in[i + 3]];
+    const int a = kDecode[in[i]], b = kDecode[in[i + 1]];
+    const int c = kDecode[in[i + 2]], d = kDecode[in[i + 3]];
     if ((a | b | c | d) < 0) return false;
     const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
                        (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);

@@ -34,6 +34,25 @@ TEST(Keyring, RoundTripsOwnFormat) {
   EXPECT_EQ(a.value.size(), 128u);
 }
 
+TEST(Keyring, HoldsEachKeysHmacStateAndSurvivesCopies) {
+  auto ring = ParseKeyringJson(R"({"primary":{"uuid":"20250101_aa","value":")" + kValue +
+                               R"("},"secondary":{"uuid":"20241201_bb","value":")" +
+                               std::string(128, 'b') + R"("}})");
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  const Keyring copy = *ring;
+  for (const Keyring* r : {static_cast<const Keyring*>(&*ring), &copy}) {
+    for (const SigningKey& k : r->keys()) {
+      const HmacSha256Key* mac = r->MacKeyOf(&k);
+      ASSERT_NE(mac, nullptr) << k.id;
+      EXPECT_EQ(mac->Mac("input"), HmacSha256(k.value, "input")) << k.id;
+    }
+  }
+  const SigningKey outside = ring->keys()[0];
+  EXPECT_EQ(ring->MacKeyOf(&outside), nullptr);
+  EXPECT_EQ(copy.MacKeyOf(&ring->keys()[0]), nullptr);
+  EXPECT_EQ(Keyring().MacKeyOf(&outside), nullptr);
+}
+
 TEST(Keyring, RefusesBadKeysNamingTheField) {
   auto bad_value = ParseKeyringJson(R"({"keys":[{"id":"k1","value":"xyz","state":"primary"}]})");
   EXPECT_EQ(bad_value.status().message().substr(0, 14), "keys[0].value:");

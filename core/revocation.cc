@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "core/json_internal.h"
-#include "core/status_macros.h"
 
 namespace edgepass::core {
 namespace {
@@ -139,44 +140,164 @@ size_t RevocationSet::memory_bytes() const {
   return arena_.capacity() + slots_.capacity() * sizeof(uint64_t);
 }
 
-absl::StatusOr<RevocationSet> ParseRevocationJson(absl::string_view text) {
-  using internal::FieldError;
-  EDGEPASS_ASSIGN_OR_RETURN(internal::Json j,
-                            internal::ParseJson(text, "revocations", 256u << 20, /*want_object=*/false));
-  if (j.is_object()) {
-    if (!j.contains("sessions")) return FieldError("revocations", "expected a list or {\"sessions\":[...]}");
-    j = j["sessions"];
+namespace {
+
+constexpr size_t kMaxRevocationJsonBytes = 256u << 20;
+
+// Streams a revocation list into a RevocationSet: no document is built, so a
+// file of a million entries costs the set and one entry at a time.
+class RevocationListReader final : public internal::Json::json_sax_t {
+ public:
+  absl::Status status() const { return status_; }
+  bool syntax_error() const { return syntax_error_; }
+  RevocationSet Take() { return std::move(set_); }
+
+  bool null() override { return Value(Kind::kOther); }
+  bool boolean(bool) override { return Value(Kind::kOther); }
+  bool number_integer(number_integer_t v) override {
+    integer_ = v;
+    return Value(Kind::kInteger);
   }
-  if (!j.is_array()) return FieldError("sessions", "must be a list");
-  RevocationSet set;
-  set.Reserve(j.size());
-  for (size_t i = 0; i < j.size(); ++i) {
-    const std::string path = absl::StrCat("sessions[", i, "]");
-    const internal::Json& e = j[i];
-    std::string id;
-    std::string id_path = path;
-    absl::Time expires = absl::InfiniteFuture();
-    if (e.is_string()) {
-      id = e.get<std::string>();
-    } else if (e.is_object() && e.contains("session_id")) {
-      id_path = path + ".session_id";
-      EDGEPASS_RETURN_IF_ERROR(internal::GetString(e["session_id"], id_path, &id));
-      if (e.contains("expires_at")) {
-        if (!e["expires_at"].is_number_integer()) {
-          return FieldError(path + ".expires_at", "must be integer epoch seconds");
-        }
-        expires = absl::FromUnixSeconds(e["expires_at"].get<int64_t>());
-      }
-    } else {
-      return FieldError(path, "must be a session id or {\"session_id\":..., \"expires_at\":...}");
-    }
-    if (id.empty()) return FieldError(path, "empty session id");
+  bool number_unsigned(number_unsigned_t v) override {
+    integer_ = static_cast<int64_t>(v);  // as nlohmann's get<int64_t>() did
+    return Value(Kind::kInteger);
+  }
+  bool number_float(number_float_t, const string_t&) override { return Value(Kind::kOther); }
+  bool string(string_t& v) override {
+    string_ = &v;
+    return Value(Kind::kString);
+  }
+  bool binary(binary_t&) override { return Value(Kind::kOther); }
+  bool start_object(std::size_t) override { return Value(Kind::kObject); }
+  bool start_array(std::size_t) override { return Value(Kind::kArray); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& k) override {
+    key_ = k;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    syntax_error_ = true;
+    return false;
+  }
+
+ private:
+  enum class Kind { kString, kInteger, kOther, kObject, kArray };
+  // What an open container is to the reader.
+  enum class Context { kTopObject, kList, kEntry, kSkip };
+
+  std::string EntryPath() const { return absl::StrCat("sessions[", index_, "]"); }
+
+  bool Fail(absl::string_view path, absl::string_view message) {
+    status_ = internal::FieldError(path, message);
+    return false;
+  }
+
+  bool AddEntry(absl::string_view id, absl::Time expires, bool id_in_object) {
+    if (id.empty()) return Fail(EntryPath(), "empty session id");
     if (id.size() > kMaxRevokedSessionIdBytes) {
-      return FieldError(id_path, absl::StrCat("longer than ", kMaxRevokedSessionIdBytes, " bytes"));
+      return Fail(id_in_object ? EntryPath() + ".session_id" : EntryPath(),
+                  absl::StrCat("longer than ", kMaxRevokedSessionIdBytes, " bytes"));
     }
-    if (!set.Add(id, expires)) return FieldError(path, "the revocation set is full");
+    if (!set_.Add(id, expires)) return Fail(EntryPath(), "the revocation set is full");
+    ++index_;
+    return true;
   }
-  return set;
+
+  bool NotAnEntry() {
+    return Fail(EntryPath(), "must be a session id or {\"session_id\":..., \"expires_at\":...}");
+  }
+
+  // A scalar, or (kObject/kArray) the start of a container, at the current place.
+  bool Value(Kind kind) {
+    const bool container = kind == Kind::kObject || kind == Kind::kArray;
+    if (stack_.empty()) {  // the document itself
+      if (kind == Kind::kObject) return Push(Context::kTopObject);
+      if (kind == Kind::kArray) return Push(Context::kList);
+      return Fail("sessions", "must be a list");
+    }
+    switch (stack_.back()) {
+      case Context::kTopObject:
+        if (key_ == "sessions") {
+          if (kind != Kind::kArray) return Fail("sessions", "must be a list");
+          set_ = RevocationSet();  // a repeated key: the last one counts
+          index_ = 0;
+          saw_sessions_ = true;
+          return Push(Context::kList);
+        }
+        return container ? Push(Context::kSkip) : true;
+      case Context::kList:
+        if (kind == Kind::kString) return AddEntry(*string_, absl::InfiniteFuture(), false);
+        if (kind != Kind::kObject) return NotAnEntry();
+        entry_id_.clear();
+        entry_has_id_ = false;
+        entry_expires_ = absl::InfiniteFuture();
+        return Push(Context::kEntry);
+      case Context::kEntry:
+        if (key_ == "session_id") {
+          if (kind != Kind::kString) return Fail(EntryPath() + ".session_id", "must be a string");
+          entry_id_ = *string_;
+          entry_has_id_ = true;
+          return true;
+        }
+        if (key_ == "expires_at") {
+          if (kind != Kind::kInteger) {
+            return Fail(EntryPath() + ".expires_at", "must be integer epoch seconds");
+          }
+          entry_expires_ = absl::FromUnixSeconds(integer_);
+          return true;
+        }
+        return container ? Push(Context::kSkip) : true;
+      case Context::kSkip:
+        return container ? Push(Context::kSkip) : true;
+    }
+    return true;
+  }
+
+  bool Push(Context c) {
+    stack_.push_back(c);
+    return true;
+  }
+  bool Close() {
+    const Context closed = stack_.back();
+    stack_.pop_back();
+    if (closed == Context::kEntry) {
+      if (!entry_has_id_) return NotAnEntry();
+      return AddEntry(entry_id_, entry_expires_, true);
+    }
+    if (closed == Context::kTopObject && !saw_sessions_) {
+      return Fail("revocations", "expected a list or {\"sessions\":[...]}");
+    }
+    return true;
+  }
+
+  RevocationSet set_;
+  std::vector<Context> stack_;
+  std::string key_;  // the last key read, in the innermost open object
+  const std::string* string_ = nullptr;
+  int64_t integer_ = 0;
+  size_t index_ = 0;
+  bool saw_sessions_ = false;
+  std::string entry_id_;
+  bool entry_has_id_ = false;
+  absl::Time entry_expires_ = absl::InfiniteFuture();
+  absl::Status status_;
+  bool syntax_error_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<RevocationSet> ParseRevocationJson(absl::string_view text) {
+  if (text.size() > kMaxRevocationJsonBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("revocations: larger than ", kMaxRevocationJsonBytes, " bytes"));
+  }
+  RevocationListReader reader;
+  if (!internal::Json::sax_parse(text.begin(), text.end(), &reader)) {
+    if (!reader.status().ok()) return reader.status();
+    return absl::InvalidArgumentError("revocations: not valid JSON");
+  }
+  return reader.Take();
 }
 
 }  // namespace edgepass::core

@@ -100,6 +100,7 @@ std::vector<const RevocationEntry*> CompileRevocationList(
 
 RevocationSet ToRevocationSet(absl::Span<const RevocationEntry* const> compiled) {
   RevocationSet set;
+  set.Reserve(compiled.size());
   for (const RevocationEntry* e : compiled) set.Add(e->session_id, e->expires_at);
   return set;
 }

@@ -69,8 +69,9 @@ TEST(RevocationSet, GrowsAndCopiesWithEveryEntryIntact) {
   set.Add("only-in-original");
   EXPECT_EQ(copy.size(), 5000u);
   for (int i = 0; i < 5000; ++i) {
-    ASSERT_TRUE(copy.Contains(absl::StrCat("id", i), absl::FromUnixSeconds(1'000'000 + i - 1))) << i;
-    ASSERT_FALSE(copy.Contains(absl::StrCat("id", i), absl::FromUnixSeconds(1'000'000 + i))) << i;
+    const std::string id = absl::StrCat("id", i);
+    ASSERT_TRUE(copy.Contains(id, absl::FromUnixSeconds(1'000'000 + i - 1))) << i;
+    ASSERT_FALSE(copy.Contains(id, absl::FromUnixSeconds(1'000'000 + i))) << i;
     ASSERT_FALSE(copy.Contains(absl::StrCat("xd", i), absl::FromUnixSeconds(0))) << i;
   }
   EXPECT_FALSE(copy.Contains("only-in-original", kNow));
@@ -112,6 +113,38 @@ TEST(ParseRevocationJson, AcceptsListsObjectsAndTheSessionsWrapper) {
   ASSERT_TRUE(ParseRevocationJson(R"(["Sess0000001"])").ok());
 }
 
+TEST(ParseRevocationJson, IgnoresOtherFieldsWhateverTheyHold) {
+  auto set = ParseRevocationJson(
+      R"({"version":3,"meta":{"a":[1,{"b":null}]},"sessions":[)"
+      R"({"note":{"x":[1,2]},"session_id":"Sess0000001","score":2.5,"expires_at":1800000060},)"
+      R"("Sess0000002"],"more":[[]]})");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->size(), 2u);
+  EXPECT_TRUE(set->Contains("Sess0000001", kNow));
+  EXPECT_FALSE(set->Contains("Sess0000001", kNow + absl::Minutes(1)));
+  EXPECT_TRUE(set->Contains("Sess0000002", kNow));
+}
+
+TEST(ParseRevocationJson, LastSessionsKeyCountsAsInAJsonObject) {
+  auto set = ParseRevocationJson(R"({"sessions":["Sess0000001"],"sessions":["Sess0000002"]})");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->size(), 1u);
+  EXPECT_TRUE(set->Contains("Sess0000002", kNow));
+}
+
+TEST(ParseRevocationJson, ReadsAHundredThousandEntries) {
+  std::string json = "[";
+  for (int i = 0; i < 100'000; ++i) {
+    absl::StrAppend(&json, i ? "," : "", R"({"session_id":"s)", 10'000'000 + i,
+                    R"(xyz","expires_at":1900000000})");
+  }
+  json += "]";
+  auto set = ParseRevocationJson(json);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->size(), 100'000u);
+  EXPECT_TRUE(set->Contains("s10099999xyz", kNow));
+}
+
 TEST(ParseRevocationJson, NamesTheFieldAtFault) {
   const std::string long_id(kMaxRevokedSessionIdBytes + 1, 'a');
   const std::pair<std::string, std::string> cases[] = {
@@ -126,6 +159,14 @@ TEST(ParseRevocationJson, NamesTheFieldAtFault) {
       {R"({"list":[]})", "revocations: expected a list"},
       {R"({"sessions":{}})", "sessions: must be a list"},
       {"[", "revocations: not valid JSON"},
+      {R"(["ok12345",])", "revocations: not valid JSON"},
+      {"7", "sessions: must be a list"},
+      {R"(["ok12345",["nested"]])", "sessions[1]: must be a session id"},
+      {R"(["ok12345",{"expires_at":5}])", "sessions[1]: must be a session id"},
+      {R"([{"session_id":"ok12345","expires_at":1.5}])",
+       "sessions[0].expires_at: must be integer epoch seconds"},
+      {R"([{"session_id":"ok12345","expires_at":null}])",
+       "sessions[0].expires_at: must be integer epoch seconds"},
   };
   for (const auto& [json, message] : cases) {
     auto set = ParseRevocationJson(json);

@@ -166,7 +166,8 @@ TEST(TokenClaims, RefusesWhatIsNotOneJsonObject) {
         R"({"exp":1,})", R"({,"exp":1})", R"({"exp" 1})", R"({"exp":})", R"({"exp":01})",
         R"({"exp":-})", R"({"exp":tru})", R"({"exp":truex})", R"({"exp":nul})", R"({exp:1})",
         R"({'exp':1})", R"({"paths":["/a/",]})", R"({"paths":["/a/" "/b/"]})", R"({"paths":[)",
-        "{\"exp\":1,\"sub\":\"a\tb\"}", absl::string_view("{\"exp\":1}\0", 10), R"({"exp":1 /* c */})", R"({"a":"x)"}) {
+        "{\"exp\":1,\"sub\":\"a\tb\"}", absl::string_view("{\"exp\":1}\0", 10),
+        R"({"exp":1 /* c */})", R"({"a":"x)"}) {
     EXPECT_FALSE(ReadParse(json).parsed) << json;
     EXPECT_FALSE(ReadFull(json).parsed) << json;
   }
@@ -189,10 +190,12 @@ TEST(TokenClaims, ManyUnknownKeysStillDetectDuplicates) {
 TEST(TokenClaims, ScannerAgreesWithFullParserOnMutatedPayloads) {
   const std::vector<std::string> seeds = {
       std::string(kIssued),
-      R"({"exp":1800000000,"nbf":1700000000,"paths":["/live/ch1"],"co":true,"co_fallback":true,"reg":true,"reg_fallback":false,"cty":true,"qs":["a","b"]})",
+      R"({"exp":1800000000,"nbf":1700000000,"paths":["/live/ch1"],"co":true,"co_fallback":true,)"
+      R"("reg":true,"reg_fallback":false,"cty":true,"qs":["a","b"]})",
       R"({ "exp" : -12 , "ip" : null , "paths" : [ ] , "sub" : "x y" })"};
-  const std::string alphabet = std::string("{}[]\",:-0123456789.eE+ \t\ntruefalsn\\/u\x01\x7f\xc3\xa9xyz") +
-                               std::string(1, '\0');
+  const std::string alphabet =
+      std::string("{}[]\",:-0123456789.eE+ \t\ntruefalsn\\/u\x01\x7f\xc3\xa9xyz") +
+      std::string(1, '\0');
   std::mt19937 rng(20260101);
   int fast = 0;
   for (int iteration = 0; iteration < 6000; ++iteration) {

@@ -165,8 +165,7 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
   const absl::string_view path = uri.substr(slash);
   if (token.size() > options.max_token_bytes) return Deny(Reason::kTokenTooLarge);
 
-  // 2. Optional session id: four dot-separated parts. (find() is memchr;
-  //    counting the dots byte by byte was a tenth of the validation time.)
+  // 2. Optional session id: four dot-separated parts.
   absl::string_view session_id;
   {
     const size_t first = token.find('.');
@@ -174,7 +173,9 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
     if (second == absl::string_view::npos) return Deny(Reason::kMalformedToken);
     const size_t third = token.find('.', second + 1);
     if (third != absl::string_view::npos) {
-      if (token.find('.', third + 1) != absl::string_view::npos) return Deny(Reason::kMalformedToken);
+      if (token.find('.', third + 1) != absl::string_view::npos) {
+        return Deny(Reason::kMalformedToken);
+      }
       session_id = token.substr(0, first);
       token.remove_prefix(first + 1);
       if (!IsValidSessionId(session_id)) return Deny(Reason::kMalformedToken);
@@ -227,8 +228,11 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
     case ClaimType::kInteger: break;
     default: return Deny(Reason::kMalformedToken);
   }
-  if (now > absl::FromUnixSeconds(claims.integer(Claim::kExp)) + leeway) return Deny(Reason::kExpired);
-  if (const ClaimType nbf = claims.type(Claim::kNbf); nbf != ClaimType::kAbsent && nbf != ClaimType::kNull) {
+  if (now > absl::FromUnixSeconds(claims.integer(Claim::kExp)) + leeway) {
+    return Deny(Reason::kExpired);
+  }
+  if (const ClaimType nbf = claims.type(Claim::kNbf);
+      nbf != ClaimType::kAbsent && nbf != ClaimType::kNull) {
     if (nbf != ClaimType::kInteger) return Deny(Reason::kMalformedToken);
     if (now < absl::FromUnixSeconds(claims.integer(Claim::kNbf)) - leeway) {
       return Deny(Reason::kNotYetValid);
@@ -242,7 +246,8 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
   bool ok = true;
   bool has_exc = false;
   bool has_paths = false;
-  const absl::Span<const absl::string_view> exc = StringListClaim(claims, Claim::kExc, &has_exc, &ok);
+  const absl::Span<const absl::string_view> exc =
+      StringListClaim(claims, Claim::kExc, &has_exc, &ok);
   const absl::Span<const absl::string_view> paths =
       StringListClaim(claims, Claim::kPaths, &has_paths, &ok);
   if (!ok || !has_paths || paths.empty()) return Deny(Reason::kMalformedToken);
@@ -294,7 +299,9 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
     }
     auto canonical = CanonicalizeIp(request.client_ip);
     if (!canonical.ok()) return Deny(Reason::kMissingViewerIp);
-    if (canonical->version != claims.integer(Claim::kIpVer)) return Deny(Reason::kIpVersionMismatch);
+    if (canonical->version != claims.integer(Claim::kIpVer)) {
+      return Deny(Reason::kIpVersionMismatch);
+    }
     client = *std::move(canonical);
     append(client->text);
   }

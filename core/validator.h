@@ -72,8 +72,10 @@ struct Decision {
   absl::string_view session_id;  // views request.uri; empty when none
 };
 
-// Checks one request in the order DESIGN.md gives. Thread-safe; allocates only
-// to decode the token's JSON.
+// Checks one request in the order DESIGN.md gives. Thread-safe. Allocates
+// nothing when it allows a token in the form edgepass and SMD issue, except
+// to canonicalize a bound IPv6 address; a payload with JSON escapes or
+// non-ASCII text, or a non-standard header, is decoded with allocations.
 Decision Validate(const EdgeRequest& request, const Keyring& keys, const RevocationSet& revoked,
                   absl::Time now, const ValidateOptions& options = {});
 

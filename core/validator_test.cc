@@ -109,6 +109,45 @@ TEST_F(ValidatorTest, DistinctReasonsForHostileHeadersAndClaims) {
   EXPECT_EQ(Check("/" + Forge(Header(), huge) + "/video/1/a.ts").reason, Reason::kTokenTooLarge);
 }
 
+TEST_F(ValidatorTest, PayloadJsonKeepsItsMeaningOnBothParserPaths) {
+  const auto check = [&](absl::string_view payload) {
+    return Check("/" + Forge(Header(), payload) + "/video/1/a.ts").reason;
+  };
+  EXPECT_EQ(check(R"({"exp":1900000000,"paths":["/video/1/"]})"), Reason::kOk);
+  EXPECT_EQ(check(" {\"exp\" : 1900000000 ,\n\"paths\" : [ \"/video/1/\" ] } "), Reason::kOk);
+  // Escapes and non-ASCII text take the full parser, with the same meaning.
+  EXPECT_EQ(check(R"({"exp":1900000000,"paths":["\/video\/1\/"]})"), Reason::kOk);
+  EXPECT_EQ(check(R"({"exp":1900000000,"paths":["/vid\u00e9o/"]})"), Reason::kPathNotAllowed);
+  EXPECT_EQ(check(R"({"exp":1900000000,"paths":["/video/1/"],"sub":"caf\u00e9 \u2603"})"),
+            Reason::kOk);
+  EXPECT_EQ(check("{\"exp\":1900000000,\"paths\":[\"/video/1/\"],\"sub\":\"caf\xc3\xa9\"}"),
+            Reason::kOk);
+  EXPECT_EQ(check("{\"exp\":1900000000,\"paths\":[\"/video/1/\"],\"sub\":\"caf\xc3\"}"),
+            Reason::kMalformedToken);  // invalid UTF-8
+  // Claims the validator does not read may hold any JSON.
+  EXPECT_EQ(check(R"({"exp":1900000000,"paths":["/video/1/"],"x":{"y":[1,{"z":null}],"f":0.5}})"),
+            Reason::kOk);
+  EXPECT_EQ(check(R"({"exp":1900000000,"nbf":null,"exc":null,"ip":null,"paths":["/video/1/"]})"),
+            Reason::kOk);
+  // A key given twice (at any depth), trailing bytes, wrong shapes and types.
+  for (absl::string_view payload : {
+           R"({"exp":1900000000,"paths":["/video/1/"],"exp":1900000001})",
+           R"({"exp":1900000000,"paths":["/"],"paths":["/video/1/"]})",
+           R"({"exp":1900000000,"paths":["/video/1/"],"p\u0061ths":["/"]})",
+           R"({"exp":1900000000,"paths":["/video/1/"],"x":{"a":1,"a":1}})",
+           R"({"exp":1900000000,"paths":["/video/1/"]}x)",
+           R"({"exp":1900000000,"paths":["/video/1/"]}{})",
+           R"({"exp":1900000000,"paths":[["/video/1/"]]})",
+           R"({"exp":1900000000,"paths":["/video/1/",7]})",
+           R"({"exp":1.9e9,"paths":["/video/1/"]})",
+           R"({"exp":19000000000000000000000,"paths":["/video/1/"]})",
+           R"({"exp":1900000000,"paths":["/video/1/"],"ssn":"yes"})",
+           R"({"exp":1900000000,"paths":"/video/1/"})", R"({"exp":1900000000,"paths":[]})",
+           R"(["exp",1900000000])", R"({"exp":01900000000,"paths":["/video/1/"]})"}) {
+    EXPECT_EQ(check(payload), Reason::kMalformedToken) << payload;
+  }
+}
+
 TEST_F(ValidatorTest, TamperedExpiredAndNotYetValid) {
   std::string token = Issue();
   const std::string uri = "/" + token + "/video/1/a.ts";

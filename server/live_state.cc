@@ -71,6 +71,12 @@ std::shared_ptr<const EdgeSnapshot> LiveState::WaitForEdgeChange(const EdgeSnaps
   return edge_;
 }
 
+bool LiveState::AwaitEdgeVersion(uint64_t version, absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto reached = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_ || edge_->version >= version; };
+  return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout) && edge_->version >= version;
+}
+
 absl::Status LiveState::ReloadCatalog() {
   EDGEPASS_ASSIGN_OR_RETURN(VersionedCatalog loaded, catalogs_->Load());
   absl::MutexLock lock(&mu_);

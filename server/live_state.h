@@ -84,6 +84,10 @@ class LiveState {
   // also delivers it, this just saves the round trip).
   void RequestReload(ChangeKind kind);
 
+  // Blocks until the edge snapshot's version is at least `version` (a write
+  // this replica just stored), or `timeout` passes; true when it is.
+  bool AwaitEdgeVersion(uint64_t version, absl::Duration timeout) const;
+
   // Blocks until the edge snapshot is not SameAs(*have) or `timeout` passes;
   // returns the current snapshot either way.
   std::shared_ptr<const EdgeSnapshot> WaitForEdgeChange(const EdgeSnapshot& have,

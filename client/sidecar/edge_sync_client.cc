@@ -6,6 +6,7 @@
 #include <random>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
@@ -53,17 +54,21 @@ absl::StatusOr<core::Keyring> KeyringFromUpdate(const v1::EdgeUpdate& update) {
   return core::Keyring::Create(std::move(keys));
 }
 
-ValidatorState Materialize(
-    uint64_t version, const std::string& fingerprint,
-    const core::Keyring& keyring,
-    const absl::flat_hash_map<std::string, absl::Time>& revoked) {
-  ValidatorState state{.version = version,
-                       .keyring_fingerprint = fingerprint,
-                       .keyring = keyring};
-  state.revoked.Reserve(revoked.size());
-  for (const auto& [id, expires_at] : revoked)
-    state.revoked.Add(id, expires_at);
-  return state;
+// `base` without the delta's removed ids, plus its added ones (an added id
+// already present keeps the later expiry).
+core::RevocationSet ApplyDelta(const core::RevocationSet& base,
+                               const v1::EdgeUpdate& update) {
+  absl::flat_hash_set<absl::string_view> removed(
+      update.revoked_remove().begin(), update.revoked_remove().end());
+  core::RevocationSet next;
+  next.Reserve(base.size() + update.revoked_add_size());
+  base.ForEach([&](absl::string_view id, absl::Time expires_at) {
+    if (!removed.contains(id)) next.Add(id, expires_at);
+  });
+  for (const v1::RevokedId& r : update.revoked_add()) {
+    next.Add(r.session_id(), TimeFromProto(r.has_expires_at(), r.expires_at()));
+  }
+  return next;
 }
 
 }  // namespace
@@ -72,31 +77,29 @@ EdgeSyncState::EdgeSyncState(const ValidatorState& state)
     : version_(state.version),
       fingerprint_(state.keyring_fingerprint),
       keyring_(state.keyring),
-      have_keyring_(!state.keyring.keys().empty()) {
-  state.revoked.ForEach(
-      [&](absl::string_view id, absl::Time t) { revoked_[id] = t; });
-}
+      have_keyring_(!state.keyring.keys().empty()),
+      revoked_(state.revoked) {}
 
 absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
     const v1::EdgeUpdate& update) {
   if (update.snapshot()) {
     if (update.keyring_changed()) {  // the first message of a snapshot
       EDGEPASS_ASSIGN_OR_RETURN(pending_keyring_, KeyringFromUpdate(update));
-      pending_revoked_.clear();
+      pending_revoked_ = core::RevocationSet();
       receiving_snapshot_ = true;
     } else if (!receiving_snapshot_) {
       return absl::InvalidArgumentError(
           "snapshot: continuation without a first message");
     }
     for (const v1::RevokedId& r : update.revoked_add()) {
-      pending_revoked_[r.session_id()] =
-          TimeFromProto(r.has_expires_at(), r.expires_at());
+      pending_revoked_.Add(r.session_id(),
+                           TimeFromProto(r.has_expires_at(), r.expires_at()));
     }
     if (!update.complete()) return std::nullopt;
     receiving_snapshot_ = false;
     keyring_ = std::move(pending_keyring_);
     revoked_ = std::move(pending_revoked_);
-    pending_revoked_ = {};
+    pending_revoked_ = core::RevocationSet();
     have_keyring_ = true;
   } else {
     if (!have_keyring_ && !update.keyring_changed()) {
@@ -106,15 +109,16 @@ absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
       EDGEPASS_ASSIGN_OR_RETURN(keyring_, KeyringFromUpdate(update));
       have_keyring_ = true;
     }
-    for (const std::string& id : update.revoked_remove()) revoked_.erase(id);
-    for (const v1::RevokedId& r : update.revoked_add()) {
-      revoked_[r.session_id()] =
-          TimeFromProto(r.has_expires_at(), r.expires_at());
+    if (update.revoked_add_size() > 0 || update.revoked_remove_size() > 0) {
+      revoked_ = ApplyDelta(revoked_, update);
     }
   }
   version_ = update.version();
   fingerprint_ = update.keyring_fingerprint();
-  return Materialize(version_, fingerprint_, keyring_, revoked_);
+  return ValidatorState{.version = version_,
+                        .keyring_fingerprint = fingerprint_,
+                        .keyring = keyring_,
+                        .revoked = revoked_};
 }
 
 EdgeSyncClient::EdgeSyncClient(EdgeSyncClientOptions options, StateSink* sink,

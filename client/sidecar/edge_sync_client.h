@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -63,11 +62,13 @@ class EdgeSyncState {
   std::string fingerprint_;
   core::Keyring keyring_;
   bool have_keyring_ = false;
-  absl::flat_hash_map<std::string, absl::Time> revoked_;
+  // Compact sets (not maps of strings): a million revoked sessions must fit
+  // the sidecar's memory budget twice over (this copy and the validator's).
+  core::RevocationSet revoked_;
   // A snapshot being received.
   bool receiving_snapshot_ = false;
   core::Keyring pending_keyring_;
-  absl::flat_hash_map<std::string, absl::Time> pending_revoked_;
+  core::RevocationSet pending_revoked_;
 };
 
 // Thread-safe. `sink` must outlive the client.

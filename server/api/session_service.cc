@@ -14,6 +14,9 @@ namespace edgepass::server {
 namespace {
 
 constexpr int64_t kMaxEpochSeconds = int64_t{1} << 40;
+// How long a revoke or restore waits for this replica's edge snapshot to
+// include it before answering.
+constexpr absl::Duration kLocalPropagationWait = absl::Seconds(1);
 
 absl::StatusOr<absl::Time> ExpiryFromProto(bool has, const google::protobuf::Timestamp& ts,
                                            absl::Time now, absl::Duration default_ttl) {
@@ -54,8 +57,11 @@ absl::Status CheckEntry(const core::RevocationEntry& entry) {
 absl::Status SessionServiceImpl::Store(const core::RevocationEntry& entry,
                                        v1::RevokedSession* response) {
   EDGEPASS_RETURN_IF_ERROR(CheckEntry(entry));
-  EDGEPASS_RETURN_IF_ERROR(store_->Put(entry).status());
+  EDGEPASS_ASSIGN_OR_RETURN(uint64_t version, store_->Put(entry));
+  // Durable now; also hand it to this replica's validators before answering
+  // (bounded: the other replicas get it through the feed anyway).
   live_->RequestReload(ChangeKind::kSessions);
+  live_->AwaitEdgeVersion(version, kLocalPropagationWait);
   EntryToProto(entry, response);
   return absl::OkStatus();
 }
@@ -132,8 +138,9 @@ grpc::Status SessionServiceImpl::RestoreSession(grpc::ServerContext*,
       return absl::InvalidArgumentError(absl::StrCat(
           "session_id: must be 1 to ", core::kMaxSessionIdLength, " characters of [A-Za-z0-9_-]"));
     }
-    EDGEPASS_RETURN_IF_ERROR(store_->Remove(request->session_id()).status());
+    EDGEPASS_ASSIGN_OR_RETURN(uint64_t version, store_->Remove(request->session_id()));
     live_->RequestReload(ChangeKind::kSessions);
+    live_->AwaitEdgeVersion(version, kLocalPropagationWait);
     return absl::OkStatus();
   };
   return ToGrpcStatus(run());

@@ -16,7 +16,8 @@
 // edge validator applies a snapshot (Reserve + Add), with the resident memory
 // it adds (VmRSS from /proc/self/statm) as the counter rss_mb;
 // BM_RevocationBuild_RawHashMap does the same with the former
-// flat_hash_map<std::string, absl::Time>.
+// flat_hash_map<std::string, absl::Time>. BM_RevocationParseJson reads a
+// persisted 1,000,000-entry list, with its peak resident memory (peak_mb).
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -323,6 +324,53 @@ void BM_RevocationBuild_RawHashMap(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_RevocationBuild_RawHashMap)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// Peak resident set size since the last ResetPeakResident(), in bytes.
+double PeakResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) * 1024;  // kB
+  }
+  return 0;
+}
+void ResetPeakResident() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+// A persisted list of 1,000,000 {"session_id","expires_at"} objects read with
+// ParseRevocationJson (a streaming parse); peak_mb is the most it held at once
+// above the resident set before, text excluded.
+void BM_RevocationParseJson(benchmark::State& state) {
+  static const std::string* const text = [] {
+    auto* json = new std::string("{\"sessions\":[");
+    json->reserve(kRevoked * 50);
+    for (const std::string& id : SnapshotIds()) {
+      absl::StrAppend(json, json->back() == '[' ? "" : ",", R"({"session_id":")", id,
+                      R"(","expires_at":1767240000})");
+    }
+    *json += "]}";
+    return json;
+  }();
+  double peak = 0;
+  size_t entries = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    malloc_trim(0);
+    const double before = ResidentBytes();
+    ResetPeakResident();
+    state.ResumeTiming();
+    auto set = core::ParseRevocationJson(*text);
+    state.PauseTiming();
+    if (!set.ok()) state.SkipWithError("parse failed");
+    peak = PeakResidentBytes() - before;
+    entries = set.ok() ? set->size() : 0;
+    { auto discard = std::move(set); }
+    state.ResumeTiming();
+  }
+  state.counters["entries"] = static_cast<double>(entries);
+  state.counters["peak_mb"] = peak / (1 << 20);
+  state.counters["text_mb"] = static_cast<double>(text->size()) / (1 << 20);
+}
+BENCHMARK(BM_RevocationParseJson)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 }  // namespace edgepass

@@ -39,4 +39,9 @@ for name in ["BM_RevocationBuild", "BM_RevocationBuild_RawHashMap"]:
         r = counters[name]
         print(f"{name:28} {r['real_time']:9.1f} {r['time_unit']:2} to build "
               f"{r.get('entries', 0):,.0f} entries, resident +{r.get('rss_mb', 0):.1f} MB")
+if "BM_RevocationParseJson" in counters:
+    r = counters["BM_RevocationParseJson"]
+    print(f"{'BM_RevocationParseJson':28} {r['real_time']:9.1f} {r['time_unit']:2} to parse "
+          f"{r.get('entries', 0):,.0f} entries ({r.get('text_mb', 0):.0f} MB of JSON), "
+          f"peak resident +{r.get('peak_mb', 0):.1f} MB")
 PY

@@ -1,0 +1,100 @@
+#include <string>
+
+#include "absl/time/time.h"
+#include "client/sidecar/edge_sync_client.h"
+#include "core/keyring.h"
+#include "core/random.h"
+#include "edgepass/v1/edge_sync.pb.h"
+#include "gtest/gtest.h"
+
+namespace edgepass::sidecar {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1767225600);
+
+v1::EdgeUpdate First(uint64_t version, bool complete) {
+  core::SecureRandom random;
+  core::SigningKey key = core::GenerateSigningKey(kNow, core::KeyState::kPrimary, random);
+  v1::EdgeUpdate u;
+  u.set_version(version);
+  u.set_snapshot(true);
+  u.set_complete(complete);
+  u.set_keyring_changed(true);
+  u.set_keyring_fingerprint("fp1");
+  v1::EdgeKey* k = u.add_keys();
+  k->set_id(key.id);
+  k->set_value(key.value);
+  k->set_state(v1::PRIMARY);
+  return u;
+}
+
+void AddRevoked(v1::EdgeUpdate* u, const std::string& id) {
+  u->add_revoked_add()->set_session_id(id);
+}
+
+TEST(EdgeSyncState, SnapshotInSeveralMessagesAppliesOnlyWhenComplete) {
+  EdgeSyncState state;
+  v1::EdgeUpdate first = First(7, /*complete=*/false);
+  AddRevoked(&first, "aaaaaaa1");
+  auto applied = state.Apply(first);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_FALSE(applied->has_value());
+
+  v1::EdgeUpdate rest;
+  rest.set_version(7);
+  rest.set_snapshot(true);
+  rest.set_complete(true);
+  rest.set_keyring_fingerprint("fp1");
+  AddRevoked(&rest, "bbbbbbb2");
+  applied = state.Apply(rest);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  ASSERT_TRUE(applied->has_value());
+  EXPECT_EQ((*applied)->version, 7u);
+  EXPECT_EQ((*applied)->keyring_fingerprint, "fp1");
+  EXPECT_EQ((*applied)->keyring.keys().size(), 1u);
+  EXPECT_TRUE((*applied)->revoked.Contains("aaaaaaa1", kNow));
+  EXPECT_TRUE((*applied)->revoked.Contains("bbbbbbb2", kNow));
+}
+
+TEST(EdgeSyncState, DeltaAddsAndRemovesOnTopOfTheSnapshot) {
+  EdgeSyncState state;
+  v1::EdgeUpdate first = First(1, /*complete=*/true);
+  AddRevoked(&first, "aaaaaaa1");
+  AddRevoked(&first, "bbbbbbb2");
+  ASSERT_TRUE(state.Apply(first).ok());
+
+  v1::EdgeUpdate delta;
+  delta.set_version(2);
+  delta.set_complete(true);
+  delta.set_keyring_fingerprint("fp1");
+  delta.add_revoked_remove("aaaaaaa1");
+  AddRevoked(&delta, "ccccccc3");
+  auto applied = state.Apply(delta);
+  ASSERT_TRUE(applied.ok() && applied->has_value());
+  EXPECT_EQ((*applied)->version, 2u);
+  EXPECT_FALSE((*applied)->revoked.Contains("aaaaaaa1", kNow));
+  EXPECT_TRUE((*applied)->revoked.Contains("bbbbbbb2", kNow));
+  EXPECT_TRUE((*applied)->revoked.Contains("ccccccc3", kNow));
+  EXPECT_EQ((*applied)->keyring.keys().size(), 1u);  // kept from the snapshot
+}
+
+TEST(EdgeSyncState, RefusesUpdatesItCannotApplyAndKeepsItsState) {
+  EdgeSyncState state;
+  v1::EdgeUpdate delta;
+  delta.set_version(3);
+  delta.set_complete(true);
+  EXPECT_EQ(state.Apply(delta).status().message(), "update: a delta before any snapshot");
+
+  v1::EdgeUpdate continuation;
+  continuation.set_snapshot(true);
+  EXPECT_EQ(state.Apply(continuation).status().message(),
+            "snapshot: continuation without a first message");
+
+  v1::EdgeUpdate bad_key = First(4, /*complete=*/true);
+  bad_key.mutable_keys(0)->set_value("not-hex");
+  EXPECT_FALSE(state.Apply(bad_key).ok());
+  EXPECT_EQ(state.version(), 0u);
+}
+
+}  // namespace
+}  // namespace edgepass::sidecar
