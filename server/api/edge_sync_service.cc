@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "server/api/proto_convert.h"
 #include "server/api/status_map.h"
 
 namespace edgepass::server {
@@ -22,14 +23,6 @@ absl::Status CheckValidatorId(const std::string& id) {
   if (ok) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "validator_id: must be 1 to ", kMaxValidatorIdBytes, " characters of [A-Za-z0-9_.:-]"));
-}
-
-// Sets the field `mutable_field()` returns, unless `t` is infinite: then the
-// field stays unset (asking for the mutable field would make it present).
-template <typename MutableField>
-void SetTimestamp(absl::Time t, MutableField mutable_field) {
-  if (t == absl::InfiniteFuture()) return;
-  mutable_field()->set_seconds(absl::ToUnixSeconds(t));
 }
 
 v1::KeyState KeyStateToProto(core::KeyState state) {
@@ -51,15 +44,15 @@ void AddKeyring(const EdgeSnapshot& snap, v1::EdgeUpdate* out) {
     key->set_id(k.id);
     key->set_value(k.value);
     key->set_state(KeyStateToProto(k.state));
-    SetTimestamp(k.created_at, [&] { return key->mutable_created_at(); });
-    SetTimestamp(k.not_after, [&] { return key->mutable_not_after(); });
+    SetTimestampUnlessInfinite(k.created_at, [&] { return key->mutable_created_at(); });
+    SetTimestampUnlessInfinite(k.not_after, [&] { return key->mutable_not_after(); });
   }
 }
 
 void AddRevoked(const EdgeRevoked& r, v1::EdgeUpdate* out) {
   v1::RevokedId* id = out->add_revoked_add();
   id->set_session_id(r.session_id);
-  SetTimestamp(r.expires_at, [&] { return id->mutable_expires_at(); });
+  SetTimestampUnlessInfinite(r.expires_at, [&] { return id->mutable_expires_at(); });
 }
 
 // Writes `snap` as a snapshot split over messages; false when the stream broke.
@@ -187,7 +180,7 @@ grpc::Status EdgeSyncServiceImpl::ListValidators(grpc::ServerContext*,
     v1::ValidatorInfo* info = response->add_validators();
     info->set_validator_id(id);
     info->set_peer(v.peer);
-    SetTimestamp(v.connected_at, [&] { return info->mutable_connected_at(); });
+    SetTimestampUnlessInfinite(v.connected_at, [&] { return info->mutable_connected_at(); });
     info->set_sent_version(v.sent_version);
     info->set_acked_version(v.acked_version);
     info->set_acked_keyring_fingerprint(v.acked_fingerprint);

@@ -7,19 +7,10 @@
 #include "core/status_macros.h"
 #include "core/token_issuer.h"
 #include "core/url_query.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "server/api/proto_convert.h"
 #include "server/api/status_map.h"
 
 namespace edgepass::server {
-namespace {
-
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  out->set_seconds(absl::ToUnixSeconds(t));
-  out->set_nanos(0);
-}
-
-}  // namespace
 
 PlaybackServiceImpl::PlaybackServiceImpl(LiveState* live, KeyringSource* keys,
                                          core::RandomSource* random, Clock clock,

@@ -118,6 +118,11 @@ absl::StatusOr<core::TokenPolicy> TokenPolicyFromProto(const v1::TokenPolicy& po
   return out;
 }
 
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  out->set_seconds(absl::ToUnixSeconds(t));
+  out->set_nanos(0);
+}
+
 v1::TokenPolicy TokenPolicyToProto(const core::TokenPolicy& policy) {
   v1::TokenPolicy out;
   for (const auto& p : policy.paths) out.add_paths(p);

@@ -14,6 +14,7 @@
 #include "core/token_policy.h"
 #include "core/viewer.h"
 #include "edgepass/v1/policy.pb.h"
+#include "google/protobuf/timestamp.pb.h"
 
 namespace edgepass::server {
 
@@ -36,6 +37,17 @@ absl::StatusOr<core::ViewerAttributes> ViewerFromProto(const v1::Viewer& viewer,
 absl::StatusOr<core::TokenPolicy> TokenPolicyFromProto(const v1::TokenPolicy& policy,
                                                        absl::Duration default_ttl,
                                                        absl::string_view field_prefix);
+
+// `t` as a Timestamp (whole seconds).
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out);
+
+// Sets the field `mutable_field()` returns to `t`, unless `t` is infinite
+// (no limit): then the field stays unset, since asking protobuf for the
+// mutable field would make it present at epoch 0.
+template <typename MutableField>
+void SetTimestampUnlessInfinite(absl::Time t, MutableField mutable_field) {
+  if (t != absl::InfiniteFuture()) SetTimestamp(t, mutable_field());
+}
 
 // core::TokenPolicy -> TokenPolicy (exp as written, nbf as epoch seconds).
 v1::TokenPolicy TokenPolicyToProto(const core::TokenPolicy& policy);

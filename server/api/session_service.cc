@@ -8,6 +8,7 @@
 #include "core/status_macros.h"
 #include "core/token_issuer.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "server/api/proto_convert.h"
 #include "server/api/status_map.h"
 
 namespace edgepass::server {
@@ -30,10 +31,6 @@ absl::StatusOr<absl::Time> ExpiryFromProto(bool has, const google::protobuf::Tim
   return t;
 }
 
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  out->set_seconds(absl::ToUnixSeconds(t));
-}
-
 void EntryToProto(const core::RevocationEntry& e, v1::RevokedSession* out) {
   out->set_session_id(e.session_id);
   out->set_type(e.type == core::RevocationType::kAuto ? v1::AUTO : v1::MANUAL);
@@ -41,7 +38,7 @@ void EntryToProto(const core::RevocationEntry& e, v1::RevokedSession* out) {
   out->set_score(e.score);
   for (const auto& [name, value] : e.score_components) (*out->mutable_score_components())[name] = value;
   SetTimestamp(e.added_at, out->mutable_added_at());
-  if (e.expires_at != absl::InfiniteFuture()) SetTimestamp(e.expires_at, out->mutable_expires_at());
+  SetTimestampUnlessInfinite(e.expires_at, [&] { return out->mutable_expires_at(); });
 }
 
 // Field names in errors are the request's ("session_id: ..."), not the
