@@ -1,8 +1,6 @@
 #include "tests/e2e/edge_stack.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,21 +20,6 @@ constexpr char kNginxConf[] = EDGEPASS_NGINX_CONF;
 constexpr char kNginxPath[] = EDGEPASS_NGINX_PATH;
 
 }  // namespace
-
-uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 std::string RandomBytes(size_t n) {
   core::SecureRandom random;
@@ -106,7 +89,7 @@ bool NginxAvailable() {
 
 absl::StatusOr<EdgePorts> WriteNginxConf(const std::string& root, uint16_t sidecar_port) {
   for (const char* d : {"/logs", "/tmp"}) std::filesystem::create_directories(root + d);
-  EdgePorts ports{.edge = FreePort(), .origin = FreePort()};
+  EdgePorts ports{.edge = FreeLoopbackPort(), .origin = FreeLoopbackPort()};
   std::string conf = ReadFileOrEmpty(kNginxConf);
   for (absl::string_view literal :
        {"127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8082", "/srv/edgepass/hls"}) {

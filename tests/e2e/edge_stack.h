@@ -23,9 +23,6 @@
 
 namespace edgepass::testing {
 
-// A port the OS reports free right now (bind 0, read it, close).
-uint16_t FreePort();
-
 std::string RandomBytes(size_t n);
 
 // The edgepass-validator process; the port it bound is read from its stderr.

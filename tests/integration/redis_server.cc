@@ -18,24 +18,6 @@ namespace {
 
 constexpr char kRedisServerPath[] = "/usr/bin/redis-server";
 
-// A loopback port that was free when asked (bind port 0).
-int PickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 // Sends PING over a plain socket; true on "+PONG".
 bool Ping(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -64,7 +46,7 @@ bool Ping(int port) {
 
 bool RedisServerAvailable() { return ::access(kRedisServerPath, X_OK) == 0; }
 
-RedisServer::RedisServer() : port_(PickFreePort()) {}
+RedisServer::RedisServer() : port_(FreeLoopbackPort()) {}
 
 RedisServer::~RedisServer() { Stop(); }
 

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,11 @@ struct RunResult {
 // Runs `argv` to completion (killed after `timeout`, exit code -1 then).
 RunResult RunProcess(const std::vector<std::string>& argv, const std::string& scratch_dir,
                      absl::Duration timeout = absl::Seconds(20));
+
+// A loopback TCP port that was free when asked (bind port 0, close), or 0.
+// Another process may take it before the caller binds it: prefer letting the
+// program under test bind port 0 itself where it can report its port.
+uint16_t FreeLoopbackPort();
 
 // Whole file, or "" when it cannot be read.
 std::string ReadFileOrEmpty(const std::string& path);
