@@ -7,15 +7,12 @@
 #ifndef EDGEPASS_SERVER_ADAPTERS_CACHED_KEYRING_SOURCE_H_
 #define EDGEPASS_SERVER_ADAPTERS_CACHED_KEYRING_SOURCE_H_
 
-#include <atomic>
-#include <cstdint>
 #include <functional>
 #include <memory>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/adapters/single_flight_keyring.h"
 #include "server/state/change_feed.h"
 #include "server/state/keyring_source.h"
 #include "server/state/secret_store.h"
@@ -50,21 +47,12 @@ class CachedKeyringSource : public KeyringSource {
   // while another thread's first read is still running after first_wait).
   absl::StatusOr<std::shared_ptr<const core::Keyring>> Current() override;
 
-  void Invalidate() { invalidations_->fetch_add(1, std::memory_order_relaxed); }
+  void Invalidate() { cache_.Invalidate(); }
 
  private:
   SecretStore& store_;
   const CachedKeyringSourceOptions options_;
-  const std::shared_ptr<std::atomic<uint64_t>> invalidations_;
-
-  absl::Mutex mu_;
-  std::shared_ptr<const core::Keyring> cached_ ABSL_GUARDED_BY(mu_);
-  absl::Time fresh_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  absl::Time next_attempt_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  uint64_t seen_invalidations_ ABSL_GUARDED_BY(mu_) = 0;
-  bool refreshing_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status last_error_ ABSL_GUARDED_BY(mu_) =
-      absl::UnavailableError("keyring: not loaded yet");
+  SingleFlightKeyring cache_;
 };
 
 }  // namespace edgepass::server

@@ -38,62 +38,14 @@ RedisKeyringCache::RedisKeyringCache(RedisClient& redis, SecretStore& store, Cha
       options_(std::move(options)),
       copy_key_(redis.Key("keyring")),
       lock_key_(redis.Key("keyring:lock")),
-      invalidations_(std::make_shared<std::atomic<uint64_t>>(0)) {
-  if (feed != nullptr) {
-    // Holds the counter, not the cache: safe whichever is destroyed first.
-    feed->Subscribe([invalidations = invalidations_](ChangeKind kind) {
-      if (kind == ChangeKind::kKeyring) invalidations->fetch_add(1, std::memory_order_relaxed);
-    });
-  }
-}
+      cache_(feed,
+             {.retry_interval = options_.retry_interval,
+              .first_wait = options_.first_wait,
+              .clock = options_.clock},
+             [this](absl::Time, bool have_cached) { return Refresh(have_cached); }) {}
 
 absl::StatusOr<std::shared_ptr<const core::Keyring>> RedisKeyringCache::Current() {
-  const absl::Time now = options_.clock();
-  const uint64_t invalidations = invalidations_->load(std::memory_order_relaxed);
-  bool have_cached = false;
-  {
-    absl::MutexLock lock(&mu_);
-    if (invalidations != seen_invalidations_) {
-      seen_invalidations_ = invalidations;
-      fresh_until_ = absl::InfinitePast();
-      next_attempt_ = absl::InfinitePast();
-    }
-    if (cached_ != nullptr && now < fresh_until_) return cached_;
-    if (refreshing_) {
-      if (cached_ != nullptr) return cached_;
-      mu_.AwaitWithTimeout(absl::Condition(
-                               +[](bool* refreshing) { return !*refreshing; }, &refreshing_),
-                           options_.first_wait);
-      if (cached_ != nullptr) return cached_;
-      return last_error_;
-    }
-    if (now < next_attempt_) {
-      if (cached_ != nullptr) return cached_;
-      return last_error_;
-    }
-    refreshing_ = true;
-    have_cached = cached_ != nullptr;
-  }
-
-  absl::StatusOr<std::optional<Fetched>> fetched = Refresh(have_cached);
-
-  absl::MutexLock lock(&mu_);
-  refreshing_ = false;
-  if (fetched.ok() && fetched->has_value()) {
-    cached_ = std::move((*fetched)->keyring);
-    fresh_until_ = (*fetched)->fresh_until;
-    next_attempt_ = absl::InfinitePast();
-    // A notification that arrived during the refresh may be newer than what
-    // was read: look again on the next call.
-    if (invalidations_->load(std::memory_order_relaxed) != invalidations) {
-      fresh_until_ = absl::InfinitePast();
-    }
-  } else {
-    if (!fetched.ok()) last_error_ = fetched.status();
-    next_attempt_ = options_.clock() + options_.retry_interval;
-  }
-  if (cached_ != nullptr) return cached_;
-  return last_error_;
+  return cache_.Current();
 }
 
 absl::StatusOr<std::optional<RedisKeyringCache::Fetched>> RedisKeyringCache::Refresh(
@@ -183,7 +135,7 @@ absl::StatusOr<std::optional<RedisKeyringCache::Fetched>> RedisKeyringCache::Fil
 absl::StatusOr<std::optional<RedisKeyringCache::Fetched>> RedisKeyringCache::ReadStoreDirectly() {
   const absl::Time now = options_.clock();
   {
-    absl::MutexLock lock(&mu_);
+    absl::MutexLock lock(&direct_read_mu_);
     if (now < next_direct_read_) {
       return absl::UnavailableError(absl::StrCat(
           "keyring: redis unreachable and the secrets store was read less than ",
@@ -198,11 +150,7 @@ absl::StatusOr<std::optional<RedisKeyringCache::Fetched>> RedisKeyringCache::Rea
 absl::Status RedisKeyringCache::Share(const core::Keyring& keyring) {
   const absl::Time now = options_.clock();
   auto shared = std::make_shared<const core::Keyring>(keyring);
-  {
-    absl::MutexLock lock(&mu_);
-    cached_ = shared;
-    fresh_until_ = now + options_.ttl;
-  }
+  cache_.Set(shared, now + options_.ttl);
   EDGEPASS_RETURN_IF_ERROR(WriteCopy(*shared, now));
   if (feed_ != nullptr) feed_->Publish(ChangeKind::kKeyring);
   return absl::OkStatus();

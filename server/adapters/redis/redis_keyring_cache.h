@@ -8,7 +8,6 @@
 #ifndef EDGEPASS_SERVER_ADAPTERS_REDIS_REDIS_KEYRING_CACHE_H_
 #define EDGEPASS_SERVER_ADAPTERS_REDIS_REDIS_KEYRING_CACHE_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/adapters/redis/redis_client.h"
+#include "server/adapters/single_flight_keyring.h"
 #include "server/state/change_feed.h"
 #include "server/state/keyring_source.h"
 #include "server/state/secret_store.h"
@@ -83,13 +83,10 @@ class RedisKeyringCache : public KeyringSource {
   absl::Status Share(const core::Keyring& keyring);
 
   // The next Current() re-reads the Redis copy (ChangeFeed kKeyring does this).
-  void Invalidate() { invalidations_->fetch_add(1, std::memory_order_relaxed); }
+  void Invalidate() { cache_.Invalidate(); }
 
  private:
-  struct Fetched {
-    std::shared_ptr<const core::Keyring> keyring;
-    absl::Time fresh_until;
-  };
+  using Fetched = FetchedKeyring;
 
   // One refresh; nullopt when another replica is filling the copy and a
   // keyring is cached (keep serving it).
@@ -107,17 +104,11 @@ class RedisKeyringCache : public KeyringSource {
   const RedisKeyringCacheOptions options_;
   const std::string copy_key_;
   const std::string lock_key_;
-  const std::shared_ptr<std::atomic<uint64_t>> invalidations_;
 
-  absl::Mutex mu_;
-  std::shared_ptr<const core::Keyring> cached_ ABSL_GUARDED_BY(mu_);
-  absl::Time fresh_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  absl::Time next_attempt_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  absl::Time next_direct_read_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  uint64_t seen_invalidations_ ABSL_GUARDED_BY(mu_) = 0;
-  bool refreshing_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status last_error_ ABSL_GUARDED_BY(mu_) =
-      absl::UnavailableError("keyring: not loaded yet");
+  absl::Mutex direct_read_mu_;
+  absl::Time next_direct_read_ ABSL_GUARDED_BY(direct_read_mu_) = absl::InfinitePast();
+
+  SingleFlightKeyring cache_;  // last: its fetch uses the members above
 };
 
 }  // namespace edgepass::server
