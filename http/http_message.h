@@ -43,6 +43,10 @@ struct Request {
   Headers headers;
   std::string body;
   std::string remote_address;  // peer IP of the connection
+  // Subject CN of the client certificate that verified against the server's
+  // client CA (TlsOptions::client_ca_file); empty over plain HTTP, when the
+  // client sent no certificate, or when its CN is missing or repeated.
+  std::string peer_identity;
 };
 
 struct Response {

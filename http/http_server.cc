@@ -6,19 +6,23 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "http/tls_files.h"
 
 namespace edgepass::http {
 namespace {
@@ -26,8 +30,11 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return absl::ToChronoNanoseconds(d);
@@ -44,8 +51,111 @@ bool IsSafeFieldText(absl::string_view s) {
   return true;
 }
 
+// The subject CN of the peer's verified certificate; empty when there is
+// none, or the CN is missing, repeated, not UTF-8 text, or holds a NUL.
+std::string PeerIdentity(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return "";
+  X509_NAME* name = X509_get_subject_name(cert);
+  const int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (index < 0 ||
+      X509_NAME_get_index_by_NID(name, NID_commonName, index) >= 0) {
+    return "";
+  }
+  unsigned char* utf8 = nullptr;
+  const int n = ASN1_STRING_to_UTF8(
+      &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index)));
+  if (n <= 0) return "";
+  std::string cn(reinterpret_cast<const char*>(utf8), static_cast<size_t>(n));
+  OPENSSL_free(utf8);
+  if (cn.find('\0') != std::string::npos) return "";
+  return cn;
+}
+
+// Checks the TLS fields against each other, reads the files and builds the
+// server context (TLS 1.2+, client certificates per options.client_cert).
+absl::StatusOr<std::unique_ptr<ssl::context>> MakeTlsContext(
+    const TlsOptions& options) {
+  constexpr absl::string_view kWhat = "http server tls";
+  const bool wants_client_cert =
+      options.client_cert != TlsOptions::ClientCert::kNone;
+  if (wants_client_cert && options.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kWhat,
+        ": client_ca_file is required when client_cert is optional or "
+        "require"));
+  }
+  if (!wants_client_cert && !options.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kWhat,
+        ": client_ca_file is set but client_cert is none (no client "
+        "certificate would be asked for)"));
+  }
+  absl::StatusOr<TlsPem> pem =
+      LoadTlsPem(kWhat, {.cert_file = options.cert_file,
+                         .key_file = options.key_file,
+                         .client_ca_file = options.client_ca_file});
+  if (!pem.ok()) return pem.status();
+
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  auto fail = [&](absl::string_view what, const error_code& ec) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrCat(kWhat, ": ", what, ": ", ec.message()));
+  };
+  error_code ec;
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
+    return fail("TLS 1.2 minimum", error_code());
+  }
+  ctx->set_options(ssl::context::default_workarounds |
+                       ssl::context::no_compression |
+                       ssl::context::single_dh_use,
+                   ec);
+  if (ec) return fail("options", ec);
+  ctx->use_certificate_chain(asio::buffer(pem->cert_chain), ec);
+  if (ec) return fail(absl::StrCat("cert_file '", options.cert_file, "'"), ec);
+  ctx->use_private_key(asio::buffer(pem->private_key), ssl::context::pem, ec);
+  if (ec) return fail(absl::StrCat("key_file '", options.key_file, "'"), ec);
+  if (wants_client_cert) {
+    // Trust the bundle for client certificates and name its CAs in the
+    // CertificateRequest so clients pick the right certificate.
+    BIO* bio = BIO_new_mem_buf(pem->client_ca.data(),
+                               static_cast<int>(pem->client_ca.size()));
+    X509_STORE* store = SSL_CTX_get_cert_store(native);
+    int added = 0;
+    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+      if (X509_STORE_add_cert(store, cert) == 1 &&
+          SSL_CTX_add_client_CA(native, cert) == 1) {
+        ++added;
+      }
+      X509_free(cert);
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    if (added == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kWhat, ": client_ca_file '", options.client_ca_file,
+                       "': no usable CA certificate"));
+    }
+    ctx->set_verify_mode(
+        options.client_cert == TlsOptions::ClientCert::kRequire
+            ? ssl::verify_peer | ssl::verify_fail_if_no_peer_cert
+            : ssl::verify_peer,
+        ec);
+    if (ec) return fail("verify mode", ec);
+    // Resumed sessions keep the client certificate of their first handshake.
+    static constexpr unsigned char kSessionContext[] = "edgepass-http";
+    SSL_CTX_set_session_id_context(native, kSessionContext,
+                                   sizeof(kSessionContext) - 1);
+  }
+  return ctx;
+}
+
 }  // namespace
 
+class SessionBase;
+template <class Stream>
 class Session;
 
 struct ServerImpl {
@@ -53,11 +163,14 @@ struct ServerImpl {
   Handler handler;
   std::string bound_address;
   uint16_t bound_port = 0;
+  // Set when options.tls is enabled; outlives the sessions (declared before
+  // the io_context that owns them).
+  std::unique_ptr<ssl::context> tls;
 
   // Declared before the io_context: sessions destroyed with its pending
   // handlers unregister themselves here.
   absl::Mutex mu;
-  absl::flat_hash_map<Session*, std::weak_ptr<Session>> sessions
+  absl::flat_hash_map<SessionBase*, std::weak_ptr<SessionBase>> sessions
       ABSL_GUARDED_BY(mu);
   std::atomic<bool> stopping{false};
   bool stopped = false;  // guarded by stop_mu
@@ -72,40 +185,83 @@ struct ServerImpl {
 
   void Accept();
   void OnAccept(error_code ec, tcp::socket socket);
+  template <class Stream>
+  void StartSession(std::shared_ptr<Session<Stream>> session);
   size_t SessionCount() {
     absl::MutexLock lock(&mu);
     return sessions.size();
   }
 };
 
-// One connection: read a request, run the handler, write the response, and
-// loop while keep-alive. All of its handlers run on its own strand.
-class Session : public std::enable_shared_from_this<Session> {
+// What Stop() needs of a connection, plain or TLS.
+class SessionBase {
  public:
-  Session(tcp::socket socket, ServerImpl* server)
-      : stream_(std::move(socket)), server_(server) {}
+  virtual ~SessionBase() = default;
+  // Called on any thread by Stop(): an idle connection (or one still in its
+  // TLS handshake) is closed now; one with a request in flight closes after
+  // its response.
+  virtual void CloseIfIdle() = 0;
+};
 
-  ~Session() {
+// One connection: (TLS handshake,) read a request, run the handler, write the
+// response, and loop while keep-alive. All of its handlers run on its own
+// strand. Stream is PlainStream or TlsStream.
+template <class Stream>
+class Session : public SessionBase,
+                public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  Session(tcp::socket socket, ServerImpl* server)
+      : stream_(MakeStream(std::move(socket), server)), server_(server) {}
+
+  ~Session() override {
     absl::MutexLock lock(&server_->mu);
     server_->sessions.erase(this);
   }
 
   void Start() {
-    asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this()] { self->ReadNext(); });
+    asio::dispatch(Lowest().get_executor(),
+                   [self = this->shared_from_this()] { self->Begin(); });
   }
 
-  // Called on any thread by Stop(): an idle connection is closed now; one
-  // with a request in flight closes after its response.
-  void CloseIfIdle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_) self->Close();
+  void CloseIfIdle() override {
+    asio::post(Lowest().get_executor(), [self = this->shared_from_this()] {
+      if (self->idle_) self->CloseNow();
     });
   }
 
  private:
+  static Stream MakeStream(tcp::socket socket, ServerImpl* server) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *server->tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void Begin() {
+    if constexpr (kTls) {
+      // A handshake that has not finished within read_timeout is dropped,
+      // so slow or silent clients cannot hold connections.
+      Lowest().expires_after(ToChrono(server_->options.read_timeout));
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](error_code ec) {
+                                if (ec) return self->CloseNow();
+                                self->tls_ready_ = true;
+                                self->peer_identity_ =
+                                    PeerIdentity(self->stream_.native_handle());
+                                self->ReadNext();
+                              });
+    } else {
+      ReadNext();
+    }
+  }
+
   void ReadNext() {
-    if (server_->stopping.load()) return Close();
+    if (server_->stopping.load()) return CloseAfterResponse();
     parser_.emplace();
     parser_->header_limit(
         static_cast<std::uint32_t>(server_->options.max_header_bytes));
@@ -116,10 +272,10 @@ class Session : public std::enable_shared_from_this<Session> {
     // http::async_read_some would keep reading until the whole header is in,
     // which would give a slow header the idle timeout instead of the read one.)
     idle_ = true;
-    stream_.expires_after(ToChrono(server_->options.idle_timeout));
+    Lowest().expires_after(ToChrono(server_->options.idle_timeout));
     stream_.async_read_some(
         buffer_.prepare(kFirstReadBytes),
-        [self = shared_from_this()](error_code ec, size_t n) {
+        [self = this->shared_from_this()](error_code ec, size_t n) {
           self->idle_ = false;
           if (ec) return self->OnReadError(ec);
           self->buffer_.commit(n);
@@ -131,7 +287,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadRequest() {
     idle_ = false;
     header_bytes_ = 0;
-    stream_.expires_after(ToChrono(server_->options.read_timeout));
+    Lowest().expires_after(ToChrono(server_->options.read_timeout));
     ReadHeader();
   }
 
@@ -142,7 +298,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->is_header_done()) return ReadBody();
     bhttp::async_read_some(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](error_code ec, size_t consumed) {
+        [self = this->shared_from_this()](error_code ec, size_t consumed) {
           if (ec) return self->OnReadError(ec);
           // A put() stops right after the header, so what
           // it consumed so far is all header.
@@ -160,7 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBody() {
     if (parser_->is_done()) return Handle();
     bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](error_code ec, size_t) {
+                      [self = this->shared_from_this()](error_code ec, size_t) {
                         if (ec) return self->OnReadError(ec);
                         self->Handle();
                       });
@@ -184,8 +340,9 @@ class Session : public std::enable_shared_from_this<Session> {
                        400, absl::StrCat("malformed request: ", ec.message())),
                    false, 11);
     }
-    // end of stream, timeout (tcp_stream closed the socket), reset, abort.
-    Close();
+    // end of stream, timeout (tcp_stream closed the socket), reset, abort,
+    // a TLS error.
+    CloseNow();
   }
 
   void Handle() {
@@ -199,8 +356,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(req.body());
     error_code ec;
-    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    tcp::endpoint peer = Lowest().socket().remote_endpoint(ec);
     if (!ec) request.remote_address = peer.address().to_string();
+    request.peer_identity = peer_identity_;
 
     Response response;
     try {
@@ -236,31 +394,61 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.keep_alive(keep_alive);
     head_ = false;
 
-    stream_.expires_after(ToChrono(server_->options.write_timeout));
+    Lowest().expires_after(ToChrono(server_->options.write_timeout));
     bhttp::async_write(
         stream_, res_,
-        [self = shared_from_this(), keep_alive](error_code ec, size_t) {
-          if (ec || !keep_alive) return self->Close();
+        [self = this->shared_from_this(), keep_alive](error_code ec, size_t) {
+          if (ec) return self->CloseNow();
+          if (!keep_alive) return self->CloseAfterResponse();
           self->ReadNext();
         });
   }
 
-  void Close() {
-    error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+  // After a complete response, with no read pending: over TLS, send
+  // close_notify first (without waiting for the peer's), so the client can
+  // tell a clean end from a truncation.
+  void CloseAfterResponse() {
+    if constexpr (kTls) {
+      if (tls_ready_) {
+        tls_ready_ = false;
+        SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
+        Lowest().expires_after(ToChrono(server_->options.write_timeout));
+        stream_.async_shutdown([self = this->shared_from_this()](error_code) {
+          self->CloseNow();
+        });
+        return;
+      }
+    }
+    CloseNow();
   }
 
-  beast::tcp_stream stream_;
+  void CloseNow() {
+    error_code ec;
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().socket().close(ec);
+  }
+
+  Stream stream_;
   ServerImpl* server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
+  std::string peer_identity_;  // CN of the verified client certificate
+  bool tls_ready_ = false;     // handshake done, no close_notify sent yet
   bool idle_ = true;  // waiting for a request's first byte (strand only)
   bool head_ = false;
   size_t header_bytes_ =
       0;  // consumed by the parser before the header was done
 };
+
+template <class Stream>
+void ServerImpl::StartSession(std::shared_ptr<Session<Stream>> session) {
+  {
+    absl::MutexLock lock(&mu);
+    sessions.emplace(session.get(), session);
+  }
+  session->Start();
+}
 
 void ServerImpl::Accept() {
   acceptor.async_accept(asio::make_strand(ioc),
@@ -282,13 +470,11 @@ void ServerImpl::OnAccept(error_code ec, tcp::socket socket) {
   if (SessionCount() >= options.max_connections) {
     error_code ignored;
     socket.close(ignored);
+  } else if (tls != nullptr) {
+    StartSession(std::make_shared<Session<TlsStream>>(std::move(socket), this));
   } else {
-    auto session = std::make_shared<Session>(std::move(socket), this);
-    {
-      absl::MutexLock lock(&mu);
-      sessions.emplace(session.get(), session);
-    }
-    session->Start();
+    StartSession(
+        std::make_shared<Session<PlainStream>>(std::move(socket), this));
   }
   Accept();
 }
@@ -315,6 +501,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
 
   auto impl = std::make_unique<ServerImpl>();
+  if (options.tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<ssl::context>> tls =
+        MakeTlsContext(options.tls);
+    if (!tls.ok()) return tls.status();
+    impl->tls = std::move(*tls);
+  } else if (!options.tls.key_file.empty() ||
+             !options.tls.client_ca_file.empty() ||
+             options.tls.client_cert != TlsOptions::ClientCert::kNone) {
+    return absl::InvalidArgumentError(
+        "http server tls: cert_file is empty but other tls fields are set");
+  }
   impl->options = options;
   impl->handler = std::move(handler);
   tcp::endpoint endpoint(ip, options.port);
@@ -364,7 +561,7 @@ void Server::Stop() {
     impl->acceptor.close(ec);
     impl->accept_retry.cancel();
   });
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   {
     absl::MutexLock lock(&impl_->mu);
     for (auto& [ptr, weak] : impl_->sessions) {

@@ -9,6 +9,11 @@
 //   std::cerr << "listening on " << (*server)->address() << "\n";  // later:
 //   (*server)->Stop();
 //
+// HTTPS with client certificates: set ServerOptions::tls, e.g.
+//   {.cert_file = "server.pem", .key_file = "server.key",
+//    .client_ca_file = "clients-ca.pem",
+//    .client_cert = TlsOptions::ClientCert::kRequire}
+//
 // Why Boost.Beast/Asio: it is fully asynchronous (one io_context run by N
 // threads, no thread per connection), its parser enforces header and body
 // limits before buffering (so a huge request costs a bounded amount of
@@ -34,6 +39,22 @@ namespace edgepass::http {
 // escaping it becomes a 500 response.
 using Handler = std::function<Response(const Request&)>;
 
+// HTTPS (TLS 1.2 or later) and client certificates. Files are PEM and read
+// once by Server::Start (see http/tls_files.h for the checks).
+struct TlsOptions {
+  enum class ClientCert {
+    kNone,      // no client certificate asked for
+    kOptional,  // asked for; one that does not verify fails the handshake
+    kRequire,   // a connection without a verified one fails the handshake
+  };
+  std::string cert_file;       // empty: plain HTTP (then all else is unset)
+  std::string key_file;        // required with cert_file
+  std::string client_ca_file;  // required unless client_cert is kNone
+  ClientCert client_cert = ClientCert::kNone;
+
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";  // an IP literal, or "localhost"
   uint16_t port = 0;               // 0: the OS picks one; see Server::port()
@@ -51,6 +72,9 @@ struct ServerOptions {
   size_t max_connections = 10000;
   // Stop() waits this long for requests in flight before cutting them off.
   absl::Duration shutdown_grace = absl::Seconds(5);
+  // Off by default. The TLS handshake runs under read_timeout; a verified
+  // client certificate's CN is Request::peer_identity.
+  TlsOptions tls;
 };
 
 struct ServerImpl;  // http_server.cc
@@ -61,7 +85,10 @@ struct ServerImpl;  // http_server.cc
 class Server {
  public:
   // Binds, listens and starts the threads. INVALID_ARGUMENT for a bad host or
-  // option, UNAVAILABLE when the address cannot be bound (in use, ...).
+  // option (TLS: inconsistent fields, a file that is not PEM, a key that
+  // does not match the certificate), NOT_FOUND / PERMISSION_DENIED for a TLS
+  // file that is missing / unreadable (the message names field and path),
+  // UNAVAILABLE when the address cannot be bound (in use, ...).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options, Handler handler);
   ~Server();  // Stop()

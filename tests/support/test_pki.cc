@@ -103,24 +103,23 @@ absl::StatusOr<X509Ptr> NewCert(const CertSpec& spec, EVP_PKEY* key,
       X509_gmtime_adj(X509_getm_notAfter(cert.get()), 30L * 24 * 3600) ==
           nullptr ||
       X509_set_pubkey(cert.get(), key) != 1) {
-    return OpenSslError(absl::StrCat("certificate fields for ", spec.common_name));
+    return OpenSslError(
+        absl::StrCat("certificate fields for ", spec.common_name));
   }
   X509* signer = issuer != nullptr ? issuer : cert.get();
   if (spec.is_ca) {
-    EDGEPASS_RETURN_IF_ERROR(AddExtension(cert.get(), signer,
-                                          NID_basic_constraints,
-                                          "critical,CA:TRUE"));
+    EDGEPASS_RETURN_IF_ERROR(AddExtension(
+        cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE"));
     EDGEPASS_RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_key_usage,
                                           "critical,keyCertSign,cRLSign"));
   } else {
-    EDGEPASS_RETURN_IF_ERROR(AddExtension(cert.get(), signer,
-                                          NID_basic_constraints,
-                                          "critical,CA:FALSE"));
+    EDGEPASS_RETURN_IF_ERROR(AddExtension(
+        cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE"));
     EDGEPASS_RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_key_usage,
                                           "critical,digitalSignature"));
   }
-  EDGEPASS_RETURN_IF_ERROR(AddExtension(cert.get(), signer,
-                                        NID_subject_key_identifier, "hash"));
+  EDGEPASS_RETURN_IF_ERROR(
+      AddExtension(cert.get(), signer, NID_subject_key_identifier, "hash"));
   if (issuer != nullptr) {
     EDGEPASS_RETURN_IF_ERROR(AddExtension(
         cert.get(), signer, NID_authority_key_identifier, "keyid:always"));
@@ -130,9 +129,8 @@ absl::StatusOr<X509Ptr> NewCert(const CertSpec& spec, EVP_PKEY* key,
                                           spec.extended_key_usage));
   }
   if (spec.subject_alt_name != nullptr) {
-    EDGEPASS_RETURN_IF_ERROR(AddExtension(cert.get(), signer,
-                                          NID_subject_alt_name,
-                                          spec.subject_alt_name));
+    EDGEPASS_RETURN_IF_ERROR(AddExtension(
+        cert.get(), signer, NID_subject_alt_name, spec.subject_alt_name));
   }
   if (X509_sign(cert.get(), issuer_key != nullptr ? issuer_key : key,
                 EVP_sha256()) == 0) {
@@ -173,8 +171,8 @@ absl::Status WriteFile(const std::string& path, const std::string& text,
                         absl::StrCat("test pki: ", what, " ", path, ": ",
                                      std::generic_category().message(err)));
   };
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                        mode);
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return fail("cannot open");
   if (::fchmod(fd, mode) != 0) {
     absl::Status status = fail("cannot chmod");
@@ -206,9 +204,9 @@ absl::StatusOr<Issuer> WriteCa(const std::string& common_name,
                                const std::string& path) {
   Issuer ca;
   EDGEPASS_ASSIGN_OR_RETURN(ca.key, NewKey());
-  EDGEPASS_ASSIGN_OR_RETURN(
-      ca.cert, NewCert({.common_name = common_name, .is_ca = true},
-                       ca.key.get(), nullptr, nullptr));
+  EDGEPASS_ASSIGN_OR_RETURN(ca.cert,
+                            NewCert({.common_name = common_name, .is_ca = true},
+                                    ca.key.get(), nullptr, nullptr));
   EDGEPASS_ASSIGN_OR_RETURN(ca.pem, CertPem(ca.cert.get()));
   EDGEPASS_RETURN_IF_ERROR(WriteFile(path, ca.pem, 0644));
   return ca;
@@ -264,7 +262,8 @@ absl::StatusOr<TestPki> MakeTestPki(
   pki.ca_file = dir + "/ca.pem";
   pki.rogue_ca_file = dir + "/rogue-ca.pem";
 
-  EDGEPASS_ASSIGN_OR_RETURN(Issuer ca, WriteCa("edgepass test CA", pki.ca_file));
+  EDGEPASS_ASSIGN_OR_RETURN(Issuer ca,
+                            WriteCa("edgepass test CA", pki.ca_file));
   pki.ca_pem = ca.pem;
   EDGEPASS_ASSIGN_OR_RETURN(
       pki.server,
@@ -292,8 +291,8 @@ absl::StatusOr<TestPki> MakeTestPki(
 
 TestPkiDir::TestPkiDir() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                                     "/edgepass-pki-XXXXXX");
+  std::string pattern = absl::StrCat(
+      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/edgepass-pki-XXXXXX");
   if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
 }
 

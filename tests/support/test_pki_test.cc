@@ -32,8 +32,7 @@ int Verify(const std::string& leaf_pem, const std::string& ca_pem,
   X509_STORE_CTX_init(ctx, store, leaf, nullptr);
   X509_STORE_CTX_set_purpose(ctx, purpose);
   const int verified = X509_verify_cert(ctx);
-  const int error =
-      verified == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+  const int error = verified == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
   X509_STORE_CTX_free(ctx);
   X509_STORE_free(store);
   X509_free(ca);
@@ -81,9 +80,9 @@ TEST(TestPki, ClientsVerifyAgainstTheirOwnCaOnly) {
   EXPECT_NE(Verify(alice, pki->ca_pem, X509_PURPOSE_SSL_SERVER), X509_V_OK);
   EXPECT_NE(Verify(pki->server.cert_pem, pki->ca_pem, X509_PURPOSE_SSL_CLIENT),
             X509_V_OK);
-  EXPECT_EQ(Verify(pki->rogue_client.cert_pem, pki->ca_pem,
-                   X509_PURPOSE_SSL_CLIENT),
-            X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+  EXPECT_EQ(
+      Verify(pki->rogue_client.cert_pem, pki->ca_pem, X509_PURPOSE_SSL_CLIENT),
+      X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
   EXPECT_EQ(Verify(pki->rogue_client.cert_pem, pki->rogue_ca_pem,
                    X509_PURPOSE_SSL_CLIENT),
             X509_V_OK);
