@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <memory>
 #include <system_error>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -172,14 +173,26 @@ absl::StatusOr<TlsPem> LoadTlsPem(absl::string_view what,
   }
 
   if (!files.client_ca_file.empty()) {
-    text = ReadFile(what, "client_ca_file", files.client_ca_file);
-    if (!text.ok()) return text.status();
-    pem.client_ca = std::move(*text);
-    auto cas =
-        ParseCerts(what, "client_ca_file", files.client_ca_file, pem.client_ca);
-    if (!cas.ok()) return cas.status();
+    absl::StatusOr<std::string> ca =
+        LoadPemCertificates(what, "client_ca_file", files.client_ca_file);
+    if (!ca.ok()) return ca.status();
+    pem.client_ca = std::move(*ca);
   }
   return pem;
+}
+
+absl::StatusOr<std::string> LoadPemCertificates(absl::string_view what,
+                                                absl::string_view field,
+                                                const std::string& path) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": ", field, " is empty"));
+  }
+  absl::StatusOr<std::string> text = ReadFile(what, field, path);
+  if (!text.ok()) return text.status();
+  auto certs = ParseCerts(what, field, path, *text);
+  if (!certs.ok()) return certs.status();
+  return text;
 }
 
 }  // namespace edgepass::http

@@ -43,6 +43,12 @@ inline constexpr size_t kMaxTlsFileBytes = 1 << 20;
 absl::StatusOr<TlsPem> LoadTlsPem(absl::string_view what,
                                   const TlsFiles& files);
 
+// Reads a PEM bundle of one or more certificates (a CA file) with the same
+// checks and error codes; `field` names it in messages ("ca_file").
+absl::StatusOr<std::string> LoadPemCertificates(absl::string_view what,
+                                                absl::string_view field,
+                                                const std::string& path);
+
 }  // namespace edgepass::http
 
 #endif  // EDGEPASS_HTTP_TLS_FILES_H_
