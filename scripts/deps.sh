@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev nginx wrk  # edgepass::http (Beast/Asio), sidecar e2e test and latency bench
   libhiredis-dev redis-server
+  prometheus-cpp-dev  # metrics endpoint of the server and the sidecar
+  prometheus          # ships promtool; the metrics test scrapes with a real server
 )
 
 missing=()

@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "core/ip_address.h"
 #include "core/status_macros.h"
+#include "obs/metrics_endpoint.h"
 #include "server/adapters/atomic_file.h"
 #include "server/json_util.h"
 
@@ -30,6 +31,7 @@ struct OptionSpec {
 
 constexpr OptionSpec kOptions[] = {
     {"grpc_addr", "EDGEPASS_GRPC_ADDR", "--grpc-addr", false},
+    {"metrics_addr", "EDGEPASS_METRICS_ADDR", "--metrics-addr", false},
     {"data_dir", "EDGEPASS_DATA_DIR", "--data-dir", false},
     {"catalog_file", "EDGEPASS_CATALOG_FILE", "--catalog-file", false},
     {"import_smd_assets", "EDGEPASS_IMPORT_SMD_ASSETS", "--import-smd-assets", false},
@@ -77,6 +79,8 @@ absl::Status Apply(const OptionSpec& spec, const std::string& value, absl::strin
   absl::string_view key = spec.key;
   if (key == "grpc_addr") {
     o->grpc_addr = value;
+  } else if (key == "metrics_addr") {
+    o->metrics_addr = value;
   } else if (key == "data_dir") {
     o->data_dir = value;
   } else if (key == "catalog_file") {
@@ -142,6 +146,9 @@ then flags (later wins).
                              option names below with '_' (e.g. "data_dir")
   --grpc-addr HOST:PORT      listen address (default 127.0.0.1:50051; port 0 picks
                              a free port, printed at start)   env EDGEPASS_GRPC_ADDR
+  --metrics-addr HOST:PORT   Prometheus metrics at http://HOST:PORT/metrics (default
+                             127.0.0.1:9464; port 0 picks a free port, printed at
+                             start; "" disables)              env EDGEPASS_METRICS_ADDR
   --data-dir DIR             keyring.json, catalog.json, revocations.json
                              (default ./.data)                env EDGEPASS_DATA_DIR
   --catalog-file FILE        catalog to merge into DIR/catalog.json at start
@@ -209,6 +216,10 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
     return Invalid("grpc_addr", absl::StrCat("\"", host,
                                              "\" is not loopback and there is no authentication; "
                                              "pass --insecure-allow-remote to allow it"));
+  }
+  if (!o.metrics_addr.empty()) {
+    absl::Status metrics = obs::ValidateMetricsAddress(o.metrics_addr);
+    if (!metrics.ok()) return Invalid("metrics_addr", metrics.message());
   }
   if (o.data_dir.empty()) return Invalid("data_dir", "must not be empty");
   if (o.default_token_ttl > absl::Hours(24 * 30)) {

@@ -19,6 +19,9 @@ namespace edgepass::server {
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (printed at start).
   std::string grpc_addr = "127.0.0.1:50051";
+  // Prometheus metrics on http://HOST:PORT/metrics (IPv4 or a host name;
+  // port 0 picks a free port, printed at start). Empty: no metrics endpoint.
+  std::string metrics_addr = "127.0.0.1:9464";
   // Embedded state: keyring.json, catalog.json, revocations.json.
   std::string data_dir = "./.data";
   // Optional catalog file (project format) merged into the data dir at start.

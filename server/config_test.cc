@@ -36,6 +36,25 @@ TEST(ParseServerOptions, Defaults) {
   EXPECT_EQ(o->grpc_addr, "127.0.0.1:50051");
   EXPECT_EQ(o->data_dir, "./.data");
   EXPECT_EQ(o->default_token_ttl, absl::Hours(1));
+  EXPECT_EQ(o->metrics_addr, "127.0.0.1:9464");
+}
+
+TEST(ParseServerOptions, MetricsAddress) {
+  FakeEnv env{{{"EDGEPASS_METRICS_ADDR", "0.0.0.0:9100"}}};
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_addr, "0.0.0.0:9100");  // metrics carry no secrets: any interface
+  o = ParseServerOptions({"--metrics-addr", "127.0.0.1:0"}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_addr, "127.0.0.1:0");
+  o = ParseServerOptions({"--metrics-addr="}, env);  // empty disables
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_addr, "");
+  EXPECT_EQ(std::string(ParseServerOptions({"--metrics-addr", "127.0.0.1"}, FakeEnv{}).status().message()),
+            "metrics_addr: expected HOST:PORT");
+  EXPECT_EQ(std::string(ParseServerOptions({"--metrics-addr", "[::1]:9464"}, FakeEnv{}).status().message()),
+            "metrics_addr: IPv6 addresses are not supported for metrics; use an IPv4 address or a host "
+            "name");
 }
 
 TEST(ParseServerOptions, FlagsOverrideEnvironment) {

@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "core/random.h"
 #include "core/status_macros.h"
+#include "obs/metrics_endpoint.h"
 #include "server/adapters/atomic_file.h"
 #include "server/adapters/cached_keyring_source.h"
 #include "server/adapters/file_catalog_store.h"
@@ -34,11 +35,13 @@
 #include "server/adapters/redis/redis_session_store.h"
 #include "server/api/catalog_service.h"
 #include "server/api/edge_sync_service.h"
+#include "server/api/grpc_metrics_interceptor.h"
 #include "server/api/playback_service.h"
 #include "server/api/session_service.h"
 #include "server/catalog.h"
 #include "server/config.h"
 #include "server/live_state.h"
+#include "server/server_metrics.h"
 #include "server/smd_import.h"
 
 namespace {
@@ -130,6 +133,23 @@ absl::Status ImportCatalogs(const server::ServerOptions& options, server::Catalo
       .status();
 }
 
+// Points the scrape-time families at the state they read and serves them on
+// --metrics-addr; nullptr when that is empty (metrics off).
+absl::StatusOr<std::unique_ptr<edgepass::obs::MetricsEndpoint>> StartMetrics(
+    const server::ServerOptions& options, const StateStores& stores, const server::LiveState& live,
+    const server::EdgeSyncServiceImpl& edge_sync, server::ServerMetrics& metrics) {
+  if (options.metrics_addr.empty()) return nullptr;
+  metrics.WatchLiveState(&live);
+  metrics.WatchEdgeSync(&edge_sync, &live);
+  metrics.WatchSecretStore(stores.secrets.get());
+  if (const server::RedisClient* redis = stores.redis.get(); redis != nullptr) {
+    metrics.WatchRedis([redis] {
+      return server::CallCounts{.calls = redis->command_count(), .errors = redis->error_count()};
+    });
+  }
+  return edgepass::obs::MetricsEndpoint::Start(options.metrics_addr, metrics.collectables());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,13 +199,24 @@ int main(int argc, char** argv) {
     return kExitStartFailure;
   }
 
-  server::PlaybackServiceImpl playback(&live, stores->keys.get(), &random, clock,
-                                       {.default_token_ttl = options->default_token_ttl});
+  server::ServerMetrics metrics;  // the families: server/server_metrics.h
+  server::PlaybackServiceImpl playback(
+      &live, stores->keys.get(), &random, clock,
+      {.default_token_ttl = options->default_token_ttl, .metrics = &metrics});
   server::CatalogServiceImpl catalog(stores->catalogs.get(), &live);
   server::SessionServiceImpl sessions(stores->sessions.get(), &live, clock,
                                       {.revocations = revocations,
                                        .default_revocation_ttl = options->revocation_retention});
   server::EdgeSyncServiceImpl edge_sync(&live, clock);
+  // Declared after what it reads, so it stops serving before they go.
+  absl::StatusOr<std::unique_ptr<edgepass::obs::MetricsEndpoint>> metrics_endpoint =
+      StartMetrics(*options, *stores, live, edge_sync, metrics);
+  if (!metrics_endpoint.ok()) {
+    LogLine(absl::StrCat("cannot start: ", metrics_endpoint.status().message()));
+    return metrics_endpoint.status().code() == absl::StatusCode::kInvalidArgument ? kExitBadConfig
+                                                                                  : kExitStartFailure;
+  }
+  if (*metrics_endpoint != nullptr) LogLine(absl::StrCat("metrics on ", (*metrics_endpoint)->url()));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -196,6 +227,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&catalog);
   builder.RegisterService(&sessions);
   builder.RegisterService(&edge_sync);
+  builder.experimental().SetInterceptorCreators(server::GrpcMetricsInterceptors(&metrics));
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || port == 0) {
     LogLine(absl::StrCat("cannot start: cannot listen on ", options->grpc_addr));

@@ -14,6 +14,7 @@
 #include "client/sidecar/file_snapshot_store.h"
 #include "client/sidecar/initial_state.h"
 #include "client/sidecar/route_modes.h"
+#include "client/sidecar/sidecar_metrics.h"
 #include "client/sidecar/sidecar_options.h"
 #include "client/sidecar/sidecar_service.h"
 #include "client/sidecar/sidecar_stats.h"
@@ -21,6 +22,7 @@
 #include "client/validator/edge_validator.h"
 #include "http/http_message.h"
 #include "http/http_server.h"
+#include "obs/metrics_endpoint.h"
 
 namespace edgepass::sidecar {
 namespace {
@@ -55,6 +57,14 @@ int Run(const std::vector<std::string>& args) {
   }
   absl::StatusOr<RouteModes> modes = RouteModes::Create(options->modes);
   if (!modes.ok()) return ConfigError(modes.status().message());
+
+  // Block the stop signals before any thread starts (edge sync, metrics,
+  // HTTP), so only the sigwait() below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::unique_ptr<FileSnapshotStore> store;
   if (!options->snapshot_file.empty()) {
@@ -97,12 +107,31 @@ int Run(const std::vector<std::string>& args) {
   SidecarService service(&validator, &sink, *std::move(modes), &stats,
                          LogToStderr);
 
-  // Block the stop signals before the server threads start, then wait here.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Metrics on their own port; declared after what they read, so they stop
+  // serving before it goes.
+  std::unique_ptr<obs::MetricsEndpoint> metrics;
+  if (!options->metrics_addr.empty()) {
+    std::function<bool()> connected;
+    if (edge_sync != nullptr) {
+      connected = [sync = edge_sync.get()] {
+        return !sync->connected_server().empty();
+      };
+    }
+    absl::StatusOr<std::unique_ptr<obs::MetricsEndpoint>> started =
+        obs::MetricsEndpoint::Start(
+            options->metrics_addr,
+            {SidecarMetrics(&stats, &sink, std::move(connected))});
+    if (!started.ok()) {
+      std::cerr << "edgepass-validator: " << started.status().message()
+                << "\n";
+      return started.status().code() == absl::StatusCode::kInvalidArgument
+                 ? kExitConfig
+                 : kExitRuntime;
+    }
+    metrics = *std::move(started);
+    std::cerr << "edgepass-validator: metrics on " << metrics->url()
+              << std::endl;
+  }
 
   http::ServerOptions http_options;
   http_options.host = options->listen_host;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/validator.h"
+#include "obs/metrics_endpoint.h"
 
 namespace edgepass::sidecar {
 namespace {
@@ -28,6 +29,7 @@ constexpr FlagDef kFlags[] = {
     {"leeway", "EDGEPASS_VALIDATOR_LEEWAY", false},
     {"server", "EDGEPASS_VALIDATOR_SERVERS", true},
     {"threads", "EDGEPASS_VALIDATOR_THREADS", false},
+    {"metrics-addr", "EDGEPASS_VALIDATOR_METRICS_ADDR", false},
 };
 
 absl::Status Bad(absl::string_view flag, absl::string_view message) {
@@ -153,6 +155,13 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
       return Bad("threads", absl::StrCat("'", *v, "' must be 1-64"));
     }
   }
+  if (const std::string* v = one("metrics-addr")) {
+    if (!v->empty()) {
+      if (absl::Status s = obs::ValidateMetricsAddress(*v); !s.ok())
+        return Bad("metrics-addr", s.message());
+    }
+    options.metrics_addr = *v;
+  }
   if (auto it = values.find("mode");
       it != values.end() && !it->second.empty()) {
     options.modes.clear();
@@ -203,6 +212,9 @@ Flags (environment variable in brackets; flags win):
   --leeway DUR           clock leeway for exp/nbf, 0 to 5m (default 0) [EDGEPASS_VALIDATOR_LEEWAY]
   --server HOST:PORT     edge-sync server; repeatable [EDGEPASS_VALIDATOR_SERVERS, comma-separated]
   --threads N            HTTP server threads (default 2) [EDGEPASS_VALIDATOR_THREADS]
+  --metrics-addr HOST:PORT  Prometheus metrics at http://HOST:PORT/metrics, port 0 picks one
+                         (default 127.0.0.1:9465; prints "metrics on URL"; "" disables)
+                         [EDGEPASS_VALIDATOR_METRICS_ADDR]
 
 Endpoints: GET /auth (any path but the two below) for auth_request, GET /healthz, GET /stats.
 Exit codes: 0 after SIGTERM/SIGINT, 2 bad configuration or no usable state, 1 runtime failure.

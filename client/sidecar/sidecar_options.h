@@ -34,6 +34,9 @@ struct SidecarOptions {
   std::vector<std::string>
       servers;      // edge-sync servers (HOST:PORT), for the subscriber
   int threads = 2;  // HTTP server threads
+  // Prometheus metrics on http://HOST:PORT/metrics (IPv4 or a host name;
+  // port 0 picks one, printed at start); empty: no metrics endpoint.
+  std::string metrics_addr = "127.0.0.1:9465";
 };
 
 // Returns the variable's value or nullptr (std::getenv in production).
@@ -41,9 +44,10 @@ using EnvLookup = std::function<const char*(const char*)>;
 
 // Flags: --listen HOST:PORT, --keyring FILE, --revoked FILE, --snapshot FILE,
 // --mode PREFIX=MODE (repeatable), --leeway DUR, --server ADDR (repeatable),
-// --threads N, --help; "--flag value" or "--flag=value". Environment:
-// EDGEPASS_VALIDATOR_LISTEN, _KEYRING, _REVOKED, _SNAPSHOT, _MODES and
-// _SERVERS (comma-separated lists), _LEEWAY, _THREADS; a flag wins over its
+// --threads N, --metrics-addr HOST:PORT ("" disables), --help; "--flag
+// value" or "--flag=value". Environment: EDGEPASS_VALIDATOR_LISTEN, _KEYRING,
+// _REVOKED, _SNAPSHOT, _MODES and _SERVERS (comma-separated lists), _LEEWAY,
+// _THREADS, _METRICS_ADDR; a flag wins over its
 // variable (repeated flags replace the variable's list). INVALID_ARGUMENT with
 // one line naming the flag for anything wrong, including no state source at
 // all (none of --keyring, --snapshot, --server).

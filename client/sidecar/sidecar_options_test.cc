@@ -28,6 +28,30 @@ TEST(SidecarOptions, Defaults) {
   EXPECT_EQ(o->modes[0].second, EnforcementMode::kEnforce);
   EXPECT_EQ(o->leeway, absl::ZeroDuration());
   EXPECT_EQ(o->threads, 2);
+  EXPECT_EQ(o->metrics_addr, "127.0.0.1:9465");
+}
+
+TEST(SidecarOptions, MetricsAddress) {
+  absl::StatusOr<SidecarOptions> o =
+      Parse({"--keyring", "k.json"},
+            {{"EDGEPASS_VALIDATOR_METRICS_ADDR", "0.0.0.0:9100"}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_addr, "0.0.0.0:9100");
+  o = Parse({"--keyring", "k.json", "--metrics-addr", "127.0.0.1:0"},
+            {{"EDGEPASS_VALIDATOR_METRICS_ADDR", "0.0.0.0:9100"}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_addr, "127.0.0.1:0");
+  o = Parse({"--keyring", "k.json", "--metrics-addr="});  // empty disables
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->metrics_addr, "");
+  EXPECT_EQ(Parse({"--keyring", "k.json", "--metrics-addr", "9465"})
+                .status()
+                .message(),
+            "--metrics-addr: expected HOST:PORT");
+  EXPECT_EQ(Parse({"--keyring", "k.json", "--metrics-addr", "[::1]:9465"})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SidecarOptions, ReadsEveryFlag) {

@@ -44,8 +44,18 @@ SidecarService::SidecarService(const client::EdgeValidator* validator,
 
 http::Response SidecarService::Handle(const http::Request& request,
                                       absl::Time now) const {
+  SidecarEndpoint endpoint = SidecarEndpoint::kAuth;
+  http::Response response = Route(request, now, &endpoint);
+  stats_->RecordResponse(endpoint, response.status);
+  return response;
+}
+
+http::Response SidecarService::Route(const http::Request& request,
+                                     absl::Time now,
+                                     SidecarEndpoint* endpoint) const {
   const absl::string_view path = http::TargetPath(request.target);
   if (path == "/healthz") {
+    *endpoint = SidecarEndpoint::kHealthz;
     const std::string state =
         absl::StrCat(",\"version\":", sink_->version(),
                      ",\"revoked\":", sink_->revoked_count(), "}");
@@ -54,6 +64,7 @@ http::Response SidecarService::Handle(const http::Request& request,
     return http::Response::Json(200, "{\"status\":\"ok\"" + state);
   }
   if (path == "/stats") {
+    *endpoint = SidecarEndpoint::kStats;
     return http::Response::Json(
         200, absl::StrCat("{\"version\":", sink_->version(),
                           ",\"revoked\":", sink_->revoked_count(),

@@ -41,6 +41,10 @@ class SidecarService {
   http::Response Handle(const http::Request& request, absl::Time now) const;
 
  private:
+  // The response to `request`; sets `endpoint` to the one that answered.
+  http::Response Route(const http::Request& request, absl::Time now,
+                       SidecarEndpoint* endpoint) const;
+
   // The auth check. Per mode of the route (RouteModes on the origin path):
   // enforce -> allow or deny; log-only -> allow, with X-Edgepass-Would-Deny,
   // a counter and a log line when it would have denied; off -> allow

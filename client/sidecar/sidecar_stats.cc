@@ -22,6 +22,18 @@ std::string ByReason(
 
 }  // namespace
 
+absl::string_view EndpointName(SidecarEndpoint endpoint) {
+  switch (endpoint) {
+    case SidecarEndpoint::kAuth:
+      return "/auth";
+    case SidecarEndpoint::kHealthz:
+      return "/healthz";
+    case SidecarEndpoint::kStats:
+      return "/stats";
+  }
+  return "/auth";
+}
+
 std::string SidecarStats::ToJson() const {
   return absl::StrCat(
       "{\"allowed\":", allowed(), ",\"unchecked\":", unchecked(),

@@ -1,6 +1,7 @@
-// Counters of the sidecar's auth decisions, by outcome and reason, served as
-// JSON on GET /stats (Prometheus metrics come later; the names here are the
-// ones they will use).
+// Counters of the sidecar's auth decisions, by outcome and reason, and of
+// its HTTP responses, by endpoint and status code: the one place the sidecar
+// counts. Served as JSON on GET /stats (decisions) and read by
+// SidecarMetrics at every Prometheus scrape.
 //
 //   SidecarStats stats;
 //   stats.RecordDenied(core::Reason::kExpired);
@@ -14,12 +15,24 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "core/validator.h"
 
 namespace edgepass::sidecar {
 
 inline constexpr size_t kReasonCount =
     static_cast<size_t>(core::Reason::kBindingMismatch) + 1;
+
+// The sidecar's endpoints, as counted (a fixed set: bounded labels).
+enum class SidecarEndpoint { kAuth, kHealthz, kStats };
+inline constexpr size_t kEndpointCount = 3;
+// "/auth" (every path but the two others), "/healthz", "/stats".
+absl::string_view EndpointName(SidecarEndpoint endpoint);
+
+// Status codes counted individually; others count as kOtherStatus.
+inline constexpr int kMinCountedStatus = 100;
+inline constexpr int kMaxCountedStatus = 599;
+inline constexpr int kOtherStatus = 0;
 
 // Thread-safe (relaxed atomics); a snapshot may be a few requests apart
 // between counters.
@@ -32,6 +45,10 @@ class SidecarStats {
   }
   void RecordUnchecked() { Bump(unchecked_); }  // mode off
   void RecordBadRequest() { Bump(bad_request_); }
+  // One response sent by `endpoint`.
+  void RecordResponse(SidecarEndpoint endpoint, int status) {
+    Bump(responses_[static_cast<size_t>(endpoint)][StatusIndex(status)]);
+  }
 
   uint64_t allowed() const { return allowed_.load(std::memory_order_relaxed); }
   uint64_t denied(core::Reason reason) const {
@@ -42,6 +59,10 @@ class SidecarStats {
   }
   uint64_t unchecked() const { return Load(unchecked_); }
   uint64_t bad_request() const { return Load(bad_request_); }
+  // Responses with `status` (kOtherStatus: outside 100-599).
+  uint64_t responses(SidecarEndpoint endpoint, int status) const {
+    return Load(responses_[static_cast<size_t>(endpoint)][StatusIndex(status)]);
+  }
 
   // {"allowed":N,"unchecked":N,"bad_request":N,"denied":{REASON:N,...},
   //  "would_deny":{REASON:N,...}} with only non-zero reasons listed.
@@ -51,6 +72,11 @@ class SidecarStats {
   static size_t Index(core::Reason reason) {
     const size_t i = static_cast<size_t>(reason);
     return i < kReasonCount ? i : 0;
+  }
+  static size_t StatusIndex(int status) {
+    return status >= kMinCountedStatus && status <= kMaxCountedStatus
+               ? static_cast<size_t>(status - kMinCountedStatus + 1)
+               : 0;
   }
   static void Bump(std::atomic<uint64_t>& c) {
     c.fetch_add(1, std::memory_order_relaxed);
@@ -64,6 +90,11 @@ class SidecarStats {
   std::atomic<uint64_t> bad_request_{0};
   std::array<std::atomic<uint64_t>, kReasonCount> denied_{};
   std::array<std::atomic<uint64_t>, kReasonCount> would_deny_{};
+  // [endpoint][0: other status, 1 + status - 100]
+  std::array<std::array<std::atomic<uint64_t>,
+                        kMaxCountedStatus - kMinCountedStatus + 2>,
+             kEndpointCount>
+      responses_{};
 };
 
 }  // namespace edgepass::sidecar

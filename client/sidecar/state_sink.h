@@ -39,6 +39,10 @@ class StateSink {
   size_t revoked_count() const {
     return revoked_count_.load(std::memory_order_acquire);
   }
+  // Keys in the last applied keyring.
+  size_t key_count() const {
+    return key_count_.load(std::memory_order_acquire);
+  }
 
  private:
   client::EdgeValidator* const validator_;
@@ -47,6 +51,7 @@ class StateSink {
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> version_{0};
   std::atomic<size_t> revoked_count_{0};
+  std::atomic<size_t> key_count_{0};
 };
 
 }  // namespace edgepass::sidecar

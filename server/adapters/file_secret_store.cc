@@ -7,7 +7,9 @@ namespace edgepass::server {
 
 absl::StatusOr<core::Keyring> FileSecretStore::ReadKeyring() {
   reads_.fetch_add(1, std::memory_order_relaxed);
-  return file_.Load();
+  absl::StatusOr<core::Keyring> keyring = file_.Load();
+  if (!keyring.ok()) read_errors_.fetch_add(1, std::memory_order_relaxed);
+  return keyring;
 }
 
 absl::Status FileSecretStore::WriteKeyring(const core::Keyring& keyring) {
@@ -23,7 +25,9 @@ absl::StatusOr<core::Keyring> FileSecretStore::LoadOrCreate(absl::Time now,
                                                             core::RandomSource& random) {
   reads_.fetch_add(1, std::memory_order_relaxed);
   absl::MutexLock lock(&write_mu_);
-  return file_.LoadOrCreate(now, random);
+  absl::StatusOr<core::Keyring> keyring = file_.LoadOrCreate(now, random);
+  if (!keyring.ok()) read_errors_.fetch_add(1, std::memory_order_relaxed);
+  return keyring;
 }
 
 }  // namespace edgepass::server

@@ -33,6 +33,7 @@ class FileSecretStore : public SecretStore {
   absl::Status WriteKeyring(const core::Keyring& keyring) override;
 
   int64_t read_count() const override { return reads_.load(std::memory_order_relaxed); }
+  int64_t read_error_count() const override { return read_errors_.load(std::memory_order_relaxed); }
 
   // First start: FileKeyringStore::LoadOrCreate(). Counts as one read.
   absl::StatusOr<core::Keyring> LoadOrCreate(absl::Time now, core::RandomSource& random);
@@ -43,6 +44,7 @@ class FileSecretStore : public SecretStore {
   const FileKeyringStore file_;
   absl::Mutex write_mu_;
   std::atomic<int64_t> reads_{0};
+  std::atomic<int64_t> read_errors_{0};
 };
 
 }  // namespace edgepass::server

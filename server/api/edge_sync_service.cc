@@ -171,6 +171,20 @@ grpc::Status EdgeSyncServiceImpl::Acknowledge(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+EdgeSyncServiceImpl::ValidatorSummary EdgeSyncServiceImpl::Summarize(uint64_t edge_version) const {
+  ValidatorSummary summary;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, v] : validators_) {
+    if (v.streams <= 0) continue;
+    ++summary.connected;
+    if (v.acked_version < edge_version) {
+      ++summary.behind;
+      summary.max_lag = std::max(summary.max_lag, edge_version - v.acked_version);
+    }
+  }
+  return summary;
+}
+
 grpc::Status EdgeSyncServiceImpl::ListValidators(grpc::ServerContext*,
                                                  const v1::ListValidatorsRequest*,
                                                  v1::ListValidatorsResponse* response) {

@@ -47,6 +47,16 @@ class EdgeSyncServiceImpl final : public v1::EdgeSyncService::Service {
   grpc::Status ListValidators(grpc::ServerContext* context, const v1::ListValidatorsRequest* request,
                               v1::ListValidatorsResponse* response) override;
 
+  // Validators with an open stream, and how far their acknowledged versions
+  // are behind `edge_version` (a validator that has not acknowledged yet
+  // counts as at version 0). For metrics; thread-safe.
+  struct ValidatorSummary {
+    size_t connected = 0;
+    size_t behind = 0;     // connected with acked_version < edge_version
+    uint64_t max_lag = 0;  // largest edge_version - acked_version among them
+  };
+  ValidatorSummary Summarize(uint64_t edge_version) const;
+
   // Ends every open stream within kCancelPoll (before a server drain, so
   // validators move to another replica instead of waiting for the deadline).
   void Stop() { stopping_.store(true); }
@@ -64,7 +74,7 @@ class EdgeSyncServiceImpl final : public v1::EdgeSyncService::Service {
   LiveState* const live_;
   const Clock clock_;
   std::atomic<bool> stopping_{false};
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::map<std::string, Validator> validators_ ABSL_GUARDED_BY(mu_);
 };
 

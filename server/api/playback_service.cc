@@ -1,5 +1,6 @@
 #include "server/api/playback_service.h"
 
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -9,8 +10,28 @@
 #include "core/url_query.h"
 #include "server/api/proto_convert.h"
 #include "server/api/status_map.h"
+#include "server/server_metrics.h"
 
 namespace edgepass::server {
+namespace {
+
+// Measures one issue call and records it when it goes out of scope.
+class IssueRecorder {
+ public:
+  explicit IssueRecorder(ServerMetrics* metrics)
+      : metrics_(metrics), start_(std::chrono::steady_clock::now()) {}
+  void Record(absl::string_view asset, absl::string_view scheme, const absl::Status& outcome) {
+    if (metrics_ == nullptr) return;
+    metrics_->RecordTokenIssue(asset, scheme, outcome,
+                               absl::FromChrono(std::chrono::steady_clock::now() - start_));
+  }
+
+ private:
+  ServerMetrics* const metrics_;
+  const std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
 
 PlaybackServiceImpl::PlaybackServiceImpl(LiveState* live, KeyringSource* keys,
                                          core::RandomSource* random, Clock clock,
@@ -32,14 +53,17 @@ absl::StatusOr<const core::SigningKey*> PlaybackServiceImpl::PrimaryKey(
 grpc::Status PlaybackServiceImpl::IssuePlayback(grpc::ServerContext* /*context*/,
                                                 const v1::IssuePlaybackRequest* request,
                                                 v1::IssuePlaybackResponse* response) {
+  IssueRecorder recorder(options_.metrics);
+  std::shared_ptr<const Catalog> catalog;
+  const Asset* asset = nullptr;  // in `catalog`
   auto issue = [&]() -> absl::Status {
     const std::string& id = request->asset_id();
     if (id.empty()) return absl::InvalidArgumentError("asset_id: required");
     if (id.size() > kMaxAssetIdBytes) {
       return absl::InvalidArgumentError(absl::StrCat("asset_id: longer than ", kMaxAssetIdBytes, " bytes"));
     }
-    std::shared_ptr<const Catalog> catalog = live_->catalog();
-    const Asset* asset = catalog->Find(id);
+    catalog = live_->catalog();
+    asset = catalog->Find(id);
     if (asset == nullptr) {
       return absl::NotFoundError(absl::StrCat("asset_id: unknown asset \"", id, "\""));
     }
@@ -59,12 +83,17 @@ grpc::Status PlaybackServiceImpl::IssuePlayback(grpc::ServerContext* /*context*/
     *response->mutable_token_policy() = TokenPolicyToProto(asset->policy);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(issue());
+  const absl::Status status = issue();
+  // Label values from the catalog only: an unknown id never becomes a label.
+  recorder.Record(asset != nullptr ? absl::string_view(asset->id) : kUnknownAsset,
+                  asset != nullptr ? absl::string_view(asset->scheme) : kSmdTokenScheme, status);
+  return ToGrpcStatus(status);
 }
 
 grpc::Status PlaybackServiceImpl::IssueToken(grpc::ServerContext* /*context*/,
                                              const v1::IssueTokenRequest* request,
                                              v1::IssueTokenResponse* response) {
+  IssueRecorder recorder(options_.metrics);
   auto issue = [&]() -> absl::Status {
     EDGEPASS_ASSIGN_OR_RETURN(
         core::TokenPolicy policy,
@@ -88,7 +117,9 @@ grpc::Status PlaybackServiceImpl::IssueToken(grpc::ServerContext* /*context*/,
     SetTimestamp(token.expires_at, response->mutable_expires_at());
     return absl::OkStatus();
   };
-  return ToGrpcStatus(issue());
+  const absl::Status status = issue();
+  recorder.Record(kInlinePolicyAsset, kSmdTokenScheme, status);
+  return ToGrpcStatus(status);
 }
 
 }  // namespace edgepass::server

@@ -19,12 +19,17 @@
 
 namespace edgepass::server {
 
+class ServerMetrics;
+
 inline constexpr size_t kMaxAssetIdBytes = 256;
 inline constexpr size_t kMaxIssueUrlBytes = 8192;
 
 struct PlaybackServiceOptions {
   // Lifetime used by IssueToken when the inline policy has no exp.
   absl::Duration default_token_ttl = absl::Hours(1);
+  // Counts every issue call (edgepass_tokens_issued_total, with its
+  // latency) when set; must outlive the service.
+  ServerMetrics* metrics = nullptr;
 };
 
 // Thread-safe: `live`, `keys` and `random` outlive the service; `random` must

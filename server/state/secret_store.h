@@ -4,7 +4,7 @@
 //
 //   FileSecretStore store(data_dir + "/keyring.json");
 //   absl::StatusOr<core::Keyring> keys = store.ReadKeyring();
-//   int64_t reads = store.read_count();
+//   int64_t reads = store.read_count();   // read_error_count(): the failed ones
 #ifndef EDGEPASS_SERVER_STATE_SECRET_STORE_H_
 #define EDGEPASS_SERVER_STATE_SECRET_STORE_H_
 
@@ -32,6 +32,9 @@ class SecretStore {
   // ReadKeyring() calls so far, successful or not (metrics and the
   // bounded-reads tests).
   virtual int64_t read_count() const = 0;
+
+  // ReadKeyring() calls so far that returned an error (metrics).
+  virtual int64_t read_error_count() const = 0;
 };
 
 }  // namespace edgepass::server

@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$server_bin" --data-dir "$work/data" --grpc-addr 127.0.0.1:0 2>"$work/server.err" >/dev/null &
+"$server_bin" --data-dir "$work/data" --grpc-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 2>"$work/server.err" >/dev/null &
 server_pid=$!
 addr=
 for _ in $(seq 1 300); do

@@ -32,6 +32,12 @@ Sidecar::Sidecar(const std::string& dir, std::vector<std::string> args) {
   static int count = 0;
   err_path_ = absl::StrCat(dir, "/sidecar", ++count, ".err");
   std::vector<std::string> argv = {kValidatorPath};
+  bool metrics_given = false;
+  for (const std::string& arg : args) metrics_given |= absl::StartsWith(arg, "--metrics-addr");
+  if (!metrics_given) {  // parallel tests: never the fixed default port
+    argv.push_back("--metrics-addr");
+    argv.push_back("127.0.0.1:0");
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_);
 }
@@ -46,6 +52,13 @@ uint16_t Sidecar::WaitListening(absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   return 0;
+}
+
+uint16_t Sidecar::MetricsPort() const {
+  static const std::regex kMetrics("metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics");
+  std::smatch m;
+  const std::string log = ReadFileOrEmpty(err_path_);
+  return std::regex_search(log, m, kMetrics) ? static_cast<uint16_t>(std::stoi(m[1])) : 0;
 }
 
 std::optional<int> Sidecar::Stop() {

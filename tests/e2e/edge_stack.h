@@ -31,6 +31,10 @@ class Sidecar {
   Sidecar(const std::string& dir, std::vector<std::string> args);
   // Port from "listening on 127.0.0.1:PORT", or 0 when it exited / timed out.
   uint16_t WaitListening(absl::Duration timeout = absl::Seconds(10));
+  // Port of /metrics from "metrics on http://127.0.0.1:PORT/metrics" (logged
+  // before the listening line), or 0. Unless `args` set --metrics-addr, the
+  // sidecar is started with --metrics-addr 127.0.0.1:0.
+  uint16_t MetricsPort() const;
   std::optional<int> Stop();
   std::string log() const;
 

@@ -28,8 +28,13 @@ class CountingSecretStore : public server::SecretStore {
     ++blocked_;
     mu_.Await(absl::Condition(+[](bool* blocking) { return !*blocking; }, &blocking_));
     --blocked_;
-    if (unavailable_) return absl::UnavailableError("fake secrets store: unavailable");
-    return inner_.ReadKeyring();
+    if (unavailable_) {
+      ++read_errors_;
+      return absl::UnavailableError("fake secrets store: unavailable");
+    }
+    absl::StatusOr<core::Keyring> keyring = inner_.ReadKeyring();
+    if (!keyring.ok()) ++read_errors_;
+    return keyring;
   }
 
   absl::Status WriteKeyring(const core::Keyring& keyring) override {
@@ -39,6 +44,11 @@ class CountingSecretStore : public server::SecretStore {
   int64_t read_count() const override {
     absl::MutexLock lock(&mu_);
     return reads_;
+  }
+
+  int64_t read_error_count() const override {
+    absl::MutexLock lock(&mu_);
+    return read_errors_;
   }
 
   // While set, reads fail with UNAVAILABLE (they still count).
@@ -71,6 +81,7 @@ class CountingSecretStore : public server::SecretStore {
   server::SecretStore& inner_;
   mutable absl::Mutex mu_;
   int64_t reads_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t read_errors_ ABSL_GUARDED_BY(mu_) = 0;
   int blocked_ ABSL_GUARDED_BY(mu_) = 0;
   bool blocking_ ABSL_GUARDED_BY(mu_) = false;
   bool unavailable_ ABSL_GUARDED_BY(mu_) = false;

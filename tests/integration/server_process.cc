@@ -30,6 +30,12 @@ ServerProcess::ServerProcess(const std::string& work_dir, const std::string& dat
     : err_path_(absl::StrCat(work_dir, "/server", NextId(), ".err")) {
   std::vector<std::string> argv = {kServerPath, "--data-dir", data_dir, "--grpc-addr",
                                    "127.0.0.1:0"};
+  bool metrics_given = false;
+  for (const std::string& arg : extra_args) metrics_given |= arg.rfind("--metrics-addr", 0) == 0;
+  if (!metrics_given) {  // parallel tests: never the fixed default port
+    argv.push_back("--metrics-addr");
+    argv.push_back("127.0.0.1:0");
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_);
 }
@@ -37,11 +43,13 @@ ServerProcess::ServerProcess(const std::string& work_dir, const std::string& dat
 ::testing::AssertionResult ServerProcess::WaitUntilServing(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   static const std::regex kListening("listening on ([0-9.]+:[0-9]+)");
+  static const std::regex kMetrics("metrics on http://([0-9.]+:[0-9]+)/metrics");
   while (address_.empty()) {
     std::smatch m;
     std::string log = ReadFileOrEmpty(err_path_);
     if (std::regex_search(log, m, kListening)) {
       address_ = m[1];
+      if (std::regex_search(log, m, kMetrics)) metrics_address_ = m[1];  // logged before
       break;
     }
     if (!process_->Running()) return ::testing::AssertionFailure() << "server exited: " << log;

@@ -24,7 +24,8 @@ namespace edgepass::testing {
 class ServerProcess {
  public:
   // Starts EDGEPASS_SERVER_PATH with --data-dir `data_dir` --grpc-addr
-  // 127.0.0.1:0 and `extra_args`; logs go to files under `work_dir`.
+  // 127.0.0.1:0 --metrics-addr 127.0.0.1:0 (unless `extra_args` sets
+  // --metrics-addr) and `extra_args`; logs go to files under `work_dir`.
   ServerProcess(const std::string& work_dir, const std::string& data_dir,
                 std::vector<std::string> extra_args = {});
 
@@ -38,6 +39,9 @@ class ServerProcess {
   v1::PlaybackService::Stub& stub() { return *stub_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   const std::string& address() const { return address_; }
+  // HOST:PORT of /metrics from the "metrics on" line ("" when metrics are
+  // off); known once WaitUntilServing() succeeded.
+  const std::string& metrics_address() const { return metrics_address_; }
   ChildProcess& process() { return *process_; }
   std::string log() const { return ReadFileOrEmpty(err_path_); }
 
@@ -45,6 +49,7 @@ class ServerProcess {
   std::string err_path_;
   std::unique_ptr<ChildProcess> process_;
   std::string address_;
+  std::string metrics_address_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::PlaybackService::Stub> stub_;
 };

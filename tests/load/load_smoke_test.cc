@@ -34,7 +34,8 @@ class Server {
   explicit Server(const std::string& dir) : log_(dir + "/server.err") {
     process_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{kServerPath, "--data-dir", dir + "/data",
-                                 "--grpc-addr", "127.0.0.1:0"},
+                                 "--grpc-addr", "127.0.0.1:0", "--metrics-addr",
+                                 "127.0.0.1:0"},
         dir + "/server.out", log_);
   }
 

@@ -1,0 +1,204 @@
+#include "server/server_metrics.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "core/keyring.h"
+#include "obs/bounded_family.h"
+#include "obs/callback_collector.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "server/api/edge_sync_service.h"
+#include "server/live_state.h"
+#include "server/state/secret_store.h"
+
+namespace edgepass::server {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Histogram;
+
+constexpr int kMaxStatusCode = 16;  // UNAUTHENTICATED; absl and gRPC number codes alike
+
+// Caps on label sets per family (see obs::BoundedFamily).
+constexpr size_t kMaxTokenLabelSets = 2000;  // assets x outcomes
+constexpr size_t kMaxGrpcLabelSets = 400;    // methods x codes
+constexpr size_t kMaxGrpcMethods = 64;
+constexpr size_t kMaxHttpLabelSets = 400;    // routes x codes
+constexpr size_t kMaxHttpRoutes = 64;
+
+// 50 us to 1 s: signing is tens of microseconds, a cold keyring read more.
+const Histogram::BucketBoundaries kIssueBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                                   0.0025,  0.005,  0.01,    0.025,  0.05,
+                                                   0.1,     0.25,   0.5,     1};
+// 0.5 ms to 10 s for whole requests.
+const Histogram::BucketBoundaries kRequestBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                     0.025,  0.05,  0.1,    0.25,  0.5,
+                                                     1,      2.5,   5,      10};
+
+// Names of codes 0..16, built once: "OK", "NOT_FOUND", ...
+const std::array<std::string, kMaxStatusCode + 1>& CodeNames() {
+  static const auto* names = [] {
+    auto* n = new std::array<std::string, kMaxStatusCode + 1>;
+    for (int i = 0; i <= kMaxStatusCode; ++i) {
+      (*n)[i] = absl::StatusCodeToString(static_cast<absl::StatusCode>(i));
+    }
+    return n;
+  }();
+  return *names;
+}
+
+const std::array<std::string, kMaxStatusCode + 1>& OutcomeNames() {
+  static const auto* names = [] {
+    auto* n = new std::array<std::string, kMaxStatusCode + 1>;
+    for (int i = 0; i <= kMaxStatusCode; ++i) (*n)[i] = absl::AsciiStrToLower(CodeNames()[i]);
+    return n;
+  }();
+  return *names;
+}
+
+absl::string_view GrpcCodeName(int code) {
+  return code >= 0 && code <= kMaxStatusCode ? absl::string_view(CodeNames()[code]) : "UNKNOWN";
+}
+
+double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
+
+}  // namespace
+
+absl::string_view OutcomeName(absl::StatusCode code) {
+  const int i = static_cast<int>(code);
+  return i >= 0 && i <= kMaxStatusCode ? absl::string_view(OutcomeNames()[i]) : "unknown";
+}
+
+struct ServerMetrics::Families {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  obs::BoundedFamily<Counter> tokens_issued{
+      prometheus::BuildCounter()
+          .Name("edgepass_tokens_issued_total")
+          .Help("IssuePlayback and IssueToken calls, by asset, token scheme and outcome.")
+          .Register(*registry),
+      {"asset", "scheme", "outcome"}, kMaxTokenLabelSets};
+  Histogram& issue_seconds =
+      prometheus::BuildHistogram()
+          .Name("edgepass_token_issue_duration_seconds")
+          .Help("Time the playback service spent per issue call (lookup, keyring, signing).")
+          .Register(*registry)
+          .Add({}, kIssueBuckets);
+  obs::BoundedFamily<Counter> grpc_requests{
+      prometheus::BuildCounter()
+          .Name("edgepass_grpc_requests_total")
+          .Help("gRPC calls served, by full method name and status code.")
+          .Register(*registry),
+      {"method", "code"}, kMaxGrpcLabelSets};
+  obs::BoundedFamily<Histogram> grpc_seconds{
+      prometheus::BuildHistogram()
+          .Name("edgepass_grpc_request_duration_seconds")
+          .Help("Time from a unary gRPC call's start to its status, by method.")
+          .Register(*registry),
+      {"method"}, kMaxGrpcMethods, kRequestBuckets};
+  obs::BoundedFamily<Counter> http_requests{
+      prometheus::BuildCounter()
+          .Name("edgepass_http_requests_total")
+          .Help("HTTP requests served, by route template and status code.")
+          .Register(*registry),
+      {"route", "code"}, kMaxHttpLabelSets};
+  obs::BoundedFamily<Histogram> http_seconds{
+      prometheus::BuildHistogram()
+          .Name("edgepass_http_request_duration_seconds")
+          .Help("Time to serve an HTTP request, by route template.")
+          .Register(*registry),
+      {"route"}, kMaxHttpRoutes, kRequestBuckets};
+  obs::BoundedFamily<Counter> key_rotations{
+      prometheus::BuildCounter()
+          .Name("edgepass_key_rotations_total")
+          .Help("Signing key rotations, by outcome.")
+          .Register(*registry),
+      {"outcome"}, kMaxStatusCode + 1};
+};
+
+ServerMetrics::ServerMetrics(Clock clock)
+    : clock_(std::move(clock)),
+      families_(std::make_unique<Families>()),
+      state_(std::make_shared<obs::CallbackCollector>()) {}
+
+ServerMetrics::~ServerMetrics() = default;
+
+std::vector<std::shared_ptr<prometheus::Collectable>> ServerMetrics::collectables() const {
+  return {families_->registry, state_};
+}
+
+void ServerMetrics::RecordTokenIssue(absl::string_view asset, absl::string_view scheme,
+                                     const absl::Status& outcome, absl::Duration elapsed) {
+  families_->tokens_issued.Get({asset, scheme, OutcomeName(outcome.code())}).Increment();
+  families_->issue_seconds.Observe(Seconds(elapsed));
+}
+
+void ServerMetrics::RecordGrpcRequest(absl::string_view method, int code, absl::Duration elapsed,
+                                      bool unary) {
+  families_->grpc_requests.Get({method, GrpcCodeName(code)}).Increment();
+  if (unary) families_->grpc_seconds.Get({method}).Observe(Seconds(elapsed));
+}
+
+void ServerMetrics::RecordHttpRequest(absl::string_view route, int status, absl::Duration elapsed) {
+  const std::string code = status >= 100 && status <= 599 ? absl::StrCat(status) : "(invalid)";
+  families_->http_requests.Get({route, code}).Increment();
+  families_->http_seconds.Get({route}).Observe(Seconds(elapsed));
+}
+
+void ServerMetrics::RecordKeyRotation(const absl::Status& outcome) {
+  families_->key_rotations.Get({OutcomeName(outcome.code())}).Increment();
+}
+
+void ServerMetrics::WatchLiveState(const LiveState* live) {
+  state_->AddGauge("edgepass_revocation_list_entries",
+                   "Revoked sessions on the compiled list sent to validators.",
+                   [live] { return static_cast<double>(live->edge()->revoked.size()); });
+  state_->AddGauge("edgepass_edge_version", "Edge-sync version validators are sent.",
+                   [live] { return static_cast<double>(live->edge()->version); });
+  state_->AddFamily(
+      "edgepass_signing_key_age_seconds",
+      "Seconds since the primary signing key was created (absent without a primary key).",
+      prometheus::MetricType::Gauge, [live, clock = clock_]() -> std::vector<obs::Sample> {
+        std::shared_ptr<const EdgeSnapshot> edge = live->edge();
+        const core::SigningKey* primary = edge->keyring ? edge->keyring->Primary() : nullptr;
+        if (primary == nullptr) return {};
+        return {{{}, Seconds(clock() - primary->created_at)}};
+      });
+}
+
+void ServerMetrics::WatchEdgeSync(const EdgeSyncServiceImpl* edge_sync, const LiveState* live) {
+  auto summary = [edge_sync, live] { return edge_sync->Summarize(live->edge()->version); };
+  state_->AddGauge("edgepass_edge_validators_connected",
+                   "Edge validators with an open edge-sync stream to this replica.",
+                   [summary] { return static_cast<double>(summary().connected); });
+  state_->AddGauge("edgepass_edge_validators_behind",
+                   "Connected validators whose acknowledged version is below the edge version.",
+                   [summary] { return static_cast<double>(summary().behind); });
+  state_->AddGauge("edgepass_edge_validator_lag_versions_max",
+                   "Largest edge version minus acknowledged version among connected validators.",
+                   [summary] { return static_cast<double>(summary().max_lag); });
+}
+
+void ServerMetrics::WatchSecretStore(const SecretStore* store) {
+  state_->AddCounter("edgepass_secret_store_reads_total",
+                     "Keyring reads from the secrets store, successful or not.",
+                     [store] { return static_cast<double>(store->read_count()); });
+  state_->AddCounter("edgepass_secret_store_read_errors_total",
+                     "Keyring reads from the secrets store that failed.",
+                     [store] { return static_cast<double>(store->read_error_count()); });
+}
+
+void ServerMetrics::WatchRedis(std::function<CallCounts()> counts) {
+  state_->AddCounter("edgepass_redis_commands_total", "Commands sent to Redis.",
+                     [counts] { return static_cast<double>(counts().calls); });
+  state_->AddCounter("edgepass_redis_errors_total",
+                     "Redis calls that failed (connect, I/O, timeout, pool exhausted).",
+                     [counts] { return static_cast<double>(counts().errors); });
+}
+
+}  // namespace edgepass::server
