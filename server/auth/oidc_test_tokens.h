@@ -1,0 +1,71 @@
+// Test only (library edgepass_oidc_test_tokens): an identity provider in a
+// few lines — RSA keys generated at test time (no key is ever committed), a
+// JWKS document for them, and ID tokens signed with them, well-formed or
+// hostile (HS256 under the public key, `alg: none`, any header).
+//
+//   OidcTestKey key("kid-1");
+//   WriteJwksFile(dir + "/jwks.json", {&key});
+//   std::string token = key.Mint(IdTokenClaims("https://idp.test", "app", now, {"gold"}));
+#ifndef EDGEPASS_SERVER_AUTH_OIDC_TEST_TOKENS_H_
+#define EDGEPASS_SERVER_AUTH_OIDC_TEST_TOKENS_H_
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace edgepass::server::testing {
+
+// An RSA key pair, generated at construction (2048 bits: ~50 ms). Copies
+// share the key. Thread-safe. Aborts if OpenSSL fails (a broken install).
+class OidcTestKey {
+ public:
+  explicit OidcTestKey(std::string kid, int bits = 2048);
+
+  const std::string& kid() const;
+  // {"kty":"RSA","use":"sig","alg":"RS256","kid":..,"n":..,"e":..}; no "kid"
+  // when kid() is empty.
+  nlohmann::json PublicJwk() const;
+  // SubjectPublicKeyInfo PEM ("-----BEGIN PUBLIC KEY-----..."), the bytes an
+  // HS256 key-confusion attack uses as the HMAC secret.
+  std::string PublicKeyPem() const;
+
+  // base64url(header) "." base64url(claims) "." base64url(RS256 signature),
+  // the JSON texts taken as given (so tests can sign anything).
+  std::string SignRs256(absl::string_view header_json, absl::string_view claims_json) const;
+  // SignRs256 with header {"alg":"RS256","typ":"JWT","kid":kid()} (no kid
+  // when kid() is empty).
+  std::string Mint(const nlohmann::json& claims) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<const Impl> impl_;
+};
+
+// Claims of a valid Cognito-style ID token: iss, aud, sub, token_use "id",
+// iat = now, exp = now + ttl, and `groups` under `groups_claim` (omitted when
+// `groups` is empty). Tweak the result to make invalid ones.
+nlohmann::json IdTokenClaims(const std::string& issuer, const std::string& audience, absl::Time now,
+                             const std::vector<std::string>& groups = {},
+                             absl::Duration ttl = absl::Hours(1),
+                             const std::string& groups_claim = "cognito:groups",
+                             const std::string& subject = "viewer-1");
+
+// {"keys":[PublicJwk()...]} of `keys`, in order.
+std::string JwksJson(const std::vector<const OidcTestKey*>& keys);
+// Writes JwksJson(keys) to `path` atomically (a reader never sees half of
+// it). Aborts on I/O failure.
+void WriteJwksFile(const std::string& path, const std::vector<const OidcTestKey*>& keys);
+
+// header.claims.HMAC-SHA256 under `secret`, the texts taken as given.
+std::string SignHs256(absl::string_view header_json, absl::string_view claims_json,
+                      absl::string_view secret);
+// header.claims. with an empty signature, as `alg: none` tokens are.
+std::string UnsignedToken(absl::string_view header_json, absl::string_view claims_json);
+
+}  // namespace edgepass::server::testing
+
+#endif  // EDGEPASS_SERVER_AUTH_OIDC_TEST_TOKENS_H_
