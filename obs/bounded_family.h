@@ -5,9 +5,10 @@
 // labels. Children are cached by their label values, so a repeat costs one
 // hash lookup under a reader lock instead of building a prometheus::Labels map.
 //
+//   auto& family = prometheus::BuildCounter().Name("x_total").Help("...")
+//                      .Register(*registry);
 //   obs::BoundedFamily<prometheus::Counter> issued(
-//       prometheus::BuildCounter().Name("edgepass_tokens_issued_total").Help("...").Register(*registry),
-//       {"asset", "outcome"}, /*max_children=*/1000);
+//       family, {"asset", "outcome"}, /*max_children=*/1000);
 //   issued.Get({asset_id, "ok"}).Increment();
 #ifndef EDGEPASS_OBS_BOUNDED_FAMILY_H_
 #define EDGEPASS_OBS_BOUNDED_FAMILY_H_
@@ -43,8 +44,9 @@ class BoundedFamily {
   // `args` are what T's constructor takes besides the labels (a histogram's
   // bucket boundaries); they are copied.
   template <typename... Args>
-  BoundedFamily(prometheus::Family<T>& family, std::vector<std::string> label_names,
-                size_t max_children, Args... args)
+  BoundedFamily(prometheus::Family<T>& family,
+                std::vector<std::string> label_names, size_t max_children,
+                Args... args)
       : label_names_(std::move(label_names)),
         max_children_(max_children),
         add_([&family, args...](const prometheus::Labels& labels) -> T& {
@@ -57,27 +59,32 @@ class BoundedFamily {
     const std::string key = absl::StrJoin(values, "\x1f");
     {
       absl::ReaderMutexLock lock(&mu_);
-      if (auto it = children_.find(key); it != children_.end()) return *it->second;
+      if (auto it = children_.find(key); it != children_.end())
+        return *it->second;
     }
     absl::MutexLock lock(&mu_);
-    if (auto it = children_.find(key); it != children_.end()) return *it->second;
+    if (auto it = children_.find(key); it != children_.end())
+      return *it->second;
     prometheus::Labels labels;
     if (children_.size() >= max_children_) {
       if (overflow_ == nullptr) {
-        for (const std::string& name : label_names_) labels[name] = std::string(kOverflowLabelValue);
+        for (const std::string& name : label_names_)
+          labels[name] = std::string(kOverflowLabelValue);
         overflow_ = &add_(labels);
       }
       return *overflow_;
     }
     for (size_t i = 0; i < label_names_.size(); ++i) {
-      labels[label_names_[i]] = i < values.size() ? std::string(values[i]) : std::string();
+      labels[label_names_[i]] =
+          i < values.size() ? std::string(values[i]) : std::string();
     }
     T& child = add_(labels);
     children_.emplace(key, &child);
     return child;
   }
   T& Get(std::initializer_list<absl::string_view> values) {
-    return Get(absl::Span<const absl::string_view>(values.begin(), values.size()));
+    return Get(
+        absl::Span<const absl::string_view>(values.begin(), values.size()));
   }
 
  private:

@@ -4,21 +4,27 @@
 
 namespace edgepass::obs {
 
-void CallbackCollector::AddFamily(std::string name, std::string help, prometheus::MetricType type,
-                                  Read read) {
+void CallbackCollector::AddFamily(std::string name, std::string help,
+                                  prometheus::MetricType type, Read read) {
   absl::MutexLock lock(&mu_);
-  entries_.push_back(Entry{std::move(name), std::move(help), type, std::move(read)});
+  entries_.push_back(
+      Entry{std::move(name), std::move(help), type, std::move(read)});
 }
 
-void CallbackCollector::AddGauge(std::string name, std::string help, std::function<double()> read) {
+void CallbackCollector::AddGauge(std::string name, std::string help,
+                                 std::function<double()> read) {
   AddFamily(std::move(name), std::move(help), prometheus::MetricType::Gauge,
-            [read = std::move(read)] { return std::vector<Sample>{{{}, read()}}; });
+            [read = std::move(read)] {
+              return std::vector<Sample>{{{}, read()}};
+            });
 }
 
 void CallbackCollector::AddCounter(std::string name, std::string help,
                                    std::function<double()> read) {
   AddFamily(std::move(name), std::move(help), prometheus::MetricType::Counter,
-            [read = std::move(read)] { return std::vector<Sample>{{{}, read()}}; });
+            [read = std::move(read)] {
+              return std::vector<Sample>{{{}, read()}};
+            });
 }
 
 std::vector<prometheus::MetricFamily> CallbackCollector::Collect() const {
@@ -36,7 +42,8 @@ std::vector<prometheus::MetricFamily> CallbackCollector::Collect() const {
     for (Sample& sample : samples) {
       prometheus::ClientMetric metric;
       for (auto& [label, value] : sample.labels) {
-        metric.label.push_back({label, std::move(value)});  // Labels is ordered: sorted already
+        metric.label.push_back(
+            {label, std::move(value)});  // Labels is ordered: sorted already
       }
       if (entry.type == prometheus::MetricType::Counter) {
         metric.counter.value = sample.value;

@@ -4,9 +4,9 @@
 // updates.
 //
 //   auto state = std::make_shared<obs::CallbackCollector>();
-//   state->AddGauge("edgepass_revocation_list_entries", "Sessions on the compiled list.",
-//                   [&live] { return static_cast<double>(live.edge()->revoked.size()); });
-//   auto endpoint = obs::MetricsEndpoint::Start("127.0.0.1:9464", {registry, state});
+//   state->AddGauge("edgepass_revocation_list_entries", "Revoked sessions.",
+//                   [&live] { return double(live.edge()->revoked.size()); });
+//   auto endpoint = obs::MetricsEndpoint::Start(addr, {registry, state});
 #ifndef EDGEPASS_OBS_CALLBACK_COLLECTOR_H_
 #define EDGEPASS_OBS_CALLBACK_COLLECTOR_H_
 
@@ -25,7 +25,8 @@ namespace edgepass::obs {
 
 // One sample of a family read at scrape time.
 struct Sample {
-  prometheus::Labels labels;  // label name -> value; empty for an unlabelled family
+  prometheus::Labels
+      labels;  // label name -> value; empty for an unlabelled family
   double value = 0;
 };
 
@@ -40,11 +41,14 @@ class CallbackCollector : public prometheus::Collectable {
   // Adds a family of `type` (kCounter or kGauge) named `name` (a valid
   // Prometheus metric name; counters end in "_total"). A read that returns
   // no sample leaves the family out of the scrape.
-  void AddFamily(std::string name, std::string help, prometheus::MetricType type, Read read);
+  void AddFamily(std::string name, std::string help,
+                 prometheus::MetricType type, Read read);
 
   // An unlabelled gauge / counter.
-  void AddGauge(std::string name, std::string help, std::function<double()> read);
-  void AddCounter(std::string name, std::string help, std::function<double()> read);
+  void AddGauge(std::string name, std::string help,
+                std::function<double()> read);
+  void AddCounter(std::string name, std::string help,
+                  std::function<double()> read);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 

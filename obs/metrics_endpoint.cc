@@ -24,16 +24,20 @@ absl::Status ValidateMetricsAddress(absl::string_view address) {
   if (address.empty()) return absl::InvalidArgumentError("expected HOST:PORT");
   if (address.front() == '[') {
     return absl::InvalidArgumentError(
-        "IPv6 addresses are not supported for metrics; use an IPv4 address or a host name");
+        "IPv6 addresses are not supported for metrics; use an IPv4 address or "
+        "a host name");
   }
   const size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos) return absl::InvalidArgumentError("expected HOST:PORT");
+  if (colon == absl::string_view::npos)
+    return absl::InvalidArgumentError("expected HOST:PORT");
   const absl::string_view host = address.substr(0, colon);
   if (host.empty()) return absl::InvalidArgumentError("host is empty");
   for (char c : host) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '-') {
       return absl::InvalidArgumentError(
-          "host must be an IPv4 address or a host name (IPv6 is not supported for metrics)");
+          "host must be an IPv4 address or a host name (IPv6 is not supported "
+          "for metrics)");
     }
   }
   uint32_t port;
@@ -44,20 +48,26 @@ absl::Status ValidateMetricsAddress(absl::string_view address) {
 }
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
-    const std::string& address, std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
+    const std::string& address,
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
   if (absl::Status valid = ValidateMetricsAddress(address); !valid.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("metrics address \"", address, "\": ", valid.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics address \"", address, "\": ", valid.message()));
   }
   auto endpoint = std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint());
   try {
-    endpoint->exposer_ = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
-  } catch (const std::exception& e) {  // CivetException: the library's only report
-    return absl::UnavailableError(absl::StrCat(
-        "metrics address ", address, ": cannot listen (in use, or not a local address)"));
+    endpoint->exposer_ =
+        std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
+  } catch (
+      const std::exception& e) {  // CivetException: the library's only report
+    return absl::UnavailableError(
+        absl::StrCat("metrics address ", address,
+                     ": cannot listen (in use, or not a local address)"));
   }
   const std::vector<int> ports = endpoint->exposer_->GetListeningPorts();
   if (ports.empty() || ports.front() <= 0 || ports.front() > 65535) {
-    return absl::UnavailableError(absl::StrCat("metrics address ", address, ": no port bound"));
+    return absl::UnavailableError(
+        absl::StrCat("metrics address ", address, ": no port bound"));
   }
   endpoint->port_ = static_cast<uint16_t>(ports.front());
   absl::string_view host;
@@ -75,6 +85,8 @@ MetricsEndpoint::~MetricsEndpoint() {
   exposer_.reset();  // before the collectables it scrapes
 }
 
-std::string MetricsEndpoint::url() const { return absl::StrCat("http://", address_, "/metrics"); }
+std::string MetricsEndpoint::url() const {
+  return absl::StrCat("http://", address_, "/metrics");
+}
 
 }  // namespace edgepass::obs

@@ -3,7 +3,7 @@
 // address() tells the one bound.
 //
 //   absl::StatusOr<std::unique_ptr<obs::MetricsEndpoint>> metrics =
-//       obs::MetricsEndpoint::Start("127.0.0.1:9464", {registry, state_collector});
+//       obs::MetricsEndpoint::Start("127.0.0.1:9464", {registry, state});
 //   if (metrics.ok()) std::cerr << "metrics on " << (*metrics)->url() << "\n";
 #ifndef EDGEPASS_OBS_METRICS_ENDPOINT_H_
 #define EDGEPASS_OBS_METRICS_ENDPOINT_H_
@@ -38,7 +38,8 @@ class MetricsEndpoint {
   // INVALID_ARGUMENT for a malformed address; UNAVAILABLE when it cannot be
   // bound (in use, not a local address, unknown name).
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
-      const std::string& address, std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
+      const std::string& address,
+      std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
 
   // Stops serving. Takes up to ~2 s once a scrape was served (the HTTP
   // library waits out its keep-alive connections).

@@ -5,7 +5,8 @@
 
 namespace edgepass::obs {
 
-std::string MetricsText(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables) {
+std::string MetricsText(
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables) {
   std::vector<prometheus::MetricFamily> families;
   for (const auto& collectable : collectables) {
     if (collectable == nullptr) continue;

@@ -17,7 +17,8 @@ namespace edgepass::obs {
 
 // Collects each in order and serializes the families. Thread-safe as far as
 // the collectables are.
-std::string MetricsText(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables);
+std::string MetricsText(
+    const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables);
 
 }  // namespace edgepass::obs
 

@@ -122,8 +122,7 @@ int Run(const std::vector<std::string>& args) {
             options->metrics_addr,
             {SidecarMetrics(&stats, &sink, std::move(connected))});
     if (!started.ok()) {
-      std::cerr << "edgepass-validator: " << started.status().message()
-                << "\n";
+      std::cerr << "edgepass-validator: " << started.status().message() << "\n";
       return started.status().code() == absl::StatusCode::kInvalidArgument
                  ? kExitConfig
                  : kExitRuntime;

@@ -17,9 +17,9 @@ std::vector<Sample> Validations(const SidecarStats& stats) {
   samples.reserve(3 + 2 * (kReasonCount - 1));
   auto add = [&samples](absl::string_view outcome, absl::string_view reason,
                         uint64_t n) {
-    samples.push_back({{{"outcome", std::string(outcome)},
-                        {"reason", std::string(reason)}},
-                       static_cast<double>(n)});
+    samples.push_back(
+        {{{"outcome", std::string(outcome)}, {"reason", std::string(reason)}},
+         static_cast<double>(n)});
   };
   add("allowed", core::ReasonName(core::Reason::kOk), stats.allowed());
   for (size_t i = 1; i < kReasonCount; ++i) {  // every deny reason, even at 0
@@ -61,10 +61,10 @@ std::shared_ptr<prometheus::Collectable> SidecarMetrics(
     const SidecarStats* stats, const StateSink* sink,
     std::function<bool()> connected) {
   auto metrics = std::make_shared<obs::CallbackCollector>();
-  metrics->AddFamily(
-      "edgepass_validator_validations_total",
-      "Auth checks, by outcome and deny reason.",
-      prometheus::MetricType::Counter, [stats] { return Validations(*stats); });
+  metrics->AddFamily("edgepass_validator_validations_total",
+                     "Auth checks, by outcome and deny reason.",
+                     prometheus::MetricType::Counter,
+                     [stats] { return Validations(*stats); });
   metrics->AddFamily("edgepass_validator_http_requests_total",
                      "HTTP responses sent, by endpoint and status code.",
                      prometheus::MetricType::Counter,
@@ -79,9 +79,8 @@ std::shared_ptr<prometheus::Collectable> SidecarMetrics(
   metrics->AddGauge(
       "edgepass_validator_revoked_sessions", "Revoked session ids held.",
       [sink] { return static_cast<double>(sink->revoked_count()); });
-  metrics->AddGauge("edgepass_validator_keys", "Signing keys held.", [sink] {
-    return static_cast<double>(sink->key_count());
-  });
+  metrics->AddGauge("edgepass_validator_keys", "Signing keys held.",
+                    [sink] { return static_cast<double>(sink->key_count()); });
   if (connected) {
     metrics->AddGauge(
         "edgepass_validator_edge_sync_connected",

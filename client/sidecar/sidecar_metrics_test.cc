@@ -17,8 +17,8 @@ namespace edgepass::sidecar {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::kNow;
+using ::testing::Not;
 using testing::TestKeys;
 
 class SidecarMetricsTest : public ::testing::Test {
@@ -47,7 +47,8 @@ class SidecarMetricsTest : public ::testing::Test {
     return service_.Handle(r, kNow);
   }
   std::string Text(std::function<bool()> connected = nullptr) {
-    return obs::MetricsText({SidecarMetrics(&stats_, &sink_, std::move(connected))});
+    return obs::MetricsText(
+        {SidecarMetrics(&stats_, &sink_, std::move(connected))});
   }
 
   TestKeys keys_;
@@ -62,29 +63,32 @@ TEST_F(SidecarMetricsTest, ValidationsByOutcomeAndReason) {
   EXPECT_EQ(Get("/auth", keys_.Uri({"/v/1/"}, "/v/1/a.ts")).status, 200);
   EXPECT_EQ(Get("/auth", keys_.Uri({"/v/1/"}, "/v/1/b.ts")).status, 200);
   EXPECT_EQ(Get("/auth", "/v/1/a.ts").status, 401);  // no token
-  EXPECT_EQ(Get("/auth", keys_.Uri({"/v/1/"}, "/v/1/a.ts", kNow - absl::Hours(2))).status,
-            403);  // expired
+  EXPECT_EQ(
+      Get("/auth", keys_.Uri({"/v/1/"}, "/v/1/a.ts", kNow - absl::Hours(2)))
+          .status,
+      403);                                           // expired
   EXPECT_EQ(Get("/auth", "/live/a.ts").status, 200);  // log-only, would deny
   EXPECT_EQ(Get("/auth", "/free/a.ts").status, 200);  // off
   EXPECT_EQ(Get("/auth").status, 400);                // no X-Original-URI
 
   const std::string text = Text();
-  EXPECT_THAT(text, HasSubstr("# TYPE edgepass_validator_validations_total counter\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_validations_total{outcome=\"allowed\",reason=\"ok\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_validations_total{outcome=\"denied\",reason=\"missing_token\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_validations_total{outcome=\"denied\",reason=\"expired\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_validations_total{outcome=\"would_deny\",reason=\"missing_token\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_validations_total{outcome=\"unchecked\",reason=\"none\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_validations_total{outcome=\"bad_request\",reason=\"none\"} 1\n"));
+  EXPECT_THAT(
+      text, HasSubstr("# TYPE edgepass_validator_validations_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_validations_total{outcome="
+                              "\"allowed\",reason=\"ok\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_validations_total{outcome="
+                              "\"denied\",reason=\"missing_token\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_validations_total{outcome="
+                              "\"denied\",reason=\"expired\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_validations_total{outcome="
+                              "\"would_deny\",reason=\"missing_token\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_validations_total{outcome="
+                              "\"unchecked\",reason=\"none\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_validations_total{outcome="
+                              "\"bad_request\",reason=\"none\"} 1\n"));
   // Every deny reason is present from the start, at 0.
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_validations_total{outcome=\"denied\",reason=\"binding_mismatch\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_validations_total{outcome="
+                              "\"denied\",reason=\"binding_mismatch\"} 0\n"));
 
   // One counting system: /stats shows the same numbers.
   nlohmann::json stats = nlohmann::json::parse(Get("/stats").body);
@@ -98,31 +102,36 @@ TEST_F(SidecarMetricsTest, HttpRequestsByRouteAndCode) {
   EXPECT_EQ(Get("/healthz").status, 200);
   EXPECT_EQ(Get("/stats").status, 200);
   EXPECT_EQ(Get("/auth", "/v/1/a.ts").status, 401);
-  EXPECT_EQ(Get("/other/path", "/v/1/a.ts").status, 401);  // any other path is the auth check
+  EXPECT_EQ(Get("/other/path", "/v/1/a.ts").status,
+            401);  // any other path is the auth check
 
   const std::string text = Text();
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_http_requests_total{code=\"503\",route=\"/healthz\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_http_requests_total{code=\"200\",route=\"/healthz\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_http_requests_total{code=\"200\",route=\"/stats\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "edgepass_validator_http_requests_total{code=\"401\",route=\"/auth\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_http_requests_total{code="
+                              "\"503\",route=\"/healthz\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_http_requests_total{code="
+                              "\"200\",route=\"/healthz\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_http_requests_total{code="
+                              "\"200\",route=\"/stats\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_validator_http_requests_total{code="
+                              "\"401\",route=\"/auth\"} 2\n"));
   EXPECT_THAT(text, Not(HasSubstr("/other/path")));
-  EXPECT_THAT(text, Not(HasSubstr("code=\"404\"")));  // only codes that occurred
+  EXPECT_THAT(text,
+              Not(HasSubstr("code=\"404\"")));  // only codes that occurred
 }
 
 TEST_F(SidecarMetricsTest, HeldState) {
   std::string text = Text();
   EXPECT_THAT(text, HasSubstr("edgepass_validator_ready 0\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_validator_keys 0\n"));
-  EXPECT_THAT(text, Not(HasSubstr("edgepass_validator_edge_sync_connected")));  // no subscriber
+  EXPECT_THAT(text,
+              Not(HasSubstr(
+                  "edgepass_validator_edge_sync_connected")));  // no subscriber
 
   Load();
   bool connected = true;
   text = Text([&connected] { return connected; });
-  EXPECT_THAT(text, HasSubstr("# TYPE edgepass_validator_ready gauge\nedgepass_validator_ready 1\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE edgepass_validator_ready "
+                              "gauge\nedgepass_validator_ready 1\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_validator_state_version 7\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_validator_revoked_sessions 2\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_validator_keys 1\n"));
