@@ -55,31 +55,92 @@ absl::StatusOr<std::string> RequiredString(const json& obj, const char* key,
   return it->get_ref<const std::string&>();
 }
 
+// A manifest path and the policy it is served under.
+absl::Status CheckServed(absl::string_view url_path, const core::TokenPolicy& policy, absl::string_view where) {
+  if (url_path.empty() || url_path[0] != '/') return Invalid(where, "url_path: must start with '/'");
+  if (url_path.size() > kMaxUrlPathLength) {
+    return Invalid(where, absl::StrCat("url_path: longer than ", kMaxUrlPathLength, " bytes"));
+  }
+  if (!core::IsSafePath(url_path)) {
+    return Invalid(where, "url_path: has dot segments, '//', encoded separators or control characters");
+  }
+  bool covered = false;
+  for (const auto& p : policy.paths) covered = covered || core::PathPrefixMatches(p, url_path);
+  for (const auto& p : policy.exc) covered = covered || core::PathPrefixMatches(p, url_path);
+  if (!covered) {
+    return Invalid(where, absl::StrCat("url_path: \"", url_path, "\" is not opened by any token_policy.paths entry"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckAsset(const Asset& asset, absl::string_view where) {
   if (!IsValidHostname(asset.hostname)) {
     return Invalid(where, "hostname: must be a host name (letters, digits, '-', '.', optional :port)");
-  }
-  if (asset.url_path.empty() || asset.url_path[0] != '/') {
-    return Invalid(where, "url_path: must start with '/'");
-  }
-  if (asset.url_path.size() > kMaxUrlPathLength) {
-    return Invalid(where, absl::StrCat("url_path: longer than ", kMaxUrlPathLength, " bytes"));
-  }
-  if (!core::IsSafePath(asset.url_path)) {
-    return Invalid(where, "url_path: has dot segments, '//', encoded separators or control characters");
   }
   if (asset.scheme != kSmdTokenScheme) {
     return Invalid(where, absl::StrCat("scheme: unsupported \"", asset.scheme,
                                        "\" (supported: \"", kSmdTokenScheme, "\")"));
   }
-  bool covered = false;
-  for (const auto& p : asset.policy.paths) covered = covered || core::PathPrefixMatches(p, asset.url_path);
-  for (const auto& p : asset.policy.exc) covered = covered || core::PathPrefixMatches(p, asset.url_path);
-  if (!covered) {
-    return Invalid(where, absl::StrCat("url_path: \"", asset.url_path,
-                                       "\" is not opened by any token_policy.paths entry"));
+  EDGEPASS_RETURN_IF_ERROR(CheckServed(asset.url_path, asset.policy, where));
+  for (const auto& [entitlement, variant] : asset.variants) {
+    EDGEPASS_RETURN_IF_ERROR(
+        CheckServed(variant.url_path, variant.policy, absl::StrCat(where, ": variants[\"", entitlement, "\"]")));
+  }
+  if (asset.fallback_asset == asset.id) return Invalid(where, "fallback_asset: must be another asset");
+  return absl::OkStatus();
+}
+
+// Reads "token_policy" (a policy name or an inline policy) of `obj`.
+absl::Status ParsePolicyRef(const json& obj, const std::map<std::string, NamedPolicy>& policies,
+                            absl::string_view where, std::string* policy_name, std::string* inline_json,
+                            core::TokenPolicy* policy) {
+  auto tp = obj.find("token_policy");
+  if (tp == obj.end()) return Invalid(where, "token_policy: required");
+  if (tp->is_string()) {
+    *policy_name = tp->get_ref<const std::string&>();
+    auto named = policies.find(*policy_name);
+    if (named == policies.end()) {
+      return Invalid(where, absl::StrCat("token_policy: unknown policy \"", *policy_name, "\""));
+    }
+    *policy = named->second.policy;
+  } else if (tp->is_object()) {
+    *inline_json = DumpJson(*tp);
+    auto parsed = core::ParseTokenPolicyJson(*inline_json, "token_policy.");
+    if (!parsed.ok()) return Within(where, parsed.status());
+    *policy = *std::move(parsed);
+  } else {
+    return Invalid(where, absl::StrCat("token_policy: must be a policy name or an object, got ", JsonTypeName(*tp)));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, AssetVariant, std::less<>>> ParseVariants(
+    const json& obj, const std::map<std::string, NamedPolicy>& policies, absl::string_view where) {
+  std::map<std::string, AssetVariant, std::less<>> variants;
+  if (!obj.is_object()) return Invalid(where, "variants: must be an object of entitlement -> variant");
+  if (obj.size() > kMaxAssetVariants) {
+    return Invalid(where, absl::StrCat("variants: more than ", kMaxAssetVariants));
+  }
+  for (const auto& [entitlement, value] : obj.items()) {
+    const std::string at = absl::StrCat(where, ": variants[\"", entitlement.substr(0, kMaxAssetIdLength), "\"]");
+    if (!IsValidAssetId(entitlement)) {
+      return Invalid(at, absl::StrCat("entitlement: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+    }
+    if (!value.is_object()) return Invalid(at, "must be an object");
+    for (const auto& [key, unused] : value.items()) {
+      if (key != "url_path" && key != "token_policy") return Invalid(at, absl::StrCat("unknown field \"", key, "\""));
+    }
+    AssetVariant v;
+    EDGEPASS_ASSIGN_OR_RETURN(v.url_path, RequiredString(value, "url_path", at));
+    EDGEPASS_RETURN_IF_ERROR(ParsePolicyRef(value, policies, at, &v.policy_name, &v.inline_policy_json, &v.policy));
+    variants.emplace(entitlement, std::move(v));
+  }
+  return variants;
+}
+
+json PolicyRefToJson(const std::string& policy_name, const std::string& inline_json) {
+  if (!policy_name.empty()) return policy_name;
+  return json::parse(inline_json, nullptr, /*allow_exceptions=*/false);
 }
 
 absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, NamedPolicy>& policies,
@@ -92,7 +153,7 @@ absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, Na
   }
   for (const auto& [key, unused] : obj.items()) {
     if (key != "id" && key != "hostname" && key != "url_path" && key != "scheme" &&
-        key != "token_policy") {
+        key != "token_policy" && key != "variants" && key != "fallback_asset") {
       return Invalid(where, absl::StrCat("unknown field \"", key, "\""));
     }
   }
@@ -107,23 +168,16 @@ absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, Na
   if (obj.contains("scheme")) {
     EDGEPASS_ASSIGN_OR_RETURN(asset.scheme, RequiredString(obj, "scheme", where));
   }
-  auto tp = obj.find("token_policy");
-  if (tp == obj.end()) return Invalid(where, "token_policy: required");
-  if (tp->is_string()) {
-    asset.policy_name = tp->get_ref<const std::string&>();
-    auto named = policies.find(asset.policy_name);
-    if (named == policies.end()) {
-      return Invalid(where, absl::StrCat("token_policy: unknown policy \"", asset.policy_name, "\""));
+  EDGEPASS_RETURN_IF_ERROR(
+      ParsePolicyRef(obj, policies, where, &asset.policy_name, &asset.inline_policy_json, &asset.policy));
+  if (auto v = obj.find("variants"); v != obj.end()) {
+    EDGEPASS_ASSIGN_OR_RETURN(asset.variants, ParseVariants(*v, policies, where));
+  }
+  if (obj.contains("fallback_asset")) {
+    EDGEPASS_ASSIGN_OR_RETURN(asset.fallback_asset, RequiredString(obj, "fallback_asset", where));
+    if (!IsValidAssetId(asset.fallback_asset)) {
+      return Invalid(where, "fallback_asset: must be an asset id");
     }
-    asset.policy = named->second.policy;
-  } else if (tp->is_object()) {
-    asset.inline_policy_json = DumpJson(*tp);
-    auto policy = core::ParseTokenPolicyJson(asset.inline_policy_json, "token_policy.");
-    if (!policy.ok()) return Within(where, policy.status());
-    asset.policy = *std::move(policy);
-  } else {
-    return Invalid(where, absl::StrCat("token_policy: must be a policy name or an object, got ",
-                                       JsonTypeName(*tp)));
   }
   EDGEPASS_RETURN_IF_ERROR(CheckAsset(asset, where));
   return asset;
@@ -135,11 +189,16 @@ json AssetToJsonObject(const Asset& asset) {
   out["hostname"] = asset.hostname;
   out["url_path"] = asset.url_path;
   out["scheme"] = asset.scheme;
-  if (!asset.policy_name.empty()) {
-    out["token_policy"] = asset.policy_name;
-  } else {
-    out["token_policy"] = json::parse(asset.inline_policy_json, nullptr, /*allow_exceptions=*/false);
+  out["token_policy"] = PolicyRefToJson(asset.policy_name, asset.inline_policy_json);
+  if (!asset.variants.empty()) {
+    json variants = json::object();
+    for (const auto& [entitlement, v] : asset.variants) {
+      variants[entitlement] = {{"url_path", v.url_path},
+                               {"token_policy", PolicyRefToJson(v.policy_name, v.inline_policy_json)}};
+    }
+    out["variants"] = std::move(variants);
   }
+  if (!asset.fallback_asset.empty()) out["fallback_asset"] = asset.fallback_asset;
   return out;
 }
 
@@ -197,6 +256,13 @@ absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view
       }
       catalog.index_.emplace(asset.id, catalog.assets_.size());
       catalog.assets_.push_back(std::move(asset));
+    }
+  }
+  for (size_t i = 0; i < catalog.assets_.size(); ++i) {
+    const Asset& a = catalog.assets_[i];
+    if (!a.fallback_asset.empty() && catalog.Find(a.fallback_asset) == nullptr) {
+      return Invalid(absl::StrCat(source, ": assets[", i, "] (id \"", a.id, "\")"),
+                     absl::StrCat("fallback_asset: unknown asset \"", a.fallback_asset, "\""));
     }
   }
   return catalog;
@@ -257,8 +323,14 @@ absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_vi
   policies[std::string(name)] = std::move(named);
   std::vector<Asset> assets = base.assets_;
   for (Asset& a : assets) {
-    if (a.policy_name != name) continue;
-    a.policy = policies[std::string(name)].policy;
+    bool uses = a.policy_name == name;
+    if (uses) a.policy = policies[std::string(name)].policy;
+    for (auto& [unused, v] : a.variants) {
+      if (v.policy_name != name) continue;
+      v.policy = policies[std::string(name)].policy;
+      uses = true;
+    }
+    if (!uses) continue;
     if (absl::Status s = CheckAsset(a, absl::StrCat("assets \"", a.id, "\"")); !s.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat(where, ": policy does not suit the assets that use it: ", s.message()));
@@ -272,6 +344,12 @@ absl::StatusOr<Catalog> Catalog::WithoutAsset(const Catalog& base, absl::string_
   if (it == base.index_.end()) {
     return absl::NotFoundError(absl::StrCat("id: unknown asset \"", id.substr(0, kMaxAssetIdLength), "\""));
   }
+  for (const Asset& a : base.assets_) {
+    if (a.fallback_asset == id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("id: asset \"", id, "\" is the fallback of asset \"", a.id, "\""));
+    }
+  }
   std::vector<Asset> assets = base.assets_;
   assets.erase(assets.begin() + static_cast<std::ptrdiff_t>(it->second));
   return FromParts(base.policies_, std::move(assets), "catalog");
@@ -284,7 +362,9 @@ absl::StatusOr<Catalog> Catalog::WithoutPolicy(const Catalog& base, absl::string
         absl::StrCat("name: unknown policy \"", name.substr(0, kMaxAssetIdLength), "\""));
   }
   for (const Asset& a : base.assets_) {
-    if (a.policy_name == name) {
+    bool uses = a.policy_name == name;
+    for (const auto& [unused, v] : a.variants) uses = uses || v.policy_name == name;
+    if (uses) {
       return absl::FailedPreconditionError(
           absl::StrCat("name: policy \"", name, "\" is used by asset \"", a.id, "\""));
     }
@@ -292,6 +372,23 @@ absl::StatusOr<Catalog> Catalog::WithoutPolicy(const Catalog& base, absl::string
   std::map<std::string, NamedPolicy> policies = base.policies_;
   policies.erase(std::string(name));
   return FromParts(std::move(policies), base.assets_, "catalog");
+}
+
+absl::StatusOr<Playable> Catalog::Resolve(absl::string_view id, absl::string_view entitlement) const {
+  const Asset* asset = Find(id);
+  if (asset == nullptr) {
+    return absl::NotFoundError(absl::StrCat("asset_id: unknown asset \"", id.substr(0, kMaxAssetIdLength), "\""));
+  }
+  if (!entitlement.empty()) {
+    if (auto v = asset->variants.find(entitlement); v != asset->variants.end()) {
+      return Playable{asset, v->first, v->second.url_path, &v->second.policy};
+    }
+  }
+  if (!asset->fallback_asset.empty()) {
+    const Asset* fallback = Find(asset->fallback_asset);  // Parse() checked it exists
+    if (fallback != nullptr) return Playable{fallback, "", fallback->url_path, &fallback->policy};
+  }
+  return Playable{asset, "", asset->url_path, &asset->policy};
 }
 
 std::string Catalog::AssetToJson(const Asset& asset) { return DumpJson(AssetToJsonObject(asset)); }

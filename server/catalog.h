@@ -29,14 +29,38 @@ struct NamedPolicy {
   core::TokenPolicy policy;
 };
 
-struct Asset {
-  std::string id;
-  std::string hostname;  // origin/CDN host the playback URL points at
-  std::string url_path;  // entry manifest path, starts with '/'
-  std::string scheme = std::string(kSmdTokenScheme);
+inline constexpr size_t kMaxAssetVariants = 16;
+
+// What one entitlement of an asset plays: its manifest and token policy.
+struct AssetVariant {
+  std::string url_path;            // entry manifest path, starts with '/'
   std::string policy_name;         // set when the policy is referenced by name
   std::string inline_policy_json;  // set when the policy is inline
   core::TokenPolicy policy;        // resolved, validated
+};
+
+struct Asset {
+  std::string id;
+  std::string hostname;  // origin/CDN host the playback URL points at
+  std::string scheme = std::string(kSmdTokenScheme);
+  // The default variant: url_path and policy (policy_name or inline).
+  std::string url_path;
+  std::string policy_name;
+  std::string inline_policy_json;
+  core::TokenPolicy policy;
+  // Per-entitlement variants ("premium" -> full ladder, ...).
+  std::map<std::string, AssetVariant, std::less<>> variants;
+  // Played instead, for a viewer whose entitlement has no variant; "" = the
+  // default variant instead.
+  std::string fallback_asset;
+};
+
+// What a viewer gets for an asset (see Catalog::Resolve).
+struct Playable {
+  const Asset* asset = nullptr;  // the asset served (the fallback, maybe)
+  std::string variant;           // the entitlement whose variant it is; "" = default
+  absl::string_view url_path;
+  const core::TokenPolicy* policy = nullptr;
 };
 
 // Immutable once built; thread-compatible (share it const).
@@ -46,7 +70,9 @@ class Catalog {
 
   // Parses
   //   {"policies":{"name":{SMD policy}},
-  //    "assets":[{"id","hostname","url_path","scheme","token_policy":"name"|{..}}]}
+  //    "assets":[{"id","hostname","url_path","scheme","token_policy":"name"|{..},
+  //               "variants":{"premium":{"url_path","token_policy"}},  // optional
+  //               "fallback_asset":"id"}]}                             // optional
   // INVALID_ARGUMENT "<source>: assets[1] (id \"2\"): token_policy.paths[0]: ..."
   // naming the entry and field at fault. Unknown fields are refused.
   static absl::StatusOr<Catalog> Parse(absl::string_view json, absl::string_view source);
@@ -75,6 +101,12 @@ class Catalog {
 
   // The asset with this id, or nullptr.
   const Asset* Find(absl::string_view id) const;
+  // What a viewer with `entitlement` ("" = none) plays for asset `id`: the
+  // variant of that entitlement; else, for an asset with variants or a
+  // fallback, the fallback asset's default; else the asset's default.
+  // NOT_FOUND "asset_id: unknown asset \"x\"". Pointers live as long as the
+  // catalog.
+  absl::StatusOr<Playable> Resolve(absl::string_view id, absl::string_view entitlement) const;
   const std::vector<Asset>& assets() const { return assets_; }
   const std::map<std::string, NamedPolicy>& policies() const { return policies_; }
 

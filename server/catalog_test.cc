@@ -1,5 +1,6 @@
 #include "server/catalog.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace edgepass::server {
@@ -76,6 +77,84 @@ TEST(Catalog, MergeReplacesById) {
   EXPECT_EQ(merged->Find("2")->hostname, "other.example");
   EXPECT_EQ(merged->Find("1")->hostname, "cdn.example.com");
   EXPECT_EQ(merged->Find("9")->policy.paths, std::vector<std::string>{"/y/"});
+}
+
+// Premium plays the full ladder, standard an SD manifest under narrower
+// paths; anyone else the "unauthorized" clip.
+constexpr char kEntitledCatalog[] = R"({
+  "policies": {"full": {"paths": ["/movie/"], "exp": "+2h", "ssn": true},
+               "sd": {"paths": ["/movie/sd/"], "exp": "+2h", "ssn": true},
+               "clip": {"paths": ["/clips/unauthorized/"], "exp": "+10m"}},
+  "assets": [
+    {"id": "movie", "hostname": "cdn.example.com", "url_path": "/movie/sd/index.m3u8", "token_policy": "sd",
+     "variants": {"premium": {"url_path": "/movie/index.m3u8", "token_policy": "full"},
+                  "standard": {"url_path": "/movie/sd/index.m3u8", "token_policy": "sd"}},
+     "fallback_asset": "unauthorized"},
+    {"id": "unauthorized", "hostname": "cdn.example.com", "url_path": "/clips/unauthorized/index.m3u8",
+     "token_policy": "clip"}]})";
+
+TEST(Catalog, ResolvesEntitlementVariantsAndFallback) {
+  absl::StatusOr<Catalog> c = Catalog::Parse(kEntitledCatalog, "catalog.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<Playable> premium = c->Resolve("movie", "premium");
+  ASSERT_TRUE(premium.ok());
+  EXPECT_EQ(premium->asset->id, "movie");
+  EXPECT_EQ(premium->variant, "premium");
+  EXPECT_EQ(premium->url_path, "/movie/index.m3u8");
+  EXPECT_EQ(premium->policy->paths, std::vector<std::string>{"/movie/"});
+  absl::StatusOr<Playable> standard = c->Resolve("movie", "standard");
+  EXPECT_EQ(standard->url_path, "/movie/sd/index.m3u8");
+  EXPECT_EQ(standard->policy->paths, std::vector<std::string>{"/movie/sd/"});
+  for (const char* none : {"", "gold"}) {
+    absl::StatusOr<Playable> fallback = c->Resolve("movie", none);
+    EXPECT_EQ(fallback->asset->id, "unauthorized") << none;
+    EXPECT_EQ(fallback->variant, "");
+    EXPECT_EQ(fallback->url_path, "/clips/unauthorized/index.m3u8");
+  }
+  EXPECT_EQ(c->Resolve("nope", "premium").status().code(), absl::StatusCode::kNotFound);
+  // Round trip keeps variants and fallback.
+  absl::StatusOr<Catalog> again = Catalog::Parse(c->ToJson(), "again");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->ToJson(), c->ToJson());
+}
+
+TEST(Catalog, RefusesBadVariantsAndFallbacks) {
+  struct Case {
+    std::string asset;
+    std::string message;
+  } cases[] = {
+      {R"("variants": {"premium": {"url_path": "/other/index.m3u8", "token_policy": "sd"}})",
+       "variants[\"premium\"]: url_path: \"/other/index.m3u8\" is not opened by any token_policy.paths entry"},
+      {R"("variants": {"pre mium": {"url_path": "/movie/sd/i.m3u8", "token_policy": "sd"}})",
+       "entitlement: must be 1-128 characters of [A-Za-z0-9._:-]"},
+      {R"("variants": {"premium": {"url_path": "/movie/sd/i.m3u8", "token_policy": "nope"}})",
+       "token_policy: unknown policy \"nope\""},
+      {R"("variants": {"premium": {"url_path": "/movie/sd/i.m3u8"}})", "token_policy: required"},
+      {R"("variants": [])", "variants: must be an object of entitlement -> variant"},
+      {R"("fallback_asset": "missing")", "fallback_asset: unknown asset \"missing\""},
+      {R"("fallback_asset": "movie")", "fallback_asset: must be another asset"},
+  };
+  for (const Case& c : cases) {
+    const std::string json = absl::StrCat(
+        R"({"policies": {"sd": {"paths": ["/movie/sd/"], "exp": "+2h"}}, "assets": [{"id": "movie",
+        "hostname": "h", "url_path": "/movie/sd/index.m3u8", "token_policy": "sd", )",
+        c.asset, "}]}");
+    absl::StatusOr<Catalog> parsed = Catalog::Parse(json, "catalog.json");
+    ASSERT_FALSE(parsed.ok()) << c.asset;
+    EXPECT_NE(parsed.status().message().find(c.message), absl::string_view::npos) << parsed.status();
+  }
+}
+
+TEST(Catalog, FallbackAndVariantPoliciesCannotBeDeletedFromUnderAnAsset) {
+  absl::StatusOr<Catalog> c = Catalog::Parse(kEntitledCatalog, "catalog.json");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(Catalog::WithoutAsset(*c, "unauthorized").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Catalog::WithoutPolicy(*c, "full").status().code(), absl::StatusCode::kFailedPrecondition);
+  // A policy change that no longer opens a variant's manifest is refused.
+  EXPECT_EQ(Catalog::WithPolicy(*c, "full", R"({"paths": ["/elsewhere/"], "exp": "+1h"})", "policy")
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/ip_address.h"
 #include "core/status_macros.h"
@@ -44,7 +46,29 @@ constexpr OptionSpec kOptions[] = {
     {"key_cache_ttl", "EDGEPASS_KEY_CACHE_TTL", "--key-cache-ttl", false},
     {"revocation_retention", "EDGEPASS_REVOCATION_RETENTION", "--revocation-retention", false},
     {"revocation_capacity", "EDGEPASS_REVOCATION_CAPACITY", "--revocation-capacity", false},
+    {"rest_addr", "EDGEPASS_REST_ADDR", "--rest-addr", false},
+    {"rest_read_timeout", "EDGEPASS_REST_READ_TIMEOUT", "--rest-read-timeout", false},
+    {"access_file", "EDGEPASS_ACCESS_FILE", "--access-file", false},
+    {"tls_cert", "EDGEPASS_TLS_CERT", "--tls-cert", false},
+    {"tls_key", "EDGEPASS_TLS_KEY", "--tls-key", false},
+    {"tls_client_ca", "EDGEPASS_TLS_CLIENT_CA", "--tls-client-ca", false},
+    {"tls_client_cert", "EDGEPASS_TLS_CLIENT_CERT", "--tls-client-cert", false},
+    {"trusted_proxies", "EDGEPASS_TRUSTED_PROXIES", "--trusted-proxies", false},
+    {"oidc_issuer", "EDGEPASS_OIDC_ISSUER", "--oidc-issuer", false},
+    {"oidc_audience", "EDGEPASS_OIDC_AUDIENCE", "--oidc-audience", false},
+    {"oidc_jwks", "EDGEPASS_OIDC_JWKS", "--oidc-jwks", false},
+    {"oidc_groups_claim", "EDGEPASS_OIDC_GROUPS_CLAIM", "--oidc-groups-claim", false},
+    {"entitlements", "EDGEPASS_ENTITLEMENTS", "--entitlements", false},
+    {"new_api_key", "EDGEPASS_NEW_API_KEY", "--new-api-key", false},
 };
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(item));
+  }
+  return out;
+}
 
 absl::Status ParseIntOption(absl::string_view where, const std::string& text, int min, int max,
                             int* out) {
@@ -105,6 +129,37 @@ absl::Status Apply(const OptionSpec& spec, const std::string& value, absl::strin
     return ParseDurationOption(where, value, &o->revocation_retention);
   } else if (key == "revocation_capacity") {
     return ParseIntOption(where, value, 1, 10000000, &o->revocation_capacity);
+  } else if (key == "rest_addr") {
+    o->rest_addr = value;
+  } else if (key == "rest_read_timeout") {
+    return ParseDurationOption(where, value, &o->rest_read_timeout);
+  } else if (key == "access_file") {
+    o->access_file = value;
+  } else if (key == "tls_cert") {
+    o->tls_cert = value;
+  } else if (key == "tls_key") {
+    o->tls_key = value;
+  } else if (key == "tls_client_ca") {
+    o->tls_client_ca = value;
+  } else if (key == "tls_client_cert") {
+    if (value != "optional" && value != "require") {
+      return Invalid(where, absl::StrCat("\"", value, "\" is not optional or require"));
+    }
+    o->tls_client_cert = value;
+  } else if (key == "trusted_proxies") {
+    o->trusted_proxies = SplitList(value);
+  } else if (key == "oidc_issuer") {
+    o->oidc_issuer = value;
+  } else if (key == "oidc_audience") {
+    o->oidc_audiences = SplitList(value);
+  } else if (key == "oidc_jwks") {
+    o->oidc_jwks = value;
+  } else if (key == "oidc_groups_claim") {
+    o->oidc_groups_claim = value;
+  } else if (key == "entitlements") {
+    o->entitlements = SplitList(value);
+  } else if (key == "new_api_key") {
+    o->new_api_key = value;
   }
   return absl::OkStatus();
 }
@@ -159,8 +214,32 @@ then flags (later wins).
                                                               env EDGEPASS_DEFAULT_TOKEN_TTL
   --shutdown-grace DUR       drain time on SIGTERM/SIGINT (default 5s)
                                                               env EDGEPASS_SHUTDOWN_GRACE
-  --insecure-allow-remote    allow a non-loopback listen address (there is no
-                             authentication yet)              env EDGEPASS_INSECURE_ALLOW_REMOTE
+  --rest-addr HOST:PORT      REST gateway address (default 127.0.0.1:8080; empty:
+                             off)                             env EDGEPASS_REST_ADDR
+  --rest-read-timeout DUR    a REST request must arrive within this (default 10s)
+                                                              env EDGEPASS_REST_READ_TIMEOUT
+  --access-file FILE         API keys (SHA-256 hashes) and mTLS identities with
+                             scopes; without it there is no authentication and
+                             only loopback is allowed         env EDGEPASS_ACCESS_FILE
+  --new-api-key NAME:SCOPES  print a new API key and its access-file entry, exit
+                             (scopes: issue,revoke,catalog,keys,edge-sync,admin)
+  --tls-cert FILE            server certificate chain (PEM) for gRPC and REST
+                                                              env EDGEPASS_TLS_CERT
+  --tls-key FILE             its private key (PEM)            env EDGEPASS_TLS_KEY
+  --tls-client-ca FILE       CA of client certificates (mTLS) env EDGEPASS_TLS_CLIENT_CA
+  --tls-client-cert MODE     optional (default) or require    env EDGEPASS_TLS_CLIENT_CERT
+  --trusted-proxies CIDRS    peers whose X-Forwarded-For and CloudFront-Viewer-*
+                             headers are believed (comma list) env EDGEPASS_TRUSTED_PROXIES
+  --oidc-issuer URL          viewer-facing mode: REST playback routes need an
+                             end-user ID token from this issuer env EDGEPASS_OIDC_ISSUER
+  --oidc-audience IDS        accepted audiences (comma list)  env EDGEPASS_OIDC_AUDIENCE
+  --oidc-jwks FILE|URL       the issuer's signing keys (JWKS) env EDGEPASS_OIDC_JWKS
+  --oidc-groups-claim NAME   claim listing the viewer's groups (default
+                             cognito:groups)                  env EDGEPASS_OIDC_GROUPS_CLAIM
+  --entitlements LIST        groups that are entitlements, first match wins
+                             (default premium,standard)       env EDGEPASS_ENTITLEMENTS
+  --insecure-allow-remote    allow a non-loopback listen address without an
+                             access file                      env EDGEPASS_INSECURE_ALLOW_REMOTE
   --redis-addr HOST:PORT     fleet mode: shared state in Redis (default: none, the
                              data dir only)                   env EDGEPASS_REDIS_ADDR
   --redis-pool-size N        Redis connections (default 8)    env EDGEPASS_REDIS_POOL_SIZE
@@ -212,10 +291,31 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   int port;
   absl::Status addr = SplitHostPort(o.grpc_addr, &host, &port);
   if (!addr.ok()) return Invalid("grpc_addr", addr.message());
-  if (!IsLoopbackHost(host) && !o.insecure_allow_remote) {
-    return Invalid("grpc_addr", absl::StrCat("\"", host,
-                                             "\" is not loopback and there is no authentication; "
-                                             "pass --insecure-allow-remote to allow it"));
+  auto require_auth_off_loopback = [&](const char* field, const std::string& h) {
+    if (IsLoopbackHost(h) || !o.access_file.empty() || o.insecure_allow_remote) return absl::OkStatus();
+    return Invalid(field, absl::StrCat("\"", h,
+                                       "\" is not loopback and there is no --access-file; "
+                                       "pass --insecure-allow-remote to allow it"));
+  };
+  EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("grpc_addr", host));
+  if (!o.rest_addr.empty()) {
+    absl::Status rest = SplitHostPort(o.rest_addr, &host, &port);
+    if (!rest.ok()) return Invalid("rest_addr", rest.message());
+    EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("rest_addr", host));
+  }
+  if (o.rest_read_timeout > absl::Minutes(5)) return Invalid("rest_read_timeout", "must be at most 5m");
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return Invalid(o.tls_cert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
+  }
+  if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
+    return Invalid("tls_client_ca", "needs tls_cert and tls_key (mTLS is TLS first)");
+  }
+  if (!o.oidc_issuer.empty() && (o.oidc_audiences.empty() || o.oidc_jwks.empty())) {
+    return Invalid(o.oidc_audiences.empty() ? "oidc_audience" : "oidc_jwks",
+                   "required with oidc_issuer");
+  }
+  if (o.oidc_issuer.empty() && (!o.oidc_audiences.empty() || !o.oidc_jwks.empty())) {
+    return Invalid("oidc_issuer", "required with oidc_audience and oidc_jwks");
   }
   if (!o.metrics_addr.empty()) {
     absl::Status metrics = obs::ValidateMetricsAddress(o.metrics_addr);

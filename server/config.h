@@ -45,9 +45,36 @@ struct ServerOptions {
   absl::Duration revocation_retention = absl::Hours(24);
   // At most this many revoked sessions reach validators.
   int revocation_capacity = 1000000;
-  // There is no authentication yet: listening on a non-loopback address is
-  // refused unless this is set.
+  // REST gateway (JSON over HTTP/1.1) listen address; empty: no gateway.
+  std::string rest_addr = "127.0.0.1:8080";
+  // A REST request must arrive whole within this (slow clients are dropped).
+  absl::Duration rest_read_timeout = absl::Seconds(10);
+  // API keys (hashed) and mTLS identities with their scopes (server/auth/access.h).
+  // Empty: no authentication, allowed on loopback only.
+  std::string access_file;
+  // TLS for gRPC and REST: server certificate chain and key (PEM). Empty: plaintext.
+  std::string tls_cert;
+  std::string tls_key;
+  // CA that signs client certificates (mTLS); client_cert says whether one is
+  // "optional" (bearer keys still work) or "require"d. Empty CA: no mTLS.
+  std::string tls_client_ca;
+  std::string tls_client_cert = "optional";
+  // Peers whose X-Forwarded-For / CloudFront-Viewer-* headers are believed
+  // (CIDR ranges).
+  std::vector<std::string> trusted_proxies;
+  // Viewer-facing mode (REST playback routes take an end-user ID token):
+  // issuer, accepted audiences, JWKS file or URL, groups claim, and the
+  // entitlements in the order they are chosen from the viewer's groups.
+  std::string oidc_issuer;
+  std::vector<std::string> oidc_audiences;
+  std::string oidc_jwks;
+  std::string oidc_groups_claim = "cognito:groups";
+  std::vector<std::string> entitlements = {"premium", "standard"};
+  // Listening on a non-loopback address without an access file is refused
+  // unless this is set.
   bool insecure_allow_remote = false;
+  // --new-api-key NAME:SCOPES: print a new key and its access-file entry, exit.
+  std::string new_api_key;
   // --help was given: print HelpText() and exit 0.
   bool help = false;
 };

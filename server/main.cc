@@ -41,19 +41,49 @@
 #include "server/catalog.h"
 #include "server/config.h"
 #include "server/live_state.h"
+#include "server/api/authorized_services.h"
+#include "server/auth/access.h"
+#include "server/auth/grpc_tls.h"
+#include "server/auth/oidc_verifier.h"
+#include "server/rest/rest_gateway.h"
 #include "server/server_metrics.h"
 #include "server/smd_import.h"
+#include "http/http_server.h"
+#include "logging/json_log.h"
 
 namespace {
 
 namespace server = edgepass::server;
+namespace logging = edgepass::logging;
 using server::Catalog;
 
 constexpr int kExitStartFailure = 1;
 constexpr int kExitBadConfig = 2;
+
+int StartFailure(absl::string_view what) {
+  logging::Error("start_failed").Str("error", what);
+  return kExitStartFailure;
+}
+
+// --new-api-key NAME:SCOPES: prints the key (once) and the entry to add to
+// the access file, which keeps only its hash.
+int PrintNewApiKey(const std::string& spec) {
+  auto parsed = server::ParseKeySpec(spec);
+  edgepass::core::SecureRandom random;
+  absl::StatusOr<server::NewApiKey> key =
+      parsed.ok() ? server::MakeApiKey(parsed->first, parsed->second, random)
+                  : absl::StatusOr<server::NewApiKey>(parsed.status());
+  if (!key.ok()) {
+    std::cerr << "edgepass-server: " << key.status().message() << "\n";
+    return kExitBadConfig;
+  }
+  std::cout << "api key (shown once, give it to the caller):\n  " << key->key
+            << "\naccess-file entry (add it to \"api_keys\"):\n  " << key->entry_json << "\n";
+  return 0;
+}
+
 constexpr int kMaxReceiveMessageBytes = 256 * 1024;
 
-void LogLine(absl::string_view line) { std::cerr << "edgepass-server: " << line << std::endl; }
 
 // The state stores of the chosen mode: the data dir alone (embedded), or Redis
 // in front of the data dir's keyring file (fleet).
@@ -117,8 +147,7 @@ absl::Status ImportCatalogs(const server::ServerOptions& options, server::Catalo
     EDGEPASS_ASSIGN_OR_RETURN(std::string text, server::ReadFileToString(options.import_smd_assets));
     EDGEPASS_ASSIGN_OR_RETURN(Catalog imported,
                               server::ParseSmdAssets(text, options.import_smd_assets));
-    LogLine(absl::StrCat("importing ", imported.assets().size(), " SMD asset(s) from ",
-                         options.import_smd_assets));
+    logging::Info("smd_import").Int("assets", imported.assets().size()).Str("file", options.import_smd_assets);
     overlays.emplace_back(options.import_smd_assets, std::move(imported));
   }
   if (overlays.empty()) return absl::OkStatus();
@@ -156,13 +185,36 @@ int main(int argc, char** argv) {
   namespace server = edgepass::server;
   absl::StatusOr<server::ServerOptions> options = server::ParseServerOptions(
       std::vector<std::string>(argv + 1, argv + argc), [](const char* name) { return std::getenv(name); });
+  logging::SetComponent("edgepass-server");
   if (!options.ok()) {
-    LogLine(absl::StrCat("bad configuration: ", options.status().message(), " (see --help)"));
+    logging::Error("bad_configuration").Str("error", options.status().message()).Str("hint", "see --help");
     return kExitBadConfig;
   }
   if (options->help) {
     std::cout << server::HelpText();
     return 0;
+  }
+  if (!options->new_api_key.empty()) return PrintNewApiKey(options->new_api_key);
+  absl::StatusOr<server::AccessPolicy> access =
+      options->access_file.empty() ? server::AccessPolicy::Open()
+                                   : server::AccessPolicy::LoadFile(options->access_file);
+  if (!access.ok()) {
+    logging::Error("bad_configuration").Str("error", access.status().message());
+    return kExitBadConfig;
+  }
+  std::unique_ptr<server::OidcVerifier> oidc;
+  if (!options->oidc_issuer.empty()) {
+    absl::StatusOr<std::unique_ptr<server::OidcVerifier>> verifier = server::OidcVerifier::Create(
+        {.issuer = options->oidc_issuer,
+         .audiences = options->oidc_audiences,
+         .groups_claim = options->oidc_groups_claim,
+         .jwks_source = options->oidc_jwks},
+        [] { return absl::Now(); });
+    if (!verifier.ok()) {
+      logging::Error("bad_configuration").Str("error", verifier.status().message());
+      return kExitBadConfig;
+    }
+    oidc = *std::move(verifier);
   }
 
   // Blocked before gRPC starts its threads, so only sigwait() below sees them.
@@ -173,31 +225,20 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const std::string& dir = options->data_dir;
-  if (absl::Status s = server::MakeDirectories(dir); !s.ok()) {
-    LogLine(absl::StrCat("cannot start: ", s.message()));
-    return kExitStartFailure;
-  }
+  if (absl::Status s = server::MakeDirectories(dir); !s.ok()) return StartFailure(s.message());
   edgepass::core::SecureRandom random;
   absl::StatusOr<StateStores> stores = OpenStores(*options, random);
   if (!stores.ok()) {
-    LogLine(absl::StrCat("cannot start: ", stores.status().message(),
-                         " (files are left unchanged; fix or remove them)"));
-    return kExitStartFailure;
+    return StartFailure(absl::StrCat(stores.status().message(), " (files are left unchanged; fix or remove them)"));
   }
-  if (absl::Status s = ImportCatalogs(*options, *stores->catalogs); !s.ok()) {
-    LogLine(absl::StrCat("cannot start: ", s.message()));
-    return kExitStartFailure;
-  }
+  if (absl::Status s = ImportCatalogs(*options, *stores->catalogs); !s.ok()) return StartFailure(s.message());
   auto clock = [] { return absl::Now(); };
   const edgepass::core::RevocationListOptions revocations{
       .retention = options->revocation_retention,
       .capacity = static_cast<size_t>(options->revocation_capacity)};
   server::LiveState live(stores->catalogs.get(), stores->sessions.get(), stores->keys.get(),
                          stores->feed.get(), clock, {.revocations = revocations});
-  if (absl::Status s = live.Start(); !s.ok()) {
-    LogLine(absl::StrCat("cannot start: ", s.message()));
-    return kExitStartFailure;
-  }
+  if (absl::Status s = live.Start(); !s.ok()) return StartFailure(s.message());
 
   server::ServerMetrics metrics;  // the families: server/server_metrics.h
   server::PlaybackServiceImpl playback(
@@ -212,44 +253,111 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<edgepass::obs::MetricsEndpoint>> metrics_endpoint =
       StartMetrics(*options, *stores, live, edge_sync, metrics);
   if (!metrics_endpoint.ok()) {
-    LogLine(absl::StrCat("cannot start: ", metrics_endpoint.status().message()));
+    StartFailure(metrics_endpoint.status().message());
     return metrics_endpoint.status().code() == absl::StatusCode::kInvalidArgument ? kExitBadConfig
                                                                                   : kExitStartFailure;
   }
-  if (*metrics_endpoint != nullptr) LogLine(absl::StrCat("metrics on ", (*metrics_endpoint)->url()));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options->grpc_addr, grpc::InsecureServerCredentials(), &port);
+  // One TLS setting for both faces: no client CA = TLS only; with one,
+  // client certificates are optional (API keys still work) or required.
+  const bool mtls = !options->tls_client_ca.empty();
+  const bool require_cert = options->tls_client_cert == "require";
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> grpc_credentials = server::MakeGrpcServerCredentials(
+      {.cert_file = options->tls_cert,
+       .key_file = options->tls_key,
+       .client_ca_file = options->tls_client_ca,
+       .client_cert = !mtls ? server::GrpcTlsOptions::ClientCert::kNone
+                      : require_cert ? server::GrpcTlsOptions::ClientCert::kRequire
+                                     : server::GrpcTlsOptions::ClientCert::kOptional});
+  if (!grpc_credentials.ok()) {
+    logging::Error("bad_configuration").Str("error", grpc_credentials.status().message());
+    return kExitBadConfig;
+  }
+  builder.AddListeningPort(options->grpc_addr, *grpc_credentials, &port);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
-  builder.RegisterService(&playback);
-  builder.RegisterService(&catalog);
-  builder.RegisterService(&sessions);
-  builder.RegisterService(&edge_sync);
+  // Every RPC goes through its scope check; the REST gateway checks the same
+  // scopes itself and calls the implementations directly.
+  server::GrpcAccess grpc_access(&*access);
+  server::AuthorizedPlaybackService guarded_playback(&playback, &grpc_access);
+  server::AuthorizedCatalogService guarded_catalog(&catalog, &grpc_access);
+  server::AuthorizedSessionService guarded_sessions(&sessions, &grpc_access);
+  server::AuthorizedEdgeSyncService guarded_edge_sync(&edge_sync, &grpc_access);
+  builder.RegisterService(&guarded_playback);
+  builder.RegisterService(&guarded_catalog);
+  builder.RegisterService(&guarded_sessions);
+  builder.RegisterService(&guarded_edge_sync);
   builder.experimental().SetInterceptorCreators(server::GrpcMetricsInterceptors(&metrics));
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || port == 0) {
-    LogLine(absl::StrCat("cannot start: cannot listen on ", options->grpc_addr));
-    return kExitStartFailure;
+    return StartFailure(absl::StrCat("cannot listen on ", options->grpc_addr));
   }
   std::string host;
   int unused_port;
   (void)server::SplitHostPort(options->grpc_addr, &host, &unused_port);
   if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
-  LogLine(absl::StrCat(
-      "listening on ", host, ":", port, ", data dir ", dir, ", state ",
-      options->redis_addr.empty() ? "embedded" : absl::StrCat("redis ", options->redis_addr), ", ",
-      live.catalog()->assets().size(), " asset(s), ", live.edge()->revoked.size(),
-      " revoked session(s); WARNING: no authentication (loopback only)"));
+
+  std::unique_ptr<server::RestGateway> gateway;
+  std::unique_ptr<edgepass::http::Server> rest_server;
+  if (!options->rest_addr.empty()) {
+    server::RestGatewayOptions rest_options{.trusted_proxies = options->trusted_proxies,
+                                            .entitlements = options->entitlements};
+    if (oidc != nullptr) {
+      rest_options.verify_id_token = [&oidc](absl::string_view token) -> absl::StatusOr<std::vector<std::string>> {
+        EDGEPASS_ASSIGN_OR_RETURN(server::OidcIdentity viewer, oidc->Verify(token));
+        return viewer.groups;
+      };
+    }
+    absl::StatusOr<std::unique_ptr<server::RestGateway>> g = server::RestGateway::Create(
+        {.playback = &playback, .catalog = &catalog, .sessions = &sessions, .edge_sync = &edge_sync},
+        &*access, std::move(rest_options));
+    if (!g.ok()) return StartFailure(g.status().message());
+    gateway = *std::move(g);
+    edgepass::http::ServerOptions http_options;
+    std::string rest_host;
+    int rest_port = 0;
+    (void)server::SplitHostPort(options->rest_addr, &rest_host, &rest_port);
+    http_options.host = rest_host;
+    http_options.port = static_cast<uint16_t>(rest_port);
+    http_options.shutdown_grace = options->shutdown_grace;
+    http_options.read_timeout = options->rest_read_timeout;
+    http_options.tls = {.cert_file = options->tls_cert,
+                        .key_file = options->tls_key,
+                        .client_ca_file = options->tls_client_ca,
+                        .client_cert = !mtls ? edgepass::http::TlsOptions::ClientCert::kNone
+                                       : require_cert ? edgepass::http::TlsOptions::ClientCert::kRequire
+                                                      : edgepass::http::TlsOptions::ClientCert::kOptional};
+    absl::StatusOr<std::unique_ptr<edgepass::http::Server>> started = edgepass::http::Server::Start(
+        http_options, [&gateway](const edgepass::http::Request& r) { return gateway->Handle(r); });
+    if (!started.ok()) return StartFailure(absl::StrCat("rest_addr: ", started.status().message()));
+    rest_server = *std::move(started);
+  }
+  logging::Info("listening")
+      .Str("grpc", absl::StrCat(host, ":", port))
+      .Str("rest", rest_server ? rest_server->address() : "off")
+      .Str("metrics", *metrics_endpoint != nullptr ? (*metrics_endpoint)->address() : "off")
+      .Str("data_dir", dir)
+      .Str("state", options->redis_addr.empty() ? "embedded" : absl::StrCat("redis ", options->redis_addr))
+      .Int("assets", live.catalog()->assets().size())
+      .Int("revoked_sessions", live.edge()->revoked.size())
+      .Str("auth", access->open() ? "none" : "api keys and mTLS identities")
+      .Str("tls", options->tls_cert.empty() ? "off" : mtls ? (require_cert ? "mtls required" : "mtls optional") : "on")
+      .Str("viewer_mode", oidc ? "oidc" : "off");
+  if (access->open()) {
+    logging::Warning("no_authentication")
+        .Str("detail", "every caller has every scope; loopback only. Pass --access-file to require API keys.");
+  }
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  LogLine(absl::StrCat("received ", strsignal(signal_number), ", draining for up to ",
-                       absl::FormatDuration(options->shutdown_grace)));
+  logging::Info("draining").Str("signal", strsignal(signal_number)).Str(
+      "grace", absl::FormatDuration(options->shutdown_grace));
   edge_sync.Stop();
+  if (rest_server) rest_server->Stop();
   grpc_server->Shutdown(absl::ToChronoTime(absl::Now() + options->shutdown_grace));
   grpc_server->Wait();
-  LogLine("stopped");
+  logging::Info("stopped");
   return 0;
 }

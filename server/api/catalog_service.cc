@@ -53,25 +53,53 @@ absl::StatusOr<core::TokenPolicy> CatalogPolicyFromProto(const v1::TokenPolicy& 
   return TokenPolicyFromProto(policy, absl::ZeroDuration(), prefix);
 }
 
+// The catalog file's "token_policy" value of a proto policy reference.
+template <typename Message>
+absl::StatusOr<json> PolicyRefFromProto(const Message& m, const std::string& prefix) {
+  if (m.has_inline_policy()) {
+    EDGEPASS_ASSIGN_OR_RETURN(core::TokenPolicy policy,
+                              CatalogPolicyFromProto(m.inline_policy(), prefix + "inline_policy."));
+    return json::parse(core::TokenPolicyToJson(policy));
+  }
+  if (!m.policy_name().empty()) {
+    EDGEPASS_RETURN_IF_ERROR(CheckName(prefix + "policy_name", m.policy_name()));
+    return json(m.policy_name());
+  }
+  return absl::InvalidArgumentError(absl::StrCat(prefix, "token_policy: policy_name or inline_policy required"));
+}
+
+template <typename Message>
+void PolicyRefToProto(const std::string& policy_name, const core::TokenPolicy& policy, Message* out) {
+  if (!policy_name.empty()) {
+    out->set_policy_name(policy_name);
+  } else {
+    *out->mutable_inline_policy() = TokenPolicyToProto(policy);
+  }
+}
+
 absl::StatusOr<std::string> AssetJsonFromProto(const v1::Asset& asset) {
   EDGEPASS_RETURN_IF_ERROR(CheckName("asset.id", asset.id()));
   json obj = {{"id", asset.id()},
               {"hostname", asset.hostname()},
               {"url_path", asset.url_path()},
               {"scheme", asset.scheme().empty() ? std::string(kSmdTokenScheme) : asset.scheme()}};
-  switch (asset.token_policy_case()) {
-    case v1::Asset::kPolicyName:
-      EDGEPASS_RETURN_IF_ERROR(CheckName("asset.policy_name", asset.policy_name()));
-      obj["token_policy"] = asset.policy_name();
-      break;
-    case v1::Asset::kInlinePolicy: {
-      EDGEPASS_ASSIGN_OR_RETURN(core::TokenPolicy policy,
-                                CatalogPolicyFromProto(asset.inline_policy(), "asset.inline_policy."));
-      obj["token_policy"] = json::parse(core::TokenPolicyToJson(policy));
-      break;
+  EDGEPASS_ASSIGN_OR_RETURN(obj["token_policy"], PolicyRefFromProto(asset, "asset."));
+  if (asset.variants_size() > static_cast<int>(kMaxAssetVariants)) {
+    return absl::InvalidArgumentError(absl::StrCat("asset.variants: more than ", kMaxAssetVariants));
+  }
+  if (!asset.variants().empty()) {
+    json variants = json::object();
+    for (const auto& [entitlement, variant] : asset.variants()) {
+      const std::string prefix = absl::StrCat("asset.variants[\"", entitlement.substr(0, kMaxAssetIdLength), "\"].");
+      EDGEPASS_RETURN_IF_ERROR(CheckName(prefix + "entitlement", entitlement));
+      EDGEPASS_ASSIGN_OR_RETURN(json policy, PolicyRefFromProto(variant, prefix));
+      variants[entitlement] = {{"url_path", variant.url_path()}, {"token_policy", std::move(policy)}};
     }
-    default:
-      return absl::InvalidArgumentError("asset.token_policy: policy_name or inline_policy required");
+    obj["variants"] = std::move(variants);
+  }
+  if (!asset.fallback_asset_id().empty()) {
+    EDGEPASS_RETURN_IF_ERROR(CheckName("asset.fallback_asset_id", asset.fallback_asset_id()));
+    obj["fallback_asset"] = asset.fallback_asset_id();
   }
   return obj.dump();
 }
@@ -81,11 +109,13 @@ void AssetToProto(const Asset& asset, v1::Asset* out) {
   out->set_hostname(asset.hostname);
   out->set_url_path(asset.url_path);
   out->set_scheme(asset.scheme);
-  if (!asset.policy_name.empty()) {
-    out->set_policy_name(asset.policy_name);
-  } else {
-    *out->mutable_inline_policy() = TokenPolicyToProto(asset.policy);
+  PolicyRefToProto(asset.policy_name, asset.policy, out);
+  for (const auto& [entitlement, variant] : asset.variants) {
+    v1::AssetVariant& v = (*out->mutable_variants())[entitlement];
+    v.set_url_path(variant.url_path);
+    PolicyRefToProto(variant.policy_name, variant.policy, &v);
   }
+  out->set_fallback_asset_id(asset.fallback_asset);
 }
 
 void PolicyToProto(const std::string& name, const NamedPolicy& policy, v1::NamedPolicy* out) {

@@ -62,25 +62,28 @@ grpc::Status PlaybackServiceImpl::IssuePlayback(grpc::ServerContext* /*context*/
     if (id.size() > kMaxAssetIdBytes) {
       return absl::InvalidArgumentError(absl::StrCat("asset_id: longer than ", kMaxAssetIdBytes, " bytes"));
     }
+    if (request->entitlement().size() > kMaxAssetIdBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("entitlement: longer than ", kMaxAssetIdBytes, " bytes"));
+    }
     catalog = live_->catalog();
     asset = catalog->Find(id);
-    if (asset == nullptr) {
-      return absl::NotFoundError(absl::StrCat("asset_id: unknown asset \"", id, "\""));
-    }
+    EDGEPASS_ASSIGN_OR_RETURN(Playable served, catalog->Resolve(id, request->entitlement()));
     EDGEPASS_ASSIGN_OR_RETURN(core::ViewerAttributes viewer,
                               ViewerFromProto(request->viewer(), "viewer."));
     std::shared_ptr<const core::Keyring> keyring;
     EDGEPASS_ASSIGN_OR_RETURN(const core::SigningKey* key, PrimaryKey(&keyring));
     EDGEPASS_ASSIGN_OR_RETURN(core::IssuedToken token,
-                              core::IssueToken(asset->policy, viewer, *key, clock_(), *random_));
+                              core::IssueToken(*served.policy, viewer, *key, clock_(), *random_));
     EDGEPASS_ASSIGN_OR_RETURN(
         std::string url,
-        core::InsertTokenIntoUrl(absl::StrCat("https://", asset->hostname, asset->url_path), token.token));
+        core::InsertTokenIntoUrl(absl::StrCat("https://", served.asset->hostname, served.url_path), token.token));
     response->set_playback_url(std::move(url));
     response->set_token(std::move(token.token));
     response->set_session_id(std::move(token.session_id));
     SetTimestamp(token.expires_at, response->mutable_expires_at());
-    *response->mutable_token_policy() = TokenPolicyToProto(asset->policy);
+    *response->mutable_token_policy() = TokenPolicyToProto(*served.policy);
+    response->set_asset_id(served.asset->id);
+    response->set_variant(served.variant);
     return absl::OkStatus();
   };
   const absl::Status status = issue();

@@ -26,11 +26,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$server_bin" --data-dir "$work/data" --grpc-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 2>"$work/server.err" >/dev/null &
+"$server_bin" --data-dir "$work/data" --grpc-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --rest-addr '' 2>"$work/server.err" >/dev/null &
 server_pid=$!
 addr=
 for _ in $(seq 1 300); do
-  addr=$(sed -n 's/.*listening on \([0-9.]*:[0-9]*\).*/\1/p' "$work/server.err" | head -n1)
+  addr=$(sed -n 's/.*"event":"listening","grpc":"\([0-9.]*:[0-9]*\)".*/\1/p' "$work/server.err" | head -n1)
   [ -n "$addr" ] && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; exit 1; }
   sleep 0.05

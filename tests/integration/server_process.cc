@@ -29,7 +29,7 @@ ServerProcess::ServerProcess(const std::string& work_dir, const std::string& dat
                              std::vector<std::string> extra_args)
     : err_path_(absl::StrCat(work_dir, "/server", NextId(), ".err")) {
   std::vector<std::string> argv = {kServerPath, "--data-dir", data_dir, "--grpc-addr",
-                                   "127.0.0.1:0"};
+                                   "127.0.0.1:0", "--rest-addr", "127.0.0.1:0"};
   bool metrics_given = false;
   for (const std::string& arg : extra_args) metrics_given |= arg.rfind("--metrics-addr", 0) == 0;
   if (!metrics_given) {  // parallel tests: never the fixed default port
@@ -42,21 +42,25 @@ ServerProcess::ServerProcess(const std::string& work_dir, const std::string& dat
 
 ::testing::AssertionResult ServerProcess::WaitUntilServing(absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
-  static const std::regex kListening("listening on ([0-9.]+:[0-9]+)");
-  static const std::regex kMetrics("metrics on http://([0-9.]+:[0-9]+)/metrics");
+  static const std::regex kListening(
+      R"re("event":"listening","grpc":"([0-9.]+:[0-9]+)","rest":"([^"]+)","metrics":"([^"]+)")re");
   while (address_.empty()) {
     std::smatch m;
     std::string log = ReadFileOrEmpty(err_path_);
     if (std::regex_search(log, m, kListening)) {
       address_ = m[1];
-      if (std::regex_search(log, m, kMetrics)) metrics_address_ = m[1];  // logged before
+      rest_address_ = m[2];
+      if (m[3] != "off") metrics_address_ = m[3];
       break;
     }
     if (!process_->Running()) return ::testing::AssertionFailure() << "server exited: " << log;
     if (absl::Now() > deadline) return ::testing::AssertionFailure() << "no listen line: " << log;
     absl::SleepFor(absl::Milliseconds(20));
   }
-  channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  if (credentials_ == nullptr) credentials_ = grpc::InsecureChannelCredentials();
+  grpc::ChannelArguments args;
+  if (!target_name_override_.empty()) args.SetSslTargetNameOverride(target_name_override_);
+  channel_ = grpc::CreateCustomChannel(address_, credentials_, args);
   stub_ = v1::PlaybackService::NewStub(channel_);
   while (HealthStatus() != 1) {
     if (absl::Now() > deadline) return ::testing::AssertionFailure() << "health not SERVING";

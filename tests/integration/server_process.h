@@ -9,6 +9,7 @@
 #define EDGEPASS_TESTS_INTEGRATION_SERVER_PROCESS_H_
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 
 #include <memory>
 #include <string>
@@ -24,12 +25,20 @@ namespace edgepass::testing {
 class ServerProcess {
  public:
   // Starts EDGEPASS_SERVER_PATH with --data-dir `data_dir` --grpc-addr
-  // 127.0.0.1:0 --metrics-addr 127.0.0.1:0 (unless `extra_args` sets
-  // --metrics-addr) and `extra_args`; logs go to files under `work_dir`.
+  // 127.0.0.1:0 --rest-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 and
+  // `extra_args` (which may override them); logs go to files under `work_dir`.
   ServerProcess(const std::string& work_dir, const std::string& data_dir,
                 std::vector<std::string> extra_args = {});
 
-  // Waits for "listening on HOST:PORT" in the log, then for health SERVING.
+  // Channel credentials for a server started with TLS (default: plaintext);
+  // `target_name` overrides the name checked against its certificate.
+  void SetChannelCredentials(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                             std::string target_name = "") {
+    credentials_ = std::move(credentials);
+    target_name_override_ = std::move(target_name);
+  }
+
+  // Waits for the "listening" log line, then for health SERVING.
   ::testing::AssertionResult WaitUntilServing(absl::Duration timeout = absl::Seconds(15));
 
   // grpc.health.v1.Health/Check for the whole server; the status (1 =
@@ -39,9 +48,11 @@ class ServerProcess {
   v1::PlaybackService::Stub& stub() { return *stub_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   const std::string& address() const { return address_; }
-  // HOST:PORT of /metrics from the "metrics on" line ("" when metrics are
+  // HOST:PORT of /metrics from the "listening" line ("" when metrics are
   // off); known once WaitUntilServing() succeeded.
   const std::string& metrics_address() const { return metrics_address_; }
+  // The REST gateway's HOST:PORT, or "off".
+  const std::string& rest_address() const { return rest_address_; }
   ChildProcess& process() { return *process_; }
   std::string log() const { return ReadFileOrEmpty(err_path_); }
 
@@ -50,6 +61,9 @@ class ServerProcess {
   std::unique_ptr<ChildProcess> process_;
   std::string address_;
   std::string metrics_address_;
+  std::string rest_address_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  std::string target_name_override_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::PlaybackService::Stub> stub_;
 };

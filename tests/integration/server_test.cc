@@ -256,7 +256,7 @@ TEST_F(ServerStartupTest, MalformedCatalogNamesEntry) {
   ASSERT_TRUE(code.has_value()) << "server kept running with a malformed catalog";
   EXPECT_NE(*code, 0);
   EXPECT_TRUE(absl::StrContains(
-      log_, "catalog.json: assets[1] (id \"2\"): token_policy.paths[0]: must start with '/'"))
+      log_, R"(catalog.json: assets[1] (id \"2\"): token_policy.paths[0]: must start with '/')"))
       << log_;
 }
 
@@ -335,7 +335,7 @@ TEST_F(ServerStartupTest, BadSmdImportWritesNothing) {
   std::optional<int> code = StartAndWait({"--import-smd-assets", work_.path() + "/smd.json"});
   ASSERT_TRUE(code.has_value());
   EXPECT_NE(*code, 0);
-  EXPECT_TRUE(absl::StrContains(log_, "Items[0] (id \"7\"): token_policy.paths[0]")) << log_;
+  EXPECT_TRUE(absl::StrContains(log_, R"(Items[0] (id \"7\"): token_policy.paths[0])")) << log_;
   EXPECT_EQ(ReadFileOrEmpty(data_dir_ + "/catalog.json"), before);
 }
 

@@ -35,12 +35,12 @@ class Server {
     process_ = std::make_unique<ChildProcess>(
         std::vector<std::string>{kServerPath, "--data-dir", dir + "/data",
                                  "--grpc-addr", "127.0.0.1:0", "--metrics-addr",
-                                 "127.0.0.1:0"},
+                                 "127.0.0.1:0", "--rest-addr", ""},
         dir + "/server.out", log_);
   }
 
   ::testing::AssertionResult WaitForAddress() {
-    static const std::regex kListening("listening on ([0-9.]+:[0-9]+)");
+    static const std::regex kListening(R"re("event":"listening","grpc":"([0-9.]+:[0-9]+)")re");
     const absl::Time deadline = absl::Now() + absl::Seconds(15);
     for (;;) {
       std::smatch m;

@@ -1,0 +1,545 @@
+#include "server/rest/rest_gateway.h"
+
+#include <arpa/inet.h>
+#include <grpcpp/server_context.h>
+
+#include <array>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "core/random.h"
+#include "core/status_macros.h"
+#include "core/url_query.h"
+#include "google/protobuf/util/json_util.h"
+#include "logging/json_log.h"
+#include "server/api/authorized_services.h"
+#include "server/rest/rest_internal.h"
+
+namespace edgepass::server {
+
+namespace pb = google::protobuf;
+
+// One v1 route: METHOD + pattern, the RPC it calls, where the body goes.
+struct RestGateway::Route {
+  std::string method;
+  std::vector<std::string> segments;  // "v1", "assets", "{id}"
+  std::string pattern;
+  std::string rpc;
+  Scope scope;
+  std::string body;  // "*" (whole request), a field name, or "" (no body)
+  std::function<std::unique_ptr<pb::Message>()> new_request;
+  std::function<std::unique_ptr<pb::Message>()> new_response;
+  std::function<grpc::Status(grpc::ServerContext*, const pb::Message&, pb::Message*)> call;
+};
+
+// An address range: 16 bytes (IPv4 as ::ffff:a.b.c.d) and a prefix length.
+struct RestGateway::Network {
+  std::array<uint8_t, 16> bytes{};
+  int prefix = 0;
+};
+
+namespace {
+
+constexpr size_t kMaxRequestIdBytes = 64;
+constexpr size_t kMaxSmdIdBytes = 200;
+
+// SMD's playback API routes.
+constexpr absl::string_view kTokenGenerate = "/tokengenerate";
+constexpr absl::string_view kSessionRevoke = "/sessionrevoke";
+
+bool ParseAddress(absl::string_view text, std::array<uint8_t, 16>* out) {
+  std::string s(text);
+  in_addr v4;
+  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
+    out->fill(0);
+    (*out)[10] = (*out)[11] = 0xff;
+    std::memcpy(out->data() + 12, &v4, 4);
+    return true;
+  }
+  in6_addr v6;
+  if (inet_pton(AF_INET6, s.c_str(), &v6) == 1) {
+    std::memcpy(out->data(), &v6, 16);
+    return true;
+  }
+  return false;
+}
+
+template <typename Service, typename Req, typename Resp>
+std::unique_ptr<RestGateway::Route> MakeRoute(
+    std::string method, std::string pattern, std::string rpc, std::string body, Service* service,
+    grpc::Status (Service::*fn)(grpc::ServerContext*, const Req*, Resp*)) {
+  auto route = std::make_unique<RestGateway::Route>();
+  route->method = std::move(method);
+  route->pattern = pattern;
+  route->segments = absl::StrSplit(absl::string_view(pattern).substr(1), '/');
+  route->scope = *RpcScope(rpc);
+  route->rpc = std::move(rpc);
+  route->body = std::move(body);
+  route->new_request = [] { return std::make_unique<Req>(); };
+  route->new_response = [] { return std::make_unique<Resp>(); };
+  route->call = [service, fn](grpc::ServerContext* c, const pb::Message& q, pb::Message* r) {
+    return (service->*fn)(c, static_cast<const Req*>(&q), static_cast<Resp*>(r));
+  };
+  return route;
+}
+
+std::vector<std::unique_ptr<RestGateway::Route>> BuildRoutes(const RestServices& s) {
+  using Playback = v1::PlaybackService::Service;
+  using Catalog = v1::CatalogService::Service;
+  using Sessions = v1::SessionService::Service;
+  using EdgeSync = v1::EdgeSyncService::Service;
+  const std::string p = "/edgepass.v1.PlaybackService/", c = "/edgepass.v1.CatalogService/",
+                    ss = "/edgepass.v1.SessionService/", e = "/edgepass.v1.EdgeSyncService/";
+  std::vector<std::unique_ptr<RestGateway::Route>> r;
+  r.push_back(MakeRoute("POST", "/v1/assets/{asset_id}/playback", p + "IssuePlayback", "*", s.playback,
+                        &Playback::IssuePlayback));
+  r.push_back(MakeRoute("POST", "/v1/tokens", p + "IssueToken", "*", s.playback, &Playback::IssueToken));
+  r.push_back(MakeRoute("PUT", "/v1/assets/{asset.id}", c + "PutAsset", "asset", s.catalog, &Catalog::PutAsset));
+  r.push_back(MakeRoute("GET", "/v1/assets/{id}", c + "GetAsset", "", s.catalog, &Catalog::GetAsset));
+  r.push_back(MakeRoute("GET", "/v1/assets", c + "ListAssets", "", s.catalog, &Catalog::ListAssets));
+  r.push_back(MakeRoute("DELETE", "/v1/assets/{id}", c + "DeleteAsset", "", s.catalog, &Catalog::DeleteAsset));
+  r.push_back(MakeRoute("PUT", "/v1/policies/{policy.name}", c + "PutPolicy", "policy", s.catalog,
+                        &Catalog::PutPolicy));
+  r.push_back(MakeRoute("GET", "/v1/policies/{name}", c + "GetPolicy", "", s.catalog, &Catalog::GetPolicy));
+  r.push_back(MakeRoute("GET", "/v1/policies", c + "ListPolicies", "", s.catalog, &Catalog::ListPolicies));
+  r.push_back(MakeRoute("DELETE", "/v1/policies/{name}", c + "DeletePolicy", "", s.catalog,
+                        &Catalog::DeletePolicy));
+  r.push_back(MakeRoute("POST", "/v1/sessions/{session_id}/revoke", ss + "RevokeSession", "*", s.sessions,
+                        &Sessions::RevokeSession));
+  r.push_back(MakeRoute("POST", "/v1/sessions/{session_id}/report", ss + "ReportSession", "*", s.sessions,
+                        &Sessions::ReportSession));
+  r.push_back(MakeRoute("POST", "/v1/sessions/{session_id}/restore", ss + "RestoreSession", "*", s.sessions,
+                        &Sessions::RestoreSession));
+  r.push_back(MakeRoute("GET", "/v1/revoked-sessions", ss + "ListRevokedSessions", "", s.sessions,
+                        &Sessions::ListRevokedSessions));
+  r.push_back(MakeRoute("POST", "/v1/validators/{validator_id}/ack", e + "Acknowledge", "*", s.edge_sync,
+                        &EdgeSync::Acknowledge));
+  r.push_back(MakeRoute("GET", "/v1/validators", e + "ListValidators", "", s.edge_sync,
+                        &EdgeSync::ListValidators));
+  return r;
+}
+
+// Sets the string field at dotted `path` of `message`.
+absl::Status SetPathField(pb::Message* message, absl::string_view path, const std::string& value) {
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '.');
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const pb::FieldDescriptor* f = message->GetDescriptor()->FindFieldByName(std::string(parts[i]));
+    if (f == nullptr || f->is_repeated()) return absl::InternalError(absl::StrCat("bad route field ", path));
+    if (i + 1 < parts.size()) {
+      if (f->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+        return absl::InternalError(absl::StrCat("bad route field ", path));
+      }
+      message = message->GetReflection()->MutableMessage(message, f);
+    } else if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING) {
+      message->GetReflection()->SetString(message, f, value);
+    } else {
+      return absl::InternalError(absl::StrCat("bad route field ", path));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Sets a top-level scalar field from a query parameter (by proto or JSON name).
+absl::Status SetQueryField(pb::Message* message, const std::string& name, const std::string& value) {
+  const pb::Descriptor* d = message->GetDescriptor();
+  const pb::FieldDescriptor* f = d->FindFieldByName(name);
+  if (f == nullptr) f = d->FindFieldByCamelcaseName(name);
+  if (f == nullptr || f->is_repeated() || f->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": unknown query parameter"));
+  }
+  const pb::Reflection* r = message->GetReflection();
+  auto bad = [&] { return absl::InvalidArgumentError(absl::StrCat(name, ": bad value")); };
+  switch (f->cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_STRING: r->SetString(message, f, value); break;
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      if (value == "true" || value == "1" || value.empty()) {
+        r->SetBool(message, f, true);
+      } else if (value == "false" || value == "0") {
+        r->SetBool(message, f, false);
+      } else {
+        return bad();
+      }
+      break;
+    case pb::FieldDescriptor::CPPTYPE_INT32: {
+      int32_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad();
+      r->SetInt32(message, f, v);
+      break;
+    }
+    case pb::FieldDescriptor::CPPTYPE_UINT64: {
+      uint64_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad();
+      r->SetUInt64(message, f, v);
+      break;
+    }
+    default: return bad();
+  }
+  return absl::OkStatus();
+}
+
+bool IsJsonContentType(const http::Request& request) {
+  const std::string* type = request.headers.Find("content-type");
+  if (type == nullptr) return false;
+  absl::string_view media = absl::StripAsciiWhitespace(absl::string_view(*type).substr(0, type->find(';')));
+  return absl::EqualsIgnoreCase(media, "application/json");
+}
+
+// A caller-supplied X-Request-Id when it is short and plain, else a new one.
+std::string RequestId(const http::Request& request) {
+  if (const std::string* given = request.headers.Find("x-request-id");
+      given != nullptr && !given->empty() && given->size() <= kMaxRequestIdBytes) {
+    bool plain = true;
+    for (char c : *given) plain = plain && (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.');
+    if (plain) return *given;
+  }
+  static core::SecureRandom random;
+  std::array<uint8_t, 8> bytes;
+  random.Fill(absl::MakeSpan(bytes));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (uint8_t b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+}  // namespace
+
+namespace rest_internal {
+namespace {
+
+const char* CodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+      "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
+}
+
+// The field a service error names: the message's leading "a.b[0].c:" if any.
+std::string FieldOf(absl::string_view message) {
+  const size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos || colon == 0) return "";
+  absl::string_view head = message.substr(0, colon);
+  for (char ch : head) {
+    if (!absl::ascii_isalnum(ch) && ch != '_' && ch != '.' && ch != '[' && ch != ']') return "";
+  }
+  return std::string(head);
+}
+
+}  // namespace
+
+http::Response ErrorResponse(grpc::StatusCode code, absl::string_view message) {
+  std::string body = absl::StrCat("{\"error\":{\"code\":\"", CodeName(code),
+                                  "\",\"message\":", logging::JsonString(message));
+  if (std::string field = FieldOf(message); !field.empty()) {
+    absl::StrAppend(&body, ",\"field\":", logging::JsonString(field));
+  }
+  body += "}}";
+  http::Response response = http::Response::Json(HttpStatusOf(static_cast<int>(code)), std::move(body));
+  if (code == grpc::StatusCode::UNAUTHENTICATED) response.headers.Set("WWW-Authenticate", "Bearer");
+  return response;
+}
+
+http::Response ErrorResponse(const grpc::Status& status) {
+  return ErrorResponse(status.error_code(), status.error_message());
+}
+
+http::Response ErrorResponse(const absl::Status& status) {
+  return ErrorResponse(static_cast<grpc::StatusCode>(status.code()), status.message());
+}
+
+bool IsSmdId(absl::string_view id) {
+  if (id.empty() || id.size() > kMaxSmdIdBytes) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '_') return false;
+  }
+  return true;
+}
+
+std::string QueryValue(const std::vector<std::pair<std::string, std::string>>& query, absl::string_view name,
+                       bool* present) {
+  for (const auto& [k, v] : query) {
+    if (k == name) {
+      *present = true;
+      return v;
+    }
+  }
+  *present = false;
+  return "";
+}
+
+absl::string_view QueryText(absl::string_view target) {
+  const size_t q = target.find('?');
+  return q == absl::string_view::npos ? absl::string_view() : target.substr(q + 1);
+}
+
+}  // namespace rest_internal
+
+using rest_internal::ErrorResponse;
+
+int HttpStatusOf(int grpc_code) {
+  switch (static_cast<grpc::StatusCode>(grpc_code)) {
+    case grpc::StatusCode::OK: return 200;
+    case grpc::StatusCode::CANCELLED: return 499;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE: return 400;
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return 504;
+    case grpc::StatusCode::NOT_FOUND: return 404;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED: return 409;
+    case grpc::StatusCode::PERMISSION_DENIED: return 403;
+    case grpc::StatusCode::UNAUTHENTICATED: return 401;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return 429;
+    case grpc::StatusCode::FAILED_PRECONDITION: return 412;
+    case grpc::StatusCode::UNIMPLEMENTED: return 501;
+    case grpc::StatusCode::UNAVAILABLE: return 503;
+    default: return 500;
+  }
+}
+
+std::vector<RestRouteInfo> RestRoutes() {
+  std::vector<RestRouteInfo> out;
+  for (const auto& r : BuildRoutes(RestServices{})) {
+    out.push_back({r->method, r->pattern, r->rpc, std::string(ScopeName(r->scope))});
+  }
+  out.push_back({"GET", "/tokengenerate?id={asset_id}", "", "issue"});
+  out.push_back({"POST", "/sessionrevoke?sessionid={session_id}", "", "revoke"});
+  return out;
+}
+
+RestGateway::RestGateway(const AccessPolicy* access, RestGatewayOptions options)
+    : access_(access), options_(std::move(options)) {}
+
+RestGateway::~RestGateway() = default;
+
+absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Create(RestServices services,
+                                                                 const AccessPolicy* access,
+                                                                 RestGatewayOptions options) {
+  std::unique_ptr<RestGateway> g(new RestGateway(access, std::move(options)));
+  for (const std::string& cidr : g->options_.trusted_proxies) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(cidr, absl::MaxSplits('/', 1));
+    Network n;
+    const bool v4 = parts.first.find(':') == std::string::npos;
+    int prefix = v4 ? 32 : 128;
+    if (!ParseAddress(parts.first, &n.bytes) ||
+        (!parts.second.empty() && (!absl::SimpleAtoi(parts.second, &prefix) || prefix < 0 ||
+                                   prefix > (v4 ? 32 : 128))) ||
+        (cidr.find('/') != std::string::npos && parts.second.empty())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--trusted-proxies: \"", cidr, "\" is not an address or CIDR range"));
+    }
+    n.prefix = v4 ? prefix + 96 : prefix;
+    g->trusted_.push_back(n);
+  }
+  g->services_ = services;
+  g->routes_ = BuildRoutes(services);
+  return g;
+}
+
+std::string RestGateway::ViewerIp(const http::Request& request, bool* trusted) const {
+  *trusted = false;
+  std::array<uint8_t, 16> peer;
+  if (ParseAddress(request.remote_address, &peer)) {
+    for (const Network& n : trusted_) {
+      bool match = true;
+      for (int bit = 0; bit < n.prefix && match; ++bit) {
+        const uint8_t mask = static_cast<uint8_t>(0x80 >> (bit % 8));
+        match = (peer[bit / 8] & mask) == (n.bytes[bit / 8] & mask);
+      }
+      if (match) {
+        *trusted = true;
+        break;
+      }
+    }
+  }
+  if (!*trusted) return request.remote_address;
+  // As SMD: CloudFront-Viewer-Address is "ip:port"; then X-Forwarded-For's
+  // first (client-most) entry.
+  if (const std::string* cf = request.headers.Find("cloudfront-viewer-address"); cf != nullptr) {
+    const size_t colon = cf->rfind(':');
+    if (colon != std::string::npos && colon > 0) return cf->substr(0, colon);
+  }
+  if (const std::string* xff = request.headers.Find("x-forwarded-for"); xff != nullptr) {
+    std::string first(absl::StripAsciiWhitespace(absl::string_view(*xff).substr(0, xff->find(','))));
+    if (!first.empty()) return first;
+  }
+  return request.remote_address;
+}
+
+absl::Status RestGateway::Authorize(const http::Request& request, Scope scope) const {
+  const std::string* authorization = request.headers.Find("authorization");
+  EDGEPASS_ASSIGN_OR_RETURN(
+      Caller caller, access_->Authenticate(authorization == nullptr ? "" : *authorization, request.peer_identity));
+  return AccessPolicy::Authorize(caller, scope);
+}
+
+absl::StatusOr<std::string> RestGateway::AuthorizePlayback(const http::Request& request) const {
+  if (!options_.verify_id_token) {
+    EDGEPASS_RETURN_IF_ERROR(Authorize(request, Scope::kIssue));
+    return std::string();
+  }
+  const std::string* authorization = request.headers.Find("authorization");
+  constexpr absl::string_view kBearer = "Bearer ";
+  if (authorization == nullptr || !absl::StartsWithIgnoreCase(*authorization, kBearer)) {
+    return absl::UnauthenticatedError("authorization: expected \"Bearer <id token>\"");
+  }
+  EDGEPASS_ASSIGN_OR_RETURN(std::vector<std::string> groups,
+                            options_.verify_id_token(absl::string_view(*authorization).substr(kBearer.size())));
+  for (const std::string& entitlement : options_.entitlements) {
+    for (const std::string& group : groups) {
+      if (group == entitlement) return entitlement;
+    }
+  }
+  return std::string();  // no entitlement: the asset's fallback, if any
+}
+
+http::Response RestGateway::Handle(const http::Request& request) const {
+  const absl::Time start = absl::Now();
+  const std::string request_id = RequestId(request);
+  std::string route = "unmatched";
+  std::string session_id;
+  http::Response response = Dispatch(request, &route, &session_id);
+  response.headers.Set("X-Request-Id", request_id);
+  const absl::Duration elapsed = absl::Now() - start;
+  if (options_.on_request) options_.on_request(route, response.status, elapsed);
+  if (response.status >= 400 || request.method != "GET") {
+    logging::Line line = response.status >= 500 ? logging::Error("http_request") : logging::Info("http_request");
+    line.Str("request_id", request_id).Str("method", request.method).Str("route", route).Int(
+        "status", response.status).Double("ms", absl::ToDoubleMilliseconds(elapsed));
+    if (!session_id.empty()) line.Str("session_id", session_id);
+  }
+  return response;
+}
+
+http::Response RestGateway::Dispatch(const http::Request& request, std::string* route_name, std::string* session_id) const {
+  absl::string_view path = http::TargetPath(request.target);
+  absl::string_view query_text = rest_internal::QueryText(request.target);
+  if (path == kTokenGenerate || path == kSessionRevoke) {
+    *route_name = std::string(path);
+    const bool generate = path == kTokenGenerate;
+    if (request.method != (generate ? "GET" : "POST")) {
+      http::Response r = ErrorResponse(grpc::StatusCode::UNIMPLEMENTED,
+                                       absl::StrCat("method ", request.method, " not allowed on ", path));
+      r.status = 405;
+      r.headers.Set("Allow", generate ? "GET" : "POST");
+      return r;
+    }
+    return generate ? TokenGenerate(request, session_id) : SessionRevoke(request, session_id);
+  }
+  if (path.empty() || path[0] != '/') {
+    return ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT, "path: must start with '/'");
+  }
+  std::vector<absl::string_view> segments = absl::StrSplit(path.substr(1), '/');
+  const Route* matched = nullptr;
+  std::vector<std::pair<std::string, std::string>> params;
+  bool path_matched = false;
+  for (const auto& route : routes_) {
+    if (route->segments.size() != segments.size()) continue;
+    std::vector<std::pair<std::string, std::string>> found;
+    bool ok = true;
+    for (size_t i = 0; i < segments.size() && ok; ++i) {
+      const std::string& want = route->segments[i];
+      if (want.size() > 2 && want.front() == '{') {
+        std::string value = core::PercentDecode(segments[i]);
+        // Decoded parameters never carry path structure (no traversal).
+        if (value.empty() || value == "." || value == ".." || value.find('/') != std::string::npos) {
+          ok = false;
+        } else {
+          found.emplace_back(want.substr(1, want.size() - 2), std::move(value));
+        }
+      } else {
+        ok = want == segments[i];
+      }
+    }
+    if (!ok) continue;
+    path_matched = true;
+    if (route->method != request.method) continue;
+    matched = route.get();
+    params = std::move(found);
+    break;
+  }
+  if (matched == nullptr) {
+    if (path_matched) {
+      http::Response r = ErrorResponse(grpc::StatusCode::UNIMPLEMENTED,
+                                       absl::StrCat("method ", request.method, " not allowed here"));
+      r.status = 405;
+      return r;
+    }
+    return ErrorResponse(grpc::StatusCode::NOT_FOUND, "no such route");
+  }
+  *route_name = matched->pattern;
+
+  // Authentication and scope, exactly as for gRPC (or the viewer's ID token).
+  const bool is_playback = matched->rpc == "/edgepass.v1.PlaybackService/IssuePlayback";
+  std::string entitlement;
+  if (is_playback) {
+    absl::StatusOr<std::string> e = AuthorizePlayback(request);
+    if (!e.ok()) return ErrorResponse(e.status());
+    entitlement = *std::move(e);
+  } else if (absl::Status allowed = Authorize(request, matched->scope); !allowed.ok()) {
+    return ErrorResponse(allowed);
+  }
+
+  std::unique_ptr<pb::Message> message = matched->new_request();
+  if (!matched->body.empty() && !request.body.empty()) {
+    if (!IsJsonContentType(request)) {
+      http::Response r = ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT,
+                                       "content-type: must be application/json");
+      r.status = 415;
+      return r;
+    }
+    pb::Message* target = message.get();
+    if (matched->body != "*") {
+      const pb::FieldDescriptor* f = message->GetDescriptor()->FindFieldByName(matched->body);
+      target = message->GetReflection()->MutableMessage(message.get(), f);
+    }
+    pb::util::JsonParseOptions parse;
+    if (pb::util::Status s = pb::util::JsonStringToMessage(request.body, target, parse); !s.ok()) {
+      return ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT,
+                           absl::StrCat("body: ", std::string(s.message())));
+    }
+  } else if (!request.body.empty()) {
+    return ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT, "body: this route takes none");
+  }
+  for (const auto& [name, value] : core::ParseQueryString(query_text)) {
+    if (request.method != "GET") {
+      return ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT,
+                           absl::StrCat(name, ": query parameters only on GET routes"));
+    }
+    if (absl::Status s = SetQueryField(message.get(), name, value); !s.ok()) return ErrorResponse(s);
+  }
+  for (const auto& [field, value] : params) {
+    if (absl::Status s = SetPathField(message.get(), field, value); !s.ok()) return ErrorResponse(s);
+    if (field == "session_id") *session_id = value;
+  }
+
+  if (is_playback && options_.verify_id_token) {
+    static_cast<v1::IssuePlaybackRequest*>(message.get())->set_entitlement(entitlement);
+  }
+
+  grpc::ServerContext context;
+  std::unique_ptr<pb::Message> reply = matched->new_response();
+  grpc::Status status = matched->call(&context, *message, reply.get());
+  if (!status.ok()) return ErrorResponse(status);
+  if (const pb::FieldDescriptor* f = reply->GetDescriptor()->FindFieldByName("session_id");
+      f != nullptr && f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING && !f->is_repeated()) {
+    *session_id = reply->GetReflection()->GetString(*reply, f);
+  }
+  std::string json;
+  pb::util::JsonPrintOptions print;
+  if (pb::util::Status s = pb::util::MessageToJsonString(*reply, &json, print); !s.ok()) {
+    return ErrorResponse(grpc::StatusCode::INTERNAL, "internal error");
+  }
+  return http::Response::Json(200, std::move(json));
+}
+
+}  // namespace edgepass::server

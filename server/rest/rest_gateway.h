@@ -1,0 +1,109 @@
+// The REST gateway: edgepass.v1 over HTTP/1.1 + JSON on its own port, plus
+// SMD's playback API routes (`GET /tokengenerate?id=`, `POST
+// /sessionrevoke?sessionid=`), so an SMD client or demo page works unchanged.
+//
+// Requests and responses use protobuf's canonical JSON mapping; path
+// parameters and (for GET) query parameters fill request fields. Each route
+// calls the same service implementation as gRPC, after the same
+// authentication (Authorization: Bearer <api key>, or the TLS client
+// certificate) and the same scope table (RpcScope). Errors are
+//   {"error": {"code": "INVALID_ARGUMENT", "message": "...", "field": "asset.url_path"}}
+// with the HTTP status of the gRPC code. The route table is RestRoutes().
+//
+//   auto gateway = RestGateway::Create(services, &access, options);  // StatusOr
+//   auto server = http::Server::Start(http_options,
+//                                     [&](const http::Request& r) { return (*gateway)->Handle(r); });
+#ifndef EDGEPASS_SERVER_REST_REST_GATEWAY_H_
+#define EDGEPASS_SERVER_REST_REST_GATEWAY_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "edgepass/v1/catalog.grpc.pb.h"
+#include "edgepass/v1/edge_sync.grpc.pb.h"
+#include "edgepass/v1/playback.grpc.pb.h"
+#include "edgepass/v1/session.grpc.pb.h"
+#include "http/http_message.h"
+#include "server/auth/access.h"
+
+namespace edgepass::server {
+
+// The implementations the routes call (not the access-checking wrappers:
+// the gateway checks access itself). All must outlive the gateway.
+struct RestServices {
+  v1::PlaybackService::Service* playback = nullptr;
+  v1::CatalogService::Service* catalog = nullptr;
+  v1::SessionService::Service* sessions = nullptr;
+  v1::EdgeSyncService::Service* edge_sync = nullptr;
+};
+
+struct RestGatewayOptions {
+  // Peers whose X-Forwarded-For, CloudFront-Viewer-Address and CloudFront
+  // geo headers are believed; from anyone else the connection's address is
+  // the viewer's and geo headers are ignored.
+  // CIDR ranges ("10.0.0.0/8", "::1/128"; a bare address is one host).
+  std::vector<std::string> trusted_proxies;
+  // Viewer-facing mode: the playback routes require an end-user ID token
+  // (Authorization: Bearer <id token>) instead of an API key with scope
+  // `issue`. `verify_id_token` checks one (OidcVerifier in main) and returns
+  // the viewer's groups, or UNAUTHENTICATED; the first of `entitlements` the
+  // viewer is in becomes the entitlement. Empty function: mode off.
+  std::function<absl::StatusOr<std::vector<std::string>>(absl::string_view id_token)> verify_id_token;
+  std::vector<std::string> entitlements = {"premium", "standard"};
+  // Called once per request with the route template ("/v1/assets/{id}", or
+  // "unmatched"), the status and the time spent (for metrics).
+  std::function<void(absl::string_view route, int status, absl::Duration elapsed)> on_request;
+};
+
+// One REST route, for the table in the README and the tests.
+struct RestRouteInfo {
+  std::string method;    // "GET"
+  std::string pattern;   // "/v1/assets/{id}"
+  std::string rpc;       // "/edgepass.v1.CatalogService/GetAsset", or "" for SMD routes
+  std::string scope;     // "catalog"
+};
+std::vector<RestRouteInfo> RestRoutes();
+
+// Thread-safe.
+class RestGateway {
+ public:
+  // INVALID_ARGUMENT naming a malformed trusted proxy range.
+  static absl::StatusOr<std::unique_ptr<RestGateway>> Create(RestServices services,
+                                                             const AccessPolicy* access,
+                                                             RestGatewayOptions options);
+  ~RestGateway();
+  http::Response Handle(const http::Request& request) const;
+
+  struct Route;  // rest_gateway.cc
+  struct Network;
+
+ private:
+  RestGateway(const AccessPolicy* access, RestGatewayOptions options);
+  http::Response Dispatch(const http::Request& request, std::string* route_name, std::string* session_id) const;
+  http::Response TokenGenerate(const http::Request& request, std::string* session_id) const;
+  http::Response SessionRevoke(const http::Request& request, std::string* session_id) const;
+  // Authenticates the caller and checks `scope`.
+  absl::Status Authorize(const http::Request& request, Scope scope) const;
+  // The playback routes' check: an API key with scope `issue`, or in viewer
+  // mode the viewer's ID token; returns the viewer's entitlement ("" = none).
+  absl::StatusOr<std::string> AuthorizePlayback(const http::Request& request) const;
+  // The viewer's address and whether its geo headers may be believed.
+  std::string ViewerIp(const http::Request& request, bool* trusted) const;
+
+  RestServices services_;
+  std::vector<std::unique_ptr<Route>> routes_;
+  std::vector<Network> trusted_;
+  const AccessPolicy* access_;
+  RestGatewayOptions options_;
+};
+
+// HTTP status of a gRPC status code (400, 401, 403, 404, 409, 412, 429, 499,
+// 500, 501, 503, 504).
+int HttpStatusOf(int grpc_code);
+
+}  // namespace edgepass::server
+
+#endif  // EDGEPASS_SERVER_REST_REST_GATEWAY_H_

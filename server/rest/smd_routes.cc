@@ -1,0 +1,111 @@
+// SMD's playback API on the REST gateway: GET /tokengenerate?id=ID and
+// POST /sessionrevoke?sessionid=ID, answering as SMD's API Lambdas do
+// (status codes, the body fields `playback_url` and `token_policy`, the
+// revoke confirmation text).
+#include <grpcpp/server_context.h>
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/url_query.h"
+#include "logging/json_log.h"
+#include "server/rest/rest_gateway.h"
+#include "server/rest/rest_internal.h"
+
+namespace edgepass::server {
+namespace {
+
+// Headers never handed to the issuer as viewer attributes: credentials.
+bool IsCredentialHeader(absl::string_view name) {
+  return absl::EqualsIgnoreCase(name, "authorization") || absl::EqualsIgnoreCase(name, "cookie") ||
+         absl::EqualsIgnoreCase(name, "proxy-authorization");
+}
+
+}  // namespace
+
+http::Response RestGateway::TokenGenerate(const http::Request& request, std::string* session_id) const {
+  const auto query = core::ParseQueryString(rest_internal::QueryText(request.target));
+  bool present = false;
+  const std::string id = rest_internal::QueryValue(query, "id", &present);
+  if (!present || !rest_internal::IsSmdId(id)) {
+    return rest_internal::ErrorResponse(absl::InvalidArgumentError(
+        "id: required, 1-200 characters of [A-Za-z0-9_]"));
+  }
+  v1::IssuePlaybackRequest issue;
+  issue.set_asset_id(id);
+  absl::StatusOr<std::string> entitlement = AuthorizePlayback(request);
+  if (!entitlement.ok()) return rest_internal::ErrorResponse(entitlement.status());
+  issue.set_entitlement(*entitlement);
+
+  bool trusted = false;
+  v1::Viewer* viewer = issue.mutable_viewer();
+  viewer->set_ip(ViewerIp(request, &trusted));
+  if (trusted) {  // geo headers are only believed from the CDN / a trusted proxy
+    if (const std::string* v = request.headers.Find("cloudfront-viewer-country")) viewer->set_country(*v);
+    if (const std::string* v = request.headers.Find("cloudfront-viewer-country-region")) viewer->set_region(*v);
+    if (const std::string* v = request.headers.Find("cloudfront-viewer-city")) viewer->set_city(*v);
+  }
+  for (const auto& [name, value] : request.headers.fields()) {
+    if (!IsCredentialHeader(name)) (*viewer->mutable_headers())[absl::AsciiStrToLower(name)] = value;
+  }
+  for (const auto& [name, value] : query) {
+    if (name != "id") (*viewer->mutable_query())[name] = value;
+  }
+
+  grpc::ServerContext context;
+  v1::IssuePlaybackResponse reply;
+  grpc::Status status = services_.playback->IssuePlayback(&context, &issue, &reply);
+  if (!status.ok()) return rest_internal::ErrorResponse(status);
+  *session_id = reply.session_id();
+
+  // SMD's body: the URL and which viewer attributes the token binds.
+  auto binds = [&](absl::string_view header) {
+    for (const std::string& h : reply.token_policy().headers()) {
+      if (absl::EqualsIgnoreCase(h, header)) return 1;
+    }
+    return 0;
+  };
+  std::string body = absl::StrCat("{\"playback_url\":", logging::JsonString(reply.playback_url()),
+                                  ",\"token_policy\":{\"ip\":", reply.token_policy().ip() ? 1 : 0,
+                                  ",\"ip_value\":", logging::JsonString(viewer->ip()), ",\"ua\":", binds("user-agent"));
+  if (const std::string* ua = request.headers.Find("user-agent")) {
+    absl::StrAppend(&body, ",\"ua_value\":", logging::JsonString(*ua));
+  }
+  absl::StrAppend(&body, ",\"referer\":", binds("referer"));
+  if (const std::string* referer = request.headers.Find("referer")) {
+    absl::StrAppend(&body, ",\"referer_value\":", logging::JsonString(*referer));
+  }
+  body += "}}";
+  return http::Response::Json(200, std::move(body));
+}
+
+http::Response RestGateway::SessionRevoke(const http::Request& request, std::string* session_id) const {
+  const auto query = core::ParseQueryString(rest_internal::QueryText(request.target));
+  bool present = false;
+  const std::string id = rest_internal::QueryValue(query, "sessionid", &present);
+  if (!present || !rest_internal::IsSmdId(id)) {
+    return rest_internal::ErrorResponse(absl::InvalidArgumentError(
+        "sessionid: required, 1-200 characters of [A-Za-z0-9_]"));
+  }
+  *session_id = id;
+  if (absl::Status allowed = Authorize(request, Scope::kRevoke); !allowed.ok()) {
+    return rest_internal::ErrorResponse(allowed);
+  }
+  v1::RevokeSessionRequest revoke;
+  revoke.set_session_id(id);
+  revoke.set_reason("sessionrevoke");
+  grpc::ServerContext context;
+  v1::RevokedSession reply;
+  grpc::Status status = services_.sessions->RevokeSession(&context, &revoke, &reply);
+  if (!status.ok()) return rest_internal::ErrorResponse(status);
+  http::Response response;
+  response.status = 200;
+  response.headers.Set("Content-Type", "text/plain; charset=utf-8");
+  response.body = "Session submitted to the revocation list";
+  return response;
+}
+
+}  // namespace edgepass::server

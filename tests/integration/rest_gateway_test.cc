@@ -1,0 +1,434 @@
+// The REST gateway and access control of a real edgepass-server: every RPC
+// over gRPC and every REST route, called with no credentials and with an API
+// key of each scope; SMD's playback API routes; hostile HTTP input.
+// Label: integration.
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "core/random.h"
+#include "edgepass/v1/catalog.grpc.pb.h"
+#include "edgepass/v1/edge_sync.grpc.pb.h"
+#include "edgepass/v1/session.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "http/http_test_client.h"
+#include "nlohmann/json.hpp"
+#include "server/auth/access.h"
+#include "tests/integration/server_process.h"
+#include "tests/integration/test_process.h"
+
+namespace edgepass {
+namespace {
+
+using ::edgepass::http::testing::Fetch;
+using ::edgepass::http::testing::TestConnection;
+using ::edgepass::http::testing::TestResponse;
+using ::edgepass::server::Scope;
+using ::edgepass::testing::ServerProcess;
+using ::edgepass::testing::TempDir;
+using ::edgepass::testing::WriteFileOrDie;
+
+// SMD's asset table item, as SMD's own sample stores it (DynamoDB JSON).
+constexpr char kSmdAssets[] = R"([{"id":{"S":"smd1"},"url_path":{"S":"/out/v1/abc/index.m3u8"},
+  "endpoint_hostname":{"S":"d1.cloudfront.net"},"token_policy":{"M":{"headers":{"L":[{"S":"user-agent"}]},
+  "ssn":{"BOOL":true},"session_auto_generate":{"N":"12"},"paths":{"L":[{"S":"/out/v1/abc/"}]},
+  "ip":{"BOOL":true},"co":{"BOOL":false},"exp":{"S":"+2h"}}}}])";
+
+const std::vector<std::string> kScopeNames = {"issue", "revoke", "catalog", "keys", "edge-sync", "admin"};
+
+class RestGatewayTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = new TempDir();
+    core::SecureRandom random;
+    std::string entries;
+    for (int s = 0; s < server::kScopeCount; ++s) {
+      absl::StatusOr<server::NewApiKey> key =
+          server::MakeApiKey(absl::StrCat("key-", kScopeNames[s]), {static_cast<Scope>(s)}, random);
+      keys_[kScopeNames[s]] = key->key;
+      absl::StrAppend(&entries, s == 0 ? "" : ",", key->entry_json);
+    }
+    WriteFileOrDie(work_->path() + "/access.json", absl::StrCat(R"({"api_keys":[)", entries, "]}"));
+    WriteFileOrDie(work_->path() + "/smd.json", kSmdAssets);
+    server_ = new ServerProcess(
+        work_->path(), work_->path() + "/data",
+        {"--access-file", work_->path() + "/access.json", "--import-smd-assets", work_->path() + "/smd.json",
+         "--rest-read-timeout", "1s", "--trusted-proxies", "10.0.0.0/8"});
+    ASSERT_TRUE(server_->WaitUntilServing());
+    std::vector<std::string> parts = absl::StrSplit(server_->rest_address(), ':');
+    ASSERT_EQ(parts.size(), 2u) << server_->rest_address();
+    int port = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(parts[1], &port));
+    rest_port_ = static_cast<uint16_t>(port);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete work_;
+  }
+
+  static std::optional<TestResponse> Call(const std::string& method, const std::string& target,
+                                          const std::string& key = "", const std::string& body = "",
+                                          std::vector<std::pair<std::string, std::string>> headers = {}) {
+    if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + key);
+    if (body.empty()) return Fetch(rest_port_, method, target, headers);
+    auto conn = TestConnection::Connect(rest_port_);
+    std::string request = absl::StrCat(method, " ", target, " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
+    bool has_type = false;
+    for (const auto& [n, v] : headers) {
+      absl::StrAppend(&request, n, ": ", v, "\r\n");
+      has_type = has_type || absl::EqualsIgnoreCase(n, "content-type");
+    }
+    if (!has_type) request += "Content-Type: application/json\r\n";
+    absl::StrAppend(&request, "Content-Length: ", body.size(), "\r\n\r\n", body);
+    conn->Send(request);
+    return conn->ReadResponse();
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) {
+    auto c = testing::Context();
+    if (!key.empty()) c->AddMetadata("authorization", "Bearer " + key);
+    return c;
+  }
+
+  static TempDir* work_;
+  static ServerProcess* server_;
+  static uint16_t rest_port_;
+  static std::map<std::string, std::string> keys_;
+};
+
+TempDir* RestGatewayTest::work_ = nullptr;
+ServerProcess* RestGatewayTest::server_ = nullptr;
+uint16_t RestGatewayTest::rest_port_ = 0;
+std::map<std::string, std::string> RestGatewayTest::keys_;
+
+// One RPC, its scope, and its outcome when the caller may call it.
+struct RpcCase {
+  std::string name;
+  std::string scope;
+  grpc::StatusCode allowed;
+  std::function<grpc::Status(grpc::ClientContext*)> call;
+};
+
+std::vector<RpcCase> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
+  auto playback = std::shared_ptr<v1::PlaybackService::Stub>(v1::PlaybackService::NewStub(ch));
+  auto catalog = std::shared_ptr<v1::CatalogService::Stub>(v1::CatalogService::NewStub(ch));
+  auto sessions = std::shared_ptr<v1::SessionService::Stub>(v1::SessionService::NewStub(ch));
+  auto edge = std::shared_ptr<v1::EdgeSyncService::Stub>(v1::EdgeSyncService::NewStub(ch));
+  using grpc::StatusCode;
+  return {
+      {"IssuePlayback", "issue", StatusCode::OK,
+       [=](grpc::ClientContext* c) {
+         v1::IssuePlaybackRequest q;
+         q.set_asset_id("1");
+         v1::IssuePlaybackResponse r;
+         return playback->IssuePlayback(c, q, &r);
+       }},
+      {"IssueToken", "issue", StatusCode::INVALID_ARGUMENT,  // no paths in the policy
+       [=](grpc::ClientContext* c) {
+         v1::IssueTokenRequest q;
+         v1::IssueTokenResponse r;
+         return playback->IssueToken(c, q, &r);
+       }},
+      {"PutAsset", "catalog", StatusCode::INVALID_ARGUMENT,
+       [=](grpc::ClientContext* c) {
+         v1::PutAssetRequest q;
+         v1::Asset r;
+         return catalog->PutAsset(c, q, &r);
+       }},
+      {"GetAsset", "catalog", StatusCode::OK,
+       [=](grpc::ClientContext* c) {
+         v1::GetAssetRequest q;
+         q.set_id("1");
+         v1::Asset r;
+         return catalog->GetAsset(c, q, &r);
+       }},
+      {"ListAssets", "catalog", StatusCode::OK,
+       [=](grpc::ClientContext* c) {
+         v1::ListAssetsRequest q;
+         v1::ListAssetsResponse r;
+         return catalog->ListAssets(c, q, &r);
+       }},
+      {"DeleteAsset", "catalog", StatusCode::NOT_FOUND,
+       [=](grpc::ClientContext* c) {
+         v1::DeleteAssetRequest q;
+         q.set_id("nope");
+         google::protobuf::Empty r;
+         return catalog->DeleteAsset(c, q, &r);
+       }},
+      {"PutPolicy", "catalog", StatusCode::INVALID_ARGUMENT,
+       [=](grpc::ClientContext* c) {
+         v1::PutPolicyRequest q;
+         v1::NamedPolicy r;
+         return catalog->PutPolicy(c, q, &r);
+       }},
+      {"GetPolicy", "catalog", StatusCode::OK,
+       [=](grpc::ClientContext* c) {
+         v1::GetPolicyRequest q;
+         q.set_name("session-2h");
+         v1::NamedPolicy r;
+         return catalog->GetPolicy(c, q, &r);
+       }},
+      {"ListPolicies", "catalog", StatusCode::OK,
+       [=](grpc::ClientContext* c) {
+         v1::ListPoliciesRequest q;
+         v1::ListPoliciesResponse r;
+         return catalog->ListPolicies(c, q, &r);
+       }},
+      {"DeletePolicy", "catalog", StatusCode::NOT_FOUND,
+       [=](grpc::ClientContext* c) {
+         v1::DeletePolicyRequest q;
+         q.set_name("nope");
+         google::protobuf::Empty r;
+         return catalog->DeletePolicy(c, q, &r);
+       }},
+      {"RevokeSession", "revoke", StatusCode::INVALID_ARGUMENT,
+       [=](grpc::ClientContext* c) {
+         v1::RevokeSessionRequest q;
+         v1::RevokedSession r;
+         return sessions->RevokeSession(c, q, &r);
+       }},
+      {"ReportSession", "revoke", StatusCode::INVALID_ARGUMENT,
+       [=](grpc::ClientContext* c) {
+         v1::ReportSessionRequest q;
+         v1::RevokedSession r;
+         return sessions->ReportSession(c, q, &r);
+       }},
+      {"ListRevokedSessions", "revoke", StatusCode::OK,
+       [=](grpc::ClientContext* c) {
+         v1::ListRevokedSessionsRequest q;
+         v1::ListRevokedSessionsResponse r;
+         return sessions->ListRevokedSessions(c, q, &r);
+       }},
+      {"RestoreSession", "revoke", StatusCode::INVALID_ARGUMENT,
+       [=](grpc::ClientContext* c) {
+         v1::RestoreSessionRequest q;
+         google::protobuf::Empty r;
+         return sessions->RestoreSession(c, q, &r);
+       }},
+      {"Subscribe", "edge-sync", StatusCode::OK,
+       [=](grpc::ClientContext* c) {
+         v1::SubscribeRequest q;
+         q.set_validator_id("matrix-test");
+         auto reader = edge->Subscribe(c, q);
+         v1::EdgeUpdate update;
+         if (reader->Read(&update)) {
+           c->TryCancel();
+           reader->Finish().IgnoreError();
+           return grpc::Status::OK;
+         }
+         return reader->Finish();
+       }},
+      {"Acknowledge", "edge-sync", StatusCode::INVALID_ARGUMENT,
+       [=](grpc::ClientContext* c) {
+         v1::AcknowledgeRequest q;
+         v1::AcknowledgeResponse r;
+         return edge->Acknowledge(c, q, &r);
+       }},
+      {"ListValidators", "edge-sync", StatusCode::OK,
+       [=](grpc::ClientContext* c) {
+         v1::ListValidatorsRequest q;
+         v1::ListValidatorsResponse r;
+         return edge->ListValidators(c, q, &r);
+       }},
+  };
+}
+
+TEST_F(RestGatewayTest, GrpcAuthorizationMatrix) {
+  for (const RpcCase& rpc : AllRpcs(server_->channel())) {
+    EXPECT_EQ(rpc.call(Ctx("").get()).error_code(), grpc::StatusCode::UNAUTHENTICATED) << rpc.name;
+    EXPECT_EQ(rpc.call(Ctx("ep_not-a-key-but-long-enough-to-look-like-one").get()).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << rpc.name;
+    for (const std::string& scope : kScopeNames) {
+      const bool may = scope == rpc.scope || scope == "admin";
+      grpc::Status s = rpc.call(Ctx(keys_[scope]).get());
+      EXPECT_EQ(s.error_code(), may ? rpc.allowed : grpc::StatusCode::PERMISSION_DENIED)
+          << rpc.name << " with a key of scope " << scope << ": " << s.error_message();
+      if (!may) EXPECT_EQ(s.error_message(), absl::StrCat("caller key-", scope, " lacks scope ", rpc.scope));
+    }
+  }
+}
+
+// One REST route, its scope, and its status when the caller may call it.
+struct RouteCase {
+  std::string method, target, body, scope;
+  int allowed;
+};
+
+TEST_F(RestGatewayTest, RestAuthorizationMatrix) {
+  const std::vector<RouteCase> routes = {
+      {"POST", "/v1/assets/1/playback", "{}", "issue", 200},
+      {"POST", "/v1/tokens", "{}", "issue", 400},
+      {"PUT", "/v1/assets/x", "{}", "catalog", 400},
+      {"GET", "/v1/assets/1", "", "catalog", 200},
+      {"GET", "/v1/assets", "", "catalog", 200},
+      {"DELETE", "/v1/assets/nope", "", "catalog", 404},
+      {"PUT", "/v1/policies/p", "{}", "catalog", 400},
+      {"GET", "/v1/policies/session-2h", "", "catalog", 200},
+      {"GET", "/v1/policies", "", "catalog", 200},
+      {"DELETE", "/v1/policies/nope", "", "catalog", 404},
+      {"POST", "/v1/sessions/s1/revoke", "{\"expiresAt\":\"2000-01-01T00:00:00Z\"}", "revoke", 400},
+      {"POST", "/v1/sessions/s1/report", "{\"score\":-1}", "revoke", 400},
+      {"POST", "/v1/sessions/never-revoked/restore", "{}", "revoke", 404},
+      {"GET", "/v1/revoked-sessions", "", "revoke", 200},
+      {"POST", "/v1/validators/v1/ack", "{}", "edge-sync", 404},  // not subscribed
+      {"GET", "/v1/validators", "", "edge-sync", 200},
+      {"GET", "/tokengenerate?id=smd1", "", "issue", 200},
+      {"POST", "/sessionrevoke?sessionid=matrix_session", "", "revoke", 200},
+  };
+  for (const RouteCase& r : routes) {
+    std::optional<TestResponse> none = Call(r.method, r.target, "", r.body);
+    ASSERT_TRUE(none.has_value()) << r.target;
+    EXPECT_EQ(none->status, 401) << r.method << " " << r.target << ": " << none->body;
+    EXPECT_NE(none->Header("www-authenticate"), nullptr);
+    for (const std::string& scope : kScopeNames) {
+      const bool may = scope == r.scope || scope == "admin";
+      std::optional<TestResponse> got = Call(r.method, r.target, keys_[scope], r.body);
+      ASSERT_TRUE(got.has_value());
+      EXPECT_EQ(got->status, may ? r.allowed : 403)
+          << r.method << " " << r.target << " with a key of scope " << scope << ": " << got->body;
+      if (got->status >= 400) {
+        nlohmann::json body = nlohmann::json::parse(got->body, nullptr, false);
+        EXPECT_TRUE(body.contains("error")) << got->body;
+      }
+    }
+  }
+}
+
+TEST_F(RestGatewayTest, CatalogRoundTripInCanonicalJson) {
+  const std::string key = keys_["catalog"];
+  std::optional<TestResponse> put = Call(
+      "PUT", "/v1/policies/rest-policy", key,
+      R"({"name":"ignored-by-path","policy":{"paths":["/rest/"],"exp":"+10m","ssn":true}})");
+  ASSERT_TRUE(put.has_value());
+  EXPECT_EQ(put->status, 200) << put->body;
+  put = Call("PUT", "/v1/assets/rest-asset", key,
+             R"({"hostname":"cdn.example.com","urlPath":"/rest/index.m3u8","policyName":"rest-policy"})");
+  ASSERT_EQ(put->status, 200) << put->body;
+  nlohmann::json asset = nlohmann::json::parse(Call("GET", "/v1/assets/rest-asset", key)->body);
+  EXPECT_EQ(asset["id"], "rest-asset");
+  EXPECT_EQ(asset["urlPath"], "/rest/index.m3u8");
+  EXPECT_EQ(asset["policyName"], "rest-policy");
+
+  // A bad write names the field and leaves the stored asset as it was.
+  std::optional<TestResponse> bad =
+      Call("PUT", "/v1/assets/rest-asset", key,
+           R"({"hostname":"cdn.example.com","urlPath":"no-slash","policyName":"rest-policy"})");
+  EXPECT_EQ(bad->status, 400);
+  nlohmann::json error = nlohmann::json::parse(bad->body)["error"];
+  EXPECT_EQ(error["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(error["field"], "asset.url_path") << bad->body;
+  EXPECT_EQ(nlohmann::json::parse(Call("GET", "/v1/assets/rest-asset", key)->body), asset);
+
+  nlohmann::json list = nlohmann::json::parse(Call("GET", "/v1/assets?page_size=1", key)->body);
+  EXPECT_EQ(list["assets"].size(), 1u);
+  EXPECT_FALSE(list["nextPageToken"].get<std::string>().empty());
+  EXPECT_EQ(Call("GET", "/v1/assets?bogus=1", key)->status, 400);
+  EXPECT_EQ(Call("DELETE", "/v1/assets/rest-asset", key)->status, 200);
+  EXPECT_EQ(Call("GET", "/v1/assets/rest-asset", key)->status, 404);
+}
+
+TEST_F(RestGatewayTest, IssueRevokeRestoreOverRest) {
+  std::optional<TestResponse> issued =
+      Call("POST", "/v1/assets/1/playback", keys_["issue"], R"({"viewer":{"ip":"192.0.2.7"}})");
+  ASSERT_EQ(issued->status, 200) << issued->body;
+  nlohmann::json reply = nlohmann::json::parse(issued->body);
+  const std::string session = reply["sessionId"];
+  EXPECT_FALSE(session.empty());
+  EXPECT_NE(reply["playbackUrl"].get<std::string>().find("https://cdn.example.com/"), std::string::npos);
+  ASSERT_NE(issued->Header("x-request-id"), nullptr);
+
+  std::optional<TestResponse> revoked = Call("POST", absl::StrCat("/v1/sessions/", session, "/revoke"),
+                                             keys_["revoke"], R"({"reason":"shared link"})");
+  ASSERT_EQ(revoked->status, 200) << revoked->body;
+  EXPECT_EQ(nlohmann::json::parse(revoked->body)["type"], "MANUAL");
+  nlohmann::json list = nlohmann::json::parse(Call("GET", "/v1/revoked-sessions", keys_["revoke"])->body);
+  bool found = false;
+  for (const auto& s : list["sessions"]) found = found || s["sessionId"] == session;
+  EXPECT_TRUE(found) << list.dump();
+  EXPECT_EQ(Call("POST", absl::StrCat("/v1/sessions/", session, "/restore"), keys_["revoke"], "{}")->status, 200);
+}
+
+TEST_F(RestGatewayTest, SmdTokenGenerateAnswersLikeSmd) {
+  std::optional<TestResponse> r =
+      Call("GET", "/tokengenerate?id=smd1", keys_["issue"], "", {{"User-Agent", "smd-player/1.0"}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  nlohmann::json body = nlohmann::json::parse(r->body);
+  const std::string url = body["playback_url"];
+  EXPECT_EQ(url.find("https://d1.cloudfront.net/"), 0u) << url;
+  EXPECT_NE(url.find("/out/v1/abc/index.m3u8"), std::string::npos);
+  // SMD's token_policy summary: which viewer attributes the token binds.
+  EXPECT_EQ(body["token_policy"], nlohmann::json::parse(R"({"ip":1,"ip_value":"127.0.0.1","ua":1,
+      "ua_value":"smd-player/1.0","referer":0})"));
+  EXPECT_EQ(body.size(), 2u);
+
+  // Errors as SMD: 400 for a missing or malformed id, 404 for an unknown asset.
+  EXPECT_EQ(Call("GET", "/tokengenerate", keys_["issue"])->status, 400);
+  EXPECT_EQ(Call("GET", "/tokengenerate?id=a-b", keys_["issue"])->status, 400);
+  EXPECT_EQ(Call("GET", "/tokengenerate?id=" + std::string(201, 'a'), keys_["issue"])->status, 400);
+  EXPECT_EQ(Call("GET", "/tokengenerate?id=unknown", keys_["issue"])->status, 404);
+  EXPECT_EQ(Call("POST", "/tokengenerate?id=smd1", keys_["issue"])->status, 405);
+}
+
+TEST_F(RestGatewayTest, ViewerAddressFromTrustedProxiesOnly) {
+  // 127.0.0.1 is not a trusted proxy here: its forwarding headers are ignored.
+  std::optional<TestResponse> r = Call("GET", "/tokengenerate?id=smd1", keys_["issue"], "",
+                                       {{"X-Forwarded-For", "198.51.100.9"},
+                                        {"CloudFront-Viewer-Address", "198.51.100.10:443"}});
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["token_policy"]["ip_value"], "127.0.0.1");
+}
+
+TEST_F(RestGatewayTest, SmdSessionRevoke) {
+  std::optional<TestResponse> r = Call("POST", "/sessionrevoke?sessionid=abc_123", keys_["revoke"]);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "Session submitted to the revocation list");
+  EXPECT_EQ(Call("POST", "/sessionrevoke", keys_["revoke"])->status, 400);
+  EXPECT_EQ(Call("POST", "/sessionrevoke?sessionid=a/b", keys_["revoke"])->status, 400);
+  EXPECT_EQ(Call("GET", "/sessionrevoke?sessionid=abc", keys_["revoke"])->status, 405);
+}
+
+TEST_F(RestGatewayTest, HostileInputGets4xxAndServerKeepsServing) {
+  const std::string key = keys_["catalog"];
+  // Invalid JSON, unknown field, wrong type: 400 naming the problem.
+  for (const std::string& body : {std::string("{"), std::string(R"({"nope":1})"), std::string(R"({"urlPath":7})")}) {
+    std::optional<TestResponse> r = Call("PUT", "/v1/assets/x", key, body);
+    EXPECT_EQ(r->status, 400) << body;
+    EXPECT_NE(r->body.find("INVALID_ARGUMENT"), std::string::npos) << r->body;
+  }
+  // Wrong content type.
+  EXPECT_EQ(Call("PUT", "/v1/assets/x", key, "{}", {{"Content-Type", "text/plain"}})->status, 415);
+  // Path traversal never reaches a handler.
+  for (const std::string& target : {"/v1/assets/..", "/v1/assets/%2e%2e", "/v1/assets/a%2Fb",
+                                    "/v1/../v1/assets", "/v1/assets/1/../../policies"}) {
+    std::optional<TestResponse> r = Call("GET", target, key);
+    EXPECT_EQ(r->status, 404) << target;
+  }
+  // Oversized body and headers.
+  std::optional<TestResponse> big = Call("PUT", "/v1/assets/x", key, std::string(2 * 1024 * 1024, ' '));
+  if (big.has_value()) EXPECT_EQ(big->status, 413);
+  std::optional<TestResponse> huge_header =
+      Call("GET", "/v1/assets", key, "", {{"X-Filler", std::string(64 * 1024, 'a')}});
+  ASSERT_TRUE(huge_header.has_value());
+  EXPECT_EQ(huge_header->status, 431);
+  // A slow client (slowloris) is dropped after the read timeout (1 s here)
+  // while another client is served meanwhile.
+  auto slow = TestConnection::Connect(rest_port_);
+  ASSERT_TRUE(slow->Send("GET /v1/assets HTTP/1.1\r\nHost: t\r\nX-Slow: "));
+  EXPECT_EQ(Call("GET", "/v1/assets", key)->status, 200);
+  EXPECT_TRUE(slow->WaitForClose(absl::Seconds(5)));
+  EXPECT_EQ(Call("GET", "/v1/assets/1", key)->status, 200);
+  EXPECT_EQ(Call("GET", "/v1/nothing-here", key)->status, 404);
+  EXPECT_EQ(Call("PATCH", "/v1/assets/1", key)->status, 405);
+}
+
+}  // namespace
+}  // namespace edgepass

@@ -1,0 +1,149 @@
+// The REST gateway's viewer-facing mode on a real edgepass-server: playback
+// routes take an end-user OIDC ID token (RS256, keys from a JWKS file), and
+// the token's groups pick the entitlement: premium viewers get the full
+// ladder, standard viewers the SD variant, everyone else the fallback clip.
+// Label: integration.
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "http/http_test_client.h"
+#include "nlohmann/json.hpp"
+#include "server/auth/oidc_test_tokens.h"
+#include "tests/integration/server_process.h"
+#include "tests/integration/test_process.h"
+
+namespace edgepass {
+namespace {
+
+using ::edgepass::http::testing::Fetch;
+using ::edgepass::http::testing::TestResponse;
+using ::edgepass::server::testing::IdTokenClaims;
+using ::edgepass::server::testing::OidcTestKey;
+using ::edgepass::server::testing::SignHs256;
+using ::edgepass::server::testing::UnsignedToken;
+using ::edgepass::server::testing::WriteJwksFile;
+using ::edgepass::testing::ServerProcess;
+using ::edgepass::testing::TempDir;
+using ::edgepass::testing::WriteFileOrDie;
+
+constexpr char kIssuer[] = "https://idp.example.test/pool-1";
+constexpr char kAudience[] = "playback-web";
+
+// The movie: premium plays the full ladder, standard the SD ladder under
+// narrower paths, anyone else the "unauthorized" clip.
+constexpr char kCatalog[] = R"({
+  "policies": {"full": {"paths": ["/movie/"], "exp": "+2h", "ssn": true},
+               "sd": {"paths": ["/movie/sd/"], "exp": "+2h", "ssn": true},
+               "clip": {"paths": ["/clips/unauthorized/"], "exp": "+10m"}},
+  "assets": [
+    {"id": "movie", "hostname": "cdn.example.com", "url_path": "/movie/sd/index.m3u8", "token_policy": "sd",
+     "variants": {"premium": {"url_path": "/movie/index.m3u8", "token_policy": "full"},
+                  "standard": {"url_path": "/movie/sd/index.m3u8", "token_policy": "sd"}},
+     "fallback_asset": "unauthorized"},
+    {"id": "unauthorized", "hostname": "cdn.example.com", "url_path": "/clips/unauthorized/index.m3u8",
+     "token_policy": "clip"}]})";
+
+class ViewerModeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = new TempDir();
+    key_ = new OidcTestKey("kid-1");
+    WriteJwksFile(work_->path() + "/jwks.json", {key_});
+    WriteFileOrDie(work_->path() + "/catalog.json", kCatalog);
+    server_ = new ServerProcess(work_->path(), work_->path() + "/data",
+                                {"--catalog-file", work_->path() + "/catalog.json", "--oidc-issuer", kIssuer,
+                                 "--oidc-audience", kAudience, "--oidc-jwks", work_->path() + "/jwks.json"});
+    ASSERT_TRUE(server_->WaitUntilServing());
+    std::vector<std::string> parts = absl::StrSplit(server_->rest_address(), ':');
+    int port = 0;
+    ASSERT_TRUE(parts.size() == 2 && absl::SimpleAtoi(parts[1], &port)) << server_->rest_address();
+    port_ = static_cast<uint16_t>(port);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete key_;
+    delete work_;
+  }
+
+  static std::optional<TestResponse> Generate(const std::string& id_token) {
+    return Fetch(port_, "GET", "/tokengenerate?id=movie", {{"Authorization", "Bearer " + id_token}});
+  }
+  static std::string Mint(const std::vector<std::string>& groups) {
+    return key_->Mint(IdTokenClaims(kIssuer, kAudience, absl::Now(), groups));
+  }
+
+  static TempDir* work_;
+  static OidcTestKey* key_;
+  static ServerProcess* server_;
+  static uint16_t port_;
+};
+
+TempDir* ViewerModeTest::work_ = nullptr;
+OidcTestKey* ViewerModeTest::key_ = nullptr;
+ServerProcess* ViewerModeTest::server_ = nullptr;
+uint16_t ViewerModeTest::port_ = 0;
+
+TEST_F(ViewerModeTest, GroupsPickTheEntitlement) {
+  struct Case {
+    std::vector<std::string> groups;
+    std::string path;
+  } cases[] = {
+      {{"premium"}, "/movie/index.m3u8"},
+      {{"viewers", "standard"}, "/movie/sd/index.m3u8"},
+      {{"standard", "premium"}, "/movie/index.m3u8"},  // the first entitlement in --entitlements wins
+      {{}, "/clips/unauthorized/index.m3u8"},
+      {{"lapsed"}, "/clips/unauthorized/index.m3u8"},
+  };
+  for (const Case& c : cases) {
+    std::optional<TestResponse> r = Generate(Mint(c.groups));
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->status, 200) << r->body;
+    const std::string url = nlohmann::json::parse(r->body)["playback_url"];
+    EXPECT_TRUE(absl::EndsWith(url, c.path)) << url << " for groups " << absl::StrJoin(c.groups, ",");
+  }
+  // The v1 route too, and the body cannot claim an entitlement.
+  std::optional<TestResponse> v1 = Fetch(port_, "POST", "/v1/assets/movie/playback",
+                                         {{"Authorization", "Bearer " + Mint({"standard"})}});
+  ASSERT_EQ(v1->status, 200) << v1->body;
+  nlohmann::json reply = nlohmann::json::parse(v1->body);
+  EXPECT_EQ(reply["variant"], "standard");
+  EXPECT_TRUE(absl::EndsWith(reply["playbackUrl"].get<std::string>(), "/movie/sd/index.m3u8"));
+}
+
+TEST_F(ViewerModeTest, BadIdTokensAre401) {
+  const absl::Time now = absl::Now();
+  nlohmann::json expired = IdTokenClaims(kIssuer, kAudience, now - absl::Hours(3), {"premium"});
+  nlohmann::json wrong_aud = IdTokenClaims(kIssuer, "someone-else", now, {"premium"});
+  nlohmann::json wrong_iss = IdTokenClaims("https://evil.example", kAudience, now, {"premium"});
+  const std::string claims = IdTokenClaims(kIssuer, kAudience, now, {"premium"}).dump();
+  OidcTestKey stranger("kid-unknown");
+  const std::map<std::string, std::string> bad = {
+      {"expired", key_->Mint(expired)},
+      {"wrong audience", key_->Mint(wrong_aud)},
+      {"wrong issuer", key_->Mint(wrong_iss)},
+      {"alg none", UnsignedToken(R"({"alg":"none","kid":"kid-1"})", claims)},
+      {"HS256 with the public key", SignHs256(R"({"alg":"HS256","kid":"kid-1"})", claims, key_->PublicKeyPem())},
+      {"unknown kid", stranger.Mint(nlohmann::json::parse(claims))},
+      {"garbage", "not.a.token"},
+  };
+  for (const auto& [what, token] : bad) {
+    std::optional<TestResponse> r = Generate(token);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 401) << what << ": " << r->body;
+    EXPECT_EQ(r->body.find(token), std::string::npos) << "the token is never echoed";
+  }
+  EXPECT_EQ(Fetch(port_, "GET", "/tokengenerate?id=movie")->status, 401);
+  // An API key is no ID token: viewer mode wants the viewer.
+  EXPECT_EQ(Generate("ep_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")->status, 401);
+}
+
+}  // namespace
+}  // namespace edgepass
