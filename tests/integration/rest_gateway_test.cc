@@ -22,6 +22,8 @@
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
 #include "server/auth/access.h"
+#include "server/auth/grpc_tls.h"
+#include "tests/support/test_pki.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_process.h"
 
@@ -263,27 +265,31 @@ struct RouteCase {
   int allowed;
 };
 
-TEST_F(RestGatewayTest, RestAuthorizationMatrix) {
-  const std::vector<RouteCase> routes = {
-      {"POST", "/v1/assets/1/playback", "{}", "issue", 200},
-      {"POST", "/v1/tokens", "{}", "issue", 400},
-      {"PUT", "/v1/assets/x", "{}", "catalog", 400},
-      {"GET", "/v1/assets/1", "", "catalog", 200},
-      {"GET", "/v1/assets", "", "catalog", 200},
-      {"DELETE", "/v1/assets/nope", "", "catalog", 404},
-      {"PUT", "/v1/policies/p", "{}", "catalog", 400},
-      {"GET", "/v1/policies/session-2h", "", "catalog", 200},
-      {"GET", "/v1/policies", "", "catalog", 200},
-      {"DELETE", "/v1/policies/nope", "", "catalog", 404},
-      {"POST", "/v1/sessions/s1/revoke", "{\"expiresAt\":\"2000-01-01T00:00:00Z\"}", "revoke", 400},
-      {"POST", "/v1/sessions/s1/report", "{\"score\":-1}", "revoke", 400},
-      {"POST", "/v1/sessions/never-revoked/restore", "{}", "revoke", 404},
-      {"GET", "/v1/revoked-sessions", "", "revoke", 200},
-      {"POST", "/v1/validators/v1/ack", "{}", "edge-sync", 404},  // not subscribed
-      {"GET", "/v1/validators", "", "edge-sync", 200},
-      {"GET", "/tokengenerate?id=smd1", "", "issue", 200},
-      {"POST", "/sessionrevoke?sessionid=matrix_session", "", "revoke", 200},
+std::vector<RouteCase> AllRoutes() {
+  return {
+    {"POST", "/v1/assets/1/playback", "{}", "issue", 200},
+    {"POST", "/v1/tokens", "{}", "issue", 400},
+    {"PUT", "/v1/assets/x", "{}", "catalog", 400},
+    {"GET", "/v1/assets/1", "", "catalog", 200},
+    {"GET", "/v1/assets", "", "catalog", 200},
+    {"DELETE", "/v1/assets/nope", "", "catalog", 404},
+    {"PUT", "/v1/policies/p", "{}", "catalog", 400},
+    {"GET", "/v1/policies/session-2h", "", "catalog", 200},
+    {"GET", "/v1/policies", "", "catalog", 200},
+    {"DELETE", "/v1/policies/nope", "", "catalog", 404},
+    {"POST", "/v1/sessions/s1/revoke", "{\"expiresAt\":\"2000-01-01T00:00:00Z\"}", "revoke", 400},
+    {"POST", "/v1/sessions/s1/report", "{\"score\":-1}", "revoke", 400},
+    {"POST", "/v1/sessions/never-revoked/restore", "{}", "revoke", 404},
+    {"GET", "/v1/revoked-sessions", "", "revoke", 200},
+    {"POST", "/v1/validators/v1/ack", "{}", "edge-sync", 404},  // not subscribed
+    {"GET", "/v1/validators", "", "edge-sync", 200},
+    {"GET", "/tokengenerate?id=smd1", "", "issue", 200},
+    {"POST", "/sessionrevoke?sessionid=matrix_session", "", "revoke", 200},
   };
+}
+
+TEST_F(RestGatewayTest, RestAuthorizationMatrix) {
+  const std::vector<RouteCase> routes = AllRoutes();
   for (const RouteCase& r : routes) {
     std::optional<TestResponse> none = Call(r.method, r.target, "", r.body);
     ASSERT_TRUE(none.has_value()) << r.target;
@@ -428,6 +434,127 @@ TEST_F(RestGatewayTest, HostileInputGets4xxAndServerKeepsServing) {
   EXPECT_EQ(Call("GET", "/v1/assets/1", key)->status, 200);
   EXPECT_EQ(Call("GET", "/v1/nothing-here", key)->status, 404);
   EXPECT_EQ(Call("PATCH", "/v1/assets/1", key)->status, 405);
+}
+
+// The same matrix with mTLS identities: the server runs TLS with optional
+// client certificates; each certificate's CN is admitted with one scope.
+class MtlsAuthorizationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = new TempDir();
+    std::vector<std::string> names = {"stranger"};
+    std::string entries;
+    for (const std::string& scope : kScopeNames) {
+      names.push_back("id-" + scope);
+      absl::StrAppend(&entries, entries.empty() ? "" : ",", R"({"identity":"id-)", scope, R"(","scopes":[")",
+                      scope, R"("]})");
+    }
+    absl::StatusOr<testing::TestPki> pki = testing::MakeTestPki(work_->path() + "/pki", names);
+    ASSERT_TRUE(pki.ok()) << pki.status();
+    pki_ = new testing::TestPki(*std::move(pki));
+    WriteFileOrDie(work_->path() + "/access.json", absl::StrCat(R"({"mtls":[)", entries, "]}"));
+    server_ = new ServerProcess(work_->path(), work_->path() + "/data",
+                                {"--access-file", work_->path() + "/access.json", "--tls-cert",
+                                 pki_->server.cert_file, "--tls-key", pki_->server.key_file, "--tls-client-ca",
+                                 pki_->ca_file});
+    server_->SetChannelCredentials(*server::MakeGrpcChannelCredentials({.ca_file = pki_->ca_file}));
+    ASSERT_TRUE(server_->WaitUntilServing());
+    std::vector<std::string> parts = absl::StrSplit(server_->rest_address(), ':');
+    int port = 0;
+    ASSERT_TRUE(parts.size() == 2 && absl::SimpleAtoi(parts[1], &port));
+    rest_port_ = static_cast<uint16_t>(port);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete pki_;
+    delete work_;
+  }
+
+  static std::shared_ptr<grpc::Channel> Channel(const testing::TestCert* cert) {
+    server::GrpcClientTlsOptions tls{.ca_file = pki_->ca_file};
+    if (cert != nullptr) {
+      tls.cert_file = cert->cert_file;
+      tls.key_file = cert->key_file;
+    }
+    return grpc::CreateChannel(server_->address(), *server::MakeGrpcChannelCredentials(tls));
+  }
+  static http::testing::TlsClientOptions Https(const testing::TestCert* cert) {
+    http::testing::TlsClientOptions tls{.ca_file = pki_->ca_file, .server_name = "127.0.0.1"};
+    if (cert != nullptr) {
+      tls.cert_file = cert->cert_file;
+      tls.key_file = cert->key_file;
+    }
+    return tls;
+  }
+
+  static TempDir* work_;
+  static testing::TestPki* pki_;
+  static ServerProcess* server_;
+  static uint16_t rest_port_;
+};
+
+TempDir* MtlsAuthorizationTest::work_ = nullptr;
+testing::TestPki* MtlsAuthorizationTest::pki_ = nullptr;
+ServerProcess* MtlsAuthorizationTest::server_ = nullptr;
+uint16_t MtlsAuthorizationTest::rest_port_ = 0;
+
+TEST_F(MtlsAuthorizationTest, GrpcByCertificateIdentity) {
+  const std::vector<RpcCase> anonymous = AllRpcs(Channel(nullptr));
+  const std::vector<RpcCase> stranger = AllRpcs(Channel(&pki_->clients.at("stranger")));
+  std::map<std::string, std::vector<RpcCase>> by_scope;
+  for (const std::string& scope : kScopeNames) {
+    by_scope[scope] = AllRpcs(Channel(&pki_->clients.at("id-" + scope)));
+  }
+  for (size_t i = 0; i < anonymous.size(); ++i) {
+    const std::string& name = anonymous[i].name;
+    EXPECT_EQ(anonymous[i].call(testing::Context().get()).error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
+    grpc::Status s = stranger[i].call(testing::Context().get());
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
+    EXPECT_EQ(s.error_message(), "client certificate \"stranger\" is not admitted");
+    for (const std::string& scope : kScopeNames) {
+      const bool may = scope == anonymous[i].scope || scope == "admin";
+      grpc::Status got = by_scope[scope][i].call(testing::Context().get());
+      EXPECT_EQ(got.error_code(), may ? anonymous[i].allowed : grpc::StatusCode::PERMISSION_DENIED)
+          << name << " as id-" << scope << ": " << got.error_message();
+    }
+  }
+  // A certificate from another CA never gets past the handshake.
+  grpc::Status rogue = AllRpcs(Channel(&pki_->rogue_client))[0].call(testing::Context().get());
+  EXPECT_EQ(rogue.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(MtlsAuthorizationTest, RestByCertificateIdentity) {
+  for (const RouteCase& r : AllRoutes()) {
+    std::string error;
+    std::optional<TestResponse> none = http::testing::FetchTls(rest_port_, Https(nullptr), r.method, r.target,
+                                                               {{"Content-Type", "application/json"}},
+                                                               absl::Seconds(10), &error);
+    ASSERT_TRUE(none.has_value()) << error;
+    if (!r.body.empty() && r.method != "GET") {
+      // FetchTls sends no body; the status is decided before the body matters.
+    }
+    EXPECT_EQ(none->status, 401) << r.method << " " << r.target;
+    std::optional<TestResponse> stranger = http::testing::FetchTls(
+        rest_port_, Https(&pki_->clients.at("stranger")), r.method, r.target, {}, absl::Seconds(10), &error);
+    ASSERT_TRUE(stranger.has_value()) << error;
+    EXPECT_EQ(stranger->status, 401) << r.target;
+    for (const std::string& scope : kScopeNames) {
+      const bool may = scope == r.scope || scope == "admin";
+      std::optional<TestResponse> got = http::testing::FetchTls(
+          rest_port_, Https(&pki_->clients.at("id-" + scope)), r.method, r.target, {}, absl::Seconds(10), &error);
+      ASSERT_TRUE(got.has_value()) << error;
+      if (may) {
+        EXPECT_NE(got->status, 401) << r.target << " as id-" << scope << ": " << got->body;
+        EXPECT_NE(got->status, 403) << r.target << " as id-" << scope << ": " << got->body;
+      } else {
+        EXPECT_EQ(got->status, 403) << r.target << " as id-" << scope << ": " << got->body;
+      }
+    }
+  }
+  std::string error;
+  EXPECT_FALSE(http::testing::FetchTls(rest_port_, Https(&pki_->rogue_client), "GET", "/v1/assets", {},
+                                       absl::Seconds(10), &error)
+                   .has_value());
 }
 
 }  // namespace
