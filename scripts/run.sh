@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick-start command 1: installs what is missing, builds, starts edgepass-server
 # on its embedded defaults (data in ./.data, sample catalog with assets "1" and
-# "2", gRPC on 127.0.0.1:50051), and shows a working example call.
+# "2", gRPC on 127.0.0.1:50051, REST on 127.0.0.1:8080, metrics on
+# 127.0.0.1:9464), and shows a working example call.
 # Ctrl-C stops the server.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,11 @@ edgepass-server is running on $addr (data dir $data). Example call:
 
   \$ $cli issue 1 --server $addr
   $url
+
+The same over the REST gateway (and SMD's route):
+
+  \$ curl -s -X POST -H 'Content-Type: application/json' -d '{}' http://127.0.0.1:8080/v1/assets/1/playback
+  \$ curl -s 'http://127.0.0.1:8080/tokengenerate?id=1'
 
 Check that URL the way an edge validator does:
 
