@@ -13,6 +13,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "core/keyring.h"
+#include "core/revocation.h"
+#include "core/validator.h"
+#include "edgepass/v1/playback.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
@@ -143,6 +147,45 @@ TEST_F(ViewerModeTest, BadIdTokensAre401) {
   EXPECT_EQ(Fetch(port_, "GET", "/tokengenerate?id=movie")->status, 401);
   // An API key is no ID token: viewer mode wants the viewer.
   EXPECT_EQ(Generate("ep_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")->status, 401);
+}
+
+// Backends name the entitlement over gRPC; the edge refuses a standard
+// viewer's token on a premium-only segment.
+TEST_F(ViewerModeTest, GrpcEntitlementAndEdgeEnforcement) {
+  absl::StatusOr<core::Keyring> keyring =
+      core::ParseKeyringJson(testing::ReadFileOrEmpty(work_->path() + "/data/keyring.json"));
+  ASSERT_TRUE(keyring.ok()) << keyring.status();
+  auto issue = [&](const std::string& entitlement) {
+    v1::IssuePlaybackRequest request;
+    request.set_asset_id("movie");
+    request.set_entitlement(entitlement);
+    v1::IssuePlaybackResponse response;
+    grpc::Status s = server_->stub().IssuePlayback(testing::Context().get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  };
+  // The path of a URL with its token as first segment, the token swapped to `segment`.
+  auto edge = [&](const v1::IssuePlaybackResponse& r, const std::string& path) {
+    const std::string uri = absl::StrCat("/", r.token(), path);
+    return core::Validate({.uri = uri, .client_ip = "192.0.2.1"}, *keyring, core::RevocationSet{}, absl::Now());
+  };
+  v1::IssuePlaybackResponse premium = issue("premium");
+  EXPECT_EQ(premium.variant(), "premium");
+  EXPECT_TRUE(absl::EndsWith(premium.playback_url(), "/movie/index.m3u8"));
+  EXPECT_TRUE(edge(premium, "/movie/1080p/seg1.ts").allow);
+
+  v1::IssuePlaybackResponse standard = issue("standard");
+  EXPECT_EQ(standard.variant(), "standard");
+  EXPECT_TRUE(absl::EndsWith(standard.playback_url(), "/movie/sd/index.m3u8"));
+  EXPECT_TRUE(edge(standard, "/movie/sd/seg1.ts").allow);
+  core::Decision premium_only = edge(standard, "/movie/1080p/seg1.ts");
+  EXPECT_FALSE(premium_only.allow);
+  EXPECT_EQ(premium_only.reason, core::Reason::kPathNotAllowed);
+
+  v1::IssuePlaybackResponse none = issue("");
+  EXPECT_EQ(none.asset_id(), "unauthorized");
+  EXPECT_TRUE(absl::EndsWith(none.playback_url(), "/clips/unauthorized/index.m3u8"));
+  EXPECT_FALSE(edge(none, "/movie/sd/seg1.ts").allow);
 }
 
 }  // namespace
