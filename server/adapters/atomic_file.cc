@@ -91,7 +91,7 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
   return SyncDirectory(dir);
 }
 
-absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "open", path);
   struct stat st;
@@ -104,12 +104,12 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
     ::close(fd);
     return absl::FailedPreconditionError(absl::StrCat(path, ": not a regular file"));
   }
-  if (static_cast<uint64_t>(st.st_size) > kMaxDataFileBytes) {
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": larger than ", kMaxDataFileBytes, " bytes"));
+    return absl::FailedPreconditionError(absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
   }
   std::string out;
+  out.reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   while (true) {
     ssize_t n = ::read(fd, buf, sizeof(buf));
@@ -121,10 +121,9 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
-    if (out.size() > kMaxDataFileBytes) {
+    if (out.size() > max_bytes) {
       ::close(fd);
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, ": larger than ", kMaxDataFileBytes, " bytes"));
+      return absl::FailedPreconditionError(absl::StrCat(path, ": larger than ", max_bytes, " bytes"));
     }
   }
   ::close(fd);

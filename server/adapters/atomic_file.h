@@ -17,7 +17,7 @@
 
 namespace edgepass::server {
 
-// Files larger than this are refused by ReadFileToString.
+// Files larger than this are refused by ReadFileToString unless told otherwise.
 inline constexpr size_t kMaxDataFileBytes = 16 * 1024 * 1024;
 
 struct AtomicWriteOptions {
@@ -37,8 +37,9 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
 
 // Reads a whole regular file. NOT_FOUND when it does not exist,
 // FAILED_PRECONDITION when it is not a regular file or is larger than
-// kMaxDataFileBytes, PERMISSION_DENIED / INTERNAL for other I/O errors.
-absl::StatusOr<std::string> ReadFileToString(const std::string& path);
+// `max_bytes`, PERMISSION_DENIED / INTERNAL for other I/O errors.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path,
+                                             size_t max_bytes = kMaxDataFileBytes);
 
 // Creates `dir` and missing parents with mode 0700. OK when it already is a
 // directory.

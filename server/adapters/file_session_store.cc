@@ -56,7 +56,7 @@ absl::StatusOr<SessionList> ParseOldFormat(const nlohmann::json& sessions, absl:
 }  // namespace
 
 absl::StatusOr<SessionList> FileSessionStore::Read() const {
-  absl::StatusOr<std::string> text = ReadFileToString(path_);
+  absl::StatusOr<std::string> text = ReadFileToString(path_, kMaxSessionFileBytes);
   if (absl::IsNotFound(text.status())) return SessionList{};
   if (!text.ok()) return text.status();
   absl::StatusOr<nlohmann::json> doc = ParseJson(*text, path_);

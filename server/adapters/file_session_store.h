@@ -20,6 +20,10 @@
 
 namespace edgepass::server {
 
+// revocations.json may grow past kMaxDataFileBytes: a million entries (the
+// default --revocation-capacity) take about 150 MB.
+inline constexpr size_t kMaxSessionFileBytes = size_t{1} << 30;
+
 // Thread-safe: changes are serialized within the process, which must be the
 // only one writing the data directory. OK means the file is fsync'd. A file
 // that does not parse is never rewritten: every call returns

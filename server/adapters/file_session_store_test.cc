@@ -117,6 +117,29 @@ TEST_F(FileSessionStoreTest, ReadsTheOldSessionsObjectFormat) {
   EXPECT_EQ(list->entries[0].session_id, "abcDEF123");
 }
 
+TEST_F(FileSessionStoreTest, ReadsAFileLargerThanOtherDataFiles) {
+  // A million revocations take about 150 MB: more than kMaxDataFileBytes.
+  // Long reasons make the file large with few entries.
+  SessionList big;
+  big.version = 7;
+  for (int i = 0; i < 17000; ++i) {
+    core::RevocationEntry e = Entry(absl::StrCat("big", i), 1000, 9000);
+    e.reason = std::string(1000, 'r');
+    big.entries.push_back(std::move(e));
+  }
+  std::string text = "{\"version\":7,\"entries\":[";
+  for (size_t i = 0; i < big.entries.size(); ++i) {
+    absl::StrAppend(&text, i == 0 ? "\n" : ",\n", core::RevocationEntryToJson(big.entries[i]));
+  }
+  text += "\n]}\n";
+  ASSERT_GT(text.size(), kMaxDataFileBytes);
+  ASSERT_TRUE(WriteFileAtomically(path_, text).ok());
+  absl::StatusOr<SessionList> list = FileSessionStore(path_).List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->version, 7u);
+  EXPECT_EQ(list->entries.size(), 17000u);
+}
+
 TEST_F(FileSessionStoreTest, CorruptFileIsReportedAndLeftIntact) {
   for (const std::string& bad :
        {std::string("{\"entries\": [ {\"session_id\": "), std::string(R"({"entries": [{"session_id": "bad id!", "type": "MANUAL", "added_at": 1}]})"),
