@@ -78,7 +78,7 @@ EdgeSyncState::EdgeSyncState(const ValidatorState& state)
       fingerprint_(state.keyring_fingerprint),
       keyring_(state.keyring),
       have_keyring_(!state.keyring.keys().empty()),
-      revoked_(state.revoked) {}
+      revoked_(state.revoked != nullptr ? state.revoked : EmptyRevocationSet()) {}
 
 absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
     const v1::EdgeUpdate& update) {
@@ -98,8 +98,8 @@ absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
     if (!update.complete()) return std::nullopt;
     receiving_snapshot_ = false;
     keyring_ = std::move(pending_keyring_);
-    revoked_ = std::move(pending_revoked_);
-    pending_revoked_ = core::RevocationSet();
+    revoked_ = std::make_shared<const core::RevocationSet>(
+        std::exchange(pending_revoked_, core::RevocationSet()));
     have_keyring_ = true;
   } else {
     if (!have_keyring_ && !update.keyring_changed()) {
@@ -110,7 +110,8 @@ absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
       have_keyring_ = true;
     }
     if (update.revoked_add_size() > 0 || update.revoked_remove_size() > 0) {
-      revoked_ = ApplyDelta(revoked_, update);
+      revoked_ = std::make_shared<const core::RevocationSet>(
+          ApplyDelta(*revoked_, update));
     }
   }
   version_ = update.version();
@@ -224,8 +225,8 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
       break;
     }
     if (!applied->has_value()) continue;
-    if (absl::Status saved = sink_->ApplyState(**std::move(applied));
-        !saved.ok()) {
+    absl::Status saved = sink_->ApplyState(**std::move(applied));
+    if (!saved.ok()) {
       log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
                         http::JsonQuote(saved.message()), "}"));
     }

@@ -62,9 +62,10 @@ class EdgeSyncState {
   std::string fingerprint_;
   core::Keyring keyring_;
   bool have_keyring_ = false;
-  // Compact sets (not maps of strings): a million revoked sessions must fit
-  // the sidecar's memory budget twice over (this copy and the validator's).
-  core::RevocationSet revoked_;
+  // Compact sets (not maps of strings), shared with the ValidatorStates this
+  // hands out and so with the validator: a million revoked sessions are held
+  // once, and twice only while the next version is being built.
+  std::shared_ptr<const core::RevocationSet> revoked_ = EmptyRevocationSet();
   // A snapshot being received.
   bool receiving_snapshot_ = false;
   core::Keyring pending_keyring_;

@@ -52,8 +52,8 @@ TEST(EdgeSyncState, SnapshotInSeveralMessagesAppliesOnlyWhenComplete) {
   EXPECT_EQ((*applied)->version, 7u);
   EXPECT_EQ((*applied)->keyring_fingerprint, "fp1");
   EXPECT_EQ((*applied)->keyring.keys().size(), 1u);
-  EXPECT_TRUE((*applied)->revoked.Contains("aaaaaaa1", kNow));
-  EXPECT_TRUE((*applied)->revoked.Contains("bbbbbbb2", kNow));
+  EXPECT_TRUE((*applied)->revoked->Contains("aaaaaaa1", kNow));
+  EXPECT_TRUE((*applied)->revoked->Contains("bbbbbbb2", kNow));
 }
 
 TEST(EdgeSyncState, DeltaAddsAndRemovesOnTopOfTheSnapshot) {
@@ -72,9 +72,9 @@ TEST(EdgeSyncState, DeltaAddsAndRemovesOnTopOfTheSnapshot) {
   auto applied = state.Apply(delta);
   ASSERT_TRUE(applied.ok() && applied->has_value());
   EXPECT_EQ((*applied)->version, 2u);
-  EXPECT_FALSE((*applied)->revoked.Contains("aaaaaaa1", kNow));
-  EXPECT_TRUE((*applied)->revoked.Contains("bbbbbbb2", kNow));
-  EXPECT_TRUE((*applied)->revoked.Contains("ccccccc3", kNow));
+  EXPECT_FALSE((*applied)->revoked->Contains("aaaaaaa1", kNow));
+  EXPECT_TRUE((*applied)->revoked->Contains("bbbbbbb2", kNow));
+  EXPECT_TRUE((*applied)->revoked->Contains("ccccccc3", kNow));
   EXPECT_EQ((*applied)->keyring.keys().size(), 1u);  // kept from the snapshot
 }
 
@@ -94,6 +94,34 @@ TEST(EdgeSyncState, RefusesUpdatesItCannotApplyAndKeepsItsState) {
   bad_key.mutable_keys(0)->set_value("not-hex");
   EXPECT_FALSE(state.Apply(bad_key).ok());
   EXPECT_EQ(state.version(), 0u);
+}
+
+TEST(EdgeSyncState, AppliedStatesShareOneRevocationSet) {
+  EdgeSyncState state;
+  v1::EdgeUpdate first = First(1, /*complete=*/true);
+  AddRevoked(&first, "aaaaaaa1");
+  auto snapshot = state.Apply(first);
+  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
+
+  // A version with no revocation change (the resume marker, a new keyring)
+  // hands out the same set, not a copy of it.
+  v1::EdgeUpdate marker;
+  marker.set_version(2);
+  marker.set_complete(true);
+  marker.set_keyring_fingerprint("fp1");
+  auto applied = state.Apply(marker);
+  ASSERT_TRUE(applied.ok() && applied->has_value());
+  EXPECT_EQ((*applied)->revoked.get(), (*snapshot)->revoked.get());
+
+  // A delta builds a new set and leaves the one handed out before intact.
+  v1::EdgeUpdate delta = marker;
+  delta.set_version(3);
+  delta.add_revoked_remove("aaaaaaa1");
+  auto changed = state.Apply(delta);
+  ASSERT_TRUE(changed.ok() && changed->has_value());
+  EXPECT_NE((*changed)->revoked.get(), (*snapshot)->revoked.get());
+  EXPECT_FALSE((*changed)->revoked->Contains("aaaaaaa1", kNow));
+  EXPECT_TRUE((*snapshot)->revoked->Contains("aaaaaaa1", kNow));
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -30,8 +32,10 @@ ValidatorState SampleState(TestKeys& keys) {
   state.version = 42;
   state.keyring_fingerprint = "fp-1";
   state.keyring = keys.keyring;
-  state.revoked.Add("sessAAAA1", absl::FromUnixSeconds(1'900'000'000));
-  state.revoked.Add("sessBBBB2");  // until removed
+  core::RevocationSet revoked;
+  revoked.Add("sessAAAA1", absl::FromUnixSeconds(1'900'000'000));
+  revoked.Add("sessBBBB2");  // until removed
+  state.revoked = std::make_shared<const core::RevocationSet>(std::move(revoked));
   return state;
 }
 
@@ -60,13 +64,13 @@ TEST(FileSnapshotStore, RoundTripsStateWithMode0600) {
   EXPECT_EQ(s.keyring_fingerprint, "fp-1");
   ASSERT_NE(s.keyring.Find(keys.key.id), nullptr);
   EXPECT_EQ(s.keyring.Find(keys.key.id)->value, keys.key.value);
-  EXPECT_EQ(s.revoked.size(), 2u);
+  EXPECT_EQ(s.revoked->size(), 2u);
   EXPECT_TRUE(
-      s.revoked.Contains("sessAAAA1", absl::FromUnixSeconds(1'899'999'999)));
+      s.revoked->Contains("sessAAAA1", absl::FromUnixSeconds(1'899'999'999)));
   EXPECT_FALSE(
-      s.revoked.Contains("sessAAAA1", absl::FromUnixSeconds(1'900'000'000)));
+      s.revoked->Contains("sessAAAA1", absl::FromUnixSeconds(1'900'000'000)));
   EXPECT_TRUE(
-      s.revoked.Contains("sessBBBB2", absl::InfiniteFuture() - absl::Hours(1)));
+      s.revoked->Contains("sessBBBB2", absl::InfiniteFuture() - absl::Hours(1)));
 }
 
 TEST(FileSnapshotStore, DamagedFileIsDataLossAndLeftUntouched) {
@@ -101,21 +105,23 @@ TEST(FileSnapshotStore, DamagedFileIsDataLossAndLeftUntouched) {
 TEST(SnapshotJson, AcceptsAReformattedFileAndOddIds) {
   TestKeys keys;
   ValidatorState state = SampleState(keys);
-  state.revoked.Add("odd\"id\\x\x01", absl::FromUnixSeconds(5));
+  core::RevocationSet revoked = *state.revoked;
+  revoked.Add("odd\"id\\x\x01", absl::FromUnixSeconds(5));
+  state.revoked = std::make_shared<const core::RevocationSet>(std::move(revoked));
   const std::string compact = SnapshotToJson(state);
   absl::StatusOr<ValidatorState> fast = ParseSnapshotJson(compact);
   ASSERT_TRUE(fast.ok()) << fast.status();
   EXPECT_TRUE(
-      fast->revoked.Contains("odd\"id\\x\x01", absl::FromUnixSeconds(4)));
+      fast->revoked->Contains("odd\"id\\x\x01", absl::FromUnixSeconds(4)));
   // Pretty-printed by another tool: the slower general parser reads it.
   const std::string pretty = nlohmann::json::parse(compact).dump(2);
   absl::StatusOr<ValidatorState> slow = ParseSnapshotJson(pretty);
   ASSERT_TRUE(slow.ok()) << slow.status();
   EXPECT_EQ(slow->version, 42u);
-  EXPECT_EQ(slow->revoked.size(), 3u);
+  EXPECT_EQ(slow->revoked->size(), 3u);
   EXPECT_TRUE(
-      slow->revoked.Contains("odd\"id\\x\x01", absl::FromUnixSeconds(4)));
-  EXPECT_TRUE(slow->revoked.Contains("sessBBBB2", absl::FromUnixSeconds(4)));
+      slow->revoked->Contains("odd\"id\\x\x01", absl::FromUnixSeconds(4)));
+  EXPECT_TRUE(slow->revoked->Contains("sessBBBB2", absl::FromUnixSeconds(4)));
   // Trailing garbage after the compact layout is damage, not ignored.
   EXPECT_EQ(ParseSnapshotJson(compact + "x").status().code(),
             absl::StatusCode::kDataLoss);
@@ -137,11 +143,13 @@ TEST(FileSnapshotStore, LoadsAMillionRevokedSessions) {
   state.version = 7;
   state.keyring = keys.keyring;
   constexpr int kEntries = 1'000'000;
-  state.revoked.Reserve(kEntries);
+  core::RevocationSet revoked;
+  revoked.Reserve(kEntries);
   for (int i = 0; i < kEntries; ++i) {
-    state.revoked.Add(absl::StrCat("s", 100000000 + i, "xyz"),
-                      absl::FromUnixSeconds(1'900'000'000 + i));
+    revoked.Add(absl::StrCat("s", 100000000 + i, "xyz"),
+                absl::FromUnixSeconds(1'900'000'000 + i));
   }
+  state.revoked = std::make_shared<const core::RevocationSet>(std::move(revoked));
   FileSnapshotStore store(dir.path() + "/big.json");
   absl::Time t0 = absl::Now();
   ASSERT_TRUE(store.Save(state).ok());
@@ -150,8 +158,8 @@ TEST(FileSnapshotStore, LoadsAMillionRevokedSessions) {
   absl::Time t2 = absl::Now();
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   ASSERT_TRUE(loaded->has_value());
-  EXPECT_EQ((*loaded)->revoked.size(), static_cast<size_t>(kEntries));
-  EXPECT_TRUE((*loaded)->revoked.Contains(
+  EXPECT_EQ((*loaded)->revoked->size(), static_cast<size_t>(kEntries));
+  EXPECT_TRUE((*loaded)->revoked->Contains(
       "s100999999xyz", absl::FromUnixSeconds(1'900'000'000)));
   std::cout << "1M revoked: save " << absl::FormatDuration(t1 - t0) << ", load "
             << absl::FormatDuration(t2 - t1) << "\n";

@@ -1,5 +1,6 @@
 #include "client/sidecar/initial_state.h"
 
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -40,7 +41,8 @@ absl::StatusOr<ValidatorState> LoadStatic(const SidecarOptions& options) {
         core::ParseRevocationJson(*text);
     if (!revoked.ok())
       return FlagFileError("revoked", options.revoked_file, revoked.status());
-    state.revoked = *std::move(revoked);
+    state.revoked =
+        std::make_shared<const core::RevocationSet>(*std::move(revoked));
   }
   return state;
 }

@@ -45,7 +45,7 @@ TEST(LoadInitialState, StaticFilesWin) {
   ASSERT_TRUE(s->has_value());
   EXPECT_EQ((*s)->version, 0u);
   EXPECT_NE((*s)->keyring.Find(f.keys.key.id), nullptr);
-  EXPECT_EQ((*s)->revoked.size(), 2u);
+  EXPECT_EQ((*s)->revoked->size(), 2u);
 }
 
 TEST(LoadInitialState, StaticFileErrorsNameTheFlag) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client/sidecar/sidecar_service.h"
@@ -34,8 +35,11 @@ class SidecarMetricsTest : public ::testing::Test {
     ValidatorState state;
     state.version = 7;
     state.keyring = keys_.keyring;
-    state.revoked.Add("sessREVOKED1");
-    state.revoked.Add("sessREVOKED2");
+    core::RevocationSet revoked;
+    revoked.Add("sessREVOKED1");
+    revoked.Add("sessREVOKED2");
+    state.revoked =
+        std::make_shared<const core::RevocationSet>(std::move(revoked));
     ASSERT_TRUE(sink_.ApplyState(std::move(state)).ok());
   }
   http::Response Get(const std::string& target, const std::string& uri = "") {

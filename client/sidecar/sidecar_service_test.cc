@@ -1,6 +1,8 @@
 #include "client/sidecar/sidecar_service.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client/sidecar/auth_mapping.h"
@@ -26,7 +28,9 @@ class SidecarServiceTest : public ::testing::Test {
     ValidatorState state;
     state.version = 3;
     state.keyring = keys_.keyring;
-    state.revoked.Add("sessREVOKED1");
+    core::RevocationSet revoked;
+    revoked.Add("sessREVOKED1");
+    state.revoked = std::make_shared<const core::RevocationSet>(std::move(revoked));
     ASSERT_TRUE(sink_.ApplyState(std::move(state)).ok());
   }
   http::Response Auth(const std::string& uri, absl::Time now = kNow) {

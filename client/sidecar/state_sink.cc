@@ -6,19 +6,17 @@ namespace edgepass::sidecar {
 
 absl::Status StateSink::ApplyState(ValidatorState state) {
   absl::MutexLock lock(&mu_);
-  absl::Status saved =
-      store_ != nullptr ? store_->Save(state) : absl::OkStatus();
   const size_t keys = state.keyring.keys().size();
   const bool has_keys = keys > 0;
   const uint64_t version = state.version;
-  const size_t revoked = state.revoked.size();
-  validator_->SetState(version, std::move(state.keyring),
-                       std::move(state.revoked));
+  const size_t revoked = state.revoked->size();
+  // The validator shares the set; `state` keeps its keyring for the save.
+  validator_->SetState(version, state.keyring, state.revoked);
   version_.store(version, std::memory_order_release);
   revoked_count_.store(revoked, std::memory_order_release);
   key_count_.store(keys, std::memory_order_release);
   ready_.store(has_keys, std::memory_order_release);
-  return saved;
+  return store_ != nullptr ? store_->Save(state) : absl::OkStatus();
 }
 
 }  // namespace edgepass::sidecar

@@ -26,11 +26,13 @@ class StateSink {
   StateSink(client::EdgeValidator* validator, SnapshotStore* store)
       : validator_(validator), store_(store) {}
 
-  // Persists `state` (when there is a store), then swaps it into the
-  // validator, which checks against it from then on. A failed save is
-  // returned (the previous snapshot stays intact) but the state is applied
-  // regardless: fresh keys and revocations matter more than the file.
-  // Thread-safe; calls are serialized.
+  // Swaps `state` into the validator, which checks against it from then on,
+  // then persists it (when there is a store): new keys and revocations take
+  // effect without waiting for the disk, and the state replaced is freed
+  // before the file is written (a million-entry set and its file text are
+  // never held together with the previous set). A failed save is returned
+  // (the previous snapshot file stays intact); the state is applied
+  // regardless. Thread-safe; calls are serialized.
   absl::Status ApplyState(ValidatorState state);
 
   // True once a state with at least one key has been applied.

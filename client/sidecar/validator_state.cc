@@ -1,6 +1,7 @@
 #include "client/sidecar/validator_state.h"
 
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -23,9 +24,16 @@ absl::Status Corrupt(absl::string_view field, absl::string_view message) {
 
 }  // namespace
 
+std::shared_ptr<const core::RevocationSet> EmptyRevocationSet() {
+  static const auto* const empty =
+      new std::shared_ptr<const core::RevocationSet>(
+          std::make_shared<const core::RevocationSet>());
+  return *empty;
+}
+
 std::string SnapshotToJson(const ValidatorState& state) {
   std::string out;
-  out.reserve(256 + state.revoked.size() * 36);
+  out.reserve(256 + state.revoked->size() * 36);
   absl::StrAppend(
       &out, "{\"format\":\"", kFormat, "\",\"format_version\":", kFormatVersion,
       ",\"version\":", state.version,
@@ -33,7 +41,7 @@ std::string SnapshotToJson(const ValidatorState& state) {
       ",\n\"keyring\":", core::KeyringToJson(state.keyring),
       ",\n\"revoked\":[");
   bool first = true;
-  state.revoked.ForEach([&](absl::string_view id, absl::Time expires_at) {
+  state.revoked->ForEach([&](absl::string_view id, absl::Time expires_at) {
     absl::StrAppend(&out, first ? "\n[" : ",\n[", http::JsonQuote(id), ",");
     if (expires_at == absl::InfiniteFuture()) {
       out += "null]";
@@ -95,7 +103,8 @@ absl::StatusOr<ValidatorState> ParseWithDom(absl::string_view text) {
   auto revoked = j.find("revoked");
   if (revoked == j.end() || !revoked->is_array())
     return Corrupt("revoked", "must be a list");
-  state.revoked.Reserve(revoked->size());
+  core::RevocationSet set;
+  set.Reserve(revoked->size());
   for (size_t i = 0; i < revoked->size(); ++i) {
     const Json& e = (*revoked)[i];
     if (!e.is_array() || e.size() != 2 || !e[0].is_string() ||
@@ -106,10 +115,11 @@ absl::StatusOr<ValidatorState> ParseWithDom(absl::string_view text) {
     const absl::Time expires = e[1].is_null()
                                    ? absl::InfiniteFuture()
                                    : absl::FromUnixSeconds(e[1].get<int64_t>());
-    if (!state.revoked.Add(e[0].get_ref<const std::string&>(), expires)) {
+    if (!set.Add(e[0].get_ref<const std::string&>(), expires)) {
       return Corrupt(absl::StrCat("revoked[", i, "]"), "invalid session id");
     }
   }
+  state.revoked = std::make_shared<const core::RevocationSet>(std::move(set));
   return state;
 }
 
@@ -212,10 +222,10 @@ absl::StatusOr<ValidatorState> ParseSnapshotJson(absl::string_view text) {
   ValidatorState state = *std::move(head);
   absl::string_view rest = text.substr(at + kRevokedKey.size());
   // About 30 bytes per entry: reserve once instead of regrowing.
-  state.revoked.Reserve(rest.size() / 30 + 1);
+  core::RevocationSet set;
+  set.Reserve(rest.size() / 30 + 1);
   std::string error;
-  if (!ScanRevoked(&rest, &state.revoked, &error))
-    return Corrupt("revoked", error);
+  if (!ScanRevoked(&rest, &set, &error)) return Corrupt("revoked", error);
   while (!rest.empty() && (rest[0] == '\n' || rest[0] == ' '))
     rest.remove_prefix(1);
   if (rest.empty() || rest[0] != '}')
@@ -225,6 +235,7 @@ absl::StatusOr<ValidatorState> ParseSnapshotJson(absl::string_view text) {
     rest.remove_prefix(1);
   if (!rest.empty())
     return Corrupt("file", "unexpected text after the snapshot");
+  state.revoked = std::make_shared<const core::RevocationSet>(std::move(set));
   return state;
 }
 

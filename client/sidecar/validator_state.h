@@ -8,6 +8,7 @@
 #define EDGEPASS_CLIENT_SIDECAR_VALIDATOR_STATE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -17,12 +18,17 @@
 
 namespace edgepass::sidecar {
 
+// The shared empty set ValidatorState starts with.
+std::shared_ptr<const core::RevocationSet> EmptyRevocationSet();
+
 struct ValidatorState {
   uint64_t version = 0;  // edge-sync version; 0 for static sources
   // Names the keyring for resuming the edge-sync stream; empty when unknown.
   std::string keyring_fingerprint;
   core::Keyring keyring;
-  core::RevocationSet revoked;
+  // Never null. Shared, never copied: the edge-sync subscriber, the validator
+  // and the snapshot writer hold one set of a million ids between them.
+  std::shared_ptr<const core::RevocationSet> revoked = EmptyRevocationSet();
 };
 
 // The snapshot file:

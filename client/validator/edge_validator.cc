@@ -3,11 +3,18 @@
 #include <utility>
 
 namespace edgepass::client {
+namespace {
+
+std::shared_ptr<const core::RevocationSet> Share(core::RevocationSet revoked) {
+  return std::make_shared<const core::RevocationSet>(std::move(revoked));
+}
+
+}  // namespace
 
 EdgeValidator::EdgeValidator(core::Keyring keys, core::RevocationSet revoked,
                              core::ValidateOptions options)
     : options_(options),
-      snapshot_(std::make_shared<const Snapshot>(Snapshot{std::move(keys), std::move(revoked)})) {}
+      snapshot_(std::make_shared<const Snapshot>(Snapshot{std::move(keys), Share(std::move(revoked))})) {}
 
 std::shared_ptr<const EdgeValidator::Snapshot> EdgeValidator::snapshot() const {
   absl::ReaderMutexLock lock(&mu_);
@@ -16,7 +23,7 @@ std::shared_ptr<const EdgeValidator::Snapshot> EdgeValidator::snapshot() const {
 
 core::Decision EdgeValidator::Check(const core::EdgeRequest& request, absl::Time now) const {
   const std::shared_ptr<const Snapshot> s = snapshot();
-  return core::Validate(request, s->keys, s->revoked, now, options_);
+  return core::Validate(request, s->keys, *s->revoked, now, options_);
 }
 
 void EdgeValidator::SetKeyring(core::Keyring keys) {
@@ -25,14 +32,25 @@ void EdgeValidator::SetKeyring(core::Keyring keys) {
 }
 
 void EdgeValidator::SetRevocations(core::RevocationSet revoked) {
+  std::shared_ptr<const core::RevocationSet> shared = Share(std::move(revoked));
   absl::MutexLock lock(&mu_);
-  snapshot_ = std::make_shared<const Snapshot>(Snapshot{snapshot_->keys, std::move(revoked), snapshot_->version});
+  snapshot_ = std::make_shared<const Snapshot>(Snapshot{snapshot_->keys, std::move(shared), snapshot_->version});
 }
 
 void EdgeValidator::SetState(uint64_t version, core::Keyring keys, core::RevocationSet revoked) {
-  auto next = std::make_shared<const Snapshot>(Snapshot{std::move(keys), std::move(revoked), version});
-  absl::MutexLock lock(&mu_);
-  snapshot_ = std::move(next);
+  SetState(version, std::move(keys), Share(std::move(revoked)));
+}
+
+void EdgeValidator::SetState(uint64_t version, core::Keyring keys,
+                             std::shared_ptr<const core::RevocationSet> revoked) {
+  if (revoked == nullptr) revoked = Share(core::RevocationSet());
+  std::shared_ptr<const Snapshot> previous =
+      std::make_shared<const Snapshot>(Snapshot{std::move(keys), std::move(revoked), version});
+  {
+    absl::MutexLock lock(&mu_);
+    snapshot_.swap(previous);
+  }
+  // `previous` (maybe the last owner of a large set) is freed here, not under mu_.
 }
 
 uint64_t EdgeValidator::version() const { return snapshot()->version; }

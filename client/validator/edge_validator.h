@@ -36,6 +36,10 @@ class EdgeValidator {
   // Swaps in keyring and revocations together, tagged with the edge-sync
   // `version` they came from; checks see either the old pair or the new one.
   void SetState(uint64_t version, core::Keyring keys, core::RevocationSet revoked);
+  // The same, sharing `revoked` (null: none revoked) with the caller instead
+  // of taking a copy: a million-entry set is held once, not once per owner.
+  void SetState(uint64_t version, core::Keyring keys,
+                std::shared_ptr<const core::RevocationSet> revoked);
   // The version of the last SetState() (0 before any; Set{Keyring,Revocations}
   // keep it).
   uint64_t version() const;
@@ -43,7 +47,7 @@ class EdgeValidator {
  private:
   struct Snapshot {
     core::Keyring keys;
-    core::RevocationSet revoked;
+    std::shared_ptr<const core::RevocationSet> revoked;  // never null
     uint64_t version = 0;
   };
   std::shared_ptr<const Snapshot> snapshot() const;

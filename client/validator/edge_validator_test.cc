@@ -1,5 +1,8 @@
 #include "client/validator/edge_validator.h"
 
+#include <memory>
+#include <utility>
+
 #include "core/token_issuer.h"
 #include "gtest/gtest.h"
 
@@ -70,6 +73,35 @@ TEST(EdgeValidator, SetStateSwapsBothAndRecordsVersion) {
 
   validator.SetRevocations({});
   EXPECT_EQ(validator.version(), 7u);
+  EXPECT_TRUE(validator.Check({.uri = uri}, now).allow);
+}
+
+TEST(EdgeValidator, SetStateSharesTheRevocationSet) {
+  FixedRandom random;
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  core::SigningKey key = core::GenerateSigningKey(now, core::KeyState::kPrimary, random);
+  core::TokenPolicy policy;
+  policy.paths = {"/v/1/"};
+  policy.ssn = true;
+  core::ViewerAttributes viewer;
+  viewer.session_id = "sessCCCC1";
+  auto token = core::IssueToken(policy, viewer, key, now, random);
+  ASSERT_TRUE(token.ok()) << token.status();
+  const std::string uri = "/" + token->token + "/v/1/a.ts";
+
+  core::RevocationSet set;
+  set.Add("sessCCCC1");
+  auto shared = std::make_shared<const core::RevocationSet>(std::move(set));
+  EdgeValidator validator(core::Keyring{});
+  validator.SetState(3, *core::Keyring::Create({key}), shared);
+  EXPECT_EQ(shared.use_count(), 2);  // held, not copied
+  EXPECT_EQ(validator.Check({.uri = uri}, now).reason, core::Reason::kRevoked);
+
+  validator.SetKeyring(*core::Keyring::Create({key}));  // keeps the same set
+  EXPECT_EQ(shared.use_count(), 2);
+
+  validator.SetState(4, *core::Keyring::Create({key}), nullptr);  // none revoked
+  EXPECT_EQ(shared.use_count(), 1);
   EXPECT_TRUE(validator.Check({.uri = uri}, now).allow);
 }
 
