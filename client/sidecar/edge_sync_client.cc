@@ -206,7 +206,12 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
       stub->Subscribe(&context, request);
   bool got_any = false;
   v1::EdgeUpdate update;
+  // When the first message of the version being received arrived, and how
+  // many it took.
+  absl::Time receiving_since = absl::InfinitePast();
+  int messages = 0;
   while (reader->Read(&update)) {
+    if (messages++ == 0) receiving_since = absl::Now();
     if (!got_any) {
       got_any = true;
       absl::MutexLock lock(&mu_);
@@ -225,7 +230,24 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
       break;
     }
     if (!applied->has_value()) continue;
+    const size_t keys = (*applied)->keyring.keys().size();
+    const size_t revoked = (*applied)->revoked->size();
+    const absl::Time received_at = absl::Now();
     absl::Status saved = sink_->ApplyState(**std::move(applied));
+    // One line per version once the validator checks against it and the
+    // snapshot file is written (tools and benchmarks wait for it): receive_ms
+    // from the version's first message to the state built, apply_ms to the
+    // end of the sink's swap and save.
+    const absl::Time applied_at = absl::Now();
+    log_(absl::StrCat(
+        "{\"event\":\"edge_sync_applied\",\"version\":", update.version(),
+        ",\"snapshot\":", update.snapshot() ? "true" : "false",
+        ",\"messages\":", messages, ",\"revoked\":", revoked,
+        ",\"keys\":", keys, ",\"receive_ms\":",
+        absl::ToInt64Milliseconds(received_at - receiving_since),
+        ",\"apply_ms\":",
+        absl::ToInt64Milliseconds(applied_at - receiving_since), "}"));
+    messages = 0;
     if (!saved.ok()) {
       log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
                         http::JsonQuote(saved.message()), "}"));
