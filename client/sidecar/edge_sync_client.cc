@@ -15,6 +15,10 @@
 namespace edgepass::sidecar {
 namespace {
 
+// The most a snapshot's announced count reserves (the server's
+// --revocation-capacity is at most 10 million).
+constexpr uint64_t kMaxSnapshotReserve = 10'000'000;
+
 absl::Time TimeFromProto(bool has, const google::protobuf::Timestamp& ts) {
   return has ? absl::FromUnixSeconds(ts.seconds()) : absl::InfiniteFuture();
 }
@@ -86,6 +90,10 @@ absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
     if (update.keyring_changed()) {  // the first message of a snapshot
       EDGEPASS_ASSIGN_OR_RETURN(pending_keyring_, KeyringFromUpdate(update));
       pending_revoked_ = core::RevocationSet();
+      // Sized once (a million ids would otherwise regrow it 17 times); capped
+      // so that a wrong count cannot make the validator reserve gigabytes.
+      pending_revoked_.Reserve(static_cast<size_t>(std::min<uint64_t>(
+          update.snapshot_revoked_count(), kMaxSnapshotReserve)));
       receiving_snapshot_ = true;
     } else if (!receiving_snapshot_) {
       return absl::InvalidArgumentError(
@@ -233,20 +241,21 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
     const size_t keys = (*applied)->keyring.keys().size();
     const size_t revoked = (*applied)->revoked->size();
     const absl::Time received_at = absl::Now();
-    absl::Status saved = sink_->ApplyState(**std::move(applied));
-    // One line per version once the validator checks against it and the
-    // snapshot file is written (tools and benchmarks wait for it): receive_ms
-    // from the version's first message to the state built, apply_ms to the
-    // end of the sink's swap and save.
-    const absl::Time applied_at = absl::Now();
+    StateSink::Timing timing;
+    absl::Status saved = sink_->ApplyState(**std::move(applied), &timing);
+    // One line per version once it is applied and the snapshot file written
+    // (tools and benchmarks wait for it). From the version's first message:
+    // receive_ms to the state built, apply_ms to the validator checking
+    // against it; save_ms for the snapshot file after that.
+    auto ms = [](absl::Duration d) { return absl::ToInt64Milliseconds(d); };
     log_(absl::StrCat(
         "{\"event\":\"edge_sync_applied\",\"version\":", update.version(),
         ",\"snapshot\":", update.snapshot() ? "true" : "false",
         ",\"messages\":", messages, ",\"revoked\":", revoked,
-        ",\"keys\":", keys, ",\"receive_ms\":",
-        absl::ToInt64Milliseconds(received_at - receiving_since),
-        ",\"apply_ms\":",
-        absl::ToInt64Milliseconds(applied_at - receiving_since), "}"));
+        ",\"keys\":", keys,
+        ",\"receive_ms\":", ms(received_at - receiving_since),
+        ",\"apply_ms\":", ms(timing.applied_at - receiving_since),
+        ",\"save_ms\":", ms(timing.saved_at - timing.applied_at), "}"));
     messages = 0;
     if (!saved.ok()) {
       log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",

@@ -124,5 +124,17 @@ TEST(EdgeSyncState, AppliedStatesShareOneRevocationSet) {
   EXPECT_TRUE((*snapshot)->revoked->Contains("aaaaaaa1", kNow));
 }
 
+TEST(EdgeSyncState, AnnouncedCountOnlySizesTheSet) {
+  EdgeSyncState state;
+  v1::EdgeUpdate first = First(5, /*complete=*/true);
+  first.set_snapshot_revoked_count(1000);  // more than sent: no harm
+  AddRevoked(&first, "aaaaaaa1");
+  AddRevoked(&first, "bbbbbbb2");
+  auto applied = state.Apply(first);
+  ASSERT_TRUE(applied.ok() && applied->has_value());
+  EXPECT_EQ((*applied)->revoked->size(), 2u);
+  EXPECT_TRUE((*applied)->revoked->Contains("bbbbbbb2", kNow));
+}
+
 }  // namespace
 }  // namespace edgepass::sidecar

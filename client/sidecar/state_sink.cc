@@ -4,7 +4,7 @@
 
 namespace edgepass::sidecar {
 
-absl::Status StateSink::ApplyState(ValidatorState state) {
+absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
   absl::MutexLock lock(&mu_);
   const size_t keys = state.keyring.keys().size();
   const bool has_keys = keys > 0;
@@ -16,7 +16,10 @@ absl::Status StateSink::ApplyState(ValidatorState state) {
   revoked_count_.store(revoked, std::memory_order_release);
   key_count_.store(keys, std::memory_order_release);
   ready_.store(has_keys, std::memory_order_release);
-  return store_ != nullptr ? store_->Save(state) : absl::OkStatus();
+  if (timing != nullptr) timing->applied_at = absl::Now();
+  absl::Status saved = store_ != nullptr ? store_->Save(state) : absl::OkStatus();
+  if (timing != nullptr) timing->saved_at = absl::Now();
+  return saved;
 }
 
 }  // namespace edgepass::sidecar

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "client/sidecar/snapshot_store.h"
 #include "client/sidecar/validator_state.h"
 #include "client/validator/edge_validator.h"
@@ -22,6 +23,12 @@ namespace edgepass::sidecar {
 
 class StateSink {
  public:
+  // When ApplyState's two steps ended.
+  struct Timing {
+    absl::Time applied_at;  // the validator checks against the new state
+    absl::Time saved_at;    // the snapshot file is written (or failed)
+  };
+
   // `validator` must outlive the sink; `store` may be null (nothing persisted).
   StateSink(client::EdgeValidator* validator, SnapshotStore* store)
       : validator_(validator), store_(store) {}
@@ -32,8 +39,8 @@ class StateSink {
   // before the file is written (a million-entry set and its file text are
   // never held together with the previous set). A failed save is returned
   // (the previous snapshot file stays intact); the state is applied
-  // regardless. Thread-safe; calls are serialized.
-  absl::Status ApplyState(ValidatorState state);
+  // regardless. Thread-safe; calls are serialized. `timing` may be null.
+  absl::Status ApplyState(ValidatorState state, Timing* timing = nullptr);
 
   // True once a state with at least one key has been applied.
   bool ready() const { return ready_.load(std::memory_order_acquire); }

@@ -63,7 +63,10 @@ bool WriteSnapshot(const EdgeSnapshot& snap, grpc::ServerWriter<v1::EdgeUpdate>*
     v1::EdgeUpdate update;
     update.set_version(snap.version);
     update.set_snapshot(true);
-    if (first) AddKeyring(snap, &update);
+    if (first) {
+      AddKeyring(snap, &update);
+      update.set_snapshot_revoked_count(snap.revoked.size());
+    }
     update.set_keyring_fingerprint(snap.keyring_fingerprint);
     const size_t end = std::min(snap.revoked.size(), next + kRevokedPerMessage);
     for (; next < end; ++next) AddRevoked(snap.revoked[next], &update);
