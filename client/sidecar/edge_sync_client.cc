@@ -82,7 +82,8 @@ EdgeSyncState::EdgeSyncState(const ValidatorState& state)
       fingerprint_(state.keyring_fingerprint),
       keyring_(state.keyring),
       have_keyring_(!state.keyring.keys().empty()),
-      revoked_(state.revoked != nullptr ? state.revoked : EmptyRevocationSet()) {}
+      revoked_(state.revoked != nullptr ? state.revoked
+                                        : EmptyRevocationSet()) {}
 
 absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
     const v1::EdgeUpdate& update) {
@@ -251,9 +252,8 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
     log_(absl::StrCat(
         "{\"event\":\"edge_sync_applied\",\"version\":", update.version(),
         ",\"snapshot\":", update.snapshot() ? "true" : "false",
-        ",\"messages\":", messages, ",\"revoked\":", revoked,
-        ",\"keys\":", keys,
-        ",\"receive_ms\":", ms(received_at - receiving_since),
+        ",\"messages\":", messages, ",\"revoked\":", revoked, ",\"keys\":",
+        keys, ",\"receive_ms\":", ms(received_at - receiving_since),
         ",\"apply_ms\":", ms(timing.applied_at - receiving_since),
         ",\"save_ms\":", ms(timing.saved_at - timing.applied_at), "}"));
     messages = 0;

@@ -35,7 +35,8 @@ ValidatorState SampleState(TestKeys& keys) {
   core::RevocationSet revoked;
   revoked.Add("sessAAAA1", absl::FromUnixSeconds(1'900'000'000));
   revoked.Add("sessBBBB2");  // until removed
-  state.revoked = std::make_shared<const core::RevocationSet>(std::move(revoked));
+  state.revoked =
+      std::make_shared<const core::RevocationSet>(std::move(revoked));
   return state;
 }
 
@@ -69,8 +70,8 @@ TEST(FileSnapshotStore, RoundTripsStateWithMode0600) {
       s.revoked->Contains("sessAAAA1", absl::FromUnixSeconds(1'899'999'999)));
   EXPECT_FALSE(
       s.revoked->Contains("sessAAAA1", absl::FromUnixSeconds(1'900'000'000)));
-  EXPECT_TRUE(
-      s.revoked->Contains("sessBBBB2", absl::InfiniteFuture() - absl::Hours(1)));
+  EXPECT_TRUE(s.revoked->Contains("sessBBBB2",
+                                  absl::InfiniteFuture() - absl::Hours(1)));
 }
 
 TEST(FileSnapshotStore, DamagedFileIsDataLossAndLeftUntouched) {
@@ -107,7 +108,8 @@ TEST(SnapshotJson, AcceptsAReformattedFileAndOddIds) {
   ValidatorState state = SampleState(keys);
   core::RevocationSet revoked = *state.revoked;
   revoked.Add("odd\"id\\x\x01", absl::FromUnixSeconds(5));
-  state.revoked = std::make_shared<const core::RevocationSet>(std::move(revoked));
+  state.revoked =
+      std::make_shared<const core::RevocationSet>(std::move(revoked));
   const std::string compact = SnapshotToJson(state);
   absl::StatusOr<ValidatorState> fast = ParseSnapshotJson(compact);
   ASSERT_TRUE(fast.ok()) << fast.status();
@@ -149,7 +151,8 @@ TEST(FileSnapshotStore, LoadsAMillionRevokedSessions) {
     revoked.Add(absl::StrCat("s", 100000000 + i, "xyz"),
                 absl::FromUnixSeconds(1'900'000'000 + i));
   }
-  state.revoked = std::make_shared<const core::RevocationSet>(std::move(revoked));
+  state.revoked =
+      std::make_shared<const core::RevocationSet>(std::move(revoked));
   FileSnapshotStore store(dir.path() + "/big.json");
   absl::Time t0 = absl::Now();
   ASSERT_TRUE(store.Save(state).ok());

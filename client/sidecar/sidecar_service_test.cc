@@ -30,7 +30,8 @@ class SidecarServiceTest : public ::testing::Test {
     state.keyring = keys_.keyring;
     core::RevocationSet revoked;
     revoked.Add("sessREVOKED1");
-    state.revoked = std::make_shared<const core::RevocationSet>(std::move(revoked));
+    state.revoked =
+        std::make_shared<const core::RevocationSet>(std::move(revoked));
     ASSERT_TRUE(sink_.ApplyState(std::move(state)).ok());
   }
   http::Response Auth(const std::string& uri, absl::Time now = kNow) {

@@ -17,7 +17,8 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
   key_count_.store(keys, std::memory_order_release);
   ready_.store(has_keys, std::memory_order_release);
   if (timing != nullptr) timing->applied_at = absl::Now();
-  absl::Status saved = store_ != nullptr ? store_->Save(state) : absl::OkStatus();
+  absl::Status saved =
+      store_ != nullptr ? store_->Save(state) : absl::OkStatus();
   if (timing != nullptr) timing->saved_at = absl::Now();
   return saved;
 }
