@@ -119,7 +119,9 @@ absl::Status CheckCloudFrontFields(const Asset& asset, absl::string_view where) 
   }
   if (!cookie) return absl::OkStatus();
   core::CloudFrontCookieAttributes attributes{.domain = asset.cookie_domain};
-  EDGEPASS_ASSIGN_OR_RETURN(attributes.same_site, ParseCookieSameSite(asset.cookie_same_site));
+  absl::StatusOr<core::CookieSameSite> same_site = ParseCookieSameSite(asset.cookie_same_site);
+  if (!same_site.ok()) return Within(where, same_site.status());
+  attributes.same_site = *same_site;
   absl::StatusOr<std::vector<std::string>> formatted =
       core::FormatSetCookieHeaders({{"CloudFront-Key-Pair-Id", asset.cloudfront_key_pair_id}}, attributes);
   if (!formatted.ok()) {

@@ -215,7 +215,7 @@ TEST(Catalog, CloudFrontSchemesRefuseWhatCloudFrontCannotCheck) {
        "token_policy.paths: scheme \"cloudfront-cookie\" takes exactly one path"},
       {R"("scheme": "cloudfront-cookie", "cloudfront_key_pair_id": "K1", "cookie_same_site": "lax",
           "token_policy": {"paths": ["/m/"], "exp": "+1h"})",
-       "cookie_same_site: must be \"Strict\", \"Lax\" or \"None\""},
+       "(id \"a\"): cookie_same_site: must be \"Strict\", \"Lax\" or \"None\""},
       {R"("scheme": "cloudfront-cookie", "cloudfront_key_pair_id": "K1", "cookie_domain": "bad domain;",
           "token_policy": {"paths": ["/m/"], "exp": "+1h"})",
        "cookie_domain: "},

@@ -243,17 +243,17 @@ int main(int argc, char** argv) {
   if (absl::Status s = live.Start(); !s.ok()) return StartFailure(s.message());
 
   server::ServerMetrics metrics;  // the families: server/server_metrics.h
+  // CloudFront private keys: read through the data dir's secrets file (in a
+  // fleet the same mounted secret as keyring.json), cached per replica.
+  server::CloudFrontKeyCache cloudfront_keys(*stores->secrets, clock, {.ttl = options->key_cache_ttl});
   server::PlaybackServiceImpl playback(
       &live, stores->keys.get(), &random, clock,
-      {.default_token_ttl = options->default_token_ttl, .metrics = &metrics});
+      {.default_token_ttl = options->default_token_ttl, .metrics = &metrics, .cloudfront_keys = &cloudfront_keys});
   server::CatalogServiceImpl catalog(stores->catalogs.get(), &live);
   server::SessionServiceImpl sessions(stores->sessions.get(), &live, clock,
                                       {.revocations = revocations,
                                        .default_revocation_ttl = options->revocation_retention});
   server::EdgeSyncServiceImpl edge_sync(&live, clock);
-  // CloudFront private keys: read through the data dir's secrets file (in a
-  // fleet the same mounted secret as keyring.json), cached per replica.
-  server::CloudFrontKeyCache cloudfront_keys(*stores->secrets, clock, {.ttl = options->key_cache_ttl});
   server::KeyServiceImpl key_service(stores->secrets.get(), &cloudfront_keys);
   // Declared after what it reads, so it stops serving before they go.
   absl::StatusOr<std::unique_ptr<edgepass::obs::MetricsEndpoint>> metrics_endpoint =

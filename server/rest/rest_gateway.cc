@@ -282,6 +282,11 @@ std::string QueryValue(const std::vector<std::pair<std::string, std::string>>& q
   return "";
 }
 
+void AddSetCookies(const v1::IssuePlaybackResponse& reply, http::Response* response) {
+  for (const v1::Cookie& cookie : reply.cookies()) response->headers.Add("Set-Cookie", cookie.set_cookie());
+  if (reply.cookies_size() > 0) response->headers.Set("Cache-Control", "no-store");
+}
+
 absl::string_view QueryText(absl::string_view target) {
   const size_t q = target.find('?');
   return q == absl::string_view::npos ? absl::string_view() : target.substr(q + 1);
@@ -544,7 +549,9 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
   if (pb::util::Status s = pb::util::MessageToJsonString(*reply, &json, print); !s.ok()) {
     return ErrorResponse(grpc::StatusCode::INTERNAL, "internal error");
   }
-  return http::Response::Json(200, std::move(json));
+  http::Response response = http::Response::Json(200, std::move(json));
+  if (is_playback) rest_internal::AddSetCookies(*static_cast<v1::IssuePlaybackResponse*>(reply.get()), &response);
+  return response;
 }
 
 }  // namespace edgepass::server
