@@ -14,11 +14,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/cloudfront_cookie.h"
 #include "core/token_policy.h"
 
 namespace edgepass::server {
 
+// How an asset's playback is protected: an SMD token in the URL (default),
+// a CloudFront signed URL, or CloudFront signed cookies.
 inline constexpr absl::string_view kSmdTokenScheme = "smd-token";
+inline constexpr absl::string_view kCloudFrontUrlScheme = "cloudfront-url";
+inline constexpr absl::string_view kCloudFrontCookieScheme = "cloudfront-cookie";
 inline constexpr size_t kMaxAssetIdLength = 128;
 inline constexpr size_t kMaxHostnameLength = 253;
 inline constexpr size_t kMaxUrlPathLength = 2048;
@@ -53,6 +58,17 @@ struct Asset {
   // Played instead, for a viewer whose entitlement has no variant; "" = the
   // default variant instead.
   std::string fallback_asset;
+  // CloudFront schemes only. The key pair id of a key in the secrets store
+  // (required; its existence is checked when issuing, since keys and the
+  // catalog are written separately).
+  std::string cloudfront_key_pair_id;
+  // cloudfront-cookie only: the cookies' Domain ("" = host-only) and SameSite
+  // ("Strict", "Lax" or "None"; "" = Lax). Path is the policy's one path;
+  // Secure and HttpOnly are always set.
+  std::string cookie_domain;
+  std::string cookie_same_site;
+
+  bool is_cloudfront() const { return scheme == kCloudFrontUrlScheme || scheme == kCloudFrontCookieScheme; }
 };
 
 // What a viewer gets for an asset (see Catalog::Resolve).
@@ -72,7 +88,15 @@ class Catalog {
   //   {"policies":{"name":{SMD policy}},
   //    "assets":[{"id","hostname","url_path","scheme","token_policy":"name"|{..},
   //               "variants":{"premium":{"url_path","token_policy"}},  // optional
-  //               "fallback_asset":"id"}]}                             // optional
+  //               "fallback_asset":"id",                               // optional
+  //               "cloudfront_key_pair_id":"K..",                      // CloudFront schemes
+  //               "cookie_domain":"d", "cookie_same_site":"Lax"}]}     // cloudfront-cookie
+  // A CloudFront scheme maps a policy to CloudFront conditions: exp ->
+  // DateLessThan, nbf -> DateGreaterThan, ip -> IpAddress (the viewer's
+  // IPv4 address /32). Bindings CloudFront cannot check (ssn, headers,
+  // querystrings, co/cty/reg, exc) are refused, never silently dropped; the
+  // cookie scheme takes exactly one path (the cookies' Path; the resource is
+  // "https://" + hostname + path + "*").
   // INVALID_ARGUMENT "<source>: assets[1] (id \"2\"): token_policy.paths[0]: ..."
   // naming the entry and field at fault. Unknown fields are refused.
   static absl::StatusOr<Catalog> Parse(absl::string_view json, absl::string_view source);
@@ -124,6 +148,10 @@ class Catalog {
   std::vector<Asset> assets_;
   std::map<std::string, size_t, std::less<>> index_;  // id -> assets_ position
 };
+
+// An asset's cookie_same_site ("" = Lax). INVALID_ARGUMENT
+// "cookie_same_site: ..." otherwise.
+absl::StatusOr<core::CookieSameSite> ParseCookieSameSite(absl::string_view text);
 
 // The sample catalog written to a fresh data directory: HLS asset "1" and
 // DASH asset "2" on cdn.example.com.

@@ -58,7 +58,8 @@ TEST(Catalog, RefusesDuplicateIdsUnknownSchemeAndFields) {
             "c: assets[1] (id \"1\"): id: duplicate of assets[0]");
   EXPECT_EQ(std::string(Catalog::Parse(R"({"assets":[{"id":"1","hostname":"h","url_path":"/v/i","scheme":"cf",
     "token_policy":{"paths":["/v/"],"exp":"+1h"}}]})", "c").status().message()),
-            "c: assets[0] (id \"1\"): scheme: unsupported \"cf\" (supported: \"smd-token\")");
+            "c: assets[0] (id \"1\"): scheme: unsupported \"cf\" (supported: \"smd-token\", "
+            "\"cloudfront-url\", \"cloudfront-cookie\")");
   EXPECT_EQ(std::string(Catalog::Parse(R"({"asets":[]})", "c").status().message()), "c: unknown field \"asets\"");
   EXPECT_FALSE(Catalog::Parse(R"({"assets":[{"id":"1","hostname":"h","url_path":"/v/../i",
     "token_policy":{"paths":["/v/"],"exp":"+1h"}}]})", "c").ok());
@@ -152,6 +153,89 @@ TEST(Catalog, FallbackAndVariantPoliciesCannotBeDeletedFromUnderAnAsset) {
   EXPECT_EQ(Catalog::WithoutPolicy(*c, "full").status().code(), absl::StatusCode::kFailedPrecondition);
   // A policy change that no longer opens a variant's manifest is refused.
   EXPECT_EQ(Catalog::WithPolicy(*c, "full", R"({"paths": ["/elsewhere/"], "exp": "+1h"})", "policy")
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+constexpr char kCloudFrontCatalog[] = R"({
+  "policies": {"cf": {"paths": ["/movie/"], "exp": "+2h", "ip": true}},
+  "assets": [
+    {"id": "signed-url", "hostname": "d1.cloudfront.net", "url_path": "/movie/index.m3u8",
+     "scheme": "cloudfront-url", "token_policy": "cf", "cloudfront_key_pair_id": "K2JCJMDEHXQW5F"},
+    {"id": "signed-cookie", "hostname": "d1.cloudfront.net", "url_path": "/movie/index.m3u8",
+     "scheme": "cloudfront-cookie", "token_policy": {"paths": ["/movie/"], "exp": "+1h"},
+     "cloudfront_key_pair_id": "K2JCJMDEHXQW5F", "cookie_domain": "d1.cloudfront.net",
+     "cookie_same_site": "Strict",
+     "variants": {"premium": {"url_path": "/movie/hd/index.m3u8", "token_policy": {"paths": ["/movie/hd/"], "exp": "+3h"}}}}]})";
+
+TEST(Catalog, CloudFrontSchemesRoundTrip) {
+  absl::StatusOr<Catalog> c = Catalog::Parse(kCloudFrontCatalog, "catalog.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const Asset* url = c->Find("signed-url");
+  ASSERT_NE(url, nullptr);
+  EXPECT_EQ(url->scheme, kCloudFrontUrlScheme);
+  EXPECT_TRUE(url->is_cloudfront());
+  EXPECT_EQ(url->cloudfront_key_pair_id, "K2JCJMDEHXQW5F");
+  EXPECT_TRUE(url->cookie_domain.empty());
+  const Asset* cookie = c->Find("signed-cookie");
+  ASSERT_NE(cookie, nullptr);
+  EXPECT_EQ(cookie->cookie_domain, "d1.cloudfront.net");
+  EXPECT_EQ(cookie->cookie_same_site, "Strict");
+  absl::StatusOr<Catalog> again = Catalog::Parse(c->ToJson(), "again");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->ToJson(), c->ToJson());
+  EXPECT_EQ(Catalog::AssetToJson(*again->Find("signed-cookie")), Catalog::AssetToJson(*cookie));
+  EXPECT_NE(c->ToJson().find("\"cookie_same_site\": \"Strict\""), std::string::npos);
+  EXPECT_EQ(*ParseCookieSameSite(""), core::CookieSameSite::kLax);
+  EXPECT_EQ(ParseCookieSameSite("lax").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Catalog, CloudFrontSchemesRefuseWhatCloudFrontCannotCheck) {
+  struct Case {
+    const char* asset;
+    const char* message;
+  } cases[] = {
+      {R"("scheme": "cloudfront-url", "token_policy": {"paths": ["/m/"], "exp": "+1h"})",
+       "cloudfront_key_pair_id: required for scheme \"cloudfront-url\""},
+      {R"("scheme": "cloudfront-url", "cloudfront_key_pair_id": "K-1", "token_policy": {"paths": ["/m/"], "exp": "+1h"})",
+       "cloudfront_key_pair_id: must be 1-128 ASCII letters and digits"},
+      {R"("cloudfront_key_pair_id": "K1", "token_policy": {"paths": ["/m/"], "exp": "+1h"})",
+       "cloudfront_key_pair_id: only for the cloudfront-url and cloudfront-cookie schemes"},
+      {R"("scheme": "cloudfront-url", "cloudfront_key_pair_id": "K1", "cookie_domain": "x.example",
+          "token_policy": {"paths": ["/m/"], "exp": "+1h"})",
+       "cookie_domain: only for the cloudfront-cookie scheme"},
+      {R"("scheme": "cloudfront-url", "cloudfront_key_pair_id": "K1", "token_policy": {"paths": ["/m/"], "exp": "+1h", "ssn": true})",
+       "token_policy.ssn: a CloudFront policy cannot check it"},
+      {R"("scheme": "cloudfront-cookie", "cloudfront_key_pair_id": "K1",
+          "token_policy": {"paths": ["/m/"], "exp": "+1h", "headers": ["user-agent"]})",
+       "token_policy.headers: a CloudFront policy cannot check it"},
+      {R"("scheme": "cloudfront-cookie", "cloudfront_key_pair_id": "K1",
+          "token_policy": {"paths": ["/m/", "/n/"], "exp": "+1h"})",
+       "token_policy.paths: scheme \"cloudfront-cookie\" takes exactly one path"},
+      {R"("scheme": "cloudfront-cookie", "cloudfront_key_pair_id": "K1", "cookie_same_site": "lax",
+          "token_policy": {"paths": ["/m/"], "exp": "+1h"})",
+       "(id \"a\"): cookie_same_site: must be \"Strict\", \"Lax\" or \"None\""},
+      {R"("scheme": "cloudfront-cookie", "cloudfront_key_pair_id": "K1", "cookie_domain": "bad domain;",
+          "token_policy": {"paths": ["/m/"], "exp": "+1h"})",
+       "cookie_domain: "},
+      {R"("scheme": "cloudfront-cookie", "cloudfront_key_pair_id": "K1", "token_policy": {"paths": ["/m/"], "exp": "+1h"},
+          "variants": {"premium": {"url_path": "/m/hd/i.m3u8", "token_policy": {"paths": ["/m/", "/n/"], "exp": "+1h"}}})",
+       "variants[\"premium\"]: token_policy.paths: scheme \"cloudfront-cookie\" takes exactly one path"},
+  };
+  for (const Case& c : cases) {
+    const std::string json = absl::StrCat(
+        R"({"assets": [{"id": "a", "hostname": "d1.cloudfront.net", "url_path": "/m/index.m3u8", )", c.asset, "}]}");
+    absl::StatusOr<Catalog> parsed = Catalog::Parse(json, "catalog.json");
+    ASSERT_FALSE(parsed.ok()) << c.asset;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(parsed.status().message().find(c.message), absl::string_view::npos) << parsed.status();
+  }
+  // A named policy an asset of a CloudFront scheme uses cannot gain a binding
+  // CloudFront cannot check.
+  absl::StatusOr<Catalog> c = Catalog::Parse(kCloudFrontCatalog, "catalog.json");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(Catalog::WithPolicy(*c, "cf", R"({"paths": ["/movie/"], "exp": "+1h", "ssn": true})", "policy")
                 .status()
                 .code(),
             absl::StatusCode::kFailedPrecondition);

@@ -24,6 +24,7 @@
 #include "obs/metrics_endpoint.h"
 #include "server/adapters/atomic_file.h"
 #include "server/adapters/cached_keyring_source.h"
+#include "server/adapters/cloudfront_key_cache.h"
 #include "server/adapters/file_catalog_store.h"
 #include "server/adapters/file_secret_store.h"
 #include "server/adapters/file_session_store.h"
@@ -36,6 +37,7 @@
 #include "server/api/catalog_service.h"
 #include "server/api/edge_sync_service.h"
 #include "server/api/grpc_metrics_interceptor.h"
+#include "server/api/key_service.h"
 #include "server/api/playback_service.h"
 #include "server/api/session_service.h"
 #include "server/catalog.h"
@@ -241,14 +243,18 @@ int main(int argc, char** argv) {
   if (absl::Status s = live.Start(); !s.ok()) return StartFailure(s.message());
 
   server::ServerMetrics metrics;  // the families: server/server_metrics.h
+  // CloudFront private keys: read through the data dir's secrets file (in a
+  // fleet the same mounted secret as keyring.json), cached per replica.
+  server::CloudFrontKeyCache cloudfront_keys(*stores->secrets, clock, {.ttl = options->key_cache_ttl});
   server::PlaybackServiceImpl playback(
       &live, stores->keys.get(), &random, clock,
-      {.default_token_ttl = options->default_token_ttl, .metrics = &metrics});
+      {.default_token_ttl = options->default_token_ttl, .metrics = &metrics, .cloudfront_keys = &cloudfront_keys});
   server::CatalogServiceImpl catalog(stores->catalogs.get(), &live);
   server::SessionServiceImpl sessions(stores->sessions.get(), &live, clock,
                                       {.revocations = revocations,
                                        .default_revocation_ttl = options->revocation_retention});
   server::EdgeSyncServiceImpl edge_sync(&live, clock);
+  server::KeyServiceImpl key_service(stores->secrets.get(), &cloudfront_keys);
   // Declared after what it reads, so it stops serving before they go.
   absl::StatusOr<std::unique_ptr<edgepass::obs::MetricsEndpoint>> metrics_endpoint =
       StartMetrics(*options, *stores, live, edge_sync, metrics);
@@ -285,10 +291,12 @@ int main(int argc, char** argv) {
   server::AuthorizedCatalogService guarded_catalog(&catalog, &grpc_access);
   server::AuthorizedSessionService guarded_sessions(&sessions, &grpc_access);
   server::AuthorizedEdgeSyncService guarded_edge_sync(&edge_sync, &grpc_access);
+  server::AuthorizedKeyService guarded_keys(&key_service, &grpc_access);
   builder.RegisterService(&guarded_playback);
   builder.RegisterService(&guarded_catalog);
   builder.RegisterService(&guarded_sessions);
   builder.RegisterService(&guarded_edge_sync);
+  builder.RegisterService(&guarded_keys);
   builder.experimental().SetInterceptorCreators(server::GrpcMetricsInterceptors(&metrics));
   std::unique_ptr<grpc::Server> grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || port == 0) {
@@ -311,7 +319,11 @@ int main(int argc, char** argv) {
       };
     }
     absl::StatusOr<std::unique_ptr<server::RestGateway>> g = server::RestGateway::Create(
-        {.playback = &playback, .catalog = &catalog, .sessions = &sessions, .edge_sync = &edge_sync},
+        {.playback = &playback,
+         .catalog = &catalog,
+         .sessions = &sessions,
+         .edge_sync = &edge_sync,
+         .keys = &key_service},
         &*access, std::move(rest_options));
     if (!g.ok()) return StartFailure(g.status().message());
     gateway = *std::move(g);

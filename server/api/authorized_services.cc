@@ -30,6 +30,7 @@ const absl::flat_hash_map<std::string, Scope>& ScopeTable() {
       {"/edgepass.v1.EdgeSyncService/Subscribe", Scope::kEdgeSync},
       {"/edgepass.v1.EdgeSyncService/Acknowledge", Scope::kEdgeSync},
       {"/edgepass.v1.EdgeSyncService/ListValidators", Scope::kEdgeSync},
+      {"/edgepass.v1.KeyService/PutCloudFrontKey", Scope::kKeys},
   };
   return *table;
 }
@@ -76,6 +77,7 @@ const std::string kPrefixAuthorizedPlaybackService = "/edgepass.v1.PlaybackServi
 const std::string kPrefixAuthorizedCatalogService = "/edgepass.v1.CatalogService/";
 const std::string kPrefixAuthorizedSessionService = "/edgepass.v1.SessionService/";
 const std::string kPrefixAuthorizedEdgeSyncService = "/edgepass.v1.EdgeSyncService/";
+const std::string kPrefixAuthorizedKeyService = "/edgepass.v1.KeyService/";
 }  // namespace
 
 EDGEPASS_GUARDED(AuthorizedPlaybackService, IssuePlayback, v1::IssuePlaybackRequest, v1::IssuePlaybackResponse)
@@ -96,6 +98,7 @@ EDGEPASS_GUARDED(AuthorizedSessionService, RestoreSession, v1::RestoreSessionReq
 EDGEPASS_GUARDED(AuthorizedEdgeSyncService, Acknowledge, v1::AcknowledgeRequest, v1::AcknowledgeResponse)
 EDGEPASS_GUARDED(AuthorizedEdgeSyncService, ListValidators, v1::ListValidatorsRequest,
                  v1::ListValidatorsResponse)
+EDGEPASS_GUARDED(AuthorizedKeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey)
 
 #undef EDGEPASS_GUARDED
 

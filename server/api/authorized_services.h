@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "edgepass/v1/catalog.grpc.pb.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
+#include "edgepass/v1/keys.grpc.pb.h"
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "edgepass/v1/session.grpc.pb.h"
 #include "server/auth/access.h"
@@ -110,6 +111,18 @@ class AuthorizedEdgeSyncService final : public v1::EdgeSyncService::Service {
 
  private:
   v1::EdgeSyncService::Service* impl_;
+  const GrpcAccess* access_;
+};
+
+class AuthorizedKeyService final : public v1::KeyService::Service {
+ public:
+  AuthorizedKeyService(v1::KeyService::Service* impl, const GrpcAccess* access)
+      : impl_(impl), access_(access) {}
+  grpc::Status PutCloudFrontKey(grpc::ServerContext* c, const v1::PutCloudFrontKeyRequest* q,
+                                v1::CloudFrontKey* r) override;
+
+ private:
+  v1::KeyService::Service* impl_;
   const GrpcAccess* access_;
 };
 

@@ -101,6 +101,9 @@ absl::StatusOr<std::string> AssetJsonFromProto(const v1::Asset& asset) {
     EDGEPASS_RETURN_IF_ERROR(CheckName("asset.fallback_asset_id", asset.fallback_asset_id()));
     obj["fallback_asset"] = asset.fallback_asset_id();
   }
+  if (!asset.cloudfront_key_pair_id().empty()) obj["cloudfront_key_pair_id"] = asset.cloudfront_key_pair_id();
+  if (!asset.cookie_domain().empty()) obj["cookie_domain"] = asset.cookie_domain();
+  if (!asset.cookie_same_site().empty()) obj["cookie_same_site"] = asset.cookie_same_site();
   return obj.dump();
 }
 
@@ -116,6 +119,9 @@ void AssetToProto(const Asset& asset, v1::Asset* out) {
     PolicyRefToProto(variant.policy_name, variant.policy, &v);
   }
   out->set_fallback_asset_id(asset.fallback_asset);
+  out->set_cloudfront_key_pair_id(asset.cloudfront_key_pair_id);
+  out->set_cookie_domain(asset.cookie_domain);
+  out->set_cookie_same_site(asset.cookie_same_site);
 }
 
 void PolicyToProto(const std::string& name, const NamedPolicy& policy, v1::NamedPolicy* out) {

@@ -13,7 +13,10 @@
 
 #include "absl/time/time.h"
 #include "core/random.h"
+#include "core/viewer.h"
 #include "edgepass/v1/playback.grpc.pb.h"
+#include "server/adapters/cloudfront_key_cache.h"
+#include "server/catalog.h"
 #include "server/live_state.h"
 #include "server/state/keyring_source.h"
 
@@ -30,6 +33,9 @@ struct PlaybackServiceOptions {
   // Counts every issue call (edgepass_tokens_issued_total, with its
   // latency) when set; must outlive the service.
   ServerMetrics* metrics = nullptr;
+  // The CloudFront signers of assets of the CloudFront schemes; unset: such
+  // assets answer FAILED_PRECONDITION. Must outlive the service.
+  CloudFrontKeyCache* cloudfront_keys = nullptr;
 };
 
 // Thread-safe: `live`, `keys` and `random` outlive the service; `random` must
@@ -53,6 +59,9 @@ class PlaybackServiceImpl final : public v1::PlaybackService::Service {
                           v1::IssueTokenResponse* response) override;
 
  private:
+  // Fills `response` for an asset of a CloudFront scheme.
+  absl::Status IssueCloudFront(const Playable& served, const core::ViewerAttributes& viewer,
+                               v1::IssuePlaybackResponse* response);
   // The primary key of the current keyring (kept alive by `holder`).
   absl::StatusOr<const core::SigningKey*> PrimaryKey(std::shared_ptr<const core::Keyring>* holder);
 

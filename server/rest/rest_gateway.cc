@@ -84,6 +84,7 @@ std::unique_ptr<RestGateway::Route> MakeRoute(
   route->new_request = [] { return std::make_unique<Req>(); };
   route->new_response = [] { return std::make_unique<Resp>(); };
   route->call = [service, fn](grpc::ServerContext* c, const pb::Message& q, pb::Message* r) {
+    if (service == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "not served here");
     return (service->*fn)(c, static_cast<const Req*>(&q), static_cast<Resp*>(r));
   };
   return route;
@@ -94,8 +95,10 @@ std::vector<std::unique_ptr<RestGateway::Route>> BuildRoutes(const RestServices&
   using Catalog = v1::CatalogService::Service;
   using Sessions = v1::SessionService::Service;
   using EdgeSync = v1::EdgeSyncService::Service;
+  using Keys = v1::KeyService::Service;
   const std::string p = "/edgepass.v1.PlaybackService/", c = "/edgepass.v1.CatalogService/",
-                    ss = "/edgepass.v1.SessionService/", e = "/edgepass.v1.EdgeSyncService/";
+                    ss = "/edgepass.v1.SessionService/", e = "/edgepass.v1.EdgeSyncService/",
+                    k = "/edgepass.v1.KeyService/";
   std::vector<std::unique_ptr<RestGateway::Route>> r;
   r.push_back(MakeRoute("POST", "/v1/assets/{asset_id}/playback", p + "IssuePlayback", "*", s.playback,
                         &Playback::IssuePlayback));
@@ -122,6 +125,8 @@ std::vector<std::unique_ptr<RestGateway::Route>> BuildRoutes(const RestServices&
                         &EdgeSync::Acknowledge));
   r.push_back(MakeRoute("GET", "/v1/validators", e + "ListValidators", "", s.edge_sync,
                         &EdgeSync::ListValidators));
+  r.push_back(MakeRoute("PUT", "/v1/cloudfront-keys/{key_pair_id}", k + "PutCloudFrontKey", "*", s.keys,
+                        &Keys::PutCloudFrontKey));
   return r;
 }
 
@@ -275,6 +280,11 @@ std::string QueryValue(const std::vector<std::pair<std::string, std::string>>& q
   }
   *present = false;
   return "";
+}
+
+void AddSetCookies(const v1::IssuePlaybackResponse& reply, http::Response* response) {
+  for (const v1::Cookie& cookie : reply.cookies()) response->headers.Add("Set-Cookie", cookie.set_cookie());
+  if (reply.cookies_size() > 0) response->headers.Set("Cache-Control", "no-store");
 }
 
 absl::string_view QueryText(absl::string_view target) {
@@ -539,7 +549,9 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
   if (pb::util::Status s = pb::util::MessageToJsonString(*reply, &json, print); !s.ok()) {
     return ErrorResponse(grpc::StatusCode::INTERNAL, "internal error");
   }
-  return http::Response::Json(200, std::move(json));
+  http::Response response = http::Response::Json(200, std::move(json));
+  if (is_playback) rest_internal::AddSetCookies(*static_cast<v1::IssuePlaybackResponse*>(reply.get()), &response);
+  return response;
 }
 
 }  // namespace edgepass::server

@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "edgepass/v1/catalog.grpc.pb.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
+#include "edgepass/v1/keys.grpc.pb.h"
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "edgepass/v1/session.grpc.pb.h"
 #include "http/http_message.h"
@@ -38,6 +39,7 @@ struct RestServices {
   v1::CatalogService::Service* catalog = nullptr;
   v1::SessionService::Service* sessions = nullptr;
   v1::EdgeSyncService::Service* edge_sync = nullptr;
+  v1::KeyService::Service* keys = nullptr;
 };
 
 struct RestGatewayOptions {

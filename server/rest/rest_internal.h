@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "edgepass/v1/playback.pb.h"
 #include "http/http_message.h"
 
 namespace edgepass::server::rest_internal {
@@ -23,6 +24,10 @@ http::Response ErrorResponse(const absl::Status& status);
 
 // The query of a request-target ("" without '?').
 absl::string_view QueryText(absl::string_view target);
+
+// One Set-Cookie header per cookie of an IssuePlayback reply (CloudFront
+// signed cookies), and Cache-Control: no-store when there is any.
+void AddSetCookies(const v1::IssuePlaybackResponse& reply, http::Response* response);
 
 // The first value of `name` in decoded `query`; *present says whether it was there.
 std::string QueryValue(const std::vector<std::pair<std::string, std::string>>& query,

@@ -79,7 +79,9 @@ http::Response RestGateway::TokenGenerate(const http::Request& request, std::str
     absl::StrAppend(&body, ",\"referer_value\":", logging::JsonString(*referer));
   }
   body += "}}";
-  return http::Response::Json(200, std::move(body));
+  http::Response response = http::Response::Json(200, std::move(body));
+  rest_internal::AddSetCookies(reply, &response);
+  return response;
 }
 
 http::Response RestGateway::SessionRevoke(const http::Request& request, std::string* session_id) const {

@@ -17,6 +17,7 @@
 #include "core/random.h"
 #include "edgepass/v1/catalog.grpc.pb.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
+#include "edgepass/v1/keys.grpc.pb.h"
 #include "edgepass/v1/session.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
@@ -124,6 +125,7 @@ std::vector<RpcCase> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
   auto catalog = std::shared_ptr<v1::CatalogService::Stub>(v1::CatalogService::NewStub(ch));
   auto sessions = std::shared_ptr<v1::SessionService::Stub>(v1::SessionService::NewStub(ch));
   auto edge = std::shared_ptr<v1::EdgeSyncService::Stub>(v1::EdgeSyncService::NewStub(ch));
+  auto keys = std::shared_ptr<v1::KeyService::Stub>(v1::KeyService::NewStub(ch));
   using grpc::StatusCode;
   return {
       {"IssuePlayback", "issue", StatusCode::OK,
@@ -240,6 +242,13 @@ std::vector<RpcCase> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
          v1::ListValidatorsResponse r;
          return edge->ListValidators(c, q, &r);
        }},
+      {"PutCloudFrontKey", "keys", StatusCode::INVALID_ARGUMENT,  // no key given
+       [=](grpc::ClientContext* c) {
+         v1::PutCloudFrontKeyRequest q;
+         q.set_key_pair_id("KMATRIX");
+         v1::CloudFrontKey r;
+         return keys->PutCloudFrontKey(c, q, &r);
+       }},
   };
 }
 
@@ -283,6 +292,7 @@ std::vector<RouteCase> AllRoutes() {
     {"GET", "/v1/revoked-sessions", "", "revoke", 200},
     {"POST", "/v1/validators/v1/ack", "{}", "edge-sync", 404},  // not subscribed
     {"GET", "/v1/validators", "", "edge-sync", 200},
+    {"PUT", "/v1/cloudfront-keys/KMATRIX", "{\"privateKeyPem\":\"not a key\"}", "keys", 400},
     {"GET", "/tokengenerate?id=smd1", "", "issue", 200},
     {"POST", "/sessionrevoke?sessionid=matrix_session", "", "revoke", 200},
   };
