@@ -1,7 +1,8 @@
 // Reads and checks the PEM files of a TLS server (certificate chain, private
 // key, client CA bundle) once at start, so a bad file is one clear error that
 // names the file, instead of a failed handshake later. Shared by the HTTP
-// server and the gRPC server credentials (server/auth/grpc_tls.h).
+// server, the gRPC server credentials (server/auth/grpc_tls.h) and the gRPC
+// clients' (client/channel/grpc_channel_tls.h).
 //
 //   absl::StatusOr<TlsPem> pem = LoadTlsPem(
 //       "grpc tls", {.cert_file = "/etc/edgepass/server.pem", ...});

@@ -1,7 +1,6 @@
 #include "server/auth/grpc_tls.h"
 
 #include <grpc/grpc_security_constants.h>
-#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_context.h>
 
@@ -15,7 +14,6 @@ namespace edgepass::server {
 namespace {
 
 constexpr absl::string_view kWhat = "grpc tls";
-constexpr absl::string_view kClientWhat = "grpc client tls";
 
 grpc_ssl_client_certificate_request_type RequestType(
     GrpcTlsOptions::ClientCert mode) {
@@ -83,24 +81,6 @@ std::string GrpcPeerIdentity(const grpc::ServerContextBase& context) {
   std::string cn(names[0].data(), names[0].size());
   if (cn.find('\0') != std::string::npos) return "";
   return cn;
-}
-
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
-MakeGrpcChannelCredentials(const GrpcClientTlsOptions& options) {
-  grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> ca =
-      http::LoadPemCertificates(kClientWhat, "ca_file", options.ca_file);
-  if (!ca.ok()) return ca.status();
-  ssl.pem_root_certs = std::move(*ca);
-  if (!options.cert_file.empty() || !options.key_file.empty()) {
-    absl::StatusOr<http::TlsPem> pem = http::LoadTlsPem(
-        kClientWhat,
-        {.cert_file = options.cert_file, .key_file = options.key_file});
-    if (!pem.ok()) return pem.status();
-    ssl.pem_cert_chain = std::move(pem->cert_chain);
-    ssl.pem_private_key = std::move(pem->private_key);
-  }
-  return grpc::SslCredentials(ssl);
 }
 
 }  // namespace edgepass::server

@@ -1,7 +1,7 @@
 // Transport security for edgepass's gRPC server: server credentials from PEM
-// files with an optional or required client certificate (mTLS), the caller's
-// certificate identity inside a handler, and channel credentials for clients
-// (tests, tools) that talk to such a server.
+// files with an optional or required client certificate (mTLS), and the
+// caller's certificate identity inside a handler. Clients build their channel
+// credentials with client/channel/grpc_channel_tls.h.
 //
 //   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
 //       MakeGrpcServerCredentials({.cert_file = "server.pem", .key_file =
@@ -18,7 +18,6 @@
 #include "absl/status/statusor.h"
 
 namespace grpc {
-class ChannelCredentials;
 class ServerContextBase;
 class ServerCredentials;
 }  // namespace grpc
@@ -62,19 +61,6 @@ MakeGrpcServerCredentials(const GrpcTlsOptions& options);
 // repeated or holds a NUL. Works for sync and callback handlers. Call it from
 // the handler's thread (the context caches its auth context lazily).
 std::string GrpcPeerIdentity(const grpc::ServerContextBase& context);
-
-struct GrpcClientTlsOptions {
-  std::string ca_file;    // PEM CA bundle that must verify the server
-  std::string cert_file;  // client certificate chain; empty: send none
-  std::string key_file;   // its key; set exactly when cert_file is
-};
-
-// SSL channel credentials from PEM files, checked like the server's (errors
-// start with "grpc client tls: "). The server's certificate must name the
-// target host; for another name use ChannelArguments::
-// SetSslTargetNameOverride. Thread-safe.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
-MakeGrpcChannelCredentials(const GrpcClientTlsOptions& options);
 
 }  // namespace edgepass::server
 

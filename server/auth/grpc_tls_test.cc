@@ -1,5 +1,6 @@
 // gRPC over TLS and mTLS on loopback: a tiny server whose only method answers
-// with GrpcPeerIdentity(), credentials from the test PKI.
+// with GrpcPeerIdentity(), credentials from the test PKI; clients use
+// client/channel's MakeGrpcChannelCredentials.
 #include "server/auth/grpc_tls.h"
 
 #include <grpcpp/channel.h>
@@ -21,6 +22,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/channel/grpc_channel_tls.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_pki.h"
 
@@ -28,6 +30,8 @@ namespace edgepass::server {
 namespace {
 
 using ClientCert = GrpcTlsOptions::ClientCert;
+using ::edgepass::client::GrpcClientTlsOptions;
+using ::edgepass::client::MakeGrpcChannelCredentials;
 
 constexpr char kWhoami[] = "/edgepass.test.Identity/Whoami";
 
