@@ -2,10 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grpcpp/client_context.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <grpcpp/client_context.h>
 
 #include <cstring>
 

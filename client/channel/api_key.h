@@ -34,8 +34,8 @@ inline constexpr size_t kMaxApiKeyBytes = 512;
 // when it cannot be read, NOT_FOUND when it does not exist,
 // INVALID_ARGUMENT when it is not a regular file, holds no key, a key longer
 // than kMaxApiKeyBytes, or whitespace or a character outside printable
-// ASCII inside the key (metadata cannot carry it). Messages start with "api key file 'PATH'" and never
-// quote the content. Thread-safe.
+// ASCII inside the key (metadata cannot carry it). Messages start with "api key
+// file 'PATH'" and never quote the content. Thread-safe.
 absl::StatusOr<std::string> ReadApiKeyFile(const std::string& path);
 
 // Adds "authorization: Bearer <api_key>" to the call's metadata; does

@@ -8,6 +8,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "client/channel/api_key.h"
 #include "core/status_macros.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
 #include "http/http_message.h"
@@ -73,6 +75,34 @@ core::RevocationSet ApplyDelta(const core::RevocationSet& base,
     next.Add(r.session_id(), TimeFromProto(r.has_expires_at(), r.expires_at()));
   }
   return next;
+}
+
+bool IsAuthError(grpc::StatusCode code) {
+  return code == grpc::StatusCode::UNAUTHENTICATED ||
+         code == grpc::StatusCode::PERMISSION_DENIED;
+}
+
+// The server refused this validator: say why and what to check. The server's
+// message names the caller and the scope, never the key; the key is masked
+// all the same, should a server ever echo it.
+std::string AuthErrorLine(const std::string& server, const grpc::Status& status,
+                          const std::string& api_key) {
+  const bool unauthenticated =
+      status.error_code() == grpc::StatusCode::UNAUTHENTICATED;
+  std::string message = status.error_message();
+  if (!api_key.empty()) {
+    message = absl::StrReplaceAll(message, {{api_key, "<api key>"}});
+  }
+  return absl::StrCat(
+      "{\"event\":\"edge_sync_denied\",\"level\":\"error\",\"server\":",
+      http::JsonQuote(server), ",\"code\":\"",
+      unauthenticated ? "UNAUTHENTICATED" : "PERMISSION_DENIED",
+      "\",\"error\":", http::JsonQuote(message), ",\"hint\":\"",
+      unauthenticated
+          ? "the server does not know this caller: check --api-key-file or "
+            "--client-cert against its access file"
+          : "this caller lacks scope edge-sync in the server's access file",
+      "\"}");
 }
 
 }  // namespace
@@ -182,9 +212,12 @@ void EdgeSyncClient::Run() {
 
 bool EdgeSyncClient::StreamFrom(const std::string& server) {
   auto channel =
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+      grpc::CreateChannel(server, options_.credentials != nullptr
+                                      ? options_.credentials
+                                      : grpc::InsecureChannelCredentials());
   auto stub = v1::EdgeSyncService::NewStub(channel);
   grpc::ClientContext context;
+  client::AddApiKey(options_.api_key, &context);
   {
     absl::MutexLock lock(&mu_);
     if (stop_) return false;
@@ -207,8 +240,10 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
     absl::MutexLock lock(&mu_);
     cancel_ = nullptr;
     if (stop_) return false;
-    log_(absl::StrCat("{\"event\":\"edge_sync_unreachable\",\"server\":",
-                      http::JsonQuote(server), "}"));
+    log_(absl::StrCat(
+        "{\"event\":\"edge_sync_unreachable\",\"level\":\"warning\","
+        "\"server\":",
+        http::JsonQuote(server), "}"));
     return false;
   }
   std::unique_ptr<grpc::ClientReader<v1::EdgeUpdate>> reader =
@@ -264,6 +299,7 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
     grpc::ClientContext ack_context;
     ack_context.set_deadline(
         absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    client::AddApiKey(options_.api_key, &ack_context);
     v1::AcknowledgeRequest ack;
     ack.set_validator_id(options_.validator_id);
     ack.set_version(state_.version());
@@ -276,10 +312,14 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
   absl::MutexLock lock(&mu_);
   cancel_ = nullptr;
   connected_.clear();
-  if (!stop_) {
-    log_(absl::StrCat("{\"event\":\"edge_sync_disconnected\",\"server\":",
-                      http::JsonQuote(server), ",\"code\":",
-                      static_cast<int>(status.error_code()), "}"));
+  if (!stop_ && IsAuthError(status.error_code())) {
+    log_(AuthErrorLine(server, status, options_.api_key));
+  } else if (!stop_) {
+    log_(absl::StrCat(
+        "{\"event\":\"edge_sync_disconnected\",\"level\":\"warning\","
+        "\"server\":",
+        http::JsonQuote(server),
+        ",\"code\":", static_cast<int>(status.error_code()), "}"));
   }
   return got_any;
 }

@@ -24,6 +24,10 @@
 #include "client/sidecar/state_sink.h"
 #include "client/sidecar/validator_state.h"
 
+namespace grpc {
+class ChannelCredentials;
+}  // namespace grpc
+
 namespace edgepass::v1 {
 class EdgeUpdate;
 }  // namespace edgepass::v1
@@ -38,6 +42,12 @@ struct EdgeSyncClientOptions {
   // A server that sends nothing for this long (not even the first message)
   // is given up for the next one.
   absl::Duration connect_timeout = absl::Seconds(5);
+  // TLS to the servers (client/channel/grpc_channel_tls.h); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Sent as a bearer token on Subscribe and Acknowledge; empty: none. A
+  // secret: never logged. A server refusing the caller (UNAUTHENTICATED,
+  // PERMISSION_DENIED) is logged as edge_sync_denied and retried with backoff.
+  std::string api_key;
 };
 
 // What the subscriber holds between updates, to apply deltas on.

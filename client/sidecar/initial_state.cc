@@ -74,7 +74,8 @@ absl::StatusOr<std::optional<ValidatorState>> LoadInitialState(
   if (has_server) {
     if (log) {
       log(absl::StrCat(
-          "{\"event\":\"snapshot_unusable\",\"error\":",
+          "{\"event\":\"snapshot_unusable\",\"level\":\"warning\","
+          "\"error\":",
           http::JsonQuote(loaded.status().message()),
           ",\"action\":\"starting without it; waiting for --server\"}"));
     }

@@ -3,7 +3,7 @@
 // else nothing until the edge-sync subscriber delivers.
 //
 //   absl::StatusOr<std::optional<ValidatorState>> start =
-//       LoadInitialState(options, snapshot_store.get(), LogToStderr);
+//       LoadInitialState(options, snapshot_store.get(), LogEvent);
 //   if (!start.ok()) { std::cerr << start.status().message() << "\n"; return 2;
 //   }
 #ifndef EDGEPASS_CLIENT_SIDECAR_INITIAL_STATE_H_

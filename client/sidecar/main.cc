@@ -1,6 +1,8 @@
-// edgepass-validator: wiring only. Options -> initial state -> validator ->
-// HTTP server for nginx auth_request; runs until SIGTERM/SIGINT.
+// edgepass-validator: wiring only. Options -> credentials -> initial state ->
+// validator -> HTTP server for nginx auth_request; runs until SIGTERM/SIGINT.
+// Logs one JSON object per line on stderr (logging/json_log.h).
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,7 +12,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/channel/api_key.h"
+#include "client/channel/grpc_channel_tls.h"
 #include "client/sidecar/edge_sync_client.h"
+#include "client/sidecar/event_log.h"
 #include "client/sidecar/file_snapshot_store.h"
 #include "client/sidecar/initial_state.h"
 #include "client/sidecar/route_modes.h"
@@ -20,8 +26,8 @@
 #include "client/sidecar/sidecar_stats.h"
 #include "client/sidecar/state_sink.h"
 #include "client/validator/edge_validator.h"
-#include "http/http_message.h"
 #include "http/http_server.h"
+#include "logging/json_log.h"
 #include "obs/metrics_endpoint.h"
 
 namespace edgepass::sidecar {
@@ -43,11 +49,56 @@ std::string ValidatorId() {
 }
 
 int ConfigError(absl::string_view message) {
-  std::cerr << "edgepass-validator: " << message << "\n";
+  logging::Error("bad_configuration").Str("error", message);
   return kExitConfig;
 }
 
+// A listener that did not start: bad configuration (exit 2) when the address
+// is invalid, a runtime failure (exit 1) otherwise.
+int StartError(absl::string_view what, const absl::Status& status) {
+  logging::Error("start_failed")
+      .Str("what", what)
+      .Str("error", status.message());
+  return status.code() == absl::StatusCode::kInvalidArgument ? kExitConfig
+                                                             : kExitRuntime;
+}
+
+// The subscriber's options with the credentials read from their files; a
+// bad file is a configuration error. Call after the stop signals are
+// blocked: loading credentials starts gRPC's threads.
+absl::StatusOr<EdgeSyncClientOptions> EdgeSyncOptions(
+    const SidecarOptions& options) {
+  EdgeSyncClientOptions sync{.servers = options.servers,
+                             .validator_id = ValidatorId()};
+  if (!options.api_key_file.empty()) {
+    absl::StatusOr<std::string> key =
+        client::ReadApiKeyFile(options.api_key_file);
+    if (!key.ok()) {
+      return absl::Status(
+          key.status().code(),
+          absl::StrCat("--api-key-file: ", key.status().message()));
+    }
+    sync.api_key = *std::move(key);
+  }
+  if (!options.server_ca_file.empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        client::MakeGrpcChannelCredentials(
+            {.ca_file = options.server_ca_file,
+             .cert_file = options.client_cert_file,
+             .key_file = options.client_key_file});
+    if (!credentials.ok()) {
+      return absl::Status(
+          credentials.status().code(),
+          absl::StrCat("--server-ca/--client-cert/--client-key: ",
+                       credentials.status().message()));
+    }
+    sync.credentials = *std::move(credentials);
+  }
+  return sync;
+}
+
 int Run(const std::vector<std::string>& args) {
+  logging::SetComponent("edgepass-validator");
   absl::StatusOr<SidecarOptions> options = ParseSidecarOptions(
       args, [](const char* name) { return std::getenv(name); });
   if (!options.ok()) return ConfigError(options.status().message());
@@ -66,12 +117,18 @@ int Run(const std::vector<std::string>& args) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  absl::StatusOr<EdgeSyncClientOptions> sync_options;
+  if (!options->servers.empty()) {
+    sync_options = EdgeSyncOptions(*options);
+    if (!sync_options.ok()) return ConfigError(sync_options.status().message());
+  }
+
   std::unique_ptr<FileSnapshotStore> store;
   if (!options->snapshot_file.empty()) {
     store = std::make_unique<FileSnapshotStore>(options->snapshot_file);
   }
   absl::StatusOr<std::optional<ValidatorState>> initial =
-      LoadInitialState(*options, store.get(), LogToStderr);
+      LoadInitialState(*options, store.get(), LogEvent);
   if (!initial.ok()) return ConfigError(initial.status().message());
 
   client::EdgeValidator validator(
@@ -86,26 +143,23 @@ int Run(const std::vector<std::string>& args) {
     absl::Status applied = sink.ApplyState(**std::move(initial));
     if (!applied.ok()) {
       // Validating matters more than persisting: say so, keep going.
-      LogToStderr(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
-                               http::JsonQuote(applied.message()), "}"));
+      logging::Error("snapshot_save_failed").Str("error", applied.message());
     }
-    LogToStderr(absl::StrCat("{\"event\":\"state_loaded\",\"source\":\"",
-                             from_static ? "static files" : "snapshot",
-                             "\",\"version\":", sink.version(),
-                             ",\"revoked\":", sink.revoked_count(), "}"));
+    logging::Info("state_loaded")
+        .Str("source", from_static ? "static files" : "snapshot")
+        .Int("version", static_cast<int64_t>(sink.version()))
+        .Int("revoked", static_cast<int64_t>(sink.revoked_count()));
   }
   std::unique_ptr<EdgeSyncClient> edge_sync;
   if (!options->servers.empty()) {
-    edge_sync = std::make_unique<EdgeSyncClient>(
-        EdgeSyncClientOptions{.servers = options->servers,
-                              .validator_id = ValidatorId()},
-        &sink, resume_from, LogToStderr);
+    edge_sync = std::make_unique<EdgeSyncClient>(*std::move(sync_options),
+                                                 &sink, resume_from, LogEvent);
     edge_sync->Start();
   }
 
   SidecarStats stats;
   SidecarService service(&validator, &sink, *std::move(modes), &stats,
-                         LogToStderr);
+                         LogEvent);
 
   // Metrics on their own port; declared after what they read, so they stop
   // serving before it goes.
@@ -121,15 +175,8 @@ int Run(const std::vector<std::string>& args) {
         obs::MetricsEndpoint::Start(
             options->metrics_addr,
             {SidecarMetrics(&stats, &sink, std::move(connected))});
-    if (!started.ok()) {
-      std::cerr << "edgepass-validator: " << started.status().message() << "\n";
-      return started.status().code() == absl::StatusCode::kInvalidArgument
-                 ? kExitConfig
-                 : kExitRuntime;
-    }
+    if (!started.ok()) return StartError("metrics", started.status());
     metrics = *std::move(started);
-    std::cerr << "edgepass-validator: metrics on " << metrics->url()
-              << std::endl;
   }
 
   http::ServerOptions http_options;
@@ -140,21 +187,30 @@ int Run(const std::vector<std::string>& args) {
   absl::StatusOr<std::unique_ptr<http::Server>> server = http::Server::Start(
       http_options,
       [&service](const http::Request& r) { return service.Handle(r); });
-  if (!server.ok()) {
-    std::cerr << "edgepass-validator: " << server.status().message() << "\n";
-    return server.status().code() == absl::StatusCode::kInvalidArgument
-               ? kExitConfig
-               : kExitRuntime;
-  }
-  std::cerr << "edgepass-validator: listening on " << (*server)->address()
-            << std::endl;
+  if (!server.ok()) return StartError("http", server.status());
+  // The start line tools and tests wait for (tests/e2e/edge_stack.cc).
+  const bool mtls = !options->client_cert_file.empty();
+  logging::Info("listening")
+      .Str("http", (*server)->address())
+      .Str("metrics", metrics != nullptr ? metrics->address() : "off")
+      .Str("edge_sync", options->servers.empty()
+                            ? "off"
+                            : absl::StrJoin(options->servers, ","))
+      .Str("edge_sync_tls", options->server_ca_file.empty() ? "off"
+                            : mtls                          ? "mtls"
+                                                            : "on")
+      .Str("edge_sync_auth", !options->api_key_file.empty() ? "api key"
+                             : mtls ? "client certificate"
+                                    : "none")
+      .Int("version", static_cast<int64_t>(sink.version()))
+      .Bool("ready", sink.ready());
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  LogToStderr(
-      absl::StrCat("{\"event\":\"stopping\",\"signal\":", signal_number, "}"));
+  logging::Info("stopping").Str("signal", strsignal(signal_number));
   if (edge_sync != nullptr) edge_sync->Stop();
   (*server)->Stop();
+  logging::Info("stopped");
   return 0;
 }
 

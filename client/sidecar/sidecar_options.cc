@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -28,6 +29,10 @@ constexpr FlagDef kFlags[] = {
     {"mode", "EDGEPASS_VALIDATOR_MODES", true},
     {"leeway", "EDGEPASS_VALIDATOR_LEEWAY", false},
     {"server", "EDGEPASS_VALIDATOR_SERVERS", true},
+    {"api-key-file", "EDGEPASS_VALIDATOR_API_KEY_FILE", false},
+    {"server-ca", "EDGEPASS_VALIDATOR_SERVER_CA", false},
+    {"client-cert", "EDGEPASS_VALIDATOR_CLIENT_CERT", false},
+    {"client-key", "EDGEPASS_VALIDATOR_CLIENT_KEY", false},
     {"threads", "EDGEPASS_VALIDATOR_THREADS", false},
     {"metrics-addr", "EDGEPASS_VALIDATOR_METRICS_ADDR", false},
 };
@@ -186,6 +191,28 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
       options.servers.push_back(text);
     }
   }
+  if (const std::string* v = one("api-key-file")) options.api_key_file = *v;
+  if (const std::string* v = one("server-ca")) options.server_ca_file = *v;
+  if (const std::string* v = one("client-cert")) options.client_cert_file = *v;
+  if (const std::string* v = one("client-key")) options.client_key_file = *v;
+  const std::pair<const char*, const std::string*> credentials[] = {
+      {"api-key-file", &options.api_key_file},
+      {"server-ca", &options.server_ca_file},
+      {"client-cert", &options.client_cert_file},
+      {"client-key", &options.client_key_file}};
+  for (const auto& [flag, value] : credentials) {
+    if (!value->empty() && options.servers.empty()) {
+      return Bad(flag,
+                 "needs --server (credentials for the edge-sync servers)");
+    }
+  }
+  if (options.client_cert_file.empty() != options.client_key_file.empty()) {
+    return Bad(options.client_cert_file.empty() ? "client-cert" : "client-key",
+               "--client-cert and --client-key go together");
+  }
+  if (!options.client_cert_file.empty() && options.server_ca_file.empty()) {
+    return Bad("client-cert", "needs --server-ca (mTLS is TLS first)");
+  }
   if (!options.revoked_file.empty() && options.keyring_file.empty()) {
     return Bad("revoked", "needs --keyring (static sources come together)");
   }
@@ -202,7 +229,7 @@ std::string SidecarUsage() {
 
 Flags (environment variable in brackets; flags win):
   --listen HOST:PORT     HTTP listen address, port 0 picks one [EDGEPASS_VALIDATOR_LISTEN]
-                         (default 127.0.0.1:8081; prints "listening on HOST:PORT" on stderr)
+                         (default 127.0.0.1:8081)
   --keyring FILE         keyring JSON (edgepass or SMD keys object) [EDGEPASS_VALIDATOR_KEYRING]
   --revoked FILE         revoked sessions JSON; needs --keyring [EDGEPASS_VALIDATOR_REVOKED]
   --snapshot FILE        last state, loaded at start when present and rewritten (0600) on
@@ -211,11 +238,19 @@ Flags (environment variable in brackets; flags win):
                          longest prefix wins; default /=enforce [EDGEPASS_VALIDATOR_MODES, comma-separated]
   --leeway DUR           clock leeway for exp/nbf, 0 to 5m (default 0) [EDGEPASS_VALIDATOR_LEEWAY]
   --server HOST:PORT     edge-sync server; repeatable [EDGEPASS_VALIDATOR_SERVERS, comma-separated]
+  --api-key-file FILE    API key (scope edge-sync) sent to the servers as a bearer token; the
+                         file must be 0600 or stricter [EDGEPASS_VALIDATOR_API_KEY_FILE]
+  --server-ca FILE       TLS to the servers, verified against this CA bundle (PEM)
+                         [EDGEPASS_VALIDATOR_SERVER_CA]
+  --client-cert FILE     mTLS: this validator's certificate (PEM) [EDGEPASS_VALIDATOR_CLIENT_CERT]
+  --client-key FILE      and its private key (PEM) [EDGEPASS_VALIDATOR_CLIENT_KEY]
   --threads N            HTTP server threads (default 2) [EDGEPASS_VALIDATOR_THREADS]
   --metrics-addr HOST:PORT  Prometheus metrics at http://HOST:PORT/metrics, port 0 picks one
-                         (default 127.0.0.1:9465; prints "metrics on URL"; "" disables)
+                         (default 127.0.0.1:9465; "" disables)
                          [EDGEPASS_VALIDATOR_METRICS_ADDR]
 
+Logs: one JSON object per line on stderr; once serving,
+  {"ts":..,"level":"info","component":"edgepass-validator","event":"listening","http":"HOST:PORT","metrics":"HOST:PORT"|"off",..}
 Endpoints: GET /auth (any path but the two below) for auth_request, GET /healthz, GET /stats.
 Exit codes: 0 after SIGTERM/SIGINT, 2 bad configuration or no usable state, 1 runtime failure.
 )";

@@ -33,6 +33,13 @@ struct SidecarOptions {
   absl::Duration leeway = absl::ZeroDuration();  // clock leeway for exp/nbf
   std::vector<std::string>
       servers;      // edge-sync servers (HOST:PORT), for the subscriber
+  // Credentials for the edge-sync servers (only with `servers`). The API key
+  // file is read at start (client/channel/api_key.h: mode 0600 or stricter);
+  // its content is never held here nor logged.
+  std::string api_key_file;
+  std::string server_ca_file;    // TLS, verifying the servers; empty: plaintext
+  std::string client_cert_file;  // mTLS: this validator's certificate chain
+  std::string client_key_file;   // and its key (needs server_ca_file)
   int threads = 2;  // HTTP server threads
   // Prometheus metrics on http://HOST:PORT/metrics (IPv4 or a host name;
   // port 0 picks one, printed at start); empty: no metrics endpoint.
@@ -44,13 +51,17 @@ using EnvLookup = std::function<const char*(const char*)>;
 
 // Flags: --listen HOST:PORT, --keyring FILE, --revoked FILE, --snapshot FILE,
 // --mode PREFIX=MODE (repeatable), --leeway DUR, --server ADDR (repeatable),
-// --threads N, --metrics-addr HOST:PORT ("" disables), --help; "--flag
+// --api-key-file FILE, --server-ca FILE, --client-cert FILE, --client-key
+// FILE, --threads N, --metrics-addr HOST:PORT ("" disables), --help; "--flag
 // value" or "--flag=value". Environment: EDGEPASS_VALIDATOR_LISTEN, _KEYRING,
 // _REVOKED, _SNAPSHOT, _MODES and _SERVERS (comma-separated lists), _LEEWAY,
-// _THREADS, _METRICS_ADDR; a flag wins over its
-// variable (repeated flags replace the variable's list). INVALID_ARGUMENT with
-// one line naming the flag for anything wrong, including no state source at
-// all (none of --keyring, --snapshot, --server).
+// _API_KEY_FILE, _SERVER_CA, _CLIENT_CERT, _CLIENT_KEY, _THREADS,
+// _METRICS_ADDR; a flag wins over its variable (repeated flags replace the
+// variable's list). INVALID_ARGUMENT with one line naming the flag for
+// anything wrong, including no state source at all (none of --keyring,
+// --snapshot, --server), credentials without --server, --client-cert without
+// --client-key (or the reverse) or without --server-ca. Files are not read
+// here.
 absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     absl::Span<const std::string> args, const EnvLookup& env);
 

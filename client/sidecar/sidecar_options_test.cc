@@ -74,6 +74,36 @@ TEST(SidecarOptions, ReadsEveryFlag) {
   EXPECT_EQ(o->threads, 4);
 }
 
+TEST(SidecarOptions, ServerCredentials) {
+  absl::StatusOr<SidecarOptions> o =
+      Parse({"--server", "a:1", "--api-key-file", "/run/key", "--server-ca",
+             "ca.pem", "--client-cert", "edge.pem", "--client-key=edge.key"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->api_key_file, "/run/key");
+  EXPECT_EQ(o->server_ca_file, "ca.pem");
+  EXPECT_EQ(o->client_cert_file, "edge.pem");
+  EXPECT_EQ(o->client_key_file, "edge.key");
+
+  o = Parse({"--server-ca", "flag-ca.pem"},
+            {{"EDGEPASS_VALIDATOR_SERVERS", "a:1"},
+             {"EDGEPASS_VALIDATOR_API_KEY_FILE", "/env/key"},
+             {"EDGEPASS_VALIDATOR_SERVER_CA", "env-ca.pem"},
+             {"EDGEPASS_VALIDATOR_CLIENT_CERT", "env.pem"},
+             {"EDGEPASS_VALIDATOR_CLIENT_KEY", "env.key"}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->api_key_file, "/env/key");
+  EXPECT_EQ(o->server_ca_file, "flag-ca.pem");
+  EXPECT_EQ(o->client_cert_file, "env.pem");
+  EXPECT_EQ(o->client_key_file, "env.key");
+
+  // None by default: plaintext, no key.
+  o = Parse({"--server", "a:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->api_key_file, "");
+  EXPECT_EQ(o->server_ca_file, "");
+  EXPECT_EQ(o->client_cert_file, "");
+}
+
 TEST(SidecarOptions, FlagsWinOverEnvironment) {
   absl::StatusOr<SidecarOptions> o =
       Parse({"--mode", "/x/=off"},
@@ -125,6 +155,21 @@ TEST(SidecarOptions, BadConfigurationNamesTheFlag) {
            {{"--keyring", "k", "--colour", "x"}, "unknown flag --colour"},
            {{"--keyring", "k", "extra"}, "unexpected argument 'extra'"},
            {{"--server", "host-without-port"}, "--server: expected HOST:PORT"},
+           {{"--keyring", "k", "--api-key-file", "key"},
+            "--api-key-file: needs --server (credentials for the edge-sync "
+            "servers)"},
+           {{"--snapshot", "s", "--server-ca", "ca.pem"},
+            "--server-ca: needs --server (credentials for the edge-sync "
+            "servers)"},
+           {{"--server", "a:1", "--server-ca", "ca.pem", "--client-cert",
+             "c.pem"},
+            "--client-key: --client-cert and --client-key go together"},
+           {{"--server", "a:1", "--server-ca", "ca.pem", "--client-key",
+             "c.key"},
+            "--client-cert: --client-cert and --client-key go together"},
+           {{"--server", "a:1", "--client-cert", "c.pem", "--client-key",
+             "c.key"},
+            "--client-cert: needs --server-ca (mTLS is TLS first)"},
        }) {
     absl::StatusOr<SidecarOptions> o = Parse(c.args);
     ASSERT_FALSE(o.ok()) << c.message;

@@ -1,10 +1,8 @@
 #include "client/sidecar/sidecar_service.h"
 
-#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "client/sidecar/auth_mapping.h"
 
 namespace edgepass::sidecar {
@@ -24,14 +22,6 @@ std::string WouldDenyLine(const AuthSubrequest& sub, core::Reason reason) {
 }
 
 }  // namespace
-
-void LogToStderr(absl::string_view line) {
-  static absl::Mutex mu(absl::kConstInit);
-  std::string out = absl::StrCat(line, "\n");
-  absl::MutexLock lock(&mu);
-  std::fwrite(out.data(), 1, out.size(), stderr);
-  std::fflush(stderr);
-}
 
 SidecarService::SidecarService(const client::EdgeValidator* validator,
                                const StateSink* sink, RouteModes modes,

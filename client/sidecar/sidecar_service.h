@@ -5,15 +5,14 @@
 //                 conventionally GET /auth
 //
 //   SidecarService service(&validator, &sink, *RouteModes::Create(routes),
-//   &stats, LogToStderr); auto server = http::Server::Start(opts, [&](const
+//   &stats, LogEvent); auto server = http::Server::Start(opts, [&](const
 //   http::Request& r) { return service.Handle(r); });
 #ifndef EDGEPASS_CLIENT_SIDECAR_SIDECAR_SERVICE_H_
 #define EDGEPASS_CLIENT_SIDECAR_SIDECAR_SERVICE_H_
 
-#include <functional>
-
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/sidecar/event_log.h"
 #include "client/sidecar/route_modes.h"
 #include "client/sidecar/sidecar_stats.h"
 #include "client/sidecar/state_sink.h"
@@ -21,13 +20,6 @@
 #include "http/http_message.h"
 
 namespace edgepass::sidecar {
-
-// Receives one JSON line (no newline) per event worth logging. Must be
-// thread-safe.
-using LogSink = std::function<void(absl::string_view line)>;
-
-// Writes the line and a newline to stderr in one call, under a lock.
-void LogToStderr(absl::string_view line);
 
 // Thread-safe; all pointers must outlive it.
 class SidecarService {

@@ -60,7 +60,7 @@ PY
 "$validator" --keyring "$work/keyring.json" --listen 127.0.0.1:0 --metrics-addr 127.0.0.1:0 2> "$work/sidecar.err" &
 sidecar_pid=$!
 for _ in $(seq 200); do
-  sidecar_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/sidecar.err")
+  sidecar_port=$(sed -n 's/.*"event":"listening","http":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$work/sidecar.err")
   [[ -n $sidecar_port ]] && break
   sleep 0.05
 done

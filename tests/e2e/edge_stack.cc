@@ -42,8 +42,20 @@ Sidecar::Sidecar(const std::string& dir, std::vector<std::string> args) {
   process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_);
 }
 
+namespace {
+
+// The sidecar's start line, {..,"event":"listening","http":"127.0.0.1:P",
+// "metrics":"127.0.0.1:P"|"off",..}.
+const std::regex& ListeningLine() {
+  static const std::regex kListening(
+      R"re("event":"listening","http":"127\.0\.0\.1:([0-9]+)","metrics":"(?:127\.0\.0\.1:([0-9]+)|off)")re");
+  return kListening;
+}
+
+}  // namespace
+
 uint16_t Sidecar::WaitListening(absl::Duration timeout) {
-  static const std::regex kListening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+  const std::regex& kListening = ListeningLine();
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline && process_->Running()) {
     std::smatch m;
@@ -55,10 +67,11 @@ uint16_t Sidecar::WaitListening(absl::Duration timeout) {
 }
 
 uint16_t Sidecar::MetricsPort() const {
-  static const std::regex kMetrics("metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics");
   std::smatch m;
   const std::string log = ReadFileOrEmpty(err_path_);
-  return std::regex_search(log, m, kMetrics) ? static_cast<uint16_t>(std::stoi(m[1])) : 0;
+  return std::regex_search(log, m, ListeningLine()) && m[2].matched
+             ? static_cast<uint16_t>(std::stoi(m[2]))
+             : 0;
 }
 
 std::optional<int> Sidecar::Stop() {

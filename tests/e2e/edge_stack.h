@@ -29,11 +29,12 @@ std::string RandomBytes(size_t n);
 class Sidecar {
  public:
   Sidecar(const std::string& dir, std::vector<std::string> args);
-  // Port from "listening on 127.0.0.1:PORT", or 0 when it exited / timed out.
+  // The HTTP port from the start line ({..,"event":"listening","http":
+  // "127.0.0.1:PORT",..}), or 0 when it exited / timed out.
   uint16_t WaitListening(absl::Duration timeout = absl::Seconds(10));
-  // Port of /metrics from "metrics on http://127.0.0.1:PORT/metrics" (logged
-  // before the listening line), or 0. Unless `args` set --metrics-addr, the
-  // sidecar is started with --metrics-addr 127.0.0.1:0.
+  // Port of /metrics from the same line ("metrics":"127.0.0.1:PORT"), or 0
+  // (none yet, or "off"). Unless `args` set --metrics-addr, the sidecar is
+  // started with --metrics-addr 127.0.0.1:0.
   uint16_t MetricsPort() const;
   std::optional<int> Stop();
   std::string log() const;

@@ -261,8 +261,19 @@ TEST(EdgepassValidatorBinary, BadConfigurationIsOneLineAndExit2) {
   const std::string snapshot = dir.path() + "/damaged.snapshot";
   WriteFileOrDie(snapshot,
                  "{\"format\":\"edgepass-validator-snapshot\",\"vers");
+  // A key file others may read is refused before anything starts.
+  const std::string open_key = dir.path() + "/open.key";
+  WriteFileOrDie(open_key, "ep_notARealKeyButTreatedAsOne0123456789abcdef\n");
+  ASSERT_EQ(::chmod(open_key.c_str(), 0644), 0);
   for (const Case& c : std::vector<Case>{
            {{}, "no keyring source: give --keyring, --snapshot or --server"},
+           {{"--server", "127.0.0.1:1", "--api-key-file", open_key},
+            "--api-key-file: api key file '" + open_key +
+                "' is accessible by group or others (mode 0644)"},
+           {{"--server", "127.0.0.1:1", "--server-ca",
+             dir.path() + "/none.pem"},
+            "--server-ca/--client-cert/--client-key: grpc client tls: "
+            "ca_file '"},
            {{"--keyring", dir.path() + "/none.json"}, "--keyring: "},
            {{"--keyring", "k.json", "--mode", "/=strict"},
             "--mode: mode 'strict'"},
@@ -274,9 +285,16 @@ TEST(EdgepassValidatorBinary, BadConfigurationIsOneLineAndExit2) {
     ::edgepass::testing::RunResult r =
         RunProcess(argv, dir.path(), absl::Seconds(10));
     EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_TRUE(absl::StartsWith(r.err, "edgepass-validator: " + c.message))
-        << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    const nlohmann::json line =
+        nlohmann::json::parse(r.err, nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(line.is_object()) << r.err;
+    EXPECT_EQ(line.value("component", ""), "edgepass-validator") << r.err;
+    EXPECT_EQ(line.value("level", ""), "error") << r.err;
+    EXPECT_EQ(line.value("event", ""), "bad_configuration") << r.err;
+    EXPECT_TRUE(absl::StartsWith(line.value("error", ""), c.message))
+        << r.err;
+    EXPECT_EQ(r.err.find("ep_notARealKey"), std::string::npos) << r.err;
   }
   // The damaged snapshot is left as it was.
   EXPECT_EQ(ReadFileOrEmpty(snapshot),

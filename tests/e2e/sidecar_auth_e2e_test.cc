@@ -1,0 +1,363 @@
+// The validator sidecar against a real edgepass-server that authenticates
+// every RPC (--access-file): with an API key holding scope edge-sync it
+// subscribes, acknowledges and validates the server's tokens; with a key
+// lacking the scope, an unknown key or none it never gets a state and says
+// why in its log (never quoting the key); over TLS with a client certificate
+// (the test PKI, the CN admitted by the access file) it syncs too. Keys are
+// made the operator's way, with `edgepass-server --new-api-key`. No nginx:
+// the sidecar's /auth is asked directly. Label: integration.
+#include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "client/channel/api_key.h"
+#include "client/channel/grpc_channel_tls.h"
+#include "edgepass/v1/edge_sync.grpc.pb.h"
+#include "edgepass/v1/playback.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "http/http_test_client.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/edge_stack.h"
+#include "tests/integration/server_process.h"
+#include "tests/integration/test_process.h"
+#include "tests/support/test_pki.h"
+
+namespace edgepass {
+namespace {
+
+using ::edgepass::http::testing::Fetch;
+using ::edgepass::http::testing::TestResponse;
+using ::edgepass::testing::Context;
+using ::edgepass::testing::HeaderOr;
+using ::edgepass::testing::MakeTestPki;
+using ::edgepass::testing::ServerProcess;
+using ::edgepass::testing::Sidecar;
+using ::edgepass::testing::TempDir;
+using ::edgepass::testing::TestPki;
+using ::edgepass::testing::TestPkiDir;
+using ::edgepass::testing::WriteFileOrDie;
+
+constexpr char kServerPath[] = EDGEPASS_SERVER_PATH;
+constexpr char kAsset[] = "/vod/demo/master.m3u8";
+
+struct ApiKey {
+  std::string key;         // the secret, shown once
+  std::string entry_json;  // its access-file entry (hash only)
+};
+
+// `edgepass-server --new-api-key SPEC`, as an operator makes a key.
+ApiKey NewApiKey(const std::string& spec, const std::string& scratch) {
+  testing::RunResult r =
+      testing::RunProcess({kServerPath, "--new-api-key", spec}, scratch);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n');
+  ApiKey key;
+  for (size_t i = 0; i + 1 < lines.size(); ++i) {
+    if (absl::StartsWith(lines[i], "api key"))
+      key.key = std::string(absl::StripAsciiWhitespace(lines[i + 1]));
+    if (absl::StartsWith(lines[i], "access-file entry"))
+      key.entry_json = std::string(absl::StripAsciiWhitespace(lines[i + 1]));
+  }
+  EXPECT_FALSE(key.key.empty()) << r.out;
+  EXPECT_FALSE(key.entry_json.empty()) << r.out;
+  return key;
+}
+
+class SidecarAuthE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override { root_ = dir_.path(); }
+
+  // Writes `key` to a fresh file readable by its owner only.
+  std::string KeyFile(const std::string& name, const std::string& key) {
+    const std::string path = absl::StrCat(root_, "/", name, ".key");
+    WriteFileOrDie(path, key + "\n");
+    EXPECT_EQ(::chmod(path.c_str(), 0600), 0);
+    return path;
+  }
+
+  // Starts the server with an access file of these entries; `extra` adds
+  // flags (TLS).
+  void StartServer(const std::vector<ApiKey>& keys,
+                   const std::string& mtls_json,
+                   std::vector<std::string> extra = {}) {
+    std::string entries;
+    for (const ApiKey& k : keys)
+      absl::StrAppend(&entries, entries.empty() ? "" : ",", k.entry_json);
+    const std::string access = root_ + "/access.json";
+    WriteFileOrDie(access, absl::StrCat(R"({"api_keys":[)", entries,
+                                        R"(],"mtls":[)", mtls_json, "]}"));
+    extra.insert(extra.begin(), {"--access-file", access});
+    server_ = std::make_unique<ServerProcess>(root_, root_ + "/data",
+                                              std::move(extra));
+  }
+
+  // A sidecar subscribed to the server, listening on a port of its own.
+  std::unique_ptr<Sidecar> StartSidecar(std::vector<std::string> args,
+                                        uint16_t* port) {
+    args.insert(args.end(),
+                {"--server", server_->address(), "--listen", "127.0.0.1:0"});
+    auto sidecar = std::make_unique<Sidecar>(root_, std::move(args));
+    *port = sidecar->WaitListening();
+    EXPECT_NE(*port, 0) << sidecar->log();
+    return sidecar;
+  }
+
+  // A token for /vod/demo/ from the server, sent with `api_key` (none: the
+  // channel's client certificate is the credential).
+  std::string IssueToken(const std::string& api_key) {
+    v1::IssueTokenRequest request;
+    request.mutable_policy()->add_paths("/vod/demo/");
+    request.mutable_policy()->set_exp("+10m");
+    v1::IssueTokenResponse response;
+    std::unique_ptr<grpc::ClientContext> context = Context();
+    client::AddApiKey(api_key, context.get());
+    grpc::Status s =
+        server_->stub().IssueToken(context.get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+    return response.token();
+  }
+
+  static int Healthz(uint16_t port) {
+    std::optional<TestResponse> r = Fetch(port, "GET", "/healthz");
+    return r.has_value() ? r->status : 0;
+  }
+
+  static ::testing::AssertionResult WaitReady(uint16_t port,
+                                              const Sidecar& sidecar) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(15);
+    while (absl::Now() < deadline) {
+      if (Healthz(port) == 200) return ::testing::AssertionSuccess();
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return ::testing::AssertionFailure()
+           << "sidecar never ready: " << sidecar.log();
+  }
+
+  // The sidecar's log lines (JSON) with this event, once at least `count`
+  // are there (or what there is after 15 s).
+  static std::vector<nlohmann::json> WaitForEvents(const Sidecar& sidecar,
+                                                   const std::string& event,
+                                                   size_t count = 1) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(15);
+    std::vector<nlohmann::json> found;
+    do {
+      found.clear();
+      for (absl::string_view line :
+           absl::StrSplit(sidecar.log(), '\n', absl::SkipEmpty())) {
+        nlohmann::json j =
+            nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        EXPECT_TRUE(j.is_object()) << "not a JSON line: " << line;
+        if (j.is_object() && j.value("event", "") == event)
+          found.push_back(std::move(j));
+      }
+      if (found.size() >= count) break;
+      absl::SleepFor(absl::Milliseconds(50));
+    } while (absl::Now() < deadline);
+    return found;
+  }
+
+  // The sidecar's answer for the asset with `token`.
+  static TestResponse Auth(uint16_t port, const std::string& token) {
+    std::optional<TestResponse> r =
+        Fetch(port, "GET", "/auth", {{"X-Original-URI", "/" + token + kAsset}});
+    EXPECT_TRUE(r.has_value());
+    return r.value_or(TestResponse{});
+  }
+
+  // Checks the sidecar validates a fresh token and refuses a forged one.
+  void ExpectValidates(uint16_t port, const std::string& token) {
+    ASSERT_FALSE(token.empty());
+    TestResponse r = Auth(port, token);
+    EXPECT_EQ(r.status, 200) << HeaderOr(r, "X-Edgepass-Reason");
+    EXPECT_EQ(HeaderOr(r, "X-Edgepass-Path"), kAsset);
+    std::string forged = token;
+    forged.back() = forged.back() == 'A' ? 'B' : 'A';
+    EXPECT_EQ(Auth(port, forged).status, 403);
+  }
+
+  TempDir dir_;
+  std::string root_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(SidecarAuthE2eTest, KeyWithEdgeSyncScopeSyncsAcknowledgesAndValidates) {
+  const ApiKey edge = NewApiKey("edge-validator:edge-sync", root_);
+  const ApiKey admin = NewApiKey("operator:admin", root_);
+  StartServer({edge, admin}, "");
+  ASSERT_TRUE(server_->WaitUntilServing()) << server_->log();
+  {  // The server does require a key: the test is not vacuous.
+    v1::IssueTokenRequest request;
+    request.mutable_policy()->add_paths("/vod/demo/");
+    v1::IssueTokenResponse response;
+    EXPECT_EQ(server_->stub()
+                  .IssueToken(Context().get(), request, &response)
+                  .error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+
+  uint16_t port = 0;
+  std::unique_ptr<Sidecar> sidecar =
+      StartSidecar({"--api-key-file", KeyFile("edge", edge.key)}, &port);
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(WaitReady(port, *sidecar));
+  ExpectValidates(port, IssueToken(admin.key));
+
+  // Acknowledge carried the key too: the server lists the version as acked.
+  auto edge_sync = v1::EdgeSyncService::NewStub(server_->channel());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  bool acked = false;
+  while (!acked && absl::Now() < deadline) {
+    v1::ListValidatorsResponse list;
+    std::unique_ptr<grpc::ClientContext> context = Context();
+    client::AddApiKey(admin.key, context.get());
+    grpc::Status s = edge_sync->ListValidators(context.get(), {}, &list);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    for (const v1::ValidatorInfo& v : list.validators()) {
+      // A fresh data dir is at version 0: the fingerprint shows the ack.
+      acked |= !v.acked_keyring_fingerprint().empty() &&
+               v.acked_version() == list.current_version();
+    }
+    if (!acked) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(acked) << sidecar->log();
+
+  const std::vector<nlohmann::json> listening =
+      WaitForEvents(*sidecar, "listening");
+  ASSERT_EQ(listening.size(), 1u) << sidecar->log();
+  EXPECT_EQ(listening[0]["component"], "edgepass-validator");
+  EXPECT_EQ(listening[0]["edge_sync_auth"], "api key");
+  EXPECT_EQ(listening[0]["edge_sync_tls"], "off");
+  EXPECT_EQ(WaitForEvents(*sidecar, "edge_sync_connected").size(), 1u)
+      << sidecar->log();
+  EXPECT_FALSE(absl::StrContains(sidecar->log(), "edge_sync_denied"))
+      << sidecar->log();
+  EXPECT_FALSE(absl::StrContains(sidecar->log(), edge.key))
+      << "the API key was logged";
+  EXPECT_EQ(sidecar->Stop(), 0);
+}
+
+TEST_F(SidecarAuthE2eTest, KeyWithoutTheScopeOrNoKeyNeverGetsStateAndSaysWhy) {
+  const ApiKey edge = NewApiKey("edge-validator:edge-sync", root_);
+  const ApiKey backend = NewApiKey("playback-backend:issue", root_);
+  StartServer({edge, backend}, "");
+  ASSERT_TRUE(server_->WaitUntilServing()) << server_->log();
+
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::string code;
+    std::string error;  // part of the server's reason
+    std::string secret;
+    uint16_t port = 0;
+    std::unique_ptr<Sidecar> sidecar;
+  };
+  const std::string unknown =
+      "ep_thisKeyIsWellFormedButNoAccessFileListsIt00000";
+  Case cases[] = {
+      {"issue-only key",
+       {"--api-key-file", KeyFile("backend", backend.key)},
+       "PERMISSION_DENIED",
+       "lacks scope edge-sync",
+       backend.key},
+      {"unknown key",
+       {"--api-key-file", KeyFile("unknown", unknown)},
+       "UNAUTHENTICATED",
+       "",
+       unknown},
+      {"no key", {}, "UNAUTHENTICATED", "no credentials", ""},
+  };
+  for (Case& c : cases) {  // all at once: they wait in parallel
+    c.sidecar = StartSidecar(c.args, &c.port);
+    ASSERT_NE(c.port, 0) << c.name;
+  }
+  for (Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    // Refused, logged, and retried with backoff.
+    std::vector<nlohmann::json> denied =
+        WaitForEvents(*c.sidecar, "edge_sync_denied", 2);
+    ASSERT_GE(denied.size(), 2u) << c.sidecar->log();
+    EXPECT_EQ(denied[0]["level"], "error");
+    EXPECT_EQ(denied[0]["component"], "edgepass-validator");
+    EXPECT_EQ(denied[0]["server"], server_->address());
+    EXPECT_EQ(denied[0]["code"], c.code);
+    EXPECT_TRUE(absl::StrContains(denied[0].value("error", ""), c.error))
+        << denied[0];
+    EXPECT_TRUE(absl::StrContains(denied[0].value("hint", ""), "access file"))
+        << denied[0];
+    EXPECT_EQ(Healthz(c.port), 503);
+    if (!c.secret.empty()) {
+      EXPECT_FALSE(absl::StrContains(c.sidecar->log(), c.secret))
+          << "the API key was logged";
+    }
+    EXPECT_EQ(c.sidecar->Stop(), 0);
+  }
+}
+
+TEST_F(SidecarAuthE2eTest, ClientCertificateOverTlsSyncsAndValidates) {
+  TestPkiDir pki_dir;
+  absl::StatusOr<TestPki> pki =
+      MakeTestPki(pki_dir.path(), {"edge-1", "backend"});
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  StartServer({}, R"({"identity":"edge-1","scopes":["edge-sync"]},
+                     {"identity":"backend","scopes":["issue"]})",
+              {"--tls-cert", pki->server.cert_file, "--tls-key",
+               pki->server.key_file, "--tls-client-ca", pki->ca_file});
+  const testing::TestCert& backend = pki->clients.at("backend");
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> backend_tls =
+      client::MakeGrpcChannelCredentials({.ca_file = pki->ca_file,
+                                          .cert_file = backend.cert_file,
+                                          .key_file = backend.key_file});
+  ASSERT_TRUE(backend_tls.ok()) << backend_tls.status();
+  server_->SetChannelCredentials(*backend_tls);
+  ASSERT_TRUE(server_->WaitUntilServing()) << server_->log();
+
+  const testing::TestCert& edge = pki->clients.at("edge-1");
+  uint16_t port = 0;
+  std::unique_ptr<Sidecar> sidecar =
+      StartSidecar({"--server-ca", pki->ca_file, "--client-cert",
+                    edge.cert_file, "--client-key", edge.key_file},
+                   &port);
+  // A certificate the server admits without edge-sync: refused, not synced.
+  uint16_t wrong_port = 0;
+  std::unique_ptr<Sidecar> wrong =
+      StartSidecar({"--server-ca", pki->ca_file, "--client-cert",
+                    backend.cert_file, "--client-key", backend.key_file},
+                   &wrong_port);
+  ASSERT_NE(port, 0);
+  ASSERT_NE(wrong_port, 0);
+  ASSERT_TRUE(WaitReady(port, *sidecar));
+  ExpectValidates(port, IssueToken(""));
+  const std::vector<nlohmann::json> listening =
+      WaitForEvents(*sidecar, "listening");
+  ASSERT_EQ(listening.size(), 1u);
+  EXPECT_EQ(listening[0]["edge_sync_tls"], "mtls");
+  EXPECT_EQ(listening[0]["edge_sync_auth"], "client certificate");
+
+  std::vector<nlohmann::json> denied =
+      WaitForEvents(*wrong, "edge_sync_denied");
+  ASSERT_FALSE(denied.empty()) << wrong->log();
+  EXPECT_EQ(denied[0]["code"], "PERMISSION_DENIED");
+  EXPECT_TRUE(absl::StrContains(denied[0].value("error", ""), "backend"))
+      << denied[0];
+  EXPECT_EQ(Healthz(wrong_port), 503);
+
+  // Plaintext to a TLS server never connects.
+  uint16_t plain_port = 0;
+  std::unique_ptr<Sidecar> plain = StartSidecar({}, &plain_port);
+  ASSERT_NE(plain_port, 0);
+  EXPECT_FALSE(WaitForEvents(*plain, "edge_sync_unreachable").empty())
+      << plain->log();
+  EXPECT_EQ(Healthz(plain_port), 503);
+  EXPECT_EQ(sidecar->Stop(), 0);
+}
+
+}  // namespace
+}  // namespace edgepass
