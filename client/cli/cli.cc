@@ -15,16 +15,20 @@ Commands:
 
   edgepass issue ASSET_ID --server ADDR [--ip A] [--country C] [--region R]
       [--city C] [--session-id S] [--header NAME=VALUE]... [--query NAME=VALUE]...
-      [--json] [--deadline DURATION]
+      [--json] [--deadline DURATION] [--api-key-file FILE] [--server-ca FILE]
     Prints the playback URL, or the whole IssuePlaybackResponse as JSON with
-    --json. --deadline is per call (default 5s).
+    --json. --deadline is per call (default 5s). --api-key-file (default
+    $EDGEPASS_API_KEY_FILE): a file only its owner can read holding an API key
+    with scope issue, sent as a bearer token. --server-ca: TLS to the server,
+    verified against this CA bundle.
 
 Run 'edgepass token --help' for the token commands.
 
 Exit codes:
   0  success (token verify: allowed)
   1  token verify: denied; token issue: no token can be issued for these inputs;
-     issue: the service refused the call (INVALID_ARGUMENT, NOT_FOUND, ...)
+     issue: the service refused the call (INVALID_ARGUMENT, NOT_FOUND,
+     UNAUTHENTICATED, PERMISSION_DENIED, ...)
   2  bad usage: unknown or missing flag, unreadable or invalid file
   3  issue: service unreachable in time (UNAVAILABLE, DEADLINE_EXCEEDED); retry
 gRPC errors are printed on stderr as "edgepass issue: <CODE>: <message>".

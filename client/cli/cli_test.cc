@@ -1,5 +1,7 @@
 // The `edgepass` command functions: usage errors exit 2 with a message naming
 // the problem; token issue -> token verify round trips; both keyring formats.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -334,6 +336,25 @@ TEST_F(CliTest, RemoteIssueUsageAndUnreachableServer) {
   r = Run({"issue", "asset1", "--server", "127.0.0.1:1", "--deadline", "2s"});
   EXPECT_EQ(r.code, 3);
   EXPECT_TRUE(absl::StrContains(r.err, "UNAVAILABLE")) << r.err;
+}
+
+TEST_F(CliTest, RemoteIssueRefusesAnOpenKeyFileAndABadCa) {
+  const std::string key =
+      Write("api.key", "ep_secretKeyMaterial0123456789abcdefghijk\n");
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  Result r = Run(
+      {"issue", "asset1", "--server", "127.0.0.1:1", "--api-key-file", key});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(absl::StrContains(
+      r.err, "--api-key-file: api key file '" + key +
+                 "' is accessible by group or others (mode 0644)"))
+      << r.err;
+  EXPECT_FALSE(absl::StrContains(r.err, "secretKeyMaterial")) << r.err;
+  r = Run({"issue", "asset1", "--server", "127.0.0.1:1", "--server-ca",
+           dir_ + "/absent.pem"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--server-ca: grpc client tls: ca_file"))
+      << r.err;
 }
 
 }  // namespace

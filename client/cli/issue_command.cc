@@ -5,6 +5,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "client/channel/api_key.h"
+#include "client/channel/grpc_channel_tls.h"
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
 #include "client/lib/playback_client.h"
@@ -24,6 +26,8 @@ constexpr FlagSpec kFlags[] = {
     {"query", FlagKind::kRepeated},
     {"json", FlagKind::kSwitch},
     {"deadline"},
+    {"api-key-file"},
+    {"server-ca"},
 };
 
 int UsageError(CliEnv& env, absl::string_view message) {
@@ -60,6 +64,27 @@ int RunIssue(absl::Span<const std::string> args, CliEnv& env) {
                                           "': expected e.g. 5s, 500ms"));
     }
     options.deadline = deadline;
+  }
+  const char* env_key_file =
+      env.lookup_env ? env.lookup_env("EDGEPASS_API_KEY_FILE") : nullptr;
+  if (const std::string* path = flags->Get("api-key-file")) {
+    env_key_file = path->c_str();
+  }
+  if (env_key_file != nullptr && *env_key_file != '\0') {
+    absl::StatusOr<std::string> key = client::ReadApiKeyFile(env_key_file);
+    if (!key.ok()) {
+      return UsageError(
+          env, absl::StrCat("--api-key-file: ", key.status().message()));
+    }
+    options.api_key = *std::move(key);
+  }
+  if (const std::string* ca = flags->Get("server-ca")) {
+    auto credentials = client::MakeGrpcChannelCredentials({.ca_file = *ca});
+    if (!credentials.ok()) {
+      return UsageError(
+          env, absl::StrCat("--server-ca: ", credentials.status().message()));
+    }
+    options.credentials = *std::move(credentials);
   }
 
   edgepass::v1::IssuePlaybackRequest request;

@@ -14,9 +14,11 @@ namespace edgepass::client {
 
 class PlaybackClient::Stub {
  public:
-  explicit Stub(const std::string& address)
+  explicit Stub(const ClientOptions& options)
       : stub_(edgepass::v1::PlaybackService::NewStub(grpc::CreateChannel(
-            address, grpc::InsecureChannelCredentials()))) {}
+            options.address, options.credentials != nullptr
+                                 ? options.credentials
+                                 : grpc::InsecureChannelCredentials()))) {}
   edgepass::v1::PlaybackService::Stub& get() { return *stub_; }
 
  private:
@@ -25,15 +27,18 @@ class PlaybackClient::Stub {
 
 namespace {
 
-void SetDeadline(grpc::ClientContext& context, absl::Duration deadline) {
-  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+// The deadline, and the API key when there is one.
+void Prepare(grpc::ClientContext& context, const ClientOptions& options) {
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options.deadline));
+  if (!options.api_key.empty()) {
+    context.AddMetadata("authorization", "Bearer " + options.api_key);
+  }
 }
 
 }  // namespace
 
 PlaybackClient::PlaybackClient(ClientOptions options)
-    : options_(std::move(options)),
-      stub_(std::make_unique<Stub>(options_.address)) {}
+    : options_(std::move(options)), stub_(std::make_unique<Stub>(options_)) {}
 
 PlaybackClient::~PlaybackClient() = default;
 
@@ -41,7 +46,7 @@ absl::StatusOr<edgepass::v1::IssuePlaybackResponse>
 PlaybackClient::IssuePlayback(
     const edgepass::v1::IssuePlaybackRequest& request) {
   grpc::ClientContext context;
-  SetDeadline(context, options_.deadline);
+  Prepare(context, options_);
   edgepass::v1::IssuePlaybackResponse response;
   absl::Status status =
       FromGrpcStatus(stub_->get().IssuePlayback(&context, request, &response));
@@ -52,7 +57,7 @@ PlaybackClient::IssuePlayback(
 absl::StatusOr<edgepass::v1::IssueTokenResponse> PlaybackClient::IssueToken(
     const edgepass::v1::IssueTokenRequest& request) {
   grpc::ClientContext context;
-  SetDeadline(context, options_.deadline);
+  Prepare(context, options_);
   edgepass::v1::IssueTokenResponse response;
   absl::Status status =
       FromGrpcStatus(stub_->get().IssueToken(&context, request, &response));

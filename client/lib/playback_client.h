@@ -21,6 +21,10 @@
 #include "absl/time/time.h"
 #include "edgepass/v1/playback.pb.h"
 
+namespace grpc {
+class ChannelCredentials;
+}  // namespace grpc
+
 namespace edgepass::client {
 
 inline constexpr absl::Duration kDefaultCallDeadline = absl::Seconds(5);
@@ -30,10 +34,16 @@ struct ClientOptions {
   std::string address;
   // Deadline of each call, counted from when it starts.
   absl::Duration deadline = kDefaultCallDeadline;
+  // Transport security, e.g. grpc::SslCredentials(...); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // API key sent as "authorization: Bearer <key>" on each call (a service
+  // with an access file requires it, scope "issue"); empty: none. A secret:
+  // keep it out of logs.
+  std::string api_key;
 };
 
-// One channel to the service (insecure for now). The channel connects lazily
-// and reconnects on its own. Thread-safe: share one client across threads.
+// One channel to the service. The channel connects lazily and reconnects on
+// its own. Thread-safe: share one client across threads.
 class PlaybackClient {
  public:
   explicit PlaybackClient(ClientOptions options);
@@ -43,7 +53,8 @@ class PlaybackClient {
 
   // The asset's playback URL with a token bound to the viewer. NOT_FOUND for
   // an unknown asset, INVALID_ARGUMENT (field named) for a malformed viewer,
-  // UNAVAILABLE / DEADLINE_EXCEEDED when the service cannot be reached in time.
+  // UNAVAILABLE / DEADLINE_EXCEEDED when the service cannot be reached in time,
+  // UNAUTHENTICATED / PERMISSION_DENIED when it does not admit the caller.
   absl::StatusOr<edgepass::v1::IssuePlaybackResponse> IssuePlayback(
       const edgepass::v1::IssuePlaybackRequest& request);
 

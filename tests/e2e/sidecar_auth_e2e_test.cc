@@ -16,7 +16,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "client/channel/api_key.h"
 #include "client/channel/grpc_channel_tls.h"
@@ -37,7 +36,9 @@ using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
 using ::edgepass::testing::Context;
 using ::edgepass::testing::HeaderOr;
+using ::edgepass::testing::MakeApiKey;
 using ::edgepass::testing::MakeTestPki;
+using ::edgepass::testing::NewApiKey;
 using ::edgepass::testing::ServerProcess;
 using ::edgepass::testing::Sidecar;
 using ::edgepass::testing::TempDir;
@@ -45,31 +46,7 @@ using ::edgepass::testing::TestPki;
 using ::edgepass::testing::TestPkiDir;
 using ::edgepass::testing::WriteFileOrDie;
 
-constexpr char kServerPath[] = EDGEPASS_SERVER_PATH;
 constexpr char kAsset[] = "/vod/demo/master.m3u8";
-
-struct ApiKey {
-  std::string key;         // the secret, shown once
-  std::string entry_json;  // its access-file entry (hash only)
-};
-
-// `edgepass-server --new-api-key SPEC`, as an operator makes a key.
-ApiKey NewApiKey(const std::string& spec, const std::string& scratch) {
-  testing::RunResult r =
-      testing::RunProcess({kServerPath, "--new-api-key", spec}, scratch);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> lines = absl::StrSplit(r.out, '\n');
-  ApiKey key;
-  for (size_t i = 0; i + 1 < lines.size(); ++i) {
-    if (absl::StartsWith(lines[i], "api key"))
-      key.key = std::string(absl::StripAsciiWhitespace(lines[i + 1]));
-    if (absl::StartsWith(lines[i], "access-file entry"))
-      key.entry_json = std::string(absl::StripAsciiWhitespace(lines[i + 1]));
-  }
-  EXPECT_FALSE(key.key.empty()) << r.out;
-  EXPECT_FALSE(key.entry_json.empty()) << r.out;
-  return key;
-}
 
 class SidecarAuthE2eTest : public ::testing::Test {
  protected:
@@ -85,11 +62,11 @@ class SidecarAuthE2eTest : public ::testing::Test {
 
   // Starts the server with an access file of these entries; `extra` adds
   // flags (TLS).
-  void StartServer(const std::vector<ApiKey>& keys,
+  void StartServer(const std::vector<NewApiKey>& keys,
                    const std::string& mtls_json,
                    std::vector<std::string> extra = {}) {
     std::string entries;
-    for (const ApiKey& k : keys)
+    for (const NewApiKey& k : keys)
       absl::StrAppend(&entries, entries.empty() ? "" : ",", k.entry_json);
     const std::string access = root_ + "/access.json";
     WriteFileOrDie(access, absl::StrCat(R"({"api_keys":[)", entries,
@@ -189,8 +166,8 @@ class SidecarAuthE2eTest : public ::testing::Test {
 };
 
 TEST_F(SidecarAuthE2eTest, KeyWithEdgeSyncScopeSyncsAcknowledgesAndValidates) {
-  const ApiKey edge = NewApiKey("edge-validator:edge-sync", root_);
-  const ApiKey admin = NewApiKey("operator:admin", root_);
+  const NewApiKey edge = MakeApiKey("edge-validator:edge-sync", root_);
+  const NewApiKey admin = MakeApiKey("operator:admin", root_);
   StartServer({edge, admin}, "");
   ASSERT_TRUE(server_->WaitUntilServing()) << server_->log();
   {  // The server does require a key: the test is not vacuous.
@@ -245,8 +222,8 @@ TEST_F(SidecarAuthE2eTest, KeyWithEdgeSyncScopeSyncsAcknowledgesAndValidates) {
 }
 
 TEST_F(SidecarAuthE2eTest, KeyWithoutTheScopeOrNoKeyNeverGetsStateAndSaysWhy) {
-  const ApiKey edge = NewApiKey("edge-validator:edge-sync", root_);
-  const ApiKey backend = NewApiKey("playback-backend:issue", root_);
+  const NewApiKey edge = MakeApiKey("edge-validator:edge-sync", root_);
+  const NewApiKey backend = MakeApiKey("playback-backend:issue", root_);
   StartServer({edge, backend}, "");
   ASSERT_TRUE(server_->WaitUntilServing()) << server_->log();
 

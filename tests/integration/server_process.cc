@@ -8,7 +8,10 @@
 #include <future>
 #include <regex>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 
 namespace edgepass::testing {
@@ -91,6 +94,22 @@ std::unique_ptr<grpc::ClientContext> Context() {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   return context;
+}
+
+NewApiKey MakeApiKey(const std::string& spec, const std::string& scratch_dir) {
+  RunResult r = RunProcess({kServerPath, "--new-api-key", spec}, scratch_dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // "api key (shown once, ...):\n  KEY\naccess-file entry (...):\n  ENTRY\n"
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n');
+  NewApiKey key;
+  for (size_t i = 0; i + 1 < lines.size(); ++i) {
+    const std::string next(absl::StripAsciiWhitespace(lines[i + 1]));
+    if (absl::StartsWith(lines[i], "api key")) key.key = next;
+    if (absl::StartsWith(lines[i], "access-file entry")) key.entry_json = next;
+  }
+  EXPECT_FALSE(key.key.empty()) << r.out;
+  EXPECT_FALSE(key.entry_json.empty()) << r.out;
+  return key;
 }
 
 }  // namespace edgepass::testing

@@ -71,6 +71,15 @@ class ServerProcess {
 // A client context with a 10 s deadline.
 std::unique_ptr<grpc::ClientContext> Context();
 
+// A new API key made the operator's way, `edgepass-server --new-api-key SPEC`
+// ("NAME:SCOPE[,SCOPE...]"): the key and the access-file entry that admits
+// it. Empty fields and a test failure when the command fails.
+struct NewApiKey {
+  std::string key;
+  std::string entry_json;
+};
+NewApiKey MakeApiKey(const std::string& spec, const std::string& scratch_dir);
+
 }  // namespace edgepass::testing
 
 #endif  // EDGEPASS_TESTS_INTEGRATION_SERVER_PROCESS_H_

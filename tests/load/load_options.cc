@@ -26,6 +26,8 @@ constexpr FlagSpec kSpecs[] = {
     {"viewer-ip"},
     {"timeout"},
     {"poll-threads"},
+    {"api-key-file"},
+    {"server-ca"},
     {"json", FlagKind::kSwitch},
 };
 
@@ -119,15 +121,20 @@ Drives PlaybackService.IssuePlayback and reports throughput and latency.
   --viewer-ip ADDR     viewer IP sent with each call (default: none)
   --timeout D          deadline of each call (default 5s)
   --poll-threads N     completion-queue threads, 1..8 (default 1)
+  --api-key-file FILE  API key (scope issue) sent as a bearer token; the file
+                       must be private (chmod 600) (default:
+                       $EDGEPASS_API_KEY_FILE)
+  --server-ca FILE     TLS to the servers, verified against this CA bundle
   --json               print one JSON object instead of text
 
 Exit codes: 0 run completed (see the error counts), 1 cannot connect,
-2 bad usage.
+2 bad usage or an unusable key or CA file.
 )";
 }
 
 absl::StatusOr<LoadOptions> ParseLoadOptions(
-    absl::Span<const std::string> args) {
+    absl::Span<const std::string> args,
+    const std::function<const char*(const char*)>& env) {
   EDGEPASS_ASSIGN_OR_RETURN(ParsedFlags flags, cli::ParseFlags(args, kSpecs));
   LoadOptions options;
   if (flags.help()) {
@@ -177,6 +184,14 @@ absl::StatusOr<LoadOptions> ParseLoadOptions(
   }
   EDGEPASS_RETURN_IF_ERROR(ParseInt(flags, "poll-threads", 1, kMaxPollThreads,
                                     &options.poll_threads));
+  if (const char* v = env ? env("EDGEPASS_API_KEY_FILE") : nullptr) {
+    options.api_key_file = v;
+  }
+  EDGEPASS_RETURN_IF_ERROR(ParseText(flags, "api-key-file",
+                                     /*allow_empty=*/true,
+                                     &options.api_key_file));
+  EDGEPASS_RETURN_IF_ERROR(ParseText(flags, "server-ca", /*allow_empty=*/false,
+                                     &options.server_ca_file));
   options.json = flags.Has("json");
   return options;
 }

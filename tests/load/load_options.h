@@ -6,6 +6,7 @@
 #ifndef EDGEPASS_TESTS_LOAD_LOAD_OPTIONS_H_
 #define EDGEPASS_TESTS_LOAD_LOAD_OPTIONS_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct LoadOptions {
   absl::Duration timeout = absl::Seconds(5);
   // Completion-queue polling threads.
   int poll_threads = 1;
+  // Bearer API key (scope issue) read from this file by RunLoad; empty: none.
+  std::string api_key_file;
+  // TLS to the servers, verified against this CA bundle; empty: plaintext.
+  std::string server_ca_file;
   bool json = false;
   bool help = false;
 };
@@ -41,12 +46,15 @@ struct LoadOptions {
 // The --help text.
 const char* LoadUsage();
 
-// Parses the arguments after the program name. INVALID_ARGUMENT naming the
-// flag for an unknown flag, a missing or malformed value, a value out of
-// range, no --server, or --connections below the number of servers.
-// With -h/--help, returns options with help set and nothing else checked.
+// Parses the arguments after the program name; `env` (std::getenv in main,
+// may be null) supplies EDGEPASS_API_KEY_FILE when --api-key-file is not
+// given. INVALID_ARGUMENT naming the flag for an unknown flag, a missing or
+// malformed value, a value out of range, no --server, or --connections below
+// the number of servers. With -h/--help, returns options with help set and
+// nothing else checked. Files are not read here.
 absl::StatusOr<LoadOptions> ParseLoadOptions(
-    absl::Span<const std::string> args);
+    absl::Span<const std::string> args,
+    const std::function<const char*(const char*)>& env = nullptr);
 
 }  // namespace edgepass::load
 

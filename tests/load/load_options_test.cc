@@ -72,6 +72,25 @@ TEST(LoadOptions, ParsesEveryFlag) {
   EXPECT_TRUE(o->json);
 }
 
+TEST(LoadOptions, CredentialsFromFlagsOrTheEnvironment) {
+  absl::StatusOr<LoadOptions> o = Parse({"--server", "a:1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->api_key_file, "");
+  EXPECT_EQ(o->server_ca_file, "");
+
+  auto env = [](const char* name) -> const char* {
+    return std::string(name) == "EDGEPASS_API_KEY_FILE" ? "/env/key" : nullptr;
+  };
+  o = ParseLoadOptions({"--server", "a:1", "--server-ca", "ca.pem"}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->api_key_file, "/env/key");
+  EXPECT_EQ(o->server_ca_file, "ca.pem");
+  o = ParseLoadOptions({"--server", "a:1", "--api-key-file", "/flag/key"}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->api_key_file, "/flag/key");
+  ExpectInvalid({"--server", "a:1", "--server-ca", ""}, "--server-ca");
+}
+
 TEST(LoadOptions, ConnectionsDefaultToOnePerServer) {
   absl::StatusOr<LoadOptions> o = Parse({"--server", "a:1", "--server", "b:2"});
   ASSERT_TRUE(o.ok()) << o.status();

@@ -19,6 +19,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "client/channel/api_key.h"
+#include "client/channel/grpc_channel_tls.h"
 #include "edgepass/v1/playback.grpc.pb.h"
 
 namespace edgepass::load {
@@ -69,6 +71,33 @@ class LoadEngine {
       request_.mutable_viewer()->set_ip(options.viewer_ip);
   }
 
+  // Reads the API key and the CA file, when given.
+  absl::Status LoadCredentials() {
+    if (!options_.api_key_file.empty()) {
+      absl::StatusOr<std::string> key =
+          client::ReadApiKeyFile(options_.api_key_file);
+      if (!key.ok()) {
+        return absl::Status(
+            key.status().code(),
+            absl::StrCat("--api-key-file: ", key.status().message()));
+      }
+      api_key_ = *std::move(key);
+    }
+    credentials_ = grpc::InsecureChannelCredentials();
+    if (!options_.server_ca_file.empty()) {
+      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> tls =
+          client::MakeGrpcChannelCredentials(
+              {.ca_file = options_.server_ca_file});
+      if (!tls.ok()) {
+        return absl::Status(
+            tls.status().code(),
+            absl::StrCat("--server-ca: ", tls.status().message()));
+      }
+      credentials_ = *std::move(tls);
+    }
+    return absl::OkStatus();
+  }
+
   // Opens the channels and waits until every one is READY.
   absl::Status Connect() {
     const auto deadline = std::chrono::system_clock::now() +
@@ -81,8 +110,8 @@ class LoadEngine {
       // per channel, not one shared by all channels to the same address.
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       args.SetInt("edgepass.load.channel", i);
-      std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-          address, grpc::InsecureChannelCredentials(), args);
+      std::shared_ptr<grpc::Channel> channel =
+          grpc::CreateCustomChannel(address, credentials_, args);
       for (;;) {
         grpc_connectivity_state state =
             channel->GetState(/*try_to_connect=*/true);
@@ -191,6 +220,7 @@ class LoadEngine {
     call->start_ns = start_ns;
     call->context.set_deadline(std::chrono::system_clock::now() +
                                absl::ToChronoNanoseconds(options_.timeout));
+    client::AddApiKey(api_key_, &call->context);
     call->reader = stubs_[n % stubs_.size()]->PrepareAsyncIssuePlayback(
         &call->context, request_, cqs_[cq_index].get());
     call->reader->StartCall();
@@ -224,6 +254,8 @@ class LoadEngine {
   }
 
   const LoadOptions options_;
+  std::string api_key_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   v1::IssuePlaybackRequest request_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<v1::PlaybackService::Stub>> stubs_;
@@ -239,6 +271,7 @@ class LoadEngine {
 
 absl::StatusOr<LoadReport> RunLoad(const LoadOptions& options) {
   LoadEngine engine(options);
+  if (absl::Status s = engine.LoadCredentials(); !s.ok()) return s;
   if (absl::Status s = engine.Connect(); !s.ok()) return s;
   return engine.Run();
 }

@@ -24,8 +24,11 @@ namespace edgepass::load {
 // options.concurrency calls in flight is dropped. Closed loop (rate == 0):
 // options.concurrency calls in flight, each answer starting the next.
 // UNAVAILABLE naming the address when a server refuses the connection or is
-// not connected within 10 s; nothing is sent then. Call errors are counted, not
-// returned.
+// not connected within 10 s; nothing is sent then. Before that, the API key
+// and CA files are read: their errors (client/channel: INVALID_ARGUMENT,
+// NOT_FOUND, PERMISSION_DENIED, naming the flag and the file) are returned.
+// Every call carries the API key when there is one. Call errors (including
+// UNAUTHENTICATED) are counted, not returned.
 absl::StatusOr<LoadReport> RunLoad(const LoadOptions& options);
 
 }  // namespace edgepass::load
