@@ -93,10 +93,10 @@ t_server=$(date +%s%N)
 "$server_bin" --data-dir "$work/data" --grpc-addr 127.0.0.1:0 --shutdown-grace 1s \
   --revocation-capacity "$((count + 1000))" --revocation-retention 24h 2>"$work/server.err" >/dev/null &
 server_pid=$!
-line=$(wait_for "listening on" 300 "$work/server.err" "$server_pid")
+line=$(wait_for '"event":"listening"' 300 "$work/server.err" "$server_pid")
 server_start_ms=$(( ($(date +%s%N) - t_server) / 1000000 ))
-addr=$(sed -n 's/.*listening on \([0-9.]*:[0-9]*\).*/\1/p' <<<"$line")
-grep -q " $count revoked session(s)" <<<"$line" || { echo "server holds: $line" >&2; exit 1; }
+addr=$(field "$line" grpc)
+[[ $(field "$line" revoked_sessions) -eq $count ]] || { echo "server holds: $line" >&2; exit 1; }
 
 t0=$(date +%s%N)
 EDGEPASS_VALIDATOR_ID=bench-sidecar "$validator" --server "$addr" --snapshot "$work/validator.snapshot" \
@@ -108,7 +108,8 @@ apply_wall_ms=$(( saved_wall_ms - $(field "$applied" save_ms) ))
 rss_kb=$(status_kb "$sidecar_pid" VmRSS)
 hwm_kb=$(status_kb "$sidecar_pid" VmHWM)
 [[ $(field "$applied" revoked) -eq $count ]] || { echo "sidecar applied: $applied" >&2; exit 1; }
-sidecar_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/sidecar.err")
+sidecar_http=$(field "$(wait_for '"event":"listening"' 10 "$work/sidecar.err" "$sidecar_pid")" http)
+sidecar_port=${sidecar_http##*:}
 
 # One revoked and one other session through GET /auth (tokens signed with the
 # data dir's key, bound to the session id only).

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "client/channel/grpc_channel_tls.h"
 #include "core/random.h"
 #include "edgepass/v1/catalog.grpc.pb.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
@@ -23,7 +24,6 @@
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
 #include "server/auth/access.h"
-#include "server/auth/grpc_tls.h"
 #include "tests/support/test_pki.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_process.h"
@@ -467,7 +467,7 @@ class MtlsAuthorizationTest : public ::testing::Test {
                                 {"--access-file", work_->path() + "/access.json", "--tls-cert",
                                  pki_->server.cert_file, "--tls-key", pki_->server.key_file, "--tls-client-ca",
                                  pki_->ca_file});
-    server_->SetChannelCredentials(*server::MakeGrpcChannelCredentials({.ca_file = pki_->ca_file}));
+    server_->SetChannelCredentials(*client::MakeGrpcChannelCredentials({.ca_file = pki_->ca_file}));
     ASSERT_TRUE(server_->WaitUntilServing());
     std::vector<std::string> parts = absl::StrSplit(server_->rest_address(), ':');
     int port = 0;
@@ -481,12 +481,12 @@ class MtlsAuthorizationTest : public ::testing::Test {
   }
 
   static std::shared_ptr<grpc::Channel> Channel(const testing::TestCert* cert) {
-    server::GrpcClientTlsOptions tls{.ca_file = pki_->ca_file};
+    client::GrpcClientTlsOptions tls{.ca_file = pki_->ca_file};
     if (cert != nullptr) {
       tls.cert_file = cert->cert_file;
       tls.key_file = cert->key_file;
     }
-    return grpc::CreateChannel(server_->address(), *server::MakeGrpcChannelCredentials(tls));
+    return grpc::CreateChannel(server_->address(), *client::MakeGrpcChannelCredentials(tls));
   }
   static http::testing::TlsClientOptions Https(const testing::TestCert* cert) {
     http::testing::TlsClientOptions tls{.ca_file = pki_->ca_file, .server_name = "127.0.0.1"};
