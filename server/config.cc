@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -48,6 +49,7 @@ constexpr OptionSpec kOptions[] = {
     {"revocation_capacity", "EDGEPASS_REVOCATION_CAPACITY", "--revocation-capacity", false},
     {"rest_addr", "EDGEPASS_REST_ADDR", "--rest-addr", false},
     {"rest_read_timeout", "EDGEPASS_REST_READ_TIMEOUT", "--rest-read-timeout", false},
+    {"rest_threads", "EDGEPASS_REST_THREADS", "--rest-threads", false},
     {"access_file", "EDGEPASS_ACCESS_FILE", "--access-file", false},
     {"tls_cert", "EDGEPASS_TLS_CERT", "--tls-cert", false},
     {"tls_key", "EDGEPASS_TLS_KEY", "--tls-key", false},
@@ -133,6 +135,8 @@ absl::Status Apply(const OptionSpec& spec, const std::string& value, absl::strin
     o->rest_addr = value;
   } else if (key == "rest_read_timeout") {
     return ParseDurationOption(where, value, &o->rest_read_timeout);
+  } else if (key == "rest_threads") {
+    return ParseIntOption(where, value, 0, 256, &o->rest_threads);
   } else if (key == "access_file") {
     o->access_file = value;
   } else if (key == "tls_cert") {
@@ -218,6 +222,8 @@ then flags (later wins).
                              off)                             env EDGEPASS_REST_ADDR
   --rest-read-timeout DUR    a REST request must arrive within this (default 10s)
                                                               env EDGEPASS_REST_READ_TIMEOUT
+  --rest-threads N           threads serving REST requests (default 0: the larger
+                             of 8 and the number of cores)    env EDGEPASS_REST_THREADS
   --access-file FILE         API keys (SHA-256 hashes) and mTLS identities with
                              scopes; without it there is no authentication and
                              only loopback is allowed         env EDGEPASS_ACCESS_FILE
@@ -276,6 +282,13 @@ absl::Status SplitHostPort(const std::string& addr, std::string* host, int* port
   *host = std::string(h);
   *port = n;
   return absl::OkStatus();
+}
+
+int RestThreads(const ServerOptions& options, unsigned cores) {
+  constexpr int kMinDefaultThreads = 8;
+  constexpr unsigned kMaxThreads = 256;  // as --rest-threads
+  if (options.rest_threads > 0) return options.rest_threads;
+  return std::max(kMinDefaultThreads, static_cast<int>(std::min(cores, kMaxThreads)));
 }
 
 bool IsLoopbackHost(const std::string& host) {

@@ -49,6 +49,10 @@ struct ServerOptions {
   std::string rest_addr = "127.0.0.1:8080";
   // A REST request must arrive whole within this (slow clients are dropped).
   absl::Duration rest_read_timeout = absl::Seconds(10);
+  // Threads serving REST requests; 0: RestThreads()'s default. Handlers run
+  // on them and may block (a revoke waits for the data dir and the edge
+  // snapshot; fleet mode waits on Redis), so the default is at least 8.
+  int rest_threads = 0;
   // API keys (hashed) and mTLS identities with their scopes (server/auth/access.h).
   // Empty: no authentication, allowed on loopback only.
   std::string access_file;
@@ -100,6 +104,11 @@ bool IsLoopbackHost(const std::string& host);
 
 // Splits "host:port" / "[v6]:port". INVALID_ARGUMENT on a malformed address.
 absl::Status SplitHostPort(const std::string& addr, std::string* host, int* port);
+
+// The REST gateway's thread count: options.rest_threads, or when that is 0
+// the larger of 8 (the Redis pool's default size) and `cores` (pass
+// std::thread::hardware_concurrency(); 0 when unknown).
+int RestThreads(const ServerOptions& options, unsigned cores);
 
 }  // namespace edgepass::server
 

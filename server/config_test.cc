@@ -57,6 +57,21 @@ TEST(ParseServerOptions, MetricsAddress) {
             "name");
 }
 
+TEST(ParseServerOptions, RestThreads) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->rest_threads, 0);
+  EXPECT_EQ(RestThreads(*o, 2), 8);  // at least 8: handlers may block
+  EXPECT_EQ(RestThreads(*o, 0), 8);  // core count unknown
+  EXPECT_EQ(RestThreads(*o, 32), 32);
+  EXPECT_EQ(RestThreads(*o, 100000), 256);
+  o = ParseServerOptions({"--rest-threads", "2"}, FakeEnv{{{"EDGEPASS_REST_THREADS", "4"}}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(RestThreads(*o, 32), 2);
+  EXPECT_EQ(std::string(ParseServerOptions({"--rest-threads", "257"}, FakeEnv{}).status().message()),
+            "--rest-threads: \"257\" is not an integer from 0 to 256");
+}
+
 TEST(ParseServerOptions, FlagsOverrideEnvironment) {
   FakeEnv env{{{"EDGEPASS_DATA_DIR", "/env"}, {"EDGEPASS_GRPC_ADDR", "127.0.0.1:1"}}};
   absl::StatusOr<ServerOptions> o =

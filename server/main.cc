@@ -13,6 +13,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -335,6 +336,7 @@ int main(int argc, char** argv) {
     http_options.port = static_cast<uint16_t>(rest_port);
     http_options.shutdown_grace = options->shutdown_grace;
     http_options.read_timeout = options->rest_read_timeout;
+    http_options.threads = server::RestThreads(*options, std::thread::hardware_concurrency());
     http_options.tls = {.cert_file = options->tls_cert,
                         .key_file = options->tls_key,
                         .client_ca_file = options->tls_client_ca,
@@ -356,7 +358,8 @@ int main(int argc, char** argv) {
       .Int("revoked_sessions", live.edge()->revoked.size())
       .Str("auth", access->open() ? "none" : "api keys and mTLS identities")
       .Str("tls", options->tls_cert.empty() ? "off" : mtls ? (require_cert ? "mtls required" : "mtls optional") : "on")
-      .Str("viewer_mode", oidc ? "oidc" : "off");
+      .Str("viewer_mode", oidc ? "oidc" : "off")
+      .Int("rest_threads", rest_server ? server::RestThreads(*options, std::thread::hardware_concurrency()) : 0);
   if (access->open()) {
     logging::Warning("no_authentication")
         .Str("detail", "every caller has every scope; loopback only. Pass --access-file to require API keys.");
