@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/sidecar/cloudfront_keys_file.h"
 #include "core/cloudfront_cookie.h"
 #include "core/cloudfront_url.h"
 #include "core/validator.h"
@@ -146,6 +147,29 @@ http::Response CloudFrontAuth::Handle(
   }
   stats->RecordCloudFrontDenied(decision.reason);
   return Denied(decision.reason);
+}
+
+absl::StatusOr<std::unique_ptr<CloudFrontAuth>> CloudFrontAuthFromOptions(
+    const SidecarOptions& options) {
+  if (options.cloudfront_routes.empty() &&
+      options.cloudfront_public_keys_file.empty()) {
+    return nullptr;
+  }
+  absl::StatusOr<core::CloudFrontPublicKeys> keys =
+      LoadCloudFrontPublicKeysFile(options.cloudfront_public_keys_file);
+  if (!keys.ok()) {
+    return absl::Status(
+        keys.status().code(),
+        absl::StrCat("--cloudfront-public-keys: ", keys.status().message()));
+  }
+  absl::StatusOr<CloudFrontAuth> auth =
+      CloudFrontAuth::Create(*std::move(keys), options.cloudfront_url_base,
+                             options.cloudfront_routes);
+  if (!auth.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", auth.status().message()));
+  }
+  return std::make_unique<CloudFrontAuth>(*std::move(auth));
 }
 
 }  // namespace edgepass::sidecar

@@ -26,6 +26,7 @@
 #define EDGEPASS_CLIENT_SIDECAR_CLOUDFRONT_AUTH_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@
 #include "absl/time/time.h"
 #include "client/sidecar/auth_mapping.h"
 #include "client/sidecar/route_modes.h"
+#include "client/sidecar/sidecar_options.h"
 #include "client/sidecar/sidecar_stats.h"
 #include "core/cloudfront_verifier.h"
 #include "http/http_message.h"
@@ -75,6 +77,13 @@ class CloudFrontAuth {
   std::string url_base_;
   std::vector<std::string> prefixes_;
 };
+
+// The CloudFrontAuth the options ask for, its keys read from
+// --cloudfront-public-keys; nullptr when no CloudFront route is configured.
+// Errors name the flag at fault: "--cloudfront-public-keys: FILE: key 'ID':
+// ...", "--cloudfront-url-base: ...", "--cloudfront-route: ...".
+absl::StatusOr<std::unique_ptr<CloudFrontAuth>> CloudFrontAuthFromOptions(
+    const SidecarOptions& options);
 
 }  // namespace edgepass::sidecar
 

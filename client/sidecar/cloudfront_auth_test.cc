@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "client/sidecar/cloudfront_keys_file.h"
+#include "client/sidecar/sidecar_options.h"
 #include "client/sidecar/sidecar_service.h"
 #include "client/sidecar/sidecar_test_util.h"
 #include "core/cloudfront_signer.h"
@@ -288,6 +289,59 @@ TEST(CloudFrontKeysFile, LoadsAndNamesTheKeyAtFault) {
                                "not a JSON object"));
   EXPECT_EQ(LoadCloudFrontPublicKeysFile(dir.path() + "/none.json").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST(CloudFrontAuth, OptionsGoTogetherAndStartErrorsNameTheKey) {
+  auto parse = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--keyring", "k.json"});
+    return ParseSidecarOptions(args, nullptr);
+  };
+  absl::StatusOr<SidecarOptions> o = parse({});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->cloudfront_routes.empty());
+  EXPECT_EQ(*CloudFrontAuthFromOptions(*o), nullptr);
+
+  o = parse({"--cloudfront-route", "/premium/", "--cloudfront-url-base", std::string(kBase)});
+  EXPECT_TRUE(absl::StartsWith(o.status().message(), "--cloudfront-public-keys: needed"))
+      << o.status();
+  o = parse({"--cloudfront-public-keys", "k.json", "--cloudfront-route", "/p/"});
+  EXPECT_TRUE(absl::StartsWith(o.status().message(), "--cloudfront-url-base: needed"))
+      << o.status();
+  o = parse({"--cloudfront-public-keys", "k.json", "--cloudfront-url-base", "https://h"});
+  EXPECT_TRUE(absl::StartsWith(o.status().message(), "--cloudfront-route: needed"))
+      << o.status();
+
+  ScratchDir dir;
+  const std::string keys_file = dir.path() + "/cf-keys.json";
+  std::ofstream(keys_file) << R"({"KBROKENKEY1": "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n"})";
+  const std::string env_routes = "/premium/,/preview/";
+  o = ParseSidecarOptions(
+      {"--keyring", "k.json", "--cloudfront-public-keys", keys_file, "--cloudfront-url-base",
+       std::string(kBase)},
+      [&](const char* name) -> const char* {
+        return std::string(name) == "EDGEPASS_VALIDATOR_CLOUDFRONT_ROUTES" ? env_routes.c_str()
+                                                                           : nullptr;
+      });
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->cloudfront_routes, (std::vector<std::string>{"/premium/", "/preview/"}));
+  absl::StatusOr<std::unique_ptr<CloudFrontAuth>> cf = CloudFrontAuthFromOptions(*o);
+  EXPECT_EQ(cf.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(
+      cf.status().message(),
+      "--cloudfront-public-keys: " + keys_file + ": key 'KBROKENKEY1': public_key: "))
+      << cf.status();
+
+  nlohmann::json good = {
+      {std::string(kKeyPairId),
+       core::CloudFrontSigner::Create(kKeyPairId, core::testing::RsaPrivateKeyPem())
+           ->PublicKeyPem()}};
+  std::ofstream(keys_file, std::ios::trunc) << good.dump();
+  cf = CloudFrontAuthFromOptions(*o);
+  ASSERT_TRUE(cf.ok()) << cf.status();
+  EXPECT_EQ((*cf)->url_base(), kBase);
+  o->cloudfront_url_base = "ftp://cdn.example.com";
+  EXPECT_TRUE(absl::StartsWith(CloudFrontAuthFromOptions(*o).status().message(),
+                               "--cloudfront-url-base: 'ftp://"));
 }
 
 }  // namespace

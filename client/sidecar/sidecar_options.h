@@ -33,6 +33,12 @@ struct SidecarOptions {
   absl::Duration leeway = absl::ZeroDuration();  // clock leeway for exp/nbf
   std::vector<std::string>
       servers;      // edge-sync servers (HOST:PORT), for the subscriber
+  // CloudFront signed URLs/cookies (cloudfront_auth.h): the public keys JSON
+  // file, the https://HOST they are signed for, and the path prefixes checked
+  // that way. All three or none.
+  std::string cloudfront_public_keys_file;
+  std::string cloudfront_url_base;
+  std::vector<std::string> cloudfront_routes;
   int threads = 2;  // HTTP server threads
   // Prometheus metrics on http://HOST:PORT/metrics (IPv4 or a host name;
   // port 0 picks one, printed at start); empty: no metrics endpoint.
@@ -44,6 +50,8 @@ using EnvLookup = std::function<const char*(const char*)>;
 
 // Flags: --listen HOST:PORT, --keyring FILE, --revoked FILE, --snapshot FILE,
 // --mode PREFIX=MODE (repeatable), --leeway DUR, --server ADDR (repeatable),
+// --cloudfront-public-keys FILE, --cloudfront-url-base URL,
+// --cloudfront-route PREFIX (repeatable; the three go together),
 // --threads N, --metrics-addr HOST:PORT ("" disables), --help; "--flag
 // value" or "--flag=value". Environment: EDGEPASS_VALIDATOR_LISTEN, _KEYRING,
 // _REVOKED, _SNAPSHOT, _MODES and _SERVERS (comma-separated lists), _LEEWAY,
