@@ -108,6 +108,9 @@ int Run(const std::vector<std::string>& args) {
   }
   absl::StatusOr<RouteModes> modes = RouteModes::Create(options->modes);
   if (!modes.ok()) return ConfigError(modes.status().message());
+  absl::StatusOr<std::unique_ptr<CloudFrontAuth>> cloudfront =
+      CloudFrontAuthFromOptions(*options);
+  if (!cloudfront.ok()) return ConfigError(cloudfront.status().message());
 
   // Block the stop signals before any thread starts (edge sync, metrics,
   // HTTP), so only the sigwait() below sees them.
@@ -179,6 +182,7 @@ int Run(const std::vector<std::string>& args) {
     metrics = *std::move(started);
   }
 
+  service.set_cloudfront(cloudfront->get());
   http::ServerOptions http_options;
   http_options.host = options->listen_host;
   http_options.port = options->listen_port;

@@ -33,6 +33,10 @@ constexpr FlagDef kFlags[] = {
     {"server-ca", "EDGEPASS_VALIDATOR_SERVER_CA", false},
     {"client-cert", "EDGEPASS_VALIDATOR_CLIENT_CERT", false},
     {"client-key", "EDGEPASS_VALIDATOR_CLIENT_KEY", false},
+    {"cloudfront-public-keys", "EDGEPASS_VALIDATOR_CLOUDFRONT_PUBLIC_KEYS",
+     false},
+    {"cloudfront-url-base", "EDGEPASS_VALIDATOR_CLOUDFRONT_URL_BASE", false},
+    {"cloudfront-route", "EDGEPASS_VALIDATOR_CLOUDFRONT_ROUTES", true},
     {"threads", "EDGEPASS_VALIDATOR_THREADS", false},
     {"metrics-addr", "EDGEPASS_VALIDATOR_METRICS_ADDR", false},
 };
@@ -82,6 +86,36 @@ absl::StatusOr<absl::Duration> ParseLeeway(absl::string_view text) {
                                       absl::FormatDuration(core::kMaxLeeway)));
   }
   return d;
+}
+
+// The three CloudFront options go together; the keys file is read at start.
+absl::Status ParseCloudFrontOptions(
+    const std::map<std::string, std::vector<std::string>>& values,
+    SidecarOptions* options) {
+  auto get = [&](const char* name) -> std::vector<std::string> {
+    auto it = values.find(name);
+    return it == values.end() ? std::vector<std::string>{} : it->second;
+  };
+  const std::vector<std::string> keys = get("cloudfront-public-keys");
+  const std::vector<std::string> base = get("cloudfront-url-base");
+  options->cloudfront_routes = get("cloudfront-route");
+  if (!keys.empty()) options->cloudfront_public_keys_file = keys.front();
+  if (!base.empty()) options->cloudfront_url_base = base.front();
+  const bool any =
+      !keys.empty() || !base.empty() || !options->cloudfront_routes.empty();
+  if (!any) return absl::OkStatus();
+  if (keys.empty())
+    return Bad("cloudfront-public-keys",
+               "needed with --cloudfront-url-base and --cloudfront-route");
+  if (base.empty())
+    return Bad("cloudfront-url-base",
+               "needed with --cloudfront-public-keys and --cloudfront-route "
+               "(e.g. https://cdn.example.com)");
+  if (options->cloudfront_routes.empty())
+    return Bad(
+        "cloudfront-route",
+        "needed with --cloudfront-public-keys and --cloudfront-url-base");
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -213,6 +247,8 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
   if (!options.client_cert_file.empty() && options.server_ca_file.empty()) {
     return Bad("client-cert", "needs --server-ca (mTLS is TLS first)");
   }
+  if (absl::Status s = ParseCloudFrontOptions(values, &options); !s.ok())
+    return s;
   if (!options.revoked_file.empty() && options.keyring_file.empty()) {
     return Bad("revoked", "needs --keyring (static sources come together)");
   }
@@ -244,6 +280,13 @@ Flags (environment variable in brackets; flags win):
                          [EDGEPASS_VALIDATOR_SERVER_CA]
   --client-cert FILE     mTLS: this validator's certificate (PEM) [EDGEPASS_VALIDATOR_CLIENT_CERT]
   --client-key FILE      and its private key (PEM) [EDGEPASS_VALIDATOR_CLIENT_KEY]
+  --cloudfront-public-keys FILE  JSON {"KEYPAIRID": "-----BEGIN PUBLIC KEY-----..."}: CloudFront
+                         public keys trusted on the CloudFront routes [EDGEPASS_VALIDATOR_CLOUDFRONT_PUBLIC_KEYS]
+  --cloudfront-url-base URL  scheme and host the CloudFront resources are signed for, e.g.
+                         https://cdn.example.com [EDGEPASS_VALIDATOR_CLOUDFRONT_URL_BASE]
+  --cloudfront-route PREFIX  paths under PREFIX carry CloudFront signed URLs or cookies instead of
+                         tokens (mode from --mode); repeatable; the three cloudfront flags go
+                         together [EDGEPASS_VALIDATOR_CLOUDFRONT_ROUTES, comma-separated]
   --threads N            HTTP server threads (default 2) [EDGEPASS_VALIDATOR_THREADS]
   --metrics-addr HOST:PORT  Prometheus metrics at http://HOST:PORT/metrics, port 0 picks one
                          (default 127.0.0.1:9465; "" disables)

@@ -40,6 +40,12 @@ struct SidecarOptions {
   std::string server_ca_file;    // TLS, verifying the servers; empty: plaintext
   std::string client_cert_file;  // mTLS: this validator's certificate chain
   std::string client_key_file;   // and its key (needs server_ca_file)
+  // CloudFront signed URLs/cookies (cloudfront_auth.h): the public keys JSON
+  // file, the https://HOST they are signed for, and the path prefixes checked
+  // that way. All three or none.
+  std::string cloudfront_public_keys_file;
+  std::string cloudfront_url_base;
+  std::vector<std::string> cloudfront_routes;
   int threads = 2;  // HTTP server threads
   // Prometheus metrics on http://HOST:PORT/metrics (IPv4 or a host name;
   // port 0 picks one, printed at start); empty: no metrics endpoint.
@@ -52,7 +58,9 @@ using EnvLookup = std::function<const char*(const char*)>;
 // Flags: --listen HOST:PORT, --keyring FILE, --revoked FILE, --snapshot FILE,
 // --mode PREFIX=MODE (repeatable), --leeway DUR, --server ADDR (repeatable),
 // --api-key-file FILE, --server-ca FILE, --client-cert FILE, --client-key
-// FILE, --threads N, --metrics-addr HOST:PORT ("" disables), --help; "--flag
+// FILE, --cloudfront-public-keys FILE, --cloudfront-url-base URL,
+// --cloudfront-route PREFIX (repeatable; the three go together),
+// --threads N, --metrics-addr HOST:PORT ("" disables), --help; "--flag
 // value" or "--flag=value". Environment: EDGEPASS_VALIDATOR_LISTEN, _KEYRING,
 // _REVOKED, _SNAPSHOT, _MODES and _SERVERS (comma-separated lists), _LEEWAY,
 // _API_KEY_FILE, _SERVER_CA, _CLIENT_CERT, _CLIENT_KEY, _THREADS,

@@ -77,6 +77,9 @@ http::Response SidecarService::Auth(const http::Request& request,
   }
 
   const EnforcementMode mode = modes_.ModeFor(sub.unchecked_origin_path());
+  if (cloudfront_ != nullptr && cloudfront_->Covers(sub.path())) {
+    return cloudfront_->Handle(sub, request, mode, now, stats_, log_);
+  }
   if (mode == EnforcementMode::kOff) {
     stats_->RecordUnchecked();
     return AllowedResponse(sub.unchecked_origin_path(), {});

@@ -12,6 +12,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/sidecar/cloudfront_auth.h"
 #include "client/sidecar/event_log.h"
 #include "client/sidecar/route_modes.h"
 #include "client/sidecar/sidecar_stats.h"
@@ -32,6 +33,14 @@ class SidecarService {
   }
   http::Response Handle(const http::Request& request, absl::Time now) const;
 
+  // Requests under `cloudfront`'s prefixes are checked as CloudFront signed
+  // URLs or cookies (cloudfront_auth.h), in their route's mode, instead of as
+  // tokens. nullptr (the default): none. Call before serving; it must
+  // outlive this service.
+  void set_cloudfront(const CloudFrontAuth* cloudfront) {
+    cloudfront_ = cloudfront;
+  }
+
  private:
   // The response to `request`; sets `endpoint` to the one that answered.
   http::Response Route(const http::Request& request, absl::Time now,
@@ -49,6 +58,7 @@ class SidecarService {
   const RouteModes modes_;
   SidecarStats* const stats_;
   const LogSink log_;
+  const CloudFrontAuth* cloudfront_ = nullptr;
 };
 
 }  // namespace edgepass::sidecar

@@ -16,12 +16,23 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "core/cloudfront_verifier.h"
 #include "core/validator.h"
 
 namespace edgepass::sidecar {
 
 inline constexpr size_t kReasonCount =
     static_cast<size_t>(core::Reason::kBindingMismatch) + 1;
+
+// CloudFront decisions are counted by core::CloudFrontReason, where the slot
+// of kOk (never a denial) counts requests with no CloudFront signature at
+// all, named "missing_signature" (CloudFrontDenialName).
+inline constexpr size_t kCloudFrontReasonCount =
+    static_cast<size_t>(core::CloudFrontReason::kResourceMismatch) + 1;
+inline constexpr absl::string_view kCloudFrontMissingSignature =
+    "missing_signature";
+// CloudFrontReasonName(reason), or kCloudFrontMissingSignature for kOk.
+absl::string_view CloudFrontDenialName(core::CloudFrontReason reason);
 
 // The sidecar's endpoints, as counted (a fixed set: bounded labels).
 enum class SidecarEndpoint { kAuth, kHealthz, kStats };
@@ -44,6 +55,14 @@ class SidecarStats {
     Bump(would_deny_[Index(reason)]);
   }
   void RecordUnchecked() { Bump(unchecked_); }  // mode off
+  // CloudFront-signed routes (cloudfront_auth.h); kOk: missing signature.
+  void RecordCloudFrontAllowed() { Bump(cloudfront_allowed_); }
+  void RecordCloudFrontDenied(core::CloudFrontReason reason) {
+    Bump(cloudfront_denied_[CloudFrontIndex(reason)]);
+  }
+  void RecordCloudFrontWouldDeny(core::CloudFrontReason reason) {
+    Bump(cloudfront_would_deny_[CloudFrontIndex(reason)]);
+  }
   void RecordBadRequest() { Bump(bad_request_); }
   // One response sent by `endpoint`.
   void RecordResponse(SidecarEndpoint endpoint, int status) {
@@ -58,6 +77,13 @@ class SidecarStats {
     return Load(would_deny_[Index(reason)]);
   }
   uint64_t unchecked() const { return Load(unchecked_); }
+  uint64_t cloudfront_allowed() const { return Load(cloudfront_allowed_); }
+  uint64_t cloudfront_denied(core::CloudFrontReason reason) const {
+    return Load(cloudfront_denied_[CloudFrontIndex(reason)]);
+  }
+  uint64_t cloudfront_would_deny(core::CloudFrontReason reason) const {
+    return Load(cloudfront_would_deny_[CloudFrontIndex(reason)]);
+  }
   uint64_t bad_request() const { return Load(bad_request_); }
   // Responses with `status` (kOtherStatus: outside 100-599).
   uint64_t responses(SidecarEndpoint endpoint, int status) const {
@@ -65,13 +91,18 @@ class SidecarStats {
   }
 
   // {"allowed":N,"unchecked":N,"bad_request":N,"denied":{REASON:N,...},
-  //  "would_deny":{REASON:N,...}} with only non-zero reasons listed.
+  //  "would_deny":{REASON:N,...},"cloudfront":{"allowed":N,"denied":{..},
+  //  "would_deny":{..}}} with only non-zero reasons listed.
   std::string ToJson() const;
 
  private:
   static size_t Index(core::Reason reason) {
     const size_t i = static_cast<size_t>(reason);
     return i < kReasonCount ? i : 0;
+  }
+  static size_t CloudFrontIndex(core::CloudFrontReason reason) {
+    const size_t i = static_cast<size_t>(reason);
+    return i < kCloudFrontReasonCount ? i : 0;
   }
   static size_t StatusIndex(int status) {
     return status >= kMinCountedStatus && status <= kMaxCountedStatus
@@ -90,6 +121,11 @@ class SidecarStats {
   std::atomic<uint64_t> bad_request_{0};
   std::array<std::atomic<uint64_t>, kReasonCount> denied_{};
   std::array<std::atomic<uint64_t>, kReasonCount> would_deny_{};
+  std::atomic<uint64_t> cloudfront_allowed_{0};
+  std::array<std::atomic<uint64_t>, kCloudFrontReasonCount>
+      cloudfront_denied_{};
+  std::array<std::atomic<uint64_t>, kCloudFrontReasonCount>
+      cloudfront_would_deny_{};
   // [endpoint][0: other status, 1 + status - 100]
   std::array<std::array<std::atomic<uint64_t>,
                         kMaxCountedStatus - kMinCountedStatus + 2>,

@@ -1,0 +1,175 @@
+#include "client/sidecar/cloudfront_auth.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "client/sidecar/cloudfront_keys_file.h"
+#include "core/cloudfront_cookie.h"
+#include "core/cloudfront_url.h"
+#include "core/validator.h"
+
+namespace edgepass::sidecar {
+namespace {
+
+http::Response Allowed(absl::string_view origin) {
+  return AllowedResponse(origin, {});
+}
+
+http::Response Denied(core::CloudFrontReason reason) {
+  http::Response r;
+  r.status = reason == core::CloudFrontReason::kOk ? 401 : 403;
+  r.headers.Add(std::string(kReasonHeader),
+                std::string(CloudFrontDenialName(reason)));
+  return r;
+}
+
+http::Response WouldDeny(absl::string_view origin,
+                         core::CloudFrontReason reason) {
+  http::Response r = Allowed(origin);
+  r.headers.Add(std::string(kWouldDenyHeader),
+                std::string(CloudFrontDenialName(reason)));
+  return r;
+}
+
+bool AnyUrlParam(const core::CloudFrontUrlParams& p) {
+  return p.expires || p.policy || p.signature || p.key_pair_id ||
+         p.hash_algorithm;
+}
+
+bool AnyCookie(const core::CloudFrontCookieJar& j) {
+  return j.policy || j.expires || j.signature || j.key_pair_id ||
+         j.hash_algorithm;
+}
+
+}  // namespace
+
+absl::StatusOr<CloudFrontAuth> CloudFrontAuth::Create(
+    core::CloudFrontPublicKeys keys, absl::string_view url_base,
+    std::vector<std::string> prefixes) {
+  if (keys.size() == 0) {
+    return absl::InvalidArgumentError("cloudfront-public-keys: no keys");
+  }
+  absl::string_view base = url_base;
+  absl::ConsumeSuffix(&base, "/");
+  absl::string_view host = base;
+  if (!absl::ConsumePrefix(&host, "https://") &&
+      !absl::ConsumePrefix(&host, "http://")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cloudfront-url-base: '", url_base,
+        "' must be https://HOST[:PORT] (or http://), e.g. "
+        "https://cdn.example.com"));
+  }
+  if (host.empty() || host.find_first_of("/?#@") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cloudfront-url-base: '", url_base,
+                     "' must hold a scheme and host only, no path or query"));
+  }
+  if (absl::Status s = core::ValidateCloudFrontUrl(absl::StrCat(base, "/"),
+                                                   "cloudfront-url-base");
+      !s.ok()) {
+    return s;
+  }
+  if (prefixes.empty()) {
+    return absl::InvalidArgumentError("cloudfront-route: no prefix given");
+  }
+  std::vector<RouteMode> as_routes;
+  for (const std::string& p : prefixes) {
+    as_routes.emplace_back(p, EnforcementMode::kEnforce);
+  }
+  if (absl::StatusOr<RouteModes> checked = RouteModes::Create(as_routes);
+      !checked.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cloudfront-route: ", checked.status().message()));
+  }
+  CloudFrontAuth auth;
+  auth.keys_ = std::move(keys);
+  auth.url_base_ = std::string(base);
+  auth.prefixes_ = std::move(prefixes);
+  return auth;
+}
+
+bool CloudFrontAuth::Covers(absl::string_view path) const {
+  for (const std::string& prefix : prefixes_) {
+    if (core::PathPrefixMatches(prefix, path)) return true;
+  }
+  return false;
+}
+
+http::Response CloudFrontAuth::Handle(
+    const AuthSubrequest& sub, const http::Request& request,
+    EnforcementMode mode, absl::Time now, SidecarStats* stats,
+    const std::function<void(absl::string_view)>& log) const {
+  // AuthSubrequest::Parse checked the header is there.
+  const std::string* uri = request.headers.Find(kOriginalUriHeader);
+  const std::string url = absl::StrCat(url_base_, uri ? *uri : "");
+  const absl::StatusOr<core::CloudFrontUrlParams> split =
+      core::SplitCloudFrontUrl(url);
+  // What the origin is asked for: path and the viewer's other parameters.
+  const absl::string_view origin =
+      split.ok() ? absl::string_view(split->unsigned_url).substr(url_base_.size())
+                 : sub.path();
+  if (mode == EnforcementMode::kOff) {
+    stats->RecordUnchecked();
+    return Allowed(origin);
+  }
+
+  const std::string* cookie_header = request.headers.Find("Cookie");
+  const absl::string_view cookies =
+      cookie_header ? absl::string_view(*cookie_header) : absl::string_view();
+  core::CloudFrontDecision decision;
+  const absl::StatusOr<core::CloudFrontCookieJar> jar =
+      core::ParseCloudFrontCookies(cookies);
+  if (split.ok() && !AnyUrlParam(*split) && jar.ok() && !AnyCookie(*jar)) {
+    decision = {.allow = false, .reason = core::CloudFrontReason::kOk};
+  } else {
+    decision = core::VerifyCloudFrontRequest(
+        {.url = url, .cookie_header = cookies, .client_ip = sub.client_ip()},
+        keys_, now);
+  }
+  if (decision.allow) {
+    stats->RecordCloudFrontAllowed();
+    return Allowed(origin);
+  }
+  if (mode == EnforcementMode::kLogOnly) {
+    stats->RecordCloudFrontWouldDeny(decision.reason);
+    if (log) {
+      log(absl::StrCat(
+          "{\"event\":\"would_deny\",\"mode\":\"log-only\",\"scheme\":"
+          "\"cloudfront\",\"reason\":\"",
+          CloudFrontDenialName(decision.reason),
+          "\",\"path\":", http::JsonQuote(sub.path()),
+          ",\"client_ip\":", http::JsonQuote(sub.client_ip()), "}"));
+    }
+    return WouldDeny(origin, decision.reason);
+  }
+  stats->RecordCloudFrontDenied(decision.reason);
+  return Denied(decision.reason);
+}
+
+absl::StatusOr<std::unique_ptr<CloudFrontAuth>> CloudFrontAuthFromOptions(
+    const SidecarOptions& options) {
+  if (options.cloudfront_routes.empty() &&
+      options.cloudfront_public_keys_file.empty()) {
+    return nullptr;
+  }
+  absl::StatusOr<core::CloudFrontPublicKeys> keys =
+      LoadCloudFrontPublicKeysFile(options.cloudfront_public_keys_file);
+  if (!keys.ok()) {
+    return absl::Status(
+        keys.status().code(),
+        absl::StrCat("--cloudfront-public-keys: ", keys.status().message()));
+  }
+  absl::StatusOr<CloudFrontAuth> auth =
+      CloudFrontAuth::Create(*std::move(keys), options.cloudfront_url_base,
+                             options.cloudfront_routes);
+  if (!auth.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", auth.status().message()));
+  }
+  return std::make_unique<CloudFrontAuth>(*std::move(auth));
+}
+
+}  // namespace edgepass::sidecar
