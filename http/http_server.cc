@@ -79,17 +79,9 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeTlsContext(
   constexpr absl::string_view kWhat = "http server tls";
   const bool wants_client_cert =
       options.client_cert != TlsOptions::ClientCert::kNone;
-  if (wants_client_cert && options.client_ca_file.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kWhat,
-        ": client_ca_file is required when client_cert is optional or "
-        "require"));
-  }
-  if (!wants_client_cert && !options.client_ca_file.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kWhat,
-        ": client_ca_file is set but client_cert is none (no client "
-        "certificate would be asked for)"));
+  if (absl::Status s = CheckClientCertSetting(kWhat, wants_client_cert, options.client_ca_file);
+      !s.ok()) {
+    return s;
   }
   absl::StatusOr<TlsPem> pem =
       LoadTlsPem(kWhat, {.cert_file = options.cert_file,

@@ -195,4 +195,17 @@ absl::StatusOr<std::string> LoadPemCertificates(absl::string_view what,
   return text;
 }
 
+absl::Status CheckClientCertSetting(absl::string_view what, bool wants_client_cert,
+                                    const std::string& client_ca_file) {
+  if (wants_client_cert && client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": client_ca_file is required when client_cert is optional or require"));
+  }
+  if (!wants_client_cert && !client_ca_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": client_ca_file is set but client_cert is none (no client certificate would be asked for)"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace edgepass::http

@@ -44,6 +44,12 @@ inline constexpr size_t kMaxTlsFileBytes = 1 << 20;
 absl::StatusOr<TlsPem> LoadTlsPem(absl::string_view what,
                                   const TlsFiles& files);
 
+// The client-certificate settings agree: a CA when client certificates are
+// asked for (`wants_client_cert`), none otherwise. INVALID_ARGUMENT starting
+// with `what`.
+absl::Status CheckClientCertSetting(absl::string_view what, bool wants_client_cert,
+                                    const std::string& client_ca_file);
+
 // Reads a PEM bundle of one or more certificates (a CA file) with the same
 // checks and error codes; `field` names it in messages ("ca_file").
 absl::StatusOr<std::string> LoadPemCertificates(absl::string_view what,

@@ -42,17 +42,9 @@ MakeGrpcServerCredentials(const GrpcTlsOptions& options) {
     }
     return grpc::InsecureServerCredentials();
   }
-  if (wants_client_cert && options.client_ca_file.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kWhat,
-        ": client_ca_file is required when client_cert is optional or "
-        "require"));
-  }
-  if (!wants_client_cert && !options.client_ca_file.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kWhat,
-        ": client_ca_file is set but client_cert is none (no client "
-        "certificate would be asked for)"));
+  if (absl::Status s = http::CheckClientCertSetting(kWhat, wants_client_cert, options.client_ca_file);
+      !s.ok()) {
+    return s;
   }
   absl::StatusOr<http::TlsPem> pem =
       http::LoadTlsPem(kWhat, {.cert_file = options.cert_file,
