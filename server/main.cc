@@ -313,6 +313,9 @@ int main(int argc, char** argv) {
   if (!options->rest_addr.empty()) {
     server::RestGatewayOptions rest_options{.trusted_proxies = options->trusted_proxies,
                                             .entitlements = options->entitlements};
+    rest_options.on_request = [&metrics](absl::string_view route, int status, absl::Duration elapsed) {
+      metrics.RecordHttpRequest(route, status, elapsed);
+    };
     if (oidc != nullptr) {
       rest_options.verify_id_token = [&oidc](absl::string_view token) -> absl::StatusOr<std::vector<std::string>> {
         EDGEPASS_ASSIGN_OR_RETURN(server::OidcIdentity viewer, oidc->Verify(token));

@@ -415,7 +415,7 @@ absl::StatusOr<std::string> RestGateway::AuthorizePlayback(const http::Request& 
 http::Response RestGateway::Handle(const http::Request& request) const {
   const absl::Time start = absl::Now();
   const std::string request_id = RequestId(request);
-  std::string route = "unmatched";
+  std::string route = "(unmatched)";
   std::string session_id;
   http::Response response = Dispatch(request, &route, &session_id);
   response.headers.Set("X-Request-Id", request_id);

@@ -56,7 +56,7 @@ struct RestGatewayOptions {
   std::function<absl::StatusOr<std::vector<std::string>>(absl::string_view id_token)> verify_id_token;
   std::vector<std::string> entitlements = {"premium", "standard"};
   // Called once per request with the route template ("/v1/assets/{id}", or
-  // "unmatched"), the status and the time spent (for metrics).
+  // "(unmatched)"; never the raw path), the status and the time spent (metrics).
   std::function<void(absl::string_view route, int status, absl::Duration elapsed)> on_request;
 };
 

@@ -184,6 +184,15 @@ TEST_F(PrometheusTest, ScrapesServerAndValidator) {
     EXPECT_EQ(r->status, uri == paths[0] || uri == paths[1] ? 200 : 401) << uri;
   }
 
+  // One more over the REST gateway.
+  {
+    std::optional<http::testing::TestResponse> r =
+        Fetch(PortOf(server.rest_address()), "POST", "/v1/assets/1/playback");
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
+  constexpr int kIssued = kTokens + 1;
+
   // Both scrapes lint clean.
   const std::string server_text = Scrape(PortOf(server.metrics_address()));
   const std::string sidecar_text = Scrape(sidecar_metrics_port);
@@ -191,7 +200,10 @@ TEST_F(PrometheusTest, ScrapesServerAndValidator) {
   EXPECT_TRUE(PromtoolAccepts("validator", sidecar_text));
   EXPECT_NE(server_text.find(absl::StrCat(
                 "edgepass_tokens_issued_total{asset=\"1\",outcome=\"ok\",scheme=\"smd-token\"} ",
-                kTokens, "\n")),
+                kIssued, "\n")),
+            std::string::npos)
+      << server_text;
+  EXPECT_NE(server_text.find("edgepass_http_requests_total{code=\"200\",route=\"/v1/assets/{asset_id}/playback\"} 1\n"),
             std::string::npos)
       << server_text;
   EXPECT_NE(server_text.find("edgepass_edge_validators_connected 1\n"), std::string::npos)
@@ -205,7 +217,7 @@ TEST_F(PrometheusTest, ScrapesServerAndValidator) {
                        {"edgepass-validator", absl::StrCat("127.0.0.1:", sidecar_metrics_port)}});
   ASSERT_NE(prometheus_port, 0) << ReadFileOrEmpty(dir_.path() + "/prometheus.err");
   EXPECT_TRUE(QueryReaches(prometheus_port, "sum(edgepass_tokens_issued_total)",
-                           absl::StrCat(kTokens)));
+                           absl::StrCat(kIssued)));
   EXPECT_TRUE(QueryReaches(prometheus_port,
                            "sum(edgepass_validator_validations_total{outcome=\"allowed\"})", "2"));
   EXPECT_TRUE(QueryReaches(
