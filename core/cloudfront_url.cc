@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/base64_internal.h"
 #include "core/url_query.h"
 
 namespace edgepass::core {
@@ -17,13 +18,7 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 constexpr char kPad = '_';
 constexpr char kHex[] = "0123456789ABCDEF";
 
-constexpr std::array<int8_t, 256> MakeDecodeTable() {
-  std::array<int8_t, 256> table{};
-  for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
-  return table;
-}
-constexpr std::array<int8_t, 256> kDecode = MakeDecodeTable();
+constexpr base64_internal::DecodeTable kDecode = base64_internal::MakeDecodeTable(kAlphabet);
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -157,31 +152,7 @@ bool IsHostChar(char c) {
 }  // namespace
 
 std::string CloudFrontBase64Encode(absl::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  const size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const uint32_t v = p[i] << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.append(2, kPad);
-  } else if (rest == 2) {
-    const uint32_t v = (p[i] << 16) | (p[i + 1] << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kPad);
-  }
-  return out;
+  return base64_internal::Encode(bytes, kAlphabet, kPad);
 }
 
 bool CloudFrontBase64Decode(absl::string_view text, std::string* out) {
@@ -192,21 +163,7 @@ bool CloudFrontBase64Decode(absl::string_view text, std::string* out) {
     while (pad < 2 && text[text.size() - 1 - pad] == kPad) ++pad;
     text.remove_suffix(pad);
   }
-  out->reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int8_t v = kDecode[static_cast<uint8_t>(c)];
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  // Leftover bits must be zero, so each byte string has one encoding.
-  return (acc & ((1u << bits) - 1)) == 0;
+  return base64_internal::Decode(text, kDecode, out);
 }
 
 absl::Status ValidateCloudFrontUrl(absl::string_view url, absl::string_view field) {

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/base64_internal.h"
+
 namespace edgepass::core {
 namespace {
 
@@ -13,13 +15,7 @@ constexpr char kAlphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 // 0..63 for base64url characters, -1 otherwise.
-constexpr std::array<int8_t, 256> MakeDecodeTable() {
-  std::array<int8_t, 256> table{};
-  for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
-  return table;
-}
-constexpr std::array<int8_t, 256> kDecode = MakeDecodeTable();
+constexpr base64_internal::DecodeTable kDecode = base64_internal::MakeDecodeTable(kAlphabet);
 
 }  // namespace
 
@@ -38,29 +34,7 @@ Sha256Digest HmacSha256(absl::string_view key, absl::string_view data) {
 }
 
 std::string Base64UrlEncode(absl::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  size_t i = 0;
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  const size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    uint32_t v = p[i] << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-  } else if (rest == 2) {
-    uint32_t v = (p[i] << 16) | (p[i + 1] << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-  }
-  return out;
+  return base64_internal::Encode(bytes, kAlphabet, /*pad=*/'\0');
 }
 
 std::string Base64UrlEncode(const Sha256Digest& digest) {
@@ -71,21 +45,7 @@ std::string Base64UrlEncode(const Sha256Digest& digest) {
 bool Base64UrlDecode(absl::string_view text, std::string* out) {
   out->clear();
   if (text.size() % 4 == 1) return false;
-  out->reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int8_t v = kDecode[static_cast<uint8_t>(c)];
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  // Leftover bits must be zero, so each byte string has exactly one encoding.
-  return (acc & ((1u << bits) - 1)) == 0;
+  return base64_internal::Decode(text, kDecode, out);
 }
 
 bool Base64UrlDecode(absl::string_view text, absl::Span<char> out, size_t* size) {
