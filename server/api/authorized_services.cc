@@ -67,38 +67,31 @@ grpc::Status GrpcAccess::Check(const grpc::ServerContext& context, absl::string_
   return ToGrpcStatus(AccessPolicy::Authorize(*caller, *scope));
 }
 
-#define EDGEPASS_GUARDED(Service, Method, Request, Response)                               \
-  grpc::Status Service::Method(grpc::ServerContext* c, const Request* q, Response* r) {    \
-    return Guard(access_, c, kPrefix##Service + #Method, [&] { return impl_->Method(c, q, r); }); \
+// The full method name is one string literal: nothing is built per call.
+#define EDGEPASS_GUARDED(Service, Method, Request, Response)                                         \
+  grpc::Status Authorized##Service::Method(grpc::ServerContext* c, const Request* q, Response* r) { \
+    return Guard(access_, c, "/edgepass.v1." #Service "/" #Method, [&] { return impl_->Method(c, q, r); }); \
   }
 
-namespace {
-const std::string kPrefixAuthorizedPlaybackService = "/edgepass.v1.PlaybackService/";
-const std::string kPrefixAuthorizedCatalogService = "/edgepass.v1.CatalogService/";
-const std::string kPrefixAuthorizedSessionService = "/edgepass.v1.SessionService/";
-const std::string kPrefixAuthorizedEdgeSyncService = "/edgepass.v1.EdgeSyncService/";
-const std::string kPrefixAuthorizedKeyService = "/edgepass.v1.KeyService/";
-}  // namespace
-
-EDGEPASS_GUARDED(AuthorizedPlaybackService, IssuePlayback, v1::IssuePlaybackRequest, v1::IssuePlaybackResponse)
-EDGEPASS_GUARDED(AuthorizedPlaybackService, IssueToken, v1::IssueTokenRequest, v1::IssueTokenResponse)
-EDGEPASS_GUARDED(AuthorizedCatalogService, PutAsset, v1::PutAssetRequest, v1::Asset)
-EDGEPASS_GUARDED(AuthorizedCatalogService, GetAsset, v1::GetAssetRequest, v1::Asset)
-EDGEPASS_GUARDED(AuthorizedCatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse)
-EDGEPASS_GUARDED(AuthorizedCatalogService, DeleteAsset, v1::DeleteAssetRequest, google::protobuf::Empty)
-EDGEPASS_GUARDED(AuthorizedCatalogService, PutPolicy, v1::PutPolicyRequest, v1::NamedPolicy)
-EDGEPASS_GUARDED(AuthorizedCatalogService, GetPolicy, v1::GetPolicyRequest, v1::NamedPolicy)
-EDGEPASS_GUARDED(AuthorizedCatalogService, ListPolicies, v1::ListPoliciesRequest, v1::ListPoliciesResponse)
-EDGEPASS_GUARDED(AuthorizedCatalogService, DeletePolicy, v1::DeletePolicyRequest, google::protobuf::Empty)
-EDGEPASS_GUARDED(AuthorizedSessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession)
-EDGEPASS_GUARDED(AuthorizedSessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession)
-EDGEPASS_GUARDED(AuthorizedSessionService, ListRevokedSessions, v1::ListRevokedSessionsRequest,
+EDGEPASS_GUARDED(PlaybackService, IssuePlayback, v1::IssuePlaybackRequest, v1::IssuePlaybackResponse)
+EDGEPASS_GUARDED(PlaybackService, IssueToken, v1::IssueTokenRequest, v1::IssueTokenResponse)
+EDGEPASS_GUARDED(CatalogService, PutAsset, v1::PutAssetRequest, v1::Asset)
+EDGEPASS_GUARDED(CatalogService, GetAsset, v1::GetAssetRequest, v1::Asset)
+EDGEPASS_GUARDED(CatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse)
+EDGEPASS_GUARDED(CatalogService, DeleteAsset, v1::DeleteAssetRequest, google::protobuf::Empty)
+EDGEPASS_GUARDED(CatalogService, PutPolicy, v1::PutPolicyRequest, v1::NamedPolicy)
+EDGEPASS_GUARDED(CatalogService, GetPolicy, v1::GetPolicyRequest, v1::NamedPolicy)
+EDGEPASS_GUARDED(CatalogService, ListPolicies, v1::ListPoliciesRequest, v1::ListPoliciesResponse)
+EDGEPASS_GUARDED(CatalogService, DeletePolicy, v1::DeletePolicyRequest, google::protobuf::Empty)
+EDGEPASS_GUARDED(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession)
+EDGEPASS_GUARDED(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession)
+EDGEPASS_GUARDED(SessionService, ListRevokedSessions, v1::ListRevokedSessionsRequest,
                  v1::ListRevokedSessionsResponse)
-EDGEPASS_GUARDED(AuthorizedSessionService, RestoreSession, v1::RestoreSessionRequest, google::protobuf::Empty)
-EDGEPASS_GUARDED(AuthorizedEdgeSyncService, Acknowledge, v1::AcknowledgeRequest, v1::AcknowledgeResponse)
-EDGEPASS_GUARDED(AuthorizedEdgeSyncService, ListValidators, v1::ListValidatorsRequest,
+EDGEPASS_GUARDED(SessionService, RestoreSession, v1::RestoreSessionRequest, google::protobuf::Empty)
+EDGEPASS_GUARDED(EdgeSyncService, Acknowledge, v1::AcknowledgeRequest, v1::AcknowledgeResponse)
+EDGEPASS_GUARDED(EdgeSyncService, ListValidators, v1::ListValidatorsRequest,
                  v1::ListValidatorsResponse)
-EDGEPASS_GUARDED(AuthorizedKeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey)
+EDGEPASS_GUARDED(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey)
 
 #undef EDGEPASS_GUARDED
 
