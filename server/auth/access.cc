@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -119,10 +120,7 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view json, absl::s
     EDGEPASS_ASSIGN_OR_RETURN(
         Scopes scopes, ParseScopes(scopes_it == keys[i].end() ? nlohmann::json() : *scopes_it,
                                    where + ".scopes"));
-    std::string digest;
-    for (size_t j = 0; j < 64; j += 2) {
-      digest.push_back(static_cast<char>(std::stoi(hex.substr(j, 2), nullptr, 16)));
-    }
+    std::string digest = absl::HexStringToBytes(hex);
     if (!p.keys_.emplace(hex, KeyEntry{std::move(name), std::move(digest), scopes}).second) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".sha256: listed twice"));
     }

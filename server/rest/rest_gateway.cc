@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "core/crypto.h"
 #include "core/random.h"
 #include "core/status_macros.h"
 #include "core/url_query.h"
@@ -206,13 +207,7 @@ std::string RequestId(const http::Request& request) {
   static core::SecureRandom random;
   std::array<uint8_t, 8> bytes;
   random.Fill(absl::MakeSpan(bytes));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (uint8_t b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
+  return core::HexEncode(absl::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace
