@@ -10,6 +10,7 @@
 #include "core/cloudfront_signer.h"
 #include "core/cloudfront_url.h"
 #include "core/ip_address.h"
+#include "core/validator.h"
 
 namespace edgepass::core {
 namespace {
@@ -47,6 +48,16 @@ std::optional<int64_t> ParseExpires(absl::string_view text) {
   return v;
 }
 
+// The path of "scheme://host/path?query" ("" when there is none).
+absl::string_view UrlPath(absl::string_view url) {
+  const size_t authority = url.find("://");
+  if (authority == absl::string_view::npos) return {};
+  const size_t slash = url.find('/', authority + 3);
+  if (slash == absl::string_view::npos) return {};
+  const absl::string_view path = url.substr(slash);
+  return path.substr(0, path.find('?'));
+}
+
 CloudFrontDecision Check(const std::string& unsigned_url, const Credentials& c,
                          absl::string_view client_ip, const CloudFrontPublicKeys& keys,
                          absl::Time now) {
@@ -58,6 +69,7 @@ CloudFrontDecision Check(const std::string& unsigned_url, const Credentials& c,
     return Deny(CloudFrontReason::kMalformed);
   }
   if (!IsValidCloudFrontKeyPairId(**c.key_pair_id)) return Deny(CloudFrontReason::kMalformed);
+  if (!IsSafePath(UrlPath(unsigned_url))) return Deny(CloudFrontReason::kUnsafePath);
   const CloudFrontRsaKey* key = keys.Find(**c.key_pair_id);
   if (key == nullptr) return Deny(CloudFrontReason::kUnknownKeyPairId);
 
@@ -123,6 +135,8 @@ absl::string_view CloudFrontReasonName(CloudFrontReason reason) {
       return "ip_outside_range";
     case CloudFrontReason::kResourceMismatch:
       return "resource_mismatch";
+    case CloudFrontReason::kUnsafePath:
+      return "unsafe_path";
   }
   return "malformed";
 }

@@ -31,7 +31,10 @@ enum class CloudFrontReason {
   kNotYetValid,       // now < DateGreaterThan
   kIpOutsideRange,    // viewer IP not in IpAddress (or not IPv4, or missing)
   kResourceMismatch,  // request URL does not match the custom policy's Resource
+  kUnsafePath,        // the URL's path is not core::IsSafePath
 };
+inline constexpr size_t kCloudFrontReasonCount =
+    static_cast<size_t>(CloudFrontReason::kUnsafePath) + 1;
 
 absl::string_view CloudFrontReasonName(CloudFrontReason reason);
 
@@ -71,7 +74,8 @@ struct CloudFrontDecision {
 };
 
 // Checks a signed URL (Expires or Policy, Signature, Key-Pair-Id in the
-// query), in this order: parameters well-formed -> key known -> signature
+// query), in this order: parameters well-formed -> path safe (IsSafePath: a
+// wildcard Resource must not open "/video/1/..;/2/") -> key known -> signature
 // over the policy (canned: rebuilt from the URL without the CloudFront
 // parameters and Expires) -> custom policy parses -> expiry -> start -> IP ->
 // custom policy Resource matches the URL without the CloudFront parameters

@@ -214,6 +214,32 @@ TEST_F(CloudFrontVerifierTest, TruncatedOrCorruptedInputNeverAllows) {
   }
 }
 
+// A wildcard Resource covers "/v/1/..;/2/x.ts" as text; the origin may read
+// it as "/v/2/x.ts". Checked before the signature, for URLs and cookies.
+TEST_F(CloudFrontVerifierTest, UnsafePathsAreRefusedUnderWildcardResources) {
+  CloudFrontPolicy p{Path("/v/1/*"), {.expires = kExpires}};
+  const std::string url = *signer_.SignUrlWithPolicy(Path("/v/1/a.ts"), p, kNow);
+  auto cookies = *signer_.SignCookiesWithPolicy(p, kNow);
+  EXPECT_EQ(Url(url), R::kOk);
+  EXPECT_EQ(Cookies(cookies, Path("/v/1/a.ts")), R::kOk);
+  for (const char* path : {"/v/1/..;/2/a.ts", "/v/1/.;/a.ts", "/v/1/..;jsessionid=x/2/a.ts",
+                           "/v/1/%252e%252e/2/a.ts", "/v/1/%u002e%u002e/2/a.ts",
+                           "/v/1/%c0%ae%c0%ae/2/a.ts", "/v/1/../2/a.ts"}) {
+    EXPECT_EQ(Url(absl::StrReplaceAll(url, {{"/v/1/a.ts", path}})), R::kUnsafePath) << path;
+    EXPECT_EQ(Cookies(cookies, Path(path)), R::kUnsafePath) << path;
+  }
+}
+
+// IpAddress ranges are IPv4: no IPv6 viewer is inside one, whatever its bits.
+TEST_F(CloudFrontVerifierTest, Ipv6ViewerIsOutsideIpv4RangeForCookies) {
+  CloudFrontPolicy p{Path("/v/*"), {.expires = kExpires, .ip_range = "192.0.2.0/24"}};
+  auto cookies = *signer_.SignCookiesWithPolicy(p, kNow);
+  EXPECT_EQ(Cookies(cookies, Path("/v/1.ts"), kNow, "192.0.2.5"), R::kOk);
+  for (const char* ip : {"2001:db8::c000:205", "::ffff:c000:205", "::", "fe80::1"}) {
+    EXPECT_EQ(Cookies(cookies, Path("/v/1.ts"), kNow, ip), R::kIpOutsideRange) << ip;
+  }
+}
+
 TEST(CloudFrontPublicKeys, RefusesBadIdsKeysAndDuplicates) {
   auto signer = CloudFrontSigner::Create(kKeyPairId, testing::RsaPrivateKeyPem());
   ASSERT_TRUE(signer.ok());
@@ -235,6 +261,7 @@ TEST(CloudFrontReasonName, StableNames) {
   EXPECT_EQ(CloudFrontReasonName(R::kNotYetValid), "not_yet_valid");
   EXPECT_EQ(CloudFrontReasonName(R::kIpOutsideRange), "ip_outside_range");
   EXPECT_EQ(CloudFrontReasonName(R::kResourceMismatch), "resource_mismatch");
+  EXPECT_EQ(CloudFrontReasonName(R::kUnsafePath), "unsafe_path");
 }
 
 }  // namespace

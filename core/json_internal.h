@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,34 @@ inline absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view 
     return absl::InvalidArgumentError(absl::StrCat(what, ": must be a JSON object"));
   }
   return j;
+}
+
+// Parses `text` as strictly as a signed token's parts need: false when it is
+// not JSON, holds a NUL byte (nlohmann would stop there as if the text had
+// ended, ignoring what follows), or repeats a key in any object (a verifier
+// and a later reader could otherwise see different values).
+inline bool ParseStrictJson(absl::string_view text, Json* out) {
+  if (text.find('\0') != absl::string_view::npos) return false;
+  std::vector<absl::flat_hash_set<std::string>> open;  // keys of each open object
+  bool duplicate = false;
+  const Json::parser_callback_t on_event = [&](int /*depth*/, Json::parse_event_t event,
+                                               Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start: open.emplace_back(); break;
+      case Json::parse_event_t::object_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case Json::parse_event_t::key:
+        if (!open.empty() && !open.back().insert(parsed.get<std::string>()).second) {
+          duplicate = true;
+        }
+        break;
+      default: break;
+    }
+    return true;
+  };
+  *out = Json::parse(text.begin(), text.end(), on_event, /*allow_exceptions=*/false);
+  return !duplicate && !out->is_discarded();
 }
 
 inline absl::Status FieldError(absl::string_view path, absl::string_view message) {

@@ -5,17 +5,16 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "core/json_internal.h"
 
 namespace edgepass::core::internal {
 namespace {
 
 constexpr std::array<absl::string_view, kClaimCount> kClaimNames = {
-    "exp", "nbf",          "paths", "exc",     "ip", "ip_ver", "co",    "co_fallback",
-    "cty", "reg",          "reg_fallback",     "ssn", "headers", "qs",   "intsig"};
+    "exp", "nbf", "iat", "paths",        "exc", "ip",      "ip_ver", "co",
+    "co_fallback", "cty", "reg", "reg_fallback", "ssn", "headers", "qs", "intsig"};
 
-// Distinct keys the scanner tracks besides the claims (e.g. "iat", "sub")
+// Distinct keys the scanner tracks besides the claims (e.g. "sub", "aud")
 // before it hands the payload to the full parser.
 constexpr size_t kMaxOtherKeys = 16;
 // Longest integer the scanner converts: 18 digits cannot overflow int64.
@@ -245,35 +244,9 @@ ScanResult TokenClaims::Scan(absl::string_view json) {
 
 bool TokenClaims::ParseWithFullParser(absl::string_view json) {
   Reset();
-  // nlohmann stops at a NUL byte as if the input ended there; JSON never
-  // allows one outside a string, nor raw inside one.
-  if (json.find('\0') != absl::string_view::npos) return false;
   full_ = std::make_unique<FullParse>();
-  // Keys seen in each open object, innermost last.
-  std::vector<absl::flat_hash_set<std::string>> open;
-  bool duplicate = false;
-  const Json::parser_callback_t on_event = [&](int /*depth*/, Json::parse_event_t event,
-                                               Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-        open.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-        if (!open.empty()) open.pop_back();
-        break;
-      case Json::parse_event_t::key:
-        if (!open.empty() && !open.back().insert(parsed.get<std::string>()).second) {
-          duplicate = true;
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
   Json& doc = full_->document;
-  doc = Json::parse(json.begin(), json.end(), on_event, /*allow_exceptions=*/false);
-  if (duplicate || !doc.is_object()) return false;
+  if (!ParseStrictJson(json, &doc) || !doc.is_object()) return false;
   for (size_t i = 0; i < kClaimCount; ++i) {
     auto it = doc.find(kClaimNames[i]);
     if (it == doc.end()) continue;
@@ -283,6 +256,8 @@ bool TokenClaims::ParseWithFullParser(absl::string_view json) {
     } else if (it->is_boolean()) {
       v.type = ClaimType::kBool;
       v.boolean = it->get<bool>();
+    } else if (it->is_number_unsigned() && it->get<uint64_t>() > INT64_MAX) {
+      v.type = ClaimType::kOther;  // would wrap negative as int64
     } else if (it->is_number_integer()) {
       v.type = ClaimType::kInteger;
       v.integer = it->get<int64_t>();

@@ -25,7 +25,7 @@ namespace edgepass::core::internal {
 // The claims the validator reads; other keys are checked for syntax and
 // duplicates, then ignored.
 enum class Claim : uint8_t {
-  kExp, kNbf, kPaths, kExc, kIp, kIpVer, kCo, kCoFallback, kCty, kReg, kRegFallback, kSsn,
+  kExp, kNbf, kIat, kPaths, kExc, kIp, kIpVer, kCo, kCoFallback, kCty, kReg, kRegFallback, kSsn,
   kHeaders, kQs, kIntsig,
 };
 inline constexpr size_t kClaimCount = static_cast<size_t>(Claim::kIntsig) + 1;
@@ -37,7 +37,7 @@ enum class ClaimType : uint8_t {
   kAbsent,
   kNull,
   kBool,
-  kInteger,     // fits int64 (the full parser wraps larger unsigned values, as before)
+  kInteger,     // fits int64 (a larger integer is kOther)
   kString,
   kStringList,  // an array whose elements are all strings (possibly empty)
   kOther,       // any other JSON value: fraction, object, mixed array

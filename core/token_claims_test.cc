@@ -158,6 +158,12 @@ TEST(TokenClaims, HugeNumbersMatchTheFullParser) {
   }
   EXPECT_EQ(ReadFast(R"({"exp":999999999999999999})").integers[0], 999999999999999999);
   EXPECT_EQ(ReadFull(R"({"exp":123456789012345678901234567890})").types[0], ClaimType::kOther);
+  // Past INT64_MAX an integer used to wrap negative (an nbf of 2^63 made a
+  // token valid at once); it is no int64 at all.
+  for (absl::string_view json : {R"({"exp":9223372036854775808})", R"({"exp":18446744073709551615})"}) {
+    EXPECT_EQ(ReadParse(json).types[0], ClaimType::kOther) << json;
+  }
+  EXPECT_EQ(ReadParse(R"({"exp":9223372036854775807})").types[0], ClaimType::kInteger);
 }
 
 TEST(TokenClaims, RefusesWhatIsNotOneJsonObject) {

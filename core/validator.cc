@@ -30,19 +30,100 @@ constexpr absl::string_view kCityHeader = "cloudfront-viewer-city";
 
 Decision Deny(Reason reason) { return Decision{false, reason, {}, {}}; }
 
-// Present and non-empty value of a header (case-insensitive) or query param.
-absl::string_view FindValue(absl::Span<const NameValue> pairs, absl::string_view name,
-                            bool ignore_case) {
+// Latest time claim accepted: 9999-12-31T23:59:59Z. Beyond it (and before
+// 1970) a token is malformed rather than valid for ever or at once.
+constexpr int64_t kMaxTimeClaim = 253402300799;
+
+// How often a header (names case-insensitive) or query parameter (exact) is
+// present; *value is the first occurrence's value (empty when absent).
+size_t FindValues(absl::Span<const NameValue> pairs, absl::string_view name, bool ignore_case,
+                  absl::string_view* value) {
+  size_t count = 0;
+  *value = {};
   for (const auto& [n, v] : pairs) {
-    if (ignore_case ? absl::EqualsIgnoreCase(n, name) : n == name) return v;
+    if (ignore_case ? absl::EqualsIgnoreCase(n, name) : n == name) {
+      if (count++ == 0) *value = v;
+    }
   }
-  return {};
+  return count;
 }
 
 bool DecodeJsonObject(absl::string_view b64, std::string* scratch, Json* out) {
-  if (!Base64UrlDecode(b64, scratch)) return false;
-  *out = Json::parse(*scratch, nullptr, /*allow_exceptions=*/false);
-  return out->is_object();
+  return Base64UrlDecode(b64, scratch) && internal::ParseStrictJson(*scratch, out) &&
+         out->is_object();
+}
+
+// A time claim: *present = false when absent or null; false when it is not an
+// integer in [0, kMaxTimeClaim].
+bool TimeClaim(const TokenClaims& claims, Claim claim, bool* present, int64_t* seconds) {
+  *present = false;
+  switch (claims.type(claim)) {
+    case ClaimType::kAbsent:
+    case ClaimType::kNull: return true;
+    case ClaimType::kInteger:
+      *present = true;
+      *seconds = claims.integer(claim);
+      return *seconds >= 0 && *seconds <= kMaxTimeClaim;
+    default: return false;
+  }
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The byte "%XY" at text[i] encodes, or -1 when it is not such an escape.
+int PercentByte(absl::string_view text, size_t i) {
+  if (i + 2 >= text.size() || text[i] != '%') return -1;
+  const int hi = HexDigit(text[i + 1]);
+  const int lo = HexDigit(text[i + 2]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
+// Byte-at-a-time UTF-8 check (RFC 3629): no overlong forms, surrogates or
+// code points past U+10FFFF.
+class Utf8Check {
+ public:
+  bool Feed(unsigned char b) {
+    if (need_ > 0) {
+      if (b < lo_ || b > hi_) return false;
+      lo_ = 0x80;
+      hi_ = 0xbf;
+      --need_;
+      return true;
+    }
+    if (b < 0x80) return true;
+    if (b >= 0xc2 && b <= 0xdf) return Expect(1, 0x80, 0xbf);
+    if (b == 0xe0) return Expect(2, 0xa0, 0xbf);
+    if (b == 0xed) return Expect(2, 0x80, 0x9f);
+    if (b >= 0xe1 && b <= 0xef) return Expect(2, 0x80, 0xbf);
+    if (b == 0xf0) return Expect(3, 0x90, 0xbf);
+    if (b >= 0xf1 && b <= 0xf3) return Expect(3, 0x80, 0xbf);
+    if (b == 0xf4) return Expect(3, 0x80, 0x8f);
+    return false;
+  }
+  bool complete() const { return need_ == 0; }
+
+ private:
+  bool Expect(int need, unsigned char lo, unsigned char hi) {
+    need_ = need;
+    lo_ = lo;
+    hi_ = hi;
+    return true;
+  }
+  int need_ = 0;
+  unsigned char lo_ = 0x80;
+  unsigned char hi_ = 0xbf;
+};
+
+// One path segment (between slashes) without its ";params": "" means "//".
+bool IsSafeSegment(absl::string_view segment, bool last) {
+  const absl::string_view name = segment.substr(0, segment.find(';'));
+  if (name.empty()) return last && segment.empty();  // a trailing '/' only
+  return name != "." && name != "..";
 }
 
 // An optional bool claim: false when absent or null; *ok = false for another type.
@@ -120,32 +201,41 @@ absl::string_view ReasonName(Reason reason) {
     case Reason::kMissingGeo: return "missing_geo";
     case Reason::kGeoUnavailable: return "geo_unavailable";
     case Reason::kBindingMismatch: return "binding_mismatch";
+    case Reason::kDuplicateBinding: return "duplicate_binding";
   }
   return "unknown";
 }
 
 bool IsSafePath(absl::string_view path) {
   if (path.empty() || path[0] != '/') return false;
-  for (size_t i = 0; i < path.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(path[i]);
-    if (c < 0x20 || c == 0x7f || c == '\\') return false;
-    if (c == '%' && i + 2 < path.size()) {
-      const char hi = path[i + 1];
-      const char lo = static_cast<char>(absl::ascii_tolower(static_cast<unsigned char>(path[i + 2])));
-      // %2e '.', %2f '/', %5c '\', and %00-%1f control characters.
-      if ((hi == '2' && (lo == 'e' || lo == 'f')) || (hi == '5' && lo == 'c') || hi == '0' || hi == '1') {
-        return false;
-      }
+  Utf8Check utf8;
+  size_t segment_start = 1;
+  for (size_t i = 1; i < path.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(path[i]);
+    if (c == '/') {
+      if (!IsSafeSegment(path.substr(segment_start, i - segment_start), false)) return false;
+      segment_start = i + 1;
+      continue;
     }
-    if (c == '/' && i + 1 < path.size()) {
-      const absl::string_view rest = path.substr(i + 1);
-      if (rest[0] == '/') return false;  // "//"
-      if (rest == "." || rest == ".." || absl::StartsWith(rest, "./") || absl::StartsWith(rest, "../")) {
-        return false;
+    if (c == '%') {
+      const int decoded = PercentByte(path, i);
+      if (decoded < 0) return false;  // "%u002e", "%zz", a cut-off escape
+      if (decoded == '%') {
+        // Double encoding: "%252e" (or "%25%32%65") is "%2e" to whoever
+        // decodes it once more; so is "%25u002e" for "%u002e".
+        const absl::string_view next = path.substr(i + 3, 2);
+        if (!next.empty() && (next[0] == 'u' || next[0] == 'U' || next[0] == '%')) return false;
+        if (next.size() == 2 && HexDigit(next[0]) >= 0 && HexDigit(next[1]) >= 0) return false;
       }
+      if (decoded == '.' || decoded == '/' || decoded == '\\' || decoded == ';') return false;
+      c = static_cast<unsigned char>(decoded);
+      i += 2;
+    } else if (c == '\\') {
+      return false;
     }
+    if (c < 0x20 || c == 0x7f || !utf8.Feed(c)) return false;
   }
-  return true;
+  return utf8.complete() && IsSafeSegment(path.substr(segment_start), true);
 }
 
 bool PathPrefixMatches(absl::string_view prefix, absl::string_view path) {
@@ -222,22 +312,21 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
   TokenClaims claims;
   if (!claims.Parse(payload_json)) return Deny(Reason::kMalformedToken);
   const absl::Duration leeway = std::clamp(options.leeway, absl::ZeroDuration(), kMaxLeeway);
-  switch (claims.type(Claim::kExp)) {
-    case ClaimType::kAbsent:
-    case ClaimType::kNull: return Deny(Reason::kMissingExp);
-    case ClaimType::kInteger: break;
-    default: return Deny(Reason::kMalformedToken);
+  bool has_exp = false;
+  bool has_nbf = false;
+  bool has_iat = false;
+  int64_t exp = 0;
+  int64_t nbf = 0;
+  int64_t iat = 0;
+  if (!TimeClaim(claims, Claim::kExp, &has_exp, &exp) ||
+      !TimeClaim(claims, Claim::kNbf, &has_nbf, &nbf) ||
+      !TimeClaim(claims, Claim::kIat, &has_iat, &iat)) {
+    return Deny(Reason::kMalformedToken);
   }
-  if (now > absl::FromUnixSeconds(claims.integer(Claim::kExp)) + leeway) {
-    return Deny(Reason::kExpired);
-  }
-  if (const ClaimType nbf = claims.type(Claim::kNbf);
-      nbf != ClaimType::kAbsent && nbf != ClaimType::kNull) {
-    if (nbf != ClaimType::kInteger) return Deny(Reason::kMalformedToken);
-    if (now < absl::FromUnixSeconds(claims.integer(Claim::kNbf)) - leeway) {
-      return Deny(Reason::kNotYetValid);
-    }
-  }
+  if (!has_exp) return Deny(Reason::kMissingExp);
+  if (now > absl::FromUnixSeconds(exp) + leeway) return Deny(Reason::kExpired);
+  if (has_nbf && now < absl::FromUnixSeconds(nbf) - leeway) return Deny(Reason::kNotYetValid);
+  // Before the exclusions: a revoked session reaches nothing with its token.
   if (!session_id.empty() && revoked.Contains(session_id, now)) return Deny(Reason::kRevoked);
 
   // 6. Path: safe first, then exclusions, then the allowed prefixes.
@@ -251,12 +340,8 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
   const absl::Span<const absl::string_view> paths =
       StringListClaim(claims, Claim::kPaths, &has_paths, &ok);
   if (!ok || !has_paths || paths.empty()) return Deny(Reason::kMalformedToken);
-  // The session id prefix is not signed: without it a revoked viewer could
-  // strip it and still reach the exclusions.
-  bool ssn_ok = true;
-  if (BoolClaim(claims, Claim::kSsn, &ssn_ok) && session_id.empty()) {
-    return Deny(Reason::kMissingSession);
-  }
+  // An exclusion allows before any binding is checked (DESIGN.md, SMD), so
+  // also without the session id of a session-bound token.
   for (absl::string_view p : exc) {
     if (PathPrefixMatches(p, path)) return allow;
   }
@@ -305,18 +390,21 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
     client = *std::move(canonical);
     append(client->text);
   }
+  // A bound value sent twice is refused: the validator and the origin could
+  // read different ones.
+  absl::string_view v;
   bool geo_missing = false;
-  bool geo_present = false;
   for (auto [bound, fallback, name] :
        {std::tuple{co, co_fallback, kCountryHeader}, std::tuple{cty, false, kCityHeader},
         std::tuple{reg, reg_fallback, kRegionHeader}}) {
     if (!bound) continue;
-    const absl::string_view v = FindValue(request.headers, name, /*ignore_case=*/true);
+    if (FindValues(request.headers, name, /*ignore_case=*/true, &v) > 1) {
+      return Deny(Reason::kDuplicateBinding);
+    }
     if (v.empty()) {
       if (!fallback) return Deny(Reason::kMissingGeo);
       geo_missing = true;
     } else {
-      geo_present = true;
       append(v);
     }
   }
@@ -324,21 +412,27 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
     if (session_id.empty()) return Deny(Reason::kMissingSession);
     append(session_id);
   }
+  // False when a bound name appears more than once.
   const auto append_values = [&](absl::Span<const absl::string_view> names,
                                  absl::Span<const NameValue> pairs, bool ignore_case) {
     for (absl::string_view n : names) {
-      const absl::string_view v = FindValue(pairs, n, ignore_case);
+      if (FindValues(pairs, n, ignore_case, &v) > 1) return false;
       if (!v.empty()) append(v);
     }
-    return !names.empty();
+    return true;
   };
-  const bool binds_headers = append_values(bound_headers, request.headers, /*ignore_case=*/true);
-  const bool binds_query = append_values(bound_query, request.query, /*ignore_case=*/false);
+  if (!append_values(bound_headers, request.headers, /*ignore_case=*/true) ||
+      !append_values(bound_query, request.query, /*ignore_case=*/false)) {
+    return Deny(Reason::kDuplicateBinding);
+  }
 
   if (geo_missing) {
-    // The shared intsig cannot be checked without the missing geo value.
+    // A *_fallback covers geo-only bindings. With anything else bound, the
+    // shared intsig cannot be checked without the missing geo value.
     if (options.smd_geo_fallback_compat) return allow;
-    if (ip || ssn || binds_headers || binds_query || geo_present) return Deny(Reason::kGeoUnavailable);
+    if (ip || ssn || !bound_headers.empty() || !bound_query.empty()) {
+      return Deny(Reason::kGeoUnavailable);
+    }
     return allow;
   }
   switch (claims.type(Claim::kIntsig)) {
@@ -347,11 +441,20 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
       // Attributes bound, nothing to check them against.
       if (input_bytes > 0) return Deny(Reason::kBindingMismatch);
       return allow;
-    case ClaimType::kString:
-      if (!VerifyHmac(*mac, input, claims.string(Claim::kIntsig))) {
-        return Deny(Reason::kBindingMismatch);
+    case ClaimType::kString: {
+      const absl::string_view intsig = claims.string(Claim::kIntsig);
+      if (VerifyHmac(*mac, input, intsig)) return allow;
+      // SMD's SDK signs an IPv6 address in the case it was given: the same
+      // address in upper case is the same binding.
+      if (client && client->version == 6) {
+        const std::string upper = absl::AsciiStrToUpper(client->text);
+        if (upper != client->text) {
+          input[0] = upper;
+          if (VerifyHmac(*mac, input, intsig)) return allow;
+        }
       }
-      return allow;
+      return Deny(Reason::kBindingMismatch);
+    }
     default:
       return Deny(Reason::kMalformedToken);
   }

@@ -24,7 +24,8 @@ enum class Reason {
   kOk,
   kMissingToken,        // no token segment, or nothing after it
   kTokenTooLarge,       // over ValidateOptions::max_token_bytes
-  kMalformedToken,      // not [sid.]h.p.s, bad base64url/JSON, bad claim types
+  kMalformedToken,      // not [sid.]h.p.s, bad base64url/JSON, bad claim types,
+                        // a repeated key, exp/nbf/iat outside [1970, 9999]
   kUnsupportedAlg,      // header alg is not HS256
   kUnknownKid,          // kid missing or not in the keyring
   kBadSignature,        // JWT signature mismatch
@@ -33,7 +34,7 @@ enum class Reason {
   kExpired,             // now > exp (+ leeway)
   kNotYetValid,         // now < nbf (- leeway)
   kRevoked,             // session id is on the revocation list
-  kUnsafePath,          // dot segments, encoded / . \, "//", control chars
+  kUnsafePath,          // see IsSafePath
   kPathNotAllowed,      // no `paths` prefix matches
   kIpVersionMismatch,   // viewer IP version differs from ip_ver
   kMissingViewerIp,     // ip bound but the request has no (valid) client IP
@@ -41,7 +42,9 @@ enum class Reason {
   kMissingGeo,          // geo bound, header missing, no *_fallback
   kGeoUnavailable,      // geo missing with fallback, but other bindings need intsig
   kBindingMismatch,     // intsig does not match the request's viewer attributes
+  kDuplicateBinding,    // a bound header or query parameter appears more than once
 };
+inline constexpr size_t kReasonCount = static_cast<size_t>(Reason::kDuplicateBinding) + 1;
 
 absl::string_view ReasonName(Reason reason);
 
@@ -80,6 +83,15 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, const Revocat
                   absl::Time now, const ValidateOptions& options = {});
 
 // Path safety and matching, exposed for the sidecar and tests.
+//
+// A path is safe when no server between here and the origin can read it as a
+// different path: it starts with '/', and it has no empty segment ("//"), no
+// segment that is "." or ".." once its ";params" are removed ("/..;x/", which
+// servlet-style origins resolve as ".."), no '\' or control character, no
+// percent escape that decodes to '.', '/', '\', ';' or a control character,
+// no encoded '%' that itself encodes one of those or another escape (double
+// encoding), no "%u" or other malformed escape, and no byte sequence (raw or
+// decoded) that is not valid UTF-8 (overlong forms such as "%c0%ae").
 bool IsSafePath(absl::string_view path);
 // `prefix` ending in '/' matches as a plain prefix; otherwise only at a segment
 // boundary ("/live/ch1" matches "/live/ch1" and "/live/ch1/x", not "/live/ch10").

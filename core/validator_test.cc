@@ -32,9 +32,12 @@ class ValidatorTest : public ::testing::Test {
   }
 
   Decision Check(const std::string& uri, absl::string_view ip = "",
-                 std::vector<NameValue> headers = {}, absl::Time now = kNow) {
+                 std::vector<NameValue> headers = {}, absl::Time now = kNow,
+                 std::vector<NameValue> query = {}) {
     headers_ = std::move(headers);
-    return Validate({.uri = uri, .client_ip = ip, .headers = headers_}, keys_, revoked_, now);
+    query_ = std::move(query);
+    return Validate({.uri = uri, .client_ip = ip, .headers = headers_, .query = query_}, keys_,
+                    revoked_, now);
   }
 
   std::string Forge(absl::string_view header, absl::string_view payload) {
@@ -50,6 +53,7 @@ class ValidatorTest : public ::testing::Test {
   RevocationSet revoked_;
   TokenPolicy policy_;
   std::vector<NameValue> headers_;
+  std::vector<NameValue> query_;
 };
 
 TEST_F(ValidatorTest, AllowsAndStripsTokenSegment) {
@@ -65,6 +69,42 @@ TEST_F(ValidatorTest, RefusesTraversalAndEncodedSeparatorsBeforePrefixMatching) 
                            "/video/1/..%2f2/x.ts", "/video/1/%2F../2/x.ts", "/video/1//x.ts",
                            "/video/1/\\..\\2/x.ts", "/video/1/%5c../x.ts", "/video/1/./x.ts",
                            "/video/1/..", "/video/1/x%00.ts"}) {
+    EXPECT_EQ(Check(t + path).reason, Reason::kUnsafePath) << path;
+  }
+}
+
+// Servlet-style origins drop ";params" from a segment before resolving dot
+// segments, and some servers decode twice or accept "%u" and overlong UTF-8.
+TEST_F(ValidatorTest, RefusesSegmentsThatBecomeDotSegmentsDownstream) {
+  const std::string t = "/" + Issue();
+  for (const char* path :
+       {"/video/1/..;/2/a.ts", "/video/1/.;/a.ts", "/video/1/..;jsessionid=x/2/a.ts",
+        "/video/1/..;a=b;c=d/2/a.ts", "/video/1/..%3b/2/a.ts", "/video/1/;x/a.ts",
+        "/video/1/x/..;", "/video/1/%252e%252e/2/a.ts", "/video/1/%252E./a.ts",
+        "/video/1/..%252f2/a.ts", "/video/1/%255c../a.ts", "/video/1/%25%32%65%25%32%65/a.ts",
+        "/video/1/%25u002e/a.ts", "/video/1/%u002e%u002e/2/a.ts", "/video/1/%U002E/a.ts",
+        "/video/1/%c0%ae%c0%ae/2/a.ts", "/video/1/%c0%af../a.ts", "/video/1/%e0%80%ae/a.ts",
+        "/video/1/%ed%a0%80.ts", "/video/1/%f4%90%80%80.ts", "/video/1/%c3.ts", "/video/1/%80.ts",
+        "/video/1/\xc0\xae\xc0\xae/2/a.ts", "/video/1/a.ts%", "/video/1/a.ts%2",
+        "/video/1/a%zz.ts", "/video/1/a%7f.ts", "/video/1/a%0a.ts"}) {
+    EXPECT_EQ(Check(t + path).reason, Reason::kUnsafePath) << path;
+    EXPECT_FALSE(IsSafePath(path)) << path;
+  }
+  // What stays allowed: params on a real segment, UTF-8, an encoded '%' that
+  // starts no escape, a trailing '/'.
+  for (const char* path : {"/video/1/a.ts;v=1", "/video/1/..a/b.ts", "/video/1/.hidden.ts",
+                           "/video/1/caf%C3%A9.ts", "/video/1/caf\xc3\xa9.ts",
+                           "/video/1/100%25.ts", "/video/1/%25zz.ts", "/video/1/"}) {
+    EXPECT_EQ(Check(t + path).reason, Reason::kOk) << path;
+  }
+}
+
+TEST_F(ValidatorTest, ExclusionsRefuseSemicolonDotSegments) {
+  policy_.exc = {"/video/1/ads/"};
+  const std::string t = "/" + Issue();
+  EXPECT_TRUE(Check(t + "/video/1/ads/a.ts").allow);
+  for (const char* path : {"/video/1/ads/..;/..;/2/a.ts", "/video/1/ads/%252e%252e/x.ts",
+                           "/video/1/ads/%c0%ae%c0%ae/x.ts"}) {
     EXPECT_EQ(Check(t + path).reason, Reason::kUnsafePath) << path;
   }
 }
@@ -148,6 +188,34 @@ TEST_F(ValidatorTest, PayloadJsonKeepsItsMeaningOnBothParserPaths) {
   }
 }
 
+// Time claims past int64 used to wrap negative: an nbf of 2^63 made the token
+// valid at once. Anything outside [1970, 9999] is malformed, on both parser
+// paths (a "\/" escape sends the payload to the full parser).
+TEST_F(ValidatorTest, TimeClaimsOutsideSaneRangeAreMalformed) {
+  const auto check = [&](absl::string_view claims, bool full_parser) {
+    const std::string path = full_parser ? R"(["\/video\/1\/"])" : R"(["/video/1/"])";
+    return Check("/" + Forge(Header(), absl::StrCat(R"({"paths":)", path, ",", claims, "}")) +
+                 "/video/1/a.ts")
+        .reason;
+  };
+  for (bool full : {false, true}) {
+    SCOPED_TRACE(full ? "full parser" : "scanner");
+    EXPECT_EQ(check(R"("exp":1900000000,"nbf":1700000000,"iat":1700000000)", full), Reason::kOk);
+    EXPECT_EQ(check(R"("exp":253402300799)", full), Reason::kOk);  // 9999-12-31T23:59:59Z
+    for (absl::string_view claims : {
+             R"("exp":1900000000,"nbf":9223372036854775808)",
+             R"("exp":1900000000,"nbf":18446744073709551615)",
+             R"("exp":1900000000,"nbf":9223372036854775807)",
+             R"("exp":1900000000,"nbf":-9223372036854775808)",
+             R"("exp":18446744073709551615)", R"("exp":9223372036854775807)",
+             R"("exp":253402300800)", R"("exp":-1)", R"("exp":1900000000,"iat":-1)",
+             R"("exp":1900000000,"iat":253402300800)", R"("exp":1900000000,"iat":"now")",
+             R"("exp":1900000000,"iat":1.5)", R"("exp":1900000000,"nbf":-1)"}) {
+      EXPECT_EQ(check(claims, full), Reason::kMalformedToken) << claims;
+    }
+  }
+}
+
 TEST_F(ValidatorTest, TamperedExpiredAndNotYetValid) {
   std::string token = Issue();
   const std::string uri = "/" + token + "/video/1/a.ts";
@@ -179,18 +247,38 @@ TEST_F(ValidatorTest, RevokedSessionIsDeniedByExactIdOnly) {
   EXPECT_EQ(Check(uri).reason, Reason::kRevoked);
 }
 
-TEST_F(ValidatorTest, StrippedSessionIdDoesNotOpenExclusions) {
+// DESIGN.md and SMD: an exclusion allows before any binding is checked, so a
+// session-bound token opens the exclusions without its session id; the
+// revocation of a session id it does carry is checked first.
+TEST_F(ValidatorTest, ExclusionsAllowBeforeBindingsButAfterRevocation) {
   policy_.ssn = true;
   policy_.exc = {"/video/1/ads/"};
   ViewerAttributes viewer;
   viewer.session_id = "Revoked12345";
   const std::string token = Issue(viewer);
+  const std::string stripped = token.substr(token.find('.') + 1);
+  EXPECT_EQ(Check("/" + stripped + "/video/1/ads/a.ts").reason, Reason::kOk);
+  EXPECT_EQ(Check("/" + stripped + "/video/1/a.ts").reason, Reason::kMissingSession);
   revoked_.Add("Revoked12345");
   EXPECT_EQ(Check("/" + token + "/video/1/ads/a.ts").reason, Reason::kRevoked);
-  const std::string stripped = token.substr(token.find('.') + 1);
-  EXPECT_EQ(Check("/" + stripped + "/video/1/ads/a.ts").reason, Reason::kMissingSession);
+  EXPECT_EQ(Check("/" + token + "/video/1/a.ts").reason, Reason::kRevoked);
   EXPECT_EQ(Check("/Other1234567." + stripped + "/video/1/ads/a.ts").reason, Reason::kOk)
       << "a swapped id is bound by intsig only on non-excluded paths, as in SMD";
+  EXPECT_EQ(Check("/Other1234567." + stripped + "/video/1/a.ts").reason,
+            Reason::kBindingMismatch);
+}
+
+// Revocation comes before the exclusions and the path checks.
+TEST_F(ValidatorTest, RevokedSessionOpensNoExclusion) {
+  policy_.exc = {"/video/1/ads/"};
+  policy_.ssn = true;
+  ViewerAttributes viewer;
+  viewer.session_id = "Revoked99999";
+  const std::string token = Issue(viewer);
+  revoked_.Add("Revoked99999");
+  for (const char* path : {"/video/1/ads/a.ts", "/video/1/ads/", "/video/1/a.ts"}) {
+    EXPECT_EQ(Check("/" + token + path).reason, Reason::kRevoked) << path;
+  }
 }
 
 TEST_F(ValidatorTest, GeoFallbackSkipsOnlyGeoCheck) {
@@ -210,6 +298,72 @@ TEST_F(ValidatorTest, GeoFallbackSkipsOnlyGeoCheck) {
   const Decision compat = Validate({.uri = with_session}, keys_, revoked_, kNow,
                                    {.smd_geo_fallback_compat = true});
   EXPECT_TRUE(compat.allow);
+}
+
+// The fallback covers geo-only bindings: country present, region missing.
+TEST_F(ValidatorTest, RegionFallbackCoversGeoOnlyBindings) {
+  policy_.co = true;
+  policy_.reg = true;
+  policy_.reg_fallback = true;
+  ViewerAttributes viewer;
+  viewer.co = "US";
+  viewer.reg = "CA";
+  const std::string uri = "/" + Issue(viewer) + "/video/1/a.ts";
+  EXPECT_TRUE(Check(uri, "", {{"CloudFront-Viewer-Country", "US"},
+                              {"CloudFront-Viewer-Country-Region", "CA"}}).allow);
+  EXPECT_EQ(Check(uri, "", {{"CloudFront-Viewer-Country", "US"}}).reason, Reason::kOk);
+  EXPECT_EQ(Check(uri, "", {{"CloudFront-Viewer-Country", "US"},
+                            {"CloudFront-Viewer-Country-Region", "NY"}}).reason,
+            Reason::kBindingMismatch);
+  EXPECT_EQ(Check(uri, "", {{"CloudFront-Viewer-Country-Region", "CA"}}).reason,
+            Reason::kMissingGeo);  // no co_fallback
+}
+
+// A token binding IP with co + co_fallback: without the country header the
+// intsig cannot be checked, so another IP must not get through.
+TEST_F(ValidatorTest, CountryFallbackWithIpBindingIsGeoUnavailable) {
+  policy_.ip = true;
+  policy_.co = true;
+  policy_.co_fallback = true;
+  ViewerAttributes viewer;
+  viewer.ip = "203.0.113.9";
+  viewer.co = "DE";
+  const std::string uri = "/" + Issue(viewer) + "/video/1/a.ts";
+  EXPECT_TRUE(Check(uri, "203.0.113.9", {{"CloudFront-Viewer-Country", "DE"}}).allow);
+  EXPECT_EQ(Check(uri, "198.51.100.7").reason, Reason::kGeoUnavailable);
+  EXPECT_EQ(Check(uri, "203.0.113.9").reason, Reason::kGeoUnavailable);
+  EXPECT_EQ(Check(uri, "198.51.100.7", {{"CloudFront-Viewer-Country", "DE"}}).reason,
+            Reason::kBindingMismatch);
+}
+
+// A bound value sent twice: the validator would read one, the origin maybe
+// the other.
+TEST_F(ValidatorTest, DuplicateBoundParametersAreRefused) {
+  policy_.querystrings = {"uid"};
+  policy_.headers = {"x-device"};
+  policy_.co = true;
+  ViewerAttributes viewer;
+  viewer.qs = {{"uid", "123"}};
+  viewer.headers = {{"x-device", "tv"}};
+  viewer.co = "US";
+  const std::string uri = "/" + Issue(viewer) + "/video/1/a.ts";
+  const std::vector<NameValue> headers = {{"X-Device", "tv"}, {"CloudFront-Viewer-Country", "US"}};
+  EXPECT_TRUE(Check(uri, "", headers, kNow, {{"uid", "123"}, {"other", "1"}, {"other", "2"}}).allow);
+  EXPECT_EQ(Check(uri, "", headers, kNow, {{"uid", "123"}, {"uid", "456"}}).reason,
+            Reason::kDuplicateBinding);
+  EXPECT_EQ(Check(uri, "", headers, kNow, {{"uid", "123"}, {"uid", "123"}}).reason,
+            Reason::kDuplicateBinding);
+  EXPECT_EQ(Check(uri, "", headers, kNow, {{"uid", ""}, {"uid", "123"}}).reason,
+            Reason::kDuplicateBinding);
+  EXPECT_EQ(Check(uri, "", {{"X-Device", "tv"}, {"x-device", "phone"},
+                            {"CloudFront-Viewer-Country", "US"}},
+                  kNow, {{"uid", "123"}}).reason,
+            Reason::kDuplicateBinding);
+  EXPECT_EQ(Check(uri, "", {{"X-Device", "tv"}, {"CloudFront-Viewer-Country", "US"},
+                            {"cloudfront-viewer-country", "FR"}},
+                  kNow, {{"uid", "123"}}).reason,
+            Reason::kDuplicateBinding);
+  EXPECT_EQ(ReasonName(Reason::kDuplicateBinding), "duplicate_binding");
 }
 
 TEST_F(ValidatorTest, CityIsVerified) {
@@ -242,6 +396,75 @@ TEST_F(ValidatorTest, IpBindingChecksVersionAndCanonicalForm) {
   EXPECT_EQ(Check(uri, "").reason, Reason::kMissingViewerIp);
 }
 
+// SMD's SDK signs an IPv6 address in the case it was given ("2001:0DB8:...").
+TEST_F(ValidatorTest, AcceptsIpv6SignedInUpperCaseBySmdSdk) {
+  const auto token_for = [&](absl::string_view signed_ip) {
+    const std::string intsig = Base64UrlEncode(HmacSha256(key_.value, signed_ip));
+    return "/" +
+           Forge(Header(), absl::StrCat(R"({"ip":true,"ip_ver":6,"exp":1900000000,"intsig":")",
+                                        intsig, R"(","paths":["/video/1/"]})")) +
+           "/video/1/a.ts";
+  };
+  const std::string upper = token_for("2001:0DB8:0000:0000:0000:0000:0000:00AB");
+  EXPECT_TRUE(Check(upper, "2001:db8::ab").allow);
+  EXPECT_TRUE(Check(upper, "2001:DB8::AB").allow);
+  EXPECT_EQ(Check(upper, "2001:db8::ac").reason, Reason::kBindingMismatch);
+  EXPECT_EQ(Check(token_for("2001:0Db8:0000:0000:0000:0000:0000:00aB"), "2001:db8::ab").reason,
+            Reason::kBindingMismatch);  // mixed case is no canonical form
+  EXPECT_TRUE(Check(token_for("2001:0db8:0000:0000:0000:0000:0000:00ab"), "2001:db8::ab").allow);
+}
+
+// A correctly signed token that binds viewer attributes but carries no intsig.
+TEST_F(ValidatorTest, BindingsWithoutIntsigAreMismatch) {
+  for (absl::string_view claims : {R"("ip":true,"ip_ver":4)", R"("ssn":true)",
+                                   R"("headers":["user-agent"])", R"("co":true)"}) {
+    const std::string uri =
+        "/Sess12345678." +
+        Forge(Header(), absl::StrCat(R"({"exp":1900000000,"paths":["/video/1/"],)", claims, "}")) +
+        "/video/1/a.ts";
+    EXPECT_EQ(Check(uri, "203.0.113.9", {{"user-agent", "p"}, {"cloudfront-viewer-country", "US"}})
+                  .reason,
+              Reason::kBindingMismatch)
+        << claims;
+  }
+}
+
+// The JWT header is read as strictly as the payload.
+TEST_F(ValidatorTest, JwtHeaderDuplicateKeysAndTrailingBytesAreMalformed) {
+  const std::string payload = R"({"exp":1900000000,"paths":["/video/1/"]})";
+  const std::string kid = absl::StrCat(R"("kid":")", key_.id, R"(")");
+  for (const std::string& header : {
+           absl::StrCat(R"({"alg":"HS256","alg":"none",)", kid, "}"),
+           absl::StrCat(R"({"alg":"none","alg":"HS256",)", kid, "}"),
+           absl::StrCat(R"({"alg":"HS256","kid":"other",)", kid, "}"),
+           absl::StrCat(R"({"alg":"HS256",)", kid, "}x"),
+           absl::StrCat(R"({"alg":"HS256",)", kid, "}{}"),
+           absl::StrCat(R"({"alg":"HS256",)", kid, "}", std::string(1, '\0'), "junk"),
+           absl::StrCat(R"({"alg":"HS256",)", kid, R"(,"x":{"a":1,"a":2}})")}) {
+    EXPECT_EQ(Check("/" + Forge(header, payload) + "/video/1/a.ts").reason,
+              Reason::kMalformedToken)
+        << header;
+  }
+  EXPECT_EQ(Check("/" + Forge(absl::StrCat(R"( {"typ":"JWT", "alg":"HS256",)", kid, "} "),
+                              payload) + "/video/1/a.ts").reason,
+            Reason::kOk);
+}
+
+// The alg check, apart from DistinctReasonsForHostileHeadersAndClaims.
+TEST_F(ValidatorTest, OnlyExactHs256IsAccepted) {
+  const std::string payload = R"({"exp":1900000000,"paths":["/video/1/"]})";
+  for (absl::string_view alg : {R"("hs256")", R"("HS256 ")", R"("RS256")", R"(null)", R"(256)",
+                                R"(["HS256"])"}) {
+    const std::string header = absl::StrCat(R"({"alg":)", alg, R"(,"kid":")", key_.id, R"("})");
+    EXPECT_EQ(Check("/" + Forge(header, payload) + "/video/1/a.ts").reason,
+              Reason::kUnsupportedAlg)
+        << alg;
+  }
+  EXPECT_EQ(Check("/" + Forge(absl::StrCat(R"({"kid":")", key_.id, R"("})"), payload) +
+                  "/video/1/a.ts").reason,
+            Reason::kUnsupportedAlg);
+}
+
 TEST_F(ValidatorTest, RetiredKeyValidatesUntilNotAfter) {
   const std::string uri = "/" + Issue() + "/video/1/a.ts";
   SigningKey retired = key_;
@@ -250,6 +473,23 @@ TEST_F(ValidatorTest, RetiredKeyValidatesUntilNotAfter) {
   keys_ = *Keyring::Create({retired});
   EXPECT_TRUE(Check(uri).allow);
   EXPECT_EQ(Check(uri, "", {}, kNow + absl::Minutes(2)).reason, Reason::kKeyExpired);
+}
+
+// A retired key next to the primary: tokens it signed validate up to
+// not_after (inclusive), whatever the token's own exp says.
+TEST_F(ValidatorTest, RetiredKeyBesidePrimaryStopsAtNotAfter) {
+  const std::string old_uri = "/" + Issue() + "/video/1/a.ts";
+  SigningKey retired = key_;
+  retired.state = KeyState::kRetired;
+  retired.not_after = kNow + absl::Minutes(30);
+  const SigningKey primary{.id = "20300101_0123456789abcdef0123",
+                           .value = std::string(128, 'b'), .state = KeyState::kPrimary};
+  keys_ = *Keyring::Create({primary, retired});
+  EXPECT_TRUE(Check(old_uri, "", {}, kNow + absl::Minutes(30)).allow);
+  EXPECT_EQ(Check(old_uri, "", {}, kNow + absl::Minutes(30) + absl::Seconds(1)).reason,
+            Reason::kKeyExpired);
+  key_ = primary;
+  EXPECT_TRUE(Check("/" + Issue() + "/video/1/a.ts", "", {}, kNow + absl::Minutes(45)).allow);
 }
 
 TEST(ReasonName, IsStableAndDistinct) {

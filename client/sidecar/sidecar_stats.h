@@ -21,14 +21,12 @@
 
 namespace edgepass::sidecar {
 
-inline constexpr size_t kReasonCount =
-    static_cast<size_t>(core::Reason::kBindingMismatch) + 1;
+using core::kReasonCount;
 
 // CloudFront decisions are counted by core::CloudFrontReason, where the slot
 // of kOk (never a denial) counts requests with no CloudFront signature at
 // all, named "missing_signature" (CloudFrontDenialName).
-inline constexpr size_t kCloudFrontReasonCount =
-    static_cast<size_t>(core::CloudFrontReason::kResourceMismatch) + 1;
+using core::kCloudFrontReasonCount;
 inline constexpr absl::string_view kCloudFrontMissingSignature =
     "missing_signature";
 // CloudFrontReasonName(reason), or kCloudFrontMissingSignature for kOk.
