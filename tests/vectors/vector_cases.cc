@@ -4,9 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace edgepass::testing {
 namespace {
@@ -47,34 +46,53 @@ VectorCase ParseCase(const Json& c) {
   for (const auto& [name, value] : event.at("request").at("headers").items()) {
     v.headers.emplace_back(name, value.at("value").get<std::string>());
   }
-  for (const auto& [name, value] : event.at("request").at("querystring").items()) {
+  for (const auto& [name, value] :
+       event.at("request").at("querystring").items()) {
     v.query.emplace_back(name, value.at("value").get<std::string>());
   }
   v.validation_time_ms = c.at("validation_time_ms").get<int64_t>();
-  const Json& expected = c.contains("edgepass_expected") ? c["edgepass_expected"] : c.at("expected");
+  const Json& expected = c.contains("edgepass_expected")
+                             ? c["edgepass_expected"]
+                             : c.at("expected");
   v.expect_valid = expected.at("valid").get<bool>();
   if (v.expect_valid) v.expect_uri = expected.at("uri").get<std::string>();
+  v.expect_reason = c.value("edgepass_reason", "");
+  if (c.contains("edgepass_issuer_differs")) {
+    v.issuer_differs = c["edgepass_issuer_differs"].get<std::string>();
+  }
   return v;
 }
 
 }  // namespace
 
 std::string VectorsDir() {
-  if (const char* env = std::getenv("EDGEPASS_VECTORS_DIR"); env != nullptr && *env) return env;
+  if (const char* env = std::getenv("EDGEPASS_VECTORS_DIR");
+      env != nullptr && *env)
+    return env;
   return EDGEPASS_VECTORS_DIR;
+}
+
+std::string OwnVectorsDir() { return EDGEPASS_OWN_VECTORS_DIR; }
+
+std::string RequestUriWithToken(const VectorCase& c, const std::string& token) {
+  const size_t end = c.request_uri.find('/', 1);
+  return "/" + token +
+         (end == std::string::npos ? "" : c.request_uri.substr(end));
 }
 
 std::vector<VectorCase> LoadVectorCases(const std::string& dir) {
   std::vector<VectorCase> cases;
   std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) Fail("no vectors directory at " + dir);
+  if (!std::filesystem::is_directory(dir, ec))
+    Fail("no vectors directory at " + dir);
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".json") continue;
     std::ifstream in(entry.path());
     std::stringstream text;
     text << in.rdbuf();
     Json doc = Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.contains("cases")) Fail("not a vectors file: " + entry.path().string());
+    if (doc.is_discarded() || !doc.contains("cases"))
+      Fail("not a vectors file: " + entry.path().string());
     try {
       for (const Json& c : doc["cases"]) cases.push_back(ParseCase(c));
     } catch (const Json::exception& e) {

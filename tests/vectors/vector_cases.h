@@ -1,8 +1,10 @@
-// Loads the SMD token test vectors (../shared/vectors/*.json) at test time, so
-// new cases are picked up without a code change. See the vectors' README.
+// Loads the SMD token test vectors (../shared/vectors/*.json, and the
+// project's own in tests/vectors/own) at test time, so new cases are picked up
+// without a code change. See the vectors' READMEs.
 //
 //   std::vector<VectorCase> cases = LoadVectorCases(VectorsDir());
-//   for (const VectorCase& c : cases) { ... c.request_uri ... c.expect_valid ... }
+//   for (const VectorCase& c : cases) { ... c.request_uri ... c.expect_valid
+//   ... }
 #ifndef EDGEPASS_TESTS_VECTORS_VECTOR_CASES_H_
 #define EDGEPASS_TESTS_VECTORS_VECTOR_CASES_H_
 
@@ -40,11 +42,24 @@ struct VectorCase {
   // What edgepass must answer: edgepass_expected when present, else expected.
   bool expect_valid = false;
   std::string expect_uri;
+  // Own vectors only: the ReasonName edgepass must give for a refusal (empty
+  // when the case does not say), and why edgepass's issuer deliberately does
+  // not reproduce the SDK's token for this input (unset when it must).
+  std::string expect_reason;
+  std::optional<std::string> issuer_differs;
 };
+
+// `c.request_uri` with its first segment (the presented token) replaced by
+// `token`: the same request carrying another token.
+std::string RequestUriWithToken(const VectorCase& c, const std::string& token);
 
 // Directory holding the vectors: $EDGEPASS_VECTORS_DIR, else the compiled-in
 // default (../shared/vectors next to the source tree).
 std::string VectorsDir();
+
+// Directory of the project's own vectors (tests/vectors/own in the source
+// tree), generated from SMD's code by generate_own_vectors.js.
+std::string OwnVectorsDir();
 
 // Every case of every *.json file in `dir`. Aborts the test run with a clear
 // message when the directory or a file cannot be read.
