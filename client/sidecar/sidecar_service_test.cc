@@ -161,6 +161,27 @@ TEST_F(SidecarServiceTest, OffChecksNothingButUnsafePathsAreAlwaysDenied) {
   EXPECT_EQ(Auth("/free/%2e%2e/paid/a.ts").status, 403);
 }
 
+// Paths a servlet-style origin or a second decoder would resolve to another
+// route are refused in every mode, before the route is even chosen.
+TEST_F(SidecarServiceTest, SemicolonAndDoubleEncodedDotSegmentsDeniedInEveryMode) {
+  Start({{"/", EnforcementMode::kEnforce},
+         {"/free/", EnforcementMode::kOff},
+         {"/live/", EnforcementMode::kLogOnly}});
+  Load();
+  for (const char* path :
+       {"/free/..;/paid/a.ts", "/free/.;/a.ts", "/free/..;jsessionid=x/paid/a.ts",
+        "/free/%252e%252e/paid/a.ts", "/free/%u002e%u002e/paid/a.ts",
+        "/free/%c0%ae%c0%ae/paid/a.ts", "/live/..;/paid/a.ts", "/live/%252e%252e/x.ts"}) {
+    http::Response r = Auth(path);
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_EQ(Header(r, kReasonHeader), "unsafe_path") << path;
+    r = Auth(keys_.Uri({"/live/"}, path));
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_EQ(Header(r, kReasonHeader), "unsafe_path") << path;
+  }
+  EXPECT_EQ(Auth("/free/a.ts;v=1").status, 200);
+}
+
 TEST_F(SidecarServiceTest, BadSubrequestsAre4xx) {
   Start();
   Load();
