@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/base64_internal.h"
+#include "core/text_internal.h"
 #include "core/url_query.h"
 
 namespace edgepass::core {
@@ -20,50 +21,18 @@ constexpr char kHex[] = "0123456789ABCDEF";
 
 constexpr base64_internal::DecodeTable kDecode = base64_internal::MakeDecodeTable(kAlphabet);
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using internal::HexValue;
 
-bool IsHexEscape(absl::string_view s, size_t i) {
-  return i + 2 < s.size() && s[i] == '%' && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0;
-}
+bool IsHexEscape(absl::string_view s, size_t i) { return internal::PercentByte(s, i) >= 0; }
 
 }  // namespace
 
 bool IsStrictUtf8(absl::string_view s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    const uint8_t c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int len;
-    uint32_t min;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, min = 0x80, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, min = 0x800, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (int k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
+  internal::Utf8Check utf8;
+  for (char c : s) {
+    if (!utf8.Feed(static_cast<unsigned char>(c))) return false;
   }
-  return true;
+  return utf8.complete();
 }
 
 namespace {

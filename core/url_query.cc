@@ -1,32 +1,17 @@
 #include "core/url_query.h"
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "core/text_internal.h"
 
 namespace edgepass::core {
-namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = absl::ascii_tolower(static_cast<unsigned char>(c));
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-}  // namespace
-
 std::string PercentDecode(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = HexValue(text[i + 1]);
-      const int lo = HexValue(text[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
+    if (const int byte = internal::PercentByte(text, i); byte >= 0) {
+      out.push_back(static_cast<char>(byte));
+      i += 2;
+      continue;
     }
     out.push_back(text[i]);
   }

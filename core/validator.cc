@@ -14,6 +14,7 @@
 #include "core/ip_address.h"
 #include "core/json_internal.h"
 #include "core/token_claims.h"
+#include "core/text_internal.h"
 #include "core/token_issuer.h"
 
 namespace edgepass::core {
@@ -21,6 +22,9 @@ namespace {
 
 using internal::Claim;
 using internal::ClaimType;
+using internal::HexValue;
+using internal::PercentByte;
+using internal::Utf8Check;
 using internal::Json;
 using internal::TokenClaims;
 
@@ -67,57 +71,6 @@ bool TimeClaim(const TokenClaims& claims, Claim claim, bool* present, int64_t* s
     default: return false;
   }
 }
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// The byte "%XY" at text[i] encodes, or -1 when it is not such an escape.
-int PercentByte(absl::string_view text, size_t i) {
-  if (i + 2 >= text.size() || text[i] != '%') return -1;
-  const int hi = HexDigit(text[i + 1]);
-  const int lo = HexDigit(text[i + 2]);
-  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
-}
-
-// Byte-at-a-time UTF-8 check (RFC 3629): no overlong forms, surrogates or
-// code points past U+10FFFF.
-class Utf8Check {
- public:
-  bool Feed(unsigned char b) {
-    if (need_ > 0) {
-      if (b < lo_ || b > hi_) return false;
-      lo_ = 0x80;
-      hi_ = 0xbf;
-      --need_;
-      return true;
-    }
-    if (b < 0x80) return true;
-    if (b >= 0xc2 && b <= 0xdf) return Expect(1, 0x80, 0xbf);
-    if (b == 0xe0) return Expect(2, 0xa0, 0xbf);
-    if (b == 0xed) return Expect(2, 0x80, 0x9f);
-    if (b >= 0xe1 && b <= 0xef) return Expect(2, 0x80, 0xbf);
-    if (b == 0xf0) return Expect(3, 0x90, 0xbf);
-    if (b >= 0xf1 && b <= 0xf3) return Expect(3, 0x80, 0xbf);
-    if (b == 0xf4) return Expect(3, 0x80, 0x8f);
-    return false;
-  }
-  bool complete() const { return need_ == 0; }
-
- private:
-  bool Expect(int need, unsigned char lo, unsigned char hi) {
-    need_ = need;
-    lo_ = lo;
-    hi_ = hi;
-    return true;
-  }
-  int need_ = 0;
-  unsigned char lo_ = 0x80;
-  unsigned char hi_ = 0xbf;
-};
 
 // One path segment (between slashes) without its ";params": "" means "//".
 bool IsSafeSegment(absl::string_view segment, bool last) {
@@ -225,7 +178,7 @@ bool IsSafePath(absl::string_view path) {
         // decodes it once more; so is "%25u002e" for "%u002e".
         const absl::string_view next = path.substr(i + 3, 2);
         if (!next.empty() && (next[0] == 'u' || next[0] == 'U' || next[0] == '%')) return false;
-        if (next.size() == 2 && HexDigit(next[0]) >= 0 && HexDigit(next[1]) >= 0) return false;
+        if (next.size() == 2 && HexValue(next[0]) >= 0 && HexValue(next[1]) >= 0) return false;
       }
       if (decoded == '.' || decoded == '/' || decoded == '\\' || decoded == ';') return false;
       c = static_cast<unsigned char>(decoded);
