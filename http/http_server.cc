@@ -260,11 +260,16 @@ class Session : public SessionBase,
     parser_->body_limit(server_->options.max_body_bytes);
     if (buffer_.size() > 0)
       return ReadRequest();  // pipelined bytes already here
-    // Wait for the next request's first bytes under the idle timeout. (Beast's
-    // http::async_read_some would keep reading until the whole header is in,
-    // which would give a slow header the idle timeout instead of the read one.)
+    // Wait for the next request's first bytes: on a new connection under the
+    // read timeout (a client that connects and sends nothing must not hold
+    // the connection for the idle timeout), after a response under the
+    // keep-alive idle timeout. (Beast's http::async_read_some would keep
+    // reading until the whole header is in, which would give a slow header
+    // the idle timeout instead of the read one.)
     idle_ = true;
-    Lowest().expires_after(ToChrono(server_->options.idle_timeout));
+    Lowest().expires_after(ToChrono(served_any_
+                                        ? server_->options.idle_timeout
+                                        : server_->options.read_timeout));
     stream_.async_read_some(
         buffer_.prepare(kFirstReadBytes),
         [self = this->shared_from_this()](error_code ec, size_t n) {
@@ -338,6 +343,7 @@ class Session : public SessionBase,
   }
 
   void Handle() {
+    served_any_ = true;
     bhttp::request<bhttp::string_body>& req = parser_->get();
     Request request;
     request.method = std::string(req.method_string());
@@ -428,6 +434,7 @@ class Session : public SessionBase,
   std::string peer_identity_;  // CN of the verified client certificate
   bool tls_ready_ = false;     // handshake done, no close_notify sent yet
   bool idle_ = true;  // waiting for a request's first byte (strand only)
+  bool served_any_ = false;  // a request was handled: keep-alive from now on
   bool head_ = false;
   size_t header_bytes_ =
       0;  // consumed by the parser before the header was done
@@ -482,6 +489,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       options.max_header_bytes > (64u << 20)) {
     return absl::InvalidArgumentError(
         "http server: max_header_bytes must be in [256, 64 MiB]");
+  }
+  for (const auto& [name, value] : {std::pair<const char*, absl::Duration>{
+                                        "read_timeout", options.read_timeout},
+                                    {"idle_timeout", options.idle_timeout},
+                                    {"write_timeout", options.write_timeout}}) {
+    if (value <= absl::ZeroDuration() || value == absl::InfiniteDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("http server: ", name, " must be a positive duration"));
+    }
   }
   error_code ec;
   const std::string host =

@@ -64,8 +64,12 @@ struct ServerOptions {
   // Request body. Larger (declared or sent) -> 413 and the connection closes.
   size_t max_body_bytes = 1024 * 1024;
   // From a request's first byte to its last; slower -> connection closed.
+  // Also bounds the wait for a new connection's first request (after the TLS
+  // handshake, itself under this): a client that connects and sends nothing
+  // is closed after read_timeout, not idle_timeout.
   absl::Duration read_timeout = absl::Seconds(10);
-  // Keep-alive wait for the next request's first byte; then closed.
+  // Keep-alive wait for the next request's first byte after a response;
+  // then closed.
   absl::Duration idle_timeout = absl::Seconds(60);
   absl::Duration write_timeout = absl::Seconds(10);
   // Connections accepted beyond this are closed at once.
@@ -85,10 +89,11 @@ struct ServerImpl;  // http_server.cc
 class Server {
  public:
   // Binds, listens and starts the threads. INVALID_ARGUMENT for a bad host or
-  // option (TLS: inconsistent fields, a file that is not PEM, a key that
-  // does not match the certificate), NOT_FOUND / PERMISSION_DENIED for a TLS
-  // file that is missing / unreadable (the message names field and path),
-  // UNAVAILABLE when the address cannot be bound (in use, ...).
+  // option (a timeout that is not positive; TLS: inconsistent fields, a file
+  // that is not PEM, a key that does not match the certificate), NOT_FOUND /
+  // PERMISSION_DENIED for a TLS file that is missing / unreadable (the message
+  // names field and path), UNAVAILABLE when the address cannot be bound (in
+  // use, ...).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options, Handler handler);
   ~Server();  // Stop()

@@ -7,7 +7,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
@@ -180,6 +182,58 @@ TEST(HttpServer, IdleKeepAliveConnectionIsClosed) {
   conn->Send(Get("/one"));
   ASSERT_TRUE(conn->ReadResponse().has_value());
   EXPECT_TRUE(conn->WaitForClose(absl::Seconds(10)));
+}
+
+TEST(HttpServer, SilentConnectionIsClosedAfterTheReadTimeout) {
+  // Connects and never sends a byte: closed after read_timeout, not held for
+  // the (long) idle timeout.
+  std::unique_ptr<Server> server =
+      StartServer({.read_timeout = absl::Milliseconds(300),
+                   .idle_timeout = absl::Seconds(60)});
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(conn->WaitForClose(absl::Seconds(2)));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(200));
+}
+
+TEST(HttpServer, KeptAliveConnectionWaitsTheIdleTimeoutNotTheReadTimeout) {
+  std::unique_ptr<Server> server =
+      StartServer({.read_timeout = absl::Milliseconds(200),
+                   .idle_timeout = absl::Milliseconds(1500)});
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  conn->Send(Get("/one"));
+  ASSERT_TRUE(conn->ReadResponse().has_value());
+  // Idle past the read timeout but within the idle one: still open and
+  // serving.
+  EXPECT_FALSE(conn->WaitForClose(absl::Milliseconds(600)));
+  conn->Send(Get("/two"));
+  std::optional<TestResponse> two = conn->ReadResponse();
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->body, "GET /two");
+  // Then idle past the idle timeout: closed.
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(conn->WaitForClose(absl::Seconds(10)));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(1000));
+}
+
+TEST(HttpServer, RefusesTimeoutsThatAreNotPositive) {
+  for (ServerOptions options :
+       {ServerOptions{.read_timeout = absl::ZeroDuration()},
+        ServerOptions{.idle_timeout = absl::Seconds(-1)},
+        ServerOptions{.write_timeout = absl::InfiniteDuration()}}) {
+    absl::StatusOr<std::unique_ptr<Server>> server =
+        Server::Start(options, Echo);
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(absl::StrContains(
+      Server::Start({.idle_timeout = absl::ZeroDuration()}, Echo)
+          .status()
+          .message(),
+      "idle_timeout"));
 }
 
 TEST(HttpServer, SlowRequestIsClosedAfterReadTimeout) {

@@ -49,6 +49,7 @@ constexpr OptionSpec kOptions[] = {
     {"revocation_capacity", "EDGEPASS_REVOCATION_CAPACITY", "--revocation-capacity", false},
     {"rest_addr", "EDGEPASS_REST_ADDR", "--rest-addr", false},
     {"rest_read_timeout", "EDGEPASS_REST_READ_TIMEOUT", "--rest-read-timeout", false},
+    {"rest_idle_timeout", "EDGEPASS_REST_IDLE_TIMEOUT", "--rest-idle-timeout", false},
     {"rest_threads", "EDGEPASS_REST_THREADS", "--rest-threads", false},
     {"access_file", "EDGEPASS_ACCESS_FILE", "--access-file", false},
     {"tls_cert", "EDGEPASS_TLS_CERT", "--tls-cert", false},
@@ -135,6 +136,8 @@ absl::Status Apply(const OptionSpec& spec, const std::string& value, absl::strin
     o->rest_addr = value;
   } else if (key == "rest_read_timeout") {
     return ParseDurationOption(where, value, &o->rest_read_timeout);
+  } else if (key == "rest_idle_timeout") {
+    return ParseDurationOption(where, value, &o->rest_idle_timeout);
   } else if (key == "rest_threads") {
     return ParseIntOption(where, value, 0, 256, &o->rest_threads);
   } else if (key == "access_file") {
@@ -220,8 +223,12 @@ then flags (later wins).
                                                               env EDGEPASS_SHUTDOWN_GRACE
   --rest-addr HOST:PORT      REST gateway address (default 127.0.0.1:8080; empty:
                              off)                             env EDGEPASS_REST_ADDR
-  --rest-read-timeout DUR    a REST request must arrive within this (default 10s)
-                                                              env EDGEPASS_REST_READ_TIMEOUT
+  --rest-read-timeout DUR    a REST request must arrive within this, and a new
+                             connection's first one must start within it
+                             (default 10s)                    env EDGEPASS_REST_READ_TIMEOUT
+  --rest-idle-timeout DUR    a kept-alive REST connection waiting for its next
+                             request is closed after this (default 60s)
+                                                              env EDGEPASS_REST_IDLE_TIMEOUT
   --rest-threads N           threads serving REST requests (default 0: the larger
                              of 8 and the number of cores)    env EDGEPASS_REST_THREADS
   --access-file FILE         API keys (SHA-256 hashes) and mTLS identities with
@@ -317,6 +324,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
     EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("rest_addr", host));
   }
   if (o.rest_read_timeout > absl::Minutes(5)) return Invalid("rest_read_timeout", "must be at most 5m");
+  if (o.rest_idle_timeout > absl::Hours(1)) return Invalid("rest_idle_timeout", "must be at most 1h");
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     return Invalid(o.tls_cert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
   }

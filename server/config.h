@@ -49,6 +49,9 @@ struct ServerOptions {
   std::string rest_addr = "127.0.0.1:8080";
   // A REST request must arrive whole within this (slow clients are dropped).
   absl::Duration rest_read_timeout = absl::Seconds(10);
+  // A kept-alive REST connection waiting for its next request is closed
+  // after this (a new connection waits at most rest_read_timeout).
+  absl::Duration rest_idle_timeout = absl::Seconds(60);
   // Threads serving REST requests; 0: RestThreads()'s default. Handlers run
   // on them and may block (a revoke waits for the data dir and the edge
   // snapshot; fleet mode waits on Redis), so the default is at least 8.

@@ -99,6 +99,22 @@ TEST(ParseServerOptions, RefusesRemoteAddressWithoutOptIn) {
   EXPECT_TRUE(ParseServerOptions({"--grpc-addr", "[::1]:0"}, FakeEnv{}).ok());
 }
 
+TEST(ParseServerOptions, RestIdleTimeout) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->rest_idle_timeout, absl::Seconds(60));
+  o = ParseServerOptions({}, FakeEnv{{{"EDGEPASS_REST_IDLE_TIMEOUT", "5s"}}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->rest_idle_timeout, absl::Seconds(5));
+  o = ParseServerOptions({"--rest-idle-timeout", "250ms"}, FakeEnv{{{"EDGEPASS_REST_IDLE_TIMEOUT", "5s"}}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->rest_idle_timeout, absl::Milliseconds(250));
+  EXPECT_EQ(std::string(ParseServerOptions({"--rest-idle-timeout", "0s"}, FakeEnv{}).status().message()),
+            "--rest-idle-timeout: \"0s\" is not a positive duration like 30s, 10m, 2h");
+  EXPECT_EQ(std::string(ParseServerOptions({"--rest-idle-timeout", "2h"}, FakeEnv{}).status().message()),
+            "rest_idle_timeout: must be at most 1h");
+}
+
 TEST(ParseServerOptions, ConfigFileThenEnvironmentThenFlags) {
   std::string path = (std::filesystem::temp_directory_path() /
                       ("edgepass-config-test-" + std::to_string(::getpid()) + ".json"))

@@ -339,6 +339,7 @@ int main(int argc, char** argv) {
     http_options.port = static_cast<uint16_t>(rest_port);
     http_options.shutdown_grace = options->shutdown_grace;
     http_options.read_timeout = options->rest_read_timeout;
+    http_options.idle_timeout = options->rest_idle_timeout;
     http_options.threads = server::RestThreads(*options, std::thread::hardware_concurrency());
     http_options.tls = {.cert_file = options->tls_cert,
                         .key_file = options->tls_key,

@@ -187,6 +187,7 @@ int Run(const std::vector<std::string>& args) {
   http_options.host = options->listen_host;
   http_options.port = options->listen_port;
   http_options.threads = options->threads;
+  http_options.idle_timeout = options->idle_timeout;
   http_options.max_body_bytes = 64 * 1024;  // auth subrequests carry no body
   absl::StatusOr<std::unique_ptr<http::Server>> server = http::Server::Start(
       http_options,

@@ -38,6 +38,7 @@ constexpr FlagDef kFlags[] = {
     {"cloudfront-url-base", "EDGEPASS_VALIDATOR_CLOUDFRONT_URL_BASE", false},
     {"cloudfront-route", "EDGEPASS_VALIDATOR_CLOUDFRONT_ROUTES", true},
     {"threads", "EDGEPASS_VALIDATOR_THREADS", false},
+    {"idle-timeout", "EDGEPASS_VALIDATOR_IDLE_TIMEOUT", false},
     {"metrics-addr", "EDGEPASS_VALIDATOR_METRICS_ADDR", false},
 };
 
@@ -84,6 +85,18 @@ absl::StatusOr<absl::Duration> ParseLeeway(absl::string_view text) {
   if (d < absl::ZeroDuration() || d > core::kMaxLeeway) {
     return Bad("leeway", absl::StrCat("must be between 0 and ",
                                       absl::FormatDuration(core::kMaxLeeway)));
+  }
+  return d;
+}
+
+// A keep-alive idle timeout: positive, at most an hour.
+absl::StatusOr<absl::Duration> ParseIdleTimeout(absl::string_view text) {
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration() ||
+      d > absl::Hours(1)) {
+    return Bad("idle-timeout",
+               absl::StrCat("'", text,
+                            "' is not a duration from 1ms to 1h (e.g. 60s)"));
   }
   return d;
 }
@@ -194,6 +207,11 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
       return Bad("threads", absl::StrCat("'", *v, "' must be 1-64"));
     }
   }
+  if (const std::string* v = one("idle-timeout")) {
+    absl::StatusOr<absl::Duration> d = ParseIdleTimeout(*v);
+    if (!d.ok()) return d.status();
+    options.idle_timeout = *d;
+  }
   if (const std::string* v = one("metrics-addr")) {
     if (!v->empty()) {
       if (absl::Status s = obs::ValidateMetricsAddress(*v); !s.ok())
@@ -288,6 +306,9 @@ Flags (environment variable in brackets; flags win):
                          tokens (mode from --mode); repeatable; the three cloudfront flags go
                          together [EDGEPASS_VALIDATOR_CLOUDFRONT_ROUTES, comma-separated]
   --threads N            HTTP server threads (default 2) [EDGEPASS_VALIDATOR_THREADS]
+  --idle-timeout DUR     close a kept-alive connection idle this long, up to 1h (default 60s;
+                         a new connection that sends nothing is closed after 10s)
+                         [EDGEPASS_VALIDATOR_IDLE_TIMEOUT]
   --metrics-addr HOST:PORT  Prometheus metrics at http://HOST:PORT/metrics, port 0 picks one
                          (default 127.0.0.1:9465; "" disables)
                          [EDGEPASS_VALIDATOR_METRICS_ADDR]

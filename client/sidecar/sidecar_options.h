@@ -47,6 +47,10 @@ struct SidecarOptions {
   std::string cloudfront_url_base;
   std::vector<std::string> cloudfront_routes;
   int threads = 2;  // HTTP server threads
+  // A kept-alive connection (nginx's upstream keepalive) waiting for its next
+  // request is closed after this. A new connection that sends nothing is
+  // closed after the HTTP read timeout (10s) instead.
+  absl::Duration idle_timeout = absl::Seconds(60);
   // Prometheus metrics on http://HOST:PORT/metrics (IPv4 or a host name;
   // port 0 picks one, printed at start); empty: no metrics endpoint.
   std::string metrics_addr = "127.0.0.1:9465";
@@ -60,13 +64,14 @@ using EnvLookup = std::function<const char*(const char*)>;
 // --api-key-file FILE, --server-ca FILE, --client-cert FILE, --client-key
 // FILE, --cloudfront-public-keys FILE, --cloudfront-url-base URL,
 // --cloudfront-route PREFIX (repeatable; the three go together),
-// --threads N, --metrics-addr HOST:PORT ("" disables), --help; "--flag
-// value" or "--flag=value". Environment: EDGEPASS_VALIDATOR_LISTEN, _KEYRING,
-// _REVOKED, _SNAPSHOT, _MODES and _SERVERS (comma-separated lists), _LEEWAY,
-// _API_KEY_FILE, _SERVER_CA, _CLIENT_CERT, _CLIENT_KEY, _THREADS,
-// _METRICS_ADDR; a flag wins over its variable (repeated flags replace the
-// variable's list). INVALID_ARGUMENT with one line naming the flag for
-// anything wrong, including no state source at all (none of --keyring,
+// --threads N, --idle-timeout DUR, --metrics-addr HOST:PORT ("" disables),
+// --help; "--flag value" or "--flag=value". Environment:
+// EDGEPASS_VALIDATOR_LISTEN, _KEYRING, _REVOKED, _SNAPSHOT, _MODES and
+// _SERVERS (comma-separated lists), _LEEWAY, _API_KEY_FILE, _SERVER_CA,
+// _CLIENT_CERT, _CLIENT_KEY, _THREADS, _IDLE_TIMEOUT, _METRICS_ADDR; a flag
+// wins over its variable (repeated flags replace the variable's list).
+// INVALID_ARGUMENT with one line naming the flag for anything wrong, including
+// no state source at all (none of --keyring,
 // --snapshot, --server), credentials without --server, --client-cert without
 // --client-key (or the reverse) or without --server-ca. Files are not read
 // here.

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace edgepass::sidecar {
@@ -175,6 +176,27 @@ TEST(SidecarOptions, BadConfigurationNamesTheFlag) {
     ASSERT_FALSE(o.ok()) << c.message;
     EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(o.status().message(), c.message);
+  }
+}
+
+TEST(SidecarOptions, IdleTimeout) {
+  absl::StatusOr<SidecarOptions> o = Parse({"--keyring", "k.json"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->idle_timeout, absl::Seconds(60));
+  o = Parse({"--keyring", "k.json"},
+            {{"EDGEPASS_VALIDATOR_IDLE_TIMEOUT", "5s"}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->idle_timeout, absl::Seconds(5));
+  o = Parse({"--keyring", "k.json", "--idle-timeout=250ms"},
+            {{"EDGEPASS_VALIDATOR_IDLE_TIMEOUT", "5s"}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->idle_timeout, absl::Milliseconds(250));
+  for (const char* bad : {"0s", "-1s", "2h", "soon", "60"}) {
+    o = Parse({"--keyring", "k.json", "--idle-timeout", bad});
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_EQ(o.status().message(),
+              absl::StrCat("--idle-timeout: '", bad,
+                           "' is not a duration from 1ms to 1h (e.g. 60s)"));
   }
 }
 

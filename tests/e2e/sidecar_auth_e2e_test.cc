@@ -5,7 +5,8 @@
 // why in its log (never quoting the key); over TLS with a client certificate
 // (the test PKI, the CN admitted by the access file) it syncs too. Keys are
 // made the operator's way, with `edgepass-server --new-api-key`. No nginx:
-// the sidecar's /auth is asked directly. Label: integration.
+// the sidecar's /auth is asked directly. Also: idle connections to the
+// sidecar are closed (read timeout, --idle-timeout). Label: integration.
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
@@ -19,6 +20,8 @@
 #include "absl/time/clock.h"
 #include "client/channel/api_key.h"
 #include "client/channel/grpc_channel_tls.h"
+#include "core/keyring.h"
+#include "core/random.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -33,6 +36,7 @@ namespace edgepass {
 namespace {
 
 using ::edgepass::http::testing::Fetch;
+using ::edgepass::http::testing::TestConnection;
 using ::edgepass::http::testing::TestResponse;
 using ::edgepass::testing::Context;
 using ::edgepass::testing::HeaderOr;
@@ -334,6 +338,49 @@ TEST_F(SidecarAuthE2eTest, ClientCertificateOverTlsSyncsAndValidates) {
       << plain->log();
   EXPECT_EQ(Healthz(plain_port), 503);
   EXPECT_EQ(sidecar->Stop(), 0);
+}
+
+// Idle connections to the real sidecar: one that connects and never sends a
+// byte is closed after the HTTP read timeout (10 s), not held for the
+// keep-alive idle timeout (60 s by default); a kept-alive connection is closed
+// after --idle-timeout.
+TEST(SidecarIdleConnections, SilentAndKeptAliveConnectionsAreClosed) {
+  TempDir dir;
+  core::SecureRandom random;
+  const std::string keyring = dir.path() + "/keyring.json";
+  WriteFileOrDie(
+      keyring,
+      core::KeyringToJson(*core::Keyring::Create({core::GenerateSigningKey(
+          absl::Now(), core::KeyState::kPrimary, random)})));
+  ASSERT_EQ(::chmod(keyring.c_str(), 0600), 0);
+  // Default idle timeout: a silent connection must not wait for it.
+  Sidecar defaults(dir.path(),
+                   {"--keyring", keyring, "--listen", "127.0.0.1:0"});
+  const uint16_t default_port = defaults.WaitListening();
+  ASSERT_NE(default_port, 0) << defaults.log();
+  auto silent = TestConnection::Connect(default_port);
+  ASSERT_NE(silent, nullptr);
+  const absl::Time silent_since = absl::Now();
+
+  Sidecar short_idle(dir.path(), {"--keyring", keyring, "--listen",
+                                  "127.0.0.1:0", "--idle-timeout", "1s"});
+  const uint16_t port = short_idle.WaitListening();
+  ASSERT_NE(port, 0) << short_idle.log();
+  auto kept = TestConnection::Connect(port);
+  ASSERT_NE(kept, nullptr);
+  kept->Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::optional<TestResponse> r = kept->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  const absl::Time idle_since = absl::Now();
+  EXPECT_TRUE(kept->WaitForClose(absl::Seconds(10)));
+  EXPECT_GE(absl::Now() - idle_since, absl::Milliseconds(500));
+
+  EXPECT_TRUE(
+      silent->WaitForClose(absl::Seconds(25) - (absl::Now() - silent_since)));
+  EXPECT_GE(absl::Now() - silent_since, absl::Seconds(5));
+  EXPECT_EQ(short_idle.Stop(), 0);
+  EXPECT_EQ(defaults.Stop(), 0);
 }
 
 }  // namespace
