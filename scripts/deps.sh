@@ -13,6 +13,7 @@ PACKAGES=(
   libhiredis-dev redis-server
   prometheus-cpp-dev  # metrics endpoint of the server and the sidecar
   prometheus          # ships promtool; the metrics test scrapes with a real server
+  clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)
 )
 
 missing=()

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Quick-start command 2: installs what is missing, builds, runs every test.
-# Prints ctest's summary; exits non-zero when anything fails.
+# Prints ctest's summary (the main build's, then the fuzz/sanitizer build's);
+# exits non-zero when anything fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
 "$root/scripts/build.sh"
-cd "${EDGEPASS_BUILD_DIR:-$root/build}"
-ctest --output-on-failure -j"$(nproc)" --timeout 300
+status=0
+(cd "${EDGEPASS_BUILD_DIR:-$root/build}" && ctest --output-on-failure -j"$(nproc)" --timeout 300) ||
+  status=$?
+# Then the fuzz targets (20 s each) and the core/http unit tests under
+# ASan+UBSan, in their own clang build dir (scripts/fuzz.sh; its own summary).
+# EDGEPASS_SKIP_FUZZ=1 skips them.
+if [[ ${EDGEPASS_SKIP_FUZZ:-0} != 1 ]]; then
+  "$root/scripts/fuzz.sh" || status=1
+fi
+if ((status != 0)); then echo "test.sh: FAILED (see the summaries above)" >&2; fi
+exit "$status"
