@@ -196,6 +196,13 @@ bool IsJsonContentType(const http::Request& request) {
   return absl::EqualsIgnoreCase(media, "application/json");
 }
 
+// Headers never handed to the issuer as viewer attributes: credentials.
+bool IsCredentialHeader(absl::string_view name) {
+  return absl::EqualsIgnoreCase(name, "authorization") ||
+         absl::EqualsIgnoreCase(name, "cookie") ||
+         absl::EqualsIgnoreCase(name, "proxy-authorization");
+}
+
 // A caller-supplied X-Request-Id when it is short and plain, else a new one.
 std::string RequestId(const http::Request& request) {
   if (const std::string* given = request.headers.Find("x-request-id");
@@ -230,7 +237,10 @@ std::string FieldOf(absl::string_view message) {
   if (colon == absl::string_view::npos || colon == 0) return "";
   absl::string_view head = message.substr(0, colon);
   for (char ch : head) {
-    if (!absl::ascii_isalnum(ch) && ch != '_' && ch != '.' && ch != '[' && ch != ']') return "";
+    // '-' for header names ("x-forwarded-for").
+    if (!absl::ascii_isalnum(ch) && ch != '_' && ch != '.' && ch != '[' &&
+        ch != ']' && ch != '-')
+      return "";
   }
   return std::string(head);
 }
@@ -350,34 +360,85 @@ absl::StatusOr<std::unique_ptr<RestGateway>> RestGateway::Create(RestServices se
   return g;
 }
 
-std::string RestGateway::ViewerIp(const http::Request& request, bool* trusted) const {
-  *trusted = false;
-  std::array<uint8_t, 16> peer;
-  if (ParseAddress(request.remote_address, &peer)) {
-    for (const Network& n : trusted_) {
-      bool match = true;
-      for (int bit = 0; bit < n.prefix && match; ++bit) {
-        const uint8_t mask = static_cast<uint8_t>(0x80 >> (bit % 8));
-        match = (peer[bit / 8] & mask) == (n.bytes[bit / 8] & mask);
-      }
-      if (match) {
-        *trusted = true;
-        break;
-      }
+bool RestGateway::IsTrustedProxy(const std::array<uint8_t, 16>& address) const {
+  for (const Network& n : trusted_) {
+    bool match = true;
+    for (int bit = 0; bit < n.prefix && match; ++bit) {
+      const uint8_t mask = static_cast<uint8_t>(0x80 >> (bit % 8));
+      match = (address[bit / 8] & mask) == (n.bytes[bit / 8] & mask);
     }
+    if (match) return true;
   }
+  return false;
+}
+
+absl::StatusOr<std::string> RestGateway::ViewerIp(const http::Request& request,
+                                                  bool* trusted) const {
+  std::array<uint8_t, 16> peer;
+  *trusted =
+      ParseAddress(request.remote_address, &peer) && IsTrustedProxy(peer);
   if (!*trusted) return request.remote_address;
-  // As SMD: CloudFront-Viewer-Address is "ip:port"; then X-Forwarded-For's
-  // first (client-most) entry.
+  // As SMD: CloudFront-Viewer-Address is "ip:port", set by CloudFront itself.
   if (const std::string* cf = request.headers.Find("cloudfront-viewer-address"); cf != nullptr) {
     const size_t colon = cf->rfind(':');
     if (colon != std::string::npos && colon > 0) return cf->substr(0, colon);
   }
-  if (const std::string* xff = request.headers.Find("x-forwarded-for"); xff != nullptr) {
-    std::string first(absl::StripAsciiWhitespace(absl::string_view(*xff).substr(0, xff->find(','))));
-    if (!first.empty()) return first;
+  // X-Forwarded-For (every field, in order, as one list): each trusted hop
+  // appends the address it was connected from, so the entries are walked
+  // from the right; the first one that is not a trusted proxy is the
+  // viewer. Entries left of it are the viewer's own text and never read.
+  // An entry reached in the walk that is not an address (a port, brackets,
+  // "unknown") means the chain cannot be followed: refused, never guessed.
+  std::vector<absl::string_view> entries;
+  for (const auto& [name, value] : request.headers.fields()) {
+    if (!absl::EqualsIgnoreCase(name, "x-forwarded-for")) continue;
+    for (absl::string_view entry : absl::StrSplit(value, ',')) {
+      entry = absl::StripAsciiWhitespace(entry);
+      // Empty list elements are allowed (RFC 9110 5.6.1) and skipped.
+      if (!entry.empty()) entries.push_back(entry);
+    }
   }
-  return request.remote_address;
+  std::string viewer = request.remote_address;
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    std::array<uint8_t, 16> address;
+    if (!ParseAddress(*it, &address)) {
+      return absl::InvalidArgumentError(
+          "x-forwarded-for: an entry appended by a trusted proxy is not an IP "
+          "address");
+    }
+    viewer = std::string(*it);
+    // When every entry is a trusted hop, the left-most is the viewer.
+    if (!IsTrustedProxy(address)) break;
+  }
+  return viewer;
+}
+
+absl::Status RestGateway::ViewerFromConnection(
+    const http::Request& request,
+    const std::vector<std::pair<std::string, std::string>>& query,
+    absl::string_view skip_query, v1::Viewer* viewer) const {
+  bool trusted = false;
+  EDGEPASS_ASSIGN_OR_RETURN(std::string ip, ViewerIp(request, &trusted));
+  viewer->set_ip(std::move(ip));
+  if (trusted) {  // geo headers are only believed from the CDN / a trusted
+                  // proxy
+    if (const std::string* v =
+            request.headers.Find("cloudfront-viewer-country"))
+      viewer->set_country(*v);
+    if (const std::string* v =
+            request.headers.Find("cloudfront-viewer-country-region"))
+      viewer->set_region(*v);
+    if (const std::string* v = request.headers.Find("cloudfront-viewer-city"))
+      viewer->set_city(*v);
+  }
+  for (const auto& [name, value] : request.headers.fields()) {
+    if (!IsCredentialHeader(name))
+      (*viewer->mutable_headers())[absl::AsciiStrToLower(name)] = value;
+  }
+  for (const auto& [name, value] : query) {
+    if (name != skip_query) (*viewer->mutable_query())[name] = value;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RestGateway::Authorize(const http::Request& request, Scope scope) const {

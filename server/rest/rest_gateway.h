@@ -16,9 +16,12 @@
 #ifndef EDGEPASS_SERVER_REST_REST_GATEWAY_H_
 #define EDGEPASS_SERVER_REST_REST_GATEWAY_H_
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -92,8 +95,23 @@ class RestGateway {
   // The playback routes' check: an API key with scope `issue`, or in viewer
   // mode the viewer's ID token; returns the viewer's entitlement ("" = none).
   absl::StatusOr<std::string> AuthorizePlayback(const http::Request& request) const;
-  // The viewer's address and whether its geo headers may be believed.
-  std::string ViewerIp(const http::Request& request, bool* trusted) const;
+  // The viewer's address and whether its geo headers may be believed: the
+  // connection's address unless the peer is a trusted proxy; then
+  // CloudFront-Viewer-Address, else the right-most X-Forwarded-For entry
+  // that is not a trusted proxy (the left-most when all are).
+  // INVALID_ARGUMENT "x-forwarded-for: ..." when an entry the walk reaches is
+  // not an IP address.
+  absl::StatusOr<std::string> ViewerIp(const http::Request& request,
+                                       bool* trusted) const;
+  // Every viewer attribute from the connection alone: ViewerIp(), the
+  // CloudFront geo headers when the peer is a trusted proxy, the request's
+  // headers (credentials left out) and `query` but `skip_query`. Never a
+  // session id (the issuer generates it). INVALID_ARGUMENT from ViewerIp().
+  absl::Status ViewerFromConnection(
+      const http::Request& request,
+      const std::vector<std::pair<std::string, std::string>>& query,
+      absl::string_view skip_query, v1::Viewer* viewer) const;
+  bool IsTrustedProxy(const std::array<uint8_t, 16>& address) const;
 
   RestServices services_;
   std::vector<std::unique_ptr<Route>> routes_;

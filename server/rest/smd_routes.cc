@@ -16,16 +16,6 @@
 #include "server/rest/rest_internal.h"
 
 namespace edgepass::server {
-namespace {
-
-// Headers never handed to the issuer as viewer attributes: credentials.
-bool IsCredentialHeader(absl::string_view name) {
-  return absl::EqualsIgnoreCase(name, "authorization") || absl::EqualsIgnoreCase(name, "cookie") ||
-         absl::EqualsIgnoreCase(name, "proxy-authorization");
-}
-
-}  // namespace
-
 http::Response RestGateway::TokenGenerate(const http::Request& request, std::string* session_id) const {
   const auto query = core::ParseQueryString(rest_internal::QueryText(request.target));
   bool present = false;
@@ -40,19 +30,10 @@ http::Response RestGateway::TokenGenerate(const http::Request& request, std::str
   if (!entitlement.ok()) return rest_internal::ErrorResponse(entitlement.status());
   issue.set_entitlement(*entitlement);
 
-  bool trusted = false;
   v1::Viewer* viewer = issue.mutable_viewer();
-  viewer->set_ip(ViewerIp(request, &trusted));
-  if (trusted) {  // geo headers are only believed from the CDN / a trusted proxy
-    if (const std::string* v = request.headers.Find("cloudfront-viewer-country")) viewer->set_country(*v);
-    if (const std::string* v = request.headers.Find("cloudfront-viewer-country-region")) viewer->set_region(*v);
-    if (const std::string* v = request.headers.Find("cloudfront-viewer-city")) viewer->set_city(*v);
-  }
-  for (const auto& [name, value] : request.headers.fields()) {
-    if (!IsCredentialHeader(name)) (*viewer->mutable_headers())[absl::AsciiStrToLower(name)] = value;
-  }
-  for (const auto& [name, value] : query) {
-    if (name != "id") (*viewer->mutable_query())[name] = value;
+  if (absl::Status s = ViewerFromConnection(request, query, "id", viewer);
+      !s.ok()) {
+    return rest_internal::ErrorResponse(s);
   }
 
   grpc::ServerContext context;

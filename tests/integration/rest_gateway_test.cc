@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "client/channel/grpc_channel_tls.h"
@@ -444,6 +445,93 @@ TEST_F(RestGatewayTest, HostileInputGets4xxAndServerKeepsServing) {
   EXPECT_EQ(Call("GET", "/v1/assets/1", key)->status, 200);
   EXPECT_EQ(Call("GET", "/v1/nothing-here", key)->status, 404);
   EXPECT_EQ(Call("PATCH", "/v1/assets/1", key)->status, 405);
+}
+
+// A server whose loopback peers are trusted proxies (as nginx in front of it
+// would be), with 10.0.0.0/8 as the fleet's own proxies.
+class ForwardedForTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = new TempDir();
+    WriteFileOrDie(work_->path() + "/smd.json", kSmdAssets);
+    server_ =
+        new ServerProcess(work_->path(), work_->path() + "/data",
+                          {"--import-smd-assets", work_->path() + "/smd.json",
+                           "--trusted-proxies", "127.0.0.0/8,10.0.0.0/8"});
+    ASSERT_TRUE(server_->WaitUntilServing());
+    std::vector<std::string> parts =
+        absl::StrSplit(server_->rest_address(), ':');
+    int port = 0;
+    ASSERT_TRUE(parts.size() == 2 && absl::SimpleAtoi(parts[1], &port))
+        << server_->rest_address();
+    rest_port_ = static_cast<uint16_t>(port);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete work_;
+  }
+  // /tokengenerate for the SMD asset (binds the IP) with these headers.
+  static std::optional<TestResponse> Generate(
+      std::vector<std::pair<std::string, std::string>> headers) {
+    return Fetch(rest_port_, "GET", "/tokengenerate?id=smd1", headers);
+  }
+
+  static TempDir* work_;
+  static ServerProcess* server_;
+  static uint16_t rest_port_;
+};
+
+TempDir* ForwardedForTest::work_ = nullptr;
+ServerProcess* ForwardedForTest::server_ = nullptr;
+uint16_t ForwardedForTest::rest_port_ = 0;
+
+TEST_F(ForwardedForTest, ViewerIsTheRightMostEntryThatIsNoTrustedProxy) {
+  struct Case {
+    std::vector<std::string> xff;  // one X-Forwarded-For field each
+    std::string viewer;
+  } cases[] = {
+      {{}, "127.0.0.1"},
+      // The viewer wrote the left-most entry; our proxy appended its address.
+      {{"203.0.113.66, 198.51.100.9"}, "198.51.100.9"},
+      {{"203.0.113.66, 198.51.100.9, 10.1.2.3"}, "198.51.100.9"},
+      {{"203.0.113.66,198.51.100.9 , 10.1.2.3,127.0.0.9"}, "198.51.100.9"},
+      {{"203.0.113.66", "198.51.100.9, 10.1.2.3"},
+       "198.51.100.9"},                                // fields join in order
+      {{"198.51.100.9, , 10.0.0.1"}, "198.51.100.9"},  // empty list elements
+      {{"2001:db8::9, 10.0.0.1"}, "2001:db8::9"},
+      // Left of the viewer is the viewer's own text: never read, even garbage.
+      {{"not-an-address, 198.51.100.9, 10.0.0.1"}, "198.51.100.9"},
+      // Every entry a trusted hop: the furthest one.
+      {{"10.0.0.1, 10.0.0.2"}, "10.0.0.1"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (const std::string& field : c.xff)
+      headers.emplace_back("X-Forwarded-For", field);
+    std::optional<TestResponse> r = Generate(headers);
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->status, 200) << absl::StrJoin(c.xff, " | ") << ": " << r->body;
+    nlohmann::json policy = nlohmann::json::parse(r->body)["token_policy"];
+    EXPECT_EQ(policy["ip"], 1);
+    EXPECT_EQ(policy["ip_value"], c.viewer) << absl::StrJoin(c.xff, " | ");
+  }
+}
+
+TEST_F(ForwardedForTest, UnparsableEntryInTheTrustedChainIsRefused) {
+  // A trusted hop appends the address it was connected from; anything else
+  // where the walk reaches means the chain cannot be followed: 400, never a
+  // guess (not the left-most entry, not the proxy's own address).
+  for (const std::string xff :
+       {"198.51.100.9, unknown", "198.51.100.9, 10.0.0.1:443",
+        "198.51.100.9, [2001:db8::1]",
+        "198.51.100.9, 10.0.0.1, garbage, 10.0.0.2"}) {
+    std::optional<TestResponse> r = Generate({{"X-Forwarded-For", xff}});
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 400) << xff << ": " << r->body;
+    nlohmann::json error = nlohmann::json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(error.contains("error")) << r->body;
+    EXPECT_EQ(error["error"]["field"], "x-forwarded-for") << r->body;
+  }
 }
 
 // The same matrix with mTLS identities: the server runs TLS with optional
