@@ -203,6 +203,33 @@ bool IsCredentialHeader(absl::string_view name) {
          absl::EqualsIgnoreCase(name, "proxy-authorization");
 }
 
+// INVALID_ARGUMENT naming the first viewer attribute (or the entitlement)
+// an IssuePlayback body sets: in viewer mode the viewer chooses none of them.
+absl::Status RefuseViewerChosenBindings(
+    const v1::IssuePlaybackRequest& request) {
+  const v1::Viewer& v = request.viewer();
+  const std::pair<bool, absl::string_view> fields[] = {
+      {!v.ip().empty(), "viewer.ip"},
+      {!v.country().empty(), "viewer.country"},
+      {!v.region().empty(), "viewer.region"},
+      {!v.city().empty(), "viewer.city"},
+      {!v.session_id().empty(), "viewer.session_id"},
+      {!v.headers().empty(), "viewer.headers"},
+      {!v.query().empty(), "viewer.query"},
+      {!request.entitlement().empty(), "entitlement"},
+  };
+  for (const auto& [set, field] : fields) {
+    if (set) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field,
+                       ": set by the server in viewer mode (from the "
+                       "connection, trusted proxies and the ID token), "
+                       "not by the request"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // A caller-supplied X-Request-Id when it is short and plain, else a new one.
 std::string RequestId(const http::Request& request) {
   if (const std::string* given = request.headers.Find("x-request-id");
@@ -589,7 +616,17 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
   }
 
   if (is_playback && options_.verify_id_token) {
-    static_cast<v1::IssuePlaybackRequest*>(message.get())->set_entitlement(entitlement);
+    // Viewer mode: what the token binds comes from the connection and the
+    // ID token, never from the viewer's body; the issuer makes the session id.
+    auto* issue = static_cast<v1::IssuePlaybackRequest*>(message.get());
+    if (absl::Status s = RefuseViewerChosenBindings(*issue); !s.ok())
+      return ErrorResponse(s);
+    issue->set_entitlement(entitlement);
+    if (absl::Status s =
+            ViewerFromConnection(request, {}, "", issue->mutable_viewer());
+        !s.ok()) {
+      return ErrorResponse(s);
+    }
   }
 
   grpc::ServerContext context;

@@ -46,14 +46,16 @@ constexpr char kAudience[] = "playback-web";
 constexpr char kCatalog[] = R"({
   "policies": {"full": {"paths": ["/movie/"], "exp": "+2h", "ssn": true},
                "sd": {"paths": ["/movie/sd/"], "exp": "+2h", "ssn": true},
-               "clip": {"paths": ["/clips/unauthorized/"], "exp": "+10m"}},
+               "clip": {"paths": ["/clips/unauthorized/"], "exp": "+10m"},
+               "bound": {"paths": ["/bound/"], "exp": "+1h", "ip": true, "ssn": true}},
   "assets": [
     {"id": "movie", "hostname": "cdn.example.com", "url_path": "/movie/sd/index.m3u8", "token_policy": "sd",
      "variants": {"premium": {"url_path": "/movie/index.m3u8", "token_policy": "full"},
                   "standard": {"url_path": "/movie/sd/index.m3u8", "token_policy": "sd"}},
      "fallback_asset": "unauthorized"},
     {"id": "unauthorized", "hostname": "cdn.example.com", "url_path": "/clips/unauthorized/index.m3u8",
-     "token_policy": "clip"}]})";
+     "token_policy": "clip"},
+    {"id": "bound", "hostname": "cdn.example.com", "url_path": "/bound/index.m3u8", "token_policy": "bound"}]})";
 
 class ViewerModeTest : public ::testing::Test {
  protected:
@@ -147,6 +149,71 @@ TEST_F(ViewerModeTest, BadIdTokensAre401) {
   EXPECT_EQ(Fetch(port_, "GET", "/tokengenerate?id=movie")->status, 401);
   // An API key is no ID token: viewer mode wants the viewer.
   EXPECT_EQ(Generate("ep_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")->status, 401);
+}
+
+// The viewer picks nothing the token binds: a body naming any viewer
+// attribute (or the entitlement) is 400 naming it; the token binds the
+// connection's address and a session id the server made.
+TEST_F(ViewerModeTest, BodyCannotChooseWhatTheTokenBinds) {
+  const std::string bearer = "Bearer " + Mint({"premium"});
+  auto post = [&](const std::string& body) {
+    auto conn = http::testing::TestConnection::Connect(port_);
+    conn->Send(absl::StrCat(
+        "POST /v1/assets/bound/playback HTTP/1.1\r\nHost: t\r\nConnection: "
+        "close\r\n"
+        "Authorization: ",
+        bearer, "\r\nContent-Type: application/json\r\nContent-Length: ",
+        body.size(), "\r\n\r\n", body));
+    return conn->ReadResponse();
+  };
+  const std::map<std::string, std::string> chosen = {
+      {R"({"viewer":{"ip":"198.51.100.7","sessionId":"attackerPick1"}})",
+       "viewer.ip"},
+      {R"({"viewer":{"sessionId":"attackerPick1"}})", "viewer.session_id"},
+      {R"({"viewer":{"session_id":"attackerPick1"}})", "viewer.session_id"},
+      {R"({"viewer":{"country":"US"}})", "viewer.country"},
+      {R"({"viewer":{"region":"CA"}})", "viewer.region"},
+      {R"({"viewer":{"city":"Springfield"}})", "viewer.city"},
+      {R"({"viewer":{"headers":{"user-agent":"forged"}}})", "viewer.headers"},
+      {R"({"viewer":{"query":{"uid":"123"}}})", "viewer.query"},
+      {R"({"entitlement":"premium"})", "entitlement"},
+  };
+  for (const auto& [body, field] : chosen) {
+    std::optional<TestResponse> r = post(body);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 400) << body << ": " << r->body;
+    nlohmann::json error = nlohmann::json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(error.contains("error")) << r->body;
+    EXPECT_EQ(error["error"]["code"], "INVALID_ARGUMENT");
+    EXPECT_EQ(error["error"]["field"], field) << body;
+  }
+
+  // Without them: bound to the connection's address, a server-made session.
+  absl::StatusOr<core::Keyring> keyring = core::ParseKeyringJson(
+      testing::ReadFileOrEmpty(work_->path() + "/data/keyring.json"));
+  ASSERT_TRUE(keyring.ok()) << keyring.status();
+  for (const std::string body : {"", "{}", R"({"viewer":{}})"}) {
+    std::optional<TestResponse> r = post(body);
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->status, 200) << body << ": " << r->body;
+    nlohmann::json reply = nlohmann::json::parse(r->body);
+    const std::string session = reply["sessionId"];
+    EXPECT_FALSE(session.empty());
+    EXPECT_NE(session, "attackerPick1");
+    const std::string url = reply["playbackUrl"];
+    const std::string prefix = "https://cdn.example.com";
+    ASSERT_EQ(url.rfind(prefix, 0), 0u) << url;
+    const std::string uri = url.substr(prefix.size());
+    core::Decision from_viewer =
+        core::Validate({.uri = uri, .client_ip = "127.0.0.1"}, *keyring,
+                       core::RevocationSet{}, absl::Now());
+    EXPECT_TRUE(from_viewer.allow) << core::ReasonName(from_viewer.reason);
+    EXPECT_EQ(from_viewer.session_id, session);
+    core::Decision elsewhere =
+        core::Validate({.uri = uri, .client_ip = "198.51.100.7"}, *keyring,
+                       core::RevocationSet{}, absl::Now());
+    EXPECT_FALSE(elsewhere.allow);
+  }
 }
 
 // Backends name the entitlement over gRPC; the edge refuses a standard
