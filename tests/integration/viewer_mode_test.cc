@@ -216,6 +216,53 @@ TEST_F(ViewerModeTest, BodyCannotChooseWhatTheTokenBinds) {
   }
 }
 
+// Signature refusal through the real server, beyond the cases above: the
+// header and claims of a valid token with a broken signature, and a token
+// signed by another RSA key that claims the trusted key's kid.
+TEST_F(ViewerModeTest, ForgedSignaturesAre401) {
+  const std::string good = Mint({"premium"});
+  ASSERT_EQ(Generate(good)->status, 200);
+  const size_t dot = good.rfind('.');
+  std::map<std::string, std::string> bad;
+  // Flip one bit of a byte in the middle of the signature (base64url stays
+  // valid: 'A' <-> 'B' and so on change the decoded bits, not the length).
+  std::string flipped = good;
+  char& c = flipped[dot + 1 + (good.size() - dot - 1) / 2];
+  c = c == 'A' ? 'B' : 'A';
+  bad["flipped signature byte"] = flipped;
+  std::string last = good;  // the final character carries signature bits too
+  last.back() = last.back() == 'A' ? 'Q' : 'A';
+  bad["changed last signature character"] = last;
+  OidcTestKey impostor("kid-1");  // same kid, different key
+  bad["other key, same kid"] = impostor.Mint(
+      IdTokenClaims(kIssuer, kAudience, absl::Now(), {"premium"}));
+  const std::string other =
+      Mint({"standard"});  // the trusted key, other claims
+  bad["signature of another token"] =
+      good.substr(0, dot) + other.substr(other.rfind('.'));
+  bad["no signature"] = good.substr(0, dot + 1);
+  for (const auto& [what, token] : bad) {
+    ASSERT_NE(token, good) << what;
+    for (const bool v1_route : {false, true}) {
+      std::optional<TestResponse> r =
+          v1_route ? Fetch(port_, "POST", "/v1/assets/movie/playback",
+                           {{"Authorization", "Bearer " + token}})
+                   : Generate(token);
+      ASSERT_TRUE(r.has_value());
+      EXPECT_EQ(r->status, 401)
+          << what << (v1_route ? " (v1)" : " (tokengenerate)") << ": "
+          << r->body;
+      EXPECT_EQ(r->body.find(token.substr(dot)), std::string::npos)
+          << "the token is never echoed";
+      nlohmann::json error = nlohmann::json::parse(r->body, nullptr, false);
+      EXPECT_TRUE(error.contains("error") &&
+                  error["error"]["code"] == "UNAUTHENTICATED")
+          << r->body;
+    }
+  }
+  EXPECT_EQ(Generate(good)->status, 200);  // the real key still works
+}
+
 // Backends name the entitlement over gRPC; the edge refuses a standard
 // viewer's token on a premium-only segment.
 TEST_F(ViewerModeTest, GrpcEntitlementAndEdgeEnforcement) {
