@@ -39,6 +39,7 @@ constexpr OptionSpec kOptions[] = {
     {"catalog_file", "EDGEPASS_CATALOG_FILE", "--catalog-file", false},
     {"import_smd_assets", "EDGEPASS_IMPORT_SMD_ASSETS", "--import-smd-assets", false},
     {"default_token_ttl", "EDGEPASS_DEFAULT_TOKEN_TTL", "--default-token-ttl", false},
+    {"max_token_ttl", "EDGEPASS_MAX_TOKEN_TTL", "--max-token-ttl", false},
     {"shutdown_grace", "EDGEPASS_SHUTDOWN_GRACE", "--shutdown-grace", false},
     {"insecure_allow_remote", "EDGEPASS_INSECURE_ALLOW_REMOTE", "--insecure-allow-remote", true},
     {"redis_addr", "EDGEPASS_REDIS_ADDR", "--redis-addr", false},
@@ -116,6 +117,8 @@ absl::Status Apply(const OptionSpec& spec, const std::string& value, absl::strin
     o->import_smd_assets = value;
   } else if (key == "default_token_ttl") {
     return ParseDurationOption(where, value, &o->default_token_ttl);
+  } else if (key == "max_token_ttl") {
+    return ParseDurationOption(where, value, &o->max_token_ttl);
   } else if (key == "shutdown_grace") {
     return ParseDurationOption(where, value, &o->shutdown_grace);
   } else if (key == "insecure_allow_remote") {
@@ -219,6 +222,8 @@ then flags (later wins).
                                                               env EDGEPASS_IMPORT_SMD_ASSETS
   --default-token-ttl DUR    lifetime when an inline policy has no exp (default 1h)
                                                               env EDGEPASS_DEFAULT_TOKEN_TTL
+  --max-token-ttl DUR        no token lives longer, whatever the route or policy
+                             (default 24h)                    env EDGEPASS_MAX_TOKEN_TTL
   --shutdown-grace DUR       drain time on SIGTERM/SIGINT (default 5s)
                                                               env EDGEPASS_SHUTDOWN_GRACE
   --rest-addr HOST:PORT      REST gateway address (default 127.0.0.1:8080; empty:
@@ -235,7 +240,8 @@ then flags (later wins).
                              scopes; without it there is no authentication and
                              only loopback is allowed         env EDGEPASS_ACCESS_FILE
   --new-api-key NAME:SCOPES  print a new API key and its access-file entry, exit
-                             (scopes: issue,revoke,catalog,keys,edge-sync,admin)
+                             (scopes: issue,revoke,catalog,keys,edge-sync,mint,
+                             admin; mint: IssueToken with an inline policy)
   --tls-cert FILE            server certificate chain (PEM) for gRPC and REST
                                                               env EDGEPASS_TLS_CERT
   --tls-key FILE             its private key (PEM)            env EDGEPASS_TLS_KEY
@@ -345,6 +351,12 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.data_dir.empty()) return Invalid("data_dir", "must not be empty");
   if (o.default_token_ttl > absl::Hours(24 * 30)) {
     return Invalid("default_token_ttl", "must be at most 720h");
+  }
+  if (o.max_token_ttl > absl::Hours(24 * 366)) return Invalid("max_token_ttl", "must be at most 8784h");
+  if (o.default_token_ttl > o.max_token_ttl) {
+    return Invalid("default_token_ttl", absl::StrCat(absl::FormatDuration(o.default_token_ttl),
+                                                     " is longer than max_token_ttl (",
+                                                     absl::FormatDuration(o.max_token_ttl), ")"));
   }
   if (o.shutdown_grace > absl::Minutes(5)) return Invalid("shutdown_grace", "must be at most 5m");
   if (!o.redis_addr.empty()) {

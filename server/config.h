@@ -30,6 +30,9 @@ struct ServerOptions {
   std::string import_smd_assets;
   // Lifetime of IssueToken tokens whose policy has no `exp`.
   absl::Duration default_token_ttl = absl::Hours(1);
+  // No token outlives this, whatever the route or policy (issue-time check;
+  // catalog writes of longer relative policies are refused).
+  absl::Duration max_token_ttl = absl::Hours(24);
   // How long in-flight calls may finish after SIGTERM/SIGINT.
   absl::Duration shutdown_grace = absl::Seconds(5);
   // Fleet mode: Redis at host:port holds the keyring cache, catalog,

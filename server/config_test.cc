@@ -115,6 +115,27 @@ TEST(ParseServerOptions, RestIdleTimeout) {
             "rest_idle_timeout: must be at most 1h");
 }
 
+TEST(ParseServerOptions, MaxTokenTtlCapsTheDefault) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->max_token_ttl, absl::Hours(24));
+  o = ParseServerOptions({}, FakeEnv{{{"EDGEPASS_MAX_TOKEN_TTL", "90m"}}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->max_token_ttl, absl::Minutes(90));
+  o = ParseServerOptions({"--max-token-ttl", "2h", "--default-token-ttl", "2h"}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->max_token_ttl, absl::Hours(2));
+  EXPECT_EQ(std::string(ParseServerOptions({"--max-token-ttl", "2h", "--default-token-ttl", "3h"}, FakeEnv{})
+                            .status()
+                            .message()),
+            "default_token_ttl: 3h is longer than max_token_ttl (2h)");
+  // The default TTL (1h) against a smaller cap is a configuration error too.
+  EXPECT_FALSE(ParseServerOptions({"--max-token-ttl", "30m"}, FakeEnv{}).ok());
+  EXPECT_FALSE(ParseServerOptions({"--max-token-ttl", "0s"}, FakeEnv{}).ok());
+  EXPECT_EQ(std::string(ParseServerOptions({"--max-token-ttl", "10000h"}, FakeEnv{}).status().message()),
+            "max_token_ttl: must be at most 8784h");
+}
+
 TEST(ParseServerOptions, ConfigFileThenEnvironmentThenFlags) {
   std::string path = (std::filesystem::temp_directory_path() /
                       ("edgepass-config-test-" + std::to_string(::getpid()) + ".json"))
@@ -122,7 +143,7 @@ TEST(ParseServerOptions, ConfigFileThenEnvironmentThenFlags) {
   {
     std::ofstream out(path);
     out << R"({"data_dir":"/file","grpc_addr":"127.0.0.1:7","default_token_ttl":"2h",
-               "catalog_file":"/c.json"})";
+               "catalog_file":"/c.json","max_token_ttl":"12h"})";
   }
   FakeEnv env{{{"EDGEPASS_CONFIG", path}, {"EDGEPASS_GRPC_ADDR", "127.0.0.1:8"}}};
   absl::StatusOr<ServerOptions> o = ParseServerOptions({"--data-dir", "/flag"}, env);
@@ -132,6 +153,7 @@ TEST(ParseServerOptions, ConfigFileThenEnvironmentThenFlags) {
   EXPECT_EQ(o->grpc_addr, "127.0.0.1:8");
   EXPECT_EQ(o->default_token_ttl, absl::Hours(2));
   EXPECT_EQ(o->catalog_file, "/c.json");
+  EXPECT_EQ(o->max_token_ttl, absl::Hours(12));
 }
 
 TEST(ParseServerOptions, ConfigFileErrorsNameFileAndKey) {

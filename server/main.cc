@@ -249,8 +249,11 @@ int main(int argc, char** argv) {
   server::CloudFrontKeyCache cloudfront_keys(*stores->secrets, clock, {.ttl = options->key_cache_ttl});
   server::PlaybackServiceImpl playback(
       &live, stores->keys.get(), &random, clock,
-      {.default_token_ttl = options->default_token_ttl, .metrics = &metrics, .cloudfront_keys = &cloudfront_keys});
-  server::CatalogServiceImpl catalog(stores->catalogs.get(), &live);
+      {.default_token_ttl = options->default_token_ttl,
+       .max_token_ttl = options->max_token_ttl,
+       .metrics = &metrics,
+       .cloudfront_keys = &cloudfront_keys});
+  server::CatalogServiceImpl catalog(stores->catalogs.get(), &live, options->max_token_ttl);
   server::SessionServiceImpl sessions(stores->sessions.get(), &live, clock,
                                       {.revocations = revocations,
                                        .default_revocation_ttl = options->revocation_retention});

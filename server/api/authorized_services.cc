@@ -14,7 +14,7 @@ namespace {
 const absl::flat_hash_map<std::string, Scope>& ScopeTable() {
   static const auto* table = new absl::flat_hash_map<std::string, Scope>{
       {"/edgepass.v1.PlaybackService/IssuePlayback", Scope::kIssue},
-      {"/edgepass.v1.PlaybackService/IssueToken", Scope::kIssue},
+      {"/edgepass.v1.PlaybackService/IssueToken", Scope::kMint},
       {"/edgepass.v1.CatalogService/PutAsset", Scope::kCatalog},
       {"/edgepass.v1.CatalogService/GetAsset", Scope::kCatalog},
       {"/edgepass.v1.CatalogService/ListAssets", Scope::kCatalog},

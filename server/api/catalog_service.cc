@@ -46,19 +46,34 @@ absl::Status CheckName(absl::string_view field, const std::string& value) {
 }
 
 // A catalog policy must state its expiry; the data plane's default TTL is
-// only for IssueToken's inline policies.
-absl::StatusOr<core::TokenPolicy> CatalogPolicyFromProto(const v1::TokenPolicy& policy,
-                                                         absl::string_view prefix) {
+// only for IssueToken's inline policies. A relative expiry beyond the
+// server's maximum token lifetime is refused here (an absolute one can only
+// be judged when a token is issued).
+absl::StatusOr<core::TokenPolicy> CatalogPolicyFromProto(
+    const v1::TokenPolicy& policy, absl::string_view prefix,
+    absl::Duration max_ttl) {
   if (policy.exp().empty()) return absl::InvalidArgumentError(absl::StrCat(prefix, "exp: required"));
-  return TokenPolicyFromProto(policy, absl::ZeroDuration(), prefix);
+  EDGEPASS_ASSIGN_OR_RETURN(
+      core::TokenPolicy parsed,
+      TokenPolicyFromProto(policy, absl::ZeroDuration(), prefix));
+  if (parsed.exp.relative && parsed.exp.after > max_ttl) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "exp: ", parsed.exp.text, " is more than the server's ",
+        absl::FormatDuration(max_ttl), " maximum token lifetime"));
+  }
+  return parsed;
 }
 
 // The catalog file's "token_policy" value of a proto policy reference.
 template <typename Message>
-absl::StatusOr<json> PolicyRefFromProto(const Message& m, const std::string& prefix) {
+absl::StatusOr<json> PolicyRefFromProto(const Message& m,
+                                        const std::string& prefix,
+                                        absl::Duration max_ttl) {
   if (m.has_inline_policy()) {
-    EDGEPASS_ASSIGN_OR_RETURN(core::TokenPolicy policy,
-                              CatalogPolicyFromProto(m.inline_policy(), prefix + "inline_policy."));
+    EDGEPASS_ASSIGN_OR_RETURN(
+        core::TokenPolicy policy,
+        CatalogPolicyFromProto(m.inline_policy(), prefix + "inline_policy.",
+                               max_ttl));
     return json::parse(core::TokenPolicyToJson(policy));
   }
   if (!m.policy_name().empty()) {
@@ -77,13 +92,15 @@ void PolicyRefToProto(const std::string& policy_name, const core::TokenPolicy& p
   }
 }
 
-absl::StatusOr<std::string> AssetJsonFromProto(const v1::Asset& asset) {
+absl::StatusOr<std::string> AssetJsonFromProto(const v1::Asset& asset,
+                                               absl::Duration max_ttl) {
   EDGEPASS_RETURN_IF_ERROR(CheckName("asset.id", asset.id()));
   json obj = {{"id", asset.id()},
               {"hostname", asset.hostname()},
               {"url_path", asset.url_path()},
               {"scheme", asset.scheme().empty() ? std::string(kSmdTokenScheme) : asset.scheme()}};
-  EDGEPASS_ASSIGN_OR_RETURN(obj["token_policy"], PolicyRefFromProto(asset, "asset."));
+  EDGEPASS_ASSIGN_OR_RETURN(obj["token_policy"],
+                            PolicyRefFromProto(asset, "asset.", max_ttl));
   if (asset.variants_size() > static_cast<int>(kMaxAssetVariants)) {
     return absl::InvalidArgumentError(absl::StrCat("asset.variants: more than ", kMaxAssetVariants));
   }
@@ -92,7 +109,8 @@ absl::StatusOr<std::string> AssetJsonFromProto(const v1::Asset& asset) {
     for (const auto& [entitlement, variant] : asset.variants()) {
       const std::string prefix = absl::StrCat("asset.variants[\"", entitlement.substr(0, kMaxAssetIdLength), "\"].");
       EDGEPASS_RETURN_IF_ERROR(CheckName(prefix + "entitlement", entitlement));
-      EDGEPASS_ASSIGN_OR_RETURN(json policy, PolicyRefFromProto(variant, prefix));
+      EDGEPASS_ASSIGN_OR_RETURN(json policy,
+                                PolicyRefFromProto(variant, prefix, max_ttl));
       variants[entitlement] = {{"url_path", variant.url_path()}, {"token_policy", std::move(policy)}};
     }
     obj["variants"] = std::move(variants);
@@ -140,7 +158,9 @@ absl::Status CatalogServiceImpl::Write(const CatalogStore::Mutation& mutate) {
 grpc::Status CatalogServiceImpl::PutAsset(grpc::ServerContext*, const v1::PutAssetRequest* request,
                                           v1::Asset* response) {
   auto run = [&]() -> absl::Status {
-    EDGEPASS_ASSIGN_OR_RETURN(std::string asset_json, AssetJsonFromProto(request->asset()));
+    EDGEPASS_ASSIGN_OR_RETURN(
+        std::string asset_json,
+        AssetJsonFromProto(request->asset(), max_token_ttl_));
     Catalog stored;
     EDGEPASS_RETURN_IF_ERROR(Write([&](const Catalog& current) -> absl::StatusOr<Catalog> {
       absl::StatusOr<Catalog> next = Catalog::WithAsset(current, asset_json, "asset");
@@ -213,8 +233,10 @@ grpc::Status CatalogServiceImpl::PutPolicy(grpc::ServerContext*, const v1::PutPo
   auto run = [&]() -> absl::Status {
     const v1::NamedPolicy& named = request->policy();
     EDGEPASS_RETURN_IF_ERROR(CheckName("policy.name", named.name()));
-    EDGEPASS_ASSIGN_OR_RETURN(core::TokenPolicy policy,
-                              CatalogPolicyFromProto(named.policy(), "policy.policy."));
+    EDGEPASS_ASSIGN_OR_RETURN(
+        core::TokenPolicy policy,
+        CatalogPolicyFromProto(named.policy(), "policy.policy.",
+                               max_token_ttl_));
     const std::string policy_json = core::TokenPolicyToJson(policy);
     EDGEPASS_RETURN_IF_ERROR(Write([&](const Catalog& current) -> absl::StatusOr<Catalog> {
       absl::StatusOr<Catalog> next = Catalog::WithPolicy(current, named.name(), policy_json, "policy");

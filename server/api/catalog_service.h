@@ -7,6 +7,7 @@
 #ifndef EDGEPASS_SERVER_API_CATALOG_SERVICE_H_
 #define EDGEPASS_SERVER_API_CATALOG_SERVICE_H_
 
+#include "absl/time/time.h"
 #include "edgepass/v1/catalog.grpc.pb.h"
 #include "server/live_state.h"
 #include "server/state/catalog_store.h"
@@ -18,7 +19,11 @@ inline constexpr int kMaxListPageSize = 1000;
 // Thread-safe; the pointers must outlive it.
 class CatalogServiceImpl final : public v1::CatalogService::Service {
  public:
-  CatalogServiceImpl(CatalogStore* store, LiveState* live) : store_(store), live_(live) {}
+  // Writes of a policy whose relative exp exceeds `max_token_ttl` are
+  // INVALID_ARGUMENT naming its exp (as --max-token-ttl).
+  CatalogServiceImpl(CatalogStore* store, LiveState* live,
+                     absl::Duration max_token_ttl = absl::InfiniteDuration())
+      : store_(store), live_(live), max_token_ttl_(max_token_ttl) {}
 
   grpc::Status PutAsset(grpc::ServerContext* context, const v1::PutAssetRequest* request,
                         v1::Asset* response) override;
@@ -44,6 +49,7 @@ class CatalogServiceImpl final : public v1::CatalogService::Service {
 
   CatalogStore* const store_;
   LiveState* const live_;
+  const absl::Duration max_token_ttl_;
 };
 
 }  // namespace edgepass::server

@@ -55,6 +55,18 @@ absl::Status AsPolicyField(const absl::Status& status) {
   return status;
 }
 
+// INVALID_ARGUMENT "<field>: ..." when a token issued at `now` under `policy`
+// would live longer than `max`.
+absl::Status CheckLifetime(const core::TokenPolicy& policy, absl::Time now,
+                           absl::Duration max, absl::string_view field) {
+  const absl::Duration lifetime =
+      policy.exp.relative ? policy.exp.after : policy.exp.at - now;
+  if (lifetime <= max) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": ", policy.exp.text, " is more than the server's ",
+                   absl::FormatDuration(max), " maximum token lifetime"));
+}
+
 }  // namespace
 
 PlaybackServiceImpl::PlaybackServiceImpl(LiveState* live, KeyringSource* keys,
@@ -94,13 +106,17 @@ grpc::Status PlaybackServiceImpl::IssuePlayback(grpc::ServerContext* /*context*/
     EDGEPASS_ASSIGN_OR_RETURN(Playable served, catalog->Resolve(id, request->entitlement()));
     EDGEPASS_ASSIGN_OR_RETURN(core::ViewerAttributes viewer,
                               ViewerFromProto(request->viewer(), "viewer."));
+    const absl::Time now = clock_();
+    EDGEPASS_RETURN_IF_ERROR(CheckLifetime(
+        *served.policy, now, options_.max_token_ttl, "token_policy.exp"));
     if (served.asset->is_cloudfront()) {
-      EDGEPASS_RETURN_IF_ERROR(IssueCloudFront(served, viewer, response));
+      EDGEPASS_RETURN_IF_ERROR(IssueCloudFront(served, viewer, now, response));
     } else {
       std::shared_ptr<const core::Keyring> keyring;
       EDGEPASS_ASSIGN_OR_RETURN(const core::SigningKey* key, PrimaryKey(&keyring));
-      EDGEPASS_ASSIGN_OR_RETURN(core::IssuedToken token,
-                                core::IssueToken(*served.policy, viewer, *key, clock_(), *random_));
+      EDGEPASS_ASSIGN_OR_RETURN(
+          core::IssuedToken token,
+          core::IssueToken(*served.policy, viewer, *key, now, *random_));
       EDGEPASS_ASSIGN_OR_RETURN(
           std::string url,
           core::InsertTokenIntoUrl(absl::StrCat("https://", served.asset->hostname, served.url_path), token.token));
@@ -122,14 +138,15 @@ grpc::Status PlaybackServiceImpl::IssuePlayback(grpc::ServerContext* /*context*/
   return ToGrpcStatus(status);
 }
 
-absl::Status PlaybackServiceImpl::IssueCloudFront(const Playable& served, const core::ViewerAttributes& viewer,
-                                                 v1::IssuePlaybackResponse* response) {
+absl::Status PlaybackServiceImpl::IssueCloudFront(
+    const Playable& served, const core::ViewerAttributes& viewer,
+    absl::Time now, v1::IssuePlaybackResponse* response) {
   const Asset& asset = *served.asset;
   const core::TokenPolicy& policy = *served.policy;
   if (options_.cloudfront_keys == nullptr) return absl::FailedPreconditionError(kNoSuchKey);
-  EDGEPASS_ASSIGN_OR_RETURN(core::CloudFrontSigner signer,
-                            options_.cloudfront_keys->Signer(asset.cloudfront_key_pair_id));
-  const absl::Time now = clock_();
+  EDGEPASS_ASSIGN_OR_RETURN(
+      core::CloudFrontSigner signer,
+      options_.cloudfront_keys->Signer(asset.cloudfront_key_pair_id));
   // The token policy as CloudFront conditions (the catalog refused the
   // bindings CloudFront cannot check).
   core::CloudFrontConditions conditions;
@@ -191,11 +208,15 @@ grpc::Status PlaybackServiceImpl::IssueToken(grpc::ServerContext* /*context*/,
     if (request->url().size() > kMaxIssueUrlBytes) {
       return absl::InvalidArgumentError(absl::StrCat("url: longer than ", kMaxIssueUrlBytes, " bytes"));
     }
+    const absl::Time now = clock_();
+    EDGEPASS_RETURN_IF_ERROR(
+        CheckLifetime(policy, now, options_.max_token_ttl, "policy.exp"));
     std::shared_ptr<const core::Keyring> keyring;
     EDGEPASS_ASSIGN_OR_RETURN(const core::SigningKey* key, PrimaryKey(&keyring));
     EDGEPASS_ASSIGN_OR_RETURN(
         core::IssuedToken token,
-        core::IssueToken(policy, viewer, *key, clock_(), *random_, core::UrlQuery(request->url())));
+        core::IssueToken(policy, viewer, *key, now, *random_,
+                         core::UrlQuery(request->url())));
     if (!request->url().empty()) {
       EDGEPASS_ASSIGN_OR_RETURN(std::string url, core::InsertTokenIntoUrl(request->url(), token.token));
       response->set_url(std::move(url));

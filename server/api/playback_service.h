@@ -30,6 +30,9 @@ inline constexpr size_t kMaxIssueUrlBytes = 8192;
 struct PlaybackServiceOptions {
   // Lifetime used by IssueToken when the inline policy has no exp.
   absl::Duration default_token_ttl = absl::Hours(1);
+  // No token issued here outlives this (catalog policies, inline policies,
+  // CloudFront schemes alike): longer ones are INVALID_ARGUMENT naming `exp`.
+  absl::Duration max_token_ttl = absl::Hours(24);
   // Counts every issue call (edgepass_tokens_issued_total, with its
   // latency) when set; must outlive the service.
   ServerMetrics* metrics = nullptr;
@@ -48,19 +51,22 @@ class PlaybackServiceImpl final : public v1::PlaybackService::Service {
                       PlaybackServiceOptions options);
 
   // NOT_FOUND "asset_id: unknown asset \"x\""; INVALID_ARGUMENT naming the
-  // field for an empty asset_id or a bad viewer; FAILED_PRECONDITION when the
+  // field for an empty asset_id or a bad viewer, "token_policy.exp: ..." when
+  // the token would outlive max_token_ttl; FAILED_PRECONDITION when the
   // keyring has no primary key; UNAVAILABLE when no keyring was ever loaded.
   grpc::Status IssuePlayback(grpc::ServerContext* context, const v1::IssuePlaybackRequest* request,
                              v1::IssuePlaybackResponse* response) override;
 
   // INVALID_ARGUMENT naming the field ("policy.paths: ...", "viewer.ip: ...",
-  // "url: ...").
+  // "url: ...", "policy.exp: ..." beyond max_token_ttl).
   grpc::Status IssueToken(grpc::ServerContext* context, const v1::IssueTokenRequest* request,
                           v1::IssueTokenResponse* response) override;
 
  private:
   // Fills `response` for an asset of a CloudFront scheme.
-  absl::Status IssueCloudFront(const Playable& served, const core::ViewerAttributes& viewer,
+  absl::Status IssueCloudFront(const Playable& served,
+                               const core::ViewerAttributes& viewer,
+                               absl::Time now,
                                v1::IssuePlaybackResponse* response);
   // The primary key of the current keyring (kept alive by `holder`).
   absl::StatusOr<const core::SigningKey*> PrimaryKey(std::shared_ptr<const core::Keyring>* holder);

@@ -20,7 +20,7 @@ namespace edgepass::server {
 namespace {
 
 constexpr std::array<absl::string_view, kScopeCount> kScopeNames = {
-    "issue", "revoke", "catalog", "keys", "edge-sync", "admin"};
+    "issue", "revoke", "catalog", "keys", "edge-sync", "mint", "admin"};
 constexpr size_t kMaxNameBytes = 256;
 constexpr absl::string_view kBearer = "Bearer ";
 

@@ -27,10 +27,20 @@
 
 namespace edgepass::server {
 
-enum class Scope : uint8_t { kIssue, kRevoke, kCatalog, kKeys, kEdgeSync, kAdmin };
-inline constexpr int kScopeCount = 6;
+// kIssue: playback from catalog policies; kMint: IssueToken, tokens under any
+// inline policy the caller writes (a power of its own, not part of kIssue).
+enum class Scope : uint8_t {
+  kIssue,
+  kRevoke,
+  kCatalog,
+  kKeys,
+  kEdgeSync,
+  kMint,
+  kAdmin
+};
+inline constexpr int kScopeCount = 7;
 
-// "issue", "revoke", "catalog", "keys", "edge-sync", "admin".
+// "issue", "revoke", "catalog", "keys", "edge-sync", "mint", "admin".
 absl::string_view ScopeName(Scope scope);
 std::optional<Scope> ParseScope(absl::string_view name);
 

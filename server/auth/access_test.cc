@@ -78,13 +78,17 @@ TEST(AccessPolicyParseTest, BadFilesNameTheEntry) {
     const char* message;
   } cases[] = {
       {"[]", "access.json: must be a JSON object"},
-      {R"({"keys": []})", "access.json: unknown field \"keys\" (api_keys, mtls)"},
+      {R"({"keys": []})",
+       "access.json: unknown field \"keys\" (api_keys, mtls)"},
       {R"({"api_keys": [{"name": "a", "sha256": "xyz", "scopes": ["issue"]}]})",
        "access.json: api_keys[0].sha256: must be 64 hex digits"},
-      {R"({"api_keys": [{"sha256": "00", "scopes": ["issue"]}]})", "access.json: api_keys[0].name: required string"},
+      {R"({"api_keys": [{"sha256": "00", "scopes": ["issue"]}]})",
+       "access.json: api_keys[0].name: required string"},
       {R"({"mtls": [{"identity": "e", "scopes": ["root"]}]})",
-       "access.json: mtls[0].scopes[0]: unknown scope (one of issue, revoke, catalog, keys, edge-sync, admin)"},
-      {R"({"mtls": [{"identity": "e", "scopes": []}]})", "access.json: mtls[0].scopes: must be a non-empty array of scopes"},
+       "access.json: mtls[0].scopes[0]: unknown scope (one of issue, revoke, "
+       "catalog, keys, edge-sync, mint, admin)"},
+      {R"({"mtls": [{"identity": "e", "scopes": []}]})",
+       "access.json: mtls[0].scopes: must be a non-empty array of scopes"},
       {R"({"mtls": [{"identity": "e", "scopes": ["issue"]}, {"identity": "e", "scopes": ["issue"]}]})",
        "access.json: mtls[1].identity: listed twice"},
   };
@@ -103,7 +107,26 @@ TEST(KeySpecTest, ParsesNameAndScopes) {
   EXPECT_EQ(spec->second.size(), 2u);
   EXPECT_FALSE(ParseKeySpec("backend").ok());
   EXPECT_EQ(ParseKeySpec("backend:root").status().message(),
-            "--new-api-key: unknown scope \"root\" (one of issue, revoke, catalog, keys, edge-sync, admin)");
+            "--new-api-key: unknown scope \"root\" (one of issue, revoke, "
+            "catalog, keys, edge-sync, mint, admin)");
+}
+
+TEST(ScopeTest, MintIsItsOwnScope) {
+  EXPECT_EQ(ParseScope("mint"), Scope::kMint);
+  EXPECT_EQ(ScopeName(Scope::kMint), "mint");
+  Scopes issue;
+  issue.Add(Scope::kIssue);
+  EXPECT_FALSE(issue.Grants(Scope::kMint));
+  Scopes mint;
+  mint.Add(Scope::kMint);
+  EXPECT_FALSE(mint.Grants(Scope::kIssue));
+  Scopes admin;
+  admin.Add(Scope::kAdmin);
+  EXPECT_TRUE(admin.Grants(Scope::kMint));
+  EXPECT_TRUE(Scopes::All().Grants(Scope::kMint));
+  auto spec = ParseKeySpec("minter:mint");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->second, std::vector<Scope>{Scope::kMint});
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -20,14 +21,15 @@
 #include "edgepass/v1/catalog.grpc.pb.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
 #include "edgepass/v1/keys.grpc.pb.h"
+#include "edgepass/v1/playback.grpc.pb.h"
 #include "edgepass/v1/session.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
 #include "server/auth/access.h"
-#include "tests/support/test_pki.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_process.h"
+#include "tests/support/test_pki.h"
 
 namespace edgepass {
 namespace {
@@ -46,7 +48,9 @@ constexpr char kSmdAssets[] = R"([{"id":{"S":"smd1"},"url_path":{"S":"/out/v1/ab
   "ssn":{"BOOL":true},"session_auto_generate":{"N":"12"},"paths":{"L":[{"S":"/out/v1/abc/"}]},
   "ip":{"BOOL":true},"co":{"BOOL":false},"exp":{"S":"+2h"}}}}])";
 
-const std::vector<std::string> kScopeNames = {"issue", "revoke", "catalog", "keys", "edge-sync", "admin"};
+// In the order of server::Scope.
+const std::vector<std::string> kScopeNames = {
+    "issue", "revoke", "catalog", "keys", "edge-sync", "mint", "admin"};
 
 class RestGatewayTest : public ::testing::Test {
  protected:
@@ -136,7 +140,8 @@ std::vector<RpcCase> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
          v1::IssuePlaybackResponse r;
          return playback->IssuePlayback(c, q, &r);
        }},
-      {"IssueToken", "issue", StatusCode::INVALID_ARGUMENT,  // no paths in the policy
+      {"IssueToken", "mint",
+       StatusCode::INVALID_ARGUMENT,  // no paths in the policy
        [=](grpc::ClientContext* c) {
          v1::IssueTokenRequest q;
          v1::IssueTokenResponse r;
@@ -243,7 +248,8 @@ std::vector<RpcCase> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
          v1::ListValidatorsResponse r;
          return edge->ListValidators(c, q, &r);
        }},
-      {"PutCloudFrontKey", "keys", StatusCode::INVALID_ARGUMENT,  // no key given
+      {"PutCloudFrontKey", "keys",
+       StatusCode::INVALID_ARGUMENT,  // no key given
        [=](grpc::ClientContext* c) {
          v1::PutCloudFrontKeyRequest q;
          q.set_key_pair_id("KMATRIX");
@@ -277,25 +283,28 @@ struct RouteCase {
 
 std::vector<RouteCase> AllRoutes() {
   return {
-    {"POST", "/v1/assets/1/playback", "{}", "issue", 200},
-    {"POST", "/v1/tokens", "{}", "issue", 400},
-    {"PUT", "/v1/assets/x", "{}", "catalog", 400},
-    {"GET", "/v1/assets/1", "", "catalog", 200},
-    {"GET", "/v1/assets", "", "catalog", 200},
-    {"DELETE", "/v1/assets/nope", "", "catalog", 404},
-    {"PUT", "/v1/policies/p", "{}", "catalog", 400},
-    {"GET", "/v1/policies/session-2h", "", "catalog", 200},
-    {"GET", "/v1/policies", "", "catalog", 200},
-    {"DELETE", "/v1/policies/nope", "", "catalog", 404},
-    {"POST", "/v1/sessions/s1/revoke", "{\"expiresAt\":\"2000-01-01T00:00:00Z\"}", "revoke", 400},
-    {"POST", "/v1/sessions/s1/report", "{\"score\":-1}", "revoke", 400},
-    {"POST", "/v1/sessions/never-revoked/restore", "{}", "revoke", 404},
-    {"GET", "/v1/revoked-sessions", "", "revoke", 200},
-    {"POST", "/v1/validators/v1/ack", "{}", "edge-sync", 404},  // not subscribed
-    {"GET", "/v1/validators", "", "edge-sync", 200},
-    {"PUT", "/v1/cloudfront-keys/KMATRIX", "{\"privateKeyPem\":\"not a key\"}", "keys", 400},
-    {"GET", "/tokengenerate?id=smd1", "", "issue", 200},
-    {"POST", "/sessionrevoke?sessionid=matrix_session", "", "revoke", 200},
+      {"POST", "/v1/assets/1/playback", "{}", "issue", 200},
+      {"POST", "/v1/tokens", "{}", "mint", 400},
+      {"PUT", "/v1/assets/x", "{}", "catalog", 400},
+      {"GET", "/v1/assets/1", "", "catalog", 200},
+      {"GET", "/v1/assets", "", "catalog", 200},
+      {"DELETE", "/v1/assets/nope", "", "catalog", 404},
+      {"PUT", "/v1/policies/p", "{}", "catalog", 400},
+      {"GET", "/v1/policies/session-2h", "", "catalog", 200},
+      {"GET", "/v1/policies", "", "catalog", 200},
+      {"DELETE", "/v1/policies/nope", "", "catalog", 404},
+      {"POST", "/v1/sessions/s1/revoke",
+       "{\"expiresAt\":\"2000-01-01T00:00:00Z\"}", "revoke", 400},
+      {"POST", "/v1/sessions/s1/report", "{\"score\":-1}", "revoke", 400},
+      {"POST", "/v1/sessions/never-revoked/restore", "{}", "revoke", 404},
+      {"GET", "/v1/revoked-sessions", "", "revoke", 200},
+      {"POST", "/v1/validators/v1/ack", "{}", "edge-sync",
+       404},  // not subscribed
+      {"GET", "/v1/validators", "", "edge-sync", 200},
+      {"PUT", "/v1/cloudfront-keys/KMATRIX",
+       "{\"privateKeyPem\":\"not a key\"}", "keys", 400},
+      {"GET", "/tokengenerate?id=smd1", "", "issue", 200},
+      {"POST", "/sessionrevoke?sessionid=matrix_session", "", "revoke", 200},
   };
 }
 
@@ -447,6 +456,28 @@ TEST_F(RestGatewayTest, HostileInputGets4xxAndServerKeepsServing) {
   EXPECT_EQ(Call("PATCH", "/v1/assets/1", key)->status, 405);
 }
 
+TEST_F(RestGatewayTest, MintingNeedsItsOwnScope) {
+  // An inline policy is whatever the caller writes: `issue` (catalog
+  // policies only) does not include it, `mint` and `admin` do.
+  const std::string body = R"({"policy":{"paths":["/mint/"],"exp":"+10m"}})";
+  std::optional<TestResponse> issue =
+      Call("POST", "/v1/tokens", keys_["issue"], body);
+  ASSERT_TRUE(issue.has_value());
+  EXPECT_EQ(issue->status, 403) << issue->body;
+  EXPECT_EQ(nlohmann::json::parse(issue->body)["error"]["message"],
+            "caller key-issue lacks scope mint");
+  for (const std::string scope : {"mint", "admin"}) {
+    std::optional<TestResponse> minted =
+        Call("POST", "/v1/tokens", keys_[scope], body);
+    ASSERT_TRUE(minted.has_value());
+    EXPECT_EQ(minted->status, 200) << scope << ": " << minted->body;
+  }
+  // And `mint` is no playback scope.
+  EXPECT_EQ(Call("GET", "/tokengenerate?id=smd1", keys_["mint"])->status, 403);
+  EXPECT_EQ(Call("POST", "/v1/assets/1/playback", keys_["mint"], "{}")->status,
+            403);
+}
+
 // A server whose loopback peers are trusted proxies (as nginx in front of it
 // would be), with 10.0.0.0/8 as the fleet's own proxies.
 class ForwardedForTest : public ::testing::Test {
@@ -532,6 +563,157 @@ TEST_F(ForwardedForTest, UnparsableEntryInTheTrustedChainIsRefused) {
     ASSERT_TRUE(error.contains("error")) << r->body;
     EXPECT_EQ(error["error"]["field"], "x-forwarded-for") << r->body;
   }
+}
+
+// --max-token-ttl 2h, and a catalog file (read at start, not through
+// CatalogService) with policies within and beyond it.
+class MaxTokenTtlTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    work_ = new TempDir();
+    const int64_t in_30_days =
+        absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 30));
+    WriteFileOrDie(work_->path() + "/catalog.json",
+                   absl::StrCat(R"({
+      "policies": {"within": {"paths": ["/ok/"], "exp": "+2h"},
+                   "beyond": {"paths": ["/long/"], "exp": "+3h"},
+                   "far": {"paths": ["/far/"], "exp": ")",
+                                in_30_days, R"("}},
+      "assets": [{"id": "within", "hostname": "cdn.example.com", "url_path": "/ok/a.m3u8", "token_policy": "within"},
+                 {"id": "beyond", "hostname": "cdn.example.com", "url_path": "/long/a.m3u8", "token_policy": "beyond"},
+                 {"id": "far", "hostname": "cdn.example.com", "url_path": "/far/a.m3u8", "token_policy": "far"}]})"));
+    server_ =
+        new ServerProcess(work_->path(), work_->path() + "/data",
+                          {"--catalog-file", work_->path() + "/catalog.json",
+                           "--max-token-ttl", "2h"});
+    ASSERT_TRUE(server_->WaitUntilServing());
+    std::vector<std::string> parts =
+        absl::StrSplit(server_->rest_address(), ':');
+    int port = 0;
+    ASSERT_TRUE(parts.size() == 2 && absl::SimpleAtoi(parts[1], &port))
+        << server_->rest_address();
+    rest_port_ = static_cast<uint16_t>(port);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete work_;
+  }
+  static std::optional<TestResponse> Post(const std::string& target,
+                                          const std::string& body) {
+    auto conn = TestConnection::Connect(rest_port_);
+    conn->Send(absl::StrCat("POST ", target,
+                            " HTTP/1.1\r\nHost: t\r\nConnection: "
+                            "close\r\nContent-Type: application/json\r\n"
+                            "Content-Length: ",
+                            body.size(), "\r\n\r\n", body));
+    return conn->ReadResponse();
+  }
+  static void ExpectRefused(const std::optional<TestResponse>& r,
+                            const std::string& field) {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 400) << r->body;
+    nlohmann::json error = nlohmann::json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(error.contains("error")) << r->body;
+    EXPECT_EQ(error["error"]["code"], "INVALID_ARGUMENT");
+    EXPECT_EQ(error["error"]["field"], field) << r->body;
+  }
+
+  static TempDir* work_;
+  static ServerProcess* server_;
+  static uint16_t rest_port_;
+};
+
+TempDir* MaxTokenTtlTest::work_ = nullptr;
+ServerProcess* MaxTokenTtlTest::server_ = nullptr;
+uint16_t MaxTokenTtlTest::rest_port_ = 0;
+
+TEST_F(MaxTokenTtlTest, CatalogPoliciesAreCappedOnEveryIssueRoute) {
+  auto issue = [&](const std::string& asset) {
+    v1::IssuePlaybackRequest q;
+    q.set_asset_id(asset);
+    v1::IssuePlaybackResponse r;
+    return server_->stub().IssuePlayback(testing::Context().get(), q, &r);
+  };
+  EXPECT_TRUE(issue("within").ok());
+  for (const std::string asset : {"beyond", "far"}) {
+    grpc::Status s = issue(asset);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << asset;
+    EXPECT_TRUE(absl::StartsWith(s.error_message(), "token_policy.exp: "))
+        << s.error_message();
+    ExpectRefused(Post(absl::StrCat("/v1/assets/", asset, "/playback"), "{}"),
+                  "token_policy.exp");
+    ExpectRefused(
+        Fetch(rest_port_, "GET", absl::StrCat("/tokengenerate?id=", asset)),
+        "token_policy.exp");
+  }
+  EXPECT_EQ(Fetch(rest_port_, "GET", "/tokengenerate?id=within")->status, 200);
+}
+
+TEST_F(MaxTokenTtlTest, InlinePoliciesAreCapped) {
+  auto mint = [&](const std::string& exp) {
+    v1::IssueTokenRequest q;
+    q.mutable_policy()->add_paths("/x/");
+    q.mutable_policy()->set_exp(exp);
+    v1::IssueTokenResponse r;
+    grpc::Status s =
+        server_->stub().IssueToken(testing::Context().get(), q, &r);
+    return std::make_pair(s, r);
+  };
+  const absl::Time before = absl::Now();
+  auto [ok, token] = mint("+2h");
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_LE(absl::FromUnixSeconds(token.expires_at().seconds()),
+            before + absl::Hours(2) + absl::Seconds(5));
+  EXPECT_TRUE(mint("").first.ok());  // --default-token-ttl 1h
+  const std::string far =
+      absl::StrCat(absl::ToUnixSeconds(absl::Now() + absl::Hours(3)));
+  for (const std::string& exp :
+       {std::string("+3h"), std::string("+121m"), far}) {
+    grpc::Status s = mint(exp).first;
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << exp;
+    EXPECT_TRUE(absl::StartsWith(s.error_message(), "policy.exp: "))
+        << s.error_message();
+  }
+  ExpectRefused(
+      Post("/v1/tokens", R"({"policy":{"paths":["/x/"],"exp":"+3h"}})"),
+      "policy.exp");
+}
+
+TEST_F(MaxTokenTtlTest, CatalogWritesBeyondTheCapAreRefused) {
+  auto catalog = v1::CatalogService::NewStub(server_->channel());
+  v1::PutPolicyRequest put;
+  put.mutable_policy()->set_name("too-long");
+  put.mutable_policy()->mutable_policy()->add_paths("/x/");
+  put.mutable_policy()->mutable_policy()->set_exp("+3h");
+  v1::NamedPolicy stored;
+  grpc::Status s = catalog->PutPolicy(testing::Context().get(), put, &stored);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "policy.policy.exp: "))
+      << s.error_message();
+  put.mutable_policy()->mutable_policy()->set_exp("+2h");
+  EXPECT_TRUE(catalog->PutPolicy(testing::Context().get(), put, &stored).ok());
+
+  v1::PutAssetRequest asset;
+  asset.mutable_asset()->set_id("inline-long");
+  asset.mutable_asset()->set_hostname("cdn.example.com");
+  asset.mutable_asset()->set_url_path("/x/a.m3u8");
+  asset.mutable_asset()->mutable_inline_policy()->add_paths("/x/");
+  asset.mutable_asset()->mutable_inline_policy()->set_exp("+24h");
+  v1::Asset out;
+  s = catalog->PutAsset(testing::Context().get(), asset, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "asset.inline_policy.exp: "))
+      << s.error_message();
+}
+
+TEST_F(MaxTokenTtlTest, DefaultTtlBeyondTheCapIsAConfigurationError) {
+  ServerProcess bad(work_->path(), work_->path() + "/unused",
+                    {"--default-token-ttl", "3h", "--max-token-ttl", "2h"});
+  EXPECT_EQ(bad.process().WaitForExit(absl::Seconds(10)), 2);
+  EXPECT_NE(
+      bad.log().find("default_token_ttl: 3h is longer than max_token_ttl (2h)"),
+      std::string::npos)
+      << bad.log();
 }
 
 // The same matrix with mTLS identities: the server runs TLS with optional
