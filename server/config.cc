@@ -42,6 +42,7 @@ constexpr OptionSpec kOptions[] = {
     {"max_token_ttl", "EDGEPASS_MAX_TOKEN_TTL", "--max-token-ttl", false},
     {"shutdown_grace", "EDGEPASS_SHUTDOWN_GRACE", "--shutdown-grace", false},
     {"insecure_allow_remote", "EDGEPASS_INSECURE_ALLOW_REMOTE", "--insecure-allow-remote", true},
+    {"insecure_plaintext", "EDGEPASS_INSECURE_PLAINTEXT", "--insecure-plaintext", true},
     {"redis_addr", "EDGEPASS_REDIS_ADDR", "--redis-addr", false},
     {"redis_pool_size", "EDGEPASS_REDIS_POOL_SIZE", "--redis-pool-size", false},
     {"redis_timeout", "EDGEPASS_REDIS_TIMEOUT", "--redis-timeout", false},
@@ -123,6 +124,8 @@ absl::Status Apply(const OptionSpec& spec, const std::string& value, absl::strin
     return ParseDurationOption(where, value, &o->shutdown_grace);
   } else if (key == "insecure_allow_remote") {
     return ParseBoolOption(where, value, &o->insecure_allow_remote);
+  } else if (key == "insecure_plaintext") {
+    return ParseBoolOption(where, value, &o->insecure_plaintext);
   } else if (key == "redis_addr") {
     o->redis_addr = value;
   } else if (key == "redis_pool_size") {
@@ -259,6 +262,9 @@ then flags (later wins).
                              (default premium,standard)       env EDGEPASS_ENTITLEMENTS
   --insecure-allow-remote    allow a non-loopback listen address without an
                              access file                      env EDGEPASS_INSECURE_ALLOW_REMOTE
+  --insecure-plaintext       allow a non-loopback --grpc-addr without TLS (EdgeSync
+                             would send HMAC keys, callers API keys, in
+                             cleartext; logs a warning)       env EDGEPASS_INSECURE_PLAINTEXT
   --redis-addr HOST:PORT     fleet mode: shared state in Redis (default: none, the
                              data dir only)                   env EDGEPASS_REDIS_ADDR
   --redis-pool-size N        Redis connections (default 8)    env EDGEPASS_REDIS_POOL_SIZE
@@ -317,6 +323,16 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   int port;
   absl::Status addr = SplitHostPort(o.grpc_addr, &host, &port);
   if (!addr.ok()) return Invalid("grpc_addr", addr.message());
+  // EdgeSync (always served) streams HMAC key values and callers send API
+  // keys: off loopback that needs TLS or an explicit opt-out. A host name
+  // other than "localhost" counts as non-loopback (it is not resolved).
+  if (!IsLoopbackHost(host) && o.tls_cert.empty() && !o.insecure_plaintext) {
+    return Invalid("--grpc-addr",
+                   absl::StrCat(o.grpc_addr,
+                                " is not a loopback address and TLS is off: EdgeSync would send "
+                                "HMAC keys (and callers API keys) in cleartext; give --tls-cert "
+                                "and --tls-key, or --insecure-plaintext to allow it"));
+  }
   auto require_auth_off_loopback = [&](const char* field, const std::string& h) {
     if (IsLoopbackHost(h) || !o.access_file.empty() || o.insecure_allow_remote) return absl::OkStatus();
     return Invalid(field, absl::StrCat("\"", h,

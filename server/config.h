@@ -83,6 +83,10 @@ struct ServerOptions {
   // Listening on a non-loopback address without an access file is refused
   // unless this is set.
   bool insecure_allow_remote = false;
+  // A non-loopback grpc_addr without TLS (tls_cert/tls_key) is refused unless
+  // this is set: EdgeSync streams HMAC key values, and callers send API keys.
+  // Independent of insecure_allow_remote (which is about authentication).
+  bool insecure_plaintext = false;
   // --new-api-key NAME:SCOPES: print a new key and its access-file entry, exit.
   std::string new_api_key;
   // --help was given: print HelpText() and exit 0.

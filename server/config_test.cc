@@ -93,10 +93,64 @@ TEST(ParseServerOptions, RefusesBadValuesNamingTheOption) {
 }
 
 TEST(ParseServerOptions, RefusesRemoteAddressWithoutOptIn) {
-  EXPECT_FALSE(ParseServerOptions({"--grpc-addr", "0.0.0.0:50051"}, FakeEnv{}).ok());
-  EXPECT_TRUE(
-      ParseServerOptions({"--grpc-addr", "0.0.0.0:50051", "--insecure-allow-remote"}, FakeEnv{}).ok());
+  EXPECT_FALSE(
+      ParseServerOptions({"--grpc-addr", "0.0.0.0:50051", "--insecure-plaintext"}, FakeEnv{}).ok());
+  EXPECT_TRUE(ParseServerOptions({"--grpc-addr", "0.0.0.0:50051", "--insecure-allow-remote",
+                                  "--insecure-plaintext"},
+                                 FakeEnv{})
+                  .ok());
   EXPECT_TRUE(ParseServerOptions({"--grpc-addr", "[::1]:0"}, FakeEnv{}).ok());
+}
+
+TEST(ParseServerOptions, RefusesRemotePlaintextGrpcNamingTheOption) {
+  // Any non-loopback address (wildcards and host names included) without TLS.
+  for (const char* addr : {"0.0.0.0:0", "[::]:50051", "192.0.2.1:50051", "edgepass.internal:50051",
+                           "127.evil.example:1"}) {
+    absl::Status s =
+        ParseServerOptions({"--grpc-addr", addr, "--insecure-allow-remote"}, FakeEnv{}).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << addr;
+    EXPECT_EQ(std::string(s.message()),
+              std::string("--grpc-addr: ") + addr +
+                  " is not a loopback address and TLS is off: EdgeSync would send HMAC keys (and "
+                  "callers API keys) in cleartext; give --tls-cert and --tls-key, or "
+                  "--insecure-plaintext to allow it");
+  }
+  // Loopback stays plaintext-friendly.
+  for (const char* addr : {"127.0.0.1:0", "127.1.2.3:0", "[::1]:0", "localhost:0"}) {
+    EXPECT_TRUE(ParseServerOptions({"--grpc-addr", addr}, FakeEnv{}).ok()) << addr;
+  }
+  // TLS, or the explicit opt-out from any source.
+  EXPECT_TRUE(ParseServerOptions({"--grpc-addr", "0.0.0.0:0", "--insecure-allow-remote",
+                                  "--tls-cert", "c.pem", "--tls-key", "k.pem"},
+                                 FakeEnv{})
+                  .ok());
+  absl::StatusOr<ServerOptions> o = ParseServerOptions(
+      {"--grpc-addr", "0.0.0.0:0", "--insecure-allow-remote"},
+      FakeEnv{{{"EDGEPASS_INSECURE_PLAINTEXT", "true"}}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->insecure_plaintext);
+  EXPECT_FALSE(ParseServerOptions({"--grpc-addr", "0.0.0.0:0", "--insecure-allow-remote"},
+                                  FakeEnv{{{"EDGEPASS_INSECURE_PLAINTEXT", "false"}}})
+                   .ok());
+  // --insecure-allow-remote is about authentication, not transport: it does
+  // not imply --insecure-plaintext, nor the reverse.
+  EXPECT_FALSE(ParseServerOptions({}, FakeEnv{}).value().insecure_plaintext);
+}
+
+TEST(ParseServerOptions, TransportOptionsFromTheConfigFile) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("edgepass-transport-config-test-" + std::to_string(::getpid()) + ".json"))
+                         .string();
+  {
+    std::ofstream out(path);
+    out << R"({"grpc_addr":"0.0.0.0:0","insecure_allow_remote":true,"insecure_plaintext":true,
+               "rest_idle_timeout":"90s"})";
+  }
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{{{"EDGEPASS_CONFIG", path}}});
+  std::filesystem::remove(path);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->insecure_plaintext);
+  EXPECT_EQ(o->rest_idle_timeout, absl::Seconds(90));
 }
 
 TEST(ParseServerOptions, RestIdleTimeout) {

@@ -47,6 +47,7 @@
 #include "server/api/authorized_services.h"
 #include "server/auth/access.h"
 #include "server/auth/grpc_tls.h"
+#include "server/auth/jwks_fetch.h"
 #include "server/auth/oidc_verifier.h"
 #include "server/rest/rest_gateway.h"
 #include "server/server_metrics.h"
@@ -207,6 +208,11 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<server::OidcVerifier> oidc;
   if (!options->oidc_issuer.empty()) {
+    // Keys fetched over http:// off loopback could be swapped on the way.
+    if (absl::Status s = server::CheckJwksSource(options->oidc_jwks); !s.ok()) {
+      logging::Error("bad_configuration").Str("error", absl::StrCat("--oidc-jwks: ", s.message()));
+      return kExitBadConfig;
+    }
     absl::StatusOr<std::unique_ptr<server::OidcVerifier>> verifier = server::OidcVerifier::Create(
         {.issuer = options->oidc_issuer,
          .audiences = options->oidc_audiences,
@@ -309,6 +315,7 @@ int main(int argc, char** argv) {
   std::string host;
   int unused_port;
   (void)server::SplitHostPort(options->grpc_addr, &host, &unused_port);
+  const std::string grpc_host = host;
   if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
 
   std::unique_ptr<server::RestGateway> gateway;
@@ -367,6 +374,14 @@ int main(int argc, char** argv) {
       .Str("tls", options->tls_cert.empty() ? "off" : mtls ? (require_cert ? "mtls required" : "mtls optional") : "on")
       .Str("viewer_mode", oidc ? "oidc" : "off")
       .Int("rest_threads", rest_server ? server::RestThreads(*options, std::thread::hardware_concurrency()) : 0);
+  if (options->tls_cert.empty() && !server::IsLoopbackHost(grpc_host)) {
+    // Only with --insecure-plaintext (ValidateServerOptions refuses it otherwise).
+    logging::Warning("insecure_plaintext")
+        .Str("grpc", absl::StrCat(host, ":", port))
+        .Str("detail",
+             "--insecure-plaintext: gRPC listens off loopback without TLS; EdgeSync streams HMAC "
+             "keys and callers send API keys in cleartext. Give --tls-cert and --tls-key.");
+  }
   if (access->open()) {
     logging::Warning("no_authentication")
         .Str("detail", "every caller has every scope; loopback only. Pass --access-file to require API keys.");

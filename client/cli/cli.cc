@@ -16,11 +16,13 @@ Commands:
   edgepass issue ASSET_ID --server ADDR [--ip A] [--country C] [--region R]
       [--city C] [--session-id S] [--header NAME=VALUE]... [--query NAME=VALUE]...
       [--json] [--deadline DURATION] [--api-key-file FILE] [--server-ca FILE]
+      [--insecure-plaintext]
     Prints the playback URL, or the whole IssuePlaybackResponse as JSON with
     --json. --deadline is per call (default 5s). --api-key-file (default
     $EDGEPASS_API_KEY_FILE): a file only its owner can read holding an API key
     with scope issue, sent as a bearer token. --server-ca: TLS to the server,
-    verified against this CA bundle.
+    verified against this CA bundle. Without it a key is sent only to a
+    loopback --server, unless --insecure-plaintext.
 
 Run 'edgepass token --help' for the token commands.
 

@@ -357,5 +357,30 @@ TEST_F(CliTest, RemoteIssueRefusesAnOpenKeyFileAndABadCa) {
       << r.err;
 }
 
+TEST_F(CliTest, RemoteIssueSendsAKeyInCleartextOnlyToLoopback) {
+  const std::string key =
+      Write("api.key", "ep_secretKeyMaterial0123456789abcdefghijk\n");
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  // Refused before any connection: nothing listens on 192.0.2.1 (TEST-NET-1).
+  Result r = Run(
+      {"issue", "asset1", "--server", "192.0.2.1:443", "--api-key-file", key});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_TRUE(absl::StrContains(
+      r.err,
+      "edgepass issue: --server: 192.0.2.1:443 is not a loopback address and "
+      "there is no TLS: the API key would cross the network in cleartext; "
+      "give --server-ca, or --insecure-plaintext to allow it"))
+      << r.err;
+  EXPECT_FALSE(absl::StrContains(r.err, "secretKeyMaterial")) << r.err;
+  // Loopback: allowed (and unreachable here: exit 3).
+  r = Run({"issue", "asset1", "--server", "127.0.0.1:1", "--api-key-file", key,
+           "--deadline", "2s"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  // The explicit opt-out lets it try the remote server (which never answers).
+  r = Run({"issue", "asset1", "--server", "192.0.2.1:443", "--api-key-file",
+           key, "--insecure-plaintext", "--deadline", "1s"});
+  EXPECT_EQ(r.code, 3) << r.err;
+}
+
 }  // namespace
 }  // namespace edgepass::cli

@@ -60,10 +60,12 @@ int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env);
 
 // `edgepass issue ASSET_ID --server ADDR [--ip A] [--country C] [--region R]
 //  [--city C] [--session-id S] [--header N=V]... [--query N=V]... [--json]
-//  [--deadline DURATION] [--api-key-file FILE] [--server-ca FILE]`: asks the
-// running service for a playback URL. The API key file (else
-// $EDGEPASS_API_KEY_FILE) must be private (client/channel/api_key.h); its key
-// goes as bearer metadata. --server-ca: TLS, verifying the server.
+//  [--deadline DURATION] [--api-key-file FILE] [--server-ca FILE]
+//  [--insecure-plaintext]`: asks the running service for a playback URL. The
+// API key file (else $EDGEPASS_API_KEY_FILE) must be private
+// (client/channel/api_key.h); its key goes as bearer metadata. --server-ca:
+// TLS, verifying the server. A key goes in cleartext (no --server-ca) only to
+// a loopback --server, unless --insecure-plaintext (usage error, exit 2).
 int RunIssue(absl::Span<const std::string> args, CliEnv& env);
 
 // Usage texts.

@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "client/channel/api_key.h"
 #include "client/channel/grpc_channel_tls.h"
+#include "client/channel/plaintext_guard.h"
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
 #include "client/lib/playback_client.h"
@@ -28,6 +29,7 @@ constexpr FlagSpec kFlags[] = {
     {"deadline"},
     {"api-key-file"},
     {"server-ca"},
+    {"insecure-plaintext", FlagKind::kSwitch},
 };
 
 int UsageError(CliEnv& env, absl::string_view message) {
@@ -85,6 +87,13 @@ int RunIssue(absl::Span<const std::string> args, CliEnv& env) {
           env, absl::StrCat("--server-ca: ", credentials.status().message()));
     }
     options.credentials = *std::move(credentials);
+  } else if (!options.api_key.empty() && !flags->Has("insecure-plaintext")) {
+    // No TLS: the key may only go to a loopback server.
+    if (absl::Status s =
+            client::CheckPlaintextServer("--server", *server, "the API key");
+        !s.ok()) {
+      return UsageError(env, s.message());
+    }
   }
 
   edgepass::v1::IssuePlaybackRequest request;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "client/channel/api_key.h"
 #include "client/channel/grpc_channel_tls.h"
+#include "client/channel/plaintext_guard.h"
 #include "client/sidecar/edge_sync_client.h"
 #include "client/sidecar/event_log.h"
 #include "client/sidecar/file_snapshot_store.h"
@@ -105,6 +106,21 @@ int Run(const std::vector<std::string>& args) {
   if (options->help) {
     std::cout << SidecarUsage();
     return 0;
+  }
+  if (options->server_ca_file.empty()) {
+    std::vector<std::string> remote;
+    for (const std::string& server : options->servers) {
+      if (!client::IsLoopbackHost(client::GrpcTargetHost(server)))
+        remote.push_back(server);
+    }
+    if (!remote.empty()) {  // only with --insecure-plaintext (options check)
+      logging::Warning("insecure_plaintext")
+          .Str("servers", absl::StrJoin(remote, ","))
+          .Str("detail",
+               "--insecure-plaintext: edge sync with these servers has no "
+               "TLS; the HMAC keys they stream and the API key cross the "
+               "network in cleartext. Give --server-ca.");
+    }
   }
   absl::StatusOr<RouteModes> modes = RouteModes::Create(options->modes);
   if (!modes.ok()) return ConfigError(modes.status().message());

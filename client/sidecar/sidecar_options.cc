@@ -4,11 +4,13 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client/channel/plaintext_guard.h"
 #include "core/validator.h"
 #include "obs/metrics_endpoint.h"
 
@@ -19,6 +21,7 @@ struct FlagDef {
   const char* name;
   const char* env;
   bool repeated;
+  bool is_switch = false;  // "--name" alone means true
 };
 
 constexpr FlagDef kFlags[] = {
@@ -40,6 +43,8 @@ constexpr FlagDef kFlags[] = {
     {"threads", "EDGEPASS_VALIDATOR_THREADS", false},
     {"idle-timeout", "EDGEPASS_VALIDATOR_IDLE_TIMEOUT", false},
     {"metrics-addr", "EDGEPASS_VALIDATOR_METRICS_ADDR", false},
+    {"insecure-plaintext", "EDGEPASS_VALIDATOR_INSECURE_PLAINTEXT", false,
+     true},
 };
 
 absl::Status Bad(absl::string_view flag, absl::string_view message) {
@@ -141,7 +146,10 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     const char* v = env ? env(f.env) : nullptr;
     if (v == nullptr || *v == '\0') continue;
     if (f.repeated) {
-      values[f.name] = absl::StrSplit(v, ',', absl::SkipWhitespace());
+      std::vector<std::string>& list = values[f.name];
+      for (absl::string_view item :
+           absl::StrSplit(v, ',', absl::SkipWhitespace()))
+        list.emplace_back(absl::StripAsciiWhitespace(item));
     } else {
       values[f.name] = {v};
     }
@@ -158,21 +166,23 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
       return absl::InvalidArgumentError(
           absl::StrCat("unexpected argument '", arg, "'"));
     }
-    std::string name, value;
-    if (const size_t eq = arg.find('='); eq != absl::string_view::npos) {
-      name = std::string(arg.substr(0, eq));
-      value = std::string(arg.substr(eq + 1));
-    } else {
-      name = std::string(arg);
-      if (i + 1 >= args.size()) return Bad(name, "needs a value");
-      value = args[++i];
-    }
+    const size_t eq = arg.find('=');
+    const std::string name(arg.substr(0, eq));
     const FlagDef* def = nullptr;
     for (const FlagDef& f : kFlags) {
       if (name == f.name) def = &f;
     }
     if (def == nullptr)
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    std::string value;
+    if (eq != absl::string_view::npos) {
+      value = std::string(arg.substr(eq + 1));
+    } else if (def->is_switch) {
+      value = "true";
+    } else {
+      if (i + 1 >= args.size()) return Bad(name, "needs a value");
+      value = args[++i];
+    }
     std::vector<std::string>& slot = values[name];
     if (!from_flags[name]) slot.clear();  // flags replace the environment
     if (!def->repeated && !slot.empty())
@@ -243,6 +253,14 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
       options.servers.push_back(text);
     }
   }
+  if (const std::string* v = one("insecure-plaintext")) {
+    if (*v == "1" || *v == "true") {
+      options.insecure_plaintext = true;
+    } else if (*v != "0" && *v != "false") {
+      return Bad("insecure-plaintext",
+                 absl::StrCat("'", *v, "' is not true or false"));
+    }
+  }
   if (const std::string* v = one("api-key-file")) options.api_key_file = *v;
   if (const std::string* v = one("server-ca")) options.server_ca_file = *v;
   if (const std::string* v = one("client-cert")) options.client_cert_file = *v;
@@ -264,6 +282,20 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
   }
   if (!options.client_cert_file.empty() && options.server_ca_file.empty()) {
     return Bad("client-cert", "needs --server-ca (mTLS is TLS first)");
+  }
+  // The stream carries HMAC key values (and the API key goes the other way):
+  // off loopback it needs TLS, or the operator's explicit opt-out.
+  if (options.server_ca_file.empty() && !options.insecure_plaintext) {
+    for (const std::string& server : options.servers) {
+      if (absl::Status s = client::CheckPlaintextServer(
+              "--server", server,
+              options.api_key_file.empty()
+                  ? "the HMAC keys it streams"
+                  : "the API key and the HMAC keys it streams");
+          !s.ok()) {
+        return s;
+      }
+    }
   }
   if (absl::Status s = ParseCloudFrontOptions(values, &options); !s.ok())
     return s;
@@ -305,6 +337,9 @@ Flags (environment variable in brackets; flags win):
   --cloudfront-route PREFIX  paths under PREFIX carry CloudFront signed URLs or cookies instead of
                          tokens (mode from --mode); repeatable; the three cloudfront flags go
                          together [EDGEPASS_VALIDATOR_CLOUDFRONT_ROUTES, comma-separated]
+  --insecure-plaintext   allow a --server that is not loopback without --server-ca: its HMAC
+                         keys (and the API key) cross the network in cleartext; logs a
+                         warning [EDGEPASS_VALIDATOR_INSECURE_PLAINTEXT=true]
   --threads N            HTTP server threads (default 2) [EDGEPASS_VALIDATOR_THREADS]
   --idle-timeout DUR     close a kept-alive connection idle this long, up to 1h (default 60s;
                          a new connection that sends nothing is closed after 10s)

@@ -40,6 +40,9 @@ struct SidecarOptions {
   std::string server_ca_file;    // TLS, verifying the servers; empty: plaintext
   std::string client_cert_file;  // mTLS: this validator's certificate chain
   std::string client_key_file;   // and its key (needs server_ca_file)
+  // Without server_ca_file every server must be loopback (the stream carries
+  // HMAC keys, the API key goes the other way) unless this is set.
+  bool insecure_plaintext = false;
   // CloudFront signed URLs/cookies (cloudfront_auth.h): the public keys JSON
   // file, the https://HOST they are signed for, and the path prefixes checked
   // that way. All three or none.
@@ -62,19 +65,24 @@ using EnvLookup = std::function<const char*(const char*)>;
 // Flags: --listen HOST:PORT, --keyring FILE, --revoked FILE, --snapshot FILE,
 // --mode PREFIX=MODE (repeatable), --leeway DUR, --server ADDR (repeatable),
 // --api-key-file FILE, --server-ca FILE, --client-cert FILE, --client-key
-// FILE, --cloudfront-public-keys FILE, --cloudfront-url-base URL,
+// FILE, --insecure-plaintext (switch), --cloudfront-public-keys FILE,
+// --cloudfront-url-base URL,
 // --cloudfront-route PREFIX (repeatable; the three go together),
 // --threads N, --idle-timeout DUR, --metrics-addr HOST:PORT ("" disables),
 // --help; "--flag value" or "--flag=value". Environment:
 // EDGEPASS_VALIDATOR_LISTEN, _KEYRING, _REVOKED, _SNAPSHOT, _MODES and
 // _SERVERS (comma-separated lists), _LEEWAY, _API_KEY_FILE, _SERVER_CA,
-// _CLIENT_CERT, _CLIENT_KEY, _THREADS, _IDLE_TIMEOUT, _METRICS_ADDR; a flag
+// _CLIENT_CERT, _CLIENT_KEY, _INSECURE_PLAINTEXT (true/false), _THREADS,
+// _IDLE_TIMEOUT, _METRICS_ADDR; a flag
 // wins over its variable (repeated flags replace the variable's list).
 // INVALID_ARGUMENT with one line naming the flag for anything wrong, including
 // no state source at all (none of --keyring,
 // --snapshot, --server), credentials without --server, --client-cert without
-// --client-key (or the reverse) or without --server-ca. Files are not read
-// here.
+// --client-key (or the reverse) or without --server-ca, and a --server that
+// is not loopback (127.0.0.0/8, ::1, "localhost"; names are not resolved)
+// without --server-ca unless --insecure-plaintext: "--server: ADDR is not a
+// loopback address and there is no TLS: ..." (client/channel/
+// plaintext_guard.h). Files are not read here.
 absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     absl::Span<const std::string> args, const EnvLookup& env);
 

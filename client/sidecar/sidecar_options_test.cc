@@ -56,11 +56,26 @@ TEST(SidecarOptions, MetricsAddress) {
 }
 
 TEST(SidecarOptions, ReadsEveryFlag) {
-  absl::StatusOr<SidecarOptions> o =
-      Parse({"--listen=[::1]:0", "--keyring", "k.json", "--revoked", "r.json",
-             "--snapshot", "s.json", "--mode", "/=log-only", "--mode",
-             "/paid/=enforce", "--leeway", "30s", "--server", "10.0.0.1:50051",
-             "--server", "edge-sync:50051", "--threads", "4"});
+  absl::StatusOr<SidecarOptions> o = Parse({"--listen=[::1]:0",
+                                            "--keyring",
+                                            "k.json",
+                                            "--revoked",
+                                            "r.json",
+                                            "--snapshot",
+                                            "s.json",
+                                            "--mode",
+                                            "/=log-only",
+                                            "--mode",
+                                            "/paid/=enforce",
+                                            "--leeway",
+                                            "30s",
+                                            "--server",
+                                            "10.0.0.1:50051",
+                                            "--server",
+                                            "edge-sync:50051",
+                                            "--threads",
+                                            "4",
+                                            "--insecure-plaintext"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->listen_host, "::1");
   EXPECT_EQ(o->listen_port, 0);
@@ -73,6 +88,7 @@ TEST(SidecarOptions, ReadsEveryFlag) {
   EXPECT_EQ(o->servers,
             (std::vector<std::string>{"10.0.0.1:50051", "edge-sync:50051"}));
   EXPECT_EQ(o->threads, 4);
+  EXPECT_TRUE(o->insecure_plaintext);
 }
 
 TEST(SidecarOptions, ServerCredentials) {
@@ -97,8 +113,8 @@ TEST(SidecarOptions, ServerCredentials) {
   EXPECT_EQ(o->client_cert_file, "env.pem");
   EXPECT_EQ(o->client_key_file, "env.key");
 
-  // None by default: plaintext, no key.
-  o = Parse({"--server", "a:1"});
+  // None by default: plaintext (to loopback), no key.
+  o = Parse({"--server", "127.0.0.1:1"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->api_key_file, "");
   EXPECT_EQ(o->server_ca_file, "");
@@ -120,9 +136,10 @@ TEST(SidecarOptions, FlagsWinOverEnvironment) {
   ASSERT_EQ(o->modes.size(), 1u);
   EXPECT_EQ(o->modes[0].first, "/x/");
 
-  o = Parse({}, {{"EDGEPASS_VALIDATOR_SERVERS", "a:1, b:2"}});
+  o = Parse({}, {{"EDGEPASS_VALIDATOR_SERVERS", "127.0.0.1:1, localhost:2"}});
   ASSERT_TRUE(o.ok()) << o.status();
-  EXPECT_EQ(o->servers.size(), 2u);
+  EXPECT_EQ(o->servers,
+            (std::vector<std::string>{"127.0.0.1:1", "localhost:2"}));
 }
 
 TEST(SidecarOptions, BadConfigurationNamesTheFlag) {
@@ -177,6 +194,64 @@ TEST(SidecarOptions, BadConfigurationNamesTheFlag) {
     EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(o.status().message(), c.message);
   }
+}
+
+TEST(SidecarOptions, RemoteServerWithoutTlsIsRefusedUnlessOptedOut) {
+  // Not loopback and no --server-ca: refused whether or not a key is sent
+  // (the stream brings HMAC keys), naming the flag and the address.
+  for (const char* server :
+       {"192.0.2.1:443", "0.0.0.0:1", "[::]:1", "[2001:db8::1]:50051",
+        "edge-sync.internal:50051", "dns:///edge-sync.internal:50051"}) {
+    absl::StatusOr<SidecarOptions> o =
+        Parse({"--server", "127.0.0.1:1", "--server", server});
+    ASSERT_FALSE(o.ok()) << server;
+    EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(o.status().message(),
+              absl::StrCat("--server: ", server,
+                           " is not a loopback address and there is no TLS: "
+                           "the HMAC keys it streams would cross the network "
+                           "in cleartext; give --server-ca, or "
+                           "--insecure-plaintext to allow it"));
+  }
+  absl::StatusOr<SidecarOptions> o =
+      Parse({"--server", "192.0.2.1:443", "--api-key-file", "/run/key"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().message(),
+            "--server: 192.0.2.1:443 is not a loopback address and there is "
+            "no TLS: the API key and the HMAC keys it streams would cross the "
+            "network in cleartext; give --server-ca, or --insecure-plaintext "
+            "to allow it");
+  // From the environment too.
+  EXPECT_FALSE(
+      Parse({}, {{"EDGEPASS_VALIDATOR_SERVERS", "127.0.0.1:1,192.0.2.1:443"}})
+          .ok());
+
+  // Loopback stays allowed without TLS.
+  for (const char* server :
+       {"127.0.0.1:50051", "127.9.9.9:1", "[::1]:50051", "localhost:50051"}) {
+    o = Parse({"--server", server, "--api-key-file", "/run/key"});
+    EXPECT_TRUE(o.ok()) << server << " " << o.status();
+    EXPECT_FALSE(o->insecure_plaintext);
+  }
+  // TLS, or the explicit opt-out (flag or environment).
+  o = Parse({"--server", "192.0.2.1:443", "--server-ca", "ca.pem"});
+  EXPECT_TRUE(o.ok()) << o.status();
+  o = Parse({"--server", "192.0.2.1:443", "--api-key-file", "/run/key",
+             "--insecure-plaintext"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->insecure_plaintext);
+  o = Parse({"--server", "192.0.2.1:443", "--insecure-plaintext=true"});
+  EXPECT_TRUE(o.ok()) << o.status();
+  o = Parse({"--server", "192.0.2.1:443"},
+            {{"EDGEPASS_VALIDATOR_INSECURE_PLAINTEXT", "true"}});
+  EXPECT_TRUE(o.ok()) << o.status();
+  o = Parse({"--server", "192.0.2.1:443", "--insecure-plaintext=false"},
+            {{"EDGEPASS_VALIDATOR_INSECURE_PLAINTEXT", "true"}});
+  EXPECT_FALSE(o.ok());
+  o = Parse({"--server", "192.0.2.1:443", "--insecure-plaintext=maybe"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().message(),
+            "--insecure-plaintext: 'maybe' is not true or false");
 }
 
 TEST(SidecarOptions, IdleTimeout) {

@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/ip_address.h"
 #include "server/adapters/atomic_file.h"
 
 namespace edgepass::server {
@@ -172,9 +173,28 @@ net::awaitable<void> Run(Exchange& x) {
   x.done = true;
 }
 
+// 127.0.0.0/8, ::1 (also IPv4-mapped 127/8), "localhost" in any case.
+bool IsLoopbackHost(absl::string_view host) {
+  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  absl::StatusOr<core::CanonicalIp> ip = core::CanonicalizeIp(host);
+  if (!ip.ok()) return false;  // a name: not resolved, not loopback
+  if (ip->version == 4) return absl::StartsWith(ip->text, "127.");
+  return ip->text == "0000:0000:0000:0000:0000:0000:0000:0001" ||
+         absl::StartsWith(ip->text, "0000:0000:0000:0000:0000:ffff:7f");
+}
+
+absl::Status CheckTransport(absl::string_view source, const Url& url) {
+  if (url.https || IsLoopbackHost(url.host)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "jwks url ", source,
+      ": http:// is allowed on loopback only (127.0.0.0/8, ::1, localhost); "
+      "use https://"));
+}
+
 absl::StatusOr<std::string> FetchUrl(absl::string_view source, const JwksFetchOptions& options) {
   absl::StatusOr<Url> url = ParseUrl(source);
   if (!url.ok()) return url.status();
+  if (absl::Status s = CheckTransport(source, *url); !s.ok()) return s;
   auto unavailable = [&](absl::string_view why) {
     return absl::UnavailableError(absl::StrCat("jwks url ", source, ": ", why));
   };
@@ -245,6 +265,13 @@ absl::StatusOr<std::string> FetchUrl(absl::string_view source, const JwksFetchOp
 bool IsJwksUrl(absl::string_view source) {
   return absl::StartsWithIgnoreCase(source, "http://") ||
          absl::StartsWithIgnoreCase(source, "https://");
+}
+
+absl::Status CheckJwksSource(absl::string_view source) {
+  if (!IsJwksUrl(source)) return absl::OkStatus();
+  absl::StatusOr<Url> url = ParseUrl(source);
+  if (!url.ok()) return url.status();
+  return CheckTransport(source, *url);
 }
 
 absl::StatusOr<std::string> FetchJwks(absl::string_view source, const JwksFetchOptions& options) {

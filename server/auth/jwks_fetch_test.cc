@@ -287,6 +287,38 @@ TEST_F(JwksFetchTest, MalformedUrlsAreRefused) {
   }
 }
 
+TEST_F(JwksFetchTest, PlainHttpIsRefusedOffLoopback) {
+  for (const char* url :
+       {"http://idp.example/jwks", "HTTP://192.0.2.1/jwks",
+        "http://0.0.0.0:8080/jwks", "http://[::]/jwks",
+        "http://[2001:db8::1]/jwks", "http://127.0.0.1.nip.io/jwks",
+        "http://localhost.example/jwks", "http://[::ffff:192.0.2.1]/jwks"}) {
+    const std::string message =
+        absl::StrCat("jwks url ", url,
+                     ": http:// is allowed on loopback only (127.0.0.0/8, ::1, "
+                     "localhost); use https://");
+    absl::Status checked = CheckJwksSource(url);
+    EXPECT_EQ(checked.code(), absl::StatusCode::kInvalidArgument) << url;
+    EXPECT_EQ(checked.message(), message);
+    // Fetching refuses it too, before any connection.
+    absl::StatusOr<std::string> text =
+        FetchJwks(url, {.timeout = absl::Seconds(30)});
+    EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument) << url;
+    EXPECT_EQ(text.status().message(), message);
+  }
+  for (const char* source :
+       {"http://127.0.0.1:8080/jwks", "http://127.200.0.1/jwks",
+        "http://[::1]:80/jwks", "http://localhost/jwks",
+        "http://LOCALHOST:9/jwks", "http://[::ffff:127.0.0.1]/jwks",
+        "https://idp.example/jwks", "https://192.0.2.1/jwks",
+        "/etc/edgepass/jwks.json"}) {
+    EXPECT_TRUE(CheckJwksSource(source).ok())
+        << source << ": " << CheckJwksSource(source);
+  }
+  EXPECT_EQ(CheckJwksSource("https://[::1/jwks").code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(JwksFetchTest, HttpFailuresNameTheUrl) {
   absl::StatusOr<std::unique_ptr<http::Server>> server =
       http::Server::Start({}, [](const http::Request& request) {

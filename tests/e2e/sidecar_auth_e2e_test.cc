@@ -5,11 +5,13 @@
 // why in its log (never quoting the key); over TLS with a client certificate
 // (the test PKI, the CN admitted by the access file) it syncs too. Keys are
 // made the operator's way, with `edgepass-server --new-api-key`. No nginx:
-// the sidecar's /auth is asked directly. Also: idle connections to the
-// sidecar are closed (read timeout, --idle-timeout). Label: integration.
+// the sidecar's /auth is asked directly. Also: a non-loopback --server
+// without TLS is refused at start, and idle connections to the sidecar are
+// closed (read timeout, --idle-timeout). Label: integration.
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -288,7 +290,7 @@ TEST_F(SidecarAuthE2eTest, ClientCertificateOverTlsSyncsAndValidates) {
       MakeTestPki(pki_dir.path(), {"edge-1", "backend"});
   ASSERT_TRUE(pki.ok()) << pki.status();
   StartServer({}, R"({"identity":"edge-1","scopes":["edge-sync"]},
-                     {"identity":"backend","scopes":["issue"]})",
+                     {"identity":"backend","scopes":["issue","mint"]})",
               {"--tls-cert", pki->server.cert_file, "--tls-key",
                pki->server.key_file, "--tls-client-ca", pki->ca_file});
   const testing::TestCert& backend = pki->clients.at("backend");
@@ -338,6 +340,45 @@ TEST_F(SidecarAuthE2eTest, ClientCertificateOverTlsSyncsAndValidates) {
       << plain->log();
   EXPECT_EQ(Healthz(plain_port), 503);
   EXPECT_EQ(sidecar->Stop(), 0);
+}
+
+// A non-loopback --server without TLS: the real sidecar refuses to start
+// (exit 2, one bad_configuration line naming --server and the address) and
+// never connects; with --insecure-plaintext it starts and warns.
+TEST(SidecarPlaintext, RemoteServerWithoutTlsIsAConfigurationError) {
+  TempDir dir;
+  const std::string key = dir.path() + "/edge.key";
+  WriteFileOrDie(key, "ep_k3yThatMustNotTravelInCleartext0123456789\n");
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  // 192.0.2.1 (TEST-NET-1) never answers: a connection attempt would show
+  // as edge_sync events, or as a process still running.
+  Sidecar refused(dir.path(), {"--server", "192.0.2.1:443", "--api-key-file",
+                               key, "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(refused.WaitListening(absl::Seconds(10)), 0);
+  EXPECT_EQ(refused.Stop(), 2);
+  const std::string log = refused.log();
+  EXPECT_TRUE(absl::StrContains(log, R"("event":"bad_configuration")")) << log;
+  EXPECT_TRUE(absl::StrContains(
+      log,
+      "--server: 192.0.2.1:443 is not a loopback address and there is no "
+      "TLS: the API key and the HMAC keys it streams would cross the network "
+      "in cleartext; give --server-ca, or --insecure-plaintext to allow it"))
+      << log;
+  EXPECT_FALSE(absl::StrContains(log, "edge_sync")) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+
+  // The explicit opt-out: starts (not ready: nothing answers) and says so.
+  Sidecar allowed(dir.path(),
+                  {"--server", "192.0.2.1:443", "--api-key-file", key,
+                   "--listen", "127.0.0.1:0", "--insecure-plaintext"});
+  ASSERT_NE(allowed.WaitListening(), 0) << allowed.log();
+  const std::string allowed_log = allowed.log();
+  EXPECT_TRUE(absl::StrContains(
+      allowed_log,
+      R"("level":"warning","component":"edgepass-validator","event":"insecure_plaintext","servers":"192.0.2.1:443")"))
+      << allowed_log;
+  EXPECT_FALSE(absl::StrContains(allowed_log, "ep_k3yThatMustNot"));
+  EXPECT_EQ(allowed.Stop(), 0);
 }
 
 // Idle connections to the real sidecar: one that connects and never sends a

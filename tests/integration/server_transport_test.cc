@@ -1,12 +1,16 @@
 // The real edgepass-server's transport rules: idle REST connections are
 // closed (a silent one after --rest-read-timeout, a kept-alive one after
-// --rest-idle-timeout). Label: integration.
+// --rest-idle-timeout); a non-loopback --grpc-addr without TLS is refused at
+// start unless --insecure-plaintext (then a warning); an http:// --oidc-jwks
+// off loopback is refused at start. Label: integration.
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
@@ -18,8 +22,12 @@ namespace {
 
 using ::edgepass::http::testing::TestConnection;
 using ::edgepass::http::testing::TestResponse;
+using ::edgepass::testing::RunProcess;
+using ::edgepass::testing::RunResult;
 using ::edgepass::testing::ServerProcess;
 using ::edgepass::testing::TempDir;
+
+constexpr char kServerPath[] = EDGEPASS_SERVER_PATH;
 
 uint16_t PortOf(const std::string& address) {
   uint32_t port = 0;
@@ -59,6 +67,86 @@ TEST(RestIdleConnections, SilentAndKeptAliveConnectionsAreClosed) {
   EXPECT_FALSE(kept->WaitForClose(absl::Milliseconds(1500)));
   EXPECT_TRUE(kept->WaitForClose(absl::Seconds(10)));
   EXPECT_GE(absl::Now() - since, absl::Milliseconds(2500));
+}
+
+// Lines of `log` (JSON, one per line) with this event.
+int CountEvents(const std::string& log, absl::string_view event) {
+  int n = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(line, absl::StrCat("\"event\":\"", event, "\""))) ++n;
+  }
+  return n;
+}
+
+TEST(PlaintextGrpc, NonLoopbackWithoutTlsIsAConfigurationError) {
+  TempDir dir;
+  // Authentication is waived so that only the transport rule is in play.
+  for (const char* addr : {"0.0.0.0:0", "[::]:0"}) {
+    RunResult r =
+        RunProcess({kServerPath, "--data-dir", dir.path() + "/data",
+                    "--grpc-addr", addr, "--rest-addr", "127.0.0.1:0",
+                    "--metrics-addr", "127.0.0.1:0", "--insecure-allow-remote"},
+                   dir.path());
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(CountEvents(r.err, "bad_configuration"), 1) << r.err;
+    EXPECT_TRUE(absl::StrContains(
+        r.err,
+        absl::StrCat(
+            "--grpc-addr: ", addr,
+            " is not a loopback address and TLS is off: EdgeSync would send "
+            "HMAC "
+            "keys (and callers API keys) in cleartext; give --tls-cert and "
+            "--tls-key, or --insecure-plaintext to allow it")))
+        << r.err;
+    EXPECT_EQ(CountEvents(r.err, "listening"), 0) << r.err;
+  }
+}
+
+TEST(PlaintextGrpc, InsecurePlaintextStartsAndWarns) {
+  TempDir dir;
+  ServerProcess server(dir.path(), dir.path() + "/data",
+                       {"--grpc-addr", "0.0.0.0:0", "--insecure-allow-remote",
+                        "--insecure-plaintext"});
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (CountEvents(server.log(), "insecure_plaintext") == 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const std::string log = server.log();
+  EXPECT_EQ(CountEvents(log, "insecure_plaintext"), 1) << log;
+  EXPECT_TRUE(absl::StrContains(
+      log,
+      R"("level":"warning","component":"edgepass-server","event":"insecure_plaintext")"))
+      << log;
+}
+
+TEST(PlaintextGrpc, LoopbackNeedsNoTlsAndDoesNotWarn) {
+  TempDir dir;
+  ServerProcess server(dir.path(), dir.path() + "/data");
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  EXPECT_EQ(CountEvents(server.log(), "insecure_plaintext"), 0) << server.log();
+}
+
+TEST(OidcJwks, PlainHttpOffLoopbackIsAConfigurationError) {
+  TempDir dir;
+  // 192.0.2.1 (TEST-NET-1) never answers: refused before any fetch.
+  const absl::Time start = absl::Now();
+  RunResult r = RunProcess(
+      {kServerPath, "--data-dir", dir.path() + "/data", "--grpc-addr",
+       "127.0.0.1:0", "--rest-addr", "127.0.0.1:0", "--metrics-addr",
+       "127.0.0.1:0", "--oidc-issuer", "https://idp.example", "--oidc-audience",
+       "app", "--oidc-jwks", "http://192.0.2.1/jwks.json"},
+      dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4)) << "it tried to fetch";
+  EXPECT_EQ(CountEvents(r.err, "bad_configuration"), 1) << r.err;
+  EXPECT_TRUE(
+      absl::StrContains(r.err,
+                        "--oidc-jwks: jwks url http://192.0.2.1/jwks.json: "
+                        "http:// is allowed on loopback only "
+                        "(127.0.0.0/8, ::1, localhost); use https://"))
+      << r.err;
 }
 
 }  // namespace

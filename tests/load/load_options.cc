@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "client/channel/plaintext_guard.h"
 #include "client/cli/flags.h"
 #include "core/status_macros.h"
 
@@ -28,6 +29,7 @@ constexpr FlagSpec kSpecs[] = {
     {"poll-threads"},
     {"api-key-file"},
     {"server-ca"},
+    {"insecure-plaintext", FlagKind::kSwitch},
     {"json", FlagKind::kSwitch},
 };
 
@@ -125,6 +127,8 @@ Drives PlaybackService.IssuePlayback and reports throughput and latency.
                        must be private (chmod 600) (default:
                        $EDGEPASS_API_KEY_FILE)
   --server-ca FILE     TLS to the servers, verified against this CA bundle
+  --insecure-plaintext send the API key without --server-ca to servers that are
+                       not loopback (otherwise refused: it would be cleartext)
   --json               print one JSON object instead of text
 
 Exit codes: 0 run completed (see the error counts), 1 cannot connect,
@@ -192,6 +196,14 @@ absl::StatusOr<LoadOptions> ParseLoadOptions(
                                      &options.api_key_file));
   EDGEPASS_RETURN_IF_ERROR(ParseText(flags, "server-ca", /*allow_empty=*/false,
                                      &options.server_ca_file));
+  options.insecure_plaintext = flags.Has("insecure-plaintext");
+  if (!options.api_key_file.empty() && options.server_ca_file.empty() &&
+      !options.insecure_plaintext) {
+    for (const std::string& server : options.servers) {
+      EDGEPASS_RETURN_IF_ERROR(
+          client::CheckPlaintextServer("--server", server, "the API key"));
+    }
+  }
   options.json = flags.Has("json");
   return options;
 }

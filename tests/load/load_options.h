@@ -39,6 +39,9 @@ struct LoadOptions {
   std::string api_key_file;
   // TLS to the servers, verified against this CA bundle; empty: plaintext.
   std::string server_ca_file;
+  // With a key and no TLS, servers that are not loopback are refused unless
+  // this is set (--insecure-plaintext).
+  bool insecure_plaintext = false;
   bool json = false;
   bool help = false;
 };
@@ -49,9 +52,10 @@ const char* LoadUsage();
 // Parses the arguments after the program name; `env` (std::getenv in main,
 // may be null) supplies EDGEPASS_API_KEY_FILE when --api-key-file is not
 // given. INVALID_ARGUMENT naming the flag for an unknown flag, a missing or
-// malformed value, a value out of range, no --server, or --connections below
-// the number of servers. With -h/--help, returns options with help set and
-// nothing else checked. Files are not read here.
+// malformed value, a value out of range, no --server, --connections below
+// the number of servers, or an API key for a --server that is not loopback
+// without --server-ca or --insecure-plaintext. With -h/--help, returns options
+// with help set and nothing else checked. Files are not read here.
 absl::StatusOr<LoadOptions> ParseLoadOptions(
     absl::Span<const std::string> args,
     const std::function<const char*(const char*)>& env = nullptr);

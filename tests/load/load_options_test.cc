@@ -85,10 +85,39 @@ TEST(LoadOptions, CredentialsFromFlagsOrTheEnvironment) {
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->api_key_file, "/env/key");
   EXPECT_EQ(o->server_ca_file, "ca.pem");
-  o = ParseLoadOptions({"--server", "a:1", "--api-key-file", "/flag/key"}, env);
+  o = ParseLoadOptions(
+      {"--server", "127.0.0.1:1", "--api-key-file", "/flag/key"}, env);
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->api_key_file, "/flag/key");
   ExpectInvalid({"--server", "a:1", "--server-ca", ""}, "--server-ca");
+}
+
+TEST(LoadOptions, AKeyGoesInCleartextOnlyToLoopback) {
+  absl::StatusOr<LoadOptions> o =
+      Parse({"--server", "127.0.0.1:1", "--server", "192.0.2.1:443",
+             "--api-key-file", "/k"});
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().message(),
+            "--server: 192.0.2.1:443 is not a loopback address and there is "
+            "no TLS: the API key would cross the network in cleartext; give "
+            "--server-ca, or --insecure-plaintext to allow it");
+  auto env = [](const char* name) -> const char* {
+    return std::string(name) == "EDGEPASS_API_KEY_FILE" ? "/env/key" : nullptr;
+  };
+  EXPECT_FALSE(
+      ParseLoadOptions({"--server", "edgepass.internal:50051"}, env).ok());
+  // No key, TLS, loopback, or the explicit opt-out: allowed.
+  EXPECT_TRUE(Parse({"--server", "192.0.2.1:443"}).ok());
+  EXPECT_TRUE(Parse({"--server", "192.0.2.1:443", "--api-key-file", "/k",
+                     "--server-ca", "ca.pem"})
+                  .ok());
+  EXPECT_TRUE(Parse({"--server", "[::1]:1", "--server", "localhost:2",
+                     "--api-key-file", "/k"})
+                  .ok());
+  o = Parse({"--server", "192.0.2.1:443", "--api-key-file", "/k",
+             "--insecure-plaintext"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->insecure_plaintext);
 }
 
 TEST(LoadOptions, ConnectionsDefaultToOnePerServer) {

@@ -1,0 +1,68 @@
+#include "client/channel/plaintext_guard.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace edgepass::client {
+
+bool IsLoopbackHost(absl::string_view host) {
+  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) {
+    return false;
+  }
+  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  if (host.empty() || host.size() > INET6_ADDRSTRLEN) return false;
+  const std::string text(host);
+  in_addr v4;
+  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  if (::inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+std::string GrpcTargetHost(absl::string_view target) {
+  if (!absl::ConsumePrefix(&target, "dns:///")) {
+    // "dns://AUTHORITY/HOST:PORT" names a DNS server first.
+    if (absl::StartsWith(target, "dns://")) {
+      const size_t slash = target.find('/', 6);
+      if (slash == absl::string_view::npos) return "";
+      target.remove_prefix(slash + 1);
+    } else if (!absl::ConsumePrefix(&target, "dns:") &&
+               !absl::ConsumePrefix(&target, "ipv4:") &&
+               !absl::ConsumePrefix(&target, "ipv6:") &&
+               absl::StrContains(target, ":/")) {
+      return "";  // unix:, unix-abstract:, vsock: ... : no host
+    }
+  }
+  target = target.substr(0, target.find(','));  // ipv4:A:P,B:P — the first
+  if (absl::StartsWith(target, "[")) {
+    const size_t close = target.find(']');
+    if (close == absl::string_view::npos) return "";
+    return std::string(target.substr(1, close - 1));
+  }
+  const size_t colon = target.rfind(':');
+  return std::string(
+      colon == absl::string_view::npos ? target : target.substr(0, colon));
+}
+
+absl::Status CheckPlaintextServer(absl::string_view flag,
+                                  absl::string_view target,
+                                  absl::string_view what) {
+  if (IsLoopbackHost(GrpcTargetHost(target))) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      flag, ": ", target,
+      " is not a loopback address and there is no TLS: ", what,
+      " would cross the network in cleartext; give --server-ca, or "
+      "--insecure-plaintext to allow it"));
+}
+
+}  // namespace edgepass::client

@@ -1,0 +1,43 @@
+// Keeps edgepass's gRPC clients (the validator sidecar, the CLI, the load
+// generator) from sending an API key to, or taking HMAC keys from, a server
+// across the network in cleartext: without TLS only a loopback server is
+// allowed, unless the operator opts out explicitly (--insecure-plaintext).
+//
+//   if (options.server_ca_file.empty() && !options.insecure_plaintext) {
+//     absl::Status s = CheckPlaintextServer("--server", target, "the API key");
+//     if (!s.ok()) return s;  // "--server: 192.0.2.1:443 is not a loopback
+//     ..."
+//   }
+#ifndef EDGEPASS_CLIENT_CHANNEL_PLAINTEXT_GUARD_H_
+#define EDGEPASS_CLIENT_CHANNEL_PLAINTEXT_GUARD_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace edgepass::client {
+
+// True for a loopback host: "localhost" (any case), an IPv4 address in
+// 127.0.0.0/8, ::1, or an IPv4-mapped IPv6 address in 127.0.0.0/8; brackets
+// around IPv6 are allowed. Other names are not resolved (a name can point
+// anywhere): they, like 0.0.0.0 and ::, are not loopback.
+bool IsLoopbackHost(absl::string_view host);
+
+// The host of a gRPC target: "HOST:PORT", "[V6]:PORT", optionally behind
+// "dns:///", "dns:" or "ipv4:"/"ipv6:" (first address). Empty when there is
+// none to find (e.g. "unix:/path"), which IsLoopbackHost() refuses.
+std::string GrpcTargetHost(absl::string_view target);
+
+// OK when `target`'s host is loopback; otherwise INVALID_ARGUMENT, one line:
+// "FLAG: TARGET is not a loopback address and there is no TLS: WHAT would
+// cross the network in cleartext; give --server-ca, or --insecure-plaintext
+// to allow it". Call it only for a channel without TLS whose user did not
+// opt out. Thread-safe.
+absl::Status CheckPlaintextServer(absl::string_view flag,
+                                  absl::string_view target,
+                                  absl::string_view what);
+
+}  // namespace edgepass::client
+
+#endif  // EDGEPASS_CLIENT_CHANNEL_PLAINTEXT_GUARD_H_
