@@ -57,7 +57,8 @@ class ValidatorTest : public ::testing::Test {
 };
 
 TEST_F(ValidatorTest, AllowsAndStripsTokenSegment) {
-  const Decision d = Check("/" + Issue() + "/video/1/index.m3u8");
+  const std::string uri = "/" + Issue() + "/video/1/index.m3u8";  // d.path views into it
+  const Decision d = Check(uri);
   EXPECT_TRUE(d.allow);
   EXPECT_EQ(d.reason, Reason::kOk);
   EXPECT_EQ(d.path, "/video/1/index.m3u8");
