@@ -580,8 +580,9 @@ void Server::Stop() {
   live.clear();
 
   // Requests in flight finish (their responses say Connection: close).
-  auto all_closed = [impl = impl_.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                        impl->mu) { return impl->sessions.empty(); };
+  auto all_closed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl_->mu) {
+    return impl_->sessions.empty();
+  };
   {
     absl::MutexLock lock(&impl_->mu);
     impl_->mu.AwaitWithTimeout(absl::Condition(&all_closed),

@@ -30,8 +30,6 @@ flags="$sanitize -fsanitize=fuzzer-no-link -fno-omit-frame-pointer"
 # (boostorg/beast#2861, fixed upstream); the shipped build has NDEBUG, so the
 # assert is off there too. Project asserts stay on.
 flags+=" -DBOOST_DISABLE_ASSERTS"
-# See the header: lets clang build code gcc accepts.
-flags+=" -include $root/tests/fuzz/clang_compat.h"
 lock=()
 if [[ -n ${EDGEPASS_BUILD_LOCK:-} ]]; then lock=(flock "$EDGEPASS_BUILD_LOCK"); fi
 
