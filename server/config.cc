@@ -59,6 +59,8 @@ constexpr OptionSpec kOptions[] = {
     {"tls_client_ca", "EDGEPASS_TLS_CLIENT_CA", "--tls-client-ca", false},
     {"tls_client_cert", "EDGEPASS_TLS_CLIENT_CERT", "--tls-client-cert", false},
     {"trusted_proxies", "EDGEPASS_TRUSTED_PROXIES", "--trusted-proxies", false},
+    {"trust_cloudfront_headers", "EDGEPASS_TRUST_CLOUDFRONT_HEADERS", "--trust-cloudfront-headers",
+     true},
     {"oidc_issuer", "EDGEPASS_OIDC_ISSUER", "--oidc-issuer", false},
     {"oidc_audience", "EDGEPASS_OIDC_AUDIENCE", "--oidc-audience", false},
     {"oidc_jwks", "EDGEPASS_OIDC_JWKS", "--oidc-jwks", false},
@@ -124,6 +126,8 @@ absl::Status Apply(const OptionSpec& spec, const std::string& value, absl::strin
     return ParseDurationOption(where, value, &o->shutdown_grace);
   } else if (key == "insecure_allow_remote") {
     return ParseBoolOption(where, value, &o->insecure_allow_remote);
+  } else if (key == "trust_cloudfront_headers") {
+    return ParseBoolOption(where, value, &o->trust_cloudfront_headers);
   } else if (key == "insecure_plaintext") {
     return ParseBoolOption(where, value, &o->insecure_plaintext);
   } else if (key == "redis_addr") {
@@ -250,8 +254,11 @@ then flags (later wins).
   --tls-key FILE             its private key (PEM)            env EDGEPASS_TLS_KEY
   --tls-client-ca FILE       CA of client certificates (mTLS) env EDGEPASS_TLS_CLIENT_CA
   --tls-client-cert MODE     optional (default) or require    env EDGEPASS_TLS_CLIENT_CERT
-  --trusted-proxies CIDRS    peers whose X-Forwarded-For and CloudFront-Viewer-*
-                             headers are believed (comma list) env EDGEPASS_TRUSTED_PROXIES
+  --trusted-proxies CIDRS    peers whose X-Forwarded-For is believed (comma
+                             list)                            env EDGEPASS_TRUSTED_PROXIES
+  --trust-cloudfront-headers the trusted proxies are CloudFront (or strip these
+                             headers): believe CloudFront-Viewer-Address and the
+                             geo headers from them  env EDGEPASS_TRUST_CLOUDFRONT_HEADERS
   --oidc-issuer URL          viewer-facing mode: REST playback routes need an
                              end-user ID token from this issuer env EDGEPASS_OIDC_ISSUER
   --oidc-audience IDS        accepted audiences (comma list)  env EDGEPASS_OIDC_AUDIENCE

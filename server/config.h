@@ -72,6 +72,11 @@ struct ServerOptions {
   // Peers whose X-Forwarded-For / CloudFront-Viewer-* headers are believed
   // (CIDR ranges).
   std::vector<std::string> trusted_proxies;
+  // CloudFront-Viewer-Address and CloudFront-Viewer-Country(-Region)/-City
+  // are believed from trusted proxies only with this (they are CloudFront, or
+  // strip the viewer's copies); otherwise a viewer behind a plain proxy could
+  // name the address and country its token binds.
+  bool trust_cloudfront_headers = false;
   // Viewer-facing mode (REST playback routes take an end-user ID token):
   // issuer, accepted audiences, JWKS file or URL, groups claim, and the
   // entitlements in the order they are chosen from the viewer's groups.

@@ -72,6 +72,15 @@ TEST(ParseServerOptions, RestThreads) {
             "--rest-threads: \"257\" is not an integer from 0 to 256");
 }
 
+TEST(ParseServerOptions, CloudFrontHeadersAreTrustedOnlyWhenSaidSo) {
+  EXPECT_FALSE(ParseServerOptions({}, FakeEnv{}).value().trust_cloudfront_headers);
+  EXPECT_TRUE(ParseServerOptions({"--trust-cloudfront-headers"}, FakeEnv{})
+                  .value()
+                  .trust_cloudfront_headers);
+  FakeEnv env{{{"EDGEPASS_TRUST_CLOUDFRONT_HEADERS", "true"}}};
+  EXPECT_TRUE(ParseServerOptions({}, env).value().trust_cloudfront_headers);
+}
+
 TEST(ParseServerOptions, FlagsOverrideEnvironment) {
   FakeEnv env{{{"EDGEPASS_DATA_DIR", "/env"}, {"EDGEPASS_GRPC_ADDR", "127.0.0.1:1"}}};
   absl::StatusOr<ServerOptions> o =

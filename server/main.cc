@@ -322,6 +322,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<edgepass::http::Server> rest_server;
   if (!options->rest_addr.empty()) {
     server::RestGatewayOptions rest_options{.trusted_proxies = options->trusted_proxies,
+                                            .trust_cloudfront_headers =
+                                                options->trust_cloudfront_headers,
                                             .entitlements = options->entitlements};
     rest_options.on_request = [&metrics](absl::string_view route, int status, absl::Duration elapsed) {
       metrics.RecordHttpRequest(route, status, elapsed);

@@ -405,10 +405,17 @@ absl::StatusOr<std::string> RestGateway::ViewerIp(const http::Request& request,
   *trusted =
       ParseAddress(request.remote_address, &peer) && IsTrustedProxy(peer);
   if (!*trusted) return request.remote_address;
-  // As SMD: CloudFront-Viewer-Address is "ip:port", set by CloudFront itself.
-  if (const std::string* cf = request.headers.Find("cloudfront-viewer-address"); cf != nullptr) {
+  // As SMD: CloudFront-Viewer-Address is "ip:port", set by CloudFront itself;
+  // only believed when the operator says the trusted proxies are CloudFront
+  // (a plain proxy passes the viewer's own copy along).
+  if (const std::string* cf = request.headers.Find("cloudfront-viewer-address");
+      cf != nullptr && options_.trust_cloudfront_headers) {
     const size_t colon = cf->rfind(':');
-    if (colon != std::string::npos && colon > 0) return cf->substr(0, colon);
+    std::array<uint8_t, 16> address;
+    if (colon == std::string::npos || !ParseAddress(absl::string_view(*cf).substr(0, colon), &address)) {
+      return absl::InvalidArgumentError("cloudfront-viewer-address: not IP:PORT");
+    }
+    return cf->substr(0, colon);
   }
   // X-Forwarded-For (every field, in order, as one list): each trusted hop
   // appends the address it was connected from, so the entries are walked
@@ -447,8 +454,7 @@ absl::Status RestGateway::ViewerFromConnection(
   bool trusted = false;
   EDGEPASS_ASSIGN_OR_RETURN(std::string ip, ViewerIp(request, &trusted));
   viewer->set_ip(std::move(ip));
-  if (trusted) {  // geo headers are only believed from the CDN / a trusted
-                  // proxy
+  if (trusted && options_.trust_cloudfront_headers) {  // geo only from CloudFront
     if (const std::string* v =
             request.headers.Find("cloudfront-viewer-country"))
       viewer->set_country(*v);

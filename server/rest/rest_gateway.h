@@ -46,11 +46,13 @@ struct RestServices {
 };
 
 struct RestGatewayOptions {
-  // Peers whose X-Forwarded-For, CloudFront-Viewer-Address and CloudFront
-  // geo headers are believed; from anyone else the connection's address is
-  // the viewer's and geo headers are ignored.
+  // Peers whose X-Forwarded-For is believed; from anyone else the
+  // connection's address is the viewer's and geo headers are ignored.
   // CIDR ranges ("10.0.0.0/8", "::1/128"; a bare address is one host).
   std::vector<std::string> trusted_proxies;
+  // Also believe CloudFront-Viewer-Address and the CloudFront geo headers from
+  // trusted proxies (they are CloudFront, or strip the viewer's copies).
+  bool trust_cloudfront_headers = false;
   // Viewer-facing mode: the playback routes require an end-user ID token
   // (Authorization: Bearer <id token>) instead of an API key with scope
   // `issue`. `verify_id_token` checks one (OidcVerifier in main) and returns

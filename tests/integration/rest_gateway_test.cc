@@ -565,6 +565,52 @@ TEST_F(ForwardedForTest, UnparsableEntryInTheTrustedChainIsRefused) {
   }
 }
 
+// A trusted proxy that is not CloudFront passes the viewer's own
+// CloudFront-Viewer-Address along: believing it would let the viewer pick the
+// address its token binds, whatever X-Forwarded-For says.
+TEST_F(ForwardedForTest, CloudFrontViewerAddressIgnoredWithoutTheSwitch) {
+  std::optional<TestResponse> r =
+      Generate({{"CloudFront-Viewer-Address", "198.51.100.7:1"},
+                {"X-Forwarded-For", "198.51.100.9"}});
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body)["token_policy"]["ip_value"], "198.51.100.9");
+  r = Generate({{"CloudFront-Viewer-Address", "198.51.100.7:1"}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body)["token_policy"]["ip_value"], "127.0.0.1");
+}
+
+// With --trust-cloudfront-headers the trusted proxies are CloudFront: its
+// CloudFront-Viewer-Address wins, and must be IP:PORT.
+TEST(ForwardedForCloudFront, ViewerAddressBelievedWithTheSwitch) {
+  TempDir work;
+  WriteFileOrDie(work.path() + "/smd.json", kSmdAssets);
+  ServerProcess server(work.path(), work.path() + "/data",
+                       {"--import-smd-assets", work.path() + "/smd.json", "--trusted-proxies",
+                        "127.0.0.0/8", "--trust-cloudfront-headers"});
+  ASSERT_TRUE(server.WaitUntilServing());
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(
+      server.rest_address().substr(server.rest_address().rfind(':') + 1), &port));
+  const auto generate = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    return Fetch(static_cast<uint16_t>(port), "GET", "/tokengenerate?id=smd1", headers);
+  };
+  std::optional<TestResponse> r = generate({{"CloudFront-Viewer-Address", "198.51.100.7:1"},
+                                            {"X-Forwarded-For", "198.51.100.9"}});
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body)["token_policy"]["ip_value"], "198.51.100.7");
+  r = generate({{"CloudFront-Viewer-Address", "2001:db8::7:443"}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(nlohmann::json::parse(r->body)["token_policy"]["ip_value"], "2001:db8::7");
+  for (const char* bad : {"198.51.100.7", "unknown:1", "[2001:db8::7]:443"}) {
+    r = generate({{"CloudFront-Viewer-Address", bad}});
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 400) << bad << ": " << r->body;
+    EXPECT_EQ(nlohmann::json::parse(r->body)["error"]["field"], "cloudfront-viewer-address");
+  }
+}
+
 // --max-token-ttl 2h, and a catalog file (read at start, not through
 // CatalogService) with policies within and beyond it.
 class MaxTokenTtlTest : public ::testing::Test {
