@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace edgepass::client {
@@ -29,35 +30,51 @@ bool IsLoopbackHost(absl::string_view host) {
   return false;
 }
 
-std::string GrpcTargetHost(absl::string_view target) {
+namespace {
+
+// The host of one "HOST:PORT" or "[V6]:PORT".
+std::string HostOf(absl::string_view address) {
+  if (absl::StartsWith(address, "[")) {
+    const size_t close = address.find(']');
+    if (close == absl::string_view::npos) return "";
+    return std::string(address.substr(1, close - 1));
+  }
+  const size_t colon = address.rfind(':');
+  return std::string(colon == absl::string_view::npos ? address : address.substr(0, colon));
+}
+
+}  // namespace
+
+std::vector<std::string> GrpcTargetHosts(absl::string_view target) {
   if (!absl::ConsumePrefix(&target, "dns:///")) {
     // "dns://AUTHORITY/HOST:PORT" names a DNS server first.
     if (absl::StartsWith(target, "dns://")) {
       const size_t slash = target.find('/', 6);
-      if (slash == absl::string_view::npos) return "";
+      if (slash == absl::string_view::npos) return {""};
       target.remove_prefix(slash + 1);
     } else if (!absl::ConsumePrefix(&target, "dns:") &&
                !absl::ConsumePrefix(&target, "ipv4:") &&
                !absl::ConsumePrefix(&target, "ipv6:") &&
                absl::StrContains(target, ":/")) {
-      return "";  // unix:, unix-abstract:, vsock: ... : no host
+      return {""};  // unix:, unix-abstract:, vsock: ... : no host
     }
   }
-  target = target.substr(0, target.find(','));  // ipv4:A:P,B:P — the first
-  if (absl::StartsWith(target, "[")) {
-    const size_t close = target.find(']');
-    if (close == absl::string_view::npos) return "";
-    return std::string(target.substr(1, close - 1));
+  std::vector<std::string> hosts;
+  for (absl::string_view address : absl::StrSplit(target, ',')) hosts.push_back(HostOf(address));
+  return hosts;
+}
+
+bool IsLoopbackTarget(absl::string_view target) {
+  for (const std::string& host : GrpcTargetHosts(target)) {
+    if (!IsLoopbackHost(host)) return false;
   }
-  const size_t colon = target.rfind(':');
-  return std::string(
-      colon == absl::string_view::npos ? target : target.substr(0, colon));
+  return true;
 }
 
 absl::Status CheckPlaintextServer(absl::string_view flag,
                                   absl::string_view target,
                                   absl::string_view what) {
-  if (IsLoopbackHost(GrpcTargetHost(target))) return absl::OkStatus();
+  if (IsLoopbackTarget(target)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       flag, ": ", target,
       " is not a loopback address and there is no TLS: ", what,

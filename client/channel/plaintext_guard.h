@@ -12,6 +12,7 @@
 #define EDGEPASS_CLIENT_CHANNEL_PLAINTEXT_GUARD_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -24,10 +25,14 @@ namespace edgepass::client {
 // anywhere): they, like 0.0.0.0 and ::, are not loopback.
 bool IsLoopbackHost(absl::string_view host);
 
-// The host of a gRPC target: "HOST:PORT", "[V6]:PORT", optionally behind
-// "dns:///", "dns:" or "ipv4:"/"ipv6:" (first address). Empty when there is
-// none to find (e.g. "unix:/path"), which IsLoopbackHost() refuses.
-std::string GrpcTargetHost(absl::string_view target);
+// The hosts of a gRPC target: "HOST:PORT", "[V6]:PORT", optionally behind
+// "dns:///", "dns:" or "ipv4:"/"ipv6:" (every address of "ipv4:A:P,B:P": the
+// channel may use any of them). An empty host where there is none to find
+// (e.g. "unix:/path"), which IsLoopbackHost() refuses.
+std::vector<std::string> GrpcTargetHosts(absl::string_view target);
+
+// True when every host of the gRPC target is loopback.
+bool IsLoopbackTarget(absl::string_view target);
 
 // OK when `target`'s host is loopback; otherwise INVALID_ARGUMENT, one line:
 // "FLAG: TARGET is not a loopback address and there is no TLS: WHAT would

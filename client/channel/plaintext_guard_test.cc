@@ -21,18 +21,25 @@ TEST(IsLoopbackHost, LoopbackAddressesAndLocalhostOnly) {
   }
 }
 
-TEST(GrpcTargetHost, FindsTheHostBehindSchemesAndBrackets) {
-  EXPECT_EQ(GrpcTargetHost("192.0.2.1:443"), "192.0.2.1");
-  EXPECT_EQ(GrpcTargetHost("[::1]:50051"), "::1");
-  EXPECT_EQ(GrpcTargetHost("localhost:50051"), "localhost");
-  EXPECT_EQ(GrpcTargetHost("dns:///edgepass.internal:50051"),
-            "edgepass.internal");
-  EXPECT_EQ(GrpcTargetHost("dns://8.8.8.8/edgepass.internal:50051"),
-            "edgepass.internal");
-  EXPECT_EQ(GrpcTargetHost("dns:127.0.0.1:1"), "127.0.0.1");
-  EXPECT_EQ(GrpcTargetHost("ipv4:10.0.0.1:1,127.0.0.1:2"), "10.0.0.1");
-  EXPECT_EQ(GrpcTargetHost("ipv6:[::1]:1"), "::1");
-  EXPECT_EQ(GrpcTargetHost("unix:/run/edgepass.sock"), "");
+TEST(GrpcTargetHosts, FindsEveryHostBehindSchemesAndBrackets) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(GrpcTargetHosts("192.0.2.1:443"), V{"192.0.2.1"});
+  EXPECT_EQ(GrpcTargetHosts("[::1]:50051"), V{"::1"});
+  EXPECT_EQ(GrpcTargetHosts("localhost:50051"), V{"localhost"});
+  EXPECT_EQ(GrpcTargetHosts("dns:///edgepass.internal:50051"), V{"edgepass.internal"});
+  EXPECT_EQ(GrpcTargetHosts("dns://8.8.8.8/edgepass.internal:50051"), V{"edgepass.internal"});
+  EXPECT_EQ(GrpcTargetHosts("dns:127.0.0.1:1"), V{"127.0.0.1"});
+  EXPECT_EQ(GrpcTargetHosts("ipv4:10.0.0.1:1,127.0.0.1:2"), (V{"10.0.0.1", "127.0.0.1"}));
+  EXPECT_EQ(GrpcTargetHosts("ipv6:[::1]:1,[2001:db8::1]:2"), (V{"::1", "2001:db8::1"}));
+  EXPECT_EQ(GrpcTargetHosts("unix:/run/edgepass.sock"), V{""});
+}
+
+// gRPC's pick_first falls through to the next address: every one counts.
+TEST(IsLoopbackTarget, EveryAddressMustBeLoopback) {
+  EXPECT_TRUE(IsLoopbackTarget("ipv4:127.0.0.1:1,127.0.0.2:2"));
+  EXPECT_FALSE(IsLoopbackTarget("ipv4:127.0.0.1:1,192.0.2.1:443"));
+  EXPECT_FALSE(IsLoopbackTarget("ipv6:[::1]:1,[2001:db8::1]:443"));
+  EXPECT_FALSE(CheckPlaintextServer("--server", "ipv4:127.0.0.1:1,192.0.2.1:443", "x").ok());
 }
 
 TEST(CheckPlaintextServer, RefusesNonLoopbackNamingFlagAndAddress) {

@@ -110,7 +110,7 @@ int Run(const std::vector<std::string>& args) {
   if (options->server_ca_file.empty()) {
     std::vector<std::string> remote;
     for (const std::string& server : options->servers) {
-      if (!client::IsLoopbackHost(client::GrpcTargetHost(server)))
+      if (!client::IsLoopbackTarget(server))
         remote.push_back(server);
     }
     if (!remote.empty()) {  // only with --insecure-plaintext (options check)
