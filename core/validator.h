@@ -77,7 +77,7 @@ struct Decision {
 
 // Checks one request in the order DESIGN.md gives. Thread-safe. Allocates
 // nothing when it allows a token in the form edgepass and SMD issue, except
-// to canonicalize a bound IPv6 address; a payload with JSON escapes or
+// to canonicalize a bound IPv6 address (and to retry it in upper case); a payload with JSON escapes or
 // non-ASCII text, or a non-standard header, is decoded with allocations.
 Decision Validate(const EdgeRequest& request, const Keyring& keys, const RevocationSet& revoked,
                   absl::Time now, const ValidateOptions& options = {});
