@@ -4,7 +4,9 @@
 
 #include <cstdio>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace edgepass::core {
 
@@ -31,6 +33,16 @@ absl::StatusOr<CanonicalIp> CanonicalizeIp(absl::string_view text) {
     return CanonicalIp{std::string(out, 39), 6};
   }
   return absl::InvalidArgumentError(absl::StrCat("not an IP address: \"", text, "\""));
+}
+
+bool IsLoopbackHost(absl::string_view host) {
+  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) return false;
+  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  absl::StatusOr<CanonicalIp> ip = CanonicalizeIp(host);
+  if (!ip.ok()) return false;  // a name: not resolved, not loopback
+  if (ip->version == 4) return absl::StartsWith(ip->text, "127.");
+  return ip->text == "0000:0000:0000:0000:0000:0000:0000:0001" ||
+         absl::StartsWith(ip->text, "0000:0000:0000:0000:0000:ffff:7f");
 }
 
 }  // namespace edgepass::core

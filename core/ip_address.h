@@ -23,6 +23,13 @@ struct CanonicalIp {
 // IPv6. INVALID_ARGUMENT when `text` is not an address.
 absl::StatusOr<CanonicalIp> CanonicalizeIp(absl::string_view text);
 
+// True for a loopback host: "localhost" (any case), an IPv4 address in
+// 127.0.0.0/8, ::1, or an IPv4-mapped IPv6 address in 127.0.0.0/8; brackets
+// around IPv6 are allowed. Names are not resolved (a name can point anywhere):
+// they, like 0.0.0.0 and ::, are not loopback. Where a listener or a client
+// may go without TLS.
+bool IsLoopbackHost(absl::string_view host);
+
 }  // namespace edgepass::core
 
 #endif  // EDGEPASS_CORE_IP_ADDRESS_H_

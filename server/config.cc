@@ -317,13 +317,6 @@ int RestThreads(const ServerOptions& options, unsigned cores) {
   return std::max(kMinDefaultThreads, static_cast<int>(std::min(cores, kMaxThreads)));
 }
 
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost") return true;
-  auto ip = core::CanonicalizeIp(host);  // a name like "127.example.com" is not loopback
-  if (!ip.ok()) return false;
-  return ip->version == 4 ? absl::StartsWith(ip->text, "127.")
-                          : ip->text == "0000:0000:0000:0000:0000:0000:0000:0001";
-}
 
 absl::Status ValidateServerOptions(const ServerOptions& o) {
   std::string host;
@@ -333,7 +326,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   // EdgeSync (always served) streams HMAC key values and callers send API
   // keys: off loopback that needs TLS or an explicit opt-out. A host name
   // other than "localhost" counts as non-loopback (it is not resolved).
-  if (!IsLoopbackHost(host) && o.tls_cert.empty() && !o.insecure_plaintext) {
+  if (!core::IsLoopbackHost(host) && o.tls_cert.empty() && !o.insecure_plaintext) {
     return Invalid("--grpc-addr",
                    absl::StrCat(o.grpc_addr,
                                 " is not a loopback address and TLS is off: EdgeSync would send "
@@ -341,7 +334,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
                                 "and --tls-key, or --insecure-plaintext to allow it"));
   }
   auto require_auth_off_loopback = [&](const char* field, const std::string& h) {
-    if (IsLoopbackHost(h) || !o.access_file.empty() || o.insecure_allow_remote) return absl::OkStatus();
+    if (core::IsLoopbackHost(h) || !o.access_file.empty() || o.insecure_allow_remote) return absl::OkStatus();
     return Invalid(field, absl::StrCat("\"", h,
                                        "\" is not loopback and there is no --access-file; "
                                        "pass --insecure-allow-remote to allow it"));

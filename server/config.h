@@ -114,9 +114,6 @@ absl::StatusOr<ServerOptions> ParseServerOptions(
 // Checks the rules ParseServerOptions applies; exposed for tests.
 absl::Status ValidateServerOptions(const ServerOptions& options);
 
-// True when `host` (of host:port) is a loopback name or address.
-bool IsLoopbackHost(const std::string& host);
-
 // Splits "host:port" / "[v6]:port". INVALID_ARGUMENT on a malformed address.
 absl::Status SplitHostPort(const std::string& addr, std::string* host, int* port);
 

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "core/ip_address.h"
 #include "core/random.h"
 #include "core/status_macros.h"
 #include "obs/metrics_endpoint.h"
@@ -376,7 +377,7 @@ int main(int argc, char** argv) {
       .Str("tls", options->tls_cert.empty() ? "off" : mtls ? (require_cert ? "mtls required" : "mtls optional") : "on")
       .Str("viewer_mode", oidc ? "oidc" : "off")
       .Int("rest_threads", rest_server ? server::RestThreads(*options, std::thread::hardware_concurrency()) : 0);
-  if (options->tls_cert.empty() && !server::IsLoopbackHost(grpc_host)) {
+  if (options->tls_cert.empty() && !edgepass::core::IsLoopbackHost(grpc_host)) {
     // Only with --insecure-plaintext (ValidateServerOptions refuses it otherwise).
     logging::Warning("insecure_plaintext")
         .Str("grpc", absl::StrCat(host, ":", port))

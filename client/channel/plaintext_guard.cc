@@ -1,8 +1,5 @@
 #include "client/channel/plaintext_guard.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -11,24 +8,6 @@
 
 namespace edgepass::client {
 
-bool IsLoopbackHost(absl::string_view host) {
-  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) {
-    return false;
-  }
-  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
-  if (host.empty() || host.size() > INET6_ADDRSTRLEN) return false;
-  const std::string text(host);
-  in_addr v4;
-  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6;
-  if (::inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
-    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
-    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
-  }
-  return false;
-}
 
 namespace {
 

@@ -16,14 +16,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "core/ip_address.h"
 
 namespace edgepass::client {
 
-// True for a loopback host: "localhost" (any case), an IPv4 address in
-// 127.0.0.0/8, ::1, or an IPv4-mapped IPv6 address in 127.0.0.0/8; brackets
-// around IPv6 are allowed. Other names are not resolved (a name can point
-// anywhere): they, like 0.0.0.0 and ::, are not loopback.
-bool IsLoopbackHost(absl::string_view host);
+using core::IsLoopbackHost;  // "localhost", 127/8, ::1; names never resolved
 
 // The hosts of a gRPC target: "HOST:PORT", "[V6]:PORT", optionally behind
 // "dns:///", "dns:" or "ipv4:"/"ipv6:" (every address of "ipv4:A:P,B:P": the

@@ -173,18 +173,9 @@ net::awaitable<void> Run(Exchange& x) {
   x.done = true;
 }
 
-// 127.0.0.0/8, ::1 (also IPv4-mapped 127/8), "localhost" in any case.
-bool IsLoopbackHost(absl::string_view host) {
-  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
-  absl::StatusOr<core::CanonicalIp> ip = core::CanonicalizeIp(host);
-  if (!ip.ok()) return false;  // a name: not resolved, not loopback
-  if (ip->version == 4) return absl::StartsWith(ip->text, "127.");
-  return ip->text == "0000:0000:0000:0000:0000:0000:0000:0001" ||
-         absl::StartsWith(ip->text, "0000:0000:0000:0000:0000:ffff:7f");
-}
 
 absl::Status CheckTransport(absl::string_view source, const Url& url) {
-  if (url.https || IsLoopbackHost(url.host)) return absl::OkStatus();
+  if (url.https || core::IsLoopbackHost(url.host)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "jwks url ", source,
       ": http:// is allowed on loopback only (127.0.0.0/8, ::1, localhost); "
