@@ -324,15 +324,20 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   absl::Status addr = SplitHostPort(o.grpc_addr, &host, &port);
   if (!addr.ok()) return Invalid("grpc_addr", addr.message());
   // EdgeSync (always served) streams HMAC key values and callers send API
-  // keys: off loopback that needs TLS or an explicit opt-out. A host name
-  // other than "localhost" counts as non-loopback (it is not resolved).
-  if (!core::IsLoopbackHost(host) && o.tls_cert.empty() && !o.insecure_plaintext) {
-    return Invalid("--grpc-addr",
-                   absl::StrCat(o.grpc_addr,
-                                " is not a loopback address and TLS is off: EdgeSync would send "
-                                "HMAC keys (and callers API keys) in cleartext; give --tls-cert "
-                                "and --tls-key, or --insecure-plaintext to allow it"));
-  }
+  // keys; REST callers send API keys, ID tokens and CloudFront private keys:
+  // off loopback that needs TLS or an explicit opt-out. A host name other
+  // than "localhost" counts as non-loopback (it is not resolved).
+  auto require_tls_off_loopback = [&](const char* flag, const std::string& addr,
+                                      const std::string& h, const char* what) {
+    if (core::IsLoopbackHost(h) || !o.tls_cert.empty() || o.insecure_plaintext) {
+      return absl::OkStatus();
+    }
+    return Invalid(flag, absl::StrCat(addr, " is not a loopback address and TLS is off: ", what,
+                                      " in cleartext; give --tls-cert and --tls-key, or "
+                                      "--insecure-plaintext to allow it"));
+  };
+  EDGEPASS_RETURN_IF_ERROR(require_tls_off_loopback(
+      "--grpc-addr", o.grpc_addr, host, "EdgeSync would send HMAC keys (and callers API keys)"));
   auto require_auth_off_loopback = [&](const char* field, const std::string& h) {
     if (core::IsLoopbackHost(h) || !o.access_file.empty() || o.insecure_allow_remote) return absl::OkStatus();
     return Invalid(field, absl::StrCat("\"", h,
@@ -343,6 +348,9 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (!o.rest_addr.empty()) {
     absl::Status rest = SplitHostPort(o.rest_addr, &host, &port);
     if (!rest.ok()) return Invalid("rest_addr", rest.message());
+    EDGEPASS_RETURN_IF_ERROR(require_tls_off_loopback(
+        "--rest-addr", o.rest_addr, host,
+        "callers would send API keys, ID tokens and CloudFront private keys"));
     EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("rest_addr", host));
   }
   if (o.rest_read_timeout > absl::Minutes(5)) return Invalid("rest_read_timeout", "must be at most 5m");

@@ -101,6 +101,28 @@ TEST(ParseServerOptions, RefusesRemoteAddressWithoutOptIn) {
   EXPECT_TRUE(ParseServerOptions({"--grpc-addr", "[::1]:0"}, FakeEnv{}).ok());
 }
 
+TEST(ParseServerOptions, RefusesRemotePlaintextRestNamingTheOption) {
+  for (const char* addr : {"0.0.0.0:8080", "[::]:8080", "192.0.2.1:8080", "edgepass.internal:1"}) {
+    absl::Status s = ParseServerOptions({"--rest-addr", addr, "--insecure-allow-remote"}, FakeEnv{})
+                         .status();
+    EXPECT_EQ(std::string(s.message()),
+              std::string("--rest-addr: ") + addr +
+                  " is not a loopback address and TLS is off: callers would send API keys, ID "
+                  "tokens and CloudFront private keys in cleartext; give --tls-cert and "
+                  "--tls-key, or --insecure-plaintext to allow it")
+        << addr;
+  }
+  EXPECT_TRUE(ParseServerOptions({"--rest-addr", "localhost:0"}, FakeEnv{}).ok());
+  EXPECT_TRUE(ParseServerOptions({"--rest-addr", "0.0.0.0:0", "--insecure-allow-remote",
+                                  "--tls-cert", "c.pem", "--tls-key", "k.pem"},
+                                 FakeEnv{})
+                  .ok());
+  EXPECT_TRUE(ParseServerOptions(
+                  {"--rest-addr", "0.0.0.0:0", "--insecure-allow-remote", "--insecure-plaintext"},
+                  FakeEnv{})
+                  .ok());
+}
+
 TEST(ParseServerOptions, RefusesRemotePlaintextGrpcNamingTheOption) {
   // Any non-loopback address (wildcards and host names included) without TLS.
   for (const char* addr : {"0.0.0.0:0", "[::]:50051", "192.0.2.1:50051", "edgepass.internal:50051",

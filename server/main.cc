@@ -377,13 +377,20 @@ int main(int argc, char** argv) {
       .Str("tls", options->tls_cert.empty() ? "off" : mtls ? (require_cert ? "mtls required" : "mtls optional") : "on")
       .Str("viewer_mode", oidc ? "oidc" : "off")
       .Int("rest_threads", rest_server ? server::RestThreads(*options, std::thread::hardware_concurrency()) : 0);
-  if (options->tls_cert.empty() && !edgepass::core::IsLoopbackHost(grpc_host)) {
+  std::string rest_host;
+  int rest_port = 0;
+  const bool rest_remote = !options->rest_addr.empty() &&
+                           server::SplitHostPort(options->rest_addr, &rest_host, &rest_port).ok() &&
+                           !edgepass::core::IsLoopbackHost(rest_host);
+  if (options->tls_cert.empty() && (rest_remote || !edgepass::core::IsLoopbackHost(grpc_host))) {
     // Only with --insecure-plaintext (ValidateServerOptions refuses it otherwise).
     logging::Warning("insecure_plaintext")
         .Str("grpc", absl::StrCat(host, ":", port))
+        .Str("rest", options->rest_addr)
         .Str("detail",
-             "--insecure-plaintext: gRPC listens off loopback without TLS; EdgeSync streams HMAC "
-             "keys and callers send API keys in cleartext. Give --tls-cert and --tls-key.");
+             "--insecure-plaintext: gRPC or REST listens off loopback without TLS; EdgeSync "
+             "streams HMAC keys and callers send API keys in cleartext. Give --tls-cert and "
+             "--tls-key.");
   }
   if (access->open()) {
     logging::Warning("no_authentication")

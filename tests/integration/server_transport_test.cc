@@ -102,6 +102,20 @@ TEST(PlaintextGrpc, NonLoopbackWithoutTlsIsAConfigurationError) {
   }
 }
 
+// REST callers send API keys, ID tokens and CloudFront private keys.
+TEST(PlaintextGrpc, NonLoopbackRestWithoutTlsIsAConfigurationError) {
+  TempDir dir;
+  RunResult r = RunProcess({kServerPath, "--data-dir", dir.path() + "/data", "--grpc-addr",
+                            "127.0.0.1:0", "--rest-addr", "0.0.0.0:0", "--metrics-addr",
+                            "127.0.0.1:0", "--insecure-allow-remote"},
+                           dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "--rest-addr: 0.0.0.0:0 is not a loopback address and TLS "
+                                       "is off"))
+      << r.err;
+  EXPECT_EQ(CountEvents(r.err, "listening"), 0) << r.err;
+}
+
 TEST(PlaintextGrpc, InsecurePlaintextStartsAndWarns) {
   TempDir dir;
   ServerProcess server(dir.path(), dir.path() + "/data",
