@@ -4,58 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "core/token_claims_snapshot_internal.h"
 #include "gtest/gtest.h"
 
 namespace edgepass::core::internal {
 namespace {
 
-// What a payload was read as, in a form tests can compare.
-struct Snapshot {
-  bool parsed = false;
-  std::vector<ClaimType> types;
-  std::vector<bool> booleans;
-  std::vector<int64_t> integers;
-  std::vector<std::string> strings;
-  std::vector<std::vector<std::string>> lists;
-
-  bool operator==(const Snapshot&) const = default;
-};
-
-Snapshot Take(const TokenClaims& claims, bool parsed) {
-  Snapshot s;
-  s.parsed = parsed;
-  if (!parsed) return s;
-  for (size_t i = 0; i < kClaimCount; ++i) {
-    const Claim c = static_cast<Claim>(i);
-    s.types.push_back(claims.type(c));
-    s.booleans.push_back(claims.boolean(c));
-    s.integers.push_back(claims.integer(c));
-    s.strings.emplace_back(claims.string(c));
-    std::vector<std::string> list;
-    for (absl::string_view item : claims.list(c)) list.emplace_back(item);
-    s.lists.push_back(std::move(list));
-  }
-  return s;
-}
-
-Snapshot ReadFast(absl::string_view json, ScanResult* result = nullptr) {
-  TokenClaims claims;
-  const ScanResult r = claims.Scan(json);
-  if (result != nullptr) *result = r;
-  return Take(claims, r == ScanResult::kParsed);
-}
-
-Snapshot ReadFull(absl::string_view json) {
-  TokenClaims claims;
-  const bool parsed = claims.ParseWithFullParser(json);
-  return Take(claims, parsed);
-}
-
-Snapshot ReadParse(absl::string_view json) {
-  TokenClaims claims;
-  const bool parsed = claims.Parse(json);
-  return Take(claims, parsed);
-}
+using Snapshot = ClaimsSnapshot;
 
 constexpr absl::string_view kIssued =
     R"({"exp":1767240000,"ip":true,"co":false,"ssn":true,"headers":["user-agent","referer"],)"

@@ -17,42 +17,19 @@
 
 #include "absl/strings/string_view.h"
 #include "core/token_claims.h"
+#include "core/token_claims_snapshot_internal.h"
 
 namespace {
 
 using edgepass::core::internal::Claim;
 using edgepass::core::internal::ClaimName;
 using edgepass::core::internal::ClaimType;
-using edgepass::core::internal::kClaimCount;
 using edgepass::core::internal::ScanResult;
-using edgepass::core::internal::TokenClaims;
 
-struct Reading {
-  bool parsed = false;
-  std::vector<ClaimType> types;
-  std::vector<bool> booleans;
-  std::vector<int64_t> integers;
-  std::vector<std::string> strings;
-  std::vector<std::vector<std::string>> lists;
-  bool operator==(const Reading&) const = default;
-};
-
-Reading Take(const TokenClaims& claims, bool parsed) {
-  Reading r;
-  r.parsed = parsed;
-  if (!parsed) return r;
-  for (size_t i = 0; i < kClaimCount; ++i) {
-    const Claim c = static_cast<Claim>(i);
-    r.types.push_back(claims.type(c));
-    r.booleans.push_back(claims.boolean(c));
-    r.integers.push_back(claims.integer(c));
-    r.strings.emplace_back(claims.string(c));
-    std::vector<std::string> list;
-    for (absl::string_view item : claims.list(c)) list.emplace_back(item);
-    r.lists.push_back(std::move(list));
-  }
-  return r;
-}
+using Reading = edgepass::core::internal::ClaimsSnapshot;
+using edgepass::core::internal::ReadFast;
+using edgepass::core::internal::ReadFull;
+using edgepass::core::internal::ReadParse;
 
 void Print(const char* what, const Reading& r) {
   std::fprintf(stderr, "%s: parsed=%d\n", what, r.parsed ? 1 : 0);
@@ -82,12 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Each reader gets its own copy, so a view past the end of one is caught.
   const std::string json(reinterpret_cast<const char*>(data), size);
 
-  TokenClaims full_claims;
-  const Reading full = Take(full_claims, full_claims.ParseWithFullParser(json));
-
-  TokenClaims scan_claims;
-  const ScanResult result = scan_claims.Scan(json);
-  const Reading scanned = Take(scan_claims, result == ScanResult::kParsed);
+  const Reading full = ReadFull(json);
+  ScanResult result;
+  const Reading scanned = ReadFast(json, &result);
   switch (result) {
     case ScanResult::kParsed:
       if (!(scanned == full))
@@ -102,8 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
   }
 
-  TokenClaims parse_claims;
-  const Reading parsed = Take(parse_claims, parse_claims.Parse(json));
+  const Reading parsed = ReadParse(json);
   if (!(parsed == full))
     Disagree("Parse() differs from the full parser", json, parsed, full);
   return 0;
