@@ -367,6 +367,50 @@ absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, absl::string_vie
                                            absl::string_view where) {
   EDGEPASS_ASSIGN_OR_RETURN(json obj, ParseJson(asset_json, where));
   EDGEPASS_ASSIGN_OR_RETURN(Asset asset, ParseAsset(obj, base.policies_, where));
+  return Put(base, std::move(asset), where);
+}
+
+absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, Asset asset, absl::string_view where_prefix) {
+  const std::string where =
+      absl::StrCat(where_prefix, " (id \"", absl::string_view(asset.id).substr(0, kMaxAssetIdLength), "\")");
+  if (!IsValidAssetId(asset.id)) {
+    return Invalid(where, absl::StrCat("id: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+  }
+  // A named policy is the catalog's; an inline one is written as given.
+  auto resolve = [&](absl::string_view at, std::string& name, std::string& inline_json,
+                     core::TokenPolicy& policy) -> absl::Status {
+    if (name.empty()) {
+      inline_json = core::TokenPolicyToJson(policy);
+      return absl::OkStatus();
+    }
+    inline_json.clear();
+    auto named = base.policies_.find(name);
+    if (named == base.policies_.end()) {
+      return Invalid(at, absl::StrCat("token_policy: unknown policy \"", name, "\""));
+    }
+    policy = named->second.policy;
+    return absl::OkStatus();
+  };
+  EDGEPASS_RETURN_IF_ERROR(resolve(where, asset.policy_name, asset.inline_policy_json, asset.policy));
+  if (asset.variants.size() > kMaxAssetVariants) {
+    return Invalid(where, absl::StrCat("variants: more than ", kMaxAssetVariants));
+  }
+  for (auto& [entitlement, v] : asset.variants) {
+    const std::string at =
+        absl::StrCat(where, ": variants[\"", absl::string_view(entitlement).substr(0, kMaxAssetIdLength), "\"]");
+    if (!IsValidAssetId(entitlement)) {
+      return Invalid(at, absl::StrCat("entitlement: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+    }
+    EDGEPASS_RETURN_IF_ERROR(resolve(at, v.policy_name, v.inline_policy_json, v.policy));
+  }
+  if (!asset.fallback_asset.empty() && !IsValidAssetId(asset.fallback_asset)) {
+    return Invalid(where, "fallback_asset: must be an asset id");
+  }
+  EDGEPASS_RETURN_IF_ERROR(CheckAsset(asset, where));
+  return Put(base, std::move(asset), where_prefix);
+}
+
+absl::StatusOr<Catalog> Catalog::Put(const Catalog& base, Asset asset, absl::string_view where) {
   std::vector<Asset> assets = base.assets_;
   if (auto it = base.index_.find(asset.id); it != base.index_.end()) {
     assets[it->second] = std::move(asset);
@@ -393,6 +437,20 @@ absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_vi
   auto policy = core::ParseTokenPolicyJson(named.json, "policy.");
   if (!policy.ok()) return Within(where, policy.status());
   named.policy = *std::move(policy);
+  return Put(base, name, std::move(named), where);
+}
+
+absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_view name,
+                                            const core::TokenPolicy& policy, absl::string_view where) {
+  if (name.empty() || name.size() > kMaxAssetIdLength || !IsValidAssetId(name)) {
+    return Invalid(where, absl::StrCat("name: must be 1-", kMaxAssetIdLength,
+                                       " characters of [A-Za-z0-9._:-]"));
+  }
+  return Put(base, name, NamedPolicy{.json = core::TokenPolicyToJson(policy), .policy = policy}, where);
+}
+
+absl::StatusOr<Catalog> Catalog::Put(const Catalog& base, absl::string_view name, NamedPolicy named,
+                                     absl::string_view where) {
   std::map<std::string, NamedPolicy> policies = base.policies_;
   policies[std::string(name)] = std::move(named);
   std::vector<Asset> assets = base.assets_;

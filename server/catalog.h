@@ -113,10 +113,16 @@ class Catalog {
   // INVALID_ARGUMENT "<where>: <field>: ..." (e.g. "asset: url_path: ...").
   static absl::StatusOr<Catalog> WithAsset(const Catalog& base, absl::string_view asset_json,
                                            absl::string_view where);
+  // The same for a typed asset: a policy named (policy_name) must exist in
+  // `base` and its `policy` is filled from there; an inline one is `policy`
+  // itself (inline_policy_json is written from it). Same errors.
+  static absl::StatusOr<Catalog> WithAsset(const Catalog& base, Asset asset, absl::string_view where);
   // `base` with the named policy added or replaced; every asset naming it is
   // re-validated. INVALID_ARGUMENT "<where>: <field>: ..." otherwise.
   static absl::StatusOr<Catalog> WithPolicy(const Catalog& base, absl::string_view name,
                                             absl::string_view policy_json, absl::string_view where);
+  static absl::StatusOr<Catalog> WithPolicy(const Catalog& base, absl::string_view name,
+                                            const core::TokenPolicy& policy, absl::string_view where);
   // `base` without the asset. NOT_FOUND "id: unknown asset \"x\"".
   static absl::StatusOr<Catalog> WithoutAsset(const Catalog& base, absl::string_view id);
   // `base` without the policy. NOT_FOUND when unknown; FAILED_PRECONDITION
@@ -140,6 +146,10 @@ class Catalog {
   static std::string AssetToJson(const Asset& asset);
 
  private:
+  // `base` with `asset` (checked) added or replaced.
+  static absl::StatusOr<Catalog> Put(const Catalog& base, Asset asset, absl::string_view where);
+  static absl::StatusOr<Catalog> Put(const Catalog& base, absl::string_view name, NamedPolicy named,
+                                     absl::string_view where);
   // Rebuilds and re-validates a catalog from its parts.
   static absl::StatusOr<Catalog> FromParts(std::map<std::string, NamedPolicy> policies,
                                            std::vector<Asset> assets, absl::string_view source);

@@ -1,4 +1,4 @@
-#include "server/adapters/atomic_file.h"
+#include "files/atomic_file.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -8,7 +8,7 @@
 
 #include "gtest/gtest.h"
 
-namespace edgepass::server {
+namespace edgepass::files {
 namespace {
 
 class AtomicFileTest : public ::testing::Test {
@@ -47,4 +47,4 @@ TEST_F(AtomicFileTest, MissingFileIsNotFound) {
 }
 
 }  // namespace
-}  // namespace edgepass::server
+}  // namespace edgepass::files

@@ -1,4 +1,4 @@
-#include "server/adapters/atomic_file.h"
+#include "files/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace edgepass::server {
+namespace edgepass::files {
 namespace {
 
 absl::Status ErrnoStatus(int err, absl::string_view what, const std::string& path) {
@@ -145,4 +145,4 @@ absl::Status MakeDirectories(const std::string& dir) {
   return absl::OkStatus();
 }
 
-}  // namespace edgepass::server
+}  // namespace edgepass::files

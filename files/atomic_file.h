@@ -1,0 +1,51 @@
+// Whole-file reads and crash-safe whole-file writes for data files (the
+// server's data directory, the validator's snapshot): a write either leaves
+// the old file or the complete new one.
+//
+//   EDGEPASS_RETURN_IF_ERROR(files::WriteFileAtomically(dir + "/catalog.json", text));
+//   absl::StatusOr<std::string> text = files::ReadFileToString(dir + "/catalog.json");
+//   if (absl::IsNotFound(text.status())) { /* first start */ }
+#ifndef EDGEPASS_FILES_ATOMIC_FILE_H_
+#define EDGEPASS_FILES_ATOMIC_FILE_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace edgepass::files {
+
+// Files larger than this are refused by ReadFileToString unless told otherwise.
+inline constexpr size_t kMaxDataFileBytes = 16 * 1024 * 1024;
+
+struct AtomicWriteOptions {
+  mode_t mode = 0600;
+  // false: ALREADY_EXISTS when `path` exists; the existing file is never
+  // touched (the new file is linked into place, not renamed over it).
+  bool replace_existing = true;
+};
+
+// Writes `contents` to a new temporary file beside `path` (created with
+// O_CREAT|O_EXCL and `options.mode`), fsyncs it, moves it into place and
+// fsyncs the directory. Errors carry the path and errno text: NOT_FOUND for a
+// missing directory, PERMISSION_DENIED, ALREADY_EXISTS (see options),
+// INTERNAL otherwise. The temporary file is removed on failure.
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
+                                 const AtomicWriteOptions& options = {});
+
+// Reads a whole regular file. NOT_FOUND when it does not exist,
+// FAILED_PRECONDITION when it is not a regular file or is larger than
+// `max_bytes`, PERMISSION_DENIED / INTERNAL for other I/O errors.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path,
+                                             size_t max_bytes = kMaxDataFileBytes);
+
+// Creates `dir` and missing parents with mode 0700. OK when it already is a
+// directory.
+absl::Status MakeDirectories(const std::string& dir);
+
+}  // namespace edgepass::files
+
+#endif  // EDGEPASS_FILES_ATOMIC_FILE_H_
