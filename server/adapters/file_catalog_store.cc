@@ -3,12 +3,12 @@
 #include <utility>
 
 #include "core/status_macros.h"
-#include "server/adapters/atomic_file.h"
+#include "files/atomic_file.h"
 
 namespace edgepass::server {
 
 absl::StatusOr<Catalog> FileCatalogStore::LoadFile() const {
-  EDGEPASS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path_));
+  EDGEPASS_ASSIGN_OR_RETURN(std::string text, files::ReadFileToString(path_));
   return Catalog::Parse(text, path_);
 }
 
@@ -16,8 +16,8 @@ absl::StatusOr<Catalog> FileCatalogStore::LoadOrCreate() const {
   absl::StatusOr<Catalog> existing = LoadFile();
   if (!absl::IsNotFound(existing.status())) return existing;
   EDGEPASS_ASSIGN_OR_RETURN(Catalog sample, Catalog::Parse(SampleCatalogJson(), "sample catalog"));
-  absl::Status written = WriteFileAtomically(path_, sample.ToJson(),
-                                             {.mode = 0600, .replace_existing = false});
+  absl::Status written = files::WriteFileAtomically(
+      path_, sample.ToJson(), {.mode = 0600, .replace_existing = false});
   if (absl::IsAlreadyExists(written)) return LoadFile();
   EDGEPASS_RETURN_IF_ERROR(written);
   return sample;
@@ -26,8 +26,8 @@ absl::StatusOr<Catalog> FileCatalogStore::LoadOrCreate() const {
 absl::Status FileCatalogStore::Save(const Catalog& catalog) const {
   {
     absl::MutexLock lock(&mu_);
-    EDGEPASS_RETURN_IF_ERROR(
-        WriteFileAtomically(path_, catalog.ToJson(), {.mode = 0600, .replace_existing = true}));
+    EDGEPASS_RETURN_IF_ERROR(files::WriteFileAtomically(
+        path_, catalog.ToJson(), {.mode = 0600, .replace_existing = true}));
     cached_ = std::make_shared<const Catalog>(catalog);
     ++version_;
   }
@@ -58,8 +58,8 @@ absl::StatusOr<uint64_t> FileCatalogStore::Update(const Mutation& mutate) {
     absl::MutexLock lock(&mu_);
     EDGEPASS_ASSIGN_OR_RETURN(VersionedCatalog current, LoadLocked());
     EDGEPASS_ASSIGN_OR_RETURN(Catalog next, mutate(*current.catalog));
-    EDGEPASS_RETURN_IF_ERROR(
-        WriteFileAtomically(path_, next.ToJson(), {.mode = 0600, .replace_existing = true}));
+    EDGEPASS_RETURN_IF_ERROR(files::WriteFileAtomically(
+        path_, next.ToJson(), {.mode = 0600, .replace_existing = true}));
     cached_ = std::make_shared<const Catalog>(std::move(next));
     version = ++version_;
   }

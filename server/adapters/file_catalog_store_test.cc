@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "files/atomic_file.h"
 #include "gtest/gtest.h"
-#include "server/adapters/atomic_file.h"
 
 namespace edgepass::server {
 namespace {
@@ -62,22 +62,23 @@ TEST_F(FileCatalogStoreTest, UpdateWritesTheFileAndBumpsTheVersion) {
 TEST_F(FileCatalogStoreTest, MutationErrorStoresNothing) {
   FileCatalogStore store(path_);
   ASSERT_TRUE(store.LoadOrCreate().ok());
-  const std::string before = *ReadFileToString(path_);
+  const std::string before = *files::ReadFileToString(path_);
   absl::StatusOr<uint64_t> v = store.Update(
       [](const Catalog&) -> absl::StatusOr<Catalog> { return absl::InvalidArgumentError("asset: no"); });
   EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(*ReadFileToString(path_), before);
+  EXPECT_EQ(*files::ReadFileToString(path_), before);
   EXPECT_EQ(store.Load()->version, 1u);
 }
 
 TEST_F(FileCatalogStoreTest, CorruptFileIsReportedAndLeftIntact) {
-  ASSERT_TRUE(WriteFileAtomically(path_, R"({"assets":[{"id":"x"}]})").ok());
+  ASSERT_TRUE(
+      files::WriteFileAtomically(path_, R"({"assets":[{"id":"x"}]})").ok());
   FileCatalogStore store(path_);
   EXPECT_EQ(store.Load().status().code(), absl::StatusCode::kFailedPrecondition);
   absl::StatusOr<uint64_t> v = store.Update([](const Catalog& c) { return WithTestAsset(c, 1); });
   EXPECT_EQ(v.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(v.status().message().find(path_), std::string::npos) << v.status();
-  EXPECT_EQ(*ReadFileToString(path_), R"({"assets":[{"id":"x"}]})");
+  EXPECT_EQ(*files::ReadFileToString(path_), R"({"assets":[{"id":"x"}]})");
 }
 
 TEST_F(FileCatalogStoreTest, ConcurrentUpdatesLoseNothing) {

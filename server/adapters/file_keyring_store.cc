@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
-#include "server/adapters/atomic_file.h"
+#include "files/atomic_file.h"
 
 namespace edgepass::server {
 
@@ -20,7 +20,7 @@ absl::StatusOr<core::Keyring> FileKeyringStore::Load() const {
         "%s: mode %04o lets other users read the signing keys; chmod 600 it", path_,
         st.st_mode & 07777));
   }
-  EDGEPASS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path_));
+  EDGEPASS_ASSIGN_OR_RETURN(std::string text, files::ReadFileToString(path_));
   absl::StatusOr<core::Keyring> keys = core::ParseKeyringJson(text);
   if (!keys.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(path_, ": ", keys.status().message()));
@@ -39,8 +39,9 @@ absl::StatusOr<core::Keyring> FileKeyringStore::LoadOrCreate(absl::Time now,
   std::vector<core::SigningKey> keys;
   keys.push_back(core::GenerateSigningKey(now, core::KeyState::kPrimary, random));
   EDGEPASS_ASSIGN_OR_RETURN(core::Keyring keyring, core::Keyring::Create(std::move(keys)));
-  absl::Status written = WriteFileAtomically(path_, core::KeyringToJson(keyring),
-                                             {.mode = 0600, .replace_existing = false});
+  absl::Status written =
+      files::WriteFileAtomically(path_, core::KeyringToJson(keyring),
+                                 {.mode = 0600, .replace_existing = false});
   if (absl::IsAlreadyExists(written)) return Load();  // another writer won; use theirs
   EDGEPASS_RETURN_IF_ERROR(written);
   return keyring;

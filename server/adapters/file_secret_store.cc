@@ -9,8 +9,8 @@
 #include "absl/strings/str_format.h"
 #include "core/cloudfront_signer.h"
 #include "core/status_macros.h"
+#include "files/atomic_file.h"
 #include "nlohmann/json.hpp"
-#include "server/adapters/atomic_file.h"
 #include "server/json_util.h"
 
 namespace edgepass::server {
@@ -72,7 +72,8 @@ absl::StatusOr<std::vector<CloudFrontKeyEntry>> FileSecretStore::ReadCloudFrontK
         "%s: mode %04o lets other users read the CloudFront private keys; chmod 600 it",
         cloudfront_keys_path_, st.st_mode & 07777));
   }
-  absl::StatusOr<std::string> text = ReadFileToString(cloudfront_keys_path_);
+  absl::StatusOr<std::string> text =
+      files::ReadFileToString(cloudfront_keys_path_);
   if (absl::IsNotFound(text.status())) return std::vector<CloudFrontKeyEntry>();
   EDGEPASS_RETURN_IF_ERROR(text.status());
   return ParseCloudFrontKeys(*text, cloudfront_keys_path_);
@@ -101,8 +102,9 @@ absl::Status FileSecretStore::WriteCloudFrontKey(const CloudFrontKeyEntry& entry
     list.push_back({{"key_pair_id", k.key_pair_id}, {"private_key_pem", k.private_key_pem}});
   }
   nlohmann::json doc = {{"cloudfront_keys", std::move(list)}};
-  return WriteFileAtomically(cloudfront_keys_path_, DumpJson(doc, 2) + "\n",
-                             {.mode = 0600, .replace_existing = true});
+  return files::WriteFileAtomically(cloudfront_keys_path_,
+                                    DumpJson(doc, 2) + "\n",
+                                    {.mode = 0600, .replace_existing = true});
 }
 
 absl::StatusOr<core::Keyring> FileSecretStore::ReadKeyring() {
@@ -117,8 +119,8 @@ absl::Status FileSecretStore::WriteKeyring(const core::Keyring& keyring) {
     return absl::InvalidArgumentError(absl::StrCat(path(), ": keys: no primary key"));
   }
   absl::MutexLock lock(&write_mu_);
-  return WriteFileAtomically(path(), core::KeyringToJson(keyring),
-                             {.mode = 0600, .replace_existing = true});
+  return files::WriteFileAtomically(path(), core::KeyringToJson(keyring),
+                                    {.mode = 0600, .replace_existing = true});
 }
 
 absl::StatusOr<core::Keyring> FileSecretStore::LoadOrCreate(absl::Time now,

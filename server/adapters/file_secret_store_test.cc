@@ -11,8 +11,8 @@
 
 #include "absl/time/clock.h"
 #include "core/cloudfront_test_keys_internal.h"
+#include "files/atomic_file.h"
 #include "gtest/gtest.h"
-#include "server/adapters/atomic_file.h"
 #include "server/adapters/cloudfront_key_cache.h"
 
 namespace edgepass::server {
@@ -69,13 +69,14 @@ TEST(FileSecretStoreCloudFront, RefusesBadEntriesWritingNothing) {
   TempDir dir;
   FileSecretStore store(dir.path() + "/keyring.json");
   ASSERT_TRUE(store.WriteCloudFrontKey({"KA", RsaPrivateKeyPem()}).ok());
-  const std::string before = *ReadFileToString(store.cloudfront_keys_path());
+  const std::string before =
+      *files::ReadFileToString(store.cloudfront_keys_path());
   absl::Status s = store.WriteCloudFrontKey({"bad-id", RsaPrivateKeyPem()});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message().substr(0, 12), "key_pair_id:");
   s = store.WriteCloudFrontKey({"KB", ""});
   EXPECT_EQ(s.message().substr(0, 16), "private_key_pem:");
-  EXPECT_EQ(*ReadFileToString(store.cloudfront_keys_path()), before);
+  EXPECT_EQ(*files::ReadFileToString(store.cloudfront_keys_path()), before);
 }
 
 TEST(FileSecretStoreCloudFront, RefusesAFileOthersCanReadOrThatDoesNotParse) {
@@ -89,12 +90,15 @@ TEST(FileSecretStoreCloudFront, RefusesAFileOthersCanReadOrThatDoesNotParse) {
 
   // A broken file is reported without quoting its bytes, and never overwritten.
   const std::string secret_looking = "{\"cloudfront_keys\": [MIIEvQIBADANBgkqhkiG9w0BAQEFAASC";
-  ASSERT_TRUE(WriteFileAtomically(store.cloudfront_keys_path(), secret_looking).ok());
+  ASSERT_TRUE(
+      files::WriteFileAtomically(store.cloudfront_keys_path(), secret_looking)
+          .ok());
   keys = store.ReadCloudFrontKeys();
   EXPECT_EQ(keys.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(keys.status().message().find("MIIE"), std::string::npos) << keys.status();
   EXPECT_FALSE(store.WriteCloudFrontKey({"KB", RsaPrivateKeyPem()}).ok());
-  EXPECT_EQ(*ReadFileToString(store.cloudfront_keys_path()), secret_looking);
+  EXPECT_EQ(*files::ReadFileToString(store.cloudfront_keys_path()),
+            secret_looking);
 }
 
 TEST(CloudFrontKeyCache, ServesSignersAndRereadsOnAMissAtMostOncePerInterval) {

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "server/adapters/atomic_file.h"
+#include "files/atomic_file.h"
 #include "server/json_util.h"
 
 namespace edgepass::server {
@@ -56,7 +56,8 @@ absl::StatusOr<SessionList> ParseOldFormat(const nlohmann::json& sessions, absl:
 }  // namespace
 
 absl::StatusOr<SessionList> FileSessionStore::Read() const {
-  absl::StatusOr<std::string> text = ReadFileToString(path_, kMaxSessionFileBytes);
+  absl::StatusOr<std::string> text =
+      files::ReadFileToString(path_, kMaxSessionFileBytes);
   if (absl::IsNotFound(text.status())) return SessionList{};
   if (!text.ok()) return text.status();
   absl::StatusOr<nlohmann::json> doc = ParseJson(*text, path_);
@@ -98,7 +99,8 @@ absl::Status FileSessionStore::Write(const SessionList& list) const {
     absl::StrAppend(&text, i == 0 ? "\n  " : ",\n  ", core::RevocationEntryToJson(list.entries[i]));
   }
   absl::StrAppend(&text, "\n]}\n");
-  return WriteFileAtomically(path_, text, {.mode = 0600, .replace_existing = true});
+  return files::WriteFileAtomically(path_, text,
+                                    {.mode = 0600, .replace_existing = true});
 }
 
 absl::StatusOr<uint64_t> FileSessionStore::Put(const core::RevocationEntry& entry) {

@@ -8,8 +8,8 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "files/atomic_file.h"
 #include "gtest/gtest.h"
-#include "server/adapters/atomic_file.h"
 #include "server/adapters/local_change_feed.h"
 
 namespace edgepass::server {
@@ -86,9 +86,13 @@ TEST_F(FileSessionStoreTest, PutRemoveListRoundTripAndPersistVersion) {
 
 TEST_F(FileSessionStoreTest, ReadsTheOldListFormatsAsManualEntries) {
   const int64_t future = absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 365));
-  ASSERT_TRUE(WriteFileAtomically(path_, absl::StrCat(R"(["oldOne123", {"session_id": "oldTwo456", "expires_at": )",
-                                                      future, R"(}, {"session_id": "gone789", "expires_at": 1}])"))
-                  .ok());
+  ASSERT_TRUE(
+      files::WriteFileAtomically(
+          path_,
+          absl::StrCat(
+              R"(["oldOne123", {"session_id": "oldTwo456", "expires_at": )",
+              future, R"(}, {"session_id": "gone789", "expires_at": 1}])"))
+          .ok());
   FileSessionStore store(path_);
   absl::StatusOr<SessionList> list = store.List();
   ASSERT_TRUE(list.ok()) << list.status();
@@ -104,13 +108,14 @@ TEST_F(FileSessionStoreTest, ReadsTheOldListFormatsAsManualEntries) {
 
   // The next change rewrites the file in the new format, keeping the entries.
   EXPECT_EQ(*store.Put(Entry("newOne999", 1000, future)), 2u);
-  std::string text = *ReadFileToString(path_);
+  std::string text = *files::ReadFileToString(path_);
   EXPECT_NE(text.find("\"entries\""), std::string::npos);
   EXPECT_EQ(FileSessionStore(path_).List()->entries.size(), 3u);
 }
 
 TEST_F(FileSessionStoreTest, ReadsTheOldSessionsObjectFormat) {
-  ASSERT_TRUE(WriteFileAtomically(path_, R"({"sessions": ["abcDEF123"]})").ok());
+  ASSERT_TRUE(
+      files::WriteFileAtomically(path_, R"({"sessions": ["abcDEF123"]})").ok());
   absl::StatusOr<SessionList> list = FileSessionStore(path_).List();
   ASSERT_TRUE(list.ok()) << list.status();
   ASSERT_EQ(list->entries.size(), 1u);
@@ -118,8 +123,9 @@ TEST_F(FileSessionStoreTest, ReadsTheOldSessionsObjectFormat) {
 }
 
 TEST_F(FileSessionStoreTest, ReadsAFileLargerThanOtherDataFiles) {
-  // A million revocations take about 150 MB: more than kMaxDataFileBytes.
-  // Long reasons make the file large with few entries.
+  // A million revocations take about 150 MB: more than
+  // files::kMaxDataFileBytes. Long reasons make the file large with few
+  // entries.
   SessionList big;
   big.version = 7;
   for (int i = 0; i < 17000; ++i) {
@@ -132,8 +138,8 @@ TEST_F(FileSessionStoreTest, ReadsAFileLargerThanOtherDataFiles) {
     absl::StrAppend(&text, i == 0 ? "\n" : ",\n", core::RevocationEntryToJson(big.entries[i]));
   }
   text += "\n]}\n";
-  ASSERT_GT(text.size(), kMaxDataFileBytes);
-  ASSERT_TRUE(WriteFileAtomically(path_, text).ok());
+  ASSERT_GT(text.size(), files::kMaxDataFileBytes);
+  ASSERT_TRUE(files::WriteFileAtomically(path_, text).ok());
   absl::StatusOr<SessionList> list = FileSessionStore(path_).List();
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_EQ(list->version, 7u);
@@ -144,21 +150,23 @@ TEST_F(FileSessionStoreTest, CorruptFileIsReportedAndLeftIntact) {
   for (const std::string& bad :
        {std::string("{\"entries\": [ {\"session_id\": "), std::string(R"({"entries": [{"session_id": "bad id!", "type": "MANUAL", "added_at": 1}]})"),
         std::string(R"({"something": 1})"), std::string(R"([{"session_id": 5}])")}) {
-    ASSERT_TRUE(WriteFileAtomically(path_, bad).ok());
+    ASSERT_TRUE(files::WriteFileAtomically(path_, bad).ok());
     FileSessionStore store(path_);
     absl::StatusOr<uint64_t> put = store.Put(Entry("sessA1", 1000, 5000));
     EXPECT_EQ(put.status().code(), absl::StatusCode::kFailedPrecondition) << bad;
     EXPECT_NE(put.status().message().find(path_), std::string::npos) << put.status();
     EXPECT_EQ(store.List().status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_EQ(store.Remove("sessA1").status().code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_EQ(*ReadFileToString(path_), bad);
+    EXPECT_EQ(*files::ReadFileToString(path_), bad);
   }
 }
 
 TEST_F(FileSessionStoreTest, CorruptEntryNamesTheEntryAndField) {
-  ASSERT_TRUE(WriteFileAtomically(
-                  path_, R"({"version": 3, "entries": [{"session_id": "bad id!", "type": "MANUAL", "added_at": 1}]})")
-                  .ok());
+  ASSERT_TRUE(
+      files::WriteFileAtomically(
+          path_,
+          R"({"version": 3, "entries": [{"session_id": "bad id!", "type": "MANUAL", "added_at": 1}]})")
+          .ok());
   absl::Status s = FileSessionStore(path_).List().status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("entries[0]"), std::string::npos) << s;

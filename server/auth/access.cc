@@ -13,7 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "core/crypto.h"
 #include "core/status_macros.h"
-#include "server/adapters/atomic_file.h"
+#include "files/atomic_file.h"
 #include "server/json_util.h"
 
 namespace edgepass::server {
@@ -145,7 +145,7 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view json, absl::s
 }
 
 absl::StatusOr<AccessPolicy> AccessPolicy::LoadFile(const std::string& path) {
-  EDGEPASS_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  EDGEPASS_ASSIGN_OR_RETURN(std::string text, files::ReadFileToString(path));
   return Parse(text, path);
 }
 

@@ -26,7 +26,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/ip_address.h"
-#include "server/adapters/atomic_file.h"
+#include "files/atomic_file.h"
 
 namespace edgepass::server {
 namespace {
@@ -272,7 +272,8 @@ absl::StatusOr<std::string> FetchJwks(absl::string_view source, const JwksFetchO
     return absl::InvalidArgumentError(
         absl::StrCat("jwks source ", source, ": only http:// and https:// URLs are supported"));
   }
-  absl::StatusOr<std::string> text = ReadFileToString(std::string(source));
+  absl::StatusOr<std::string> text =
+      files::ReadFileToString(std::string(source));
   if (!text.ok()) {
     return absl::Status(text.status().code(), absl::StrCat("jwks file: ", text.status().message()));
   }

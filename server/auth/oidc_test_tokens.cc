@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
-#include "server/adapters/atomic_file.h"
+#include "files/atomic_file.h"
 
 namespace edgepass::server::testing {
 namespace {
@@ -115,7 +115,8 @@ std::string JwksJson(const std::vector<const OidcTestKey*>& keys) {
 }
 
 void WriteJwksFile(const std::string& path, const std::vector<const OidcTestKey*>& keys) {
-  if (!WriteFileAtomically(path, JwksJson(keys)).ok()) Die(absl::StrCat("writing ", path));
+  if (!files::WriteFileAtomically(path, JwksJson(keys)).ok())
+    Die(absl::StrCat("writing ", path));
 }
 
 std::string SignHs256(absl::string_view header_json, absl::string_view claims_json,

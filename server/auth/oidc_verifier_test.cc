@@ -14,9 +14,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "core/crypto.h"
+#include "files/atomic_file.h"
 #include "gtest/gtest.h"
 #include "http/http_server.h"
-#include "server/adapters/atomic_file.h"
 #include "server/auth/oidc_test_tokens.h"
 #include "tests/integration/test_process.h"
 
@@ -447,7 +447,8 @@ TEST_F(OidcVerifierTest, JwksFileIsReReadAfterTheRefreshInterval) {
 
 TEST_F(OidcVerifierTest, FailedRefreshKeepsTheOldKeys) {
   auto v = Make();
-  ASSERT_TRUE(WriteFileAtomically(jwks_path_, "<html>maintenance</html>").ok());
+  ASSERT_TRUE(
+      files::WriteFileAtomically(jwks_path_, "<html>maintenance</html>").ok());
   clock_.Advance(absl::Minutes(11));
   EXPECT_TRUE(v->Verify(KeyA().Mint(Claims())).ok());
   OidcKeysStatus status = v->KeysStatus();
@@ -565,12 +566,14 @@ TEST_F(OidcVerifierTest, CreateFailsOnABadJwksNamingTheProblem) {
       {dup_kid.dump(), "keys[1]: duplicate kid \"key-a\""},
   };
   for (const Case& c : cases) {
-    ASSERT_TRUE(WriteFileAtomically(jwks_path_, c.text).ok());
+    ASSERT_TRUE(files::WriteFileAtomically(jwks_path_, c.text).ok());
     absl::StatusOr<std::unique_ptr<OidcVerifier>> v = OidcVerifier::Create(Options(), nullptr);
     EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
     EXPECT_EQ(v.status().message(), absl::StrCat(where, c.message));
   }
-  ASSERT_TRUE(WriteFileAtomically(jwks_path_, std::string(kMaxJwksBytes + 1, ' ')).ok());
+  ASSERT_TRUE(files::WriteFileAtomically(jwks_path_,
+                                         std::string(kMaxJwksBytes + 1, ' '))
+                  .ok());
   absl::StatusOr<std::unique_ptr<OidcVerifier>> huge = OidcVerifier::Create(Options(), nullptr);
   EXPECT_EQ(huge.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(huge.status().message(), absl::StrCat(where, "larger than 262144 bytes"));
@@ -578,7 +581,7 @@ TEST_F(OidcVerifierTest, CreateFailsOnABadJwksNamingTheProblem) {
   // An EC key beside an RSA key is skipped, not an error.
   Json mixed = ec_only;
   mixed["keys"].push_back(KeyA().PublicJwk());
-  ASSERT_TRUE(WriteFileAtomically(jwks_path_, mixed.dump()).ok());
+  ASSERT_TRUE(files::WriteFileAtomically(jwks_path_, mixed.dump()).ok());
   auto v = Make();
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->KeysStatus().keys, 1u);
