@@ -9,6 +9,7 @@ PACKAGES=(
   libabsl-dev libssl-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev nginx wrk  # edgepass::http (Beast/Asio), sidecar e2e test and latency bench
+  nghttp2-client  # h2load and nghttp for tests/bench/service_ratios.sh
   libnginx-mod-http-geoip2  # the GeoIP2 lines of deploy/nginx/edgepass.conf (geo e2e test)
   libhiredis-dev redis-server
   prometheus-cpp-dev  # metrics endpoint of the server and the sidecar

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Helper of tests/bench/service_ratios.sh; Python standard library only.
+
+  service_ratios.py frame OUT < MESSAGE
+      Writes the gRPC length-prefixed message (flag 0, 4-byte big-endian
+      length, then the serialized protobuf read from stdin) to OUT.
+  service_ratios.py phase RECORDS --name N --round R --driven TEXT --out H2LOAD_OUT
+                          --server-ticks T --client-cpu-before TIMES --client-cpu-after TIMES
+                          --load L
+                          [--min-bytes B] [--log H2LOAD_LOG]
+      Checks one h2load run (no failed, errored or timed-out call, every
+      response 2xx and, with --min-bytes, at least 99% of B response-body bytes
+      per call: a gRPC error is a trailers-only response with no body, which
+      h2load counts as a success), prints one line and appends its record.
+      T: the server's CPU clock ticks over the run; TIMES: files holding the
+      output of bash's `times` before and after it (the load tool's CPU).
+      Exits 1 when the run is not clean.
+  service_ratios.py mean RECORDS NAME
+      Prints the mean calls/s of the runs named NAME.
+  service_ratios.py summary RECORDS
+      Prints the table, the ratios, server CPU per call, the latency at half
+      rate, and PASS/FAIL against the targets of issue 11.
+"""
+import json
+import math
+import os
+import re
+import struct
+import sys
+
+TARGET_ISSUE_OVER_HEALTH = 0.8
+TARGET_REST_OVER_GRPC = 0.7
+TARGET_P99_MS = 2.0
+
+
+def frame(out):
+    message = sys.stdin.buffer.read()
+    with open(out, "wb") as f:
+        f.write(b"\0" + struct.pack(">I", len(message)) + message)
+
+
+def children_cpu_seconds(times_output):
+    # bash `times`: the shell's user and system time, then its children's:
+    # "0m0.010s 0m0.004s\n0m1.234s 0m0.567s" -> 1.801
+    children = times_output.strip().splitlines()[-1]
+    return sum(int(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m([\d.]+)s", children))
+
+
+def parse_h2load(text):
+    def need(pattern):
+        m = re.search(pattern, text, re.M)
+        if not m:
+            sys.exit(f"service_ratios: no '{pattern}' in h2load output:\n{text}")
+        return m.groups()
+
+    value, unit = need(r"^finished in ([\d.]+)(ms|s),")
+    seconds = float(value) / (1000 if unit == "ms" else 1)
+    done, ok, failed, errored, timeout = map(int, need(
+        r"^requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+        r"(\d+) errored, (\d+) timeout"))
+    (status_2xx,) = map(int, need(r"^status codes: (\d+) 2xx"))
+    (data,) = map(int, need(r"^traffic: .*\((\d+)\) data"))
+    return dict(seconds=seconds, done=done, succeeded=ok, failed=failed, errored=errored,
+                timeout=timeout, status_2xx=status_2xx, data=data)
+
+
+def percentile(sorted_values, q):  # nearest rank
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+
+
+def latency(log):
+    # h2load --log-file: start time (us since epoch), status, us until end of response.
+    starts, durations = [], []
+    with open(log) as f:
+        for line in f:
+            start, status, duration = line.split("\t")[:3]
+            if status.strip() != "-1":
+                starts.append(int(start))
+                durations.append(int(duration))
+    if not durations:
+        sys.exit(f"service_ratios: no completed call in {log}")
+    durations.sort()
+    span = (max(starts) - min(starts)) / 1e6
+    result = {f"p{k}_ms": percentile(durations, q) / 1000
+              for k, q in (("50", 0.50), ("90", 0.90), ("99", 0.99), ("999", 0.999))}
+    result["max_ms"] = durations[-1] / 1000
+    result["logged_calls"] = len(durations)
+    result["achieved_rps"] = (len(starts) - 1) / span if span > 0 else 0.0
+    return result
+
+
+def phase(args):
+    records = args.pop(0)
+    opts = dict(zip(args[::2], args[1::2]))
+    text = open(opts["--out"]).read()
+    r = parse_h2load(text)
+    problems = []
+    if r["done"] == 0:
+        problems.append("no call done")
+    if r["failed"] or r["errored"] or r["timeout"]:
+        problems.append(f"{r['failed']} failed, {r['errored']} errored, {r['timeout']} timed out")
+    if r["status_2xx"] != r["done"]:
+        problems.append(f"{r['done'] - r['status_2xx']} responses not 2xx")
+    min_bytes = int(opts.get("--min-bytes", 0))
+    if min_bytes and r["data"] < 0.99 * min_bytes * r["done"]:
+        problems.append(f"{r['data']} body bytes for {r['done']} calls of {min_bytes} bytes each: "
+                        "some calls ended without a message (gRPC error)")
+    if problems:
+        sys.exit(f"service_ratios: {opts['--name']} run not clean: {'; '.join(problems)}\n{text}")
+    hz = os.sysconf("SC_CLK_TCK")
+    record = dict(name=opts["--name"], round=int(opts["--round"]), driven=opts["--driven"],
+                  calls=r["done"], seconds=r["seconds"], rps=r["done"] / r["seconds"],
+                  server_us_per_call=1e6 * int(opts["--server-ticks"]) / hz / r["done"],
+                  client_cpu_pct=100 * (children_cpu_seconds(open(opts["--client-cpu-after"]).read()) -
+                                        children_cpu_seconds(open(opts["--client-cpu-before"]).read())) /
+                  r["seconds"],
+                  load1=float(opts["--load"]))
+    if "--log" in opts:
+        record.update(latency(opts["--log"]))
+    with open(records, "a") as f:
+        f.write(json.dumps(record) + "\n")
+    line = (f"  {record['name']:<16} round {record['round']}: {record['rps']:9.0f} calls/s, "
+            f"server {record['server_us_per_call']:6.1f} us/call, h2load {record['client_cpu_pct']:3.0f}% "
+            f"of a core, load {record['load1']:.2f}")
+    if "p99_ms" in record:
+        line += f", p99 {record['p99_ms']:.3f} ms"
+    print(line, flush=True)
+
+
+def summary(records_path):
+    records = [json.loads(line) for line in open(records_path)]
+    by_name = {}
+    for r in records:
+        by_name.setdefault(r["name"], []).append(r)
+
+    def mean(name, key):
+        values = [r[key] for r in by_name[name]]
+        return sum(values) / len(values)
+
+    def verdict(ok):
+        return "PASS" if ok else "FAIL"
+
+    print(f"\n{'phase':<16} {'round':>5} {'calls/s':>9} {'server us/call':>15} "
+          f"{'h2load cpu':>10} {'load1':>6}  driven as")
+    for r in records:
+        print(f"{r['name']:<16} {r['round']:>5} {r['rps']:9.0f} {r['server_us_per_call']:15.1f} "
+              f"{r['client_cpu_pct']:9.0f}% {r['load1']:6.2f}  {r['driven']}")
+    print()
+    health, grpc, rest = (mean(n, "rps") for n in ("health", "issue-grpc", "issue-rest"))
+    rounds = sorted({r["round"] for r in by_name["issue-grpc"]})
+
+    def per_round(num, den):
+        pairs = [(a["rps"] / b["rps"]) for a in by_name[num] for b in by_name[den]
+                 if a["round"] == b["round"]]
+        return ", ".join(f"{p:.2f}" for p in pairs)
+
+    issue_ratio, rest_ratio = grpc / health, rest / grpc
+    print(f"mean calls/s over {len(rounds)} round(s): health {health:.0f}, IssuePlayback gRPC {grpc:.0f}, "
+          f"REST {rest:.0f}")
+    print(f"server CPU per call (mean): health {mean('health', 'server_us_per_call'):.1f} us, "
+          f"IssuePlayback gRPC {mean('issue-grpc', 'server_us_per_call'):.1f} us, "
+          f"REST {mean('issue-rest', 'server_us_per_call'):.1f} us")
+    print(f"IssuePlayback / health    {issue_ratio:5.2f}x (rounds {per_round('issue-grpc', 'health')})"
+          f"   target >= {TARGET_ISSUE_OVER_HEALTH}x  {verdict(issue_ratio >= TARGET_ISSUE_OVER_HEALTH)}")
+    print(f"REST / gRPC IssuePlayback {rest_ratio:5.2f}x (rounds {per_round('issue-rest', 'issue-grpc')})"
+          f"   target >= {TARGET_REST_OVER_GRPC}x  {verdict(rest_ratio >= TARGET_REST_OVER_GRPC)}")
+    if "issue-rest-conns" in by_name:
+        wide = mean("issue-rest-conns", "rps")
+        print(f"  (informational) REST, one connection per call in flight / gRPC {wide / grpc:5.2f}x "
+              f"(rounds {per_round('issue-rest-conns', 'issue-grpc')}), {wide:.0f} calls/s, "
+              f"server {mean('issue-rest-conns', 'server_us_per_call'):.1f} us/call")
+    if "issue-half-rate" in by_name:
+        h = by_name["issue-half-rate"][-1]
+        print(f"IssuePlayback gRPC at half of {grpc:.0f}/s: {h['achieved_rps']:.0f} calls/s achieved, "
+              f"{h['logged_calls']} calls, latency ms p50 {h['p50_ms']:.3f} p90 {h['p90_ms']:.3f} "
+              f"p99 {h['p99_ms']:.3f} p99.9 {h['p999_ms']:.3f} max {h['max_ms']:.3f}, "
+              f"server {h['server_us_per_call']:.1f} us/call")
+        print(f"p99 at half rate          {h['p99_ms']:.3f} ms   target <= {TARGET_P99_MS} ms  "
+              f"{verdict(h['p99_ms'] <= TARGET_P99_MS)}")
+
+
+def main():
+    command, args = sys.argv[1], sys.argv[2:]
+    if command == "frame":
+        frame(args[0])
+    elif command == "phase":
+        phase(args)
+    elif command == "mean":
+        rates = [json.loads(line)["rps"] for line in open(args[0])
+                 if json.loads(line)["name"] == args[1]]
+        print(f"{sum(rates) / len(rates):.1f}")
+    elif command == "summary":
+        summary(args[0])
+    else:
+        sys.exit(f"service_ratios.py: unknown command {command}")
+
+
+if __name__ == "__main__":
+    main()
