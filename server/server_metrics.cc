@@ -13,7 +13,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
-#include "server/api/edge_sync_service.h"
+#include "server/app/edge_sync_hub.h"
 #include "server/live_state.h"
 #include "server/state/secret_store.h"
 
@@ -171,7 +171,7 @@ void ServerMetrics::WatchLiveState(const LiveState* live) {
       });
 }
 
-void ServerMetrics::WatchEdgeSync(const EdgeSyncServiceImpl* edge_sync, const LiveState* live) {
+void ServerMetrics::WatchEdgeSync(const EdgeSyncHub* edge_sync, const LiveState* live) {
   auto summary = [edge_sync, live] { return edge_sync->Summarize(live->edge()->version); };
   state_->AddGauge("edgepass_edge_validators_connected",
                    "Edge validators with an open edge-sync stream to this replica.",

@@ -53,7 +53,7 @@ class CallbackCollector;
 
 namespace edgepass::server {
 
-class EdgeSyncServiceImpl;
+class EdgeSyncHub;
 class LiveState;
 class SecretStore;
 
@@ -112,7 +112,7 @@ class ServerMetrics {
   // Revocation list entries, edge version and signing key age.
   void WatchLiveState(const LiveState* live);
   // Connected validators and their lag behind live's edge version.
-  void WatchEdgeSync(const EdgeSyncServiceImpl* edge_sync, const LiveState* live);
+  void WatchEdgeSync(const EdgeSyncHub* edge_sync, const LiveState* live);
   // Secrets-store reads and failed reads.
   void WatchSecretStore(const SecretStore* store);
   // Redis commands and failed calls (RedisClient::command_count() /

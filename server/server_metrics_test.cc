@@ -28,9 +28,10 @@
 #include "server/adapters/file_secret_store.h"
 #include "server/adapters/file_session_store.h"
 #include "server/adapters/local_change_feed.h"
-#include "server/api/edge_sync_service.h"
 #include "server/api/grpc_metrics_interceptor.h"
-#include "server/api/playback_service.h"
+#include "server/api/grpc_services.h"
+#include "server/app/edge_sync_hub.h"
+#include "server/app/playback_issuer.h"
 #include "server/live_state.h"
 
 namespace edgepass::server {
@@ -62,22 +63,22 @@ class ServerMetricsTest : public ::testing::Test {
     live_ = std::make_unique<LiveState>(catalogs_.get(), sessions_.get(), keys_.get(), &feed_,
                                         [] { return kNow; }, LiveStateOptions{});
     ASSERT_TRUE(live_->Start().ok());
-    playback_ = std::make_unique<PlaybackServiceImpl>(live_.get(), keys_.get(), &random_,
-                                                      [] { return kNow; },
-                                                      PlaybackServiceOptions{.metrics = &metrics_});
+    issuer_ = std::make_unique<PlaybackIssuer>([this] { return live_->catalog(); }, keys_.get(), &random_,
+                                               [] { return kNow; }, PlaybackIssuerOptions{.metrics = &metrics_});
+    playback_ = std::make_unique<PlaybackApi>(issuer_.get(), absl::Hours(1));
   }
   void TearDown() override {
     playback_.reset();
+    issuer_.reset();
     live_.reset();
     std::filesystem::remove_all(dir_);
   }
 
-  grpc::Status IssuePlayback(const std::string& asset_id) {
+  absl::Status IssuePlayback(const std::string& asset_id) {
     v1::IssuePlaybackRequest request;
     request.set_asset_id(asset_id);
     v1::IssuePlaybackResponse response;
-    grpc::ServerContext context;
-    return playback_->IssuePlayback(&context, &request, &response);
+    return playback_->IssuePlayback(request, &response);
   }
 
   std::string Text() { return obs::MetricsText(metrics_.collectables()); }
@@ -91,21 +92,21 @@ class ServerMetricsTest : public ::testing::Test {
   std::unique_ptr<FileCatalogStore> catalogs_;
   std::unique_ptr<FileSessionStore> sessions_;
   std::unique_ptr<LiveState> live_;
-  std::unique_ptr<PlaybackServiceImpl> playback_;
+  std::unique_ptr<PlaybackIssuer> issuer_;
+  std::unique_ptr<PlaybackApi> playback_;
 };
 
 TEST_F(ServerMetricsTest, CountsIssuedTokensByAssetSchemeAndOutcome) {
   ASSERT_TRUE(IssuePlayback("1").ok());
   ASSERT_TRUE(IssuePlayback("1").ok());
   ASSERT_TRUE(IssuePlayback("2").ok());
-  ASSERT_EQ(IssuePlayback("no-such-asset").error_code(), grpc::StatusCode::NOT_FOUND);
-  ASSERT_EQ(IssuePlayback("").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_EQ(IssuePlayback("no-such-asset").code(), absl::StatusCode::kNotFound);
+  ASSERT_EQ(IssuePlayback("").code(), absl::StatusCode::kInvalidArgument);
   {
     v1::IssueTokenRequest request;
     request.mutable_policy()->add_paths("/v/1/");
     v1::IssueTokenResponse response;
-    grpc::ServerContext context;
-    ASSERT_TRUE(playback_->IssueToken(&context, &request, &response).ok());
+    ASSERT_TRUE(playback_->IssueToken(request, &response).ok());
   }
 
   const std::string text = Text();
@@ -185,14 +186,18 @@ TEST(OutcomeName, LowerCaseCodeNames) {
 
 // The interceptor and the edge-sync registry over a real in-process server.
 TEST_F(ServerMetricsTest, GrpcCallsAndConnectedValidators) {
-  EdgeSyncServiceImpl edge_sync(live_.get(), [] { return kNow; });
+  EdgeSyncHub edge_sync(live_.get(), [] { return kNow; });
+  edge_sync.Start();
+  EdgeSyncApi edge_sync_api(&edge_sync);
   metrics_.WatchLiveState(live_.get());
   metrics_.WatchEdgeSync(&edge_sync, live_.get());
+  const AccessPolicy open = AccessPolicy::Open();
+  GrpcAccess access(&open);
+  GrpcServices services({.playback = playback_.get(), .edge_sync = &edge_sync_api, .hub = &edge_sync}, &access);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(playback_.get());
-  builder.RegisterService(&edge_sync);
+  services.RegisterWith(builder);
   builder.experimental().SetInterceptorCreators(GrpcMetricsInterceptors(&metrics_));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);

@@ -1,7 +1,6 @@
 #include "server/rest/rest_gateway.h"
 
 #include <arpa/inet.h>
-#include <grpcpp/server_context.h>
 
 #include <array>
 #include <cstring>
@@ -19,7 +18,7 @@
 #include "core/url_query.h"
 #include "google/protobuf/util/json_util.h"
 #include "logging/json_log.h"
-#include "server/api/authorized_services.h"
+#include "server/api/rpc_scopes.h"
 #include "server/rest/rest_internal.h"
 
 namespace edgepass::server {
@@ -36,7 +35,7 @@ struct RestGateway::Route {
   std::string body;  // "*" (whole request), a field name, or "" (no body)
   std::function<std::unique_ptr<pb::Message>()> new_request;
   std::function<std::unique_ptr<pb::Message>()> new_response;
-  std::function<grpc::Status(grpc::ServerContext*, const pb::Message&, pb::Message*)> call;
+  std::function<absl::Status(const pb::Message&, pb::Message*)> call;
 };
 
 // An address range: 16 bytes (IPv4 as ::ffff:a.b.c.d) and a prefix length.
@@ -71,10 +70,10 @@ bool ParseAddress(absl::string_view text, std::array<uint8_t, 16>* out) {
   return false;
 }
 
-template <typename Service, typename Req, typename Resp>
+template <typename Api, typename Req, typename Resp>
 std::unique_ptr<RestGateway::Route> MakeRoute(
-    std::string method, std::string pattern, std::string rpc, std::string body, Service* service,
-    grpc::Status (Service::*fn)(grpc::ServerContext*, const Req*, Resp*)) {
+    std::string method, std::string pattern, std::string rpc, std::string body, const Api* api,
+    absl::Status (Api::*fn)(const Req&, Resp*) const) {
   auto route = std::make_unique<RestGateway::Route>();
   route->method = std::move(method);
   route->pattern = pattern;
@@ -84,19 +83,19 @@ std::unique_ptr<RestGateway::Route> MakeRoute(
   route->body = std::move(body);
   route->new_request = [] { return std::make_unique<Req>(); };
   route->new_response = [] { return std::make_unique<Resp>(); };
-  route->call = [service, fn](grpc::ServerContext* c, const pb::Message& q, pb::Message* r) {
-    if (service == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "not served here");
-    return (service->*fn)(c, static_cast<const Req*>(&q), static_cast<Resp*>(r));
+  route->call = [api, fn](const pb::Message& q, pb::Message* r) {
+    if (api == nullptr) return absl::UnimplementedError("not served here");
+    return (api->*fn)(static_cast<const Req&>(q), static_cast<Resp*>(r));
   };
   return route;
 }
 
 std::vector<std::unique_ptr<RestGateway::Route>> BuildRoutes(const RestServices& s) {
-  using Playback = v1::PlaybackService::Service;
-  using Catalog = v1::CatalogService::Service;
-  using Sessions = v1::SessionService::Service;
-  using EdgeSync = v1::EdgeSyncService::Service;
-  using Keys = v1::KeyService::Service;
+  using Playback = PlaybackApi;
+  using Catalog = CatalogApi;
+  using Sessions = SessionApi;
+  using EdgeSync = EdgeSyncApi;
+  using Keys = KeyApi;
   const std::string p = "/edgepass.v1.PlaybackService/", c = "/edgepass.v1.CatalogService/",
                     ss = "/edgepass.v1.SessionService/", e = "/edgepass.v1.EdgeSyncService/",
                     k = "/edgepass.v1.KeyService/";
@@ -249,7 +248,7 @@ std::string RequestId(const http::Request& request) {
 namespace rest_internal {
 namespace {
 
-const char* CodeName(grpc::StatusCode code) {
+const char* CodeName(absl::StatusCode code) {
   static constexpr const char* kNames[] = {
       "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
       "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
@@ -274,7 +273,7 @@ std::string FieldOf(absl::string_view message) {
 
 }  // namespace
 
-http::Response ErrorResponse(grpc::StatusCode code, absl::string_view message) {
+http::Response ErrorResponse(absl::StatusCode code, absl::string_view message) {
   std::string body = absl::StrCat("{\"error\":{\"code\":\"", CodeName(code),
                                   "\",\"message\":", logging::JsonString(message));
   if (std::string field = FieldOf(message); !field.empty()) {
@@ -282,16 +281,12 @@ http::Response ErrorResponse(grpc::StatusCode code, absl::string_view message) {
   }
   body += "}}";
   http::Response response = http::Response::Json(HttpStatusOf(static_cast<int>(code)), std::move(body));
-  if (code == grpc::StatusCode::UNAUTHENTICATED) response.headers.Set("WWW-Authenticate", "Bearer");
+  if (code == absl::StatusCode::kUnauthenticated) response.headers.Set("WWW-Authenticate", "Bearer");
   return response;
 }
 
-http::Response ErrorResponse(const grpc::Status& status) {
-  return ErrorResponse(status.error_code(), status.error_message());
-}
-
 http::Response ErrorResponse(const absl::Status& status) {
-  return ErrorResponse(static_cast<grpc::StatusCode>(status.code()), status.message());
+  return ErrorResponse(status.code(), status.message());
 }
 
 bool IsSmdId(absl::string_view id) {
@@ -329,21 +324,21 @@ absl::string_view QueryText(absl::string_view target) {
 using rest_internal::ErrorResponse;
 
 int HttpStatusOf(int grpc_code) {
-  switch (static_cast<grpc::StatusCode>(grpc_code)) {
-    case grpc::StatusCode::OK: return 200;
-    case grpc::StatusCode::CANCELLED: return 499;
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE: return 400;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return 504;
-    case grpc::StatusCode::NOT_FOUND: return 404;
-    case grpc::StatusCode::ALREADY_EXISTS:
-    case grpc::StatusCode::ABORTED: return 409;
-    case grpc::StatusCode::PERMISSION_DENIED: return 403;
-    case grpc::StatusCode::UNAUTHENTICATED: return 401;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return 429;
-    case grpc::StatusCode::FAILED_PRECONDITION: return 412;
-    case grpc::StatusCode::UNIMPLEMENTED: return 501;
-    case grpc::StatusCode::UNAVAILABLE: return 503;
+  switch (static_cast<absl::StatusCode>(grpc_code)) {
+    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kCancelled: return 499;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange: return 400;
+    case absl::StatusCode::kDeadlineExceeded: return 504;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted: return 409;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kResourceExhausted: return 429;
+    case absl::StatusCode::kFailedPrecondition: return 412;
+    case absl::StatusCode::kUnimplemented: return 501;
+    case absl::StatusCode::kUnavailable: return 503;
     default: return 500;
   }
 }
@@ -526,7 +521,7 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
     *route_name = std::string(path);
     const bool generate = path == kTokenGenerate;
     if (request.method != (generate ? "GET" : "POST")) {
-      http::Response r = ErrorResponse(grpc::StatusCode::UNIMPLEMENTED,
+      http::Response r = ErrorResponse(absl::StatusCode::kUnimplemented,
                                        absl::StrCat("method ", request.method, " not allowed on ", path));
       r.status = 405;
       r.headers.Set("Allow", generate ? "GET" : "POST");
@@ -535,7 +530,7 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
     return generate ? TokenGenerate(request, session_id) : SessionRevoke(request, session_id);
   }
   if (path.empty() || path[0] != '/') {
-    return ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT, "path: must start with '/'");
+    return ErrorResponse(absl::StatusCode::kInvalidArgument, "path: must start with '/'");
   }
   std::vector<absl::string_view> segments = absl::StrSplit(path.substr(1), '/');
   const Route* matched = nullptr;
@@ -568,12 +563,12 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
   }
   if (matched == nullptr) {
     if (path_matched) {
-      http::Response r = ErrorResponse(grpc::StatusCode::UNIMPLEMENTED,
+      http::Response r = ErrorResponse(absl::StatusCode::kUnimplemented,
                                        absl::StrCat("method ", request.method, " not allowed here"));
       r.status = 405;
       return r;
     }
-    return ErrorResponse(grpc::StatusCode::NOT_FOUND, "no such route");
+    return ErrorResponse(absl::StatusCode::kNotFound, "no such route");
   }
   *route_name = matched->pattern;
 
@@ -591,7 +586,7 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
   std::unique_ptr<pb::Message> message = matched->new_request();
   if (!matched->body.empty() && !request.body.empty()) {
     if (!IsJsonContentType(request)) {
-      http::Response r = ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT,
+      http::Response r = ErrorResponse(absl::StatusCode::kInvalidArgument,
                                        "content-type: must be application/json");
       r.status = 415;
       return r;
@@ -603,15 +598,15 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
     }
     pb::util::JsonParseOptions parse;
     if (pb::util::Status s = pb::util::JsonStringToMessage(request.body, target, parse); !s.ok()) {
-      return ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT,
+      return ErrorResponse(absl::StatusCode::kInvalidArgument,
                            absl::StrCat("body: ", std::string(s.message())));
     }
   } else if (!request.body.empty()) {
-    return ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT, "body: this route takes none");
+    return ErrorResponse(absl::StatusCode::kInvalidArgument, "body: this route takes none");
   }
   for (const auto& [name, value] : core::ParseQueryString(query_text)) {
     if (request.method != "GET") {
-      return ErrorResponse(grpc::StatusCode::INVALID_ARGUMENT,
+      return ErrorResponse(absl::StatusCode::kInvalidArgument,
                            absl::StrCat(name, ": query parameters only on GET routes"));
     }
     if (absl::Status s = SetQueryField(message.get(), name, value); !s.ok()) return ErrorResponse(s);
@@ -635,9 +630,8 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
     }
   }
 
-  grpc::ServerContext context;
   std::unique_ptr<pb::Message> reply = matched->new_response();
-  grpc::Status status = matched->call(&context, *message, reply.get());
+  absl::Status status = matched->call(*message, reply.get());
   if (!status.ok()) return ErrorResponse(status);
   if (const pb::FieldDescriptor* f = reply->GetDescriptor()->FindFieldByName("session_id");
       f != nullptr && f->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING && !f->is_repeated()) {
@@ -646,7 +640,7 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
   std::string json;
   pb::util::JsonPrintOptions print;
   if (pb::util::Status s = pb::util::MessageToJsonString(*reply, &json, print); !s.ok()) {
-    return ErrorResponse(grpc::StatusCode::INTERNAL, "internal error");
+    return ErrorResponse(absl::StatusCode::kInternal, "internal error");
   }
   http::Response response = http::Response::Json(200, std::move(json));
   if (is_playback) rest_internal::AddSetCookies(*static_cast<v1::IssuePlaybackResponse*>(reply.get()), &response);

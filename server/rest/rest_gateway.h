@@ -25,24 +25,20 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "edgepass/v1/catalog.grpc.pb.h"
-#include "edgepass/v1/edge_sync.grpc.pb.h"
-#include "edgepass/v1/keys.grpc.pb.h"
-#include "edgepass/v1/playback.grpc.pb.h"
-#include "edgepass/v1/session.grpc.pb.h"
 #include "http/http_message.h"
+#include "server/api/proto_api.h"
 #include "server/auth/access.h"
 
 namespace edgepass::server {
 
-// The implementations the routes call (not the access-checking wrappers:
-// the gateway checks access itself). All must outlive the gateway.
+// What the routes call: the same Api objects as gRPC (the gateway checks
+// access itself). All must outlive the gateway; a null one answers 501.
 struct RestServices {
-  v1::PlaybackService::Service* playback = nullptr;
-  v1::CatalogService::Service* catalog = nullptr;
-  v1::SessionService::Service* sessions = nullptr;
-  v1::EdgeSyncService::Service* edge_sync = nullptr;
-  v1::KeyService::Service* keys = nullptr;
+  const PlaybackApi* playback = nullptr;
+  const CatalogApi* catalog = nullptr;
+  const SessionApi* sessions = nullptr;
+  const EdgeSyncApi* edge_sync = nullptr;
+  const KeyApi* keys = nullptr;
 };
 
 struct RestGatewayOptions {

@@ -3,8 +3,6 @@
 #ifndef EDGEPASS_SERVER_REST_REST_INTERNAL_H_
 #define EDGEPASS_SERVER_REST_REST_INTERNAL_H_
 
-#include <grpcpp/support/status.h>
-
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,8 +16,7 @@ namespace edgepass::server::rest_internal {
 
 // {"error":{"code":"INVALID_ARGUMENT","message":"...","field":"..."}} with
 // the HTTP status of the code; 401s carry WWW-Authenticate: Bearer.
-http::Response ErrorResponse(grpc::StatusCode code, absl::string_view message);
-http::Response ErrorResponse(const grpc::Status& status);
+http::Response ErrorResponse(absl::StatusCode code, absl::string_view message);
 http::Response ErrorResponse(const absl::Status& status);
 
 // The query of a request-target ("" without '?').

@@ -2,8 +2,6 @@
 // POST /sessionrevoke?sessionid=ID, answering as SMD's API Lambdas do
 // (status codes, the body fields `playback_url` and `token_policy`, the
 // revoke confirmation text).
-#include <grpcpp/server_context.h>
-
 #include <string>
 #include <utility>
 
@@ -36,9 +34,8 @@ http::Response RestGateway::TokenGenerate(const http::Request& request, std::str
     return rest_internal::ErrorResponse(s);
   }
 
-  grpc::ServerContext context;
   v1::IssuePlaybackResponse reply;
-  grpc::Status status = services_.playback->IssuePlayback(&context, &issue, &reply);
+  absl::Status status = services_.playback->IssuePlayback(issue, &reply);
   if (!status.ok()) return rest_internal::ErrorResponse(status);
   *session_id = reply.session_id();
 
@@ -80,9 +77,8 @@ http::Response RestGateway::SessionRevoke(const http::Request& request, std::str
   v1::RevokeSessionRequest revoke;
   revoke.set_session_id(id);
   revoke.set_reason("sessionrevoke");
-  grpc::ServerContext context;
   v1::RevokedSession reply;
-  grpc::Status status = services_.sessions->RevokeSession(&context, &revoke, &reply);
+  absl::Status status = services_.sessions->RevokeSession(revoke, &reply);
   if (!status.ok()) return rest_internal::ErrorResponse(status);
   http::Response response;
   response.status = 200;

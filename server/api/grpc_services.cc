@@ -1,0 +1,227 @@
+#include "server/api/grpc_services.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "edgepass/v1/catalog.grpc.pb.h"
+#include "edgepass/v1/edge_sync.grpc.pb.h"
+#include "edgepass/v1/keys.grpc.pb.h"
+#include "edgepass/v1/playback.grpc.pb.h"
+#include "edgepass/v1/session.grpc.pb.h"
+#include "server/api/status_map.h"
+
+namespace edgepass::server {
+namespace {
+
+// Answers a unary call inline: the caller's scope, then `call`.
+template <typename Call>
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const GrpcAccess* access,
+                                 absl::string_view method, Call call) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status allowed = access->Check(*context, method);
+  reactor->Finish(allowed.ok() ? ToGrpcStatus(call()) : allowed);
+  return reactor;
+}
+
+// One adapter line per unary RPC: `api->Method(*request, response)` under
+// the scope of "/edgepass.v1.<Service>/<Method>" (one string literal).
+#define EDGEPASS_UNARY(Service, Method, Request, Response, api)                                       \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
+    return Answer(c, access_, "/edgepass.v1." #Service "/" #Method, [&] { return api->Method(*q, r); });      \
+  }
+
+class PlaybackGrpc final : public v1::PlaybackService::CallbackService {
+ public:
+  PlaybackGrpc(const PlaybackApi* api, const GrpcAccess* access) : api_(api), access_(access) {}
+  EDGEPASS_UNARY(PlaybackService, IssuePlayback, v1::IssuePlaybackRequest, v1::IssuePlaybackResponse, api_)
+  EDGEPASS_UNARY(PlaybackService, IssueToken, v1::IssueTokenRequest, v1::IssueTokenResponse, api_)
+
+ private:
+  const PlaybackApi* const api_;
+  const GrpcAccess* const access_;
+};
+
+class CatalogGrpc final : public v1::CatalogService::CallbackService {
+ public:
+  CatalogGrpc(const CatalogApi* api, const GrpcAccess* access) : api_(api), access_(access) {}
+  EDGEPASS_UNARY(CatalogService, PutAsset, v1::PutAssetRequest, v1::Asset, api_)
+  EDGEPASS_UNARY(CatalogService, GetAsset, v1::GetAssetRequest, v1::Asset, api_)
+  EDGEPASS_UNARY(CatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse, api_)
+  EDGEPASS_UNARY(CatalogService, DeleteAsset, v1::DeleteAssetRequest, google::protobuf::Empty, api_)
+  EDGEPASS_UNARY(CatalogService, PutPolicy, v1::PutPolicyRequest, v1::NamedPolicy, api_)
+  EDGEPASS_UNARY(CatalogService, GetPolicy, v1::GetPolicyRequest, v1::NamedPolicy, api_)
+  EDGEPASS_UNARY(CatalogService, ListPolicies, v1::ListPoliciesRequest, v1::ListPoliciesResponse, api_)
+  EDGEPASS_UNARY(CatalogService, DeletePolicy, v1::DeletePolicyRequest, google::protobuf::Empty, api_)
+
+ private:
+  const CatalogApi* const api_;
+  const GrpcAccess* const access_;
+};
+
+class SessionGrpc final : public v1::SessionService::CallbackService {
+ public:
+  SessionGrpc(const SessionApi* api, const GrpcAccess* access) : api_(api), access_(access) {}
+  EDGEPASS_UNARY(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession, api_)
+  EDGEPASS_UNARY(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession, api_)
+  EDGEPASS_UNARY(SessionService, ListRevokedSessions, v1::ListRevokedSessionsRequest,
+                 v1::ListRevokedSessionsResponse, api_)
+  EDGEPASS_UNARY(SessionService, RestoreSession, v1::RestoreSessionRequest, google::protobuf::Empty, api_)
+
+ private:
+  const SessionApi* const api_;
+  const GrpcAccess* const access_;
+};
+
+class KeyGrpc final : public v1::KeyService::CallbackService {
+ public:
+  KeyGrpc(const KeyApi* api, const GrpcAccess* access) : api_(api), access_(access) {}
+  EDGEPASS_UNARY(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey, api_)
+
+ private:
+  const KeyApi* const api_;
+  const GrpcAccess* const access_;
+};
+
+constexpr absl::string_view kSubscribe = "/edgepass.v1.EdgeSyncService/Subscribe";
+
+// One Subscribe stream: pulls from its EdgeSubscription whenever no write is
+// in flight (after each write, and when the hub wakes it). Deletes itself
+// when gRPC is done with it.
+class SubscribeReactor final : public grpc::ServerWriteReactor<v1::EdgeUpdate> {
+ public:
+  SubscribeReactor(EdgeSyncHub* hub, const GrpcAccess* access, grpc::CallbackServerContext* context,
+                   const v1::SubscribeRequest& request)
+      : hub_(hub) {
+    if (grpc::Status allowed = access->Check(*context, kSubscribe); !allowed.ok()) {
+      End(allowed);
+      return;
+    }
+    absl::StatusOr<std::shared_ptr<EdgeSubscription>> sub =
+        hub->Subscribe({.validator_id = request.validator_id(),
+                        .peer = context->peer(),
+                        .have_version = request.have_version(),
+                        .have_keyring_fingerprint = request.have_keyring_fingerprint()},
+                       [this] { Pump(); });
+    if (!sub.ok()) {
+      End(ToGrpcStatus(sub.status()));
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      subscription_ = *std::move(sub);
+    }
+    Pump();
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+    }
+    if (!ok) {
+      End(grpc::Status::OK);  // the validator went away
+      return;
+    }
+    Pump();
+  }
+  void OnCancel() override { End(grpc::Status::OK); }
+  void OnDone() override {
+    std::shared_ptr<EdgeSubscription> sub;
+    {
+      absl::MutexLock lock(&mu_);
+      sub = subscription_;
+    }
+    if (sub != nullptr) hub_->Unsubscribe(sub);  // no Pump() after this returns
+    delete this;
+  }
+
+ private:
+  // Starts the next write when none is in flight and there is something to send.
+  void Pump() {
+    bool start_write = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (writing_ || finished_ || subscription_ == nullptr) return;
+      std::optional<EdgeMessage> next = subscription_->Pull();
+      if (!next.has_value()) {
+        if (!subscription_->ended()) return;
+        finished_ = true;
+      } else {
+        update_.Clear();
+        EdgeMessageToProto(*next, &update_);
+        writing_ = start_write = true;
+      }
+    }
+    // Outside the lock: gRPC may run a reaction before these return.
+    if (start_write) {
+      StartWrite(&update_);
+    } else {
+      Finish(grpc::Status::OK);  // the replica is shutting down
+    }
+  }
+
+  void End(const grpc::Status& status) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+    }
+    Finish(status);
+  }
+
+  EdgeSyncHub* const hub_;
+  absl::Mutex mu_;
+  std::shared_ptr<EdgeSubscription> subscription_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  v1::EdgeUpdate update_;  // the write in flight
+};
+
+class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
+ public:
+  EdgeSyncGrpc(const EdgeSyncApi* api, EdgeSyncHub* hub, const GrpcAccess* access)
+      : api_(api), hub_(hub), access_(access) {}
+  grpc::ServerWriteReactor<v1::EdgeUpdate>* Subscribe(grpc::CallbackServerContext* c,
+                                                      const v1::SubscribeRequest* q) override {
+    return new SubscribeReactor(hub_, access_, c, *q);
+  }
+  EDGEPASS_UNARY(EdgeSyncService, Acknowledge, v1::AcknowledgeRequest, v1::AcknowledgeResponse, api_)
+  EDGEPASS_UNARY(EdgeSyncService, ListValidators, v1::ListValidatorsRequest, v1::ListValidatorsResponse, api_)
+
+ private:
+  const EdgeSyncApi* const api_;
+  EdgeSyncHub* const hub_;
+  const GrpcAccess* const access_;
+};
+
+#undef EDGEPASS_UNARY
+
+}  // namespace
+
+struct GrpcServices::Services {
+  PlaybackGrpc playback;
+  CatalogGrpc catalog;
+  SessionGrpc sessions;
+  EdgeSyncGrpc edge_sync;
+  KeyGrpc keys;
+};
+
+GrpcServices::GrpcServices(GrpcApis apis, const GrpcAccess* access)
+    : services_(new Services{.playback = {apis.playback, access},
+                             .catalog = {apis.catalog, access},
+                             .sessions = {apis.sessions, access},
+                             .edge_sync = {apis.edge_sync, apis.hub, access},
+                             .keys = {apis.keys, access}}) {}
+
+GrpcServices::~GrpcServices() = default;
+
+void GrpcServices::RegisterWith(grpc::ServerBuilder& builder) {
+  builder.RegisterService(&services_->playback);
+  builder.RegisterService(&services_->catalog);
+  builder.RegisterService(&services_->sessions);
+  builder.RegisterService(&services_->edge_sync);
+  builder.RegisterService(&services_->keys);
+}
+
+}  // namespace edgepass::server

@@ -1,0 +1,48 @@
+// edgepass.v1 over gRPC: the five services on gRPC's callback API, each a
+// thin adapter over server/api/proto_api.h. A unary call is answered inline
+// on the thread gRPC delivered it on (no hand-off to a worker pool): the
+// scope check (GrpcAccess, the one table in rpc_scopes.cc), then the Api
+// method. EdgeSyncService/Subscribe is a write reactor over the EdgeSyncHub,
+// so a replica holds thousands of subscribed validators without a thread
+// each. Adding an RPC: the proto, the app method, its Api method, one line
+// here and one row in the scope table.
+//
+//   GrpcServices services({.playback = &playback_api, ...}, &access);
+//   services.RegisterWith(builder);
+#ifndef EDGEPASS_SERVER_API_GRPC_SERVICES_H_
+#define EDGEPASS_SERVER_API_GRPC_SERVICES_H_
+
+#include <grpcpp/server_builder.h>
+
+#include <memory>
+
+#include "server/api/proto_api.h"
+#include "server/api/rpc_scopes.h"
+
+namespace edgepass::server {
+
+struct GrpcApis {
+  const PlaybackApi* playback = nullptr;
+  const CatalogApi* catalog = nullptr;
+  const SessionApi* sessions = nullptr;
+  const EdgeSyncApi* edge_sync = nullptr;
+  EdgeSyncHub* hub = nullptr;  // the Subscribe streams
+  const KeyApi* keys = nullptr;
+};
+
+// Everything passed in outlives it, and it outlives the grpc::Server it is
+// registered with.
+class GrpcServices {
+ public:
+  GrpcServices(GrpcApis apis, const GrpcAccess* access);
+  ~GrpcServices();
+  void RegisterWith(grpc::ServerBuilder& builder);
+
+ private:
+  struct Services;  // grpc_services.cc
+  std::unique_ptr<Services> services_;
+};
+
+}  // namespace edgepass::server
+
+#endif  // EDGEPASS_SERVER_API_GRPC_SERVICES_H_

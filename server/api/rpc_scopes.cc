@@ -1,0 +1,61 @@
+#include "server/api/rpc_scopes.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "server/api/status_map.h"
+#include "server/auth/grpc_tls.h"
+
+namespace edgepass::server {
+namespace {
+
+// Every public RPC and the scope it needs: the one list of who may call what.
+const absl::flat_hash_map<std::string, Scope>& ScopeTable() {
+  static const auto* table = new absl::flat_hash_map<std::string, Scope>{
+      {"/edgepass.v1.PlaybackService/IssuePlayback", Scope::kIssue},
+      {"/edgepass.v1.PlaybackService/IssueToken", Scope::kMint},
+      {"/edgepass.v1.CatalogService/PutAsset", Scope::kCatalog},
+      {"/edgepass.v1.CatalogService/GetAsset", Scope::kCatalog},
+      {"/edgepass.v1.CatalogService/ListAssets", Scope::kCatalog},
+      {"/edgepass.v1.CatalogService/DeleteAsset", Scope::kCatalog},
+      {"/edgepass.v1.CatalogService/PutPolicy", Scope::kCatalog},
+      {"/edgepass.v1.CatalogService/GetPolicy", Scope::kCatalog},
+      {"/edgepass.v1.CatalogService/ListPolicies", Scope::kCatalog},
+      {"/edgepass.v1.CatalogService/DeletePolicy", Scope::kCatalog},
+      {"/edgepass.v1.SessionService/RevokeSession", Scope::kRevoke},
+      {"/edgepass.v1.SessionService/ReportSession", Scope::kRevoke},
+      {"/edgepass.v1.SessionService/ListRevokedSessions", Scope::kRevoke},
+      {"/edgepass.v1.SessionService/RestoreSession", Scope::kRevoke},
+      {"/edgepass.v1.EdgeSyncService/Subscribe", Scope::kEdgeSync},
+      {"/edgepass.v1.EdgeSyncService/Acknowledge", Scope::kEdgeSync},
+      {"/edgepass.v1.EdgeSyncService/ListValidators", Scope::kEdgeSync},
+      {"/edgepass.v1.KeyService/PutCloudFrontKey", Scope::kKeys},
+  };
+  return *table;
+}
+
+absl::string_view Metadata(const grpc::ServerContextBase& context, absl::string_view key) {
+  const auto& md = context.client_metadata();
+  auto it = md.find(grpc::string_ref(key.data(), key.size()));
+  if (it == md.end()) return {};
+  return absl::string_view(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+std::optional<Scope> RpcScope(absl::string_view full_method) {
+  auto it = ScopeTable().find(full_method);
+  if (it == ScopeTable().end()) return std::nullopt;
+  return it->second;
+}
+
+grpc::Status GrpcAccess::Check(const grpc::ServerContextBase& context, absl::string_view full_method) const {
+  std::optional<Scope> scope = RpcScope(full_method);
+  if (!scope) return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "no scope admits this RPC");
+  absl::StatusOr<Caller> caller =
+      policy_->Authenticate(Metadata(context, "authorization"), GrpcPeerIdentity(context));
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return ToGrpcStatus(AccessPolicy::Authorize(*caller, *scope));
+}
+
+}  // namespace edgepass::server

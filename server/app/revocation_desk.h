@@ -1,0 +1,78 @@
+// The revocation desk: revoked sessions go into the SessionStore, which
+// announces each change on the feed so every replica recompiles the list
+// and streams it to its validators. A revoke or restore answers once the
+// change is durable and (bounded by a second) in this replica's edge
+// snapshot. No transport in here: see server/api/session_rpc.h.
+//
+//   RevocationDesk desk(&session_store, &live_state, absl::Now, {});
+//   absl::StatusOr<core::RevocationEntry> e = desk.Revoke({.session_id = "abc", .reason = "shared"});
+#ifndef EDGEPASS_SERVER_APP_REVOCATION_DESK_H_
+#define EDGEPASS_SERVER_APP_REVOCATION_DESK_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/revocation_list.h"
+#include "server/live_state.h"
+#include "server/state/session_store.h"
+
+namespace edgepass::server {
+
+struct RevocationRequest {
+  std::string session_id;
+  core::RevocationType type = core::RevocationType::kManual;
+  std::string reason;
+  double score = 0;  // AUTO only
+  std::map<std::string, double> score_components;
+  // None: now + default_revocation_ttl.
+  std::optional<absl::Time> expires_at;
+};
+
+struct RevokedSessions {
+  std::vector<core::RevocationEntry> sessions;
+  uint64_t version = 0;  // the session store's
+};
+
+struct RevocationDeskOptions {
+  core::RevocationListOptions revocations;
+  // expires_at of a revocation that does not give one: the longest token
+  // lifetime, after which the session's token is useless anyway.
+  absl::Duration default_revocation_ttl = absl::Hours(24);
+};
+
+// Thread-safe; the pointers must outlive it.
+class RevocationDesk {
+ public:
+  using Clock = std::function<absl::Time()>;
+
+  RevocationDesk(SessionStore* store, LiveState* live, Clock clock, RevocationDeskOptions options)
+      : store_(store), live_(live), clock_(std::move(clock)), options_(options) {}
+
+  // The stored entry. INVALID_ARGUMENT naming the field ("session_id: ...",
+  // "expires_at: must be in the future", ...); UNAVAILABLE from the store.
+  absl::StatusOr<core::RevocationEntry> Revoke(const RevocationRequest& request) const;
+
+  // Every stored entry sorted by session id, or with `compiled` what
+  // validators get (retention and capacity applied, newest first); at most
+  // `limit` (0 = all).
+  absl::StatusOr<RevokedSessions> List(bool compiled, size_t limit) const;
+
+  // INVALID_ARGUMENT for a malformed id; NOT_FOUND when not revoked.
+  absl::Status Restore(absl::string_view session_id) const;
+
+ private:
+  SessionStore* const store_;
+  LiveState* const live_;
+  const Clock clock_;
+  const RevocationDeskOptions options_;
+};
+
+}  // namespace edgepass::server
+
+#endif  // EDGEPASS_SERVER_APP_REVOCATION_DESK_H_
