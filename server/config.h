@@ -1,5 +1,8 @@
 // Server options: one plain struct, parsed once (config file, then
-// environment, then flags), validated once, passed down by value.
+// environment, then flags), validated once, passed down by value. Each
+// option's flag, environment variable, config key, default and help line are
+// declared once, in config_table.cc; parsing, --help and the configuration
+// table of docs/configuration.md come from there.
 //
 //   absl::StatusOr<ServerOptions> o = ParseServerOptions(args, std::getenv);
 //   if (!o.ok()) { std::cerr << o.status().message() << "\n"; return 2; }
@@ -100,6 +103,11 @@ struct ServerOptions {
 
 // Usage text for --help.
 std::string HelpText();
+
+// The Markdown table of every option (flag, environment variable, config
+// key, default, meaning) that docs/configuration.md holds between its
+// "generated" markers; server/config_doc_main.cc writes and checks it.
+std::string ConfigurationMarkdown();
 
 // Parses `args` (without argv[0]). Order: the JSON config file named by
 // --config or EDGEPASS_CONFIG, then EDGEPASS_* environment variables (read

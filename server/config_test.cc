@@ -7,7 +7,10 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "server/config_table.h"
 
 namespace edgepass::server {
 namespace {
@@ -249,6 +252,84 @@ TEST(ParseServerOptions, Help) {
   absl::StatusOr<ServerOptions> o = ParseServerOptions({"--help"}, FakeEnv{});
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->help);
+}
+
+TEST(ParseServerOptions, ChoiceAndBooleanValues) {
+  EXPECT_EQ(
+      std::string(ParseServerOptions({"--tls-client-cert", "maybe"}, FakeEnv{})
+                      .status()
+                      .message()),
+      "--tls-client-cert: \"maybe\" is not optional or require");
+  EXPECT_EQ(
+      std::string(ParseServerOptions({"--insecure-plaintext=yes"}, FakeEnv{})
+                      .status()
+                      .message()),
+      "--insecure-plaintext: \"yes\" is not true/false");
+  FakeEnv env{{{"EDGEPASS_INSECURE_ALLOW_REMOTE", "1"}}};
+  absl::StatusOr<ServerOptions> o =
+      ParseServerOptions({"--insecure-allow-remote=false"}, env);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_FALSE(o->insecure_allow_remote);  // the flag wins over the environment
+  o = ParseServerOptions(
+      {"--entitlements", " gold , silver,,", "--oidc-audience=a,b",
+       "--oidc-issuer", "https://id.example", "--oidc-jwks", "jwks.json"},
+      FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->entitlements, (std::vector<std::string>{"gold", "silver"}));
+  EXPECT_EQ(o->oidc_audiences, (std::vector<std::string>{"a", "b"}));
+  // --config names the file; it is not a key inside one.
+  EXPECT_EQ(std::string(
+                ParseServerOptions({"--config"}, FakeEnv{}).status().message()),
+            "--config: missing value");
+}
+
+// Every option is declared once; its flag and environment variable follow
+// from its config key, and --help and the docs table list them all.
+TEST(ConfigTable, NamesFollowTheConfigKey) {
+  const config_internal::ConfigOption* option =
+      config_internal::FindByKey("rest_idle_timeout");
+  ASSERT_NE(option, nullptr);
+  EXPECT_EQ(option->Flag(), "--rest-idle-timeout");
+  EXPECT_EQ(option->Env(), "EDGEPASS_REST_IDLE_TIMEOUT");
+  EXPECT_EQ(option->DefaultShown(), "1m");
+  EXPECT_EQ(config_internal::FindByKey("config"),
+            nullptr);  // not a config-file key
+  EXPECT_NE(config_internal::FindByFlag("--config"), nullptr);
+}
+
+TEST(ConfigTable, HelpListsEveryOptionWithinEightyColumns) {
+  const std::string help = HelpText();
+  for (const config_internal::ConfigOption& option :
+       config_internal::ConfigTable()) {
+    EXPECT_TRUE(absl::StrContains(help, "  " + option.Flag())) << option.key;
+    EXPECT_TRUE(absl::StrContains(help, "[env " + option.Env() + "]"))
+        << option.key;
+  }
+  EXPECT_TRUE(absl::StrContains(help, "--grpc-addr HOST:PORT"));
+  EXPECT_TRUE(absl::StrContains(help, "(default 127.0.0.1:50051)"));
+  EXPECT_TRUE(absl::StrContains(help, "--help"));
+  EXPECT_TRUE(absl::StrContains(help, "Exit codes: 0 clean shutdown"));
+  for (absl::string_view line : absl::StrSplit(help, '\n')) {
+    EXPECT_LE(line.size(), 80u) << line;
+  }
+}
+
+TEST(ConfigTable, MarkdownHasOneRowPerOption) {
+  const std::string table = ConfigurationMarkdown();
+  for (const config_internal::ConfigOption& option :
+       config_internal::ConfigTable()) {
+    EXPECT_TRUE(absl::StrContains(table, "| `" + option.Flag())) << option.key;
+  }
+  EXPECT_TRUE(
+      absl::StrContains(table,
+                        "| `--redis-timeout DUR` | `EDGEPASS_REDIS_TIMEOUT` | "
+                        "`redis_timeout` | `500ms` |"));
+  EXPECT_TRUE(
+      absl::StrContains(table, "| `--oidc-jwks FILE\\|URL` |"));  // '|' escaped
+  EXPECT_TRUE(
+      absl::StrContains(table,
+                        "| `--catalog-file FILE` | `EDGEPASS_CATALOG_FILE` | "
+                        "`catalog_file` | — |"));
 }
 
 }  // namespace

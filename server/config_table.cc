@@ -1,0 +1,398 @@
+#include "server/config_table.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+
+namespace edgepass::server::config_internal {
+namespace {
+
+using O = ServerOptions;
+
+absl::Status Invalid(absl::string_view where, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  for (absl::string_view item :
+       absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(item));
+  }
+  return out;
+}
+
+std::vector<ConfigOption> BuildTable() {
+  return {
+      {"config", "FILE",
+       "JSON config file, read first: an object whose keys are the option "
+       "names with '_' (e.g. \"data_dir\") and whose values are strings (or "
+       "true/false for switches)",
+       "", std::monostate{}, /*in_config_file=*/false},
+      {"grpc_addr", "HOST:PORT",
+       "gRPC listen address; port 0 picks a free port (printed at start)", "",
+       &O::grpc_addr},
+      {"metrics_addr", "HOST:PORT",
+       "Prometheus metrics at http://HOST:PORT/metrics, a port apart from the "
+       "API (IPv4 or a host name); port 0 picks a free port (printed at start "
+       "as \"metrics on URL\"); \"\" disables",
+       "`\"\"` works as a flag (`--metrics-addr=`) or in the config file",
+       &O::metrics_addr},
+      {"data_dir", "DIR",
+       "embedded state: keyring.json, catalog.json, revocations.json", "",
+       &O::data_dir},
+      {"catalog_file", "FILE",
+       "catalog (project format) merged into DATA_DIR/catalog.json at start",
+       "", &O::catalog_file},
+      {"import_smd_assets", "FILE",
+       "SMD asset-table items (DynamoDB JSON) merged into the catalog at start",
+       "", &O::import_smd_assets},
+      {"default_token_ttl", "DUR",
+       "`exp` of IssueToken tokens whose inline policy has none (up to 720h); "
+       "more than --max-token-ttl is a configuration error",
+       "", &O::default_token_ttl},
+      {"max_token_ttl", "DUR",
+       "no token outlives this, whatever the route or policy (up to 8784h)",
+       "Routes: IssuePlayback, IssueToken, REST, `/tokengenerate`, CloudFront "
+       "schemes. A longer policy is refused `INVALID_ARGUMENT` naming its "
+       "`exp` (`token_policy.exp`, `policy.exp`). Catalog writes (`PutPolicy`, "
+       "`PutAsset` inline policies) of a longer relative `exp` are refused at "
+       "write time; absolute `exp` values and policies from "
+       "`--catalog-file`/`--import-smd-assets` are checked when a token is "
+       "issued",
+       &O::max_token_ttl},
+      {"shutdown_grace", "DUR",
+       "drain time after SIGTERM/SIGINT: in-flight calls may finish within it "
+       "(up to 5m)",
+       "", &O::shutdown_grace},
+      {"rest_addr", "HOST:PORT",
+       "REST gateway (JSON over HTTP/1.1) listen address; port 0 picks a free "
+       "port (printed at start); \"\" disables",
+       "", &O::rest_addr},
+      {"rest_read_timeout", "DUR",
+       "a REST request (and its TLS handshake) must arrive whole within this, "
+       "and a new connection's first one must start within it; slower "
+       "clients are dropped (up to 5m)",
+       "", &O::rest_read_timeout},
+      {"rest_idle_timeout", "DUR",
+       "a kept-alive REST connection waiting for its next request is closed "
+       "after this (up to 1h)",
+       "", &O::rest_idle_timeout},
+      {"rest_threads", "N",
+       "threads serving REST requests (0 to 256); 0: the larger of 8 and the "
+       "number of cores",
+       "Handlers may block (a revoke waits for the data dir and the edge "
+       "snapshot, fleet mode for Redis), hence at least 8",
+       IntField{&O::rest_threads, 0, 256}},
+      {"access_file", "FILE",
+       "API keys (SHA-256 hashes) and mTLS identities with scopes; without "
+       "it nobody is authenticated, only loopback addresses are allowed and "
+       "the start logs a `no_authentication` warning",
+       "Format and scopes: [security.md](security.md#access)", &O::access_file},
+      {"new_api_key", "NAME:SCOPES",
+       "print a new API key and its access-file entry, then exit (scopes: "
+       "issue, revoke, catalog, keys, edge-sync, mint, admin; mint: "
+       "IssueToken with an inline policy)",
+       "", &O::new_api_key},
+      {"tls_cert", "FILE",
+       "server certificate chain (PEM): TLS (1.2+) for gRPC and REST; goes "
+       "with --tls-key",
+       "", &O::tls_cert},
+      {"tls_key", "FILE", "the certificate's private key (PEM)", "",
+       &O::tls_key},
+      {"tls_client_ca", "FILE",
+       "CA of client certificates: enables mTLS identities (needs --tls-cert)",
+       "", &O::tls_client_ca},
+      {"tls_client_cert", "MODE",
+       "`optional` (API-key callers connect without a certificate) or "
+       "`require`",
+       "", ChoiceField{&O::tls_client_cert, {"optional", "require"}}},
+      {"trusted_proxies", "CIDRS",
+       "peers whose X-Forwarded-For is believed by the SMD route and viewer "
+       "mode (comma list of CIDR ranges)",
+       "The viewer is the right-most entry that is not a trusted proxy",
+       &O::trusted_proxies},
+      {"trust_cloudfront_headers", "",
+       "the trusted proxies are CloudFront (or strip these headers): also "
+       "believe their CloudFront-Viewer-Address and geo headers",
+       "`CloudFront-Viewer-Address` is read before `X-Forwarded-For` and must "
+       "be `IP:PORT` (else 400); the geo headers are "
+       "`CloudFront-Viewer-Country(-Region)/-City`. Off, a viewer behind a "
+       "plain proxy could name the address and country its token binds",
+       &O::trust_cloudfront_headers},
+      {"oidc_issuer", "URL",
+       "viewer-facing mode: REST playback routes need an end-user ID token "
+       "(RS256) from this issuer instead of an API key; needs --oidc-audience "
+       "and --oidc-jwks",
+       "", &O::oidc_issuer},
+      {"oidc_audience", "IDS", "accepted ID-token audiences (comma list)", "",
+       &O::oidc_audiences},
+      {"oidc_jwks", "FILE|URL", "the issuer's signing keys (JWKS)",
+       "The JWKS URL must be `https://`; `http://` is accepted on loopback "
+       "only (127.0.0.0/8, `::1`, `localhost`), anything else stops the start "
+       "naming `--oidc-jwks`",
+       &O::oidc_jwks},
+      {"oidc_groups_claim", "NAME",
+       "ID-token claim listing the viewer's groups", "", &O::oidc_groups_claim},
+      {"entitlements", "LIST",
+       "groups that are entitlements (comma list); the first one the viewer "
+       "is in wins",
+       "", &O::entitlements},
+      {"insecure_allow_remote", "",
+       "allow a non-loopback listen address without an access file", "",
+       &O::insecure_allow_remote},
+      {"insecure_plaintext", "",
+       "allow a non-loopback --grpc-addr or --rest-addr without "
+       "--tls-cert/--tls-key: EdgeSync would send HMAC keys, callers API keys, "
+       "in cleartext (logs an `insecure_plaintext` warning at start)",
+       "Independent of `--insecure-allow-remote`; see "
+       "[security.md](security.md#tls-and-loopback)",
+       &O::insecure_plaintext},
+      {"redis_addr", "HOST:PORT",
+       "fleet mode: catalog, revoked sessions, keyring cache and change "
+       "notifications in Redis; unset: the data dir only",
+       "The keyring's durable home stays `DATA_DIR/keyring.json` (mount the "
+       "same secret in every replica)",
+       &O::redis_addr},
+      {"redis_pool_size", "N", "Redis connections per replica (1 to 256)", "",
+       IntField{&O::redis_pool_size, 1, 256}},
+      {"redis_timeout", "DUR", "Redis connect and command timeout (up to 1m)",
+       "", &O::redis_timeout},
+      {"key_cache_ttl", "DUR",
+       "how long a replica uses its cached keyring (up to 24h)",
+       "One replica per TTL reads the secrets store", &O::key_cache_ttl},
+      {"revocation_retention", "DUR",
+       "revoked sessions older than this are not sent to validators; also "
+       "the default expires_at of a revocation",
+       "", &O::revocation_retention},
+      {"revocation_capacity", "N",
+       "at most N revoked sessions are sent to validators, MANUAL newest "
+       "first, then AUTO by score (1 to 10000000)",
+       "", IntField{&O::revocation_capacity, 1, 10000000}},
+  };
+}
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+}  // namespace
+
+std::string ConfigOption::Flag() const {
+  return absl::StrCat("--", absl::StrReplaceAll(key, {{"_", "-"}}));
+}
+
+std::string ConfigOption::Env() const {
+  return absl::StrCat("EDGEPASS_", absl::AsciiStrToUpper(key));
+}
+
+bool ConfigOption::IsSwitch() const {
+  return std::holds_alternative<bool ServerOptions::*>(field);
+}
+
+std::string ConfigOption::DefaultShown() const {
+  static const ServerOptions* const kDefaults = new ServerOptions();
+  const ServerOptions& d = *kDefaults;
+  return std::visit(
+      Overloaded{
+          [](std::monostate) { return std::string(); },
+          [&](std::string ServerOptions::*f) { return d.*f; },
+          [&](const IntField& f) { return absl::StrCat(d.*(f.field)); },
+          [&](absl::Duration ServerOptions::*f) {
+            return absl::FormatDuration(d.*f);
+          },
+          [&](bool ServerOptions::*f) {
+            return std::string(d.*f ? "true" : "false");
+          },
+          [&](std::vector<std::string> ServerOptions::*f) {
+            return absl::StrJoin(d.*f, ",");
+          },
+          [&](const ChoiceField& f) { return d.*(f.field); },
+      },
+      field);
+}
+
+absl::Status ConfigOption::Apply(const std::string& value,
+                                 absl::string_view where,
+                                 ServerOptions* o) const {
+  return std::visit(
+      Overloaded{
+          [](std::monostate) { return absl::OkStatus(); },
+          [&](std::string ServerOptions::*f) {
+            o->*f = value;
+            return absl::OkStatus();
+          },
+          [&](const IntField& f) {
+            int n;
+            if (!absl::SimpleAtoi(value, &n) || n < f.min || n > f.max) {
+              return Invalid(where, absl::StrCat("\"", value,
+                                                 "\" is not an integer "
+                                                 "from ",
+                                                 f.min, " to ", f.max));
+            }
+            o->*(f.field) = n;
+            return absl::OkStatus();
+          },
+          [&](absl::Duration ServerOptions::*f) {
+            absl::Duration d;
+            if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration() ||
+                d == absl::InfiniteDuration()) {
+              return Invalid(where, absl::StrCat("\"", value,
+                                                 "\" is not a positive "
+                                                 "duration like 30s, 10m, 2h"));
+            }
+            o->*f = d;
+            return absl::OkStatus();
+          },
+          [&](bool ServerOptions::*f) {
+            if (value == "1" || value == "true") {
+              o->*f = true;
+            } else if (value == "0" || value == "false") {
+              o->*f = false;
+            } else {
+              return Invalid(where,
+                             absl::StrCat("\"", value, "\" is not true/false"));
+            }
+            return absl::OkStatus();
+          },
+          [&](std::vector<std::string> ServerOptions::*f) {
+            o->*f = SplitList(value);
+            return absl::OkStatus();
+          },
+          [&](const ChoiceField& f) {
+            for (const std::string& choice : f.choices) {
+              if (value == choice) {
+                o->*(f.field) = value;
+                return absl::OkStatus();
+              }
+            }
+            return Invalid(where,
+                           absl::StrCat("\"", value, "\" is not ",
+                                        absl::StrJoin(f.choices, " or ")));
+          },
+      },
+      field);
+}
+
+const std::vector<ConfigOption>& ConfigTable() {
+  static const std::vector<ConfigOption>* const kTable =
+      new std::vector<ConfigOption>(BuildTable());
+  return *kTable;
+}
+
+const ConfigOption* FindByKey(absl::string_view key) {
+  for (const ConfigOption& option : ConfigTable()) {
+    if (option.in_config_file && option.key == key) return &option;
+  }
+  return nullptr;
+}
+
+const ConfigOption* FindByFlag(absl::string_view flag) {
+  for (const ConfigOption& option : ConfigTable()) {
+    if (option.Flag() == flag) return &option;
+  }
+  return nullptr;
+}
+
+}  // namespace edgepass::server::config_internal
+
+namespace edgepass::server {
+namespace {
+
+using config_internal::ConfigOption;
+using config_internal::ConfigTable;
+
+// Appends `text` to `out` as lines of at most `width` columns, the first one
+// continuing `out`'s last line at column `column`, the others indented by
+// `indent` spaces.
+// Words joined by '\x01' stay on one line (it becomes a space).
+void AppendWrapped(absl::string_view text, size_t column, size_t indent,
+                   size_t width, std::string* out) {
+  for (absl::string_view chunk : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    const std::string word = absl::StrReplaceAll(chunk, {{"\x01", " "}});
+    if (column > indent && column + 1 + word.size() > width) {
+      absl::StrAppend(out, "\n", std::string(indent, ' '));
+      column = indent;
+    } else if (column > indent) {
+      out->push_back(' ');
+      ++column;
+    }
+    absl::StrAppend(out, word);
+    column += word.size();
+  }
+}
+
+std::string FlagWithValue(const ConfigOption& option) {
+  return option.value_name.empty()
+             ? option.Flag()
+             : absl::StrCat(option.Flag(), " ", option.value_name);
+}
+
+std::string MarkdownCell(absl::string_view text) {
+  return absl::StrReplaceAll(text, {{"|", "\\|"}, {"\n", " "}});
+}
+
+}  // namespace
+
+std::string HelpText() {
+  constexpr size_t kIndent = 29;
+  constexpr size_t kWidth = 80;
+  std::string out = R"(usage: edgepass-server [options]
+
+Token-vending service for protected video streams (SMD-compatible tokens).
+Options are read from the config file, then EDGEPASS_* environment variables,
+then flags (later wins). Flags take --flag VALUE or --flag=VALUE; a switch
+alone means true (or --switch=false).
+
+)";
+  for (const ConfigOption& option : ConfigTable()) {
+    std::string head = absl::StrCat("  ", FlagWithValue(option));
+    if (head.size() + 1 > kIndent) {
+      absl::StrAppend(&out, head, "\n", std::string(kIndent, ' '));
+    } else {
+      absl::StrAppend(&out, head, std::string(kIndent - head.size(), ' '));
+    }
+    std::string text = absl::StrReplaceAll(option.help, {{"`", ""}});
+    const std::string default_shown = option.DefaultShown();
+    if (!default_shown.empty() && !option.IsSwitch()) {
+      absl::StrAppend(&text, " (default\x01", default_shown, ")");
+    }
+    absl::StrAppend(&text, " [env\x01", option.Env(), "]");
+    AppendWrapped(text, kIndent, kIndent, kWidth, &out);
+    out.push_back('\n');
+  }
+  absl::StrAppend(&out, "  -h, --help", std::string(kIndent - 12, ' '),
+                  "this text\n\n"
+                  "Exit codes: 0 clean shutdown, 1 start-up failure (data "
+                  "dir),\n2 bad configuration.\n");
+  return out;
+}
+
+std::string ConfigurationMarkdown() {
+  std::string out =
+      "| flag | environment | config key | default | meaning |\n"
+      "|---|---|---|---|---|\n";
+  for (const ConfigOption& option : ConfigTable()) {
+    const std::string default_shown = option.DefaultShown();
+    std::string meaning = option.help;
+    if (!option.details.empty())
+      absl::StrAppend(&meaning, ". ", option.details);
+    absl::StrAppend(
+        &out, "| `", MarkdownCell(FlagWithValue(option)), "` | `", option.Env(),
+        "` | ",
+        option.in_config_file ? absl::StrCat("`", option.key, "`") : "—", " | ",
+        default_shown.empty() ? "—" : absl::StrCat("`", default_shown, "`"),
+        " | ", MarkdownCell(meaning), " |\n");
+  }
+  return out;
+}
+
+}  // namespace edgepass::server
