@@ -1,0 +1,258 @@
+// The catalog file's JSON: Catalog::Parse and the writers, and the edits
+// that take JSON (WithAsset, WithPolicy). The rules each entry must satisfy
+// are catalog_rules.h's.
+#include "server/catalog.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/token_policy.h"
+#include "nlohmann/json.hpp"
+#include "server/catalog_rules.h"
+#include "server/json_util.h"
+
+namespace edgepass::server {
+namespace {
+
+using catalog_rules::CheckAsset;
+using catalog_rules::Invalid;
+using catalog_rules::IsValidAssetId;
+using catalog_rules::Within;
+using nlohmann::json;
+
+absl::StatusOr<std::string> RequiredString(const json& obj, const char* key,
+                                           absl::string_view where) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Invalid(where, absl::StrCat(key, ": required"));
+  if (!it->is_string()) {
+    return Invalid(where, absl::StrCat(key, ": must be a string, got ", JsonTypeName(*it)));
+  }
+  return it->get_ref<const std::string&>();
+}
+
+// Reads "token_policy" (a policy name or an inline policy) of `obj`.
+absl::Status ParsePolicyRef(const json& obj, const std::map<std::string, NamedPolicy>& policies,
+                            absl::string_view where, std::string* policy_name, std::string* inline_json,
+                            core::TokenPolicy* policy) {
+  auto tp = obj.find("token_policy");
+  if (tp == obj.end()) return Invalid(where, "token_policy: required");
+  if (tp->is_string()) {
+    *policy_name = tp->get_ref<const std::string&>();
+    auto named = policies.find(*policy_name);
+    if (named == policies.end()) {
+      return Invalid(where, absl::StrCat("token_policy: unknown policy \"", *policy_name, "\""));
+    }
+    *policy = named->second.policy;
+  } else if (tp->is_object()) {
+    *inline_json = DumpJson(*tp);
+    auto parsed = core::ParseTokenPolicyJson(*inline_json, "token_policy.");
+    if (!parsed.ok()) return Within(where, parsed.status());
+    *policy = *std::move(parsed);
+  } else {
+    return Invalid(where, absl::StrCat("token_policy: must be a policy name or an object, got ", JsonTypeName(*tp)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, AssetVariant, std::less<>>> ParseVariants(
+    const json& obj, const std::map<std::string, NamedPolicy>& policies, absl::string_view where) {
+  std::map<std::string, AssetVariant, std::less<>> variants;
+  if (!obj.is_object()) return Invalid(where, "variants: must be an object of entitlement -> variant");
+  if (obj.size() > kMaxAssetVariants) {
+    return Invalid(where, absl::StrCat("variants: more than ", kMaxAssetVariants));
+  }
+  for (const auto& [entitlement, value] : obj.items()) {
+    const std::string at = absl::StrCat(where, ": variants[\"", entitlement.substr(0, kMaxAssetIdLength), "\"]");
+    if (!IsValidAssetId(entitlement)) {
+      return Invalid(at, absl::StrCat("entitlement: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+    }
+    if (!value.is_object()) return Invalid(at, "must be an object");
+    for (const auto& [key, unused] : value.items()) {
+      if (key != "url_path" && key != "token_policy") return Invalid(at, absl::StrCat("unknown field \"", key, "\""));
+    }
+    AssetVariant v;
+    EDGEPASS_ASSIGN_OR_RETURN(v.url_path, RequiredString(value, "url_path", at));
+    EDGEPASS_RETURN_IF_ERROR(ParsePolicyRef(value, policies, at, &v.policy_name, &v.inline_policy_json, &v.policy));
+    variants.emplace(entitlement, std::move(v));
+  }
+  return variants;
+}
+
+json PolicyRefToJson(const std::string& policy_name, const std::string& inline_json) {
+  if (!policy_name.empty()) return policy_name;
+  return json::parse(inline_json, nullptr, /*allow_exceptions=*/false);
+}
+
+absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, NamedPolicy>& policies,
+                                 absl::string_view where_index) {
+  if (!obj.is_object()) return Invalid(where_index, "must be an object");
+  std::string where = std::string(where_index);
+  auto id_it = obj.find("id");
+  if (id_it != obj.end() && id_it->is_string()) {
+    absl::StrAppend(&where, " (id \"", id_it->get_ref<const std::string&>().substr(0, kMaxAssetIdLength), "\")");
+  }
+  for (const auto& [key, unused] : obj.items()) {
+    if (key != "id" && key != "hostname" && key != "url_path" && key != "scheme" &&
+        key != "token_policy" && key != "variants" && key != "fallback_asset" &&
+        key != "cloudfront_key_pair_id" && key != "cookie_domain" && key != "cookie_same_site") {
+      return Invalid(where, absl::StrCat("unknown field \"", key, "\""));
+    }
+  }
+  Asset asset;
+  EDGEPASS_ASSIGN_OR_RETURN(asset.id, RequiredString(obj, "id", where));
+  if (!IsValidAssetId(asset.id)) {
+    return Invalid(where, absl::StrCat("id: must be 1-", kMaxAssetIdLength,
+                                       " characters of [A-Za-z0-9._:-]"));
+  }
+  EDGEPASS_ASSIGN_OR_RETURN(asset.hostname, RequiredString(obj, "hostname", where));
+  EDGEPASS_ASSIGN_OR_RETURN(asset.url_path, RequiredString(obj, "url_path", where));
+  if (obj.contains("scheme")) {
+    EDGEPASS_ASSIGN_OR_RETURN(asset.scheme, RequiredString(obj, "scheme", where));
+  }
+  EDGEPASS_RETURN_IF_ERROR(
+      ParsePolicyRef(obj, policies, where, &asset.policy_name, &asset.inline_policy_json, &asset.policy));
+  if (auto v = obj.find("variants"); v != obj.end()) {
+    EDGEPASS_ASSIGN_OR_RETURN(asset.variants, ParseVariants(*v, policies, where));
+  }
+  if (obj.contains("fallback_asset")) {
+    EDGEPASS_ASSIGN_OR_RETURN(asset.fallback_asset, RequiredString(obj, "fallback_asset", where));
+    if (!IsValidAssetId(asset.fallback_asset)) {
+      return Invalid(where, "fallback_asset: must be an asset id");
+    }
+  }
+  for (auto [key, field] : {std::pair<const char*, std::string*>{"cloudfront_key_pair_id", &asset.cloudfront_key_pair_id},
+                            {"cookie_domain", &asset.cookie_domain},
+                            {"cookie_same_site", &asset.cookie_same_site}}) {
+    if (obj.contains(key)) {
+      EDGEPASS_ASSIGN_OR_RETURN(*field, RequiredString(obj, key, where));
+    }
+  }
+  EDGEPASS_RETURN_IF_ERROR(CheckAsset(asset, where));
+  return asset;
+}
+
+json AssetToJsonObject(const Asset& asset) {
+  json out = json::object();
+  out["id"] = asset.id;
+  out["hostname"] = asset.hostname;
+  out["url_path"] = asset.url_path;
+  out["scheme"] = asset.scheme;
+  out["token_policy"] = PolicyRefToJson(asset.policy_name, asset.inline_policy_json);
+  if (!asset.variants.empty()) {
+    json variants = json::object();
+    for (const auto& [entitlement, v] : asset.variants) {
+      variants[entitlement] = {{"url_path", v.url_path},
+                               {"token_policy", PolicyRefToJson(v.policy_name, v.inline_policy_json)}};
+    }
+    out["variants"] = std::move(variants);
+  }
+  if (!asset.fallback_asset.empty()) out["fallback_asset"] = asset.fallback_asset;
+  if (!asset.cloudfront_key_pair_id.empty()) out["cloudfront_key_pair_id"] = asset.cloudfront_key_pair_id;
+  if (!asset.cookie_domain.empty()) out["cookie_domain"] = asset.cookie_domain;
+  if (!asset.cookie_same_site.empty()) out["cookie_same_site"] = asset.cookie_same_site;
+  return out;
+}
+
+json ToDocument(const std::map<std::string, NamedPolicy>& policies, const std::vector<Asset>& assets) {
+  json doc = json::object();
+  json pol = json::object();
+  for (const auto& [name, p] : policies) {
+    pol[name] = json::parse(p.json, nullptr, /*allow_exceptions=*/false);
+  }
+  doc["policies"] = std::move(pol);
+  json list = json::array();
+  for (const Asset& a : assets) list.push_back(AssetToJsonObject(a));
+  doc["assets"] = std::move(list);
+  return doc;
+}
+
+}  // namespace
+
+absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view source) {
+  EDGEPASS_ASSIGN_OR_RETURN(json doc, ParseJson(text, source));
+  Catalog catalog;
+  if (!doc.is_object()) return Invalid(source, "must be a JSON object");
+  for (const auto& [key, unused] : doc.items()) {
+    if (key != "policies" && key != "assets") {
+      return Invalid(source, absl::StrCat("unknown field \"", key, "\""));
+    }
+  }
+  if (auto it = doc.find("policies"); it != doc.end()) {
+    if (!it->is_object()) return Invalid(source, "policies: must be an object");
+    for (const auto& [name, value] : it->items()) {
+      std::string where = absl::StrCat(source, ": policies[\"", name, "\"]");
+      if (name.empty() || name.size() > kMaxAssetIdLength) {
+        return Invalid(where, "name: must be 1-128 characters");
+      }
+      if (!value.is_object()) return Invalid(where, "must be an object");
+      NamedPolicy named;
+      named.json = DumpJson(value);
+      auto policy = core::ParseTokenPolicyJson(named.json);
+      if (!policy.ok()) return Within(where, policy.status());
+      named.policy = *std::move(policy);
+      catalog.policies_.emplace(name, std::move(named));
+    }
+  }
+  if (auto it = doc.find("assets"); it != doc.end()) {
+    if (!it->is_array()) return Invalid(source, "assets: must be an array");
+    if (it->size() > kMaxCatalogAssets) {
+      return Invalid(source, absl::StrCat("assets: more than ", kMaxCatalogAssets, " entries"));
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+      std::string where = absl::StrCat(source, ": assets[", i, "]");
+      EDGEPASS_ASSIGN_OR_RETURN(Asset asset, ParseAsset((*it)[i], catalog.policies_, where));
+      if (catalog.index_.count(asset.id) != 0) {
+        return Invalid(absl::StrCat(where, " (id \"", asset.id, "\")"),
+                       absl::StrCat("id: duplicate of assets[", catalog.index_[asset.id], "]"));
+      }
+      catalog.index_.emplace(asset.id, catalog.assets_.size());
+      catalog.assets_.push_back(std::move(asset));
+    }
+  }
+  for (size_t i = 0; i < catalog.assets_.size(); ++i) {
+    const Asset& a = catalog.assets_[i];
+    if (!a.fallback_asset.empty() && catalog.Find(a.fallback_asset) == nullptr) {
+      return Invalid(absl::StrCat(source, ": assets[", i, "] (id \"", a.id, "\")"),
+                     absl::StrCat("fallback_asset: unknown asset \"", a.fallback_asset, "\""));
+    }
+  }
+  return catalog;
+}
+
+// Rebuilt through the file format, so the result is checked exactly as a
+// catalog file would be.
+absl::StatusOr<Catalog> Catalog::FromParts(std::map<std::string, NamedPolicy> policies,
+                                           std::vector<Asset> assets, absl::string_view source) {
+  return Parse(DumpJson(ToDocument(policies, assets)), source);
+}
+
+absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, absl::string_view asset_json,
+                                           absl::string_view where) {
+  EDGEPASS_ASSIGN_OR_RETURN(json obj, ParseJson(asset_json, where));
+  EDGEPASS_ASSIGN_OR_RETURN(Asset asset, ParseAsset(obj, base.policies_, where));
+  return Put(base, std::move(asset), where);
+}
+
+absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_view name,
+                                            absl::string_view policy_json, absl::string_view where) {
+  if (name.empty() || name.size() > kMaxAssetIdLength || !IsValidAssetId(name)) {
+    return Invalid(where, absl::StrCat("name: must be 1-", kMaxAssetIdLength,
+                                       " characters of [A-Za-z0-9._:-]"));
+  }
+  NamedPolicy named;
+  EDGEPASS_ASSIGN_OR_RETURN(json obj, ParseJson(policy_json, where));
+  if (!obj.is_object()) return Invalid(where, "policy: must be an object");
+  named.json = DumpJson(obj);
+  auto policy = core::ParseTokenPolicyJson(named.json, "policy.");
+  if (!policy.ok()) return Within(where, policy.status());
+  named.policy = *std::move(policy);
+  return Put(base, name, std::move(named), where);
+}
+
+std::string Catalog::AssetToJson(const Asset& asset) { return DumpJson(AssetToJsonObject(asset)); }
+
+std::string Catalog::ToJson() const { return DumpJson(ToDocument(policies_, assets_), 2) + "\n"; }
+
+}  // namespace edgepass::server
