@@ -1,6 +1,6 @@
 // The catalog editor: asset and policy edits as validated read-modify-write
 // transactions on the CatalogStore (which tells the fleet), this replica's
-// cache reloaded at once; reads come from the store, so a caller reads its
+// cache asked to reload at once; reads come from the store, so a caller reads its
 // own writes. Edits are typed (Asset, core::TokenPolicy); errors name the
 // API's fields ("asset.url_path: ..."). No transport in here: see
 // server/api/catalog_rpc.h.

@@ -1,0 +1,131 @@
+// In-memory state stores for in-process tests of the service layer
+// (server/app/): a catalog store, a session store, a fixed keyring source and
+// a settable clock. Each keeps the contract of its interface (versions
+// increase with every write; a failing mutation stores nothing) without files,
+// Redis or threads.
+//
+//   InMemoryCatalogStore catalogs(*Catalog::Parse(SampleCatalogJson(), "sample"));
+//   InMemorySessionStore sessions;
+//   FixedKeyringSource keys(TestKeyring());
+//   TestClock clock(absl::FromUnixSeconds(1767225600));
+#ifndef EDGEPASS_TESTS_FAKES_IN_MEMORY_STATE_H_
+#define EDGEPASS_TESTS_FAKES_IN_MEMORY_STATE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/keyring.h"
+#include "server/catalog.h"
+#include "server/state/catalog_store.h"
+#include "server/state/keyring_source.h"
+#include "server/state/session_store.h"
+
+namespace edgepass::testing {
+
+// Thread-safe.
+class InMemoryCatalogStore : public server::CatalogStore {
+ public:
+  explicit InMemoryCatalogStore(server::Catalog initial = {})
+      : catalog_(std::make_shared<const server::Catalog>(std::move(initial))) {}
+
+  absl::StatusOr<server::VersionedCatalog> Load() override {
+    absl::MutexLock lock(&mu_);
+    return server::VersionedCatalog{.catalog = catalog_, .version = version_};
+  }
+  absl::StatusOr<uint64_t> Update(const Mutation& mutate) override {
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<server::Catalog> next = mutate(*catalog_);
+    if (!next.ok()) return next.status();
+    catalog_ = std::make_shared<const server::Catalog>(*std::move(next));
+    return ++version_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<const server::Catalog> catalog_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Thread-safe.
+class InMemorySessionStore : public server::SessionStore {
+ public:
+  absl::StatusOr<uint64_t> Put(const core::RevocationEntry& entry) override {
+    absl::MutexLock lock(&mu_);
+    entries_[entry.session_id] = entry;
+    return ++version_;
+  }
+  absl::StatusOr<uint64_t> Remove(absl::string_view session_id) override {
+    absl::MutexLock lock(&mu_);
+    if (entries_.erase(std::string(session_id)) == 0) {
+      return absl::NotFoundError(absl::StrCat("session_id: \"", session_id, "\" is not revoked"));
+    }
+    return ++version_;
+  }
+  absl::StatusOr<server::SessionList> List() override {
+    absl::MutexLock lock(&mu_);
+    server::SessionList list{.version = version_};
+    for (const auto& [id, e] : entries_) list.entries.push_back(e);
+    return list;
+  }
+  absl::StatusOr<size_t> Prune(absl::Time cutoff) override {
+    absl::MutexLock lock(&mu_);
+    size_t dropped = 0;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      const bool old = it->second.expires_at < cutoff;
+      it = old ? entries_.erase(it) : std::next(it);
+      dropped += old;
+    }
+    if (dropped > 0) ++version_;
+    return dropped;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, core::RevocationEntry> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Always the same keyring (or none: UNAVAILABLE, as before the first load).
+class FixedKeyringSource : public server::KeyringSource {
+ public:
+  explicit FixedKeyringSource(std::shared_ptr<const core::Keyring> keyring) : keyring_(std::move(keyring)) {}
+  absl::StatusOr<std::shared_ptr<const core::Keyring>> Current() override {
+    if (keyring_ == nullptr) return absl::UnavailableError("keyring: never loaded");
+    return keyring_;
+  }
+
+ private:
+  std::shared_ptr<const core::Keyring> keyring_;
+};
+
+// A clock tests move by hand. Thread-safe.
+class TestClock {
+ public:
+  explicit TestClock(absl::Time now) : now_(now) {}
+  absl::Time Now() const {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+  // As the services take it.
+  std::function<absl::Time()> AsFunction() const {
+    return [this] { return Now(); };
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace edgepass::testing
+
+#endif  // EDGEPASS_TESTS_FAKES_IN_MEMORY_STATE_H_
