@@ -19,7 +19,8 @@
 // limits before buffering (so a huge request costs a bounded amount of
 // memory), per-operation timeouts come with beast::tcp_stream (slowloris
 // connections are dropped), and it adds no dependency beyond the Boost
-// headers Debian ships (libboost-dev). Beast is confined to http_server.cc.
+// headers Debian ships (libboost-dev). Beast is confined to http_server.cc
+// (connections) and tls_context.cc (the TLS context).
 #ifndef EDGEPASS_HTTP_HTTP_SERVER_H_
 #define EDGEPASS_HTTP_HTTP_SERVER_H_
 
