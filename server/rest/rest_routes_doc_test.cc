@@ -1,4 +1,5 @@
-// The README's REST table lists every route the gateway serves, with its scope.
+// docs/rest.md's REST table lists every route the gateway serves, with its
+// scope.
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -10,17 +11,18 @@
 namespace edgepass::server {
 namespace {
 
-TEST(RestRoutesDoc, ReadmeListsEveryRouteAndScope) {
-  std::ifstream in(EDGEPASS_README_PATH);
+TEST(RestRoutesDoc, DocListsEveryRouteAndScope) {
+  std::ifstream in(EDGEPASS_REST_DOC_PATH);
   std::stringstream text;
   text << in.rdbuf();
-  const std::string readme = text.str();
-  ASSERT_FALSE(readme.empty());
+  const std::string doc = text.str();
+  ASSERT_FALSE(doc.empty()) << EDGEPASS_REST_DOC_PATH;
   for (const RestRouteInfo& route : RestRoutes()) {
     const std::string row = absl::StrCat("| ", route.method, " | `", route.pattern);
-    const size_t at = readme.find(row);
-    ASSERT_NE(at, std::string::npos) << "README.md has no row for " << route.method << " " << route.pattern;
-    const std::string line = readme.substr(at, readme.find('\n', at) - at);
+    const size_t at = doc.find(row);
+    ASSERT_NE(at, std::string::npos) << "docs/rest.md has no row for "
+                                     << route.method << " " << route.pattern;
+    const std::string line = doc.substr(at, doc.find('\n', at) - at);
     EXPECT_NE(line.find(absl::StrCat("| ", route.scope, " |")), std::string::npos) << line;
   }
 }
