@@ -22,27 +22,42 @@ constexpr DecodeTable MakeDecodeTable(const char (&alphabet)[65]) {
   return table;
 }
 
-// `bytes` in `alphabet`; a partial last group is padded with `pad` to four
-// characters, unless `pad` is '\0' (then it is left short).
-inline std::string Encode(absl::string_view bytes, const char (&alphabet)[65], char pad) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+// Length of Encode's output for `size` bytes.
+constexpr size_t EncodedSize(size_t size, bool padded) {
+  return padded ? (size + 2) / 3 * 4
+                : size / 3 * 4 + (size % 3 == 0 ? 0 : size % 3 + 1);
+}
+
+// Writes EncodedSize(bytes.size(), pad != '\0') characters of Encode's output
+// to `out`.
+inline void EncodeTo(absl::string_view bytes, const char (&alphabet)[65],
+                     char pad, char* out) {
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    out.push_back(alphabet[(v >> 18) & 63]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    out.push_back(alphabet[(v >> 6) & 63]);
-    out.push_back(alphabet[v & 63]);
+    *out++ = alphabet[(v >> 18) & 63];
+    *out++ = alphabet[(v >> 12) & 63];
+    *out++ = alphabet[(v >> 6) & 63];
+    *out++ = alphabet[v & 63];
   }
   const size_t rest = bytes.size() - i;
-  if (rest == 0) return out;
+  if (rest == 0) return;
   const uint32_t v = (p[i] << 16) | (rest == 2 ? p[i + 1] << 8 : 0);
-  out.push_back(alphabet[(v >> 18) & 63]);
-  out.push_back(alphabet[(v >> 12) & 63]);
-  if (rest == 2) out.push_back(alphabet[(v >> 6) & 63]);
-  if (pad != '\0') out.append(3 - rest, pad);
+  *out++ = alphabet[(v >> 18) & 63];
+  *out++ = alphabet[(v >> 12) & 63];
+  if (rest == 2) *out++ = alphabet[(v >> 6) & 63];
+  if (pad != '\0') {
+    for (size_t k = rest; k < 3; ++k) *out++ = pad;
+  }
+}
+
+// `bytes` in `alphabet`; a partial last group is padded with `pad` to four
+// characters, unless `pad` is '\0' (then it is left short).
+inline std::string Encode(absl::string_view bytes, const char (&alphabet)[65],
+                          char pad) {
+  std::string out(EncodedSize(bytes.size(), pad != '\0'), '\0');
+  EncodeTo(bytes, alphabet, pad, out.data());
   return out;
 }
 

@@ -3,8 +3,10 @@
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "core/base64_internal.h"
 
@@ -16,6 +18,30 @@ constexpr char kAlphabet[] =
 
 // 0..63 for base64url characters, -1 otherwise.
 constexpr base64_internal::DecodeTable kDecode = base64_internal::MakeDecodeTable(kAlphabet);
+
+// The two characters of each 12-bit value: one lookup per half of a group.
+constexpr std::array<char, 8192> MakePairTable() {
+  std::array<char, 8192> table{};
+  for (size_t v = 0; v < 4096; ++v) {
+    table[2 * v] = kAlphabet[v >> 6];
+    table[2 * v + 1] = kAlphabet[v & 63];
+  }
+  return table;
+}
+constexpr std::array<char, 8192> kPairs = MakePairTable();
+
+// Writes base64_internal::EncodedSize(bytes.size(), false) characters.
+void EncodeUrl(absl::string_view bytes, char* out) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const size_t whole = bytes.size() / 3 * 3;
+  for (size_t i = 0; i < whole; i += 3, out += 4) {
+    const uint32_t v =
+        (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
+    std::memcpy(out, &kPairs[2 * (v >> 12)], 2);
+    std::memcpy(out + 2, &kPairs[2 * (v & 0xfff)], 2);
+  }
+  base64_internal::EncodeTo(bytes.substr(whole), kAlphabet, /*pad=*/'\0', out);
+}
 
 }  // namespace
 
@@ -34,12 +60,21 @@ Sha256Digest HmacSha256(absl::string_view key, absl::string_view data) {
 }
 
 std::string Base64UrlEncode(absl::string_view bytes) {
-  return base64_internal::Encode(bytes, kAlphabet, /*pad=*/'\0');
+  std::string out;
+  Base64UrlAppend(bytes, &out);
+  return out;
 }
 
 std::string Base64UrlEncode(const Sha256Digest& digest) {
   return Base64UrlEncode(
       absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+void Base64UrlAppend(absl::string_view bytes, std::string* out) {
+  const size_t old_size = out->size();
+  out->resize(old_size +
+              base64_internal::EncodedSize(bytes.size(), /*padded=*/false));
+  EncodeUrl(bytes, out->data() + old_size);
 }
 
 bool Base64UrlDecode(absl::string_view text, std::string* out) {

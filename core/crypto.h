@@ -24,6 +24,8 @@ Sha256Digest HmacSha256(absl::string_view key, absl::string_view data);
 // Unpadded base64url (RFC 4648 section 5), as JWT uses.
 std::string Base64UrlEncode(absl::string_view bytes);
 std::string Base64UrlEncode(const Sha256Digest& digest);
+// Appends Base64UrlEncode(bytes) to `out`.
+void Base64UrlAppend(absl::string_view bytes, std::string* out);
 
 // Decodes unpadded base64url into `out` (cleared first). Returns false on any
 // character outside the alphabet, on padding, or on an impossible length.

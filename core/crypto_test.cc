@@ -1,6 +1,7 @@
 #include "core/crypto.h"
 
 #include <string>
+#include <utility>
 
 #include "gtest/gtest.h"
 
@@ -15,6 +16,27 @@ TEST(Base64Url, RoundTripsAllLengths) {
     EXPECT_EQ(decoded, bytes);
     bytes.push_back(static_cast<char>(n * 37 + 250));
   }
+}
+
+TEST(Base64Url, EncodesRfc4648VectorsWithUrlAlphabetUnpadded) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"", ""},
+      {"f", "Zg"},
+      {"fo", "Zm8"},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"},
+      {"fooba", "Zm9vYmE"},
+      {"foobar", "Zm9vYmFy"},
+      {"\xfb\xff\xbf", "-_-_"}};
+  for (const auto& [bytes, text] : cases)
+    EXPECT_EQ(Base64UrlEncode(bytes), text) << text;
+}
+
+TEST(Base64Url, AppendsAfterWhatIsThere) {
+  std::string out = "head.";
+  Base64UrlAppend("foobar", &out);
+  Base64UrlAppend("f", &out);
+  EXPECT_EQ(out, "head.Zm9vYmFyZg");
 }
 
 TEST(Base64Url, RejectsPaddingStandardAlphabetAndNonCanonicalTails) {

@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 
-#include <cstdio>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -21,16 +19,29 @@ absl::StatusOr<CanonicalIp> CanonicalizeIp(absl::string_view text) {
   unsigned char bytes[16];
   if (text.find(':') == absl::string_view::npos) {
     if (inet_pton(AF_INET, buf, bytes) == 1) {
+      // "%u.%u.%u.%u", written by hand: the issuer canonicalizes on every call.
       char out[16];
-      std::snprintf(out, sizeof(out), "%u.%u.%u.%u", bytes[0], bytes[1], bytes[2], bytes[3]);
-      return CanonicalIp{out, 4};
+      char* o = out;
+      for (int i = 0; i < 4; ++i) {
+        if (i > 0) *o++ = '.';
+        const unsigned b = bytes[i];
+        if (b >= 100) *o++ = static_cast<char>('0' + b / 100);
+        if (b >= 10) *o++ = static_cast<char>('0' + b / 10 % 10);
+        *o++ = static_cast<char>('0' + b % 10);
+      }
+      return CanonicalIp{std::string(out, static_cast<size_t>(o - out)), 4};
     }
   } else if (inet_pton(AF_INET6, buf, bytes) == 1) {
-    char out[40];
-    for (int i = 0; i < 8; ++i) {
-      std::snprintf(out + i * 5, 6, i == 7 ? "%02x%02x" : "%02x%02x:", bytes[2 * i], bytes[2 * i + 1]);
+    // Eight "%02x%02x" groups joined by ':'.
+    static constexpr char kHex[] = "0123456789abcdef";
+    char out[39];
+    for (int i = 0; i < 16; ++i) {
+      char* o = out + i / 2 * 5 + i % 2 * 2;
+      o[0] = kHex[bytes[i] >> 4];
+      o[1] = kHex[bytes[i] & 15];
+      if (i % 2 == 1 && i < 15) o[2] = ':';
     }
-    return CanonicalIp{std::string(out, 39), 6};
+    return CanonicalIp{std::string(out, sizeof(out)), 6};
   }
   return absl::InvalidArgumentError(absl::StrCat("not an IP address: \"", text, "\""));
 }

@@ -1,5 +1,7 @@
 #include "core/ip_address.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace edgepass::core {
@@ -25,6 +27,16 @@ TEST(CanonicalizeIp, KeepsIpv4) {
   ASSERT_TRUE(ip.ok());
   EXPECT_EQ(ip->text, "203.0.113.45");
   EXPECT_EQ(ip->version, 4);
+}
+
+TEST(CanonicalizeIp, WritesEveryOctetInDecimalWithoutLeadingZeros) {
+  for (int b = 0; b < 256; ++b) {
+    const std::string text =
+        std::to_string(b) + ".0.255." + std::to_string(255 - b);
+    auto ip = CanonicalizeIp(text);
+    ASSERT_TRUE(ip.ok()) << text;
+    EXPECT_EQ(ip->text, text);
+  }
 }
 
 TEST(CanonicalizeIp, ExpandsEveryIpv6FormToEightPaddedLowerCaseHextets) {

@@ -1,36 +1,111 @@
 #include "core/token_issuer.h"
 
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <optional>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "absl/strings/ascii.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "core/base64_internal.h"
 #include "core/crypto.h"
 #include "core/ip_address.h"
+#include "core/json_writer_internal.h"
 #include "core/status_macros.h"
 #include "core/url_query.h"
 
 namespace edgepass::core {
 namespace {
 
-using OrderedJson = nlohmann::ordered_json;
+using internal::AppendJsonStringList;
 
 constexpr char kSessionAlphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+// JwtHeaderJson(kid) is kHeaderOpen + kid + kHeaderClose (keyring.cc).
+constexpr absl::string_view kHeaderOpen =
+    R"({"alg":"HS256","typ":"JWT","kid":")";
+constexpr absl::string_view kHeaderClose = R"("})";
+constexpr size_t kMaxHeaderBytes =
+    kHeaderOpen.size() + kMaxKeyIdLength + kHeaderClose.size();
+
+constexpr size_t kSignatureB64Bytes =
+    base64_internal::EncodedSize(sizeof(Sha256Digest), false);
 
 absl::Status Missing(absl::string_view field, absl::string_view claim) {
   return absl::InvalidArgumentError(
       absl::StrCat(field, ": required because the token policy binds ", claim));
 }
 
-std::string Dump(const OrderedJson& j) {
-  // JSON.stringify's form: no spaces, UTF-8 kept as is.
-  return j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+absl::string_view View(const Sha256Digest& digest) {
+  return absl::string_view(reinterpret_cast<const char*>(digest.data()),
+                           digest.size());
+}
+
+void AppendInt(int64_t v, std::string* out) {
+  char buf[24];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+void AppendBool(bool v, std::string* out) { out->append(v ? "true" : "false"); }
+
+// Bytes of a list's JSON when nothing in it needs escaping.
+size_t ListBytes(const std::vector<std::string>& list) {
+  size_t n = 2;
+  for (const std::string& s : list) n += s.size() + 3;
+  return n;
+}
+
+// The payload JSON, exactly as SMD's SDK (Token.generate) writes it through
+// JSON.stringify: these claims, in this order, with these types.
+void WritePayload(const TokenPolicy& policy, int64_t exp, int64_t iat,
+                  int ip_version, const std::optional<Sha256Digest>& intsig,
+                  std::string* out) {
+  out->reserve(220 + ListBytes(policy.headers) +
+               ListBytes(policy.querystrings) + ListBytes(policy.paths) +
+               ListBytes(policy.exc));
+  out->append(R"({"ip":)");
+  AppendBool(policy.ip, out);
+  out->append(R"(,"co":)");
+  AppendBool(policy.co, out);
+  out->append(R"(,"cty":)");
+  AppendBool(policy.cty, out);
+  out->append(R"(,"reg":)");
+  AppendBool(policy.reg, out);
+  out->append(R"(,"ssn":)");
+  AppendBool(policy.ssn, out);
+  out->append(R"(,"exp":)");
+  AppendInt(exp, out);
+  out->append(R"(,"headers":)");
+  AppendJsonStringList(policy.headers, out);
+  out->append(R"(,"qs":)");
+  AppendJsonStringList(policy.querystrings, out);
+  if (intsig) {  // base64url: nothing to escape
+    out->append(R"(,"intsig":")");
+    Base64UrlAppend(View(*intsig), out);
+    out->push_back('"');
+  }
+  out->append(R"(,"paths":)");
+  AppendJsonStringList(policy.paths, out);
+  out->append(R"(,"exc":)");
+  AppendJsonStringList(policy.exc, out);
+  if (ip_version != 0) {
+    out->append(R"(,"ip_ver":)");
+    AppendInt(ip_version, out);
+  }
+  if (policy.co && policy.co_fallback) out->append(R"(,"co_fallback":true)");
+  if (policy.reg && policy.reg_fallback) out->append(R"(,"reg_fallback":true)");
+  if (policy.nbf) {
+    out->append(R"(,"nbf":)");
+    AppendInt(absl::ToUnixSeconds(*policy.nbf), out);
+  }
+  out->append(R"(,"iat":)");
+  AppendInt(iat, out);
+  out->push_back('}');
 }
 
 }  // namespace
@@ -55,6 +130,16 @@ std::string GenerateSessionId(int length, RandomSource& random) {
 absl::StatusOr<IssuedToken> IssueToken(const TokenPolicy& policy, const ViewerAttributes& viewer,
                                        const SigningKey& key, absl::Time now, RandomSource& random,
                                        absl::string_view url_query) {
+  return IssueToken(policy, viewer, key, HmacSha256Key(key.value), now, random,
+                    url_query);
+}
+
+absl::StatusOr<IssuedToken> IssueToken(const TokenPolicy& policy,
+                                       const ViewerAttributes& viewer,
+                                       const SigningKey& key,
+                                       const HmacSha256Key& mac, absl::Time now,
+                                       RandomSource& random,
+                                       absl::string_view url_query) {
   EDGEPASS_RETURN_IF_ERROR(ValidateTokenPolicy(policy, "token_policy."));
   if (!IsValidKeyId(key.id)) return absl::InvalidArgumentError("key.id: may hold only [A-Za-z0-9_-]");
   IssuedToken out;
@@ -66,18 +151,20 @@ absl::StatusOr<IssuedToken> IssueToken(const TokenPolicy& policy, const ViewerAt
     return absl::InvalidArgumentError("token_policy.exp: the token would already be expired");
   }
 
-  // Claim order and types are exactly those of SMD's SDK (Token.generate).
-  OrderedJson payload = {{"ip", policy.ip},   {"co", policy.co},   {"cty", policy.cty},
-                         {"reg", policy.reg}, {"ssn", policy.ssn}, {"exp", absl::ToUnixSeconds(out.expires_at)},
-                         {"headers", policy.headers}, {"qs", policy.querystrings}};
-  std::vector<std::string> intsig_parts;
-  int ip_version = 0;
+  // The viewer attributes the token binds, in SMD's order, ':'-joined into
+  // the intsig input. The views point into `viewer`, `ip`, `url_params` and
+  // `out.session_id`, all of which outlive them.
+  absl::InlinedVector<absl::string_view, 8> intsig_parts;
+  CanonicalIp ip;
   if (policy.ip) {
     if (viewer.ip.empty()) return Missing("viewer.ip", "ip");
-    auto ip = CanonicalizeIp(viewer.ip);
-    if (!ip.ok()) return absl::InvalidArgumentError(absl::StrCat("viewer.ip: ", ip.status().message()));
-    ip_version = ip->version;
-    intsig_parts.push_back(std::move(ip->text));
+    absl::StatusOr<CanonicalIp> canonical = CanonicalizeIp(viewer.ip);
+    if (!canonical.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("viewer.ip: ", canonical.status().message()));
+    }
+    ip = *std::move(canonical);
+    intsig_parts.push_back(ip.text);
   }
   if (policy.co) {
     if (viewer.co.empty()) return Missing("viewer.co", "co");
@@ -109,8 +196,9 @@ absl::StatusOr<IssuedToken> IssueToken(const TokenPolicy& policy, const ViewerAt
       intsig_parts.push_back(*v);
     }
   }
+  std::vector<std::pair<std::string, std::string>> url_params;
   if (!policy.querystrings.empty()) {
-    const std::vector<std::pair<std::string, std::string>> url_params = ParseQueryString(url_query);
+    url_params = ParseQueryString(url_query);
     for (const std::string& name : policy.querystrings) {
       const std::string* v = nullptr;
       for (const auto& [n, value] : url_params) {
@@ -120,23 +208,48 @@ absl::StatusOr<IssuedToken> IssueToken(const TokenPolicy& policy, const ViewerAt
       if (v != nullptr && !v->empty()) intsig_parts.push_back(*v);
     }
   }
-  out.intsig_input = absl::StrJoin(intsig_parts, ":");
-  if (!out.intsig_input.empty()) {
-    payload["intsig"] = Base64UrlEncode(HmacSha256(key.value, out.intsig_input));
+  size_t intsig_bytes = 0;
+  for (absl::string_view part : intsig_parts) intsig_bytes += part.size() + 1;
+  out.intsig_input.reserve(intsig_bytes);
+  for (size_t i = 0; i < intsig_parts.size(); ++i) {
+    if (i > 0) out.intsig_input.push_back(':');
+    out.intsig_input.append(intsig_parts[i].data(), intsig_parts[i].size());
   }
-  payload["paths"] = policy.paths;
-  payload["exc"] = policy.exc;
-  if (ip_version) payload["ip_ver"] = ip_version;
-  if (policy.co && policy.co_fallback) payload["co_fallback"] = true;
-  if (policy.reg && policy.reg_fallback) payload["reg_fallback"] = true;
-  if (policy.nbf) payload["nbf"] = absl::ToUnixSeconds(*policy.nbf);
-  payload["iat"] = iat;
 
-  std::string jwt =
-      absl::StrCat(Base64UrlEncode(JwtHeaderJson(key.id)), ".", Base64UrlEncode(Dump(payload)));
-  const std::string signature = Base64UrlEncode(HmacSha256(key.value, jwt));
-  out.token = out.session_id.empty() ? absl::StrCat(jwt, ".", signature)
-                                     : absl::StrCat(out.session_id, ".", jwt, ".", signature);
+  std::optional<Sha256Digest> intsig;
+  if (!out.intsig_input.empty()) intsig = mac.Mac(out.intsig_input);
+  std::string payload;
+  WritePayload(policy, absl::ToUnixSeconds(out.expires_at), iat, ip.version,
+               intsig, &payload);
+
+  // Key ids are [A-Za-z0-9_-] (checked above): the header needs no escaping.
+  char header[kMaxHeaderBytes];
+  size_t header_size = 0;
+  for (absl::string_view piece :
+       {kHeaderOpen, absl::string_view(key.id), kHeaderClose}) {
+    std::memcpy(header + header_size, piece.data(), piece.size());
+    header_size += piece.size();
+  }
+
+  // "[<session-id>.]<header>.<payload>.<signature>", written once in place;
+  // the signature covers "<header>.<payload>".
+  std::string& token = out.token;
+  token.reserve(out.session_id.size() + 1 +
+                base64_internal::EncodedSize(header_size, false) + 1 +
+                base64_internal::EncodedSize(payload.size(), false) + 1 +
+                kSignatureB64Bytes);
+  if (!out.session_id.empty()) {
+    token.append(out.session_id);
+    token.push_back('.');
+  }
+  const size_t signing_input_start = token.size();
+  Base64UrlAppend(absl::string_view(header, header_size), &token);
+  token.push_back('.');
+  Base64UrlAppend(payload, &token);
+  const Sha256Digest signature =
+      mac.Mac(absl::string_view(token).substr(signing_input_start));
+  token.push_back('.');
+  Base64UrlAppend(View(signature), &token);
   return out;
 }
 

@@ -25,48 +25,66 @@ bool IsToken(char c) {  // RFC 7230 tchar, for header names
          absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
 }
 
-absl::Status CheckPrefixes(const std::vector<std::string>& list, const std::string& path,
+// The field names below are built only for an error: the issuer validates
+// its policy on every call.
+absl::Status CheckPrefixes(const std::vector<std::string>& list,
+                           absl::string_view prefix, absl::string_view name,
                            bool required) {
-  if (required && list.empty()) return FieldError(path, "at least one path is required");
+  if (required && list.empty()) {
+    return FieldError(absl::StrCat(prefix, name),
+                      "at least one path is required");
+  }
   if (list.size() > kMaxPolicyPaths) {
-    return FieldError(path, absl::StrCat("at most ", kMaxPolicyPaths, " entries"));
+    return FieldError(absl::StrCat(prefix, name),
+                      absl::StrCat("at most ", kMaxPolicyPaths, " entries"));
   }
   for (size_t i = 0; i < list.size(); ++i) {
-    const std::string field = absl::StrCat(path, "[", i, "]");
+    const auto field = [&] { return absl::StrCat(prefix, name, "[", i, "]"); };
     const std::string& p = list[i];
-    if (p.empty() || p[0] != '/') return FieldError(field, "must start with '/'");
+    if (p.empty() || p[0] != '/')
+      return FieldError(field(), "must start with '/'");
     if (p.size() > kMaxPolicyPathLength) {
-      return FieldError(field, absl::StrCat("longer than ", kMaxPolicyPathLength, " characters"));
+      return FieldError(
+          field(),
+          absl::StrCat("longer than ", kMaxPolicyPathLength, " characters"));
     }
     for (char c : p) {
       if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '?' || c == '#' || c == '\\') {
-        return FieldError(field, "may not contain spaces, control characters, '?', '#' or '\\'");
+        return FieldError(
+            field(),
+            "may not contain spaces, control characters, '?', '#' or '\\'");
       }
     }
     if (p.find("//") != std::string::npos || p.find("/./") != std::string::npos ||
         p.find("/../") != std::string::npos || absl::EndsWith(p, "/.") ||
         absl::EndsWith(p, "/..")) {
-      return FieldError(field, "may not contain '//' or dot segments");
+      return FieldError(field(), "may not contain '//' or dot segments");
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckNames(const std::vector<std::string>& list, const std::string& path,
+absl::Status CheckNames(const std::vector<std::string>& list,
+                        absl::string_view prefix, absl::string_view name,
                         bool header) {
   if (list.size() > kMaxBoundNames) {
-    return FieldError(path, absl::StrCat("at most ", kMaxBoundNames, " names"));
+    return FieldError(absl::StrCat(prefix, name),
+                      absl::StrCat("at most ", kMaxBoundNames, " names"));
   }
   for (size_t i = 0; i < list.size(); ++i) {
-    const std::string field = absl::StrCat(path, "[", i, "]");
-    if (list[i].empty() || list[i].size() > 256) return FieldError(field, "must be 1 to 256 characters");
+    const auto field = [&] { return absl::StrCat(prefix, name, "[", i, "]"); };
+    if (list[i].empty() || list[i].size() > 256)
+      return FieldError(field(), "must be 1 to 256 characters");
     for (char c : list[i]) {
       const bool ok = header ? IsToken(c) : (static_cast<unsigned char>(c) > 0x20 && c != 0x7f &&
                                              c != '&' && c != '=' && c != '#');
-      if (!ok) return FieldError(field, header ? "not a valid header name" : "not a valid parameter name");
+      if (!ok)
+        return FieldError(field(), header ? "not a valid header name"
+                                          : "not a valid parameter name");
     }
     for (size_t j = 0; j < i; ++j) {
-      if (absl::EqualsIgnoreCase(list[j], list[i])) return FieldError(field, "listed twice");
+      if (absl::EqualsIgnoreCase(list[j], list[i]))
+        return FieldError(field(), "listed twice");
     }
   }
   return absl::OkStatus();
@@ -114,28 +132,35 @@ absl::StatusOr<Expiry> ParseExpiry(absl::string_view text, absl::string_view fie
 }
 
 absl::Status ValidateTokenPolicy(const TokenPolicy& p, absl::string_view prefix) {
-  const std::string pre(prefix);
-  EDGEPASS_RETURN_IF_ERROR(CheckPrefixes(p.paths, pre + "paths", /*required=*/true));
-  EDGEPASS_RETURN_IF_ERROR(CheckPrefixes(p.exc, pre + "exc", /*required=*/false));
-  EDGEPASS_RETURN_IF_ERROR(CheckNames(p.headers, pre + "headers", /*header=*/true));
-  EDGEPASS_RETURN_IF_ERROR(CheckNames(p.querystrings, pre + "querystrings", /*header=*/false));
+  EDGEPASS_RETURN_IF_ERROR(
+      CheckPrefixes(p.paths, prefix, "paths", /*required=*/true));
+  EDGEPASS_RETURN_IF_ERROR(
+      CheckPrefixes(p.exc, prefix, "exc", /*required=*/false));
+  EDGEPASS_RETURN_IF_ERROR(
+      CheckNames(p.headers, prefix, "headers", /*header=*/true));
+  EDGEPASS_RETURN_IF_ERROR(
+      CheckNames(p.querystrings, prefix, "querystrings", /*header=*/false));
   if (p.exp.relative) {
     if (p.exp.after <= absl::ZeroDuration() || p.exp.after > absl::Seconds(kMaxRelativeSeconds)) {
-      return FieldError(pre + "exp", "relative expiry must be positive and at most a year");
+      return FieldError(absl::StrCat(prefix, "exp"),
+                        "relative expiry must be positive and at most a year");
     }
   } else if (p.exp.at == absl::InfiniteFuture()) {
-    return FieldError(pre + "exp", "is required");
+    return FieldError(absl::StrCat(prefix, "exp"), "is required");
   }
   if (p.nbf && !p.exp.relative && *p.nbf >= p.exp.at) {
-    return FieldError(pre + "nbf", "must be before exp");
+    return FieldError(absl::StrCat(prefix, "nbf"), "must be before exp");
   }
-  if (p.co_fallback && !p.co) return FieldError(pre + "co_fallback", "requires co");
-  if (p.reg_fallback && !p.reg) return FieldError(pre + "reg_fallback", "requires reg");
+  if (p.co_fallback && !p.co)
+    return FieldError(absl::StrCat(prefix, "co_fallback"), "requires co");
+  if (p.reg_fallback && !p.reg)
+    return FieldError(absl::StrCat(prefix, "reg_fallback"), "requires reg");
   if (p.session_auto_generate != 0 &&
       (p.session_auto_generate < kMinSessionIdLength || p.session_auto_generate > kMaxSessionIdLength)) {
-    return FieldError(pre + "session_auto_generate",
-                      absl::StrCat("must be 0 (default ", kDefaultSessionIdLength, ") or ",
-                                   kMinSessionIdLength, " to ", kMaxSessionIdLength));
+    return FieldError(
+        absl::StrCat(prefix, "session_auto_generate"),
+        absl::StrCat("must be 0 (default ", kDefaultSessionIdLength, ") or ",
+                     kMinSessionIdLength, " to ", kMaxSessionIdLength));
   }
   return absl::OkStatus();
 }
