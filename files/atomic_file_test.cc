@@ -1,25 +1,20 @@
 #include "files/atomic_file.h"
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace edgepass::files {
 namespace {
 
 class AtomicFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "edgepass-atomic-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  ::edgepass::testing::TempDir temp_;
+  std::string dir_ = temp_.path();
 };
 
 TEST_F(AtomicFileTest, WritesWithModeAndReadsBack) {

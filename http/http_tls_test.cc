@@ -67,7 +67,7 @@ class HttpTlsTest : public ::testing::Test {
     return options;
   }
 
-  edgepass::testing::TestPkiDir dir_;
+  edgepass::testing::TempDir dir_;
   edgepass::testing::TestPki pki_;
   std::atomic<int> handled_{0};
 };

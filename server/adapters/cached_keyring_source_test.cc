@@ -1,9 +1,6 @@
 #include "server/adapters/cached_keyring_source.h"
 
-#include <stdlib.h>
-
 #include <atomic>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "server/adapters/file_secret_store.h"
 #include "tests/fakes/counting_secret_store.h"
+#include "tests/support/temp_dir.h"
 
 namespace edgepass::server {
 namespace {
@@ -22,16 +20,12 @@ using ::edgepass::testing::CountingSecretStore;
 class CachedKeyringSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "edgepass-keys-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = temp_.path();
     file_ = std::make_unique<FileSecretStore>(dir_ + "/keyring.json");
     core::SecureRandom random;
     ASSERT_TRUE(file_->LoadOrCreate(absl::FromUnixSeconds(1767225600), random).ok());
     store_ = std::make_unique<CountingSecretStore>(*file_);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   CachedKeyringSourceOptions Options() {
     return {.ttl = absl::Seconds(10),
             .retry_interval = absl::Seconds(1),
@@ -40,6 +34,7 @@ class CachedKeyringSourceTest : public ::testing::Test {
   }
   void Advance(absl::Duration d) { now_micros_ += absl::ToInt64Microseconds(d); }
 
+  ::edgepass::testing::TempDir temp_;
   std::string dir_;
   std::unique_ptr<FileSecretStore> file_;
   std::unique_ptr<CountingSecretStore> store_;

@@ -1,8 +1,5 @@
 #include "server/adapters/file_catalog_store.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -10,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "files/atomic_file.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace edgepass::server {
 namespace {
@@ -27,12 +25,10 @@ absl::StatusOr<Catalog> WithTestAsset(const Catalog& base, int n) {
 class FileCatalogStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "edgepass-catalog-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = temp_.path();
     path_ = dir_ + "/catalog.json";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ::edgepass::testing::TempDir temp_;
   std::string dir_;
   std::string path_;
 };

@@ -3,10 +3,8 @@
 // files.
 #include "server/adapters/file_secret_store.h"
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
-#include <filesystem>
 #include <string>
 
 #include "absl/time/clock.h"
@@ -14,6 +12,7 @@
 #include "files/atomic_file.h"
 #include "gtest/gtest.h"
 #include "server/adapters/cloudfront_key_cache.h"
+#include "tests/support/temp_dir.h"
 
 namespace edgepass::server {
 namespace {
@@ -23,19 +22,7 @@ using ::edgepass::core::testing::OtherRsaPrivateKeyPem;
 using ::edgepass::core::testing::RsaPrivateKeyPem;
 
 // A fresh directory, removed with its files.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "edgepass-cfkeys-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) abort();
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::edgepass::testing::TempDir;
 
 TEST(FileSecretStoreCloudFront, AbsentFileHoldsNoKeys) {
   TempDir dir;

@@ -1,9 +1,7 @@
 #include "server/adapters/file_session_store.h"
 
-#include <stdlib.h>
 #include <sys/stat.h>
 
-#include <filesystem>
 #include <string>
 
 #include "absl/synchronization/notification.h"
@@ -11,6 +9,7 @@
 #include "files/atomic_file.h"
 #include "gtest/gtest.h"
 #include "server/adapters/local_change_feed.h"
+#include "tests/support/temp_dir.h"
 
 namespace edgepass::server {
 namespace {
@@ -35,12 +34,10 @@ const core::RevocationEntry* FindEntry(const SessionList& list, const std::strin
 class FileSessionStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "edgepass-sessions-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = temp_.path();
     path_ = dir_ + "/revocations.json";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ::edgepass::testing::TempDir temp_;
   std::string dir_;
   std::string path_;
 };

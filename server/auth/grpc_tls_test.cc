@@ -147,7 +147,7 @@ class GrpcTlsTest : public ::testing::Test {
     return Call(*creds);
   }
 
-  edgepass::testing::TestPkiDir dir_;
+  edgepass::testing::TempDir dir_;
   edgepass::testing::TestPki pki_;
   IdentityEchoService service_;
   std::unique_ptr<grpc::Server> server_;

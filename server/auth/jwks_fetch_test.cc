@@ -28,7 +28,7 @@
 #include "http/http_server.h"
 #include "server/auth/oidc_test_tokens.h"
 #include "server/auth/oidc_verifier.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass::server {
 namespace {

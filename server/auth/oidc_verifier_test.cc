@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "http/http_server.h"
 #include "server/auth/oidc_test_tokens.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass::server {
 namespace {

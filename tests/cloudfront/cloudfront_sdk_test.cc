@@ -34,7 +34,7 @@
 #include "core/cloudfront_verifier.h"
 #include "core/validator.h"
 #include "gtest/gtest.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

@@ -27,7 +27,7 @@
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/edge_stack.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

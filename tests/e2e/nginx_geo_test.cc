@@ -35,7 +35,7 @@
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
 #include "tests/e2e/edge_stack.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

@@ -20,7 +20,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/edge_stack.h"
 #include "tests/integration/server_process.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

@@ -31,8 +31,8 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/edge_stack.h"
 #include "tests/integration/server_process.h"
-#include "tests/integration/test_process.h"
 #include "tests/support/test_pki.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {
@@ -49,7 +49,6 @@ using ::edgepass::testing::ServerProcess;
 using ::edgepass::testing::Sidecar;
 using ::edgepass::testing::TempDir;
 using ::edgepass::testing::TestPki;
-using ::edgepass::testing::TestPkiDir;
 using ::edgepass::testing::WriteFileOrDie;
 
 constexpr char kAsset[] = "/vod/demo/master.m3u8";
@@ -285,7 +284,7 @@ TEST_F(SidecarAuthE2eTest, KeyWithoutTheScopeOrNoKeyNeverGetsStateAndSaysWhy) {
 }
 
 TEST_F(SidecarAuthE2eTest, ClientCertificateOverTlsSyncsAndValidates) {
-  TestPkiDir pki_dir;
+  TempDir pki_dir;
   absl::StatusOr<TestPki> pki =
       MakeTestPki(pki_dir.path(), {"edge-1", "backend"});
   ASSERT_TRUE(pki.ok()) << pki.status();

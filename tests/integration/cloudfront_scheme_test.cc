@@ -23,7 +23,7 @@
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/server_process.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

@@ -16,7 +16,7 @@
 #include "edgepass/v1/session.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/server_process.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

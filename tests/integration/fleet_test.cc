@@ -14,9 +14,9 @@
 #include "edgepass/v1/edge_sync.grpc.pb.h"
 #include "edgepass/v1/session.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "tests/integration/redis_server.h"
 #include "tests/integration/server_process.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

@@ -20,8 +20,8 @@
 #include "server/adapters/redis/redis_keyring_cache.h"
 #include "server/adapters/redis/redis_session_store.h"
 #include "tests/fakes/counting_secret_store.h"
-#include "tests/integration/redis_server.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass::server {
 namespace {

@@ -28,8 +28,8 @@
 #include "nlohmann/json.hpp"
 #include "server/auth/access.h"
 #include "tests/integration/server_process.h"
-#include "tests/integration/test_process.h"
 #include "tests/support/test_pki.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass::testing {
 

@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
 #include "tests/integration/server_process.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

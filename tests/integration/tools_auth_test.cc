@@ -16,8 +16,8 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/server_process.h"
-#include "tests/integration/test_process.h"
 #include "tests/support/test_pki.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {
@@ -37,7 +37,7 @@ class ToolsAuthTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     work_ = new TempDir();
-    pki_dir_ = new testing::TestPkiDir();
+    pki_dir_ = new testing::TempDir();
     absl::StatusOr<testing::TestPki> pki = testing::MakeTestPki(pki_dir_->path(), {});
     ASSERT_TRUE(pki.ok()) << pki.status();
     ca_file_ = new std::string(pki->ca_file);
@@ -87,7 +87,7 @@ class ToolsAuthTest : public ::testing::Test {
   }
 
   static TempDir* work_;
-  static testing::TestPkiDir* pki_dir_;
+  static testing::TempDir* pki_dir_;
   static std::string* ca_file_;
   static std::string* backend_key_;
   static std::string* edge_key_;
@@ -95,7 +95,7 @@ class ToolsAuthTest : public ::testing::Test {
 };
 
 TempDir* ToolsAuthTest::work_ = nullptr;
-testing::TestPkiDir* ToolsAuthTest::pki_dir_ = nullptr;
+testing::TempDir* ToolsAuthTest::pki_dir_ = nullptr;
 std::string* ToolsAuthTest::ca_file_ = nullptr;
 std::string* ToolsAuthTest::backend_key_ = nullptr;
 std::string* ToolsAuthTest::edge_key_ = nullptr;

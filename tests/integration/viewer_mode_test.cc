@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -22,7 +22,7 @@
 #include "nlohmann/json.hpp"
 #include "server/auth/oidc_test_tokens.h"
 #include "tests/integration/server_process.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass {
 namespace {

@@ -289,17 +289,4 @@ absl::StatusOr<TestPki> MakeTestPki(
   return pki;
 }
 
-TestPkiDir::TestPkiDir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat(
-      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/edgepass-pki-XXXXXX");
-  if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-}
-
-TestPkiDir::~TestPkiDir() {
-  if (path_.empty()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 }  // namespace edgepass::testing

@@ -3,7 +3,7 @@
 // certificate per name, and a rogue CA with a client that no server trusts.
 // Keys are EC P-256, certificates valid from one hour ago for 30 days.
 //
-//   TestPkiDir dir;  // removed with everything in it when it goes
+//   TempDir dir;  // removed with everything in it when it goes
 //   absl::StatusOr<TestPki> pki = MakeTestPki(dir.path(), {"alice", "bob"});
 //   server_options.tls = {.cert_file = pki->server_cert_file, ...};
 //   client_options.cert_file = pki->clients.at("alice").cert_file;
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tests/support/temp_dir.h"  // TempDir, for the files
 
 namespace edgepass::testing {
 
@@ -51,20 +52,6 @@ struct TestPki {
 // written. Thread-safe (each call has its own keys).
 absl::StatusOr<TestPki> MakeTestPki(
     const std::string& dir, const std::vector<std::string>& client_names);
-
-// A fresh directory under $TMPDIR (or /tmp), removed recursively by the
-// destructor, even when the test failed. path() is empty if mkdtemp failed.
-class TestPkiDir {
- public:
-  TestPkiDir();
-  ~TestPkiDir();
-  TestPkiDir(const TestPkiDir&) = delete;
-  TestPkiDir& operator=(const TestPkiDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace edgepass::testing
 

@@ -47,7 +47,7 @@ mode_t FileMode(const std::string& path) {
 }
 
 TEST(TestPki, WritesTheFilesWithPrivateKeysReadableByOwnerOnly) {
-  TestPkiDir dir;
+  TempDir dir;
   ASSERT_FALSE(dir.path().empty());
   absl::StatusOr<TestPki> pki = MakeTestPki(dir.path(), {"alice", "bob"});
   ASSERT_TRUE(pki.ok()) << pki.status();
@@ -69,7 +69,7 @@ TEST(TestPki, WritesTheFilesWithPrivateKeysReadableByOwnerOnly) {
 }
 
 TEST(TestPki, ClientsVerifyAgainstTheirOwnCaOnly) {
-  TestPkiDir dir;
+  TempDir dir;
   absl::StatusOr<TestPki> pki = MakeTestPki(dir.path(), {"alice"});
   ASSERT_TRUE(pki.ok()) << pki.status();
   const std::string& alice = pki->clients.at("alice").cert_pem;
@@ -89,7 +89,7 @@ TEST(TestPki, ClientsVerifyAgainstTheirOwnCaOnly) {
 }
 
 TEST(TestPki, ServerCertificateNamesLocalhostAndLoopbackAddresses) {
-  TestPkiDir dir;
+  TempDir dir;
   absl::StatusOr<TestPki> pki = MakeTestPki(dir.path(), {});
   ASSERT_TRUE(pki.ok()) << pki.status();
   X509* server = ParseCert(pki->server.cert_pem);
@@ -102,7 +102,7 @@ TEST(TestPki, ServerCertificateNamesLocalhostAndLoopbackAddresses) {
 }
 
 TEST(TestPki, RejectsClientNamesThatAreNotPlainFileNames) {
-  TestPkiDir dir;
+  TempDir dir;
   for (const char* bad : {"", "../x", "a b", "rogue"}) {
     absl::StatusOr<TestPki> pki = MakeTestPki(dir.path(), {bad});
     EXPECT_EQ(pki.status().code(), absl::StatusCode::kInvalidArgument) << bad;

@@ -6,8 +6,8 @@
 //   ChildProcess server({"/path/edgepass-server", "--data-dir", dir.path()},
 //                       dir.path() + "/out.log", dir.path() + "/err.log");
 //   std::optional<int> code = server.WaitForExit(absl::Seconds(5));
-#ifndef EDGEPASS_TESTS_INTEGRATION_TEST_PROCESS_H_
-#define EDGEPASS_TESTS_INTEGRATION_TEST_PROCESS_H_
+#ifndef EDGEPASS_TESTS_SUPPORT_TEST_PROCESS_H_
+#define EDGEPASS_TESTS_SUPPORT_TEST_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -17,20 +17,9 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "tests/support/temp_dir.h"  // TempDir, used with these helpers
 
 namespace edgepass::testing {
-
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 class ChildProcess {
  public:
@@ -76,4 +65,4 @@ void WriteFileOrDie(const std::string& path, const std::string& contents);
 
 }  // namespace edgepass::testing
 
-#endif  // EDGEPASS_TESTS_INTEGRATION_TEST_PROCESS_H_
+#endif  // EDGEPASS_TESTS_SUPPORT_TEST_PROCESS_H_

@@ -1,4 +1,4 @@
-#include "tests/integration/redis_server.h"
+#include "tests/support/redis_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

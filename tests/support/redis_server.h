@@ -5,15 +5,15 @@
 //   RedisServer redis;
 //   ASSERT_TRUE(redis.Start());
 //   RedisOptions options{.address = redis.address()};   // ... redis.Stop(); redis.Start();
-#ifndef EDGEPASS_TESTS_INTEGRATION_REDIS_SERVER_H_
-#define EDGEPASS_TESTS_INTEGRATION_REDIS_SERVER_H_
+#ifndef EDGEPASS_TESTS_SUPPORT_REDIS_SERVER_H_
+#define EDGEPASS_TESTS_SUPPORT_REDIS_SERVER_H_
 
 #include <memory>
 #include <string>
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 namespace edgepass::testing {
 
@@ -49,4 +49,4 @@ bool RedisServerAvailable();
 
 }  // namespace edgepass::testing
 
-#endif  // EDGEPASS_TESTS_INTEGRATION_REDIS_SERVER_H_
+#endif  // EDGEPASS_TESTS_SUPPORT_REDIS_SERVER_H_

@@ -1,4 +1,4 @@
-#include "tests/integration/test_process.h"
+#include "tests/support/test_process.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,17 +17,6 @@
 #include "absl/time/clock.h"
 
 namespace edgepass::testing {
-
-TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "edgepass-it-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_path,
                            const std::string& stderr_path) {
