@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Checks that the include arrows point inward (docs: /work/shared/STYLE.md,
 # "Layout states the architecture"):
-#   - core/, server/app/ (the services) and client/validator/ include no gRPC
-#     or protobuf header: grpcpp/, grpc/, grpc++/, google/protobuf/, the
+#   - core/, server/app/ (the services), server/state/ (store interfaces),
+#     server/adapters/, files/ and client/validator/ include no gRPC or
+#     protobuf header: grpcpp/, grpc/, grpc++/, google/protobuf/, the
 #     generated API (edgepass/v1/, *.pb.h);
+#   - core/ includes no other folder of the project (server/, client/, http/,
+#     files/, obs/, logging/, proto/);
+#   - server/app/, server/state/ and server/adapters/ include no transport
+#     (server/api/, server/rest/);
 #   - client/ includes nothing from server/.
 # A folder that does not exist (yet) passes. Prints one line per offending
 # include, "path:line: #include ... (rule)", and exits 1.
@@ -13,6 +18,8 @@
 set -euo pipefail
 
 readonly kGrpcOrProtobuf='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]((grpcpp|grpc|grpc\+\+|google/protobuf|edgepass/v1)/|[^">]*\.pb\.h[">])'
+readonly kOutsideCore='^[[:space:]]*#[[:space:]]*include[[:space:]]*"(server|client|http|files|obs|logging|proto|tests)/'
+readonly kTransport='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]server/(api|rest)/'
 readonly kServer='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]server/'
 
 # check ROOT: prints violations under ROOT, returns 1 if there are any.
@@ -39,7 +46,14 @@ check() {
     fi
   done < <(printf '%s\t%s\t%s\n' \
     core "$kGrpcOrProtobuf" "core must not include gRPC or protobuf headers" \
+    core "$kOutsideCore" "core must include only core/ and third-party headers" \
     server/app "$kGrpcOrProtobuf" "the service layer must not include gRPC or protobuf headers" \
+    server/app "$kTransport" "the service layer must not include a transport" \
+    server/state "$kGrpcOrProtobuf" "the store interfaces must not include gRPC or protobuf headers" \
+    server/state "$kTransport" "the store interfaces must not include a transport" \
+    server/adapters "$kGrpcOrProtobuf" "the state adapters must not include gRPC or protobuf headers" \
+    server/adapters "$kTransport" "the state adapters must not include a transport" \
+    files "$kGrpcOrProtobuf" "edgepass::files must not include gRPC or protobuf headers" \
     client/validator "$kGrpcOrProtobuf" "the validator library must not include gRPC or protobuf headers" \
     client "$kServer" "client/ must not include server/ headers")
   return $found
@@ -63,6 +77,12 @@ self_test() {
   printf '#include "proto/x.pb.h"\n' >"$tmp/server/app/d.cc"
   printf '#include <grpc/grpc.h>\n' >"$tmp/client/validator/e.cc"
   printf '#include "server/adapters/atomic_file.h"\n' >"$tmp/client/sidecar/f.cc"
+  printf '#include "http/http_message.h"\n' >"$tmp/core/g.cc"
+  mkdir -p "$tmp/server/adapters/redis" "$tmp/server/state" "$tmp/files"
+  printf '#include "server/api/status_map.h"\n' >"$tmp/server/app/h.cc"
+  printf '#include <grpcpp/grpcpp.h>\n' >"$tmp/server/adapters/redis/i.cc"
+  printf '#include "server/rest/rest_gateway.h"\n' >"$tmp/server/state/j.h"
+  printf '#include "google/protobuf/message.h"\n' >"$tmp/files/k.h"
   local out
   if out=$(check "$tmp"); then
     echo "self-test: violations were not reported" >&2
@@ -75,14 +95,19 @@ self_test() {
     'server/app/c.h:1: #include "edgepass/v1/playback.pb.h" (the service layer must not' \
     'server/app/d.cc:1: #include "proto/x.pb.h" (the service layer must not' \
     'client/validator/e.cc:1: #include <grpc/grpc.h> (the validator library must not' \
-    'client/sidecar/f.cc:1: #include "server/adapters/atomic_file.h" (client/ must not include server/ headers)'; do
+    'client/sidecar/f.cc:1: #include "server/adapters/atomic_file.h" (client/ must not include server/ headers)' \
+    'core/g.cc:1: #include "http/http_message.h" (core must include only core/' \
+    'server/app/h.cc:1: #include "server/api/status_map.h" (the service layer must not include a transport)' \
+    'server/adapters/redis/i.cc:1: #include <grpcpp/grpcpp.h> (the state adapters must not' \
+    'server/state/j.h:1: #include "server/rest/rest_gateway.h" (the store interfaces must not include a transport)' \
+    'files/k.h:1: #include "google/protobuf/message.h" (edgepass::files must not'; do
     if ! grep -qF "$want" <<<"$out"; then
       printf 'self-test: missing %s\nin:\n%s\n' "$want" "$out" >&2
       return 1
     fi
   done
-  if [[ $(wc -l <<<"$out") -ne 6 ]]; then
-    printf 'self-test: expected 6 violations, got:\n%s\n' "$out" >&2
+  if [[ $(wc -l <<<"$out") -ne 11 ]]; then
+    printf 'self-test: expected 11 violations, got:\n%s\n' "$out" >&2
     return 1
   fi
   echo "self-test: ok"
