@@ -27,9 +27,14 @@
 #include "absl/time/time.h"
 #include "http/http_message.h"
 #include "server/api/proto_api.h"
+#include "server/rest/trusted_proxies.h"
 #include "server/auth/access.h"
 
 namespace edgepass::server {
+
+namespace rest_internal {
+struct Route;
+}  // namespace rest_internal
 
 // What the routes call: the same Api objects as gRPC (the gateway checks
 // access itself). All must outlive the gateway; a null one answers 501.
@@ -80,9 +85,6 @@ class RestGateway {
   ~RestGateway();
   http::Response Handle(const http::Request& request) const;
 
-  struct Route;  // rest_gateway.cc
-  struct Network;
-
  private:
   RestGateway(const AccessPolicy* access, RestGatewayOptions options);
   http::Response Dispatch(const http::Request& request, std::string* route_name, std::string* session_id) const;
@@ -93,14 +95,6 @@ class RestGateway {
   // The playback routes' check: an API key with scope `issue`, or in viewer
   // mode the viewer's ID token; returns the viewer's entitlement ("" = none).
   absl::StatusOr<std::string> AuthorizePlayback(const http::Request& request) const;
-  // The viewer's address and whether its geo headers may be believed: the
-  // connection's address unless the peer is a trusted proxy; then
-  // CloudFront-Viewer-Address, else the right-most X-Forwarded-For entry
-  // that is not a trusted proxy (the left-most when all are).
-  // INVALID_ARGUMENT "x-forwarded-for: ..." when an entry the walk reaches is
-  // not an IP address.
-  absl::StatusOr<std::string> ViewerIp(const http::Request& request,
-                                       bool* trusted) const;
   // Every viewer attribute from the connection alone: ViewerIp(), the
   // CloudFront geo headers when the peer is a trusted proxy, the request's
   // headers (credentials left out) and `query` but `skip_query`. Never a
@@ -109,11 +103,9 @@ class RestGateway {
       const http::Request& request,
       const std::vector<std::pair<std::string, std::string>>& query,
       absl::string_view skip_query, v1::Viewer* viewer) const;
-  bool IsTrustedProxy(const std::array<uint8_t, 16>& address) const;
-
   RestServices services_;
-  std::vector<std::unique_ptr<Route>> routes_;
-  std::vector<Network> trusted_;
+  std::vector<std::unique_ptr<rest_internal::Route>> routes_;
+  TrustedProxies trusted_;
   const AccessPolicy* access_;
   RestGatewayOptions options_;
 };

@@ -1,8 +1,12 @@
-// Helpers shared by the REST gateway's v1 routes (rest_gateway.cc) and SMD
-// routes (smd_routes.cc). Not part of the gateway's interface.
+// The REST gateway's parts, not part of its interface: the route table and
+// matching (rest_router.cc), the JSON <-> message transcoding and error
+// bodies (rest_transcoder.cc), and helpers of the SMD routes (smd_routes.cc).
 #ifndef EDGEPASS_SERVER_REST_REST_INTERNAL_H_
 #define EDGEPASS_SERVER_REST_REST_INTERNAL_H_
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,9 +14,51 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "edgepass/v1/playback.pb.h"
+#include "google/protobuf/message.h"
 #include "http/http_message.h"
+#include "server/auth/access.h"
+
+namespace edgepass::server {
+struct RestServices;
+}  // namespace edgepass::server
 
 namespace edgepass::server::rest_internal {
+
+// One v1 route: METHOD + pattern, the RPC it calls, where the body goes.
+struct Route {
+  std::string method;
+  std::vector<std::string> segments;  // "v1", "assets", "{id}"
+  std::string pattern;
+  std::string rpc;
+  Scope scope;
+  std::string body;  // "*" (whole request), a field name, or "" (no body)
+  std::function<std::unique_ptr<google::protobuf::Message>()> new_request;
+  std::function<std::unique_ptr<google::protobuf::Message>()> new_response;
+  std::function<absl::Status(const google::protobuf::Message&, google::protobuf::Message*)> call;
+};
+
+// Every v1 route, calling `services` (a null Api answers UNIMPLEMENTED).
+std::vector<std::unique_ptr<Route>> BuildRoutes(const RestServices& services);
+
+struct RouteMatch {
+  const Route* route = nullptr;  // null: no route for this method and path
+  bool path_matched = false;     // some route has this path (405, not 404)
+  std::vector<std::pair<std::string, std::string>> params;  // decoded {name} values
+};
+// `path` starts with '/'. A parameter never matches a segment that decodes
+// to "", ".", ".." or contains '/'.
+RouteMatch MatchRoute(const std::vector<std::unique_ptr<Route>>& routes, absl::string_view method,
+                      absl::string_view path);
+
+// Fills `message` from the request: the JSON body (into route.body), GET
+// query parameters, path parameters. The error response (400, or 415 for a
+// body that is not application/json) or nullopt.
+std::optional<http::Response> FillRequest(const Route& route, const http::Request& request,
+                                          absl::string_view query_text,
+                                          const std::vector<std::pair<std::string, std::string>>& params,
+                                          google::protobuf::Message* message);
+// 200 with the reply as JSON.
+http::Response ReplyResponse(const google::protobuf::Message& reply);
 
 // {"error":{"code":"INVALID_ARGUMENT","message":"...","field":"..."}} with
 // the HTTP status of the code; 401s carry WWW-Authenticate: Bearer.
