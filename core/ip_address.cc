@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace edgepass::core {
@@ -44,6 +46,30 @@ absl::StatusOr<CanonicalIp> CanonicalizeIp(absl::string_view text) {
     return CanonicalIp{std::string(out, sizeof(out)), 6};
   }
   return absl::InvalidArgumentError(absl::StrCat("not an IP address: \"", text, "\""));
+}
+
+std::optional<std::array<uint8_t, 16>> IpAddressBytes(absl::string_view text) {
+  absl::StatusOr<CanonicalIp> ip = CanonicalizeIp(text);
+  if (!ip.ok()) return std::nullopt;
+  std::array<uint8_t, 16> bytes{};
+  if (ip->version == 4) {
+    bytes[10] = bytes[11] = 0xff;
+    size_t i = 12;
+    for (absl::string_view octet : absl::StrSplit(ip->text, '.')) {
+      int value = 0;
+      if (i == 16 || !absl::SimpleAtoi(octet, &value)) return std::nullopt;
+      bytes[i++] = static_cast<uint8_t>(value);
+    }
+    return bytes;
+  }
+  size_t i = 0;
+  for (absl::string_view hextet : absl::StrSplit(ip->text, ':')) {
+    uint32_t value = 0;
+    if (i == 16 || !absl::SimpleHexAtoi(hextet, &value)) return std::nullopt;
+    bytes[i++] = static_cast<uint8_t>(value >> 8);
+    bytes[i++] = static_cast<uint8_t>(value & 0xff);
+  }
+  return bytes;
 }
 
 bool IsLoopbackHost(absl::string_view host) {

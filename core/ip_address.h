@@ -8,6 +8,10 @@
 
 #include <string>
 
+#include <array>
+#include <cstdint>
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -22,6 +26,11 @@ struct CanonicalIp {
 // "::" and an embedded IPv4 tail) address. An IPv4-mapped IPv6 address stays
 // IPv6. INVALID_ARGUMENT when `text` is not an address.
 absl::StatusOr<CanonicalIp> CanonicalizeIp(absl::string_view text);
+
+// The 16 bytes of an address for prefix matching: IPv6 as is, IPv4 as the
+// IPv4-mapped IPv6 address (::ffff:a.b.c.d). std::nullopt when `text` is
+// not an address (CanonicalizeIp's rules).
+std::optional<std::array<uint8_t, 16>> IpAddressBytes(absl::string_view text);
 
 // True for a loopback host: "localhost" (any case), an IPv4 address in
 // 127.0.0.0/8, ::1, or an IPv4-mapped IPv6 address in 127.0.0.0/8; brackets

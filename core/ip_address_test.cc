@@ -63,5 +63,18 @@ TEST(CanonicalizeIp, RejectsNonAddresses) {
   }
 }
 
+TEST(IpAddressBytes, V4IsMappedAndV6IsAsWritten) {
+  std::optional<std::array<uint8_t, 16>> v4 = IpAddressBytes("192.0.2.10");
+  ASSERT_TRUE(v4.has_value());
+  EXPECT_EQ(*v4, (std::array<uint8_t, 16>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 10}));
+  std::optional<std::array<uint8_t, 16>> v6 = IpAddressBytes("2001:DB8::a:1");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(*v6, (std::array<uint8_t, 16>{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0, 1}));
+  EXPECT_EQ(IpAddressBytes("::ffff:192.0.2.10"), v4);  // the mapped form is the same address
+  for (const char* bad : {"", "192.0.2", "1.2.3.4:80", "[::1]", "host", "::g"}) {
+    EXPECT_FALSE(IpAddressBytes(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace edgepass::core
