@@ -260,9 +260,12 @@ class Session : public SessionBase,
                           std::string(field.value()));
     }
     request.body = std::move(req.body());
-    error_code ec;
-    tcp::endpoint peer = Lowest().socket().remote_endpoint(ec);
-    if (!ec) request.remote_address = peer.address().to_string();
+    if (remote_address_.empty()) {  // once per connection, not per request
+      error_code ec;
+      tcp::endpoint peer = Lowest().socket().remote_endpoint(ec);
+      if (!ec) remote_address_ = peer.address().to_string();
+    }
+    request.remote_address = remote_address_;
     request.peer_identity = peer_identity_;
 
     Response response;
@@ -341,6 +344,7 @@ class Session : public SessionBase,
   std::string peer_identity_;  // CN of the verified client certificate
   bool tls_ready_ = false;     // handshake done, no close_notify sent yet
   bool idle_ = true;  // waiting for a request's first byte (strand only)
+  std::string remote_address_;  // the peer's, read at the first request
   bool served_any_ = false;  // a request was handled: keep-alive from now on
   bool head_ = false;
   size_t header_bytes_ =
