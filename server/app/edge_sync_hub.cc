@@ -101,7 +101,10 @@ void EdgeSubscription::Close() {
 EdgeSyncHub::~EdgeSyncHub() { Stop(); }
 
 void EdgeSyncHub::Start() {
-  thread_ = std::thread([this] { Run(); });
+  // Read here, not in the thread: a subscription made after Start() returns
+  // is then woken by every later change.
+  std::shared_ptr<const EdgeSnapshot> seen = live_->edge();
+  thread_ = std::thread([this, seen = std::move(seen)]() mutable { Run(std::move(seen)); });
 }
 
 void EdgeSyncHub::Stop() {
@@ -115,8 +118,7 @@ void EdgeSyncHub::Stop() {
   for (const auto& s : subscriptions) s->Wake();  // each sees ended()
 }
 
-void EdgeSyncHub::Run() {
-  std::shared_ptr<const EdgeSnapshot> seen = live_->edge();
+void EdgeSyncHub::Run(std::shared_ptr<const EdgeSnapshot> seen) {
   while (!stopping_.load()) {
     std::shared_ptr<const EdgeSnapshot> next = live_->WaitForEdgeChange(*seen, kPoll);
     if (next == seen || SameContent(*next, *seen)) continue;

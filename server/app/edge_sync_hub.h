@@ -122,7 +122,8 @@ class EdgeSyncHub {
   EdgeSyncHub(LiveState* live, Clock clock) : live_(live), clock_(std::move(clock)) {}
   ~EdgeSyncHub();  // Stop()s
 
-  // Starts the thread that wakes subscriptions when the edge snapshot changes.
+  // Starts the thread that wakes subscriptions when the edge snapshot
+  // changes. Call it before the first Subscribe().
   void Start();
   // Ends every subscription (before a server drain, so validators move to
   // another replica instead of waiting for the deadline).
@@ -159,7 +160,7 @@ class EdgeSyncHub {
     std::shared_ptr<const EdgeSnapshot> from, to;
     std::shared_ptr<const EdgeMessage> message;
   };
-  void Run();
+  void Run(std::shared_ptr<const EdgeSnapshot> seen);
   void SetSent(const std::string& validator_id, uint64_t version);
   std::shared_ptr<const EdgeMessage> DeltaFrom(const std::shared_ptr<const EdgeSnapshot>& from,
                                                const std::shared_ptr<const EdgeSnapshot>& to);
