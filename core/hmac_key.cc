@@ -43,7 +43,12 @@ HmacSha256Key::HmacSha256Key() : HmacSha256Key(absl::string_view()) {}
 HmacSha256Key::HmacSha256Key(absl::string_view key) {
   unsigned char k0[kBlockBytes] = {};
   if (key.size() > kBlockBytes) {
-    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), k0);
+    // Not the one-shot SHA256(): in OpenSSL 3 it fetches the algorithm per call.
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, key.data(), key.size());
+    SHA256_Final(k0, &ctx);
+    OPENSSL_cleanse(&ctx, sizeof(ctx));
   } else if (!key.empty()) {
     std::memcpy(k0, key.data(), key.size());
   }
