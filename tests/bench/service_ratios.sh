@@ -9,13 +9,15 @@
 # all closed-loop with the same h2load settings: CLIENTS connections with
 # STREAMS calls in flight on each (HTTP/2 streams; for REST, which speaks only
 # HTTP/1.1, that many pipelined requests), SECONDS each, ROUNDS times in turn so
-# drift on a shared machine shows. Informational, per round: issue-rest-conns,
-# REST with CLIENTS x STREAMS connections and one call in flight on each (how
-# HTTP/1.1 clients usually add concurrency). Then IssuePlayback over gRPC at half
-# the mean measured rate for the latency percentiles, computed from h2load's
-# per-call log: HALF_CLIENTS connections opened 1 ms apart, each with h2load
-# --rps (which releases a connection's calls every 10 ms), so calls arrive in
-# small groups every millisecond rather than all connections' share at once.
+# drift on a shared machine shows. Also per round, with its own REST/gRPC
+# verdict: issue-rest-conns, REST over CLIENTS x STREAMS connections with one
+# call in flight on each (how HTTP/1.1 clients usually add concurrency; a server
+# answers a connection's pipelined requests in turn). Then IssuePlayback over
+# gRPC at half the mean measured rate for the latency percentiles, computed
+# from h2load's per-call log: HALF_CLIENTS connections opened 10/HALF_CLIENTS ms
+# apart (at least 1 ms), each with h2load --rps, which releases a connection's
+# calls every 10 ms: so calls arrive in small groups every millisecond rather
+# than all connections' share at once (h2load's timers have 1 ms resolution).
 # Server CPU per call is the server's utime+stime (/proc/PID/stat) over the run
 # divided by the calls done; "h2load cpu" is the load tool's share of a core (near
 # 100% means the tool, not the server, set the pace). Prints the ratios and
