@@ -106,7 +106,7 @@ std::string HelpText();
 
 // The Markdown table of every option (flag, environment variable, config
 // key, default, meaning) that docs/configuration.md holds between its
-// "generated" markers; server/config_doc_main.cc writes and checks it.
+// "generated" markers; tests/docs/options_doc_main.cc writes and checks it.
 std::string ConfigurationMarkdown();
 
 // Parses `args` (without argv[0]). Order: the JSON config file named by

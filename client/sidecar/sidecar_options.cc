@@ -3,11 +3,14 @@
 #include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/channel/plaintext_guard.h"
@@ -16,36 +19,6 @@
 
 namespace edgepass::sidecar {
 namespace {
-
-struct FlagDef {
-  const char* name;
-  const char* env;
-  bool repeated;
-  bool is_switch = false;  // "--name" alone means true
-};
-
-constexpr FlagDef kFlags[] = {
-    {"listen", "EDGEPASS_VALIDATOR_LISTEN", false},
-    {"keyring", "EDGEPASS_VALIDATOR_KEYRING", false},
-    {"revoked", "EDGEPASS_VALIDATOR_REVOKED", false},
-    {"snapshot", "EDGEPASS_VALIDATOR_SNAPSHOT", false},
-    {"mode", "EDGEPASS_VALIDATOR_MODES", true},
-    {"leeway", "EDGEPASS_VALIDATOR_LEEWAY", false},
-    {"server", "EDGEPASS_VALIDATOR_SERVERS", true},
-    {"api-key-file", "EDGEPASS_VALIDATOR_API_KEY_FILE", false},
-    {"server-ca", "EDGEPASS_VALIDATOR_SERVER_CA", false},
-    {"client-cert", "EDGEPASS_VALIDATOR_CLIENT_CERT", false},
-    {"client-key", "EDGEPASS_VALIDATOR_CLIENT_KEY", false},
-    {"cloudfront-public-keys", "EDGEPASS_VALIDATOR_CLOUDFRONT_PUBLIC_KEYS",
-     false},
-    {"cloudfront-url-base", "EDGEPASS_VALIDATOR_CLOUDFRONT_URL_BASE", false},
-    {"cloudfront-route", "EDGEPASS_VALIDATOR_CLOUDFRONT_ROUTES", true},
-    {"threads", "EDGEPASS_VALIDATOR_THREADS", false},
-    {"idle-timeout", "EDGEPASS_VALIDATOR_IDLE_TIMEOUT", false},
-    {"metrics-addr", "EDGEPASS_VALIDATOR_METRICS_ADDR", false},
-    {"insecure-plaintext", "EDGEPASS_VALIDATOR_INSECURE_PLAINTEXT", false,
-     true},
-};
 
 absl::Status Bad(absl::string_view flag, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", message));
@@ -136,13 +109,314 @@ absl::Status ParseCloudFrontOptions(
   return absl::OkStatus();
 }
 
+// One flag, declared once: its names, what it takes, its help (for --help
+// and, with `details`, docs/sidecar.md's table), its default as shown, and
+// how its values land in SidecarOptions.
+struct FlagDef {
+  const char* name;        // "listen": --listen
+  const char* env;         // its environment variable
+  const char* value_name;  // "HOST:PORT"; "" for a switch
+  bool repeated;           // repeatable flag; comma list in the environment
+  const char* help;        // Markdown code spans allowed (dropped by --help)
+  const char* details;     // docs only; may be ""
+  // The default as shown; nullptr: none.
+  std::string (*default_shown)(const SidecarOptions& defaults);
+  // Applies the flag's values (at least one); nullptr: applied with the
+  // flags it goes with (the CloudFront three).
+  absl::Status (*apply)(const std::vector<std::string>& values,
+                        SidecarOptions* options);
+};
+
+const std::vector<FlagDef>& Flags() {
+  static const std::vector<FlagDef>* const
+      kFlags =
+          new std::vector<FlagDef>{
+              {"listen", "EDGEPASS_VALIDATOR_LISTEN", "HOST:PORT", false,
+               "HTTP listen address; port 0 picks one (the `listening` log "
+               "line's "
+               "`http`)",
+               "",
+               [](const SidecarOptions& d) {
+                 return absl::StrCat(d.listen_host, ":", d.listen_port);
+               },
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 return ParseHostPort("listen", v.front(), &o->listen_host,
+                                      &o->listen_port);
+               }},
+              {"keyring", "EDGEPASS_VALIDATOR_KEYRING", "FILE", false,
+               "keyring file or SMD keys object (as the CLI reads)", "",
+               nullptr,
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 o->keyring_file = v.front();
+                 return absl::OkStatus();
+               }},
+              {"revoked", "EDGEPASS_VALIDATOR_REVOKED", "FILE", false,
+               "revoked sessions (`core::ParseRevocationJson` format); needs "
+               "--keyring",
+               "", nullptr,
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 o->revoked_file = v.front();
+                 return absl::OkStatus();
+               }},
+              {"snapshot", "EDGEPASS_VALIDATOR_SNAPSHOT", "FILE", false,
+               "last state: loaded at start when present, rewritten atomically "
+               "(fsync, mode 0600) on every change",
+               "", nullptr,
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 o->snapshot_file = v.front();
+                 return absl::OkStatus();
+               }},
+              {"mode", "EDGEPASS_VALIDATOR_MODES", "PREFIX=MODE", true,
+               "`enforce`, `log-only` or `off` for origin paths under PREFIX; "
+               "repeatable, longest prefix wins",
+               "Prefixes match at segment boundaries, as token `paths`; "
+               "unmatched "
+               "paths are enforced",
+               [](const SidecarOptions& d) {
+                 std::vector<std::string> modes;
+                 for (const RouteMode& m : d.modes) {
+                   modes.push_back(absl::StrCat(m.first, "=",
+                                                EnforcementModeName(m.second)));
+                 }
+                 return absl::StrJoin(modes, ",");
+               },
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 o->modes.clear();
+                 for (const std::string& text : v) {
+                   absl::StatusOr<RouteMode> route = ParseRouteMode(text);
+                   if (!route.ok())
+                     return Bad("mode", route.status().message());
+                   o->modes.push_back(*std::move(route));
+                 }
+                 if (absl::StatusOr<RouteModes> table =
+                         RouteModes::Create(o->modes);
+                     !table.ok()) {
+                   return Bad("mode", table.status().message());
+                 }
+                 return absl::OkStatus();
+               }},
+              {"leeway", "EDGEPASS_VALIDATOR_LEEWAY", "DUR", false,
+               "clock leeway for `exp`/`nbf`, 0 to 5m (a bare number is "
+               "seconds)",
+               "",
+               [](const SidecarOptions& d) {
+                 return absl::FormatDuration(d.leeway);
+               },
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 absl::StatusOr<absl::Duration> d = ParseLeeway(v.front());
+                 if (!d.ok()) return d.status();
+                 o->leeway = *d;
+                 return absl::OkStatus();
+               }},
+              {"server", "EDGEPASS_VALIDATOR_SERVERS", "HOST:PORT", true,
+               "edge-sync server; repeatable: streams from one (snapshot, then "
+               "deltas), moving to the next on failure",
+               "Logs "
+               "`{\"event\":\"edge_sync_applied\",\"version\":N,\"snapshot\":.."
+               ","
+               "\"messages\":N,\"revoked\":N,\"keys\":N,\"receive_ms\":..,"
+               "\"apply_ms\":..,\"save_ms\":..}` per version applied",
+               nullptr,
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 for (const std::string& text : v) {
+                   std::string host;
+                   uint16_t port;
+                   if (absl::Status s =
+                           ParseHostPort("server", text, &host, &port);
+                       !s.ok())
+                     return s;
+                   if (port == 0)
+                     return Bad("server",
+                                absl::StrCat("'", text, "' needs a port"));
+                   o->servers.push_back(text);
+                 }
+                 return absl::OkStatus();
+               }},
+              {"api-key-file", "EDGEPASS_VALIDATOR_API_KEY_FILE", "FILE", false,
+               "API key with scope `edge-sync`, sent as `authorization: "
+               "Bearer` on "
+               "Subscribe and Acknowledge; read once at start; the file must "
+               "be 0600 "
+               "or stricter; needs --server",
+               "A file group or others can access is refused (`chmod 600`)",
+               nullptr,
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 o->api_key_file = v.front();
+                 return absl::OkStatus();
+               }},
+              {"server-ca", "EDGEPASS_VALIDATOR_SERVER_CA", "FILE", false,
+               "TLS to the servers, which must present a certificate from this "
+               "CA "
+               "bundle (PEM) naming the --server host; required for a --server "
+               "that "
+               "is not loopback",
+               "Loopback: 127.0.0.0/8, `::1`, `localhost`; other names are not "
+               "resolved. The stream carries HMAC keys: without `--server-ca` "
+               "such a "
+               "server stops the start (exit 2, `--server: ADDR is not a "
+               "loopback "
+               "address and there is no TLS: ...`) before any connection",
+               nullptr,
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 o->server_ca_file = v.front();
+                 return absl::OkStatus();
+               }},
+              {"client-cert", "EDGEPASS_VALIDATOR_CLIENT_CERT", "FILE", false,
+               "mTLS: this validator's certificate chain (PEM); needs "
+               "--client-key "
+               "and --server-ca",
+               "Its CN is listed under `mtls` with `edge-sync` in the server's "
+               "access "
+               "file",
+               nullptr,
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 o->client_cert_file = v.front();
+                 return absl::OkStatus();
+               }},
+              {"client-key", "EDGEPASS_VALIDATOR_CLIENT_KEY", "FILE", false,
+               "the client certificate's private key (PEM)", "", nullptr,
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 o->client_key_file = v.front();
+                 return absl::OkStatus();
+               }},
+              {"insecure-plaintext", "EDGEPASS_VALIDATOR_INSECURE_PLAINTEXT",
+               "", false,
+               "accept a non-loopback --server without --server-ca anyway: "
+               "HMAC keys "
+               "and the API key cross the network in cleartext; logs an "
+               "`insecure_plaintext` warning at start",
+               "For isolated test networks only",
+               [](const SidecarOptions& d) {
+                 return std::string(d.insecure_plaintext ? "true" : "false");
+               },
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 const std::string& text = v.front();
+                 if (text == "1" || text == "true") {
+                   o->insecure_plaintext = true;
+                 } else if (text != "0" && text != "false") {
+                   return Bad(
+                       "insecure-plaintext",
+                       absl::StrCat("'", text, "' is not true or false"));
+                 }
+                 return absl::OkStatus();
+               }},
+              {"cloudfront-public-keys",
+               "EDGEPASS_VALIDATOR_CLOUDFRONT_PUBLIC_KEYS", "FILE", false,
+               "JSON {\"KEYPAIRID\": \"-----BEGIN PUBLIC KEY-----\\n...\"}: "
+               "the "
+               "CloudFront public keys trusted on the CloudFront routes",
+               "Key pair id to PEM public key (2048–4096-bit RSA, `openssl rsa "
+               "-pubout`). A bad entry stops the start with exit 2 and names "
+               "it: "
+               "`--cloudfront-public-keys: FILE: key 'ID': public_key: ...` "
+               "(never "
+               "key material)",
+               nullptr, nullptr},
+              {"cloudfront-url-base", "EDGEPASS_VALIDATOR_CLOUDFRONT_URL_BASE",
+               "URL", false,
+               "`https://HOST[:PORT]` the CloudFront resources are signed for, "
+               "e.g. "
+               "https://cdn.example.com; the resource checked is this base + "
+               "X-Original-URI",
+               "Configured rather than taken from `Host`, so a viewer cannot "
+               "choose "
+               "the host a signature is checked against",
+               nullptr, nullptr},
+              {"cloudfront-route", "EDGEPASS_VALIDATOR_CLOUDFRONT_ROUTES",
+               "PREFIX", true,
+               "paths under PREFIX (matched as --mode prefixes) carry "
+               "CloudFront "
+               "signed URLs or cookies instead of tokens; repeatable; the "
+               "three "
+               "--cloudfront flags go together",
+               "Their mode (`enforce`/`log-only`/`off`) still comes from "
+               "`--mode`. "
+               "See [cloudfront.md](cloudfront.md)",
+               nullptr, nullptr},
+              {"threads", "EDGEPASS_VALIDATOR_THREADS", "N", false,
+               "HTTP server threads, 1 to 64", "",
+               [](const SidecarOptions& d) { return absl::StrCat(d.threads); },
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 if (!absl::SimpleAtoi(v.front(), &o->threads) ||
+                     o->threads < 1 || o->threads > 64) {
+                   return Bad("threads",
+                              absl::StrCat("'", v.front(), "' must be 1-64"));
+                 }
+                 return absl::OkStatus();
+               }},
+              {"idle-timeout", "EDGEPASS_VALIDATOR_IDLE_TIMEOUT", "DUR", false,
+               "a kept-alive connection (nginx's upstream `keepalive`) waiting "
+               "for "
+               "its next request is closed after this, up to 1h; a new "
+               "connection "
+               "that sends nothing is closed after the 10 s read timeout",
+               "Keep it at or above the upstream's `keepalive_timeout` in "
+               "nginx (60 s "
+               "by default)",
+               [](const SidecarOptions& d) {
+                 return absl::FormatDuration(d.idle_timeout);
+               },
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 absl::StatusOr<absl::Duration> d = ParseIdleTimeout(v.front());
+                 if (!d.ok()) return d.status();
+                 o->idle_timeout = *d;
+                 return absl::OkStatus();
+               }},
+              {"metrics-addr", "EDGEPASS_VALIDATOR_METRICS_ADDR", "HOST:PORT",
+               false,
+               "Prometheus `/metrics` on its own port (IPv4 or a host name); "
+               "port 0 "
+               "picks one (the `listening` line's `metrics`); \"\" disables",
+               "", [](const SidecarOptions& d) { return d.metrics_addr; },
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 if (!v.front().empty()) {
+                   if (absl::Status s = obs::ValidateMetricsAddress(v.front());
+                       !s.ok())
+                     return Bad("metrics-addr", s.message());
+                 }
+                 o->metrics_addr = v.front();
+                 return absl::OkStatus();
+               }},
+          };
+  return *kFlags;
+}
+
+std::string FlagWithValue(const FlagDef& f) {
+  return *f.value_name == '\0' ? absl::StrCat("--", f.name)
+                               : absl::StrCat("--", f.name, " ", f.value_name);
+}
+
+std::string DefaultShown(const FlagDef& f) {
+  static const SidecarOptions* const kDefaults = new SidecarOptions();
+  return f.default_shown == nullptr ? std::string()
+                                    : f.default_shown(*kDefaults);
+}
+
+// Appends `text` wrapped at `width` columns, continuing a line at `column`;
+// later lines are indented by `indent`. Words joined by '\x01' stay together.
+void AppendWrapped(absl::string_view text, size_t column, size_t indent,
+                   size_t width, std::string* out) {
+  for (absl::string_view chunk : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    const std::string word = absl::StrReplaceAll(chunk, {{"\x01", " "}});
+    if (column > indent && column + 1 + word.size() > width) {
+      absl::StrAppend(out, "\n", std::string(indent, ' '));
+      column = indent;
+    } else if (column > indent) {
+      out->push_back(' ');
+      ++column;
+    }
+    absl::StrAppend(out, word);
+    column += word.size();
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     absl::Span<const std::string> args, const EnvLookup& env) {
   // name -> values; environment first, flags replace.
   std::map<std::string, std::vector<std::string>> values;
-  for (const FlagDef& f : kFlags) {
+  for (const FlagDef& f : Flags()) {
     const char* v = env ? env(f.env) : nullptr;
     if (v == nullptr || *v == '\0') continue;
     if (f.repeated) {
@@ -169,7 +443,7 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     const size_t eq = arg.find('=');
     const std::string name(arg.substr(0, eq));
     const FlagDef* def = nullptr;
-    for (const FlagDef& f : kFlags) {
+    for (const FlagDef& f : Flags()) {
       if (name == f.name) def = &f;
     }
     if (def == nullptr)
@@ -177,7 +451,7 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     std::string value;
     if (eq != absl::string_view::npos) {
       value = std::string(arg.substr(eq + 1));
-    } else if (def->is_switch) {
+    } else if (*def->value_name == '\0') {  // a switch
       value = "true";
     } else {
       if (i + 1 >= args.size()) return Bad(name, "needs a value");
@@ -191,80 +465,13 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     slot.push_back(std::move(value));
   }
 
-  auto one = [&](const char* name) -> const std::string* {
-    auto it = values.find(name);
-    return it == values.end() || it->second.empty() ? nullptr
-                                                    : &it->second.front();
-  };
-  if (const std::string* v = one("listen")) {
-    if (absl::Status s = ParseHostPort("listen", *v, &options.listen_host,
-                                       &options.listen_port);
-        !s.ok()) {
-      return s;
+  for (const FlagDef& f : Flags()) {
+    auto it = values.find(f.name);
+    if (f.apply == nullptr || it == values.end() || it->second.empty()) {
+      continue;
     }
+    if (absl::Status s = f.apply(it->second, &options); !s.ok()) return s;
   }
-  if (const std::string* v = one("keyring")) options.keyring_file = *v;
-  if (const std::string* v = one("revoked")) options.revoked_file = *v;
-  if (const std::string* v = one("snapshot")) options.snapshot_file = *v;
-  if (const std::string* v = one("leeway")) {
-    absl::StatusOr<absl::Duration> d = ParseLeeway(*v);
-    if (!d.ok()) return d.status();
-    options.leeway = *d;
-  }
-  if (const std::string* v = one("threads")) {
-    if (!absl::SimpleAtoi(*v, &options.threads) || options.threads < 1 ||
-        options.threads > 64) {
-      return Bad("threads", absl::StrCat("'", *v, "' must be 1-64"));
-    }
-  }
-  if (const std::string* v = one("idle-timeout")) {
-    absl::StatusOr<absl::Duration> d = ParseIdleTimeout(*v);
-    if (!d.ok()) return d.status();
-    options.idle_timeout = *d;
-  }
-  if (const std::string* v = one("metrics-addr")) {
-    if (!v->empty()) {
-      if (absl::Status s = obs::ValidateMetricsAddress(*v); !s.ok())
-        return Bad("metrics-addr", s.message());
-    }
-    options.metrics_addr = *v;
-  }
-  if (auto it = values.find("mode");
-      it != values.end() && !it->second.empty()) {
-    options.modes.clear();
-    for (const std::string& text : it->second) {
-      absl::StatusOr<RouteMode> route = ParseRouteMode(text);
-      if (!route.ok()) return Bad("mode", route.status().message());
-      options.modes.push_back(*std::move(route));
-    }
-    if (absl::StatusOr<RouteModes> table = RouteModes::Create(options.modes);
-        !table.ok()) {
-      return Bad("mode", table.status().message());
-    }
-  }
-  if (auto it = values.find("server"); it != values.end()) {
-    for (const std::string& text : it->second) {
-      std::string host;
-      uint16_t port;
-      if (absl::Status s = ParseHostPort("server", text, &host, &port); !s.ok())
-        return s;
-      if (port == 0)
-        return Bad("server", absl::StrCat("'", text, "' needs a port"));
-      options.servers.push_back(text);
-    }
-  }
-  if (const std::string* v = one("insecure-plaintext")) {
-    if (*v == "1" || *v == "true") {
-      options.insecure_plaintext = true;
-    } else if (*v != "0" && *v != "false") {
-      return Bad("insecure-plaintext",
-                 absl::StrCat("'", *v, "' is not true or false"));
-    }
-  }
-  if (const std::string* v = one("api-key-file")) options.api_key_file = *v;
-  if (const std::string* v = one("server-ca")) options.server_ca_file = *v;
-  if (const std::string* v = one("client-cert")) options.client_cert_file = *v;
-  if (const std::string* v = one("client-key")) options.client_key_file = *v;
   const std::pair<const char*, const std::string*> credentials[] = {
       {"api-key-file", &options.api_key_file},
       {"server-ca", &options.server_ca_file},
@@ -311,48 +518,58 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
 }
 
 std::string SidecarUsage() {
-  return R"(edgepass-validator: checks edge requests for nginx auth_request.
-
-Flags (environment variable in brackets; flags win):
-  --listen HOST:PORT     HTTP listen address, port 0 picks one [EDGEPASS_VALIDATOR_LISTEN]
-                         (default 127.0.0.1:8081)
-  --keyring FILE         keyring JSON (edgepass or SMD keys object) [EDGEPASS_VALIDATOR_KEYRING]
-  --revoked FILE         revoked sessions JSON; needs --keyring [EDGEPASS_VALIDATOR_REVOKED]
-  --snapshot FILE        last state, loaded at start when present and rewritten (0600) on
-                         every change [EDGEPASS_VALIDATOR_SNAPSHOT]
-  --mode PREFIX=MODE     enforce | log-only | off for origin paths under PREFIX; repeatable,
-                         longest prefix wins; default /=enforce [EDGEPASS_VALIDATOR_MODES, comma-separated]
-  --leeway DUR           clock leeway for exp/nbf, 0 to 5m (default 0) [EDGEPASS_VALIDATOR_LEEWAY]
-  --server HOST:PORT     edge-sync server; repeatable [EDGEPASS_VALIDATOR_SERVERS, comma-separated]
-  --api-key-file FILE    API key (scope edge-sync) sent to the servers as a bearer token; the
-                         file must be 0600 or stricter [EDGEPASS_VALIDATOR_API_KEY_FILE]
-  --server-ca FILE       TLS to the servers, verified against this CA bundle (PEM)
-                         [EDGEPASS_VALIDATOR_SERVER_CA]
-  --client-cert FILE     mTLS: this validator's certificate (PEM) [EDGEPASS_VALIDATOR_CLIENT_CERT]
-  --client-key FILE      and its private key (PEM) [EDGEPASS_VALIDATOR_CLIENT_KEY]
-  --cloudfront-public-keys FILE  JSON {"KEYPAIRID": "-----BEGIN PUBLIC KEY-----..."}: CloudFront
-                         public keys trusted on the CloudFront routes [EDGEPASS_VALIDATOR_CLOUDFRONT_PUBLIC_KEYS]
-  --cloudfront-url-base URL  scheme and host the CloudFront resources are signed for, e.g.
-                         https://cdn.example.com [EDGEPASS_VALIDATOR_CLOUDFRONT_URL_BASE]
-  --cloudfront-route PREFIX  paths under PREFIX carry CloudFront signed URLs or cookies instead of
-                         tokens (mode from --mode); repeatable; the three cloudfront flags go
-                         together [EDGEPASS_VALIDATOR_CLOUDFRONT_ROUTES, comma-separated]
-  --insecure-plaintext   allow a --server that is not loopback without --server-ca: its HMAC
-                         keys (and the API key) cross the network in cleartext; logs a
-                         warning [EDGEPASS_VALIDATOR_INSECURE_PLAINTEXT=true]
-  --threads N            HTTP server threads (default 2) [EDGEPASS_VALIDATOR_THREADS]
-  --idle-timeout DUR     close a kept-alive connection idle this long, up to 1h (default 60s;
-                         a new connection that sends nothing is closed after 10s)
-                         [EDGEPASS_VALIDATOR_IDLE_TIMEOUT]
-  --metrics-addr HOST:PORT  Prometheus metrics at http://HOST:PORT/metrics, port 0 picks one
-                         (default 127.0.0.1:9465; "" disables)
-                         [EDGEPASS_VALIDATOR_METRICS_ADDR]
-
+  constexpr size_t kIndent = 27;
+  constexpr size_t kWidth = 80;
+  std::string out =
+      "edgepass-validator: checks edge requests for nginx auth_request.\n\n"
+      "Flags (environment variable in brackets; flags win; --flag VALUE or\n"
+      "--flag=VALUE):\n";
+  for (const FlagDef& f : Flags()) {
+    const std::string head = absl::StrCat("  ", FlagWithValue(f));
+    if (head.size() + 1 > kIndent) {
+      absl::StrAppend(&out, head, "\n", std::string(kIndent, ' '));
+    } else {
+      absl::StrAppend(&out, head, std::string(kIndent - head.size(), ' '));
+    }
+    std::string text = absl::StrReplaceAll(f.help, {{"`", ""}});
+    const std::string default_shown = DefaultShown(f);
+    if (!default_shown.empty() && *f.value_name != '\0') {
+      absl::StrAppend(&text, " (default\x01", default_shown, ")");
+    }
+    absl::StrAppend(&text, " [", f.env,
+                    f.repeated ? ", comma-separated]" : "]");
+    AppendWrapped(text, kIndent, kIndent, kWidth, &out);
+    out.push_back('\n');
+  }
+  absl::StrAppend(&out, "  -h, --help", std::string(kIndent - 12, ' '),
+                  "this text\n",
+                  R"(
 Logs: one JSON object per line on stderr; once serving,
-  {"ts":..,"level":"info","component":"edgepass-validator","event":"listening","http":"HOST:PORT","metrics":"HOST:PORT"|"off",..}
-Endpoints: GET /auth (any path but the two below) for auth_request, GET /healthz, GET /stats.
-Exit codes: 0 after SIGTERM/SIGINT, 2 bad configuration or no usable state, 1 runtime failure.
-)";
+  {"ts":..,"level":"info","component":"edgepass-validator","event":"listening",
+   "http":"HOST:PORT","metrics":"HOST:PORT"|"off",..}
+Endpoints: GET /auth (any path but the two below) for auth_request,
+GET /healthz, GET /stats.
+Exit codes: 0 after SIGTERM/SIGINT, 2 bad configuration or no usable state,
+1 runtime failure.
+)");
+  return out;
+}
+
+std::string SidecarOptionsMarkdown() {
+  std::string out =
+      "| flag | environment | default | meaning |\n"
+      "|---|---|---|---|\n";
+  for (const FlagDef& f : Flags()) {
+    const std::string default_shown = DefaultShown(f);
+    std::string meaning = f.help;
+    if (*f.details != '\0') absl::StrAppend(&meaning, ". ", f.details);
+    absl::StrAppend(
+        &out, "| `", FlagWithValue(f), "` | `", f.env, "`",
+        f.repeated ? " (comma list)" : "", " | ",
+        default_shown.empty() ? "—" : absl::StrCat("`", default_shown, "`"),
+        " | ", absl::StrReplaceAll(meaning, {{"|", "\\|"}}), " |\n");
+  }
+  return out;
 }
 
 }  // namespace edgepass::sidecar

@@ -86,7 +86,13 @@ using EnvLookup = std::function<const char*(const char*)>;
 absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     absl::Span<const std::string> args, const EnvLookup& env);
 
+// --help: every flag with its environment variable and default, from the
+// same declarations ParseSidecarOptions reads.
 std::string SidecarUsage();
+
+// The Markdown table of every flag (flag, environment variable, default,
+// meaning) that docs/sidecar.md holds between its "generated" markers.
+std::string SidecarOptionsMarkdown();
 
 }  // namespace edgepass::sidecar
 

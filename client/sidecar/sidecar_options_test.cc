@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
 namespace edgepass::sidecar {
@@ -280,6 +282,41 @@ TEST(SidecarOptions, HelpNeedsNothingElse) {
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->help);
   EXPECT_NE(SidecarUsage().find("--mode PREFIX=MODE"), std::string::npos);
+}
+
+// Every flag is declared once: the docs table, --help and the parser all
+// come from that declaration.
+TEST(SidecarOptions, DocsTableHelpAndParserAgree) {
+  const std::string table = SidecarOptionsMarkdown();
+  const std::string usage = SidecarUsage();
+  int rows = 0;
+  for (absl::string_view line : absl::StrSplit(table, '\n')) {
+    if (!absl::StartsWith(line, "| `--")) continue;
+    ++rows;
+    const std::vector<std::string> cells = absl::StrSplit(line, " | ");
+    ASSERT_GE(cells.size(), 4u) << line;
+    const std::string flag_and_value(absl::StripPrefix(cells[0], "| "));
+    const std::string flag = std::vector<std::string>(absl::StrSplit(
+        absl::StripPrefix(flag_and_value, "`"), absl::ByAnyChar(" `")))[0];
+    const std::string env =
+        std::vector<std::string>(absl::StrSplit(cells[1], '`'))[1];
+    EXPECT_TRUE(absl::StrContains(usage, "  " + flag)) << flag;
+    EXPECT_TRUE(absl::StrContains(usage, "[" + env)) << env;
+    absl::StatusOr<SidecarOptions> o = Parse({flag + "=x"});
+    EXPECT_FALSE(absl::StrContains(o.status().message(), "unknown flag"))
+        << flag;
+  }
+  EXPECT_EQ(rows, 18);
+  EXPECT_TRUE(absl::StrContains(
+      table, "| `--threads N` | `EDGEPASS_VALIDATOR_THREADS` | `2` |"));
+  EXPECT_TRUE(
+      absl::StrContains(table,
+                        "| `--mode PREFIX=MODE` | `EDGEPASS_VALIDATOR_MODES` "
+                        "(comma list) | `/=enforce` |"));
+  EXPECT_TRUE(absl::StrContains(usage, "[EDGEPASS_VALIDATOR_SERVERS,"));
+  for (absl::string_view line : absl::StrSplit(usage, '\n')) {
+    EXPECT_LE(line.size(), 80u) << line;
+  }
 }
 
 }  // namespace

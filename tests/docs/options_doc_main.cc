@@ -1,26 +1,45 @@
-// edgepass-config-doc: keeps docs/configuration.md's option table equal to
-// ConfigurationMarkdown(), which comes from the one option declaration.
+// edgepass-options-doc: keeps the option tables in docs/ equal to what the
+// option declarations produce, so the docs cannot drift from the flags.
 //
-//   edgepass-config-doc                 print the table
-//   edgepass-config-doc --write FILE    replace the table in FILE
-//   edgepass-config-doc --check FILE    exit 1, printing the fresh table, when
-//                                       FILE's table differs (a ctest)
+//   edgepass-options-doc --check SOURCE_DIR   exit 1, printing each fresh
+//                                             table, when one is stale (ctest)
+//   edgepass-options-doc --write SOURCE_DIR   rewrite the stale tables
+//                                             (cmake --build build --target
+//                                             options_docs)
 //
-// The table sits between the lines kBegin and kEnd; the prose around it is
-// left alone. Exit codes: 0 done or up to date, 1 stale, 2 bad usage or an
-// unreadable file, or markers missing.
+// Each table sits between "<!-- BEGIN GENERATED: NAME ... -->" and
+// "<!-- END GENERATED -->" lines; the prose around it is left alone.
+// Exit codes: 0 up to date or rewritten, 1 stale, 2 bad usage, an unreadable
+// or unwritable file, or markers missing.
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 
+#include "client/sidecar/sidecar_options.h"
 #include "server/config.h"
 
 namespace {
 
-constexpr char kBegin[] =
-    "<!-- BEGIN GENERATED: edgepass-config-doc (do not edit by hand) -->\n";
+struct Section {
+  const char* name;  // in the BEGIN marker
+  const char* file;  // under SOURCE_DIR
+  std::string (*render)();
+};
+
+constexpr Section kSections[] = {
+    {"edgepass-server options", "docs/configuration.md",
+     edgepass::server::ConfigurationMarkdown},
+    {"edgepass-validator options", "docs/sidecar.md",
+     edgepass::sidecar::SidecarOptionsMarkdown},
+};
+
 constexpr char kEnd[] = "<!-- END GENERATED -->\n";
+
+std::string BeginMarker(const Section& section) {
+  return std::string("<!-- BEGIN GENERATED: ") + section.name +
+         " (edgepass-options-doc; do not edit by hand) -->\n";
+}
 
 bool ReadFile(const std::string& path, std::string* text) {
   std::ifstream in(path, std::ios::binary);
@@ -31,50 +50,57 @@ bool ReadFile(const std::string& path, std::string* text) {
   return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const std::string table = edgepass::server::ConfigurationMarkdown();
-  if (argc == 1) {
-    std::cout << table;
-    return 0;
-  }
-  const std::string mode = argv[1];
-  if (argc != 3 || (mode != "--write" && mode != "--check")) {
-    std::cerr << "usage: edgepass-config-doc [--write FILE | --check FILE]\n";
-    return 2;
-  }
-  const std::string path = argv[2];
+// 0 up to date (or rewritten), 1 stale, 2 error.
+int Process(const Section& section, const std::string& dir, bool write) {
+  const std::string path = dir + "/" + section.file;
+  const std::string table = section.render();
+  const std::string begin_marker = BeginMarker(section);
   std::string text;
   if (!ReadFile(path, &text)) {
     std::cerr << path << ": cannot read\n";
     return 2;
   }
-  const size_t begin = text.find(kBegin);
+  const size_t begin = text.find(begin_marker);
   const size_t end = begin == std::string::npos
                          ? std::string::npos
-                         : text.find(kEnd, begin + sizeof(kBegin) - 1);
+                         : text.find(kEnd, begin + begin_marker.size());
   if (end == std::string::npos) {
-    std::cerr << path << ": no \"" << kBegin << "\" ... \"" << kEnd
+    std::cerr << path << ": no \"" << begin_marker << "\" ... \"" << kEnd
               << "\" markers\n";
     return 2;
   }
-  const size_t table_at = begin + sizeof(kBegin) - 1;
-  if (text.compare(table_at, end - table_at, table) == 0) return 0;
-  if (mode == "--check") {
-    std::cerr << path
-              << " is stale: run `cmake --build build --target config_docs` "
-                 "(or edgepass-config-doc --write "
-              << path << "). The fresh table:\n\n"
-              << table;
+  const size_t at = begin + begin_marker.size();
+  if (text.compare(at, end - at, table) == 0) return 0;
+  if (!write) {
+    std::cerr << path << ": the " << section.name
+              << " table is stale; run `cmake --build build --target "
+                 "options_docs`. The fresh table:\n\n"
+              << table << "\n";
     return 1;
   }
-  text.replace(table_at, end - table_at, table);
+  text.replace(at, end - at, table);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out.flush()) {
     std::cerr << path << ": cannot write\n";
     return 2;
   }
+  std::cerr << path << ": " << section.name << " table rewritten\n";
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc == 3 ? argv[1] : "";
+  if (mode != "--write" && mode != "--check") {
+    std::cerr << "usage: edgepass-options-doc --check|--write SOURCE_DIR\n";
+    return 2;
+  }
+  int status = 0;
+  for (const Section& section : kSections) {
+    const int s = Process(section, argv[2], mode == "--write");
+    if (s > status) status = s;
+  }
+  return status;
 }
