@@ -7,20 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "files/atomic_file.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/test_catalog.h"
 #include "tests/support/temp_dir.h"
 
 namespace edgepass::server {
 namespace {
 
-// `base` plus asset "a<n>" with an inline policy.
-absl::StatusOr<Catalog> WithTestAsset(const Catalog& base, int n) {
-  absl::StatusOr<Catalog> overlay = Catalog::Parse(
-      absl::StrCat(R"({"assets":[{"id":"a)", n, R"(","hostname":"cdn.example.com","url_path":"/v/)",
-                   n, R"(/index.m3u8","token_policy":{"paths":["/v/)", n, R"(/"],"exp":"+1h"}}]})"),
-      "test");
-  if (!overlay.ok()) return overlay.status();
-  return Catalog::Merge(base, *overlay, "test");
-}
+using ::edgepass::testing::WithTestAsset;
 
 class FileCatalogStoreTest : public ::testing::Test {
  protected:

@@ -20,6 +20,7 @@
 #include "server/adapters/redis/redis_keyring_cache.h"
 #include "server/adapters/redis/redis_session_store.h"
 #include "tests/fakes/counting_secret_store.h"
+#include "tests/fakes/test_catalog.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_process.h"
 
@@ -29,6 +30,7 @@ namespace {
 using ::edgepass::testing::CountingSecretStore;
 using ::edgepass::testing::RedisServer;
 using ::edgepass::testing::TempDir;
+using ::edgepass::testing::WithTestAsset;
 
 // Polls `condition` until true or `timeout` (real time) passes.
 template <typename F>
@@ -86,15 +88,6 @@ core::RevocationEntry Entry(const std::string& id, int64_t expires) {
   e.added_at = absl::FromUnixSeconds(1000);
   e.expires_at = absl::FromUnixSeconds(expires);
   return e;
-}
-
-absl::StatusOr<Catalog> WithTestAsset(const Catalog& base, int n) {
-  absl::StatusOr<Catalog> overlay = Catalog::Parse(
-      absl::StrCat(R"({"assets":[{"id":"a)", n, R"(","hostname":"cdn.example.com","url_path":"/v/)",
-                   n, R"(/index.m3u8","token_policy":{"paths":["/v/)", n, R"(/"],"exp":"+1h"}}]})"),
-      "test");
-  if (!overlay.ok()) return overlay.status();
-  return Catalog::Merge(base, *overlay, "test");
 }
 
 TEST(RedisOptions, BadOptionsNameTheField) {
