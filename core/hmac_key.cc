@@ -43,7 +43,7 @@ HmacSha256Key::HmacSha256Key() : HmacSha256Key(absl::string_view()) {}
 HmacSha256Key::HmacSha256Key(absl::string_view key) {
   unsigned char k0[kBlockBytes] = {};
   if (key.size() > kBlockBytes) {
-    // Not the one-shot SHA256(): in OpenSSL 3 it fetches the algorithm per call.
+    // Not SHA256(), which fetches the algorithm per call in OpenSSL 3.
     SHA256_CTX ctx;
     SHA256_Init(&ctx);
     SHA256_Update(&ctx, key.data(), key.size());
