@@ -62,19 +62,10 @@ struct SidecarOptions {
 // Returns the variable's value or nullptr (std::getenv in production).
 using EnvLookup = std::function<const char*(const char*)>;
 
-// Flags: --listen HOST:PORT, --keyring FILE, --revoked FILE, --snapshot FILE,
-// --mode PREFIX=MODE (repeatable), --leeway DUR, --server ADDR (repeatable),
-// --api-key-file FILE, --server-ca FILE, --client-cert FILE, --client-key
-// FILE, --insecure-plaintext (switch), --cloudfront-public-keys FILE,
-// --cloudfront-url-base URL,
-// --cloudfront-route PREFIX (repeatable; the three go together),
-// --threads N, --idle-timeout DUR, --metrics-addr HOST:PORT ("" disables),
-// --help; "--flag value" or "--flag=value". Environment:
-// EDGEPASS_VALIDATOR_LISTEN, _KEYRING, _REVOKED, _SNAPSHOT, _MODES and
-// _SERVERS (comma-separated lists), _LEEWAY, _API_KEY_FILE, _SERVER_CA,
-// _CLIENT_CERT, _CLIENT_KEY, _INSECURE_PLAINTEXT (true/false), _THREADS,
-// _IDLE_TIMEOUT, _METRICS_ADDR; a flag
-// wins over its variable (repeated flags replace the variable's list).
+// Flags ("--flag value" or "--flag=value"; a switch alone means true) and
+// their EDGEPASS_VALIDATOR_* variables are declared once, in
+// sidecar_flags.cc; SidecarUsage() lists them. A flag wins over its variable
+// (repeated flags replace the variable's comma list).
 // INVALID_ARGUMENT with one line naming the flag for anything wrong, including
 // no state source at all (none of --keyring,
 // --snapshot, --server), credentials without --server, --client-cert without
