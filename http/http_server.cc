@@ -75,12 +75,20 @@ struct ServerImpl {
   bool stopped = false;  // guarded by stop_mu
   absl::Mutex stop_mu;
 
-  asio::io_context ioc;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
-      work;
-  tcp::acceptor acceptor{asio::make_strand(ioc)};
-  asio::steady_timer accept_retry{acceptor.get_executor()};
-  std::vector<std::thread> threads;
+  // One event loop per thread (options.threads of them), each run by its
+  // own thread: a connection lives on one loop, so handing its events over
+  // takes no cross-thread wake-up. Connections are dealt out in turn.
+  struct Worker {
+    asio::io_context ioc{1};
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+        work;
+    std::thread thread;
+  };
+  std::vector<std::unique_ptr<Worker>> workers;
+  size_t next_worker = 0;  // the acceptor's strand only
+  // On the first loop; declared after the workers, so destroyed first.
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> accept_retry;
 
   void Accept();
   void OnAccept(error_code ec, tcp::socket socket);
@@ -361,7 +369,8 @@ void ServerImpl::StartSession(std::shared_ptr<Session<Stream>> session) {
 }
 
 void ServerImpl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc),
+  Worker& worker = *workers[next_worker++ % workers.size()];
+  acceptor->async_accept(asio::make_strand(worker.ioc),
                         [this](error_code ec, tcp::socket socket) {
                           OnAccept(ec, std::move(socket));
                         });
@@ -371,8 +380,8 @@ void ServerImpl::OnAccept(error_code ec, tcp::socket socket) {
   if (stopping.load() || ec == asio::error::operation_aborted) return;
   if (ec) {
     // EMFILE and friends: back off briefly instead of spinning.
-    accept_retry.expires_after(std::chrono::milliseconds(50));
-    accept_retry.async_wait([this](error_code wait_ec) {
+    accept_retry->expires_after(std::chrono::milliseconds(50));
+    accept_retry->async_wait([this](error_code wait_ec) {
       if (!wait_ec && !stopping.load()) Accept();
     });
     return;
@@ -427,7 +436,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl->options = options;
   impl->handler = std::move(handler);
   tcp::endpoint endpoint(ip, options.port);
-  tcp::acceptor& acceptor = impl->acceptor;
+  for (int i = 0; i < options.threads; ++i) {
+    impl->workers.push_back(std::make_unique<ServerImpl::Worker>());
+  }
+  impl->acceptor.emplace(asio::make_strand(impl->workers.front()->ioc));
+  impl->accept_retry.emplace(impl->acceptor->get_executor());
+  tcp::acceptor& acceptor = *impl->acceptor;
   auto fail = [&](absl::string_view what) {
     return absl::UnavailableError(absl::StrCat("http server: ", what, " ", host,
                                                ":", options.port, ": ",
@@ -446,10 +460,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       ip.is_v6() ? absl::StrCat("[", ip.to_string(), "]:", local.port())
                  : absl::StrCat(ip.to_string(), ":", local.port());
 
-  impl->work.emplace(impl->ioc.get_executor());
+  for (auto& worker : impl->workers) {
+    worker->work.emplace(worker->ioc.get_executor());
+  }
   impl->Accept();
-  for (int i = 0; i < options.threads; ++i) {
-    impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+  for (auto& worker : impl->workers) {
+    worker->thread = std::thread([ioc = &worker->ioc] { ioc->run(); });
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -468,10 +484,10 @@ void Server::Stop() {
   impl_->stopped = true;
   impl_->stopping.store(true);
 
-  asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+  asio::post(impl_->acceptor->get_executor(), [impl = impl_.get()] {
     error_code ec;
-    impl->acceptor.close(ec);
-    impl->accept_retry.cancel();
+    impl->acceptor->close(ec);
+    impl->accept_retry->cancel();
   });
   std::vector<std::shared_ptr<SessionBase>> live;
   {
@@ -492,10 +508,13 @@ void Server::Stop() {
     impl_->mu.AwaitWithTimeout(absl::Condition(&all_closed),
                                impl_->options.shutdown_grace);
   }
-  impl_->work.reset();
-  impl_->ioc.stop();
-  for (std::thread& t : impl_->threads) t.join();
-  impl_->threads.clear();
+  for (auto& worker : impl_->workers) {
+    worker->work.reset();
+    worker->ioc.stop();
+  }
+  for (auto& worker : impl_->workers) {
+    if (worker->thread.joinable()) worker->thread.join();
+  }
 }
 
 }  // namespace edgepass::http

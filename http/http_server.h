@@ -36,7 +36,8 @@
 namespace edgepass::http {
 
 // Called on a server thread for every complete request; must be thread-safe
-// and should not block for long (it holds one of `threads`). An exception
+// and should not block for long (it holds the event loop of its connection,
+// shared with the other connections of that thread). An exception
 // escaping it becomes a 500 response.
 using Handler = std::function<Response(const Request&)>;
 
@@ -59,7 +60,7 @@ struct TlsOptions {
 struct ServerOptions {
   std::string host = "127.0.0.1";  // an IP literal, or "localhost"
   uint16_t port = 0;               // 0: the OS picks one; see Server::port()
-  int threads = 2;                 // threads running the io_context
+  int threads = 2;                 // threads, each running its own event loop
   // Request line + header fields. Larger -> 431 and the connection closes.
   size_t max_header_bytes = 16 * 1024;
   // Request body. Larger (declared or sent) -> 413 and the connection closes.
