@@ -16,6 +16,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "logging/json_log.h"
 #include "server/rest/rest_gateway.h"
+#include "server/rest/plain_json.h"
 #include "server/rest/rest_internal.h"
 
 namespace edgepass::server {
@@ -188,6 +189,9 @@ std::optional<http::Response> FillRequest(const Route& route, const http::Reques
 }
 
 http::Response ReplyResponse(const pb::Message& reply) {
+  if (std::optional<std::string> plain = PlainMessageToJson(reply)) {
+    return http::Response::Json(200, *std::move(plain));
+  }
   std::string json;
   pb::util::JsonPrintOptions print;
   if (pb::util::Status s = pb::util::MessageToJsonString(reply, &json, print); !s.ok()) {

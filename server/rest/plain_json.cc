@@ -1,0 +1,121 @@
+#include "server/rest/plain_json.h"
+
+#include <array>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "edgepass/v1/playback.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace edgepass::server {
+namespace {
+
+namespace pb = google::protobuf;
+
+// The printable ASCII characters protobuf's printer writes as themselves,
+// asked of protobuf once, so the fast path can never escape differently.
+const std::array<bool, 128>& Unescaped() {
+  static const std::array<bool, 128> table = [] {
+    std::array<bool, 128> t{};
+    for (int c = 0x20; c < 0x7f; ++c) {
+      v1::Cookie probe;
+      probe.set_name(std::string(1, static_cast<char>(c)));
+      std::string json;
+      (void)pb::util::MessageToJsonString(probe, &json);
+      t[c] = json == absl::StrCat("{\"name\":\"", std::string(1, static_cast<char>(c)), "\"}");
+    }
+    return t;
+  }();
+  return table;
+}
+
+bool AppendString(const std::string& value, std::string* out) {
+  const std::array<bool, 128>& plain = Unescaped();
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 128 || !plain[u]) return false;
+  }
+  out->push_back('"');
+  out->append(value);
+  out->push_back('"');
+  return true;
+}
+
+bool AppendMessage(const pb::Message& message, std::string* out);
+
+bool AppendTimestamp(const pb::Message& message, std::string* out) {
+  const auto* ts = pb::DynamicCastToGenerated<pb::Timestamp>(&message);
+  // Years 1970..9999, whole seconds: printed as protobuf does ("...Z", no fraction).
+  if (ts == nullptr || ts->nanos() != 0 || ts->seconds() < 0 || ts->seconds() >= 253402300800) return false;
+  absl::StrAppend(out, "\"", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(ts->seconds()),
+                                               absl::UTCTimeZone()), "\"");
+  return true;
+}
+
+bool AppendValue(const pb::Message& message, const pb::FieldDescriptor* field, int index, std::string* out) {
+  const pb::Reflection* r = message.GetReflection();
+  switch (field->cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_STRING: {
+      if (field->type() == pb::FieldDescriptor::TYPE_BYTES) return false;
+      std::string scratch;
+      const std::string& v = index < 0 ? r->GetStringReference(message, field, &scratch)
+                                       : r->GetRepeatedStringReference(message, field, index, &scratch);
+      return AppendString(v, out);
+    }
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      out->append((index < 0 ? r->GetBool(message, field) : r->GetRepeatedBool(message, field, index)) ? "true"
+                                                                                                       : "false");
+      return true;
+    case pb::FieldDescriptor::CPPTYPE_INT32:
+      absl::StrAppend(out, index < 0 ? r->GetInt32(message, field) : r->GetRepeatedInt32(message, field, index));
+      return true;
+    case pb::FieldDescriptor::CPPTYPE_MESSAGE: {
+      const pb::Message& m = index < 0 ? r->GetMessage(message, field) : r->GetRepeatedMessage(message, field, index);
+      if (m.GetDescriptor()->full_name() == "google.protobuf.Timestamp") return AppendTimestamp(m, out);
+      if (m.GetDescriptor()->file()->package() == "google.protobuf") return false;  // other well-known types
+      return AppendMessage(m, out);
+    }
+    default:
+      return false;
+  }
+}
+
+bool AppendMessage(const pb::Message& message, std::string* out) {
+  std::vector<const pb::FieldDescriptor*> fields;
+  message.GetReflection()->ListFields(message, &fields);  // set fields, by number
+  out->push_back('{');
+  bool first = true;
+  for (const pb::FieldDescriptor* field : fields) {
+    if (field->is_map() || field->containing_oneof() != nullptr) return false;
+    if (!first) out->push_back(',');
+    first = false;
+    absl::StrAppend(out, "\"", field->json_name(), "\":");
+    if (!field->is_repeated()) {
+      if (!AppendValue(message, field, -1, out)) return false;
+      continue;
+    }
+    out->push_back('[');
+    const int n = message.GetReflection()->FieldSize(message, field);
+    for (int i = 0; i < n; ++i) {
+      if (i > 0) out->push_back(',');
+      if (!AppendValue(message, field, i, out)) return false;
+    }
+    out->push_back(']');
+  }
+  out->push_back('}');
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> PlainMessageToJson(const pb::Message& message) {
+  std::string out;
+  out.reserve(1024);
+  if (!AppendMessage(message, &out)) return std::nullopt;
+  return out;
+}
+
+}  // namespace edgepass::server

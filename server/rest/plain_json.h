@@ -1,0 +1,26 @@
+// A fast path for printing replies as protobuf's canonical JSON: messages
+// whose set fields are only strings, bools, int32s, messages (repeated or
+// not) and whole-second Timestamps, with strings of the printable ASCII
+// characters protobuf's printer writes unescaped. That covers the issuing
+// replies; anything else (maps, enums, floating point, 64-bit integers,
+// escapes, non-ASCII) is std::nullopt, and the caller uses protobuf's
+// printer, which resolves the message's type anew on every call. The output
+// is byte for byte protobuf's (rest_transcoder_test.cc holds them equal).
+//
+//   std::optional<std::string> json = PlainMessageToJson(reply);
+//   if (!json) google::protobuf::util::MessageToJsonString(reply, &text);
+#ifndef EDGEPASS_SERVER_REST_PLAIN_JSON_H_
+#define EDGEPASS_SERVER_REST_PLAIN_JSON_H_
+
+#include <optional>
+#include <string>
+
+#include "google/protobuf/message.h"
+
+namespace edgepass::server {
+
+std::optional<std::string> PlainMessageToJson(const google::protobuf::Message& message);
+
+}  // namespace edgepass::server
+
+#endif  // EDGEPASS_SERVER_REST_PLAIN_JSON_H_
