@@ -19,7 +19,7 @@ void PlaybackToProto(IssuedPlayback p, v1::IssuePlaybackResponse* r) {
   r->set_token(std::move(p.token));
   r->set_session_id(std::move(p.session_id));
   SetTimestamp(p.expires_at, r->mutable_expires_at());
-  *r->mutable_token_policy() = TokenPolicyToProto(p.policy);
+  TokenPolicyToProto(*p.policy, r->mutable_token_policy());
   r->set_asset_id(std::move(p.asset_id));
   r->set_variant(std::move(p.variant));
   r->set_scheme(std::move(p.scheme));
@@ -69,7 +69,7 @@ void PolicyRefToProto(const std::string& policy_name, const core::TokenPolicy& p
   if (!policy_name.empty()) {
     out->set_policy_name(policy_name);
   } else {
-    *out->mutable_inline_policy() = TokenPolicyToProto(policy);
+    TokenPolicyToProto(policy, out->mutable_inline_policy());
   }
 }
 
@@ -120,7 +120,7 @@ void AssetToProto(const Asset& asset, v1::Asset* out) {
 
 void PolicyToProto(absl::string_view name, const NamedPolicy& policy, v1::NamedPolicy* out) {
   out->set_name(std::string(name));
-  *out->mutable_policy() = TokenPolicyToProto(policy.policy);
+  TokenPolicyToProto(policy.policy, out->mutable_policy());
 }
 
 // --- sessions ---

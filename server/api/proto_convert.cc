@@ -123,8 +123,8 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(0);
 }
 
-v1::TokenPolicy TokenPolicyToProto(const core::TokenPolicy& policy) {
-  v1::TokenPolicy out;
+void TokenPolicyToProto(const core::TokenPolicy& policy, v1::TokenPolicy* out_ptr) {
+  v1::TokenPolicy& out = *out_ptr;
   for (const auto& p : policy.paths) out.add_paths(p);
   for (const auto& p : policy.exc) out.add_exc(p);
   if (!policy.exp.text.empty()) {
@@ -145,7 +145,6 @@ v1::TokenPolicy TokenPolicyToProto(const core::TokenPolicy& policy) {
   out.set_session_auto_generate(policy.session_auto_generate);
   for (const auto& h : policy.headers) out.add_headers(h);
   for (const auto& q : policy.querystrings) out.add_querystrings(q);
-  return out;
 }
 
 }  // namespace edgepass::server

@@ -50,7 +50,8 @@ void SetTimestampUnlessInfinite(absl::Time t, MutableField mutable_field) {
 }
 
 // core::TokenPolicy -> TokenPolicy (exp as written, nbf as epoch seconds).
-v1::TokenPolicy TokenPolicyToProto(const core::TokenPolicy& policy);
+// Written into `out` (a reply's field), not copied there.
+void TokenPolicyToProto(const core::TokenPolicy& policy, v1::TokenPolicy* out);
 
 }  // namespace edgepass::server
 

@@ -29,7 +29,8 @@ TEST(TokenPolicyFromProto, EmptyExpUsesDefaultTtl) {
   EXPECT_TRUE(r->exp.relative);
   EXPECT_EQ(r->exp.after, absl::Minutes(10));
   EXPECT_TRUE(r->ssn);
-  v1::TokenPolicy back = TokenPolicyToProto(*r);
+  v1::TokenPolicy back;
+  TokenPolicyToProto(*r, &back);
   EXPECT_EQ(back.paths(0), "/v/");
   EXPECT_TRUE(back.ssn());
 }

@@ -119,7 +119,8 @@ absl::StatusOr<IssuedPlayback> PlaybackIssuer::Issue(const PlaybackRequest& requ
     out.expires_at = token.expires_at;
   }
   out.scheme = served.asset->scheme;
-  out.policy = *served.policy;
+  out.policy = served.policy;
+  out.catalog = catalog;
   out.asset_id = served.asset->id;
   out.variant = std::move(served.variant);
   return out;

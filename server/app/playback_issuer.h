@@ -49,7 +49,8 @@ struct IssuedPlayback {
   std::string session_id;  // smd-token scheme only
   absl::Time expires_at;
   std::string scheme;
-  core::TokenPolicy policy;  // the policy the token carries
+  const core::TokenPolicy* policy = nullptr;  // the policy the token carries, in `catalog`
+  std::shared_ptr<const Catalog> catalog;     // keeps `policy` alive
   std::string asset_id;      // the asset served (a fallback, maybe)
   std::string variant;       // "" = the default variant
   std::vector<IssuedCookie> cookies;  // cloudfront-cookie scheme only
