@@ -57,7 +57,7 @@ class ArenaAllocator final : public grpc::MessageAllocator<Request, Response> {
       options.initial_block_size = size;
       return options;
     }
-    alignas(8) char block_[4096];
+    alignas(8) char block_[512];  // the messages; the holder stays in malloc's thread cache
     google::protobuf::Arena arena_;
   };
 };
