@@ -26,6 +26,7 @@
 #include "server/adapters/local_change_feed.h"
 #include "server/live_state.h"
 #include "tests/fakes/in_memory_state.h"
+#include "tests/fakes/test_clock.h"
 
 namespace edgepass::server {
 namespace {

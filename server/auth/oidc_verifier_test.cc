@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "http/http_server.h"
 #include "server/auth/oidc_test_tokens.h"
+#include "tests/fakes/test_clock.h"
 #include "tests/support/test_process.h"
 
 namespace edgepass::server {
@@ -48,25 +49,6 @@ const OidcTestKey& KeyC() {  // in no JWKS until a rotation adds it
   static const auto* key = new OidcTestKey("key-c");
   return *key;
 }
-
-class FakeClock {
- public:
-  absl::Time Now() const {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-  std::function<absl::Time()> AsFunction() {
-    return [this] { return Now(); };
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ = kStart;
-};
 
 // Refusal checks shared by every test: the exact code and message, the reason
 // payload, and no piece of the token in the message.
@@ -114,7 +96,7 @@ class OidcVerifierTest : public ::testing::Test {
 
   edgepass::testing::TempDir dir_;
   std::string jwks_path_;
-  FakeClock clock_;
+  ::edgepass::testing::TestClock clock_{kStart};
 };
 
 TEST_F(OidcVerifierTest, ValidTokenYieldsSubjectGroupsAndExpiry) {

@@ -1,16 +1,15 @@
 // In-memory state stores for in-process tests of the service layer
-// (server/app/): a catalog store, a session store, a fixed keyring source and
-// a settable clock. Each keeps the contract of its interface (versions
+// (server/app/): a catalog store, a session store and a fixed keyring source. Each keeps the contract of its interface (versions
 // increase with every write; a failing mutation stores nothing) without files,
 // Redis or threads.
 //
 //   InMemoryCatalogStore catalogs(*Catalog::Parse(SampleCatalogJson(), "sample"));
 //   InMemorySessionStore sessions;
 //   FixedKeyringSource keys(TestKeyring());
-//   TestClock clock(absl::FromUnixSeconds(1767225600));
 #ifndef EDGEPASS_TESTS_FAKES_IN_MEMORY_STATE_H_
 #define EDGEPASS_TESTS_FAKES_IN_MEMORY_STATE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -102,28 +101,6 @@ class FixedKeyringSource : public server::KeyringSource {
 
  private:
   std::shared_ptr<const core::Keyring> keyring_;
-};
-
-// A clock tests move by hand. Thread-safe.
-class TestClock {
- public:
-  explicit TestClock(absl::Time now) : now_(now) {}
-  absl::Time Now() const {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-  // As the services take it.
-  std::function<absl::Time()> AsFunction() const {
-    return [this] { return Now(); };
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace edgepass::testing
