@@ -66,7 +66,7 @@ struct RestGatewayOptions {
   std::function<void(absl::string_view route, int status, absl::Duration elapsed)> on_request;
 };
 
-// One REST route, for the table in the README and the tests.
+// One REST route, for the table in docs/rest.md and the tests.
 struct RestRouteInfo {
   std::string method;    // "GET"
   std::string pattern;   // "/v1/assets/{id}"
