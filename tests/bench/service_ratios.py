@@ -6,14 +6,15 @@
       length, then the serialized protobuf read from stdin) to OUT.
   service_ratios.py phase RECORDS --name N --round R --driven TEXT --out H2LOAD_OUT
                           --server-ticks T --client-cpu-before TIMES --client-cpu-after TIMES
-                          --load L
+                          --busy-ticks M --load L
                           [--min-bytes B] [--log H2LOAD_LOG]
       Checks one h2load run (no failed, errored or timed-out call, every
       response 2xx and, with --min-bytes, at least 99% of B response-body bytes
       per call: a gRPC error is a trailers-only response with no body, which
       h2load counts as a success), prints one line and appends its record.
-      T: the server's CPU clock ticks over the run; TIMES: files holding the
-      output of bash's `times` before and after it (the load tool's CPU).
+      T: the server's CPU clock ticks over the run; M: the whole machine's
+      (/proc/stat); TIMES: files holding the output of bash's `times` before
+      and after it (the load tool's CPU).
       Exits 1 when the run is not clean.
   service_ratios.py mean RECORDS NAME
       Prints the mean calls/s of the runs named NAME.
@@ -108,20 +109,22 @@ def phase(args):
     if problems:
         sys.exit(f"service_ratios: {opts['--name']} run not clean: {'; '.join(problems)}\n{text}")
     hz = os.sysconf("SC_CLK_TCK")
+    server_s = int(opts["--server-ticks"]) / hz
+    client_s = (children_cpu_seconds(open(opts["--client-cpu-after"]).read()) -
+                children_cpu_seconds(open(opts["--client-cpu-before"]).read()))
+    others_s = max(0.0, int(opts["--busy-ticks"]) / hz - server_s - client_s)
     record = dict(name=opts["--name"], round=int(opts["--round"]), driven=opts["--driven"],
                   calls=r["done"], seconds=r["seconds"], rps=r["done"] / r["seconds"],
-                  server_us_per_call=1e6 * int(opts["--server-ticks"]) / hz / r["done"],
-                  client_cpu_pct=100 * (children_cpu_seconds(open(opts["--client-cpu-after"]).read()) -
-                                        children_cpu_seconds(open(opts["--client-cpu-before"]).read())) /
-                  r["seconds"],
-                  load1=float(opts["--load"]))
+                  server_us_per_call=1e6 * server_s / r["done"],
+                  client_cpu_pct=100 * client_s / r["seconds"],
+                  others_cores=others_s / r["seconds"], load1=float(opts["--load"]))
     if "--log" in opts:
         record.update(latency(opts["--log"]))
     with open(records, "a") as f:
         f.write(json.dumps(record) + "\n")
     line = (f"  {record['name']:<16} round {record['round']}: {record['rps']:9.0f} calls/s, "
             f"server {record['server_us_per_call']:6.1f} us/call, h2load {record['client_cpu_pct']:3.0f}% "
-            f"of a core, load {record['load1']:.2f}")
+            f"of a core, others {record['others_cores']:.2f} cores, load {record['load1']:.2f}")
     if "p99_ms" in record:
         line += f", p99 {record['p99_ms']:.3f} ms"
     print(line, flush=True)
@@ -141,10 +144,10 @@ def summary(records_path):
         return "PASS" if ok else "FAIL"
 
     print(f"\n{'phase':<16} {'round':>5} {'calls/s':>9} {'server us/call':>15} "
-          f"{'h2load cpu':>10} {'load1':>6}  driven as")
+          f"{'h2load cpu':>10} {'others cpu':>10} {'load1':>6}  driven as")
     for r in records:
         print(f"{r['name']:<16} {r['round']:>5} {r['rps']:9.0f} {r['server_us_per_call']:15.1f} "
-              f"{r['client_cpu_pct']:9.0f}% {r['load1']:6.2f}  {r['driven']}")
+              f"{r['client_cpu_pct']:9.0f}% {r['others_cores']:10.2f} {r['load1']:6.2f}  {r['driven']}")
     print()
     health, grpc, rest = (mean(n, "rps") for n in ("health", "issue-grpc", "issue-rest"))
     rounds = sorted({r["round"] for r in by_name["issue-grpc"]})

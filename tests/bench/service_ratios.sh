@@ -20,7 +20,9 @@
 # than all connections' share at once (h2load's timers have 1 ms resolution).
 # Server CPU per call is the server's utime+stime (/proc/PID/stat) over the run
 # divided by the calls done; "h2load cpu" is the load tool's share of a core (near
-# 100% means the tool, not the server, set the pace). Prints the ratios and
+# 100% means the tool, not the server, set the pace); "others cpu" what the
+# rest of the machine used meanwhile (/proc/stat, in cores), and "load1" the
+# load average as the run began (the server's own threads count in it). Prints the ratios and
 # PASS/FAIL against issue 11's targets: IssuePlayback >= 0.8x the empty RPC's
 # calls/s, REST >= 0.7x gRPC, p99 at half rate <= 2 ms. A measurement, not a
 # test: exits 0 whatever the verdicts; 1 when the run itself fails (the server
@@ -123,12 +125,17 @@ PY
 grpc_headers=(-H 'content-type: application/grpc' -H 'te: trailers')
 rest_headers=(-H 'content-type: application/json')
 records=$work/records.jsonl
-ticks=0
+ticks=0 busy=0
 read_server_ticks() { # sets ticks: the server's user + system CPU so far, in clock ticks
   local stat fields
   read -r stat <"/proc/$server_pid/stat"
   read -r -a fields <<<"${stat##*) }"
   ticks=$((fields[11] + fields[12]))
+}
+read_busy_ticks() { # sets busy: the machine's non-idle CPU so far (all cores), in clock ticks
+  local user nice system irq softirq steal
+  read -r _ user nice system _ _ irq softirq steal _ </proc/stat
+  busy=$((user + nice + system + irq + softirq + steal))
 }
 
 # run_h2load OUT ARGS... (in the background so a signal stops it at once)
@@ -156,18 +163,21 @@ phase() {
     shift
   fi
   shift # --
-  local load before after
+  local load before after busy_before
   load=$(cut -d' ' -f1 /proc/loadavg)
   times >"$work/times.before"
+  read_busy_ticks
+  busy_before=$busy
   read_server_ticks
   before=$ticks
   run_h2load "$work/$name-$round.out" ${log_args[@]+"${log_args[@]}"} "$@"
   read_server_ticks
   after=$ticks
+  read_busy_ticks
   times >"$work/times.after"
   if [[ $min_bytes != 0 ]]; then extra+=(--min-bytes "$min_bytes"); fi
   python3 "$helper" phase "$records" --name "$name" --round "$round" --driven "$driven" \
-    --out "$work/$name-$round.out" --server-ticks $((after - before)) \
+    --out "$work/$name-$round.out" --server-ticks $((after - before)) --busy-ticks $((busy - busy_before)) \
     --client-cpu-before "$work/times.before" --client-cpu-after "$work/times.after" --load "$load" \
     ${extra[@]+"${extra[@]}"}
 }
