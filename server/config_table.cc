@@ -86,8 +86,10 @@ std::vector<ConfigOption> BuildTable() {
       {"rest_threads", "N",
        "threads serving REST requests (0 to 256); 0: the larger of 8 and the "
        "number of cores",
-       "Handlers may block (a revoke waits for the data dir and the edge "
-       "snapshot, fleet mode for Redis), hence at least 8",
+       "Each thread runs its own event loop and connections are dealt out "
+       "in turn; a handler that blocks (a revoke waits for the data dir and "
+       "the edge snapshot, fleet mode for Redis) holds only its thread's "
+       "connections, hence at least 8",
        IntField{&O::rest_threads, 0, 256}},
       {"access_file", "FILE",
        "API keys (SHA-256 hashes) and mTLS identities with scopes; without "
