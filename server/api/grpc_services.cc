@@ -2,8 +2,12 @@
 
 #include <grpcpp/support/message_allocator.h>
 
+#include <deque>
+#include <functional>
 #include <optional>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/arena.h"
@@ -17,6 +21,52 @@
 namespace edgepass::server {
 namespace {
 
+// Threads for the calls that wait on a store. Run() never blocks; the
+// destructor finishes what was queued and joins.
+class BlockingPool {
+ public:
+  explicit BlockingPool(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  }
+  ~BlockingPool() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    for (std::thread& t : threads_) t.join();
+  }
+  void Run(std::function<void()> task) {
+    absl::MutexLock lock(&mu_);
+    tasks_.push_back(std::move(task));
+  }
+
+ private:
+  void Work() {
+    while (true) {
+      std::function<void()> task;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](BlockingPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) { return p->stopping_ || !p->tasks_.empty(); },
+            this));
+        if (tasks_.empty()) return;  // stopping, nothing left
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+// Threads of the blocking pool: as many calls may wait on a store at once
+// (the Redis pool's default size) before the next one queues.
+constexpr int kBlockingThreads = 8;
+
 // Answers a unary call inline: the caller's scope, then `call`.
 template <typename Call>
 grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const GrpcAccess* access,
@@ -27,11 +77,32 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const Grp
   return reactor;
 }
 
+// Answers a call that may block (store I/O, a revoke waiting for this
+// replica's snapshot) on one of `pool`'s threads: gRPC's callback threads are
+// few and must not wait, or every other call waits with them.
+template <typename Call>
+grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, const GrpcAccess* access,
+                                          absl::string_view method, BlockingPool* pool, Call call) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status allowed = access->Check(*context, method); !allowed.ok()) {
+    reactor->Finish(allowed);
+    return reactor;
+  }
+  pool->Run([reactor, call] { reactor->Finish(ToGrpcStatus(call())); });
+  return reactor;
+}
+
 // One adapter line per unary RPC: `api->Method(*request, response)` under
-// the scope of "/edgepass.v1.<Service>/<Method>" (one string literal).
+// the scope of "/edgepass.v1.<Service>/<Method>" (one string literal);
+// answered inline, or on the blocking pool for calls that wait on a store.
 #define EDGEPASS_UNARY(Service, Method, Request, Response, api)                                       \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
     return Answer(c, access_, "/edgepass.v1." #Service "/" #Method, [&] { return api->Method(*q, r); });      \
+  }
+#define EDGEPASS_UNARY_BLOCKING(Service, Method, Request, Response, api)                                \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
+    return AnswerOffThread(c, access_, "/edgepass.v1." #Service "/" #Method, pool_,                            \
+                           [api = api, q, r] { return api->Method(*q, r); });                               \
   }
 
 // Request and reply of one call on one protobuf arena whose first block
@@ -81,43 +152,49 @@ class PlaybackGrpc final : public v1::PlaybackService::CallbackService {
 
 class CatalogGrpc final : public v1::CatalogService::CallbackService {
  public:
-  CatalogGrpc(const CatalogApi* api, const GrpcAccess* access) : api_(api), access_(access) {}
-  EDGEPASS_UNARY(CatalogService, PutAsset, v1::PutAssetRequest, v1::Asset, api_)
-  EDGEPASS_UNARY(CatalogService, GetAsset, v1::GetAssetRequest, v1::Asset, api_)
-  EDGEPASS_UNARY(CatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse, api_)
-  EDGEPASS_UNARY(CatalogService, DeleteAsset, v1::DeleteAssetRequest, google::protobuf::Empty, api_)
-  EDGEPASS_UNARY(CatalogService, PutPolicy, v1::PutPolicyRequest, v1::NamedPolicy, api_)
-  EDGEPASS_UNARY(CatalogService, GetPolicy, v1::GetPolicyRequest, v1::NamedPolicy, api_)
-  EDGEPASS_UNARY(CatalogService, ListPolicies, v1::ListPoliciesRequest, v1::ListPoliciesResponse, api_)
-  EDGEPASS_UNARY(CatalogService, DeletePolicy, v1::DeletePolicyRequest, google::protobuf::Empty, api_)
+  CatalogGrpc(const CatalogApi* api, const GrpcAccess* access, BlockingPool* pool)
+      : api_(api), access_(access), pool_(pool) {}
+  EDGEPASS_UNARY_BLOCKING(CatalogService, PutAsset, v1::PutAssetRequest, v1::Asset, api_)
+  EDGEPASS_UNARY_BLOCKING(CatalogService, GetAsset, v1::GetAssetRequest, v1::Asset, api_)
+  EDGEPASS_UNARY_BLOCKING(CatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse, api_)
+  EDGEPASS_UNARY_BLOCKING(CatalogService, DeleteAsset, v1::DeleteAssetRequest, google::protobuf::Empty, api_)
+  EDGEPASS_UNARY_BLOCKING(CatalogService, PutPolicy, v1::PutPolicyRequest, v1::NamedPolicy, api_)
+  EDGEPASS_UNARY_BLOCKING(CatalogService, GetPolicy, v1::GetPolicyRequest, v1::NamedPolicy, api_)
+  EDGEPASS_UNARY_BLOCKING(CatalogService, ListPolicies, v1::ListPoliciesRequest, v1::ListPoliciesResponse, api_)
+  EDGEPASS_UNARY_BLOCKING(CatalogService, DeletePolicy, v1::DeletePolicyRequest, google::protobuf::Empty, api_)
 
  private:
   const CatalogApi* const api_;
   const GrpcAccess* const access_;
+  BlockingPool* const pool_;
 };
 
 class SessionGrpc final : public v1::SessionService::CallbackService {
  public:
-  SessionGrpc(const SessionApi* api, const GrpcAccess* access) : api_(api), access_(access) {}
-  EDGEPASS_UNARY(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession, api_)
-  EDGEPASS_UNARY(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession, api_)
-  EDGEPASS_UNARY(SessionService, ListRevokedSessions, v1::ListRevokedSessionsRequest,
+  SessionGrpc(const SessionApi* api, const GrpcAccess* access, BlockingPool* pool)
+      : api_(api), access_(access), pool_(pool) {}
+  EDGEPASS_UNARY_BLOCKING(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession, api_)
+  EDGEPASS_UNARY_BLOCKING(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession, api_)
+  EDGEPASS_UNARY_BLOCKING(SessionService, ListRevokedSessions, v1::ListRevokedSessionsRequest,
                  v1::ListRevokedSessionsResponse, api_)
-  EDGEPASS_UNARY(SessionService, RestoreSession, v1::RestoreSessionRequest, google::protobuf::Empty, api_)
+  EDGEPASS_UNARY_BLOCKING(SessionService, RestoreSession, v1::RestoreSessionRequest, google::protobuf::Empty, api_)
 
  private:
   const SessionApi* const api_;
   const GrpcAccess* const access_;
+  BlockingPool* const pool_;
 };
 
 class KeyGrpc final : public v1::KeyService::CallbackService {
  public:
-  KeyGrpc(const KeyApi* api, const GrpcAccess* access) : api_(api), access_(access) {}
-  EDGEPASS_UNARY(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey, api_)
+  KeyGrpc(const KeyApi* api, const GrpcAccess* access, BlockingPool* pool)
+      : api_(api), access_(access), pool_(pool) {}
+  EDGEPASS_UNARY_BLOCKING(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey, api_)
 
  private:
   const KeyApi* const api_;
   const GrpcAccess* const access_;
+  BlockingPool* const pool_;
 };
 
 constexpr absl::string_view kSubscribe = "/edgepass.v1.EdgeSyncService/Subscribe";
@@ -233,10 +310,20 @@ class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
 };
 
 #undef EDGEPASS_UNARY
+#undef EDGEPASS_UNARY_BLOCKING
 
 }  // namespace
 
 struct GrpcServices::Services {
+  Services(const GrpcApis& apis, const GrpcAccess* access)
+      : pool(kBlockingThreads),
+        playback(apis.playback, access),
+        catalog(apis.catalog, access, &pool),
+        sessions(apis.sessions, access, &pool),
+        edge_sync(apis.edge_sync, apis.hub, access),
+        keys(apis.keys, access, &pool) {}
+
+  BlockingPool pool;  // declared first: destroyed after the services
   PlaybackGrpc playback;
   CatalogGrpc catalog;
   SessionGrpc sessions;
@@ -245,11 +332,7 @@ struct GrpcServices::Services {
 };
 
 GrpcServices::GrpcServices(GrpcApis apis, const GrpcAccess* access)
-    : services_(new Services{.playback = {apis.playback, access},
-                             .catalog = {apis.catalog, access},
-                             .sessions = {apis.sessions, access},
-                             .edge_sync = {apis.edge_sync, apis.hub, access},
-                             .keys = {apis.keys, access}}) {}
+    : services_(std::make_unique<Services>(apis, access)) {}
 
 GrpcServices::~GrpcServices() = default;
 

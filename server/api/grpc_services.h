@@ -1,8 +1,9 @@
 // edgepass.v1 over gRPC: the five services on gRPC's callback API, each a
-// thin adapter over server/api/proto_api.h. A unary call is answered inline
-// on the thread gRPC delivered it on (no hand-off to a worker pool): the
-// scope check (GrpcAccess, the one table in rpc_scopes.cc), then the Api
-// method. EdgeSyncService/Subscribe is a write reactor over the EdgeSyncHub,
+// thin adapter over server/api/proto_api.h. Issuing and the in-memory calls
+// are answered inline on the thread gRPC delivered them on (no hand-off):
+// the scope check (GrpcAccess, the one table in rpc_scopes.cc), then the Api
+// method. Calls that wait on a store (catalog, sessions, keys) run on a small
+// pool of their own, since gRPC's callback threads must never block. EdgeSyncService/Subscribe is a write reactor over the EdgeSyncHub,
 // so a replica holds thousands of subscribed validators without a thread
 // each. Adding an RPC: the proto, the app method, its Api method, one line
 // here and one row in the scope table.

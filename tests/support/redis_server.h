@@ -32,6 +32,8 @@ class RedisServer {
   // fsync'd AOF) and waits for it to exit.
   void Stop();
   bool running() const { return process_ != nullptr; }
+  // The redis-server process (to stop it with SIGSTOP), or -1.
+  pid_t pid() const { return process_ != nullptr ? process_->pid() : -1; }
 
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
