@@ -67,13 +67,15 @@ absl::Status CheckLength(absl::string_view field, absl::string_view value, size_
   return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", max, " bytes"));
 }
 
-// The primary key of `keys`' current keyring, kept alive by `holder`.
-absl::StatusOr<const core::SigningKey*> PrimaryKey(KeyringSource& keys,
-                                                   std::shared_ptr<const core::Keyring>* holder) {
-  EDGEPASS_ASSIGN_OR_RETURN(*holder, keys.Current());
-  const core::SigningKey* key = (*holder)->Primary();
+// A token signed with the primary key of `keys`' current keyring, through
+// the key's precomputed HMAC state.
+absl::StatusOr<core::IssuedToken> SignWithPrimary(KeyringSource& keys, const core::TokenPolicy& policy,
+                                                  const core::ViewerAttributes& viewer, absl::Time now,
+                                                  core::RandomSource& random, absl::string_view url_query = "") {
+  EDGEPASS_ASSIGN_OR_RETURN(std::shared_ptr<const core::Keyring> keyring, keys.Current());
+  const core::SigningKey* key = keyring->Primary();
   if (key == nullptr) return absl::FailedPreconditionError("keyring: no primary key");
-  return key;
+  return core::IssueToken(policy, viewer, *key, *keyring->MacKeyOf(key), now, random, url_query);
 }
 
 }  // namespace
@@ -107,10 +109,8 @@ absl::StatusOr<IssuedPlayback> PlaybackIssuer::Issue(const PlaybackRequest& requ
   if (served.asset->is_cloudfront()) {
     EDGEPASS_RETURN_IF_ERROR(IssueCloudFront(served, request.viewer, now, &out));
   } else {
-    std::shared_ptr<const core::Keyring> keyring;
-    EDGEPASS_ASSIGN_OR_RETURN(const core::SigningKey* key, PrimaryKey(*keys_, &keyring));
     EDGEPASS_ASSIGN_OR_RETURN(core::IssuedToken token,
-                              core::IssueToken(*served.policy, request.viewer, *key, now, *random_));
+                              SignWithPrimary(*keys_, *served.policy, request.viewer, now, *random_));
     EDGEPASS_ASSIGN_OR_RETURN(
         out.playback_url,
         core::InsertTokenIntoUrl(absl::StrCat("https://", served.asset->hostname, served.url_path), token.token));
@@ -182,10 +182,8 @@ absl::StatusOr<IssuedToken> PlaybackIssuer::IssueToken(const TokenRequest& reque
     EDGEPASS_RETURN_IF_ERROR(CheckLength("url", request.url, kMaxIssueUrlBytes));
     const absl::Time now = clock_();
     EDGEPASS_RETURN_IF_ERROR(CheckLifetime(request.policy, now, options_.max_token_ttl, "policy.exp"));
-    std::shared_ptr<const core::Keyring> keyring;
-    EDGEPASS_ASSIGN_OR_RETURN(const core::SigningKey* key, PrimaryKey(*keys_, &keyring));
-    EDGEPASS_ASSIGN_OR_RETURN(core::IssuedToken token, core::IssueToken(request.policy, request.viewer, *key, now,
-                                                                        *random_, core::UrlQuery(request.url)));
+    EDGEPASS_ASSIGN_OR_RETURN(core::IssuedToken token, SignWithPrimary(*keys_, request.policy, request.viewer, now,
+                                                                       *random_, core::UrlQuery(request.url)));
     IssuedToken out;
     if (!request.url.empty()) {
       EDGEPASS_ASSIGN_OR_RETURN(out.url, core::InsertTokenIntoUrl(request.url, token.token));
