@@ -17,6 +17,7 @@
 #include "core/crypto.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/temp_dir.h"
 
 namespace edgepass::cli {
 namespace {
@@ -48,9 +49,7 @@ struct Result {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/cli_test_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::system(("mkdir -p '" + dir_ + "'").c_str());
+    dir_ = tmp_.path();
     project_keyring_ =
         Write("keyring.json", nlohmann::json{{"keys",
                                               {{{"id", kPrimaryId},
@@ -117,6 +116,7 @@ class CliTest : public ::testing::Test {
     return Run(args);
   }
 
+  ::edgepass::testing::TempDir tmp_;  // removed with what the test wrote
   std::string dir_, project_keyring_, smd_keyring_, policy_, viewer_;
   CountingRandom random_;
 };

@@ -18,6 +18,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/temp_dir.h"
 #include "tests/vectors/vector_cases.h"
 
 extern char** environ;
@@ -84,8 +85,10 @@ ProcessResult RunProcess(const std::vector<std::string>& args) {
   return result;
 }
 
+// Under one directory removed when the test program exits.
 std::string WriteTemp(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/cli_vectors_" + name;
+  static ::edgepass::testing::TempDir dir;
+  const std::string path = dir.path() + "/" + name;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
   return path;
 }
