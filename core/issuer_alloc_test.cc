@@ -1,29 +1,13 @@
 // Bounds the allocations of one IssueToken call on the hot-path form (the
 // key's precomputed HMAC state): the IssuedToken's own strings and the payload
-// buffer, nothing per claim or per HMAC. Its own binary: it replaces the global
-// operator new to count allocations on the calling thread.
-#include <cstdlib>
-#include <new>
+// buffer, nothing per claim or per HMAC. Its own binary: it links
+// counting_new_test_util.cc, which counts allocations on the calling thread.
 #include <string>
 
+#include "core/counting_new_test_util.h"
 #include "core/test_util_internal.h"
 #include "core/token_issuer.h"
 #include "gtest/gtest.h"
-
-namespace {
-thread_local size_t allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace edgepass::core {
 namespace {
@@ -49,10 +33,10 @@ TEST(IssueTokenAllocations,
       {"user-agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/91.0"},
       {"referer", "https://player.example.com/watch/42"}};
 
-  const size_t before = allocations;
+  const size_t before = testing::ThreadAllocations();
   absl::StatusOr<IssuedToken> issued =
       IssueToken(policy, viewer, *key, *mac, kNow, random);
-  const size_t made = allocations - before;
+  const size_t made = testing::ThreadAllocations() - before;
   ASSERT_TRUE(issued.ok()) << issued.status();
   EXPECT_LE(made, 3u) << made;  // token, intsig_input, payload
 }

@@ -1,31 +1,15 @@
 // Proves the validator's allowed path allocates nothing for tokens in the
-// form edgepass and SMD issue. Its own binary: it replaces the global
-// operator new to count allocations on the calling thread.
-#include <cstdlib>
-#include <new>
+// form edgepass and SMD issue. Its own binary: it links
+// counting_new_test_util.cc, which counts allocations on the calling thread.
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/counting_new_test_util.h"
 #include "core/test_util_internal.h"
 #include "core/token_issuer.h"
 #include "core/validator.h"
 #include "gtest/gtest.h"
-
-namespace {
-thread_local size_t allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace edgepass::core {
 namespace {
@@ -46,9 +30,9 @@ class ValidatorAllocationTest : public ::testing::Test {
   size_t AllocationsToAllow(const std::string& uri, std::vector<NameValue> headers = {},
                             absl::string_view ip = "") {
     const EdgeRequest request{.uri = uri, .client_ip = ip, .headers = headers};
-    const size_t before = allocations;
+    const size_t before = testing::ThreadAllocations();
     const Decision d = Validate(request, keys_, revoked_, kNow);
-    const size_t made = allocations - before;
+    const size_t made = testing::ThreadAllocations() - before;
     EXPECT_TRUE(d.allow) << ReasonName(d.reason);
     return made;
   }
