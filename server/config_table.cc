@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "text/help_text.h"
 
 namespace edgepass::server::config_internal {
 namespace {
@@ -312,35 +313,12 @@ namespace {
 using config_internal::ConfigOption;
 using config_internal::ConfigTable;
 
-// Appends `text` to `out` as lines of at most `width` columns, the first one
-// continuing `out`'s last line at column `column`, the others indented by
-// `indent` spaces.
-// Words joined by '\x01' stay on one line (it becomes a space).
-void AppendWrapped(absl::string_view text, size_t column, size_t indent,
-                   size_t width, std::string* out) {
-  for (absl::string_view chunk : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
-    const std::string word = absl::StrReplaceAll(chunk, {{"\x01", " "}});
-    if (column > indent && column + 1 + word.size() > width) {
-      absl::StrAppend(out, "\n", std::string(indent, ' '));
-      column = indent;
-    } else if (column > indent) {
-      out->push_back(' ');
-      ++column;
-    }
-    absl::StrAppend(out, word);
-    column += word.size();
-  }
-}
-
 std::string FlagWithValue(const ConfigOption& option) {
   return option.value_name.empty()
              ? option.Flag()
              : absl::StrCat(option.Flag(), " ", option.value_name);
 }
 
-std::string MarkdownCell(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"|", "\\|"}, {"\n", " "}});
-}
 
 }  // namespace
 
@@ -356,20 +334,13 @@ alone means true (or --switch=false).
 
 )";
   for (const ConfigOption& option : ConfigTable()) {
-    std::string head = absl::StrCat("  ", FlagWithValue(option));
-    if (head.size() + 1 > kIndent) {
-      absl::StrAppend(&out, head, "\n", std::string(kIndent, ' '));
-    } else {
-      absl::StrAppend(&out, head, std::string(kIndent - head.size(), ' '));
-    }
-    std::string text = absl::StrReplaceAll(option.help, {{"`", ""}});
+    std::string help = absl::StrReplaceAll(option.help, {{"`", ""}});
     const std::string default_shown = option.DefaultShown();
     if (!default_shown.empty() && !option.IsSwitch()) {
-      absl::StrAppend(&text, " (default\x01", default_shown, ")");
+      absl::StrAppend(&help, " (default\x01", default_shown, ")");
     }
-    absl::StrAppend(&text, " [env\x01", option.Env(), "]");
-    AppendWrapped(text, kIndent, kIndent, kWidth, &out);
-    out.push_back('\n');
+    absl::StrAppend(&help, " [env\x01", option.Env(), "]");
+    text::AppendHelpEntry(absl::StrCat("  ", FlagWithValue(option)), help, kIndent, kWidth, &out);
   }
   absl::StrAppend(&out, "  -h, --help", std::string(kIndent - 12, ' '),
                   "this text\n\n"
@@ -388,11 +359,11 @@ std::string ConfigurationMarkdown() {
     if (!option.details.empty())
       absl::StrAppend(&meaning, ". ", option.details);
     absl::StrAppend(
-        &out, "| `", MarkdownCell(FlagWithValue(option)), "` | `", option.Env(),
+        &out, "| `", text::MarkdownCell(FlagWithValue(option)), "` | `", option.Env(),
         "` | ",
         option.in_config_file ? absl::StrCat("`", option.key, "`") : "—", " | ",
         default_shown.empty() ? "—" : absl::StrCat("`", default_shown, "`"),
-        " | ", MarkdownCell(meaning), " |\n");
+        " | ", text::MarkdownCell(meaning), " |\n");
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "core/validator.h"
 #include "obs/metrics_endpoint.h"
+#include "text/help_text.h"
 
 namespace edgepass::sidecar {
 namespace flags_internal {
@@ -350,28 +351,9 @@ std::string DefaultShown(const FlagDef& f) {
                                     : f.default_shown(*kDefaults);
 }
 
-// Appends `text` wrapped at `width` columns, continuing a line at `column`;
-// later lines are indented by `indent`. Words joined by '\x01' stay together.
-void AppendWrapped(absl::string_view text, size_t column, size_t indent,
-                   size_t width, std::string* out) {
-  for (absl::string_view chunk : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
-    const std::string word = absl::StrReplaceAll(chunk, {{"\x01", " "}});
-    if (column > indent && column + 1 + word.size() > width) {
-      absl::StrAppend(out, "\n", std::string(indent, ' '));
-      column = indent;
-    } else if (column > indent) {
-      out->push_back(' ');
-      ++column;
-    }
-    absl::StrAppend(out, word);
-    column += word.size();
-  }
-}
-
 }  // namespace
 }  // namespace flags_internal
 
-using flags_internal::AppendWrapped;
 using flags_internal::DefaultShown;
 using flags_internal::FlagDef;
 using flags_internal::FlagWithValue;
@@ -385,21 +367,14 @@ std::string SidecarUsage() {
       "Flags (environment variable in brackets; flags win; --flag VALUE or\n"
       "--flag=VALUE):\n";
   for (const FlagDef& f : SidecarFlags()) {
-    const std::string head = absl::StrCat("  ", FlagWithValue(f));
-    if (head.size() + 1 > kIndent) {
-      absl::StrAppend(&out, head, "\n", std::string(kIndent, ' '));
-    } else {
-      absl::StrAppend(&out, head, std::string(kIndent - head.size(), ' '));
-    }
-    std::string text = absl::StrReplaceAll(f.help, {{"`", ""}});
+    std::string help = absl::StrReplaceAll(f.help, {{"`", ""}});
     const std::string default_shown = DefaultShown(f);
     if (!default_shown.empty() && *f.value_name != '\0') {
-      absl::StrAppend(&text, " (default\x01", default_shown, ")");
+      absl::StrAppend(&help, " (default\x01", default_shown, ")");
     }
-    absl::StrAppend(&text, " [", f.env,
+    absl::StrAppend(&help, " [", f.env,
                     f.repeated ? ", comma-separated]" : "]");
-    AppendWrapped(text, kIndent, kIndent, kWidth, &out);
-    out.push_back('\n');
+    text::AppendHelpEntry(absl::StrCat("  ", FlagWithValue(f)), help, kIndent, kWidth, &out);
   }
   absl::StrAppend(&out, "  -h, --help", std::string(kIndent - 12, ' '),
                   "this text\n",
@@ -427,7 +402,7 @@ std::string SidecarOptionsMarkdown() {
         &out, "| `", FlagWithValue(f), "` | `", f.env, "`",
         f.repeated ? " (comma list)" : "", " | ",
         default_shown.empty() ? "—" : absl::StrCat("`", default_shown, "`"),
-        " | ", absl::StrReplaceAll(meaning, {{"|", "\\|"}}), " |\n");
+        " | ", text::MarkdownCell(meaning), " |\n");
   }
   return out;
 }
