@@ -40,14 +40,6 @@ absl::StatusOr<core::TokenPolicy> CatalogPolicyFromProto(const v1::TokenPolicy& 
   return TokenPolicyFromProto(policy, absl::ZeroDuration(), prefix);
 }
 
-absl::Status CheckName(absl::string_view field, const std::string& value) {
-  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  if (value.size() > kMaxAssetIdLength) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", kMaxAssetIdLength, " bytes"));
-  }
-  return absl::OkStatus();
-}
-
 // An asset's or variant's token policy: by name, or inline.
 template <typename Message>
 absl::Status PolicyRefFromProto(const Message& m, const std::string& prefix, std::string* name,
@@ -57,7 +49,7 @@ absl::Status PolicyRefFromProto(const Message& m, const std::string& prefix, std
     return absl::OkStatus();
   }
   if (!m.policy_name().empty()) {
-    EDGEPASS_RETURN_IF_ERROR(CheckName(prefix + "policy_name", m.policy_name()));
+    EDGEPASS_RETURN_IF_ERROR(CheckCatalogName(prefix + "policy_name", m.policy_name()));
     *name = m.policy_name();
     return absl::OkStatus();
   }
@@ -74,7 +66,7 @@ void PolicyRefToProto(const std::string& policy_name, const core::TokenPolicy& p
 }
 
 absl::StatusOr<Asset> AssetFromProto(const v1::Asset& in) {
-  EDGEPASS_RETURN_IF_ERROR(CheckName("asset.id", in.id()));
+  EDGEPASS_RETURN_IF_ERROR(CheckCatalogName("asset.id", in.id()));
   Asset asset{.id = in.id(),
               .hostname = in.hostname(),
               .scheme = in.scheme().empty() ? std::string(kSmdTokenScheme) : in.scheme(),
@@ -86,13 +78,13 @@ absl::StatusOr<Asset> AssetFromProto(const v1::Asset& in) {
   for (const auto& [entitlement, variant] : in.variants()) {
     const std::string prefix =
         absl::StrCat("asset.variants[\"", entitlement.substr(0, kMaxAssetIdLength), "\"].");
-    EDGEPASS_RETURN_IF_ERROR(CheckName(prefix + "entitlement", entitlement));
+    EDGEPASS_RETURN_IF_ERROR(CheckCatalogName(prefix + "entitlement", entitlement));
     AssetVariant& v = asset.variants[entitlement];
     v.url_path = variant.url_path();
     EDGEPASS_RETURN_IF_ERROR(PolicyRefFromProto(variant, prefix, &v.policy_name, &v.policy));
   }
   if (!in.fallback_asset_id().empty()) {
-    EDGEPASS_RETURN_IF_ERROR(CheckName("asset.fallback_asset_id", in.fallback_asset_id()));
+    EDGEPASS_RETURN_IF_ERROR(CheckCatalogName("asset.fallback_asset_id", in.fallback_asset_id()));
     asset.fallback_asset = in.fallback_asset_id();
   }
   asset.cloudfront_key_pair_id = in.cloudfront_key_pair_id();
@@ -211,7 +203,7 @@ absl::Status CatalogApi::DeleteAsset(const v1::DeleteAssetRequest& q, google::pr
 
 absl::Status CatalogApi::PutPolicy(const v1::PutPolicyRequest& q, v1::NamedPolicy* r) const {
   const v1::NamedPolicy& named = q.policy();
-  EDGEPASS_RETURN_IF_ERROR(CheckName("policy.name", named.name()));
+  EDGEPASS_RETURN_IF_ERROR(CheckCatalogName("policy.name", named.name()));
   EDGEPASS_ASSIGN_OR_RETURN(core::TokenPolicy policy, CatalogPolicyFromProto(named.policy(), "policy.policy."));
   EDGEPASS_ASSIGN_OR_RETURN(NamedPolicy stored, editor_->PutPolicy(named.name(), policy));
   PolicyToProto(named.name(), stored, r);

@@ -30,15 +30,15 @@ absl::Status AsFieldPath(const absl::Status& status, absl::string_view where) {
   return absl::Status(status.code(), absl::StrCat(where, ".", m));
 }
 
-absl::Status CheckName(absl::string_view field, absl::string_view value) {
+}  // namespace
+
+absl::Status CheckCatalogName(absl::string_view field, absl::string_view value) {
   if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
   if (value.size() > kMaxAssetIdLength) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", kMaxAssetIdLength, " bytes"));
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status CatalogEditor::Write(const CatalogStore::Mutation& mutate) const {
   EDGEPASS_RETURN_IF_ERROR(store_->Update(mutate).status());
@@ -53,7 +53,7 @@ absl::Status CatalogEditor::CheckTtl(const core::TokenPolicy& policy, absl::stri
 }
 
 absl::StatusOr<Asset> CatalogEditor::PutAsset(Asset asset) const {
-  EDGEPASS_RETURN_IF_ERROR(CheckName("asset.id", asset.id));
+  EDGEPASS_RETURN_IF_ERROR(CheckCatalogName("asset.id", asset.id));
   if (asset.policy_name.empty()) EDGEPASS_RETURN_IF_ERROR(CheckTtl(asset.policy, "asset.inline_policy."));
   for (const auto& [entitlement, variant] : asset.variants) {
     if (!variant.policy_name.empty()) continue;
@@ -72,7 +72,7 @@ absl::StatusOr<Asset> CatalogEditor::PutAsset(Asset asset) const {
 }
 
 absl::StatusOr<Asset> CatalogEditor::GetAsset(absl::string_view id) const {
-  EDGEPASS_RETURN_IF_ERROR(CheckName("id", id));
+  EDGEPASS_RETURN_IF_ERROR(CheckCatalogName("id", id));
   EDGEPASS_ASSIGN_OR_RETURN(VersionedCatalog c, store_->Load());
   const Asset* asset = c.catalog->Find(id);
   if (asset == nullptr) return absl::NotFoundError(absl::StrCat("id: unknown asset \"", id, "\""));
@@ -103,12 +103,12 @@ absl::StatusOr<AssetPage> CatalogEditor::ListAssets(int page_size, absl::string_
 }
 
 absl::Status CatalogEditor::DeleteAsset(absl::string_view id) const {
-  EDGEPASS_RETURN_IF_ERROR(CheckName("id", id));
+  EDGEPASS_RETURN_IF_ERROR(CheckCatalogName("id", id));
   return Write([&](const Catalog& current) { return Catalog::WithoutAsset(current, id); });
 }
 
 absl::StatusOr<NamedPolicy> CatalogEditor::PutPolicy(absl::string_view name, const core::TokenPolicy& policy) const {
-  EDGEPASS_RETURN_IF_ERROR(CheckName("policy.name", name));
+  EDGEPASS_RETURN_IF_ERROR(CheckCatalogName("policy.name", name));
   EDGEPASS_RETURN_IF_ERROR(CheckTtl(policy, "policy.policy."));
   EDGEPASS_RETURN_IF_ERROR(Write([&](const Catalog& current) -> absl::StatusOr<Catalog> {
     absl::StatusOr<Catalog> next = Catalog::WithPolicy(current, name, policy, "policy");
@@ -119,7 +119,7 @@ absl::StatusOr<NamedPolicy> CatalogEditor::PutPolicy(absl::string_view name, con
 }
 
 absl::StatusOr<NamedPolicy> CatalogEditor::GetPolicy(absl::string_view name) const {
-  EDGEPASS_RETURN_IF_ERROR(CheckName("name", name));
+  EDGEPASS_RETURN_IF_ERROR(CheckCatalogName("name", name));
   EDGEPASS_ASSIGN_OR_RETURN(VersionedCatalog c, store_->Load());
   auto it = c.catalog->policies().find(std::string(name));
   if (it == c.catalog->policies().end()) {
@@ -134,7 +134,7 @@ absl::StatusOr<std::map<std::string, NamedPolicy>> CatalogEditor::ListPolicies()
 }
 
 absl::Status CatalogEditor::DeletePolicy(absl::string_view name) const {
-  EDGEPASS_RETURN_IF_ERROR(CheckName("name", name));
+  EDGEPASS_RETURN_IF_ERROR(CheckCatalogName("name", name));
   return Write([&](const Catalog& current) { return Catalog::WithoutPolicy(current, name); });
 }
 

@@ -24,6 +24,10 @@ namespace edgepass::server {
 
 inline constexpr int kMaxListPageSize = 1000;
 
+// INVALID_ARGUMENT "<field>: required" / "<field>: longer than 128 bytes" for
+// an asset id, policy name or entitlement (the catalog checks the rest).
+absl::Status CheckCatalogName(absl::string_view field, absl::string_view value);
+
 struct AssetPage {
   std::vector<Asset> assets;       // sorted by id
   std::string next_page_token;     // "" on the last page
