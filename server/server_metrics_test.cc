@@ -10,7 +10,6 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <future>
@@ -33,6 +32,7 @@
 #include "server/app/edge_sync_hub.h"
 #include "server/app/playback_issuer.h"
 #include "server/live_state.h"
+#include "tests/support/temp_dir.h"
 
 namespace edgepass::server {
 namespace {
@@ -45,9 +45,6 @@ const absl::Time kNow = absl::FromUnixSeconds(1767225600);
 class ServerMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "edgepass-metrics-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     secrets_ = std::make_unique<FileSecretStore>(dir_ + "/keyring.json");
     ASSERT_TRUE(secrets_->LoadOrCreate(kNow - absl::Hours(1), random_).ok());  // key age 3600 s
     keys_ = std::make_unique<CachedKeyringSource>(*secrets_, &feed_);
@@ -71,7 +68,6 @@ class ServerMetricsTest : public ::testing::Test {
     playback_.reset();
     issuer_.reset();
     live_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   absl::Status IssuePlayback(const std::string& asset_id) {
@@ -83,7 +79,8 @@ class ServerMetricsTest : public ::testing::Test {
 
   std::string Text() { return obs::MetricsText(metrics_.collectables()); }
 
-  std::string dir_;
+  ::edgepass::testing::TempDir tmp_;  // declared first: removed after the stores close
+  const std::string dir_ = tmp_.path();
   core::SecureRandom random_;
   LocalChangeFeed feed_;
   ServerMetrics metrics_{[] { return kNow; }};
