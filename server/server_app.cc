@@ -129,6 +129,16 @@ absl::Status ImportCatalogs(const ServerOptions& options, CatalogStore& store) {
       .status();
 }
 
+// --tls-client-ca / --tls-client-cert in `ClientCert`'s terms (the enum of
+// GrpcTlsOptions or http::TlsOptions): one TLS setting for both faces. No
+// client CA = TLS only; with one, client certificates are optional (API keys
+// still work) or required.
+template <typename ClientCert>
+ClientCert ClientCertOf(const ServerOptions& o) {
+  if (o.tls_client_ca.empty()) return ClientCert::kNone;
+  return o.tls_client_cert == "require" ? ClientCert::kRequire : ClientCert::kOptional;
+}
+
 // "host:port" with brackets around an IPv6 host.
 std::string HostPort(std::string host, int port) {
   if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
@@ -173,7 +183,7 @@ struct ServerApp::Parts {
   void BuildServices();
   absl::Status StartMetrics(Failure* failure);
   absl::Status StartGrpc(std::string* address, Failure* failure);
-  absl::Status StartRest(Failure* failure);
+  absl::Status StartRest();
 };
 
 absl::Status ServerApp::Parts::OpenAccess(Failure* failure) {
@@ -257,17 +267,11 @@ absl::Status ServerApp::Parts::StartMetrics(Failure* failure) {
 }
 
 absl::Status ServerApp::Parts::StartGrpc(std::string* address, Failure* failure) {
-  // One TLS setting for both faces: no client CA = TLS only; with one,
-  // client certificates are optional (API keys still work) or required.
-  const bool mtls = !options.tls_client_ca.empty();
-  const bool require_cert = options.tls_client_cert == "require";
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = MakeGrpcServerCredentials(
-      {.cert_file = options.tls_cert,
-       .key_file = options.tls_key,
-       .client_ca_file = options.tls_client_ca,
-       .client_cert = !mtls          ? GrpcTlsOptions::ClientCert::kNone
-                      : require_cert ? GrpcTlsOptions::ClientCert::kRequire
-                                     : GrpcTlsOptions::ClientCert::kOptional});
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeGrpcServerCredentials({.cert_file = options.tls_cert,
+                                 .key_file = options.tls_key,
+                                 .client_ca_file = options.tls_client_ca,
+                                 .client_cert = ClientCertOf<GrpcTlsOptions::ClientCert>(options)});
   if (!credentials.ok()) {
     *failure = kBadConfiguration;
     return credentials.status();
@@ -299,7 +303,7 @@ absl::Status ServerApp::Parts::StartGrpc(std::string* address, Failure* failure)
   return absl::OkStatus();
 }
 
-absl::Status ServerApp::Parts::StartRest(Failure* failure) {
+absl::Status ServerApp::Parts::StartRest() {
   if (options.rest_addr.empty()) return absl::OkStatus();
   RestGatewayOptions rest_options{.trusted_proxies = options.trusted_proxies,
                                   .trust_cloudfront_headers = options.trust_cloudfront_headers,
@@ -319,8 +323,6 @@ absl::Status ServerApp::Parts::StartRest(Failure* failure) {
                                                           .edge_sync = edge_sync_api.get(),
                                                           .keys = key_api.get()},
                                                          &access, std::move(rest_options)));
-  const bool mtls = !options.tls_client_ca.empty();
-  const bool require_cert = options.tls_client_cert == "require";
   http::ServerOptions http_options;
   std::string rest_host;
   int rest_port = 0;
@@ -334,14 +336,11 @@ absl::Status ServerApp::Parts::StartRest(Failure* failure) {
   http_options.tls = {.cert_file = options.tls_cert,
                       .key_file = options.tls_key,
                       .client_ca_file = options.tls_client_ca,
-                      .client_cert = !mtls          ? http::TlsOptions::ClientCert::kNone
-                                     : require_cert ? http::TlsOptions::ClientCert::kRequire
-                                                    : http::TlsOptions::ClientCert::kOptional};
+                      .client_cert = ClientCertOf<http::TlsOptions::ClientCert>(options)};
   absl::StatusOr<std::unique_ptr<http::Server>> started =
       http::Server::Start(http_options, [gateway = gateway.get()](const http::Request& r) { return gateway->Handle(r); });
   if (!started.ok()) return absl::Status(started.status().code(), absl::StrCat("rest_addr: ", started.status().message()));
   rest_server = *std::move(started);
-  (void)failure;
   return absl::OkStatus();
 }
 
@@ -359,10 +358,9 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
   EDGEPASS_RETURN_IF_ERROR(p->StartMetrics(failure));
   std::string grpc_address;
   EDGEPASS_RETURN_IF_ERROR(p->StartGrpc(&grpc_address, failure));
-  EDGEPASS_RETURN_IF_ERROR(p->StartRest(failure));
+  EDGEPASS_RETURN_IF_ERROR(p->StartRest());
 
-  const bool mtls = !options.tls_client_ca.empty();
-  const bool require_cert = options.tls_client_cert == "require";
+  const auto client_cert = ClientCertOf<GrpcTlsOptions::ClientCert>(options);
   const int rest_threads = p->rest_server ? RestThreads(options, std::thread::hardware_concurrency()) : 0;
   logging::Info("listening")
       .Str("grpc", grpc_address)
@@ -373,7 +371,10 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
       .Int("assets", p->live->catalog()->assets().size())
       .Int("revoked_sessions", p->live->edge()->revoked.size())
       .Str("auth", p->access.open() ? "none" : "api keys and mTLS identities")
-      .Str("tls", options.tls_cert.empty() ? "off" : mtls ? (require_cert ? "mtls required" : "mtls optional") : "on")
+      .Str("tls", options.tls_cert.empty()                              ? "off"
+                  : client_cert == GrpcTlsOptions::ClientCert::kNone    ? "on"
+                  : client_cert == GrpcTlsOptions::ClientCert::kRequire ? "mtls required"
+                                                                        : "mtls optional")
       .Str("viewer_mode", p->oidc ? "oidc" : "off")
       .Int("rest_threads", rest_threads);
   std::string grpc_host, rest_host;
