@@ -23,4 +23,9 @@ absl::StatusOr<std::shared_ptr<const core::Keyring>> CachedKeyringSource::Curren
   return cache_.Current();
 }
 
+absl::Status CachedKeyringSource::Share(const core::Keyring& keyring) {
+  cache_.Set(std::make_shared<const core::Keyring>(keyring), options_.clock() + options_.ttl);
+  return absl::OkStatus();
+}
+
 }  // namespace edgepass::server

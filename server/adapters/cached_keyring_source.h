@@ -47,6 +47,9 @@ class CachedKeyringSource : public KeyringSource {
   // while another thread's first read is still running after first_wait).
   absl::StatusOr<std::shared_ptr<const core::Keyring>> Current() override;
 
+  // Serves `keyring` (just written to the store) at once, fresh for ttl.
+  absl::Status Share(const core::Keyring& keyring) override;
+
   void Invalidate() { cache_.Invalidate(); }
 
  private:

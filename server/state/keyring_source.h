@@ -10,6 +10,7 @@
 
 #include <memory>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/keyring.h"
 
@@ -25,6 +26,11 @@ class KeyringSource {
   // keyring obtained keeps being returned; UNAVAILABLE only when none was
   // ever obtained.
   virtual absl::StatusOr<std::shared_ptr<const core::Keyring>> Current() = 0;
+
+  // After `keyring` was written to the secrets store (a rotation step):
+  // serves it here at once and makes the other replicas pick it up soon.
+  // An error means only the others may lag (until their cache refreshes).
+  virtual absl::Status Share(const core::Keyring& keyring) = 0;
 };
 
 }  // namespace edgepass::server

@@ -23,6 +23,7 @@
 #include "server/catalog.h"
 #include "server/state/catalog_store.h"
 #include "server/state/keyring_source.h"
+#include "server/state/secret_store.h"
 #include "server/state/session_store.h"
 
 namespace edgepass::testing {
@@ -90,17 +91,75 @@ class InMemorySessionStore : public server::SessionStore {
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// Always the same keyring (or none: UNAVAILABLE, as before the first load).
+// The keyring it was given, or the last one shared (none: UNAVAILABLE, as
+// before the first load).
 class FixedKeyringSource : public server::KeyringSource {
  public:
   explicit FixedKeyringSource(std::shared_ptr<const core::Keyring> keyring) : keyring_(std::move(keyring)) {}
   absl::StatusOr<std::shared_ptr<const core::Keyring>> Current() override {
+    absl::MutexLock lock(&mu_);
     if (keyring_ == nullptr) return absl::UnavailableError("keyring: never loaded");
     return keyring_;
   }
+  absl::Status Share(const core::Keyring& keyring) override {
+    absl::MutexLock lock(&mu_);
+    keyring_ = std::make_shared<const core::Keyring>(keyring);
+    ++shares_;
+    return absl::OkStatus();
+  }
+  int shares() {
+    absl::MutexLock lock(&mu_);
+    return shares_;
+  }
 
  private:
-  std::shared_ptr<const core::Keyring> keyring_;
+  absl::Mutex mu_;
+  std::shared_ptr<const core::Keyring> keyring_ ABSL_GUARDED_BY(mu_);
+  int shares_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// A secrets store in memory: the keyring as its JSON text, so what is read
+// back went through the same format as a real store. `fail_writes` makes
+// every write fail (UNAVAILABLE) without changing what is stored.
+class InMemorySecretStore : public server::SecretStore {
+ public:
+  explicit InMemorySecretStore(const core::Keyring& keyring) : json_(core::KeyringToJson(keyring)) {}
+  absl::StatusOr<core::Keyring> ReadKeyring() override {
+    absl::MutexLock lock(&mu_);
+    ++reads_;
+    return core::ParseKeyringJson(json_);
+  }
+  absl::Status WriteKeyring(const core::Keyring& keyring) override {
+    absl::MutexLock lock(&mu_);
+    if (fail_writes_) return absl::UnavailableError("secrets store: unreachable (test)");
+    json_ = core::KeyringToJson(keyring);
+    ++writes_;
+    return absl::OkStatus();
+  }
+  int64_t read_count() const override {
+    absl::MutexLock lock(&mu_);
+    return reads_;
+  }
+  int64_t read_error_count() const override { return 0; }
+  int writes() const {
+    absl::MutexLock lock(&mu_);
+    return writes_;
+  }
+  void set_fail_writes(bool fail) {
+    absl::MutexLock lock(&mu_);
+    fail_writes_ = fail;
+  }
+  core::Keyring Stored() const {
+    absl::MutexLock lock(&mu_);
+    return *core::ParseKeyringJson(json_);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::string json_ ABSL_GUARDED_BY(mu_);
+  int64_t reads_ ABSL_GUARDED_BY(mu_) = 0;
+  int writes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool fail_writes_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace edgepass::testing

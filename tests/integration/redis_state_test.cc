@@ -18,6 +18,7 @@
 #include "server/adapters/redis/redis_change_feed.h"
 #include "server/adapters/redis/redis_client.h"
 #include "server/adapters/redis/redis_keyring_cache.h"
+#include "server/adapters/redis/redis_rotation.h"
 #include "server/adapters/redis/redis_session_store.h"
 #include "tests/fakes/counting_secret_store.h"
 #include "tests/fakes/test_catalog.h"
@@ -479,6 +480,58 @@ TEST_F(RedisKeyringCacheTest, SharedKeyringReachesOtherReplicasWithoutStoreReads
     return k.ok() && (*k)->Primary()->id == new_primary;
   }));
   EXPECT_EQ(store_->read_count(), reads);
+}
+
+
+TEST_F(RedisStateTest, RotationLockGrantsOneLeaseAtATimeWithGrowingFences) {
+  std::unique_ptr<RedisClient> a = NewClient(), b = NewClient();
+  RedisRotationLock lock_a(*a), lock_b(*b);
+  absl::StatusOr<std::optional<RotationLease>> first = lock_a.Acquire(absl::Milliseconds(300));
+  ASSERT_TRUE(first.ok() && first->has_value()) << first.status();
+  absl::StatusOr<std::optional<RotationLease>> refused = lock_b.Acquire(absl::Seconds(30));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(refused->has_value());
+  EXPECT_TRUE(lock_a.Renew(**first, absl::Milliseconds(300)).ok());
+
+  // The holder stalls past its lease; the next one gets a larger fence and
+  // the stalled one can neither renew nor release it.
+  absl::SleepFor(absl::Milliseconds(400));
+  absl::StatusOr<std::optional<RotationLease>> second = lock_b.Acquire(absl::Seconds(30));
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_GT((*second)->fence, (*first)->fence);
+  absl::Status lost = lock_a.Renew(**first, absl::Seconds(30));
+  EXPECT_EQ(lost.code(), absl::StatusCode::kAborted) << lost;
+  EXPECT_NE(lost.message().find("rotation lock lost"), std::string::npos);
+  lock_a.Release(**first);
+  EXPECT_TRUE(lock_b.Renew(**second, absl::Seconds(30)).ok());
+  lock_b.Release(**second);
+  absl::StatusOr<std::optional<RotationLease>> third = lock_a.Acquire(absl::Seconds(30));
+  ASSERT_TRUE(third.ok() && third->has_value());
+  EXPECT_GT((*third)->fence, (*second)->fence);
+}
+
+TEST_F(RedisStateTest, ValidatorDirectoryIsSharedByReplicasAndForgetsQuietValidators) {
+  std::unique_ptr<RedisClient> a = NewClient(), b = NewClient();
+  RedisValidatorDirectory replica_a(*a), replica_b(*b);
+  const absl::Time now = absl::FromUnixMillis(absl::ToUnixMillis(absl::Now()));
+  ASSERT_TRUE(replica_a
+                  .Publish("a", {{.validator_id = "edge-1", .keyring_fingerprint = "f1", .acked_version = 7,
+                                  .seen_at = now},
+                                 {.validator_id = "edge-old", .keyring_fingerprint = "f0",
+                                  .seen_at = now - absl::Minutes(5)}})
+                  .ok());
+  ASSERT_TRUE(replica_b.Publish("b", {{.validator_id = "edge-2", .seen_at = now}}).ok());
+  absl::StatusOr<std::vector<ValidatorAck>> live = replica_b.List(now - absl::Seconds(15));
+  ASSERT_TRUE(live.ok()) << live.status();
+  ASSERT_EQ(live->size(), 2u);
+  EXPECT_EQ((*live)[0], (ValidatorAck{.validator_id = "edge-1", .replica = "a", .keyring_fingerprint = "f1",
+                                      .acked_version = 7, .seen_at = now}));
+  EXPECT_EQ((*live)[1].validator_id, "edge-2");
+  EXPECT_EQ((*live)[1].keyring_fingerprint, "");
+  // edge-old was dropped from Redis by that List.
+  absl::StatusOr<RedisReply> fields = a->Command({"HLEN", a->Key("validators")});
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(fields->integer, 2);
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ class RedisKeyringCache : public KeyringSource {
   // kKeyring so other replicas re-read the copy. UNAVAILABLE when the copy
   // could not be written (replicas then pick the keyring up from the store
   // when their copy expires).
-  absl::Status Share(const core::Keyring& keyring);
+  absl::Status Share(const core::Keyring& keyring) override;
 
   // The next Current() re-reads the Redis copy (ChangeFeed kKeyring does this).
   void Invalidate() { cache_.Invalidate(); }

@@ -1,0 +1,39 @@
+#include "server/app/validator_reporter.h"
+
+#include <vector>
+
+namespace edgepass::server {
+
+absl::Status ValidatorReporter::ReportOnce() {
+  const absl::Time now = clock_();
+  std::vector<ValidatorAck> connected;
+  for (const ValidatorInfo& v : hub_->ListValidators()) {
+    if (!v.connected) continue;
+    connected.push_back({.validator_id = v.validator_id,
+                         .replica = replica_,
+                         .keyring_fingerprint = v.acked_fingerprint,
+                         .acked_version = v.acked_version,
+                         .seen_at = now});
+  }
+  return directory_->Publish(replica_, connected);
+}
+
+void ValidatorReporter::Start() {
+  thread_ = std::thread([this] {
+    while (true) {
+      (void)ReportOnce();  // a failed report is retried at the next interval
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_)) return;
+    }
+  });
+}
+
+void ValidatorReporter::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace edgepass::server
