@@ -11,6 +11,7 @@
 #include "core/status_macros.h"
 #include "files/atomic_file.h"
 #include "obs/metrics_endpoint.h"
+#include "server/app/rotation_schedule.h"
 #include "server/config_table.h"
 #include "server/json_util.h"
 
@@ -114,6 +115,20 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
     EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("rest_addr", host));
   }
   if (o.rest_read_timeout > absl::Minutes(5)) return Invalid("rest_read_timeout", "must be at most 5m");
+  if (o.key_rotation_interval != absl::ZeroDuration() &&
+      (o.key_rotation_interval < absl::Seconds(1) || o.key_rotation_interval > absl::Hours(8784))) {
+    return Invalid("key_rotation_interval", "must be 0 (off) or 1s to 8784h");
+  }
+  if (!o.key_rotation_schedule.empty()) {
+    if (o.key_rotation_interval != absl::ZeroDuration()) {
+      return Invalid("key_rotation_schedule", "give key_rotation_interval or key_rotation_schedule, not both");
+    }
+    absl::StatusOr<RotationSchedule> schedule = RotationSchedule::Parse(o.key_rotation_schedule);
+    if (!schedule.ok()) return Invalid("key_rotation_schedule", schedule.status().message());
+  }
+  if (o.key_rotation_ack_deadline < absl::Seconds(1) || o.key_rotation_ack_deadline > absl::Hours(1)) {
+    return Invalid("key_rotation_ack_deadline", "must be 1s to 1h");
+  }
   if (o.rest_idle_timeout > absl::Hours(1)) return Invalid("rest_idle_timeout", "must be at most 1h");
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     return Invalid(o.tls_cert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");

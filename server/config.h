@@ -47,6 +47,12 @@ struct ServerOptions {
   absl::Duration redis_timeout = absl::Milliseconds(500);
   // How long a replica uses its cached keyring before refreshing it.
   absl::Duration key_cache_ttl = absl::Minutes(5);
+  // Automatic key rotation: every interval (zero: off), or on SMD's
+  // EventBridge cron schedule (empty: off); at most one of the two.
+  absl::Duration key_rotation_interval = absl::ZeroDuration();
+  std::string key_rotation_schedule;
+  // How long a new key waits for every live validator's acknowledgement.
+  absl::Duration key_rotation_ack_deadline = absl::Seconds(60);
   // Revoked sessions older than this no longer reach validators.
   absl::Duration revocation_retention = absl::Hours(24);
   // At most this many revoked sessions reach validators.

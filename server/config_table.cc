@@ -169,6 +169,24 @@ std::vector<ConfigOption> BuildTable() {
       {"key_cache_ttl", "DUR",
        "how long a replica uses its cached keyring (up to 24h)",
        "One replica per TTL reads the secrets store", &O::key_cache_ttl},
+      {"key_rotation_interval", "DUR",
+       "rotate the signing keys when the primary is this old (0: off; 1s to "
+       "8784h)",
+       "A new key is sent to every validator and promoted once all live ones "
+       "acknowledged it; see [operations.md](operations.md#key-rotation). "
+       "On demand: `KeyService.RotateKeys`",
+       &O::key_rotation_interval},
+      {"key_rotation_schedule", "CRON",
+       "rotate on SMD's schedule, an EventBridge cron in UTC: daily `MM HH ? "
+       "* * *`, weekly `MM HH ? * D *`, monthly `MM HH ? * D#W *` (D 1 to 7, "
+       "1 = Sunday; W 1 to 5)",
+       "Not with --key-rotation-interval", &O::key_rotation_schedule},
+      {"key_rotation_ack_deadline", "DUR",
+       "how long a new key waits for every live validator to acknowledge it "
+       "(1s to 1h); then the rotation stops without promoting it",
+       "The key stays pending and the next rotation resumes it; metric "
+       "`edgepass_key_rotation_stalled`",
+       &O::key_rotation_ack_deadline},
       {"revocation_retention", "DUR",
        "revoked sessions older than this are not sent to validators; also "
        "the default expires_at of a revocation",

@@ -6,6 +6,10 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <utility>
@@ -26,10 +30,12 @@
 #include "server/adapters/file_secret_store.h"
 #include "server/adapters/file_session_store.h"
 #include "server/adapters/local_change_feed.h"
+#include "server/adapters/local_rotation.h"
 #include "server/adapters/redis/redis_catalog_store.h"
 #include "server/adapters/redis/redis_change_feed.h"
 #include "server/adapters/redis/redis_client.h"
 #include "server/adapters/redis/redis_keyring_cache.h"
+#include "server/adapters/redis/redis_rotation.h"
 #include "server/adapters/redis/redis_session_store.h"
 #include "server/api/grpc_metrics_interceptor.h"
 #include "server/api/grpc_services.h"
@@ -38,8 +44,11 @@
 #include "server/app/catalog_editor.h"
 #include "server/app/edge_sync_hub.h"
 #include "server/app/key_desk.h"
+#include "server/app/key_rotator.h"
 #include "server/app/playback_issuer.h"
 #include "server/app/revocation_desk.h"
+#include "server/app/rotation_schedule.h"
+#include "server/app/validator_reporter.h"
 #include "server/auth/access.h"
 #include "server/auth/grpc_tls.h"
 #include "server/auth/jwks_fetch.h"
@@ -65,6 +74,8 @@ struct StateStores {
   std::unique_ptr<KeyringSource> keys;
   std::unique_ptr<CatalogStore> catalogs;
   std::unique_ptr<SessionStore> sessions;
+  std::unique_ptr<RotationLock> rotation_lock;
+  std::unique_ptr<ValidatorDirectory> validators;
 };
 
 absl::StatusOr<StateStores> OpenStores(const ServerOptions& options, core::RandomSource& random) {
@@ -80,6 +91,8 @@ absl::StatusOr<StateStores> OpenStores(const ServerOptions& options, core::Rando
     EDGEPASS_RETURN_IF_ERROR(catalogs->LoadOrCreate().status());  // the sample on first start
     s.catalogs = std::move(catalogs);
     s.sessions = std::make_unique<FileSessionStore>(dir + "/revocations.json", s.feed.get());
+    s.rotation_lock = std::make_unique<LocalRotationLock>([] { return absl::Now(); });
+    s.validators = std::make_unique<LocalValidatorDirectory>();
     return s;
   }
   RedisOptions redis_options{.address = options.redis_addr,
@@ -92,6 +105,8 @@ absl::StatusOr<StateStores> OpenStores(const ServerOptions& options, core::Rando
                                                RedisKeyringCacheOptions{.ttl = options.key_cache_ttl});
   s.catalogs = std::make_unique<RedisCatalogStore>(*s.redis, s.feed.get());
   s.sessions = std::make_unique<RedisSessionStore>(*s.redis, s.feed.get());
+  s.rotation_lock = std::make_unique<RedisRotationLock>(*s.redis);
+  s.validators = std::make_unique<RedisValidatorDirectory>(*s.redis);
   // A fleet's first replica seeds an empty Redis with the sample catalog.
   EDGEPASS_RETURN_IF_ERROR(s.catalogs
                                ->Update([](const Catalog& current) -> absl::StatusOr<Catalog> {
@@ -100,6 +115,41 @@ absl::StatusOr<StateStores> OpenStores(const ServerOptions& options, core::Rando
                                })
                                .status());
   return s;
+}
+
+// How often this replica tells the fleet which validators stream from it.
+constexpr absl::Duration kValidatorReportInterval = absl::Seconds(1);
+
+// Names this replica in the validator directory.
+std::string ReplicaName(const ServerOptions& options) {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host[0] != '\0' ? host : "replica", ":", getpid());
+}
+
+KeyRotatorOptions RotatorOptions(const ServerOptions& options) {
+  KeyRotatorOptions r;
+  if (options.key_rotation_interval > absl::ZeroDuration()) {
+    r.schedule = *RotationSchedule::Every(options.key_rotation_interval);
+  } else if (!options.key_rotation_schedule.empty()) {
+    r.schedule = *RotationSchedule::Parse(options.key_rotation_schedule);  // validated with the options
+  }
+  r.ack_deadline = options.key_rotation_ack_deadline;
+  r.retry_after = options.key_rotation_ack_deadline;
+  // A demoted key signed until every issuer's cache refreshed; its tokens
+  // live at most max_token_ttl after that.
+  r.retired_validity = options.max_token_ttl + options.key_cache_ttl;
+  // The lease is renewed every third of it; a replica that dies holding it
+  // is taken over after at most this long.
+  r.lock_ttl = std::clamp(options.key_rotation_ack_deadline, absl::Seconds(3), absl::Seconds(30));
+  // Test hook: EDGEPASS_TEST_EXIT_AFTER_ROTATION_STEP=stored_pending|distributed|promoted
+  // ends the process right after that step (the crash tests).
+  if (const char* step = std::getenv("EDGEPASS_TEST_EXIT_AFTER_ROTATION_STEP"); step != nullptr) {
+    r.after_step = [want = std::string(step)](RotationStep done) {
+      if (RotationStepName(done) == want) std::_Exit(86);
+    };
+  }
+  return r;
 }
 
 // Merges the start-up catalog file and SMD import into the store; every input
@@ -164,6 +214,8 @@ struct ServerApp::Parts {
   std::unique_ptr<RevocationDesk> revocations;
   std::unique_ptr<EdgeSyncHub> hub;
   std::unique_ptr<KeyDesk> key_desk;
+  std::unique_ptr<ValidatorReporter> validator_reporter;
+  std::unique_ptr<KeyRotator> rotator;
   std::unique_ptr<PlaybackApi> playback_api;
   std::unique_ptr<CatalogApi> catalog_api;
   std::unique_ptr<SessionApi> session_api;
@@ -240,11 +292,24 @@ void ServerApp::Parts::BuildServices() {
   hub = std::make_unique<EdgeSyncHub>(live.get(), clock);
   hub->Start();
   key_desk = std::make_unique<KeyDesk>(stores.secrets.get(), cloudfront_keys.get());
+  validator_reporter = std::make_unique<ValidatorReporter>(hub.get(), stores.validators.get(), ReplicaName(options),
+                                                           clock, kValidatorReportInterval);
+  validator_reporter->Start();
+  rotator = std::make_unique<KeyRotator>(
+      KeyRotatorDeps{.store = stores.secrets.get(),
+                     .keys = stores.keys.get(),
+                     .lock = stores.rotation_lock.get(),
+                     .directory = stores.validators.get(),
+                     .random = &random,
+                     .clock = clock,
+                     .metrics = &metrics},
+      RotatorOptions(options));
+  rotator->Start();
   playback_api = std::make_unique<PlaybackApi>(issuer.get(), options.default_token_ttl);
   catalog_api = std::make_unique<CatalogApi>(editor.get());
   session_api = std::make_unique<SessionApi>(revocations.get());
   edge_sync_api = std::make_unique<EdgeSyncApi>(hub.get());
-  key_api = std::make_unique<KeyApi>(key_desk.get());
+  key_api = std::make_unique<KeyApi>(key_desk.get(), rotator.get());
 }
 
 absl::Status ServerApp::Parts::StartMetrics(Failure* failure) {
@@ -252,6 +317,7 @@ absl::Status ServerApp::Parts::StartMetrics(Failure* failure) {
   metrics.WatchLiveState(live.get());
   metrics.WatchEdgeSync(hub.get(), live.get());
   metrics.WatchSecretStore(stores.secrets.get());
+  metrics.WatchKeyRotator(rotator.get());
   if (const RedisClient* redis = stores.redis.get(); redis != nullptr) {
     metrics.WatchRedis([redis] { return CallCounts{.calls = redis->command_count(), .errors = redis->error_count()}; });
   }
@@ -403,6 +469,8 @@ void ServerApp::Stop() {
   Parts& p = *parts_;
   if (p.stopped) return;
   p.stopped = true;
+  if (p.rotator) p.rotator->Stop();  // a rotation in flight stops; the next one resumes it
+  if (p.validator_reporter) p.validator_reporter->Stop();
   // Validators move to another replica at once instead of waiting for the deadline.
   if (p.hub) p.hub->Stop();
   if (p.rest_server) p.rest_server->Stop();

@@ -14,6 +14,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "server/app/edge_sync_hub.h"
+#include "server/app/key_rotator.h"
 #include "server/live_state.h"
 #include "server/state/secret_store.h"
 
@@ -169,6 +170,21 @@ void ServerMetrics::WatchLiveState(const LiveState* live) {
         if (primary == nullptr) return {};
         return {{{}, Seconds(clock() - primary->created_at)}};
       });
+}
+
+void ServerMetrics::WatchKeyRotator(const KeyRotator* rotator) {
+  state_->AddGauge("edgepass_key_rotation_stalled",
+                   "1 while the last key rotation stopped on its acknowledgement deadline.",
+                   [rotator] { return rotator->state().stalled ? 1.0 : 0.0; });
+  state_->AddGauge("edgepass_key_rotation_in_progress", "1 while this replica rotates the keys.",
+                   [rotator] { return rotator->state().in_progress ? 1.0 : 0.0; });
+  state_->AddFamily("edgepass_key_rotation_last_success_timestamp_seconds",
+                    "Unix time of this replica's last successful key rotation (absent before one).",
+                    prometheus::MetricType::Gauge, [rotator]() -> std::vector<obs::Sample> {
+                      const absl::Time t = rotator->state().last_success;
+                      if (t == absl::InfinitePast()) return {};
+                      return {{{}, absl::ToDoubleSeconds(t - absl::UnixEpoch())}};
+                    });
 }
 
 void ServerMetrics::WatchEdgeSync(const EdgeSyncHub* edge_sync, const LiveState* live) {

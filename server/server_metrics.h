@@ -19,8 +19,13 @@
 //   edgepass_grpc_request_duration_seconds{method}       histogram: unary calls only
 //   edgepass_http_requests_total{route,code}             counter: RecordHttpRequest
 //   edgepass_http_request_duration_seconds{route}        histogram: RecordHttpRequest
-//   edgepass_key_rotations_total{outcome}                counter: RecordKeyRotation (nothing
-//       rotates keys yet: the family appears with the first rotation)
+//   edgepass_key_rotations_total{outcome}                counter: rotations this replica ran
+//       (it held the lock), outcome "ok", "deadline_exceeded", ...; appears with the first one
+//   edgepass_key_rotation_stalled                        gauge: 1 while the last rotation stopped
+//       on its acknowledgement deadline (until one succeeds)
+//   edgepass_key_rotation_in_progress                    gauge: 1 while this replica rotates
+//   edgepass_key_rotation_last_success_timestamp_seconds gauge: this replica's last good
+//       rotation (absent before one)
 //   edgepass_secret_store_reads_total                    counter: secrets-store reads
 //   edgepass_secret_store_read_errors_total              counter: failed secrets-store reads
 //   edgepass_redis_commands_total                        counter: commands sent to Redis
@@ -54,6 +59,7 @@ class CallbackCollector;
 namespace edgepass::server {
 
 class EdgeSyncHub;
+class KeyRotator;
 class LiveState;
 class SecretStore;
 
@@ -103,7 +109,6 @@ class ServerMetrics {
   void RecordHttpRequest(absl::string_view route, int status, absl::Duration elapsed);
 
   // One key rotation and how it ended ("ok" or the lower-case code name).
-  // Nothing rotates keys yet: the family is declared for when it does.
   void RecordKeyRotation(const absl::Status& outcome);
 
   // Sources read at scrape time. Each must stay valid while an endpoint
@@ -113,6 +118,8 @@ class ServerMetrics {
   void WatchLiveState(const LiveState* live);
   // Connected validators and their lag behind live's edge version.
   void WatchEdgeSync(const EdgeSyncHub* edge_sync, const LiveState* live);
+  // Whether rotation stalled, runs, and last succeeded.
+  void WatchKeyRotator(const KeyRotator* rotator);
   // Secrets-store reads and failed reads.
   void WatchSecretStore(const SecretStore* store);
   // Redis commands and failed calls (RedisClient::command_count() /

@@ -190,6 +190,9 @@ class KeyGrpc final : public v1::KeyService::CallbackService {
   KeyGrpc(const KeyApi* api, const GrpcAccess* access, BlockingPool* pool)
       : api_(api), access_(access), pool_(pool) {}
   EDGEPASS_UNARY_BLOCKING(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey, api_)
+  EDGEPASS_UNARY_BLOCKING(KeyService, RotateKeys, v1::RotateKeysRequest, v1::RotateKeysResponse, api_)
+  EDGEPASS_UNARY_BLOCKING(KeyService, GetKeyStatus, v1::GetKeyStatusRequest, v1::KeyStatus, api_)
+  EDGEPASS_UNARY_BLOCKING(KeyService, RevokeKey, v1::RevokeKeyRequest, v1::KeyStatus, api_)
 
  private:
   const KeyApi* const api_;

@@ -283,6 +283,59 @@ absl::Status KeyApi::PutCloudFrontKey(const v1::PutCloudFrontKeyRequest& q, v1::
   return absl::OkStatus();
 }
 
+namespace {
+
+void KeyringStatusToProto(const KeyringStatus& s, v1::KeyStatus* out) {
+  for (const KeyInfo& k : s.keys) {
+    v1::SigningKeyInfo* key = out->add_keys();
+    key->set_id(k.id);
+    key->set_state(KeyStateToProto(k.state));
+    SetTimestampUnlessInfinite(k.created_at, [&] { return key->mutable_created_at(); });
+    SetTimestampUnlessInfinite(k.not_after, [&] { return key->mutable_not_after(); });
+  }
+  v1::RotationStatus* r = out->mutable_rotation();
+  r->set_in_progress(s.rotation.in_progress);
+  r->set_last_outcome(s.rotation.last_outcome);
+  r->set_last_message(s.rotation.last_message);
+  if (s.rotation.last_attempt != absl::InfinitePast()) SetTimestamp(s.rotation.last_attempt, r->mutable_last_attempt());
+  if (s.rotation.last_success != absl::InfinitePast()) SetTimestamp(s.rotation.last_success, r->mutable_last_success());
+  r->set_stalled(s.rotation.stalled);
+  for (const std::string& id : s.rotation.unacknowledged) r->add_unacknowledged_validators(id);
+  r->set_schedule(s.schedule);
+}
+
+}  // namespace
+
+absl::Status KeyApi::RotateKeys(const v1::RotateKeysRequest&, v1::RotateKeysResponse* r) const {
+  EDGEPASS_ASSIGN_OR_RETURN(RotationReport report, rotator_->Rotate());
+  r->set_new_primary(report.new_primary);
+  r->set_previous_primary(report.previous_primary);
+  r->set_resumed(report.resumed);
+  r->set_validators(static_cast<uint32_t>(report.validators));
+  const int64_t nanos = absl::ToInt64Nanoseconds(report.waited_for_acks);
+  r->mutable_acknowledgement_wait()->set_seconds(nanos / 1000000000);
+  r->mutable_acknowledgement_wait()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  if (absl::StatusOr<KeyringStatus> status = rotator_->Status(); status.ok()) {
+    KeyringStatusToProto(*status, r->mutable_status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KeyApi::GetKeyStatus(const v1::GetKeyStatusRequest&, v1::KeyStatus* r) const {
+  EDGEPASS_ASSIGN_OR_RETURN(KeyringStatus status, rotator_->Status());
+  KeyringStatusToProto(status, r);
+  return absl::OkStatus();
+}
+
+absl::Status KeyApi::RevokeKey(const v1::RevokeKeyRequest& q, v1::KeyStatus* r) const {
+  if (!core::IsValidKeyId(q.key_id())) {
+    return absl::InvalidArgumentError("key_id: 1 to 64 characters of [A-Za-z0-9_-]");
+  }
+  EDGEPASS_ASSIGN_OR_RETURN(KeyringStatus status, rotator_->RevokeKey(q.key_id(), q.confirm_tokens_refused()));
+  KeyringStatusToProto(status, r);
+  return absl::OkStatus();
+}
+
 void EdgeMessageToProto(const EdgeMessage& m, v1::EdgeUpdate* out) {
   out->set_version(m.version);
   out->set_snapshot(m.snapshot);

@@ -20,6 +20,7 @@
 #include "server/app/catalog_editor.h"
 #include "server/app/edge_sync_hub.h"
 #include "server/app/key_desk.h"
+#include "server/app/key_rotator.h"
 #include "server/app/playback_issuer.h"
 #include "server/app/revocation_desk.h"
 
@@ -82,11 +83,15 @@ class EdgeSyncApi {
 
 class KeyApi {
  public:
-  explicit KeyApi(const KeyDesk* desk) : desk_(desk) {}
+  KeyApi(const KeyDesk* desk, KeyRotator* rotator) : desk_(desk), rotator_(rotator) {}
   absl::Status PutCloudFrontKey(const v1::PutCloudFrontKeyRequest& q, v1::CloudFrontKey* r) const;
+  absl::Status RotateKeys(const v1::RotateKeysRequest& q, v1::RotateKeysResponse* r) const;
+  absl::Status GetKeyStatus(const v1::GetKeyStatusRequest& q, v1::KeyStatus* r) const;
+  absl::Status RevokeKey(const v1::RevokeKeyRequest& q, v1::KeyStatus* r) const;
 
  private:
   const KeyDesk* const desk_;
+  KeyRotator* const rotator_;
 };
 
 // One stream message as the wire carries it.

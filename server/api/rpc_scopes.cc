@@ -30,6 +30,9 @@ const absl::flat_hash_map<std::string, Scope>& ScopeTable() {
       {"/edgepass.v1.EdgeSyncService/Acknowledge", Scope::kEdgeSync},
       {"/edgepass.v1.EdgeSyncService/ListValidators", Scope::kEdgeSync},
       {"/edgepass.v1.KeyService/PutCloudFrontKey", Scope::kKeys},
+      {"/edgepass.v1.KeyService/RotateKeys", Scope::kKeys},
+      {"/edgepass.v1.KeyService/GetKeyStatus", Scope::kKeys},
+      {"/edgepass.v1.KeyService/RevokeKey", Scope::kKeys},
   };
   return *table;
 }

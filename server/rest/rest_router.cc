@@ -76,6 +76,9 @@ std::vector<std::unique_ptr<Route>> BuildRoutes(const RestServices& s) {
                         &EdgeSync::ListValidators));
   r.push_back(MakeRoute("PUT", "/v1/cloudfront-keys/{key_pair_id}", k + "PutCloudFrontKey", "*", s.keys,
                         &Keys::PutCloudFrontKey));
+  r.push_back(MakeRoute("POST", "/v1/keys/rotate", k + "RotateKeys", "*", s.keys, &Keys::RotateKeys));
+  r.push_back(MakeRoute("GET", "/v1/keys", k + "GetKeyStatus", "", s.keys, &Keys::GetKeyStatus));
+  r.push_back(MakeRoute("POST", "/v1/keys/{key_id}/revoke", k + "RevokeKey", "*", s.keys, &Keys::RevokeKey));
   return r;
 }
 

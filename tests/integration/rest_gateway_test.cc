@@ -256,6 +256,24 @@ std::vector<RpcCase> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
          v1::CloudFrontKey r;
          return keys->PutCloudFrontKey(c, q, &r);
        }},
+      {"RotateKeys", "keys", StatusCode::OK,  // no validator to wait for
+       [=](grpc::ClientContext* c) {
+         v1::RotateKeysRequest q;
+         v1::RotateKeysResponse r;
+         return keys->RotateKeys(c, q, &r);
+       }},
+      {"GetKeyStatus", "keys", StatusCode::OK,
+       [=](grpc::ClientContext* c) {
+         v1::GetKeyStatusRequest q;
+         v1::KeyStatus r;
+         return keys->GetKeyStatus(c, q, &r);
+       }},
+      {"RevokeKey", "keys", StatusCode::INVALID_ARGUMENT,  // no key id
+       [=](grpc::ClientContext* c) {
+         v1::RevokeKeyRequest q;
+         v1::KeyStatus r;
+         return keys->RevokeKey(c, q, &r);
+       }},
   };
 }
 
