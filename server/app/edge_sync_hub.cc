@@ -203,14 +203,17 @@ absl::Status EdgeSyncHub::Acknowledge(absl::string_view validator_id, uint64_t v
   if (fingerprint.size() > kMaxFingerprintBytes) {
     return absl::InvalidArgumentError(absl::StrCat("keyring_fingerprint: longer than ", kMaxFingerprintBytes, " bytes"));
   }
-  absl::MutexLock lock(&mu_);
-  auto it = validators_.find(std::string(validator_id));
-  if (it == validators_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("validator_id: \"", validator_id, "\" has not subscribed to this replica"));
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = validators_.find(std::string(validator_id));
+    if (it == validators_.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("validator_id: \"", validator_id, "\" has not subscribed to this replica"));
+    }
+    it->second.acked_version = version;
+    it->second.acked_fingerprint = std::string(fingerprint);
   }
-  it->second.acked_version = version;
-  it->second.acked_fingerprint = std::string(fingerprint);
+  if (ack_listener_) ack_listener_();
   return absl::OkStatus();
 }
 

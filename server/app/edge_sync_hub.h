@@ -137,6 +137,10 @@ class EdgeSyncHub {
                                                               std::function<void()> wake);
   void Unsubscribe(const std::shared_ptr<EdgeSubscription>& subscription);
 
+  // Called (on the acknowledging thread; keep it short) after every
+  // accepted acknowledgement. Set it before the first Subscribe().
+  void SetAcknowledgeListener(std::function<void()> listener) { ack_listener_ = std::move(listener); }
+
   // NOT_FOUND when the validator never subscribed to this replica.
   absl::Status Acknowledge(absl::string_view validator_id, uint64_t version, absl::string_view fingerprint);
   std::vector<ValidatorInfo> ListValidators() const;
@@ -173,6 +177,7 @@ class EdgeSyncHub {
   std::set<std::shared_ptr<EdgeSubscription>> subscriptions_ ABSL_GUARDED_BY(mu_);
   SharedDelta shared_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
+  std::function<void()> ack_listener_;
 };
 
 // The validator id rule: 1 to kMaxValidatorIdBytes of [A-Za-z0-9_.:-].

@@ -23,9 +23,17 @@ void ValidatorReporter::Start() {
     while (true) {
       (void)ReportOnce();  // a failed report is retried at the next interval
       absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_)) return;
+      auto stop_or_poked = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || poked_; };
+      mu_.AwaitWithTimeout(absl::Condition(&stop_or_poked), interval_);
+      if (stop_) return;
+      poked_ = false;
     }
   });
+}
+
+void ValidatorReporter::Poke() {
+  absl::MutexLock lock(&mu_);
+  poked_ = true;
 }
 
 void ValidatorReporter::Stop() {

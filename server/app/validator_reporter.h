@@ -1,7 +1,7 @@
 // Tells the fleet which validators stream from this replica and which keyring
 // each acknowledged (the ValidatorDirectory a key rotation waits on): every
 // interval, the hub's connected validators are published, stamped with the
-// time they were last seen connected.
+// time they were last seen connected; and at once after an acknowledgement.
 //
 //   ValidatorReporter reporter(&hub, &directory, "replica-a", absl::Now, absl::Seconds(1));
 //   reporter.Start();
@@ -29,10 +29,14 @@ class ValidatorReporter {
         interval_(interval) {}
   ~ValidatorReporter() { Stop(); }
 
-  // Publishes once now (the directory's error, if any), then every interval.
+  // Publishes once now (the directory's error, if any).
   absl::Status ReportOnce();
+  // Publishes every interval, and soon after each Poke().
   void Start();
   void Stop();
+  // Something changed (a validator acknowledged): report without waiting
+  // for the interval. Cheap; callable from any thread.
+  void Poke();
 
  private:
   const EdgeSyncHub* const hub_;
@@ -42,6 +46,7 @@ class ValidatorReporter {
   const absl::Duration interval_;
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool poked_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

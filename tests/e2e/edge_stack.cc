@@ -28,7 +28,7 @@ std::string RandomBytes(size_t n) {
   return out;
 }
 
-Sidecar::Sidecar(const std::string& dir, std::vector<std::string> args) {
+Sidecar::Sidecar(const std::string& dir, std::vector<std::string> args, std::vector<std::string> extra_env) {
   static int count = 0;
   err_path_ = absl::StrCat(dir, "/sidecar", ++count, ".err");
   std::vector<std::string> argv = {kValidatorPath};
@@ -39,7 +39,7 @@ Sidecar::Sidecar(const std::string& dir, std::vector<std::string> args) {
     argv.push_back("127.0.0.1:0");
   }
   argv.insert(argv.end(), args.begin(), args.end());
-  process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_);
+  process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_, extra_env);
 }
 
 namespace {

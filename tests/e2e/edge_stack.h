@@ -28,7 +28,8 @@ std::string RandomBytes(size_t n);
 // The edgepass-validator process; the port it bound is read from its stderr.
 class Sidecar {
  public:
-  Sidecar(const std::string& dir, std::vector<std::string> args);
+  // `extra_env`: "NAME=VALUE" added to the environment (e.g. EDGEPASS_VALIDATOR_ID).
+  Sidecar(const std::string& dir, std::vector<std::string> args, std::vector<std::string> extra_env = {});
   // The HTTP port from the start line ({..,"event":"listening","http":
   // "127.0.0.1:PORT",..}), or 0 when it exited / timed out.
   uint16_t WaitListening(absl::Duration timeout = absl::Seconds(10));
@@ -38,6 +39,7 @@ class Sidecar {
   uint16_t MetricsPort() const;
   std::optional<int> Stop();
   std::string log() const;
+  ChildProcess& process() { return *process_; }
 
  private:
   std::string err_path_;

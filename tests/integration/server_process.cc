@@ -29,7 +29,7 @@ int NextId() {
 }  // namespace
 
 ServerProcess::ServerProcess(const std::string& work_dir, const std::string& data_dir,
-                             std::vector<std::string> extra_args)
+                             std::vector<std::string> extra_args, std::vector<std::string> extra_env)
     : err_path_(absl::StrCat(work_dir, "/server", NextId(), ".err")) {
   std::vector<std::string> argv = {kServerPath, "--data-dir", data_dir, "--grpc-addr",
                                    "127.0.0.1:0", "--rest-addr", "127.0.0.1:0"};
@@ -40,7 +40,7 @@ ServerProcess::ServerProcess(const std::string& work_dir, const std::string& dat
     argv.push_back("127.0.0.1:0");
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_);
+  process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_, extra_env);
 }
 
 ::testing::AssertionResult ServerProcess::WaitUntilServing(absl::Duration timeout) {

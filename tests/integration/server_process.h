@@ -26,9 +26,10 @@ class ServerProcess {
  public:
   // Starts EDGEPASS_SERVER_PATH with --data-dir `data_dir` --grpc-addr
   // 127.0.0.1:0 --rest-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 and
-  // `extra_args` (which may override them); logs go to files under `work_dir`.
+  // `extra_args` (which may override them), the environment plus
+  // `extra_env` ("NAME=VALUE"); logs go to files under `work_dir`.
   ServerProcess(const std::string& work_dir, const std::string& data_dir,
-                std::vector<std::string> extra_args = {});
+                std::vector<std::string> extra_args = {}, std::vector<std::string> extra_env = {});
 
   // Channel credentials for a server started with TLS (default: plaintext);
   // `target_name` overrides the name checked against its certificate.

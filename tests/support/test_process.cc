@@ -19,10 +19,14 @@
 namespace edgepass::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_path,
-                           const std::string& stderr_path) {
+                           const std::string& stderr_path, const std::vector<std::string>& extra_env) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;  // built before fork: the child only execs
+  for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+  for (const auto& e : extra_env) env.push_back(const_cast<char*>(e.c_str()));
+  env.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     int out = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -36,7 +40,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), env.data());
     _exit(127);
   }
 }

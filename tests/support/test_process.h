@@ -23,10 +23,11 @@ namespace edgepass::testing {
 
 class ChildProcess {
  public:
-  // Starts `argv` with stdout and stderr redirected to the given files.
+  // Starts `argv` with stdout and stderr redirected to the given files and
+  // this process's environment plus `extra_env` ("NAME=VALUE" each).
   // pid() is -1 when fork failed.
   ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_path,
-               const std::string& stderr_path);
+               const std::string& stderr_path, const std::vector<std::string>& extra_env = {});
   // SIGKILL and reap if still running.
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
