@@ -363,5 +363,48 @@ TEST_F(RotationE2eTest, AHeldBackValidatorBlocksPromotionUntilTheDeadlineAndANew
   EXPECT_EQ(response.validators(), 2u);
 }
 
+TEST_F(RotationE2eTest, ARevokedKeyIsRefusedAtTheEdgeAtOnceWhileNewTokensPlay) {
+  std::optional<Token> old = Issue(*a_);
+  ASSERT_TRUE(old.has_value());
+  std::string reason;
+  ASSERT_EQ(Play(*old, &reason), 200);
+  const std::string compromised = ByState(*KeyStatus(*a_))["PRIMARY"].at(0);
+
+  v1::RevokeKeyRequest request;
+  request.set_key_id(compromised);
+  v1::KeyStatus status;
+  auto keys = v1::KeyService::NewStub(b_->channel());
+  grpc::Status refused = keys->RevokeKey(Context().get(), request, &status);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "confirm_tokens_refused"));
+  EXPECT_EQ(Play(*old, &reason), 200) << "nothing changed without the confirmation";
+
+  request.set_confirm_tokens_refused(true);
+  ASSERT_TRUE(keys->RevokeKey(Context().get(), request, &status).ok());
+  ASSERT_EQ(ByState(status)["PRIMARY"].size(), 1u);
+  EXPECT_NE(ByState(status)["PRIMARY"][0], compromised);
+  for (const v1::SigningKeyInfo& k : status.keys()) EXPECT_NE(k.id(), compromised);
+
+  const absl::Time revoked_at = absl::Now();
+  int code = Play(*old, &reason);
+  while (code == 200 && absl::Now() - revoked_at < absl::Seconds(10)) {
+    absl::SleepFor(absl::Milliseconds(20));
+    code = Play(*old, &reason);
+  }
+  EXPECT_EQ(code, 403) << reason;
+  std::cout << "revoked key refused at the edge after " << absl::FormatDuration(absl::Now() - revoked_at)
+            << " (reason " << reason << ")" << std::endl;
+  // Both replicas sign with the replacement, and the edge accepts it.
+  for (ServerProcess* replica : {a_.get(), b_.get()}) {
+    std::optional<Token> fresh;
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    do {
+      fresh = Issue(*replica);
+      ASSERT_TRUE(fresh.has_value());
+    } while (Play(*fresh, &reason) != 200 && absl::Now() < deadline);
+    EXPECT_EQ(Play(*fresh, &reason), 200) << reason;
+  }
+}
+
 }  // namespace
 }  // namespace edgepass
