@@ -1,7 +1,10 @@
-// The control plane (CatalogService, SessionService) and the edge sync stream
-// of a real edgepass-server on its embedded data dir, over real gRPC.
+// The control plane (CatalogService, SessionService, KeyService rotation) and
+// the edge sync stream of a real edgepass-server on its embedded data dir,
+// over real gRPC.
 // Label: integration.
 #include <grpcpp/grpcpp.h>
+
+#include <sys/stat.h>
 
 #include <memory>
 #include <string>
@@ -10,11 +13,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/strings/str_replace.h"
 #include "core/keyring.h"
 #include "edgepass/v1/catalog.grpc.pb.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
+#include "edgepass/v1/keys.grpc.pb.h"
 #include "edgepass/v1/session.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "files/atomic_file.h"
+#include "http/http_test_client.h"
 #include "tests/integration/server_process.h"
 #include "tests/support/test_process.h"
 
@@ -341,6 +348,53 @@ TEST_F(ControlPlaneTest, BadEdgeSyncRequestsAreRefused) {
   v1::AcknowledgeResponse response;
   EXPECT_EQ(edge_->Acknowledge(Context().get(), ack, &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ControlPlaneTest, RotationOverABrokenKeyringFileWritesNothingAndIssuingGoesOn) {
+  auto keys = v1::KeyService::NewStub(server_->channel());
+  const std::string file = data_dir_ + "/keyring.json";
+  v1::RotateKeysResponse rotated;
+  ASSERT_TRUE(keys->RotateKeys(Context().get(), v1::RotateKeysRequest(), &rotated).ok());
+  EXPECT_FALSE(rotated.previous_primary().empty());
+  EXPECT_NE(rotated.new_primary(), rotated.previous_primary());
+  struct stat st;
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  const std::string good = ReadFileOrEmpty(file);
+  EXPECT_FALSE(absl::StrContains(good, "pending"));
+
+  v1::IssuePlaybackResponse issued;
+  ASSERT_TRUE(IssueEventually("1", &issued).ok());
+  // The status lists ids, states and dates, never a key value.
+  v1::KeyStatus status;
+  ASSERT_TRUE(keys->GetKeyStatus(Context().get(), v1::GetKeyStatusRequest(), &status).ok());
+  ASSERT_EQ(status.keys_size(), 2);
+  absl::StatusOr<core::Keyring> stored = core::ParseKeyringJson(good);
+  ASSERT_TRUE(stored.ok());
+  for (const core::SigningKey& k : stored->keys()) EXPECT_FALSE(absl::StrContains(status.DebugString(), k.value));
+
+  const std::string wrong_length = absl::StrReplaceAll(good, {{stored->Primary()->value, "abcd"}});
+  for (const std::string& broken : {good.substr(0, good.size() / 2), wrong_length, std::string("not json")}) {
+    ASSERT_TRUE(files::WriteFileAtomically(file, broken).ok());
+    v1::RotateKeysResponse refused;
+    grpc::Status s = keys->RotateKeys(Context().get(), v1::RotateKeysRequest(), &refused);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    EXPECT_EQ(ReadFileOrEmpty(file), broken) << "a broken keyring file is never overwritten";
+    // Issuing goes on with the keyring in memory.
+    v1::IssuePlaybackRequest request;
+    request.set_asset_id("1");
+    EXPECT_TRUE(server_->stub().IssuePlayback(Context().get(), request, &issued).ok());
+  }
+  const std::string& metrics = server_->metrics_address();
+  std::optional<http::testing::TestResponse> scrape = http::testing::Fetch(
+      static_cast<uint16_t>(std::stoi(metrics.substr(metrics.rfind(':') + 1))), "GET", "/metrics");
+  ASSERT_TRUE(scrape.has_value());
+  EXPECT_TRUE(absl::StrContains(scrape->body, "edgepass_key_rotations_total{outcome=\"failed_precondition\"} 3"))
+      << scrape->body;
+  EXPECT_FALSE(absl::StrContains(scrape->body, "edgepass_secret_store_read_errors_total 0\n"));
+
+  ASSERT_TRUE(files::WriteFileAtomically(file, good).ok());
+  ASSERT_TRUE(keys->RotateKeys(Context().get(), v1::RotateKeysRequest(), &rotated).ok());
 }
 
 }  // namespace
