@@ -110,6 +110,9 @@ void RedisChangeFeed::Run() {
         ReadMessages(*context);
       }
       redisFree(*context);
+      // Lost (or never subscribed): perhaps a failover, so in Sentinel mode
+      // the next connect asks the sentinels where the primary is now.
+      redis_.SuspectPrimary();
     }
     if (wait_or_stop(backoff)) return;
     backoff = std::min(backoff * 2, options.max_reconnect_backoff);

@@ -25,6 +25,8 @@ namespace edgepass::server {
 // timeout and a backoff (reconnect_backoff doubling up to
 // max_reconnect_backoff); after each successful SUBSCRIBE, listeners are told
 // every kind changed, since notifications may have been missed meanwhile.
+// In Sentinel mode a lost subscription reconnects to the primary the
+// sentinels name then, so the feed follows a failover (and listeners reload).
 // The subscriber thread and its connection start with the first Subscribe()
 // (a feed used only to publish has none).
 // The destructor stops the thread promptly (within the connect timeout).
