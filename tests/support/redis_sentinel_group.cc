@@ -175,14 +175,16 @@ std::string RedisSentinelGroup::sentinels_flag() const { return absl::StrJoin(se
   std::vector<std::string> argv = {kRedisServerPath, "--port", std::to_string(node.port),
                                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
                                    "--appendfsync", "always", "--dir", node.dir, "--daemonize", "no",
-                                   "--protected-mode", "yes"};
+                                   "--protected-mode", "yes",
+                                   // A replica (re)joining syncs at once, not after the default 5 s.
+                                   "--repl-diskless-sync-delay", "0"};
   if (replica_of_port != 0) {
     argv.insert(argv.end(), {"--replicaof", "127.0.0.1", std::to_string(replica_of_port)});
   }
   node.process = std::make_unique<ChildProcess>(argv, log, log + ".err");
   while (replica_of_port == 0 ? !IsMaster(node.port) : !InSync(node.port)) {
     if (!node.process->Running()) {
-      return ::testing::AssertionFailure() << "redis-server exited: " << ReadFileOrEmpty(log);
+      return ::testing::AssertionFailure() << "redis-server on " << node.port << " exited: " << ReadFileOrEmpty(log);
     }
     if (absl::Now() > deadline) {
       return ::testing::AssertionFailure() << "redis-server on " << node.port

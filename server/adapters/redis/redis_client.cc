@@ -423,9 +423,18 @@ absl::StatusOr<RedisReply> RedisClient::Read(std::initializer_list<absl::string_
 
 absl::Status RedisClient::WaitForReplicas(Connection& connection) {
   if (options_.wait_replicas <= 0) return absl::OkStatus();
+  // WAIT blocks up to wait_timeout before it replies: the read must not time
+  // out first.
+  redisContext* context = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    if (connection.client_ == this) context = slots_[connection.slot_].context;
+  }
+  if (context != nullptr) redisSetTimeout(context, absl::ToTimeval(options_.command_timeout + options_.wait_timeout));
   absl::StatusOr<RedisReply> r =
       connection.Command({"WAIT", absl::StrCat(options_.wait_replicas),
                           absl::StrCat(absl::ToInt64Milliseconds(options_.wait_timeout))});
+  if (r.ok() && context != nullptr) redisSetTimeout(context, absl::ToTimeval(options_.command_timeout));
   if (!r.ok()) return r.status();
   absl::StatusOr<int64_t> acked = RedisInteger(*r, "WAIT");
   if (!acked.ok()) return acked.status();
