@@ -158,6 +158,12 @@ TEST_F(RedisSentinelTest, UnknownMasterNameIsUnavailable) {
 TEST_F(RedisSentinelTest, FollowsAFailoverOfALivePrimary) {
   std::unique_ptr<RedisClient> client = NewClient(Options());
   ASSERT_TRUE(client->DiscoverPrimary().ok());
+  RedisChangeFeed feed(*client);
+  std::atomic<int> catalog_changes{0};
+  feed.Subscribe([&](ChangeKind kind) {
+    if (kind == ChangeKind::kCatalog) catalog_changes++;
+  });
+  ASSERT_TRUE(Eventually([&] { return feed.subscriptions() == 1; }));
   const int old_primary = group_.primary_port();
   // WAIT 1 so the key is on the replica that will take over.
   {
@@ -184,6 +190,14 @@ TEST_F(RedisSentinelTest, FollowsAFailoverOfALivePrimary) {
   absl::StatusOr<RedisReply> before = client->Read({"GET", "before"});
   ASSERT_TRUE(before.ok()) << before.status();
   EXPECT_EQ(before->str, "1");
+  // The feed left the old primary (which still runs, so its subscription
+  // was not cut) and hears what is published on the new one.
+  ASSERT_TRUE(Eventually([&] { return feed.subscriptions() >= 2; }, absl::Seconds(3)));
+  const int catalog_before = catalog_changes.load();
+  ASSERT_TRUE(Eventually([&] {
+    feed.Publish(ChangeKind::kCatalog);
+    return catalog_changes.load() > catalog_before;
+  }, absl::Seconds(3)));
   // Every pooled connection now reaches the primary.
   for (int i = 0; i < 8; ++i) {
     absl::StatusOr<RedisReply> role = client->Command({"ROLE"});
