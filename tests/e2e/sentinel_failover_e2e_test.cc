@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -256,6 +257,10 @@ TEST_F(SentinelFailoverE2eTest, KillingThePrimaryKeepsIssuingValidatingAndEveryA
   ASSERT_TRUE(failed_over);
   ASSERT_GE(revoked_count(), at_restart + 20) << "revokes never resumed after the failover\n" << a_->log();
 
+  int failed_revokes = 0;
+  for (const auto& [code, count] : revoke_failures) failed_revokes += count;
+  std::cout << "issued " << issued << ", validated " << validated << ", revokes OK " << revoked.size()
+            << ", revokes failed " << failed_revokes << "\n";
   // Issuing never stopped and the sidecar kept validating.
   EXPECT_TRUE(issue_failures.empty()) << issue_failures.size() << " failed, first: " << issue_failures.front();
   EXPECT_TRUE(validation_failures.empty())

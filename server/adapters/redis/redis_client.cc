@@ -294,10 +294,19 @@ void RedisClient::WatchSentinels() {
       if (watch_mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.sentinel_poll_interval)) return;
     }
     Endpoint current;
+    bool suspect;
     {
       absl::MutexLock lock(&endpoint_mu_);
-      if (endpoint_.host.empty() || suspect_) continue;  // the next connect discovers anyway
+      if (endpoint_.host.empty()) continue;  // not started yet: the first connect discovers
       current = endpoint_;
+      suspect = suspect_;
+    }
+    if (suspect) {
+      // A connection failed: find the new primary now, so that callers do
+      // not wait for their next connect to do it.
+      absl::StatusOr<Opened> opened = Discover();
+      if (opened.ok()) redisFree(opened->context);
+      continue;
     }
     for (const Endpoint& sentinel : sentinels_) {
       std::string failure;

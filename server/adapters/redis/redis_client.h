@@ -176,7 +176,8 @@ class RedisClient {
   // The primary `sentinel` names, or nullopt with *failure set.
   std::optional<Endpoint> AskSentinel(const Endpoint& sentinel, std::string* failure) const;
   // The watcher thread (Sentinel mode): every options.sentinel_poll_interval
-  // asks a sentinel for the primary and rediscovers when it changed.
+  // asks a sentinel for the primary and rediscovers when it changed, or at
+  // once when a connection failed since.
   void WatchSentinels();
 
   const RedisOptions options_;
