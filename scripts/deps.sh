@@ -12,6 +12,7 @@ PACKAGES=(
   nghttp2-client  # h2load and nghttp for tests/bench/service_ratios.sh
   libnginx-mod-http-geoip2  # the GeoIP2 lines of deploy/nginx/edgepass.conf (geo e2e test)
   libhiredis-dev redis-server
+  redis-sentinel  # Sentinel failover tests (tests/support/redis_sentinel_group.h)
   prometheus-cpp-dev  # metrics endpoint of the server and the sidecar
   prometheus          # ships promtool; the metrics test scrapes with a real server
   clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)

@@ -79,6 +79,40 @@ int RestThreads(const ServerOptions& options, unsigned cores) {
 }
 
 
+namespace {
+
+// --redis-sentinels, --redis-sentinel-master, --redis-wait-*.
+absl::Status ValidateRedisSentinelOptions(const ServerOptions& o) {
+  if (!o.redis_sentinels.empty()) {
+    if (!o.redis_addr.empty()) {
+      return Invalid("redis_sentinels", "goes instead of redis_addr (the sentinels name the primary), not with it");
+    }
+    if (o.redis_sentinels.size() > 16) return Invalid("redis_sentinels", "at most 16 sentinels");
+    for (const std::string& sentinel : o.redis_sentinels) {
+      std::string host;
+      int port = 0;
+      absl::Status split = SplitHostPort(sentinel, &host, &port);
+      if (!split.ok() || port == 0) {
+        return Invalid("redis_sentinels", absl::StrCat("\"", sentinel.substr(0, 300),
+                                                       "\" is not HOST:PORT with a port 1-65535 (expected a comma "
+                                                       "list like s1:26379,s2:26379,s3:26379)"));
+      }
+    }
+  }
+  const std::string& name = o.redis_sentinel_master;
+  if (name.empty() || name.size() > 128 ||
+      std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; })) {
+    return Invalid("redis_sentinel_master", "must be 1 to 128 characters without spaces or control characters");
+  }
+  if (o.redis_wait_replicas > 0 && o.redis_addr.empty() && o.redis_sentinels.empty()) {
+    return Invalid("redis_wait_replicas", "needs redis_addr or redis_sentinels (there is no Redis to wait on)");
+  }
+  if (o.redis_wait_timeout > absl::Seconds(10)) return Invalid("redis_wait_timeout", "must be at most 10s");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateServerOptions(const ServerOptions& o) {
   std::string host;
   int port;
@@ -165,6 +199,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
     }
   }
   if (o.redis_timeout > absl::Minutes(1)) return Invalid("redis_timeout", "must be at most 1m");
+  EDGEPASS_RETURN_IF_ERROR(ValidateRedisSentinelOptions(o));
   if (o.key_cache_ttl > absl::Hours(24)) return Invalid("key_cache_ttl", "must be at most 24h");
   return absl::OkStatus();
 }

@@ -45,6 +45,14 @@ struct ServerOptions {
   int redis_pool_size = 8;
   // Connect and command timeout for Redis.
   absl::Duration redis_timeout = absl::Milliseconds(500);
+  // Sentinel mode (instead of redis_addr): HOST:PORT of the Redis Sentinels
+  // that name the primary of redis_sentinel_master; failovers are followed.
+  std::vector<std::string> redis_sentinels;
+  std::string redis_sentinel_master = "mymaster";
+  // When > 0, revoke and catalog writes also wait (Redis WAIT) for this many
+  // replicas, at most redis_wait_timeout; fewer acks: UNAVAILABLE.
+  int redis_wait_replicas = 0;
+  absl::Duration redis_wait_timeout = absl::Milliseconds(500);
   // How long a replica uses its cached keyring before refreshing it.
   absl::Duration key_cache_ttl = absl::Minutes(5);
   // Automatic key rotation: every interval (zero: off), or on SMD's

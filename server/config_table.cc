@@ -166,6 +166,30 @@ std::vector<ConfigOption> BuildTable() {
        IntField{&O::redis_pool_size, 1, 256}},
       {"redis_timeout", "DUR", "Redis connect and command timeout (up to 1m)",
        "", &O::redis_timeout},
+      {"redis_sentinels", "HOST:PORT,...",
+       "fleet mode through Redis Sentinel, instead of --redis-addr: the "
+       "sentinels (comma list, up to 16) that name the primary; failovers "
+       "are followed",
+       "Each sentinel is asked in turn; a named node is used only if `ROLE` "
+       "says master, and is asked again after a connection error, a "
+       "`READONLY` reply or a change the sentinels report (polled every "
+       "second). No sentinel naming a reachable primary at start stops the "
+       "start. See [redis.md](redis.md)",
+       &O::redis_sentinels},
+      {"redis_sentinel_master", "NAME",
+       "the master name the sentinels monitor (`sentinel monitor NAME ...`)",
+       "", &O::redis_sentinel_master},
+      {"redis_wait_replicas", "N",
+       "revoke and catalog writes also wait (Redis `WAIT`) until N replicas "
+       "acknowledged them (0 to 16; 0: off)",
+       "Fewer acknowledgements within --redis-wait-timeout fail the call "
+       "`UNAVAILABLE` (the write is on the primary but may not survive a "
+       "failover; repeating it is safe). With 1 and Sentinel, a revoke that "
+       "returned OK survives losing the primary",
+       IntField{&O::redis_wait_replicas, 0, 16}},
+      {"redis_wait_timeout", "DUR",
+       "how long a write waits for --redis-wait-replicas (up to 10s)", "",
+       &O::redis_wait_timeout},
       {"key_cache_ttl", "DUR",
        "how long a replica uses its cached keyring (up to 24h)",
        "One replica per TTL reads the secrets store", &O::key_cache_ttl},

@@ -193,6 +193,48 @@ TEST(ParseServerOptions, RestIdleTimeout) {
             "rest_idle_timeout: must be at most 1h");
 }
 
+TEST(ParseServerOptions, RedisSentinelAndWait) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->redis_sentinels.empty());
+  EXPECT_EQ(o->redis_sentinel_master, "mymaster");
+  EXPECT_EQ(o->redis_wait_replicas, 0);
+  o = ParseServerOptions({"--redis-sentinels", "s1:26379, s2:26379,[::1]:26380", "--redis-sentinel-master",
+                          "edge", "--redis-wait-replicas", "1", "--redis-wait-timeout", "2s"},
+                         FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->redis_sentinels, (std::vector<std::string>{"s1:26379", "s2:26379", "[::1]:26380"}));
+  EXPECT_EQ(o->redis_sentinel_master, "edge");
+  EXPECT_EQ(o->redis_wait_replicas, 1);
+  EXPECT_EQ(o->redis_wait_timeout, absl::Seconds(2));
+  o = ParseServerOptions({}, FakeEnv{{{"EDGEPASS_REDIS_SENTINELS", "s1:26379"}}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->redis_sentinels, std::vector<std::string>{"s1:26379"});
+}
+
+TEST(ParseServerOptions, RefusesBadRedisSentinelOptionsNamingTheOption) {
+  auto error = [](std::vector<std::string> args) {
+    return std::string(ParseServerOptions(args, FakeEnv{}).status().message());
+  };
+  EXPECT_EQ(error({"--redis-sentinels", "s1:26379;s2:26379"}),
+            "redis_sentinels: \"s1:26379;s2:26379\" is not HOST:PORT with a port 1-65535 (expected a comma "
+            "list like s1:26379,s2:26379,s3:26379)");
+  EXPECT_EQ(error({"--redis-sentinels", "s1:26379,s2"}),
+            "redis_sentinels: \"s2\" is not HOST:PORT with a port 1-65535 (expected a comma list like "
+            "s1:26379,s2:26379,s3:26379)");
+  EXPECT_TRUE(absl::StartsWith(error({"--redis-sentinels", "s1:0"}), "redis_sentinels: \"s1:0\" is not HOST:PORT"));
+  EXPECT_EQ(error({"--redis-sentinels", "s1:26379", "--redis-addr", "r:6379"}),
+            "redis_sentinels: goes instead of redis_addr (the sentinels name the primary), not with it");
+  EXPECT_EQ(error({"--redis-sentinels", "s1:26379", "--redis-sentinel-master", "my master"}),
+            "redis_sentinel_master: must be 1 to 128 characters without spaces or control characters");
+  EXPECT_EQ(error({"--redis-wait-replicas", "1"}),
+            "redis_wait_replicas: needs redis_addr or redis_sentinels (there is no Redis to wait on)");
+  EXPECT_EQ(error({"--redis-wait-replicas", "-1"}),
+            "--redis-wait-replicas: \"-1\" is not an integer from 0 to 16");
+  EXPECT_EQ(error({"--redis-addr", "r:6379", "--redis-wait-timeout", "1m"}),
+            "redis_wait_timeout: must be at most 10s");
+}
+
 TEST(ParseServerOptions, MaxTokenTtlCapsTheDefault) {
   absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
   ASSERT_TRUE(o.ok()) << o.status();

@@ -83,7 +83,7 @@ absl::StatusOr<StateStores> OpenStores(const ServerOptions& options, core::Rando
   StateStores s;
   s.secrets = std::make_unique<FileSecretStore>(dir + "/keyring.json");
   EDGEPASS_RETURN_IF_ERROR(s.secrets->LoadOrCreate(absl::Now(), random).status());
-  if (options.redis_addr.empty()) {
+  if (options.redis_addr.empty() && options.redis_sentinels.empty()) {
     s.feed = std::make_unique<LocalChangeFeed>();
     s.keys = std::make_unique<CachedKeyringSource>(*s.secrets, s.feed.get(),
                                                    CachedKeyringSourceOptions{.ttl = options.key_cache_ttl});
@@ -96,10 +96,23 @@ absl::StatusOr<StateStores> OpenStores(const ServerOptions& options, core::Rando
     return s;
   }
   RedisOptions redis_options{.address = options.redis_addr,
+                             .sentinels = options.redis_sentinels,
+                             .sentinel_master = options.redis_sentinel_master,
                              .pool_size = static_cast<size_t>(options.redis_pool_size),
                              .connect_timeout = options.redis_timeout,
-                             .command_timeout = options.redis_timeout};
+                             .command_timeout = options.redis_timeout,
+                             .wait_replicas = options.redis_wait_replicas,
+                             .wait_timeout = options.redis_wait_timeout};
   EDGEPASS_ASSIGN_OR_RETURN(s.redis, RedisClient::Create(redis_options));
+  if (s.redis->sentinel_mode()) {
+    // Fail the start, naming every sentinel's answer, rather than serve
+    // without knowing where the primary is.
+    absl::StatusOr<std::string> primary = s.redis->DiscoverPrimary();
+    if (!primary.ok()) {
+      return absl::UnavailableError(absl::StrCat("--redis-sentinels: ", primary.status().message()));
+    }
+    logging::Info("redis_primary").Str("master", options.redis_sentinel_master).Str("address", *primary);
+  }
   s.feed = std::make_unique<RedisChangeFeed>(*s.redis);
   s.keys = std::make_unique<RedisKeyringCache>(*s.redis, *s.secrets, s.feed.get(),
                                                RedisKeyringCacheOptions{.ttl = options.key_cache_ttl});
@@ -260,6 +273,7 @@ absl::Status ServerApp::Parts::OpenState() {
   EDGEPASS_RETURN_IF_ERROR(files::MakeDirectories(options.data_dir));
   absl::StatusOr<StateStores> opened = OpenStores(options, random);
   if (!opened.ok()) {
+    if (opened.status().code() == absl::StatusCode::kUnavailable) return opened.status();  // Redis, not a file
     return absl::Status(opened.status().code(), absl::StrCat(opened.status().message(),
                                                              " (files are left unchanged; fix or remove them)"));
   }
@@ -321,6 +335,7 @@ absl::Status ServerApp::Parts::StartMetrics(Failure* failure) {
   metrics.WatchKeyRotator(rotator.get());
   if (const RedisClient* redis = stores.redis.get(); redis != nullptr) {
     metrics.WatchRedis([redis] { return CallCounts{.calls = redis->command_count(), .errors = redis->error_count()}; });
+    if (redis->sentinel_mode()) metrics.WatchRedisFailovers([redis] { return redis->failover_count(); });
   }
   absl::StatusOr<std::unique_ptr<obs::MetricsEndpoint>> endpoint =
       obs::MetricsEndpoint::Start(options.metrics_addr, metrics.collectables());
@@ -434,7 +449,10 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
       .Str("rest", p->rest_server ? p->rest_server->address() : "off")
       .Str("metrics", p->metrics_endpoint != nullptr ? p->metrics_endpoint->address() : "off")
       .Str("data_dir", options.data_dir)
-      .Str("state", options.redis_addr.empty() ? "embedded" : absl::StrCat("redis ", options.redis_addr))
+      .Str("state", !options.redis_sentinels.empty()
+                        ? absl::StrCat("redis sentinel master ", options.redis_sentinel_master)
+                    : options.redis_addr.empty() ? "embedded"
+                                                 : absl::StrCat("redis ", options.redis_addr))
       .Int("assets", p->live->catalog()->assets().size())
       .Int("revoked_sessions", p->live->edge()->revoked.size())
       .Str("auth", p->access.open() ? "none" : "api keys and mTLS identities")

@@ -217,4 +217,10 @@ void ServerMetrics::WatchRedis(std::function<CallCounts()> counts) {
                      [counts] { return static_cast<double>(counts().errors); });
 }
 
+void ServerMetrics::WatchRedisFailovers(std::function<int64_t()> failovers) {
+  state_->AddCounter("edgepass_redis_failovers_total",
+                     "Sentinel mode: times this replica moved to a new Redis primary (a followed failover).",
+                     [failovers] { return static_cast<double>(failovers()); });
+}
+
 }  // namespace edgepass::server

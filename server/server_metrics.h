@@ -30,6 +30,7 @@
 //   edgepass_secret_store_read_errors_total              counter: failed secrets-store reads
 //   edgepass_redis_commands_total                        counter: commands sent to Redis
 //   edgepass_redis_errors_total                          counter: failed Redis calls
+//   edgepass_redis_failovers_total                       counter: Sentinel mode: primary changes followed
 //   edgepass_revocation_list_entries                     gauge: sessions on the compiled list
 //   edgepass_edge_version                                gauge: version validators are sent
 //   edgepass_signing_key_age_seconds                     gauge: since the primary key's creation
@@ -125,6 +126,9 @@ class ServerMetrics {
   // Redis commands and failed calls (RedisClient::command_count() /
   // error_count(); a function, so this library needs no Redis).
   void WatchRedis(std::function<CallCounts()> counts);
+  // Sentinel mode: times the client moved to a new primary
+  // (RedisClient::failover_count()).
+  void WatchRedisFailovers(std::function<int64_t()> failovers);
 
  private:
   struct Families;

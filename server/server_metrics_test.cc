@@ -127,6 +127,7 @@ TEST_F(ServerMetricsTest, ReadsStateAtScrapeTime) {
   metrics_.WatchLiveState(live_.get());
   metrics_.WatchSecretStore(secrets_.get());
   metrics_.WatchRedis([] { return CallCounts{.calls = 12, .errors = 3}; });
+  metrics_.WatchRedisFailovers([] { return int64_t{1}; });
 
   std::string text = Text();
   EXPECT_THAT(text, HasSubstr("# TYPE edgepass_revocation_list_entries gauge\n"
@@ -137,6 +138,8 @@ TEST_F(ServerMetricsTest, ReadsStateAtScrapeTime) {
   EXPECT_THAT(text, HasSubstr("# TYPE edgepass_redis_commands_total counter\n"
                               "edgepass_redis_commands_total 12\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_redis_errors_total 3\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE edgepass_redis_failovers_total counter\n"
+                              "edgepass_redis_failovers_total 1\n"));
   // LoadOrCreate and the cache's first read.
   EXPECT_THAT(text, HasSubstr("edgepass_secret_store_reads_total 2\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_secret_store_read_errors_total 0\n"));

@@ -61,7 +61,7 @@ absl::StatusOr<VersionedCatalog> RedisCatalogStore::Parse(const RedisReply& cata
 }
 
 absl::StatusOr<VersionedCatalog> RedisCatalogStore::Load() {
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Command({"MGET", catalog_key_, version_key_}));
+  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Read({"MGET", catalog_key_, version_key_}));
   if (r.type != RedisReply::Type::kArray || r.elements.size() != 2) return RedisReplyError(r, "MGET");
   return Parse(r.elements[0], r.elements[1]);
 }

@@ -13,6 +13,10 @@
 namespace edgepass::server {
 namespace {
 
+// Sentinel mode: how often the subscriber checks whether the client moved to
+// a new primary.
+constexpr int kFailoverCheckMillis = 200;
+
 constexpr ChangeKind kAllKinds[] = {ChangeKind::kCatalog, ChangeKind::kSessions,
                                     ChangeKind::kKeyring};
 
@@ -97,6 +101,10 @@ void RedisChangeFeed::Run() {
       if (stop_) return;
     }
     absl::StatusOr<redisContext*> context = redis_.Connect();
+    // Sentinel mode: when the client moves to a new primary, this
+    // subscription (on the old one, which may still run) is left for one
+    // there.
+    const int64_t failovers = redis_.failover_count();
     if (context.ok()) {
       const char* argv[] = {"SUBSCRIBE", channel_.c_str()};
       const size_t lens[] = {9, channel_.size()};
@@ -107,16 +115,20 @@ void RedisChangeFeed::Run() {
         backoff = options.reconnect_backoff;
         subscriptions_.fetch_add(1, std::memory_order_relaxed);
         for (ChangeKind kind : kAllKinds) Deliver(kind);
-        ReadMessages(*context);
+        ReadMessages(*context, failovers);
       }
       redisFree(*context);
+      // Lost (or never subscribed): perhaps a failover, so in Sentinel mode
+      // the next connect asks the sentinels where the primary is now.
+      redis_.SuspectPrimary();
     }
     if (wait_or_stop(backoff)) return;
     backoff = std::min(backoff * 2, options.max_reconnect_backoff);
   }
 }
 
-void RedisChangeFeed::ReadMessages(redisContext* context) {
+void RedisChangeFeed::ReadMessages(redisContext* context, int64_t failovers) {
+  const int poll_millis = redis_.sentinel_mode() ? kFailoverCheckMillis : -1;
   while (true) {
     // Deliver whatever is already buffered.
     while (true) {
@@ -128,11 +140,12 @@ void RedisChangeFeed::ReadMessages(redisContext* context) {
       if (kind.has_value()) Deliver(*kind);
     }
     struct pollfd fds[2] = {{context->fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    int n = ::poll(fds, 2, -1);
+    int n = ::poll(fds, 2, poll_millis);
     if (n < 0) {
       if (errno == EINTR) continue;
       return;
     }
+    if (redis_.failover_count() != failovers) return;  // resubscribe on the new primary
     if (fds[1].revents != 0) return;  // stopping
     if (fds[0].revents != 0 && redisBufferRead(context) != REDIS_OK) return;  // connection lost
   }

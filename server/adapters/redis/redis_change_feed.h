@@ -25,6 +25,10 @@ namespace edgepass::server {
 // timeout and a backoff (reconnect_backoff doubling up to
 // max_reconnect_backoff); after each successful SUBSCRIBE, listeners are told
 // every kind changed, since notifications may have been missed meanwhile.
+// In Sentinel mode a lost subscription reconnects to the primary the
+// sentinels name then, and a subscription on a primary the client has moved
+// away from (a failover of a node that still runs) is replaced within 200 ms,
+// so the feed follows a failover (and listeners reload).
 // The subscriber thread and its connection start with the first Subscribe()
 // (a feed used only to publish has none).
 // The destructor stops the thread promptly (within the connect timeout).
@@ -48,8 +52,9 @@ class RedisChangeFeed : public ChangeFeed {
 
  private:
   void Run();
-  // Reads messages until the connection fails or the feed stops.
-  void ReadMessages(struct redisContext* context);
+  // Reads messages until the connection fails, the feed stops or (Sentinel
+  // mode) the client's failover_count() is no longer `failovers`.
+  void ReadMessages(struct redisContext* context, int64_t failovers);
   void Deliver(ChangeKind kind);
 
   RedisClient& redis_;

@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -50,26 +53,49 @@ bool NameIs(absl::string_view arg, const char* name) {
   return arg.size() == strlen(name) && strncasecmp(arg.data(), name, arg.size()) == 0;
 }
 
+bool NotAPrimary(absl::string_view error) {
+  return absl::StartsWith(error, "READONLY") || absl::StartsWith(error, "MASTERDOWN") ||
+         absl::StartsWith(error, "LOADING");
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(const RedisOptions& options) {
   if (absl::Status s = ValidateRedisOptions(options); !s.ok()) return s;
-  std::string host;
-  int port = 0;
-  if (absl::Status s = SplitRedisAddress(options.address, &host, &port); !s.ok()) return s;
+  Endpoint fixed;
+  std::vector<Endpoint> sentinels;
+  if (options.sentinels.empty()) {
+    if (absl::Status s = SplitRedisAddress(options.address, &fixed.host, &fixed.port); !s.ok()) return s;
+  }
+  for (const std::string& address : options.sentinels) {
+    Endpoint sentinel;
+    if (absl::Status s = SplitRedisAddress(address, &sentinel.host, &sentinel.port); !s.ok()) return s;
+    sentinels.push_back(std::move(sentinel));
+  }
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
-  return std::unique_ptr<RedisClient>(new RedisClient(options, std::move(host), port));
+  std::unique_ptr<RedisClient> client(new RedisClient(options, std::move(fixed), std::move(sentinels)));
+  if (client->sentinel_mode()) client->watcher_ = std::thread([c = client.get()] { c->WatchSentinels(); });
+  return client;
 }
 
-RedisClient::RedisClient(RedisOptions options, std::string host, int port)
-    : options_(std::move(options)), host_(std::move(host)), port_(port) {
+RedisClient::RedisClient(RedisOptions options, Endpoint fixed, std::vector<Endpoint> sentinels)
+    : options_(std::move(options)), sentinels_(std::move(sentinels)) {
+  {
+    absl::MutexLock lock(&endpoint_mu_);
+    endpoint_ = std::move(fixed);
+  }
   absl::MutexLock lock(&mu_);
   slots_.resize(options_.pool_size);
   backoff_ = options_.reconnect_backoff;
 }
 
 RedisClient::~RedisClient() {
+  {
+    absl::MutexLock lock(&watch_mu_);
+    stopping_ = true;
+  }
+  if (watcher_.joinable()) watcher_.join();
   absl::MutexLock lock(&mu_);
   for (Slot& slot : slots_) {
     if (slot.context != nullptr) redisFree(slot.context);
@@ -77,25 +103,51 @@ RedisClient::~RedisClient() {
   }
 }
 
+std::string RedisClient::Endpoint::ToString() const {
+  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
+                                             : absl::StrCat(host, ":", port);
+}
+
 std::string RedisClient::Key(absl::string_view name) const {
   return absl::StrCat(options_.key_prefix, name);
 }
 
-absl::Status RedisClient::Unavailable(absl::string_view what, absl::string_view error) const {
-  return absl::UnavailableError(absl::StrCat("redis ", options_.address, ": ", what, ": ", error));
+std::string RedisClient::primary_address() const {
+  absl::MutexLock lock(&endpoint_mu_);
+  return endpoint_.host.empty() ? std::string() : endpoint_.ToString();
 }
 
-absl::StatusOr<redisContext*> RedisClient::Connect() const {
-  redisContext* c = redisConnectWithTimeout(host_.c_str(), port_, absl::ToTimeval(options_.connect_timeout));
-  if (c == nullptr) return Unavailable("connect", "out of memory");
+absl::Status RedisClient::Unavailable(absl::string_view what, absl::string_view error) const {
+  if (!sentinel_mode()) {
+    return absl::UnavailableError(absl::StrCat("redis ", options_.address, ": ", what, ": ", error));
+  }
+  std::string primary = primary_address();
+  return absl::UnavailableError(absl::StrCat("redis master ", options_.sentinel_master, " (",
+                                             primary.empty() ? "not discovered" : primary,
+                                             "): ", what, ": ", error));
+}
+
+void RedisClient::SuspectPrimary() const {
+  if (!sentinel_mode()) return;
+  absl::MutexLock lock(&endpoint_mu_);
+  suspect_ = true;
+}
+
+absl::StatusOr<redisContext*> RedisClient::Open(const Endpoint& at) const {
+  const std::string where = at.ToString();
+  auto unavailable = [&](absl::string_view what, absl::string_view error) {
+    return absl::UnavailableError(absl::StrCat("redis ", where, ": ", what, ": ", error));
+  };
+  redisContext* c = redisConnectWithTimeout(at.host.c_str(), at.port, absl::ToTimeval(options_.connect_timeout));
+  if (c == nullptr) return unavailable("connect", "out of memory");
   if (c->err != 0) {
-    absl::Status status = Unavailable("connect", c->errstr);
+    absl::Status status = unavailable("connect", c->errstr);
     redisFree(c);
     return status;
   }
   if (redisSetTimeout(c, absl::ToTimeval(options_.command_timeout)) != REDIS_OK ||
       redisEnableKeepAlive(c) != REDIS_OK) {
-    absl::Status status = Unavailable("connect", c->err != 0 ? c->errstr : "setsockopt failed");
+    absl::Status status = unavailable("connect", c->err != 0 ? c->errstr : "setsockopt failed");
     redisFree(c);
     return status;
   }
@@ -105,11 +157,30 @@ absl::StatusOr<redisContext*> RedisClient::Connect() const {
     auto* reply = static_cast<redisReply*>(redisCommandArgv(c, 2, argv, lens));
     absl::Status status;
     if (reply == nullptr) {
-      status = Unavailable("AUTH", c->err != 0 ? c->errstr : "no reply");
+      status = unavailable("AUTH", c->err != 0 ? c->errstr : "no reply");
     } else if (reply->type == REDIS_REPLY_ERROR) {
       // Redis' message never contains the password.
-      status = absl::PermissionDeniedError(absl::StrCat(
-          "redis ", options_.address, ": AUTH: ", absl::string_view(reply->str, reply->len)));
+      status = absl::PermissionDeniedError(
+          absl::StrCat("redis ", where, ": AUTH: ", absl::string_view(reply->str, reply->len)));
+    }
+    if (reply != nullptr) freeReplyObject(reply);
+    if (!status.ok()) {
+      redisFree(c);
+      return status;
+    }
+  }
+  if (sentinel_mode()) {
+    // A sentinel's answer may be stale (a failover under way) and a demoted
+    // primary keeps answering: only a node that says it is master is used.
+    auto* reply = static_cast<redisReply*>(redisCommand(c, "ROLE"));
+    absl::Status status;
+    if (reply == nullptr) {
+      status = unavailable("ROLE", c->err != 0 ? c->errstr : "no reply");
+    } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0 ||
+               reply->element[0]->type != REDIS_REPLY_STRING) {
+      status = unavailable("ROLE", "unexpected reply");
+    } else if (absl::string_view role(reply->element[0]->str, reply->element[0]->len); role != "master") {
+      status = unavailable("ROLE", absl::StrCat("is a ", role.substr(0, 32), ", not the primary"));
     }
     if (reply != nullptr) freeReplyObject(reply);
     if (!status.ok()) {
@@ -118,6 +189,150 @@ absl::StatusOr<redisContext*> RedisClient::Connect() const {
     }
   }
   return c;
+}
+
+std::optional<RedisClient::Endpoint> RedisClient::AskSentinel(const Endpoint& sentinel,
+                                                             std::string* failure) const {
+  redisContext* s =
+      redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, absl::ToTimeval(options_.connect_timeout));
+  if (s == nullptr) {
+    *failure = "out of memory";
+    return std::nullopt;
+  }
+  if (s->err != 0 || redisSetTimeout(s, absl::ToTimeval(options_.command_timeout)) != REDIS_OK) {
+    *failure = s->errstr;
+    redisFree(s);
+    return std::nullopt;
+  }
+  const char* argv[] = {"SENTINEL", "get-master-addr-by-name", options_.sentinel_master.c_str()};
+  const size_t lens[] = {8, 23, options_.sentinel_master.size()};
+  auto* reply = static_cast<redisReply*>(redisCommandArgv(s, 3, argv, lens));
+  Endpoint named;
+  if (reply == nullptr) {
+    *failure = s->err != 0 ? s->errstr : "no reply";
+  } else if (reply->type == REDIS_REPLY_NIL) {
+    *failure = absl::StrCat("does not know master \"", options_.sentinel_master, "\"");
+  } else if (reply->type == REDIS_REPLY_ERROR) {
+    *failure = std::string(absl::string_view(reply->str, reply->len).substr(0, 200));
+  } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+             reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_STRING ||
+             reply->element[0]->len == 0 || reply->element[0]->len > 253 ||
+             !absl::SimpleAtoi(absl::string_view(reply->element[1]->str, reply->element[1]->len), &named.port) ||
+             named.port < 1 || named.port > 65535) {
+    *failure = "unexpected reply to SENTINEL get-master-addr-by-name";
+  } else {
+    named.host.assign(reply->element[0]->str, reply->element[0]->len);
+  }
+  if (reply != nullptr) freeReplyObject(reply);
+  redisFree(s);
+  if (named.host.empty()) return std::nullopt;
+  return named;
+}
+
+absl::StatusOr<RedisClient::Opened> RedisClient::Discover() const {
+  std::string failures;
+  for (const Endpoint& sentinel : sentinels_) {
+    absl::StrAppend(&failures, failures.empty() ? "" : "; ", "sentinel ", sentinel.ToString(), ": ");
+    std::string failure;
+    std::optional<Endpoint> asked = AskSentinel(sentinel, &failure);
+    if (!asked.has_value()) {
+      absl::StrAppend(&failures, failure);
+      continue;
+    }
+    const Endpoint named = *std::move(asked);
+    absl::StatusOr<redisContext*> c = Open(named);
+    if (!c.ok()) {
+      absl::StrAppend(&failures, "names ", named.ToString(), ", but ", c.status().message());
+      if (c.status().code() == absl::StatusCode::kPermissionDenied) return c.status();
+      continue;
+    }
+    uint64_t generation;
+    {
+      absl::MutexLock lock(&endpoint_mu_);
+      if (!(endpoint_ == named)) {
+        if (!endpoint_.host.empty()) failovers_.fetch_add(1, std::memory_order_relaxed);
+        endpoint_ = named;
+        generation_.fetch_add(1, std::memory_order_relaxed);
+      }
+      suspect_ = false;
+      generation = generation_.load(std::memory_order_relaxed);
+    }
+    return Opened{*c, generation};
+  }
+  return absl::UnavailableError(absl::StrCat("redis master ", options_.sentinel_master,
+                                             ": no sentinel named a reachable primary (", failures, ")"));
+}
+
+absl::StatusOr<RedisClient::Opened> RedisClient::OpenPrimary() const {
+  Endpoint at;
+  bool discover;
+  {
+    absl::MutexLock lock(&endpoint_mu_);
+    at = endpoint_;
+    discover = sentinel_mode() && (suspect_ || endpoint_.host.empty());
+  }
+  if (discover) return Discover();
+  const uint64_t generation = generation_.load(std::memory_order_relaxed);
+  absl::StatusOr<redisContext*> c = Open(at);
+  if (!c.ok()) {
+    SuspectPrimary();
+    return c.status();
+  }
+  return Opened{*c, generation};
+}
+
+absl::StatusOr<redisContext*> RedisClient::Connect() const {
+  absl::StatusOr<Opened> opened = OpenPrimary();
+  if (!opened.ok()) return opened.status();
+  return opened->context;
+}
+
+void RedisClient::WatchSentinels() {
+  while (true) {
+    {
+      absl::MutexLock lock(&watch_mu_);
+      if (watch_mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.sentinel_poll_interval)) return;
+    }
+    Endpoint current;
+    bool suspect;
+    {
+      absl::MutexLock lock(&endpoint_mu_);
+      if (endpoint_.host.empty()) continue;  // not started yet: the first connect discovers
+      current = endpoint_;
+      suspect = suspect_;
+    }
+    if (suspect) {
+      // A connection failed: find the new primary now, so that callers do
+      // not wait for their next connect to do it.
+      absl::StatusOr<Opened> opened = Discover();
+      if (opened.ok()) redisFree(opened->context);
+      continue;
+    }
+    for (const Endpoint& sentinel : sentinels_) {
+      std::string failure;
+      std::optional<Endpoint> named = AskSentinel(sentinel, &failure);
+      if (!named.has_value()) continue;
+      if (!(*named == current)) {
+        // Failed over while the old primary still answers: it may accept
+        // writes until the sentinels demote it, so move now.
+        absl::StatusOr<Opened> opened = Discover();
+        if (opened.ok()) {
+          redisFree(opened->context);
+        } else {
+          SuspectPrimary();
+        }
+      }
+      break;
+    }
+  }
+}
+
+absl::StatusOr<std::string> RedisClient::DiscoverPrimary() {
+  if (!sentinel_mode()) return options_.address;
+  absl::StatusOr<Opened> opened = Discover();
+  if (!opened.ok()) return opened.status();
+  redisFree(opened->context);
+  return primary_address();
 }
 
 absl::StatusOr<RedisClient::Connection> RedisClient::Acquire() {
@@ -154,6 +369,11 @@ absl::StatusOr<RedisClient::Connection> RedisClient::Acquire() {
                                               " (pool of ", slots_.size(), ")"));
     }
     Slot& slot = slots_[index];
+    if (slot.context != nullptr && slot.generation != generation_.load(std::memory_order_relaxed)) {
+      // Connected to a primary that failed over since.
+      redisFree(slot.context);
+      slot.context = nullptr;
+    }
     if (slot.context == nullptr) {
       if (absl::Now() < next_connect_) {
         errors_.fetch_add(1, std::memory_order_relaxed);
@@ -164,7 +384,7 @@ absl::StatusOr<RedisClient::Connection> RedisClient::Acquire() {
     slot.in_use = true;
   }
   if (need_connect) {
-    absl::StatusOr<redisContext*> c = Connect();
+    absl::StatusOr<Opened> c = OpenPrimary();
     absl::MutexLock lock(&mu_);
     if (!c.ok()) {
       next_connect_ = absl::Now() + backoff_;
@@ -175,7 +395,8 @@ absl::StatusOr<RedisClient::Connection> RedisClient::Acquire() {
     }
     backoff_ = options_.reconnect_backoff;
     next_connect_ = absl::InfinitePast();
-    slots_[index].context = *c;
+    slots_[index].context = c->context;
+    slots_[index].generation = c->generation;
   }
   return Connection(this, index);
 }
@@ -183,6 +404,7 @@ absl::StatusOr<RedisClient::Connection> RedisClient::Acquire() {
 void RedisClient::Release(size_t index, bool close) {
   absl::MutexLock lock(&mu_);
   Slot& slot = slots_[index];
+  if (!close && slot.generation != generation_.load(std::memory_order_relaxed)) close = true;
   if (close && slot.context != nullptr) {
     redisFree(slot.context);
     slot.context = nullptr;
@@ -202,17 +424,34 @@ absl::StatusOr<RedisReply> RedisClient::Command(std::initializer_list<absl::stri
   return c->Command(argv);
 }
 
+absl::StatusOr<RedisReply> RedisClient::Read(std::initializer_list<absl::string_view> argv) {
+  absl::StatusOr<RedisReply> r = Command(argv);
+  if (r.ok() || r.status().code() != absl::StatusCode::kUnavailable) return r;
+  return Command(argv);
+}
+
 absl::Status RedisClient::WaitForReplicas(Connection& connection) {
   if (options_.wait_replicas <= 0) return absl::OkStatus();
+  // WAIT blocks up to wait_timeout before it replies: the read must not time
+  // out first.
+  redisContext* context = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    if (connection.client_ == this) context = slots_[connection.slot_].context;
+  }
+  if (context != nullptr) redisSetTimeout(context, absl::ToTimeval(options_.command_timeout + options_.wait_timeout));
   absl::StatusOr<RedisReply> r =
       connection.Command({"WAIT", absl::StrCat(options_.wait_replicas),
                           absl::StrCat(absl::ToInt64Milliseconds(options_.wait_timeout))});
+  if (r.ok() && context != nullptr) redisSetTimeout(context, absl::ToTimeval(options_.command_timeout));
   if (!r.ok()) return r.status();
   absl::StatusOr<int64_t> acked = RedisInteger(*r, "WAIT");
   if (!acked.ok()) return acked.status();
   if (*acked < options_.wait_replicas) {
-    return Unavailable("WAIT", absl::StrCat("only ", *acked, " of ", options_.wait_replicas,
-                                            " replicas acknowledged the write in time"));
+    return Unavailable("WAIT", absl::StrCat("the write is stored on the primary, but only ", *acked, " of ",
+                                            options_.wait_replicas, " replicas acknowledged it within ",
+                                            absl::FormatDuration(options_.wait_timeout),
+                                            ": a failover may lose it (repeating the write is safe)"));
   }
   return absl::OkStatus();
 }
@@ -279,10 +518,22 @@ absl::StatusOr<RedisReply> RedisClient::Connection::CommandArgv(
     // and the next Acquire() reopens one.
     watching_ = in_multi_ = false;
     broken_ = true;
+    client_->SuspectPrimary();
     return status;
   }
   RedisReply reply = CopyReply(static_cast<redisReply*>(raw));
   freeReplyObject(raw);
+  if (reply.is_error() && NotAPrimary(reply.str)) {
+    // A demoted primary (READONLY), a replica cut off from its primary
+    // (MASTERDOWN) or one still loading: not where writes go. The command
+    // did nothing; the caller sees UNAVAILABLE and the next connect goes
+    // to the primary (rediscovered in Sentinel mode).
+    client_->errors_.fetch_add(1, std::memory_order_relaxed);
+    watching_ = in_multi_ = false;
+    broken_ = true;
+    client_->SuspectPrimary();
+    return client_->Unavailable(label, reply.str.substr(0, 200));
+  }
   if (NameIs(name, "WATCH")) {
     watching_ = !reply.is_error();
   } else if (NameIs(name, "MULTI")) {

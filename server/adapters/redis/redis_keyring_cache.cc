@@ -60,7 +60,7 @@ absl::StatusOr<std::optional<RedisKeyringCache::Fetched>> RedisKeyringCache::Ref
 }
 
 absl::StatusOr<std::optional<RedisKeyringCache::Fetched>> RedisKeyringCache::ReadCopy() {
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Command({"GET", copy_key_}));
+  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Read({"GET", copy_key_}));
   if (r.is_error()) return absl::UnavailableError(RedisReplyError(r, "GET keyring").message());
   if (r.type != RedisReply::Type::kString) return std::nullopt;
   // "<refreshed_at unix ms>\n<keyring JSON>"

@@ -5,10 +5,13 @@
 
 namespace edgepass::server {
 
-absl::Status SplitRedisAddress(const std::string& address, std::string* host, int* port) {
+namespace {
+
+absl::Status SplitNamedAddress(absl::string_view field, const std::string& address, std::string* host,
+                               int* port) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
-        absl::StrCat("redis.address: \"", address.substr(0, 300), "\": ", why));
+        absl::StrCat(field, ": \"", address.substr(0, 300), "\": ", why));
   };
   size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0) return bad("expected HOST:PORT");
@@ -24,10 +27,38 @@ absl::Status SplitRedisAddress(const std::string& address, std::string* host, in
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status SplitRedisAddress(const std::string& address, std::string* host, int* port) {
+  return SplitNamedAddress("redis.address", address, host, port);
+}
+
 absl::Status ValidateRedisOptions(const RedisOptions& options) {
   std::string host;
   int port = 0;
-  if (absl::Status s = SplitRedisAddress(options.address, &host, &port); !s.ok()) return s;
+  if (options.sentinels.empty()) {
+    if (absl::Status s = SplitRedisAddress(options.address, &host, &port); !s.ok()) return s;
+  } else {
+    if (options.sentinels.size() > kMaxSentinels) {
+      return absl::InvalidArgumentError(absl::StrCat("redis.sentinels: more than ", kMaxSentinels));
+    }
+    for (size_t i = 0; i < options.sentinels.size(); ++i) {
+      if (absl::Status s = SplitNamedAddress(absl::StrCat("redis.sentinels[", i, "]"),
+                                             options.sentinels[i], &host, &port);
+          !s.ok()) {
+        return s;
+      }
+    }
+    const std::string& name = options.sentinel_master;
+    if (name.empty() || name.size() > 128) {
+      return absl::InvalidArgumentError("redis.sentinel_master: must be 1..128 bytes");
+    }
+    for (char c : name) {
+      if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+        return absl::InvalidArgumentError("redis.sentinel_master: no spaces or control characters");
+      }
+    }
+  }
   if (options.pool_size == 0 || options.pool_size > 1024) {
     return absl::InvalidArgumentError("redis.pool_size: must be 1..1024");
   }
@@ -40,7 +71,8 @@ absl::Status ValidateRedisOptions(const RedisOptions& options) {
                          Named{"acquire_timeout", options.acquire_timeout},
                          Named{"reconnect_backoff", options.reconnect_backoff},
                          Named{"max_reconnect_backoff", options.max_reconnect_backoff},
-                         Named{"wait_timeout", options.wait_timeout}}) {
+                         Named{"wait_timeout", options.wait_timeout},
+                         Named{"sentinel_poll_interval", options.sentinel_poll_interval}}) {
     if (d.value <= absl::ZeroDuration() || d.value == absl::InfiniteDuration()) {
       return absl::InvalidArgumentError(absl::StrCat("redis.", d.name, ": must be positive"));
     }

@@ -1,7 +1,9 @@
-// Connection settings of the Redis state adapters (pool, timeouts, key
-// prefix), parsed by the server's configuration and passed down by value.
+// Connection settings of the Redis state adapters (one address or a set of
+// Sentinels, pool, timeouts, key prefix, WAIT), parsed by the server's
+// configuration and passed down by value.
 //
 //   RedisOptions options{.address = "redis.edge.svc:6379", .pool_size = 16};
+//   // or: {.sentinels = {"s1:26379", "s2:26379", "s3:26379"}, .sentinel_master = "mymaster"}
 //   EDGEPASS_RETURN_IF_ERROR(ValidateRedisOptions(options));
 //   absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(options);
 #ifndef EDGEPASS_SERVER_ADAPTERS_REDIS_REDIS_OPTIONS_H_
@@ -9,6 +11,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -17,7 +20,17 @@ namespace edgepass::server {
 
 struct RedisOptions {
   // HOST:PORT of the Redis primary (hiredis 0.14: plain TCP, no TLS).
+  // Ignored when `sentinels` is set.
   std::string address = "127.0.0.1:6379";
+  // Sentinel mode: HOST:PORT of the Redis Sentinels watching
+  // `sentinel_master`. The primary is asked of them in turn (SENTINEL
+  // get-master-addr-by-name), checked with ROLE, and asked again after a
+  // connection error or a READONLY reply (a failover). Sentinels are
+  // reached without a password.
+  std::vector<std::string> sentinels;
+  std::string sentinel_master = "mymaster";
+  // How often a client asks a sentinel whether the primary changed.
+  absl::Duration sentinel_poll_interval = absl::Seconds(1);
   // Connections kept per process for commands (the change feed's subscriber
   // has one more of its own).
   size_t pool_size = 8;
@@ -46,9 +59,13 @@ struct RedisOptions {
 };
 
 // INVALID_ARGUMENT naming the field ("redis.address: ...") when the address is
-// not HOST:PORT with a port in 1..65535, the pool is empty or over 1024,
-// a timeout is not positive, or wait_replicas is negative.
+// not HOST:PORT with a port in 1..65535, a sentinel is not (naming
+// "redis.sentinels[i]"), there are more than kMaxSentinels of them, the
+// master name is empty, over 128 bytes or has spaces or control characters,
+// the pool is empty or over 1024, a timeout is not positive, or wait_replicas
+// is negative.
 absl::Status ValidateRedisOptions(const RedisOptions& options);
+inline constexpr size_t kMaxSentinels = 16;
 
 // Splits HOST:PORT ("[::1]:6379" for IPv6). INVALID_ARGUMENT as above.
 absl::Status SplitRedisAddress(const std::string& address, std::string* host, int* port);

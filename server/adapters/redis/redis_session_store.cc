@@ -104,6 +104,13 @@ absl::StatusOr<std::vector<core::RevocationEntry>> RedisSessionStore::ParseEntri
 }
 
 absl::StatusOr<SessionList> RedisSessionStore::List() {
+  // A read: once more on a fresh connection when a failover cut the first.
+  absl::StatusOr<SessionList> list = TryList();
+  if (list.ok() || list.status().code() != absl::StatusCode::kUnavailable) return list;
+  return TryList();
+}
+
+absl::StatusOr<SessionList> RedisSessionStore::TryList() {
   EDGEPASS_ASSIGN_OR_RETURN(RedisClient::Connection c, redis_.Acquire());
   EDGEPASS_ASSIGN_OR_RETURN(RedisReply multi, c.Command({"MULTI"}));
   if (multi.is_error()) return RedisReplyError(multi, "MULTI");

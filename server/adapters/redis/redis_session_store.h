@@ -50,6 +50,7 @@ class RedisSessionStore : public SessionStore {
 
  private:
   absl::StatusOr<std::vector<core::RevocationEntry>> ParseEntries(const RedisReply& hash) const;
+  absl::StatusOr<SessionList> TryList();
   absl::StatusOr<std::optional<size_t>> TryPrune(absl::Time cutoff);
   void Announce();
 
