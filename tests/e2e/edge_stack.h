@@ -8,6 +8,8 @@
 #ifndef EDGEPASS_TESTS_E2E_EDGE_STACK_H_
 #define EDGEPASS_TESTS_E2E_EDGE_STACK_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -38,6 +40,8 @@ class Sidecar {
   // started with --metrics-addr 127.0.0.1:0.
   uint16_t MetricsPort() const;
   std::optional<int> Stop();
+  // The process id (to hold it back with SIGSTOP), or -1.
+  pid_t pid() const { return process_->pid(); }
   std::string log() const;
   ChildProcess& process() { return *process_; }
 
