@@ -66,6 +66,17 @@ uint16_t Sidecar::WaitListening(absl::Duration timeout) {
   return 0;
 }
 
+::testing::AssertionResult Sidecar::WaitReady(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  const uint16_t port = WaitListening(timeout);
+  while (port != 0 && absl::Now() < deadline) {
+    std::optional<http::testing::TestResponse> r = http::testing::Fetch(port, "GET", "/healthz");
+    if (r.has_value() && r->status == 200) return ::testing::AssertionSuccess();
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return ::testing::AssertionFailure() << "sidecar never ready: " << log();
+}
+
 uint16_t Sidecar::MetricsPort() const {
   std::smatch m;
   const std::string log = ReadFileOrEmpty(err_path_);

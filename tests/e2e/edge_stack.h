@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 #include "http/http_test_client.h"
 #include "tests/support/test_process.h"
 
@@ -35,6 +36,9 @@ class Sidecar {
   // The HTTP port from the start line ({..,"event":"listening","http":
   // "127.0.0.1:PORT",..}), or 0 when it exited / timed out.
   uint16_t WaitListening(absl::Duration timeout = absl::Seconds(10));
+  // WaitListening(), then until /healthz answers 200 (it holds a keyring,
+  // from a server or its snapshot).
+  ::testing::AssertionResult WaitReady(absl::Duration timeout = absl::Seconds(15));
   // Port of /metrics from the same line ("metrics":"127.0.0.1:PORT"), or 0
   // (none yet, or "off"). Unless `args` set --metrics-addr, the sidecar is
   // started with --metrics-addr 127.0.0.1:0.

@@ -93,15 +93,7 @@ class FleetE2eTest : public ::testing::Test {
 
 
   // Waits until the sidecar holds a keyring (from a server or its snapshot).
-  ::testing::AssertionResult WaitSidecarReady() {
-    const absl::Time deadline = absl::Now() + absl::Seconds(15);
-    while (absl::Now() < deadline) {
-      std::optional<TestResponse> r = Fetch(sidecar_port_, "GET", "/healthz");
-      if (r.has_value() && r->status == 200) return ::testing::AssertionSuccess();
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return ::testing::AssertionFailure() << "sidecar never ready: " << sidecar_->log();
-  }
+  ::testing::AssertionResult WaitSidecarReady() { return sidecar_->WaitReady(); }
 
   Playback Issue(ServerProcess& replica) {
     v1::IssuePlaybackRequest request;

@@ -94,7 +94,7 @@ class RotationE2eTest : public ::testing::Test {
     nginx_ = std::make_unique<Nginx>(root_, root_ + "/nginx.conf");
     ASSERT_TRUE(WaitForPort(edge_port_)) << testing::ReadFileOrEmpty(root_ + "/logs/error.log");
     ASSERT_TRUE(WaitForPort(ports->origin));
-    ASSERT_TRUE(WaitSidecarReady());
+    ASSERT_TRUE(sidecar_->WaitReady());
   }
 
   void TearDown() override { StopLoad(); }
@@ -120,16 +120,6 @@ class RotationE2eTest : public ::testing::Test {
     if (sidecar_port_ == 0) sidecar_port_ = port;
     EXPECT_NE(port, 0) << sidecar->log();
     return sidecar;
-  }
-
-  ::testing::AssertionResult WaitSidecarReady() {
-    const absl::Time deadline = absl::Now() + absl::Seconds(15);
-    while (absl::Now() < deadline) {
-      std::optional<TestResponse> r = Fetch(sidecar_port_, "GET", "/healthz");
-      if (r.has_value() && r->status == 200) return ::testing::AssertionSuccess();
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return ::testing::AssertionFailure() << "sidecar never ready: " << sidecar_->log();
   }
 
   static std::optional<Token> Issue(ServerProcess& replica) {
@@ -346,9 +336,7 @@ TEST_F(RotationE2eTest, AHeldBackValidatorBlocksPromotionUntilTheDeadlineAndANew
   EXPECT_EQ(by_state["PENDING"].size(), 1u);
   EXPECT_TRUE(status->rotation().stalled());
   EXPECT_EQ(status->rotation().last_outcome(), "deadline_exceeded");
-  std::optional<TestResponse> scrape = Fetch(
-      static_cast<uint16_t>(std::stoi(a_->metrics_address().substr(a_->metrics_address().rfind(':') + 1))), "GET",
-      "/metrics");
+  std::optional<TestResponse> scrape = Fetch(a_->metrics_port(), "GET", "/metrics");
   ASSERT_TRUE(scrape.has_value());
   EXPECT_TRUE(absl::StrContains(scrape->body, "edgepass_key_rotation_stalled 1")) << scrape->body;
   EXPECT_TRUE(absl::StrContains(scrape->body, "edgepass_key_rotations_total{outcome=\"deadline_exceeded\"} 1"));

@@ -110,18 +110,8 @@ class SentinelFailoverE2eTest : public ::testing::Test {
     sidecar_ = std::make_unique<Sidecar>(
         root_, std::vector<std::string>{"--server", a_->address(), "--server", b_->address(), "--snapshot",
                                         root_ + "/validator.snapshot", "--listen", "127.0.0.1:0"});
+    ASSERT_TRUE(sidecar_->WaitReady());
     sidecar_port_ = sidecar_->WaitListening();
-    ASSERT_NE(sidecar_port_, 0) << sidecar_->log();
-    const absl::Time deadline = absl::Now() + absl::Seconds(15);
-    while (Healthz() != 200) {
-      ASSERT_LT(absl::Now(), deadline) << "sidecar never ready: " << sidecar_->log();
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-  }
-
-  int Healthz() {
-    std::optional<TestResponse> r = Fetch(sidecar_port_, "GET", "/healthz");
-    return r.has_value() ? r->status : 0;
   }
 
   // The sidecar's answer for `token` (0: no answer).

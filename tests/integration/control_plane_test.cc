@@ -385,9 +385,8 @@ TEST_F(ControlPlaneTest, RotationOverABrokenKeyringFileWritesNothingAndIssuingGo
     request.set_asset_id("1");
     EXPECT_TRUE(server_->stub().IssuePlayback(Context().get(), request, &issued).ok());
   }
-  const std::string& metrics = server_->metrics_address();
-  std::optional<http::testing::TestResponse> scrape = http::testing::Fetch(
-      static_cast<uint16_t>(std::stoi(metrics.substr(metrics.rfind(':') + 1))), "GET", "/metrics");
+  std::optional<http::testing::TestResponse> scrape =
+      http::testing::Fetch(server_->metrics_port(), "GET", "/metrics");
   ASSERT_TRUE(scrape.has_value());
   EXPECT_TRUE(absl::StrContains(scrape->body, "edgepass_key_rotations_total{outcome=\"failed_precondition\"} 3"))
       << scrape->body;

@@ -54,6 +54,9 @@ class ServerProcess {
   const std::string& metrics_address() const { return metrics_address_; }
   // The REST gateway's HOST:PORT, or "off".
   const std::string& rest_address() const { return rest_address_; }
+  // The ports of those two addresses (0 when off or not known yet).
+  uint16_t metrics_port() const { return PortOf(metrics_address_); }
+  uint16_t rest_port() const { return PortOf(rest_address_); }
   ChildProcess& process() { return *process_; }
   std::string log() const { return ReadFileOrEmpty(err_path_); }
 

@@ -158,13 +158,10 @@ TEST(EdgepassDashboard, LoadsAndQueriesNameExportedMetrics) {
     ASSERT_TRUE(server.stub().IssuePlayback(Context().get(), request, &response).ok());
   }
   {  // and one over REST, for the HTTP families
-    const std::string& rest = server.rest_address();
-    std::optional<http::testing::TestResponse> r =
-        Fetch(static_cast<uint16_t>(std::stoi(rest.substr(rest.rfind(':') + 1))), "POST",
-              "/v1/assets/1/playback");
+    std::optional<http::testing::TestResponse> r = Fetch(server.rest_port(), "POST", "/v1/assets/1/playback");
     ASSERT_TRUE(r.has_value() && r->status == 200);
     // One key rotation, for the rotation families (no series before one).
-    r = Fetch(static_cast<uint16_t>(std::stoi(rest.substr(rest.rfind(':') + 1))), "POST", "/v1/keys/rotate");
+    r = Fetch(server.rest_port(), "POST", "/v1/keys/rotate");
     ASSERT_TRUE(r.has_value() && r->status == 200) << (r.has_value() ? r->body : "no answer");
   }
   const std::string validator_metrics = absl::StrCat("127.0.0.1:", sidecar.MetricsPort());

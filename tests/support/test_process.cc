@@ -14,9 +14,20 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 
 namespace edgepass::testing {
+
+uint16_t PortOf(absl::string_view host_port) {
+  const size_t colon = host_port.rfind(':');
+  int port = 0;
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port <= 0 ||
+      port > 65535) {
+    return 0;
+  }
+  return static_cast<uint16_t>(port);
+}
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_path,
                            const std::string& stderr_path, const std::vector<std::string>& extra_env) {

@@ -16,10 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tests/support/temp_dir.h"  // TempDir, used with these helpers
 
 namespace edgepass::testing {
+
+// The port of "HOST:PORT" ("[V6]:PORT" too); 0 when there is none.
+uint16_t PortOf(absl::string_view host_port);
 
 class ChildProcess {
  public:
