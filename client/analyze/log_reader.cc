@@ -228,10 +228,25 @@ void ReadGzip(int fd, LineVisitor& visitor, ParseStats* stats, FileOutcome* out)
   out->consumed = out->size;
 }
 
+// Where a worker's records go: one table, or one per time bucket.
+struct TableSink {
+  SessionTable table;
+  std::map<int64_t, SessionTable> buckets;
+  int64_t bucket_ms = 0;
+
+  SessionTable& For(int64_t time_ms) {
+    if (bucket_ms <= 0) return table;
+    const int64_t b = time_ms >= 0 ? time_ms / bucket_ms : -1;
+    auto it = buckets.find(b);
+    if (it == buckets.end()) it = buckets.emplace(b, SessionTable(table.window())).first;
+    return it->second;
+  }
+};
+
 // Parses lines by the format the file starts with.
 class FileParser : public LineVisitor {
  public:
-  FileParser(SessionTable& table, ParseStats& stats) : table_(table), stats_(stats) {}
+  FileParser(TableSink& sink, ParseStats& stats) : sink_(sink), stats_(stats) {}
 
   void OnLine(absl::string_view line) override {
     if (format_ == Format::kUnknown) {
@@ -246,7 +261,7 @@ class FileParser : public LineVisitor {
     const LineError e = format_ == Format::kJson ? json_.Parse(line, &record_) : w3c_.Parse(line, &record_);
     stats_.Count(e);
     if (e != LineError::kNone) return;
-    switch (table_.Add(record_)) {
+    switch (sink_.For(record_.time_ms).Add(record_)) {
       case AddResult::kKept: ++stats_.kept; break;
       case AddResult::kFiltered: ++stats_.filtered; break;
       case AddResult::kNoSession: ++stats_.no_session; break;
@@ -255,7 +270,7 @@ class FileParser : public LineVisitor {
 
  private:
   enum class Format { kUnknown, kW3c, kJson };
-  SessionTable& table_;
+  TableSink& sink_;
   ParseStats& stats_;
   Format format_ = Format::kUnknown;
   W3cParser w3c_;
@@ -375,16 +390,18 @@ ReadResult ReadLogs(const std::vector<InputFile>& inputs, const ReadOptions& opt
                                        : std::max(1u, std::thread::hardware_concurrency());
   threads = std::max<size_t>(1, std::min(threads, inputs.size()));
   struct Worker {
-    explicit Worker(const Window& w) : table(w) {}
-    SessionTable table;
+    TableSink sink;
     ParseStats stats;
   };
   std::vector<std::unique_ptr<Worker>> workers;
-  for (size_t i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(options.window));
+  for (size_t i = 0; i < threads; ++i) {
+    workers.push_back(std::make_unique<Worker>(
+        Worker{.sink = {.table = SessionTable(options.window), .bucket_ms = options.bucket_ms}}));
+  }
   std::atomic<size_t> next{0};
   auto work = [&](Worker& w) {
     for (size_t i = next++; i < inputs.size(); i = next++) {
-      FileParser parser(w.table, w.stats);
+      FileParser parser(w.sink, w.stats);
       result.files[i] = ReadLines(inputs[i], options.read_unterminated_last_line, parser, &w.stats);
     }
   };
@@ -393,7 +410,11 @@ ReadResult ReadLogs(const std::vector<InputFile>& inputs, const ReadOptions& opt
   work(*workers[0]);
   for (std::thread& t : pool) t.join();
   for (auto& w : workers) {
-    result.table.Merge(std::move(w->table));
+    result.table.Merge(std::move(w->sink.table));
+    for (auto& [b, t] : w->sink.buckets) {
+      auto [it, inserted] = result.buckets.try_emplace(b, SessionTable(options.window));
+      it->second.Merge(std::move(t));
+    }
     result.stats.Merge(w->stats);
   }
   return result;

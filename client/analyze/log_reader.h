@@ -15,6 +15,7 @@
 #define EDGEPASS_CLIENT_ANALYZE_LOG_READER_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -58,10 +59,14 @@ struct ReadOptions {
   // Parse a last line that has no '\n' (a one-off run); false when the file
   // may still be appended to and the line read next time (--every).
   bool read_unterminated_last_line = true;
+  // > 0: records go into ReadResult::buckets by time_ms / bucket_ms instead
+  // of into ReadResult::table (a window that slides, --every).
+  int64_t bucket_ms = 0;
 };
 
 struct ReadResult {
   SessionTable table;
+  std::map<int64_t, SessionTable> buckets;  // with bucket_ms
   ParseStats stats;
   std::vector<FileOutcome> files;  // in the order of the inputs
 };
