@@ -16,6 +16,7 @@ PACKAGES=(
   prometheus-cpp-dev  # metrics endpoint of the server and the sidecar
   prometheus          # ships promtool; the metrics test scrapes with a real server
   clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)
+  zlib1g-dev  # gzip CDN logs (client/analyze)
 )
 
 missing=()

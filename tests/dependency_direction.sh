@@ -2,7 +2,7 @@
 # Checks that the include arrows point inward (docs: /work/shared/STYLE.md,
 # "Layout states the architecture"):
 #   - core/, server/app/ (the services), server/state/ (store interfaces),
-#     server/adapters/, files/ and client/validator/ include no gRPC or
+#     server/adapters/, files/, client/validator/ and client/analyze/ include no gRPC or
 #     protobuf header: grpcpp/, grpc/, grpc++/, google/protobuf/, the
 #     generated API (edgepass/v1/, *.pb.h);
 #   - core/ includes no other folder of the project (server/, client/, http/,
@@ -55,6 +55,7 @@ check() {
     server/adapters "$kTransport" "the state adapters must not include a transport" \
     files "$kGrpcOrProtobuf" "edgepass::files must not include gRPC or protobuf headers" \
     client/validator "$kGrpcOrProtobuf" "the validator library must not include gRPC or protobuf headers" \
+    client/analyze "$kGrpcOrProtobuf" "the log analysis library must not include gRPC or protobuf headers" \
     client "$kServer" "client/ must not include server/ headers")
   return $found
 }

@@ -12,6 +12,9 @@ Commands:
   token issue    sign a token offline from a keyring, a policy and a viewer
   token verify   check an edge request against a keyring, offline
   issue          ask a running edgepass service for a playback URL
+  analyze        find shared sessions in CDN access logs; report them as AUTO
+                 revocations, or print the same analysis as SQL
+                 ('edgepass analyze --help')
 
   edgepass issue ASSET_ID --server ADDR [--ip A] [--country C] [--region R]
       [--city C] [--session-id S] [--header NAME=VALUE]... [--query NAME=VALUE]...
@@ -71,6 +74,7 @@ int RunCli(absl::Span<const std::string> args, CliEnv& env) {
     return kExitOk;
   }
   if (command == "issue") return RunIssue(args.subspan(1), env);
+  if (command == "analyze") return RunAnalyze(args.subspan(1), env);
   if (command == "token") {
     if (args.size() < 2) {
       env.err << TokenUsage();

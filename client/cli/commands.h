@@ -68,8 +68,16 @@ int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env);
 // a loopback --server, unless --insecure-plaintext (usage error, exit 2).
 int RunIssue(absl::Span<const std::string> args, CliEnv& env);
 
+// `edgepass analyze PATH... | --emit-sql DIALECT | --from-query-result FILE`
+// (AnalyzeUsage): SMD's auto-revocation score over CDN access logs; prints
+// the suspects, optionally reports them (--report ADDR) and runs on a
+// schedule (--every, --state). Exit 0 done, 1 a report was refused, 2 bad
+// usage, 3 the service unreachable.
+int RunAnalyze(absl::Span<const std::string> args, CliEnv& env);
+
 // Usage texts.
 std::string MainUsage();
+std::string AnalyzeUsage();
 std::string TokenUsage();
 
 }  // namespace edgepass::cli

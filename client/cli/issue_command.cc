@@ -1,13 +1,12 @@
 // `edgepass issue`: asks the running service for a playback URL through the
 // SDK.
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "client/channel/api_key.h"
-#include "client/channel/grpc_channel_tls.h"
-#include "client/channel/plaintext_guard.h"
+#include "client/cli/client_flags.h"
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
 #include "client/lib/playback_client.h"
@@ -26,10 +25,7 @@ constexpr FlagSpec kFlags[] = {
     {"header", FlagKind::kRepeated},
     {"query", FlagKind::kRepeated},
     {"json", FlagKind::kSwitch},
-    {"deadline"},
-    {"api-key-file"},
-    {"server-ca"},
-    {"insecure-plaintext", FlagKind::kSwitch},
+    EDGEPASS_CLIENT_FLAG_SPECS,
 };
 
 int UsageError(CliEnv& env, absl::string_view message) {
@@ -57,44 +53,8 @@ int RunIssue(absl::Span<const std::string> args, CliEnv& env) {
   if (server == nullptr)
     return UsageError(env, "missing required flag --server");
 
-  client::ClientOptions options{.address = *server};
-  if (const std::string* text = flags->Get("deadline")) {
-    absl::Duration deadline;
-    if (!absl::ParseDuration(*text, &deadline) ||
-        deadline <= absl::ZeroDuration()) {
-      return UsageError(env, absl::StrCat("--deadline '", *text,
-                                          "': expected e.g. 5s, 500ms"));
-    }
-    options.deadline = deadline;
-  }
-  const char* env_key_file =
-      env.lookup_env ? env.lookup_env("EDGEPASS_API_KEY_FILE") : nullptr;
-  if (const std::string* path = flags->Get("api-key-file")) {
-    env_key_file = path->c_str();
-  }
-  if (env_key_file != nullptr && *env_key_file != '\0') {
-    absl::StatusOr<std::string> key = client::ReadApiKeyFile(env_key_file);
-    if (!key.ok()) {
-      return UsageError(
-          env, absl::StrCat("--api-key-file: ", key.status().message()));
-    }
-    options.api_key = *std::move(key);
-  }
-  if (const std::string* ca = flags->Get("server-ca")) {
-    auto credentials = client::MakeGrpcChannelCredentials({.ca_file = *ca});
-    if (!credentials.ok()) {
-      return UsageError(
-          env, absl::StrCat("--server-ca: ", credentials.status().message()));
-    }
-    options.credentials = *std::move(credentials);
-  } else if (!options.api_key.empty() && !flags->Has("insecure-plaintext")) {
-    // No TLS: the key may only go to a loopback server.
-    if (absl::Status s =
-            client::CheckPlaintextServer("--server", *server, "the API key");
-        !s.ok()) {
-      return UsageError(env, s.message());
-    }
-  }
+  absl::StatusOr<client::ClientOptions> options = ClientOptionsFromFlags(*flags, env, "--server", *server);
+  if (!options.ok()) return UsageError(env, options.status().message());
 
   edgepass::v1::IssuePlaybackRequest request;
   request.set_asset_id(flags->positional()[0]);
@@ -116,7 +76,7 @@ int RunIssue(absl::Span<const std::string> args, CliEnv& env) {
     (*viewer.mutable_query())[nv->first] = nv->second;
   }
 
-  client::PlaybackClient client(options);
+  client::PlaybackClient client(*std::move(options));
   absl::StatusOr<edgepass::v1::IssuePlaybackResponse> response =
       client.IssuePlayback(request);
   if (!response.ok()) {

@@ -1,0 +1,43 @@
+// C++ client for edgepass's SessionService (revoked sessions): what
+// `edgepass analyze --report` uses to list the revocation list and report
+// suspicious sessions as AUTO revocations. Errors come back as absl::Status
+// with the gRPC code and message.
+//
+//   edgepass::client::SessionClient sessions({.address = "localhost:50051", .api_key = key});
+//   auto listed = sessions.ListRevokedSessions(request);
+//   auto entry = sessions.ReportSession(report);
+#ifndef EDGEPASS_CLIENT_LIB_SESSION_CLIENT_H_
+#define EDGEPASS_CLIENT_LIB_SESSION_CLIENT_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "client/lib/playback_client.h"
+#include "edgepass/v1/session.pb.h"
+
+namespace edgepass::client {
+
+// One channel to the service; thread-safe. The API key needs scope "revoke"
+// for ReportSession and the list scope the service's access file gives.
+class SessionClient {
+ public:
+  explicit SessionClient(ClientOptions options);
+  ~SessionClient();
+  SessionClient(const SessionClient&) = delete;
+  SessionClient& operator=(const SessionClient&) = delete;
+
+  // The stored entry. INVALID_ARGUMENT naming the field for a bad session
+  // id, reason, components or expiry; UNAVAILABLE when nothing was stored.
+  absl::StatusOr<edgepass::v1::RevokedSession> ReportSession(const edgepass::v1::ReportSessionRequest& request);
+  absl::StatusOr<edgepass::v1::ListRevokedSessionsResponse> ListRevokedSessions(
+      const edgepass::v1::ListRevokedSessionsRequest& request);
+
+ private:
+  class Stub;
+  ClientOptions options_;
+  std::unique_ptr<Stub> stub_;
+};
+
+}  // namespace edgepass::client
+
+#endif  // EDGEPASS_CLIENT_LIB_SESSION_CLIENT_H_
