@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "aws/aws_error.h"
 #include "aws/json_request.h"
@@ -38,6 +39,14 @@ absl::Duration Backoff(const SecretsManagerOptions& o, int attempt) {
   return absl::Microseconds(dist(rng));
 }
 
+// A refusal of our signing time: the server's clock differs from ours by
+// more than AWS allows (5 minutes).
+bool IsClockSkewError(const AwsError& e) {
+  return e.code == "RequestTimeTooSkewed" || e.code == "SignatureExpired" ||
+         (e.code == "InvalidSignatureException" &&
+          absl::StrContains(e.message, "Signature expired"));
+}
+
 }  // namespace
 
 std::string SecretDescription::VersionWithStage(absl::string_view stage) const {
@@ -57,6 +66,10 @@ SecretsManagerClient::SecretsManagerClient(SecretsManagerOptions options,
       credentials_(std::move(credentials)),
       http_(http) {}
 
+absl::Duration SecretsManagerClient::clock_skew() const {
+  return absl::Microseconds(skew_us_.load(std::memory_order_relaxed));
+}
+
 int64_t SecretsManagerClient::requests_sent() const {
   return requests_.load(std::memory_order_relaxed);
 }
@@ -65,8 +78,9 @@ absl::StatusOr<std::string> SecretsManagerClient::Call(absl::string_view operati
                                                        const std::string& body) {
   const std::string name = absl::StrCat("secretsmanager.", operation);
   absl::Status last;
+  bool skew_corrected = false;
   for (int attempt = 0; attempt < std::max(1, options_.max_attempts); ++attempt) {
-    if (attempt > 0) options_.sleep(Backoff(options_, attempt - 1));
+    if (attempt > 0 && !skew_corrected) options_.sleep(Backoff(options_, attempt - 1));
     absl::StatusOr<Credentials> creds = credentials_->Get();
     if (!creds.ok()) {
       return absl::Status(creds.status().code(),
@@ -75,8 +89,9 @@ absl::StatusOr<std::string> SecretsManagerClient::Call(absl::string_view operati
     HttpRequest request =
         JsonProtocolRequest(endpoint_.HostHeader(), absl::StrCat("secretsmanager.", operation), body);
     request.headers.emplace_back("User-Agent", "edgepass");
+    const absl::Time signing_time = options_.now() + clock_skew();
     SignRequest(*creds,
-                {.region = options_.region, .service = "secretsmanager", .time = options_.now()},
+                {.region = options_.region, .service = "secretsmanager", .time = signing_time},
                 &request);
     requests_.fetch_add(1, std::memory_order_relaxed);
     absl::StatusOr<HttpResponse> response = http_->Send(endpoint_, request);
@@ -89,6 +104,18 @@ absl::StatusOr<std::string> SecretsManagerClient::Call(absl::string_view operati
     if (response->status >= 200 && response->status <= 299) return std::move(response->body);
     AwsError error = ParseAwsError(*response);
     last = AwsErrorStatus(name, error);
+    absl::Time server_time;
+    std::string unused;
+    if (IsClockSkewError(error) && !skew_corrected &&
+        absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", response->Header("Date"), &server_time,
+                        &unused)) {
+      // Correct once per call from the reply's Date header, then sign again.
+      skew_us_.store(absl::ToInt64Microseconds(server_time - options_.now()),
+                     std::memory_order_relaxed);
+      skew_corrected = true;
+      continue;
+    }
+    skew_corrected = false;
     if (!IsRetryable(error)) return last;
   }
   return absl::Status(last.code(),

@@ -87,6 +87,10 @@ class SecretsManagerClient {
 
   // HTTP requests sent so far, retries included (tests).
   int64_t requests_sent() const;
+  // How far AWS's clock is ahead of ours, as learnt from a reply refusing our
+  // signing time (RequestTimeTooSkewed, "Signature expired"); signing uses
+  // now() + this, as the AWS SDKs do.
+  absl::Duration clock_skew() const;
 
  private:
   // Signs and sends `operation` (e.g. "GetSecretValue") with a JSON body,
@@ -98,6 +102,7 @@ class SecretsManagerClient {
   const std::shared_ptr<CredentialsProvider> credentials_;
   const HttpClient* http_;
   std::atomic<int64_t> requests_{0};
+  std::atomic<int64_t> skew_us_{0};
 };
 
 }  // namespace edgepass::aws

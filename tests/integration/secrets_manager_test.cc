@@ -513,3 +513,64 @@ TEST(SecretsManagerThrottling, RetriesWithBackoffThenUnavailableAndCounted) {
 
 }  // namespace
 }  // namespace edgepass::server
+
+namespace edgepass::server {
+namespace {
+
+// A local HTTP server that refuses a signing time more than 5 minutes off
+// its own clock, as AWS does, and answers GetSecretValue otherwise.
+constexpr char kSkewServer[] = R"PY(
+import datetime, http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        sent = datetime.datetime.strptime(self.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+        skew = abs((datetime.datetime.utcnow() - sent).total_seconds())
+        if skew > 300:
+            status, body = 400, {"__type": "InvalidSignatureException",
+                                 "message": "Signature expired: %s is now earlier than ..." % self.headers["X-Amz-Date"]}
+        else:
+            status, body = 200, {"ARN": "arn", "Name": "n", "VersionId": "v1", "SecretString": "s",
+                                 "VersionStages": ["AWSCURRENT"]}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+)PY";
+
+TEST(SecretsManagerClockSkew, ClientLearnsTheServersClockFromARefusal) {
+  TempDir dir;
+  int port = testing::FreeLoopbackPort();
+  ChildProcess server({"/usr/bin/env", "python3", "-c", kSkewServer, std::to_string(port)},
+                      dir.path() + "/out", dir.path() + "/err");
+  aws::HttpClient http;
+  absl::StatusOr<aws::Endpoint> ep = aws::ParseEndpoint(absl::StrCat("http://127.0.0.1:", port));
+  aws::HttpRequest probe{.method = "GET", .path = "/", .headers = {{"Host", ep->HostHeader()}}};
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!http.Send(*ep, probe).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+
+  // Our clock is an hour behind.
+  aws::SecretsManagerClient sm(
+      {.region = kRegion,
+       .endpoint = *ep,
+       .now = [] { return absl::Now() - absl::Hours(1); },
+       .sleep = [](absl::Duration) {}},
+      std::make_shared<aws::StaticCredentialsProvider>(
+          aws::Credentials{.access_key_id = "AKIDEXAMPLE", .secret_access_key = "s"}),
+      &http);
+  absl::StatusOr<aws::SecretValue> v = sm.GetSecretValue("n");
+  ASSERT_TRUE(v.ok()) << v.status() << " " << testing::ReadFileOrEmpty(dir.path() + "/err");
+  EXPECT_EQ(v->secret_string, "s");
+  EXPECT_EQ(sm.requests_sent(), 2);  // refused once, then signed with the corrected time
+  EXPECT_GT(sm.clock_skew(), absl::Minutes(59));
+  EXPECT_LT(sm.clock_skew(), absl::Minutes(61));
+  ASSERT_TRUE(sm.GetSecretValue("n").ok());
+  EXPECT_EQ(sm.requests_sent(), 3);  // remembered
+}
+
+}  // namespace
+}  // namespace edgepass::server
