@@ -17,6 +17,8 @@ PACKAGES=(
   prometheus          # ships promtool; the metrics test scrapes with a real server
   clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)
   zlib1g-dev  # gzip CDN logs (client/analyze)
+  libcurl4-openssl-dev  # edgepass::aws (Secrets Manager, STS)
+  python3-venv          # the moto[server] venv below, where moto is missing
 )
 
 missing=()
@@ -26,12 +28,22 @@ done
 # The CloudFront cross-check runs the AWS SDK with node; any node+npm will do
 # (a NodeSource node already bundles npm, and Debian's npm would conflict).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
-if ((${#missing[@]} == 0)); then
-  exit 0
-fi
-echo "deps: installing ${missing[*]}" >&2
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ((${#missing[@]} > 0)); then
+  echo "deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Secrets Manager tests run moto's server (AWS emulation, Python) and the
+# signer test botocore. Where moto_server is not on PATH, install moto[server]
+# (it brings boto3/botocore) into a venv; tests/support/moto_server.cc looks
+# there too (EDGEPASS_MOTO_VENV overrides the place).
+MOTO_VENV=${EDGEPASS_MOTO_VENV:-/opt/edgepass-moto}
+if ! command -v moto_server >/dev/null && [[ ! -x $MOTO_VENV/bin/moto_server ]]; then
+  echo "deps: installing moto[server] into $MOTO_VENV" >&2
+  $SUDO python3 -m venv "$MOTO_VENV"
+  $SUDO "$MOTO_VENV/bin/pip" install -q 'moto[server]'
+fi

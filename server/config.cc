@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "aws/http_client.h"
 #include "core/ip_address.h"
 #include "core/status_macros.h"
 #include "files/atomic_file.h"
@@ -78,6 +80,35 @@ int RestThreads(const ServerOptions& options, unsigned cores) {
   return std::max(kMinDefaultThreads, static_cast<int>(std::min(cores, kMaxThreads)));
 }
 
+namespace {
+
+// --secrets-store and the AWS options that go with it.
+absl::Status ValidateSecretsStoreOptions(const ServerOptions& o) {
+  if (o.secrets_store != "aws") {
+    for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"aws_region", &o.aws_region},
+                                      {"aws_endpoint", &o.aws_endpoint},
+                                      {"smd_stack_name", &o.smd_stack_name}}) {
+      if (!value->empty()) return Invalid(name, "needs secrets_store aws");
+    }
+    return absl::OkStatus();
+  }
+  if (!o.aws_endpoint.empty()) {
+    absl::Status endpoint = aws::ParseEndpoint(o.aws_endpoint, "aws_endpoint").status();
+    if (!endpoint.ok()) return endpoint;
+  }
+  if (o.aws_secret_id.empty() || o.aws_secret_id.size() > 512) {
+    return Invalid("aws_secret_id", "must be 1 to 512 characters");
+  }
+  if (!o.smd_stack_name.empty() &&
+      (o.smd_stack_name.size() > 128 || !absl::ascii_isalpha(o.smd_stack_name[0]) ||
+       o.smd_stack_name.find_first_not_of(
+           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)) {
+    return Invalid("smd_stack_name", "a CloudFormation stack name: a letter, then letters, digits and '-'");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 namespace {
 
@@ -201,6 +232,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.redis_timeout > absl::Minutes(1)) return Invalid("redis_timeout", "must be at most 1m");
   EDGEPASS_RETURN_IF_ERROR(ValidateRedisSentinelOptions(o));
   if (o.key_cache_ttl > absl::Hours(24)) return Invalid("key_cache_ttl", "must be at most 24h");
+  EDGEPASS_RETURN_IF_ERROR(ValidateSecretsStoreOptions(o));
   return absl::OkStatus();
 }
 

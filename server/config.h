@@ -53,6 +53,18 @@ struct ServerOptions {
   // replicas, at most redis_wait_timeout; fewer acks: UNAVAILABLE.
   int redis_wait_replicas = 0;
   absl::Duration redis_wait_timeout = absl::Milliseconds(500);
+  // Durable home of the signing keys: "file" (DATA_DIR/keyring.json) or
+  // "aws" (AWS Secrets Manager, docs/secrets.md).
+  std::string secrets_store = "file";
+  // AWS region; empty: AWS_REGION, AWS_DEFAULT_REGION, then the AWS config profile.
+  std::string aws_region;
+  // Secrets Manager (and STS) endpoint override: https://..., http:// on loopback only.
+  std::string aws_endpoint;
+  // The secret holding the keyring (secrets_store aws).
+  std::string aws_secret_id = "edgepass/keyring";
+  // Adopt an SMD deployment: its <stack>_PrimarySecret/_SecondarySecret/
+  // _TemporarySecret are the keyring (secrets_store aws).
+  std::string smd_stack_name;
   // How long a replica uses its cached keyring before refreshing it.
   absl::Duration key_cache_ttl = absl::Minutes(5);
   // Automatic key rotation: every interval (zero: off), or on SMD's

@@ -190,6 +190,28 @@ std::vector<ConfigOption> BuildTable() {
       {"redis_wait_timeout", "DUR",
        "how long a write waits for --redis-wait-replicas (up to 10s)", "",
        &O::redis_wait_timeout},
+      {"secrets_store", "KIND",
+       "durable home of the signing keys: `file` (DATA_DIR/keyring.json) or "
+       "`aws` (AWS Secrets Manager)",
+       "See [secrets.md](secrets.md): credentials as the AWS SDKs find them "
+       "(environment, web identity, shared profiles)",
+       ChoiceField{&O::secrets_store, {"file", "aws"}}},
+      {"aws_region", "REGION",
+       "AWS region of the secrets (default: AWS_REGION, AWS_DEFAULT_REGION, "
+       "the profile's region)",
+       "", &O::aws_region},
+      {"aws_endpoint", "URL",
+       "Secrets Manager and STS endpoint override (`https://`; `http://` on "
+       "loopback only, for tests)",
+       "", &O::aws_endpoint},
+      {"aws_secret_id", "NAME", "the Secrets Manager secret holding the keyring",
+       "Created with one new primary key on first start", &O::aws_secret_id},
+      {"smd_stack_name", "NAME",
+       "adopt an SMD deployment: its `<NAME>_PrimarySecret`, "
+       "`_SecondarySecret`, `_TemporarySecret` are the keyring",
+       "edgepass keeps retired keys in an extra `<NAME>_EdgepassKeyring` "
+       "secret; see [secrets.md](secrets.md#adopting-smd)",
+       &O::smd_stack_name},
       {"key_cache_ttl", "DUR",
        "how long a replica uses its cached keyring (up to 24h)",
        "One replica per TTL reads the secrets store", &O::key_cache_ttl},

@@ -374,5 +374,27 @@ TEST(ConfigTable, MarkdownHasOneRowPerOption) {
                         "`catalog_file` | — |"));
 }
 
+TEST(ParseServerOptions, SecretsStoreOptions) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->secrets_store, "file");
+  EXPECT_EQ(o->aws_secret_id, "edgepass/keyring");
+  o = ParseServerOptions({"--secrets-store", "aws", "--aws-endpoint", "http://127.0.0.1:4566",
+                          "--smd-stack-name", "smd-prod-1"},
+                         FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->smd_stack_name, "smd-prod-1");
+  auto message = [](std::vector<std::string> args) {
+    return std::string(ParseServerOptions(args, FakeEnv{}).status().message());
+  };
+  EXPECT_TRUE(absl::StartsWith(message({"--secrets-store", "vault"}), "--secrets-store"))
+      << message({"--secrets-store", "vault"});
+  EXPECT_TRUE(absl::StartsWith(message({"--aws-region", "eu-west-1"}), "aws_region: needs secrets_store aws"));
+  EXPECT_TRUE(absl::StartsWith(
+      message({"--secrets-store", "aws", "--aws-endpoint", "http://sm.example.com"}), "aws_endpoint:"));
+  EXPECT_TRUE(absl::StartsWith(
+      message({"--secrets-store", "aws", "--smd-stack-name", "9bad_name"}), "smd_stack_name:"));
+}
+
 }  // namespace
 }  // namespace edgepass::server

@@ -24,6 +24,7 @@
 #include "http/http_server.h"
 #include "logging/json_log.h"
 #include "obs/metrics_endpoint.h"
+#include "server/adapters/aws/open_aws_secret_store.h"
 #include "server/adapters/cached_keyring_source.h"
 #include "server/adapters/cloudfront_key_cache.h"
 #include "server/adapters/file_catalog_store.h"
@@ -70,7 +71,7 @@ constexpr ServerApp::Failure kBadConfiguration{.event = "bad_configuration", .ex
 struct StateStores {
   std::unique_ptr<RedisClient> redis;
   std::unique_ptr<ChangeFeed> feed;
-  std::unique_ptr<FileSecretStore> secrets;
+  std::unique_ptr<SecretStore> secrets;
   std::unique_ptr<KeyringSource> keys;
   std::unique_ptr<CatalogStore> catalogs;
   std::unique_ptr<SessionStore> sessions;
@@ -78,11 +79,30 @@ struct StateStores {
   std::unique_ptr<ValidatorDirectory> validators;
 };
 
+// The keyring's durable home: the data dir's file, or AWS Secrets Manager.
+absl::StatusOr<std::unique_ptr<SecretStore>> OpenSecretStore(const ServerOptions& options,
+                                                             core::RandomSource& random) {
+  if (options.secrets_store == "aws") {
+    EDGEPASS_ASSIGN_OR_RETURN(
+        OpenedAwsSecretStore aws,
+        OpenAwsSecretStore({.region = options.aws_region,
+                            .endpoint = options.aws_endpoint,
+                            .secret_id = options.aws_secret_id,
+                            .smd_stack_name = options.smd_stack_name},
+                           aws::Environment::FromProcess(), absl::Now(), random));
+    logging::Info("secrets_store").Str("kind", "aws").Str("store", aws.description)
+        .Str("credentials", aws.credentials_source);
+    return std::move(aws.store);
+  }
+  auto file = std::make_unique<FileSecretStore>(options.data_dir + "/keyring.json");
+  EDGEPASS_RETURN_IF_ERROR(file->LoadOrCreate(absl::Now(), random).status());
+  return std::unique_ptr<SecretStore>(std::move(file));
+}
+
 absl::StatusOr<StateStores> OpenStores(const ServerOptions& options, core::RandomSource& random) {
   const std::string& dir = options.data_dir;
   StateStores s;
-  s.secrets = std::make_unique<FileSecretStore>(dir + "/keyring.json");
-  EDGEPASS_RETURN_IF_ERROR(s.secrets->LoadOrCreate(absl::Now(), random).status());
+  EDGEPASS_ASSIGN_OR_RETURN(s.secrets, OpenSecretStore(options, random));
   if (options.redis_addr.empty() && options.redis_sentinels.empty()) {
     s.feed = std::make_unique<LocalChangeFeed>();
     s.keys = std::make_unique<CachedKeyringSource>(*s.secrets, s.feed.get(),

@@ -1,0 +1,163 @@
+#include "server/adapters/aws/smd_secret_store.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "nlohmann/json.hpp"
+#include "server/adapters/aws/secrets_manager_secret_store.h"
+
+namespace edgepass::server {
+namespace {
+
+std::string PairJson(absl::string_view id, absl::string_view value) {
+  nlohmann::json j = nlohmann::json::object();
+  j[std::string(id)] = std::string(value);
+  return j.dump();
+}
+
+const core::SigningKey* FirstWithState(const core::Keyring& keyring, core::KeyState state) {
+  for (const core::SigningKey& k : keyring.keys()) {
+    if (k.state == state) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<SmdKeyPair>> ParseSmdSecret(absl::string_view secret_name,
+                                                         absl::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.size() != 1 || !j.begin().value().is_string()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "secret ", secret_name,
+        ": must be a JSON object with exactly one \"<key id>\": \"<key value>\" pair"));
+  }
+  SmdKeyPair pair{j.begin().key(), j.begin().value().get<std::string>()};
+  if (pair.id == kSmdInitializedKey && pair.value == kSmdInitializedValue) return std::nullopt;
+  if (!core::IsValidKeyId(pair.id)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "secret ", secret_name, ": key id may hold only [A-Za-z0-9_-], at most ",
+        core::kMaxKeyIdLength, " characters"));
+  }
+  return std::optional<SmdKeyPair>(std::move(pair));
+}
+
+SmdSecretStore::SmdSecretStore(std::shared_ptr<aws::SecretsManagerClient> client,
+                               std::string stack_name)
+    : client_(std::move(client)), stack_(std::move(stack_name)) {}
+
+absl::StatusOr<SmdSecretStore::Stored> SmdSecretStore::ReadStored() {
+  Stored s;
+  struct Slot {
+    std::string name;
+    std::optional<SmdKeyPair>* out;
+  };
+  std::optional<SmdKeyPair> primary;
+  for (Slot slot : {Slot{primary_secret(), &primary}, Slot{secondary_secret(), &s.secondary},
+                    Slot{temporary_secret(), &s.temporary}}) {
+    absl::StatusOr<aws::SecretValue> v = client_->GetSecretValue(slot.name, aws::kStageCurrent);
+    if (!v.ok()) return v.status();
+    EDGEPASS_ASSIGN_OR_RETURN(*slot.out, ParseSmdSecret(slot.name, v->secret_string));
+  }
+  if (!primary) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("secret ", primary_secret(), ": holds the INITIALIZED placeholder, not a key"));
+  }
+  s.primary = std::move(*primary);
+  absl::StatusOr<aws::SecretValue> extra = client_->GetSecretValue(edgepass_secret(), aws::kStageCurrent);
+  if (extra.ok()) {
+    EDGEPASS_ASSIGN_OR_RETURN(s.edgepass, ParseStoredKeyring(edgepass_secret(), extra->secret_string));
+  } else if (!absl::IsNotFound(extra.status())) {
+    return extra.status();
+  }
+  return s;
+}
+
+absl::StatusOr<core::Keyring> SmdSecretStore::ReadUncounted() {
+  EDGEPASS_ASSIGN_OR_RETURN(Stored s, ReadStored());
+  if (s.edgepass.has_value()) {
+    const core::SigningKey* p = s.edgepass->Primary();
+    if (p->id == s.primary.id && p->value == s.primary.value) return *std::move(s.edgepass);
+  }
+  std::vector<core::SigningKey> keys;
+  keys.push_back({.id = s.primary.id, .value = s.primary.value, .state = core::KeyState::kPrimary});
+  auto known = [&](const std::string& id) {
+    for (const core::SigningKey& k : keys) {
+      if (k.id == id) return true;
+    }
+    return false;
+  };
+  if (s.secondary && !known(s.secondary->id)) {
+    keys.push_back(
+        {.id = s.secondary->id, .value = s.secondary->value, .state = core::KeyState::kSecondary});
+  }
+  if (s.temporary && !known(s.temporary->id)) {
+    keys.push_back(
+        {.id = s.temporary->id, .value = s.temporary->value, .state = core::KeyState::kPending});
+  }
+  if (s.edgepass.has_value()) {  // keep what edgepass retired and SMD's secrets no longer hold
+    for (const core::SigningKey& k : s.edgepass->keys()) {
+      if (k.state == core::KeyState::kRetired && !known(k.id)) keys.push_back(k);
+    }
+  }
+  absl::StatusOr<core::Keyring> ring = core::Keyring::Create(std::move(keys));
+  if (!ring.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("SMD secrets of stack ", stack_, ": ", ring.status().message()));
+  }
+  return ring;
+}
+
+absl::StatusOr<core::Keyring> SmdSecretStore::ReadKeyring() {
+  reads_.fetch_add(1, std::memory_order_relaxed);
+  absl::StatusOr<core::Keyring> keys = ReadUncounted();
+  if (!keys.ok()) read_errors_.fetch_add(1, std::memory_order_relaxed);
+  return keys;
+}
+
+absl::Status SmdSecretStore::PutIfChanged(const std::string& secret, const std::string& text) {
+  absl::StatusOr<aws::SecretValue> v = client_->GetSecretValue(secret, aws::kStageCurrent);
+  if (v.ok() && v->secret_string == text) return absl::OkStatus();
+  if (absl::IsNotFound(v.status())) {
+    return client_->CreateSecret(secret, text, ContentRequestToken(text)).status();
+  }
+  if (!v.ok()) return v.status();
+  // No VersionStages: AWSCURRENT moves to the new version, as SMD's own writes do.
+  return client_->PutSecretValue(secret, text, ContentRequestToken(text), {}).status();
+}
+
+absl::Status SmdSecretStore::WriteKeyring(const core::Keyring& keyring) {
+  const core::SigningKey* primary = keyring.Primary();
+  if (primary == nullptr) return absl::InvalidArgumentError("keyring: no primary key; nothing written");
+  absl::MutexLock lock(&write_mu_);
+  // Never overwrite secrets we cannot read.
+  EDGEPASS_RETURN_IF_ERROR(ReadStored().status());
+
+  // SMD's readers want a secondary: the secondary, else the newest retired
+  // key, else the primary itself (what SMD has right after its first swap).
+  const core::SigningKey* secondary = FirstWithState(keyring, core::KeyState::kSecondary);
+  if (secondary == nullptr) {
+    for (const core::SigningKey& k : keyring.keys()) {
+      if (k.state == core::KeyState::kRetired &&
+          (secondary == nullptr || k.not_after > secondary->not_after)) {
+        secondary = &k;
+      }
+    }
+  }
+  if (secondary == nullptr) secondary = primary;
+  const core::SigningKey* pending = FirstWithState(keyring, core::KeyState::kPending);
+  if (pending == nullptr) pending = FirstWithState(keyring, core::KeyState::kDistributed);
+
+  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(secondary_secret(), PairJson(secondary->id, secondary->value)));
+  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(primary_secret(), PairJson(primary->id, primary->value)));
+  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(
+      temporary_secret(), pending != nullptr ? PairJson(pending->id, pending->value)
+                                             : PairJson(kSmdInitializedKey, kSmdInitializedValue)));
+  return PutIfChanged(edgepass_secret(), core::KeyringToJson(keyring));
+}
+
+}  // namespace edgepass::server

@@ -1,0 +1,164 @@
+// A real edgepass-server whose keyring lives in AWS Secrets Manager (moto's
+// server on loopback, authentication on): `--secrets-store aws
+// --aws-endpoint http://127.0.0.1:PORT`, credentials from the environment.
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "aws/http_client.h"
+#include "aws/secrets_manager_client.h"
+#include "core/keyring.h"
+#include "core/revocation.h"
+#include "core/validator.h"
+#include "gtest/gtest.h"
+#include "tests/integration/server_process.h"
+#include "tests/support/moto_server.h"
+#include "tests/support/test_process.h"
+
+namespace edgepass::testing {
+namespace {
+
+constexpr char kRegion[] = "eu-west-1";
+
+// Sets AWS_* for the server child process (it inherits the environment) and
+// restores the previous values.
+class ScopedEnv {
+ public:
+  void Set(const char* name, const std::string& value) {
+    const char* old = getenv(name);
+    saved_.emplace_back(name, old == nullptr ? std::nullopt : std::optional<std::string>(old));
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second) {
+        setenv(it->first.c_str(), it->second->c_str(), 1);
+      } else {
+        unsetenv(it->first.c_str());
+      }
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+std::string UriOf(const std::string& url) {
+  size_t slash = url.find('/', url.find("://") + 3);
+  return url.substr(slash);
+}
+
+class SecretsManagerServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (MotoPython().empty()) GTEST_SKIP() << "moto[server] is not installed";
+    ASSERT_TRUE(moto_.Start());
+    absl::StatusOr<MotoServer::AccessKey> key = moto_.CreateUser("edgepass");
+    ASSERT_TRUE(key.ok()) << key.status();
+    key_ = *key;
+    env_.Set("AWS_ACCESS_KEY_ID", key_.access_key_id);
+    env_.Set("AWS_SECRET_ACCESS_KEY", key_.secret_access_key);
+    env_.Set("AWS_SHARED_CREDENTIALS_FILE", work_.path() + "/no-credentials");
+    env_.Set("AWS_CONFIG_FILE", work_.path() + "/no-config");
+  }
+
+  std::vector<std::string> AwsArgs() {
+    return {"--secrets-store", "aws", "--aws-endpoint", moto_.endpoint(), "--aws-region", kRegion};
+  }
+
+  std::shared_ptr<aws::SecretsManagerClient> Client() {
+    return std::make_shared<aws::SecretsManagerClient>(
+        aws::SecretsManagerOptions{.region = kRegion, .endpoint = *aws::ParseEndpoint(moto_.endpoint())},
+        std::make_shared<aws::StaticCredentialsProvider>(aws::Credentials{
+            .access_key_id = key_.access_key_id, .secret_access_key = key_.secret_access_key}),
+        &http_);
+  }
+
+  // Issues a playback URL for asset "1" and checks it against `keys`.
+  void ExpectIssuedTokenValidates(ServerProcess& server, const core::Keyring& keys,
+                                  const std::string& expected_kid) {
+    v1::IssuePlaybackRequest request;
+    request.set_asset_id("1");
+    v1::IssuePlaybackResponse response;
+    grpc::Status status = server.stub().IssuePlayback(Context().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::string uri = UriOf(response.playback_url());
+    core::Decision d = core::Validate({.uri = uri}, keys, core::RevocationSet(), absl::Now());
+    EXPECT_TRUE(d.allow) << core::ReasonName(d.reason);
+    const core::SigningKey* used = nullptr;
+    for (const core::SigningKey& k : keys.keys()) {
+      if (absl::StrContains(uri, core::Base64UrlEncode(core::JwtHeaderJson(k.id)))) used = &k;
+    }
+    ASSERT_NE(used, nullptr);
+    EXPECT_EQ(used->id, expected_kid);
+  }
+
+  TempDir work_;
+  MotoServer moto_;
+  MotoServer::AccessKey key_;
+  ScopedEnv env_;
+  aws::HttpClient http_;
+};
+
+TEST_F(SecretsManagerServerTest, ServerKeepsItsKeyringInSecretsManager) {
+  ServerProcess server(work_.path(), work_.path() + "/data", AwsArgs());
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  EXPECT_TRUE(absl::StrContains(server.log(), "secret edgepass/keyring in eu-west-1"));
+  EXPECT_TRUE(absl::StrContains(server.log(), "environment"));
+  EXPECT_FALSE(absl::StrContains(server.log(), key_.secret_access_key));
+  EXPECT_EQ(ReadFileOrEmpty(work_.path() + "/data/keyring.json"), "");  // no local keyring
+
+  absl::StatusOr<aws::SecretValue> stored = Client()->GetSecretValue("edgepass/keyring");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  absl::StatusOr<core::Keyring> keys = core::ParseKeyringJson(stored->secret_string);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ExpectIssuedTokenValidates(server, *keys, keys->Primary()->id);
+}
+
+TEST_F(SecretsManagerServerTest, ServerAdoptsSmdSecrets) {
+  const std::string primary_id = "20240305_0123456789abcdef0123";
+  const std::string secondary_id = "2024035_fedcba9876543210fedc";
+  auto sm = Client();
+  ASSERT_TRUE(sm->CreateSecret("smd_PrimarySecret",
+                               absl::StrCat("{\"", primary_id, "\":\"", std::string(128, 'a'), "\"}"), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("smd_SecondarySecret",
+                               absl::StrCat("{\"", secondary_id, "\":\"", std::string(128, 'b'), "\"}"), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("smd_TemporarySecret", R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})", "").ok());
+  std::vector<std::string> args = AwsArgs();
+  args.insert(args.end(), {"--smd-stack-name", "smd"});
+  ServerProcess server(work_.path(), work_.path() + "/data", args);
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  absl::StatusOr<core::Keyring> smd_keys = core::Keyring::Create(
+      {{.id = primary_id, .value = std::string(128, 'a'), .state = core::KeyState::kPrimary},
+       {.id = secondary_id, .value = std::string(128, 'b'), .state = core::KeyState::kSecondary}});
+  ASSERT_TRUE(smd_keys.ok());
+  // Tokens the server issues are signed with SMD's primary key.
+  ExpectIssuedTokenValidates(server, *smd_keys, primary_id);
+}
+
+TEST_F(SecretsManagerServerTest, WrongSecretKeyStopsTheStartWithAClearError) {
+  env_.Set("AWS_SECRET_ACCESS_KEY", "not-the-secret");
+  ServerProcess server(work_.path(), work_.path() + "/data", AwsArgs());
+  std::optional<int> code = server.process().WaitForExit(absl::Seconds(20));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_TRUE(absl::StrContains(server.log(), "SignatureDoesNotMatch")) << server.log();
+  EXPECT_FALSE(absl::StrContains(server.log(), "not-the-secret"));
+}
+
+TEST_F(SecretsManagerServerTest, PlainHttpEndpointOffLoopbackIsRefused) {
+  std::vector<std::string> args = {"--secrets-store", "aws", "--aws-endpoint",
+                                   "http://secretsmanager.example.com", "--aws-region", kRegion};
+  ServerProcess server(work_.path(), work_.path() + "/data", args);
+  std::optional<int> code = server.process().WaitForExit(absl::Seconds(20));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_TRUE(absl::StrContains(server.log(), "aws_endpoint")) << server.log();
+}
+
+}  // namespace
+}  // namespace edgepass::testing
