@@ -4,6 +4,7 @@
 // or by killing the primary. Label: integration.
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -205,6 +206,47 @@ TEST_F(RedisSentinelTest, FollowsAFailoverOfALivePrimary) {
     ASSERT_FALSE(role->elements.empty());
     EXPECT_EQ(role->elements[0].str, "master");
   }
+}
+
+TEST_F(RedisSentinelTest, AWriteToAReplicaIsUnavailableNotAnError) {
+  RedisOptions options = FastOptions();
+  options.address = absl::StrCat("127.0.0.1:", group_.replica_port());
+  std::unique_ptr<RedisClient> client = NewClient(options);
+  absl::StatusOr<RedisReply> set = client->Command({"SET", "k", "v"});
+  EXPECT_EQ(set.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(set.status().message(), "READONLY")) << set.status();
+  RedisSessionStore store(*client, nullptr);  // MULTI ... EXEC: refused at the HSET
+  EXPECT_EQ(store.Put(Entry("sessR1")).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store.Remove("sessR1").status().code(), absl::StatusCode::kUnavailable);  // a script
+  EXPECT_TRUE(store.List().ok());  // reads work on a replica
+}
+
+TEST_F(RedisSentinelTest, APooledConnectionToTheDemotedPrimaryRediscovers) {
+  RedisOptions options = Options();
+  options.sentinel_poll_interval = absl::Hours(1);  // no watcher: only what the node answers
+  std::unique_ptr<RedisClient> client = NewClient(options);
+  ASSERT_TRUE(client->Command({"SET", "before", "1"}).ok());
+  const int old_primary = group_.primary_port();
+  ASSERT_TRUE(group_.Failover());
+  ASSERT_TRUE(group_.WaitForNewPrimary(old_primary));
+  // The sentinels demote the old primary (REPLICAOF, then its clients are
+  // cut) once they see it still claims to be master.
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<std::vector<std::string>> role = RedisSentinelGroup::Call(old_primary, {"ROLE"});
+    return role.has_value() && !role->empty() && role->front() == "slave";
+  }, absl::Seconds(30)));
+  absl::StatusOr<RedisReply> set;
+  int unavailable = 0;
+  ASSERT_TRUE(Eventually([&] {
+    set = client->Command({"SET", "after", "1"});
+    if (!set.ok()) {
+      EXPECT_EQ(set.status().code(), absl::StatusCode::kUnavailable) << set.status();
+      ++unavailable;
+    }
+    return set.ok() && !set->is_error();
+  }, absl::Seconds(10))) << (set.ok() ? set->str : set.status().ToString());
+  EXPECT_LE(unavailable, 2);  // the cut connection, at most once more while rediscovering
+  EXPECT_EQ(client->primary_address(), absl::StrCat("127.0.0.1:", group_.primary_port()));
 }
 
 TEST_F(RedisSentinelTest, KillingThePrimaryLosesNoWriteThatReturnedOkWithWait) {

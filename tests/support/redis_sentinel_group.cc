@@ -255,6 +255,14 @@ int RedisSentinelGroup::primary_port() const {
   return 0;
 }
 
+int RedisSentinelGroup::replica_port() const {
+  const int primary = primary_port();
+  for (const Node& node : nodes_) {
+    if (node.process != nullptr && node.port != primary) return node.port;
+  }
+  return 0;
+}
+
 ::testing::AssertionResult RedisSentinelGroup::KillPrimary() {
   const int port = primary_port();
   for (int i = 0; i < 2; ++i) {

@@ -47,6 +47,8 @@ class RedisSentinelGroup {
 
   // Port of the node the first reachable sentinel names as primary, or 0.
   int primary_port() const;
+  // Port of the running node that is not primary_port(), or 0.
+  int replica_port() const;
   // Kills (SIGKILL) the node that is primary now; the sentinels fail over
   // after down-after-milliseconds.
   ::testing::AssertionResult KillPrimary();
