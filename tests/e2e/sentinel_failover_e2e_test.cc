@@ -215,7 +215,11 @@ TEST_F(SentinelFailoverE2eTest, KillingThePrimaryKeepsIssuingValidatingAndEveryA
   std::thread revoker([&] {
     for (int i = 0; !stop.load(); ++i) {
       Playback p;
-      if (!Issue(i % 2 == 0 ? *a_ : *b_, &p).ok()) continue;  // counted by the issuer's checks
+      if (grpc::Status issue = Issue(i % 2 == 0 ? *a_ : *b_, &p); !issue.ok()) {
+        absl::MutexLock lock(&mu);
+        issue_failures.push_back(absl::StrCat(issue.error_code(), " ", issue.error_message()));
+        continue;
+      }
       grpc::Status s = Revoke(i % 2 == 0 ? *b_ : *a_, p.session_id);
       absl::MutexLock lock(&mu);
       if (s.ok()) {
