@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "server/adapters/redis/redis_catalog_store.h"
 #include "server/adapters/redis/redis_change_feed.h"
 #include "server/adapters/redis/redis_client.h"
 #include "server/adapters/redis/redis_session_store.h"
@@ -104,14 +105,38 @@ TEST(RedisWait, TooFewReplicasIsUnavailableSayingTheWriteIsOnThePrimary) {
   options.wait_replicas = 1;
   options.wait_timeout = absl::Milliseconds(100);
   std::unique_ptr<RedisClient> client = NewClient(options);
-  RedisSessionStore store(*client, nullptr);
+  std::unique_ptr<RedisClient> other = NewClient(options);
+  RedisChangeFeed feed(*client);
+  RedisChangeFeed other_feed(*other);  // another replica's
+  absl::Mutex mu;
+  int counts[3] = {0, 0, 0};
+  other_feed.Subscribe([&](ChangeKind kind) {
+    absl::MutexLock lock(&mu);
+    counts[static_cast<int>(kind)]++;
+  });
+  auto count = [&](ChangeKind kind) {
+    absl::MutexLock lock(&mu);
+    return counts[static_cast<int>(kind)];
+  };
+  ASSERT_TRUE(Eventually([&] { return count(ChangeKind::kCatalog) == 1 && count(ChangeKind::kSessions) == 1; }));
+
+  RedisSessionStore store(*client, &feed);
   absl::Status put = store.Put(Entry("sessW1")).status();
   EXPECT_EQ(put.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(absl::StrContains(put.message(), "stored on the primary, but only 0 of 1 replicas")) << put;
-  // What was stored is stored: a list shows it, and repeating the write is safe.
+  // What was stored is stored: a list shows it, other replicas are told
+  // (they refuse the session too), and repeating the write is safe.
   absl::StatusOr<SessionList> list = store.List();
   ASSERT_TRUE(list.ok()) << list.status();
   ASSERT_EQ(list->entries.size(), 1u);
+  EXPECT_TRUE(Eventually([&] { return count(ChangeKind::kSessions) == 2; }));
+  EXPECT_EQ(store.Put(Entry("sessW1")).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store.List()->entries.size(), 1u);
+
+  RedisCatalogStore catalog(*client, &feed);
+  absl::Status update = catalog.Update([](const Catalog& c) -> absl::StatusOr<Catalog> { return c; }).status();
+  EXPECT_EQ(update.code(), absl::StatusCode::kUnavailable) << update;
+  EXPECT_TRUE(Eventually([&] { return count(ChangeKind::kCatalog) == 2; }));
 }
 
 class RedisSentinelTest : public ::testing::Test {
