@@ -171,6 +171,21 @@ TEST_F(RedisSentinelTest, DiscoversThePrimaryPastAnUnreachableSentinel) {
   EXPECT_EQ(client->failover_count(), 0);
 }
 
+TEST_F(RedisSentinelTest, KeepsUsingTheKnownPrimaryWhileNoSentinelAnswers) {
+  std::unique_ptr<RedisClient> client = NewClient(Options());
+  ASSERT_TRUE(client->DiscoverPrimary().ok());
+  group_.StopSentinels();
+  const absl::Time until = absl::Now() + absl::Seconds(1);  // five watcher polls
+  int calls = 0;
+  while (absl::Now() < until) {
+    absl::StatusOr<RedisReply> set = client->Command({"SET", "k", absl::StrCat(calls++)});
+    ASSERT_TRUE(set.ok()) << set.status();
+    ASSERT_FALSE(set->is_error()) << set->str;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(client->failover_count(), 0);
+}
+
 TEST_F(RedisSentinelTest, UnknownMasterNameIsUnavailable) {
   RedisOptions options = Options();
   options.sentinel_master = "othermaster";

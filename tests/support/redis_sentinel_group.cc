@@ -276,6 +276,10 @@ int RedisSentinelGroup::replica_port() const {
   return ::testing::AssertionFailure() << "no running node is the primary (sentinels name port " << port << ")";
 }
 
+void RedisSentinelGroup::StopSentinels() {
+  for (auto& sentinel : sentinels_) sentinel.reset();  // SIGKILL and reap
+}
+
 ::testing::AssertionResult RedisSentinelGroup::Failover() {
   std::optional<std::vector<std::string>> r = Call(sentinel_ports_[0], {"SENTINEL", "FAILOVER", master_name_});
   if (!r.has_value() || r->empty() || r->front() != "OK") {

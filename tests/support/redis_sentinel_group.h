@@ -58,6 +58,8 @@ class RedisSentinelGroup {
   // Waits until every sentinel names a primary other than `old_port` and
   // that node answers ROLE master.
   ::testing::AssertionResult WaitForNewPrimary(int old_port, absl::Duration timeout = absl::Seconds(30));
+  // Kills every sentinel (the Redis nodes keep running).
+  void StopSentinels();
   // Starts the node KillPrimary() killed again (same port and directory) as
   // a replica of the current primary, and waits until it is in sync.
   ::testing::AssertionResult RestartKilledAsReplica(absl::Duration timeout = absl::Seconds(30));
