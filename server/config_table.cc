@@ -170,10 +170,10 @@ std::vector<ConfigOption> BuildTable() {
        "fleet mode through Redis Sentinel, instead of --redis-addr: the "
        "sentinels (comma list, up to 16) that name the primary; failovers "
        "are followed",
-       "Each sentinel is asked in turn; a named node is used only if `ROLE` "
-       "says master, and is asked again after a connection error, a "
-       "`READONLY` reply or a change the sentinels report (polled every "
-       "second). No sentinel naming a reachable primary at start stops the "
+       "Each sentinel is asked in turn and a named node is used only if "
+       "`ROLE` says master; the sentinels are asked again after a connection "
+       "error or a `READONLY` reply, and polled every second for a new "
+       "primary. No sentinel naming a reachable primary at start stops the "
        "start. See [redis.md](redis.md)",
        &O::redis_sentinels},
       {"redis_sentinel_master", "NAME",

@@ -205,7 +205,11 @@ TEST_F(SentinelFailoverE2eTest, KillingThePrimaryKeepsIssuingValidatingAndEveryA
   std::thread revoker([&] {
     for (int i = 0; !stop.load(); ++i) {
       Playback p;
-      if (!Issue(i % 2 == 0 ? *a_ : *b_, &p).ok()) continue;  // counted by the issuer's checks
+      if (grpc::Status issue = Issue(i % 2 == 0 ? *a_ : *b_, &p); !issue.ok()) {
+        absl::MutexLock lock(&mu);
+        issue_failures.push_back(absl::StrCat(issue.error_code(), " ", issue.error_message()));
+        continue;
+      }
       grpc::Status s = Revoke(i % 2 == 0 ? *b_ : *a_, p.session_id);
       absl::MutexLock lock(&mu);
       if (s.ok()) {
@@ -283,6 +287,27 @@ TEST_F(SentinelFailoverE2eTest, KillingThePrimaryKeepsIssuingValidatingAndEveryA
   Playback fresh;
   ASSERT_TRUE(Issue(*b_, &fresh).ok());
   EXPECT_EQ(Auth(fresh.token), 200);
+
+  // A catalog write on one replica (WAIT 1 on the new primary) reaches the
+  // other through the change feed, which followed the failover.
+  v1::PutAssetRequest put;
+  put.mutable_asset()->set_id("after-failover");
+  put.mutable_asset()->set_hostname("cdn.example.com");
+  put.mutable_asset()->set_url_path(kAsset);
+  put.mutable_asset()->mutable_inline_policy()->add_paths("/vod/demo/");
+  put.mutable_asset()->mutable_inline_policy()->set_exp("+10m");
+  v1::Asset stored;
+  grpc::Status s = v1::CatalogService::NewStub(b_->channel())->PutAsset(Context().get(), put, &stored);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::IssuePlaybackRequest request;
+  request.set_asset_id("after-failover");
+  v1::IssuePlaybackResponse response;
+  const absl::Time catalog_deadline = absl::Now() + absl::Seconds(5);
+  while (!(s = a_->stub().IssuePlayback(Context().get(), request, &response)).ok() &&
+         absl::Now() < catalog_deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // or by killing the primary. Label: integration.
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "server/adapters/redis/redis_catalog_store.h"
 #include "server/adapters/redis/redis_change_feed.h"
 #include "server/adapters/redis/redis_client.h"
 #include "server/adapters/redis/redis_session_store.h"
@@ -103,14 +105,38 @@ TEST(RedisWait, TooFewReplicasIsUnavailableSayingTheWriteIsOnThePrimary) {
   options.wait_replicas = 1;
   options.wait_timeout = absl::Milliseconds(100);
   std::unique_ptr<RedisClient> client = NewClient(options);
-  RedisSessionStore store(*client, nullptr);
+  std::unique_ptr<RedisClient> other = NewClient(options);
+  RedisChangeFeed feed(*client);
+  RedisChangeFeed other_feed(*other);  // another replica's
+  absl::Mutex mu;
+  int counts[3] = {0, 0, 0};
+  other_feed.Subscribe([&](ChangeKind kind) {
+    absl::MutexLock lock(&mu);
+    counts[static_cast<int>(kind)]++;
+  });
+  auto count = [&](ChangeKind kind) {
+    absl::MutexLock lock(&mu);
+    return counts[static_cast<int>(kind)];
+  };
+  ASSERT_TRUE(Eventually([&] { return count(ChangeKind::kCatalog) == 1 && count(ChangeKind::kSessions) == 1; }));
+
+  RedisSessionStore store(*client, &feed);
   absl::Status put = store.Put(Entry("sessW1")).status();
   EXPECT_EQ(put.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(absl::StrContains(put.message(), "stored on the primary, but only 0 of 1 replicas")) << put;
-  // What was stored is stored: a list shows it, and repeating the write is safe.
+  // What was stored is stored: a list shows it, other replicas are told
+  // (they refuse the session too), and repeating the write is safe.
   absl::StatusOr<SessionList> list = store.List();
   ASSERT_TRUE(list.ok()) << list.status();
   ASSERT_EQ(list->entries.size(), 1u);
+  EXPECT_TRUE(Eventually([&] { return count(ChangeKind::kSessions) == 2; }));
+  EXPECT_EQ(store.Put(Entry("sessW1")).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store.List()->entries.size(), 1u);
+
+  RedisCatalogStore catalog(*client, &feed);
+  absl::Status update = catalog.Update([](const Catalog& c) -> absl::StatusOr<Catalog> { return c; }).status();
+  EXPECT_EQ(update.code(), absl::StatusCode::kUnavailable) << update;
+  EXPECT_TRUE(Eventually([&] { return count(ChangeKind::kCatalog) == 2; }));
 }
 
 class RedisSentinelTest : public ::testing::Test {
@@ -142,6 +168,21 @@ TEST_F(RedisSentinelTest, DiscoversThePrimaryPastAnUnreachableSentinel) {
   absl::StatusOr<RedisReply> set = client->Command({"SET", "k", "v"});
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_FALSE(set->is_error()) << set->str;
+  EXPECT_EQ(client->failover_count(), 0);
+}
+
+TEST_F(RedisSentinelTest, KeepsUsingTheKnownPrimaryWhileNoSentinelAnswers) {
+  std::unique_ptr<RedisClient> client = NewClient(Options());
+  ASSERT_TRUE(client->DiscoverPrimary().ok());
+  group_.StopSentinels();
+  const absl::Time until = absl::Now() + absl::Seconds(1);  // five watcher polls
+  int calls = 0;
+  while (absl::Now() < until) {
+    absl::StatusOr<RedisReply> set = client->Command({"SET", "k", absl::StrCat(calls++)});
+    ASSERT_TRUE(set.ok()) << set.status();
+    ASSERT_FALSE(set->is_error()) << set->str;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
   EXPECT_EQ(client->failover_count(), 0);
 }
 
@@ -205,6 +246,47 @@ TEST_F(RedisSentinelTest, FollowsAFailoverOfALivePrimary) {
     ASSERT_FALSE(role->elements.empty());
     EXPECT_EQ(role->elements[0].str, "master");
   }
+}
+
+TEST_F(RedisSentinelTest, AWriteToAReplicaIsUnavailableNotAnError) {
+  RedisOptions options = FastOptions();
+  options.address = absl::StrCat("127.0.0.1:", group_.replica_port());
+  std::unique_ptr<RedisClient> client = NewClient(options);
+  absl::StatusOr<RedisReply> set = client->Command({"SET", "k", "v"});
+  EXPECT_EQ(set.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(set.status().message(), "READONLY")) << set.status();
+  RedisSessionStore store(*client, nullptr);  // MULTI ... EXEC: refused at the HSET
+  EXPECT_EQ(store.Put(Entry("sessR1")).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store.Remove("sessR1").status().code(), absl::StatusCode::kUnavailable);  // a script
+  EXPECT_TRUE(store.List().ok());  // reads work on a replica
+}
+
+TEST_F(RedisSentinelTest, APooledConnectionToTheDemotedPrimaryRediscovers) {
+  RedisOptions options = Options();
+  options.sentinel_poll_interval = absl::Hours(1);  // no watcher: only what the node answers
+  std::unique_ptr<RedisClient> client = NewClient(options);
+  ASSERT_TRUE(client->Command({"SET", "before", "1"}).ok());
+  const int old_primary = group_.primary_port();
+  ASSERT_TRUE(group_.Failover());
+  ASSERT_TRUE(group_.WaitForNewPrimary(old_primary));
+  // The sentinels demote the old primary (REPLICAOF, then its clients are
+  // cut) once they see it still claims to be master.
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<std::vector<std::string>> role = RedisSentinelGroup::Call(old_primary, {"ROLE"});
+    return role.has_value() && !role->empty() && role->front() == "slave";
+  }, absl::Seconds(30)));
+  absl::StatusOr<RedisReply> set;
+  int unavailable = 0;
+  ASSERT_TRUE(Eventually([&] {
+    set = client->Command({"SET", "after", "1"});
+    if (!set.ok()) {
+      EXPECT_EQ(set.status().code(), absl::StatusCode::kUnavailable) << set.status();
+      ++unavailable;
+    }
+    return set.ok() && !set->is_error();
+  }, absl::Seconds(10))) << (set.ok() ? set->str : set.status().ToString());
+  EXPECT_LE(unavailable, 2);  // the cut connection, at most once more while rediscovering
+  EXPECT_EQ(client->primary_address(), absl::StrCat("127.0.0.1:", group_.primary_port()));
 }
 
 TEST_F(RedisSentinelTest, KillingThePrimaryLosesNoWriteThatReturnedOkWithWait) {

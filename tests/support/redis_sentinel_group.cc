@@ -255,6 +255,14 @@ int RedisSentinelGroup::primary_port() const {
   return 0;
 }
 
+int RedisSentinelGroup::replica_port() const {
+  const int primary = primary_port();
+  for (const Node& node : nodes_) {
+    if (node.process != nullptr && node.port != primary) return node.port;
+  }
+  return 0;
+}
+
 ::testing::AssertionResult RedisSentinelGroup::KillPrimary() {
   const int port = primary_port();
   for (int i = 0; i < 2; ++i) {
@@ -266,6 +274,10 @@ int RedisSentinelGroup::primary_port() const {
     return ::testing::AssertionSuccess();
   }
   return ::testing::AssertionFailure() << "no running node is the primary (sentinels name port " << port << ")";
+}
+
+void RedisSentinelGroup::StopSentinels() {
+  for (auto& sentinel : sentinels_) sentinel.reset();  // SIGKILL and reap
 }
 
 ::testing::AssertionResult RedisSentinelGroup::Failover() {

@@ -47,6 +47,8 @@ class RedisSentinelGroup {
 
   // Port of the node the first reachable sentinel names as primary, or 0.
   int primary_port() const;
+  // Port of the running node that is not primary_port(), or 0.
+  int replica_port() const;
   // Kills (SIGKILL) the node that is primary now; the sentinels fail over
   // after down-after-milliseconds.
   ::testing::AssertionResult KillPrimary();
@@ -56,6 +58,8 @@ class RedisSentinelGroup {
   // Waits until every sentinel names a primary other than `old_port` and
   // that node answers ROLE master.
   ::testing::AssertionResult WaitForNewPrimary(int old_port, absl::Duration timeout = absl::Seconds(30));
+  // Kills every sentinel (the Redis nodes keep running).
+  void StopSentinels();
   // Starts the node KillPrimary() killed again (same port and directory) as
   // a replica of the current primary, and waits until it is in sync.
   ::testing::AssertionResult RestartKilledAsReplica(absl::Duration timeout = absl::Seconds(30));

@@ -91,7 +91,12 @@ absl::StatusOr<std::optional<uint64_t>> RedisCatalogStore::TryUpdate(const Mutat
   }
   if (exec.elements[0].is_error()) return RedisReplyError(exec.elements[0], "SET");
   EDGEPASS_ASSIGN_OR_RETURN(int64_t version, RedisInteger(exec.elements[1], "INCR"));
-  EDGEPASS_RETURN_IF_ERROR(redis_.WaitForReplicas(c));
+  if (absl::Status waited = redis_.WaitForReplicas(c); !waited.ok()) {
+    { RedisClient::Connection release = std::move(c); }  // back to the pool before publishing
+    // Stored on the primary all the same: other replicas load it.
+    if (feed_ != nullptr) feed_->Publish(ChangeKind::kCatalog);
+    return waited;
+  }
   return static_cast<uint64_t>(version);
 }
 

@@ -41,6 +41,7 @@ absl::StatusOr<uint64_t> RedisSessionStore::Put(const core::RevocationEntry& ent
   EDGEPASS_RETURN_IF_ERROR(CheckSessionId(entry.session_id));
   const std::string json = core::RevocationEntryToJson(entry);
   int64_t version = 0;
+  absl::Status waited;
   {
     EDGEPASS_ASSIGN_OR_RETURN(RedisClient::Connection c, redis_.Acquire());
     EDGEPASS_ASSIGN_OR_RETURN(RedisReply multi, c.Command({"MULTI"}));
@@ -55,15 +56,19 @@ absl::StatusOr<uint64_t> RedisSessionStore::Put(const core::RevocationEntry& ent
     }
     if (exec.elements[0].is_error()) return RedisReplyError(exec.elements[0], "HSET");
     EDGEPASS_ASSIGN_OR_RETURN(version, RedisInteger(exec.elements[1], "INCR"));
-    EDGEPASS_RETURN_IF_ERROR(redis_.WaitForReplicas(c));
+    waited = redis_.WaitForReplicas(c);
   }
+  // Stored on the primary even when too few replicas acknowledged it:
+  // other replicas load it (and refuse the session) either way.
   Announce();
+  if (!waited.ok()) return waited;
   return static_cast<uint64_t>(version);
 }
 
 absl::StatusOr<uint64_t> RedisSessionStore::Remove(absl::string_view session_id) {
   EDGEPASS_RETURN_IF_ERROR(CheckSessionId(session_id));
   int64_t version = 0;
+  absl::Status waited;
   {
     EDGEPASS_ASSIGN_OR_RETURN(RedisClient::Connection c, redis_.Acquire());
     EDGEPASS_ASSIGN_OR_RETURN(
@@ -72,9 +77,10 @@ absl::StatusOr<uint64_t> RedisSessionStore::Remove(absl::string_view session_id)
     if (version < 0) {
       return absl::NotFoundError(absl::StrCat("session ", session_id, " is not revoked"));
     }
-    EDGEPASS_RETURN_IF_ERROR(redis_.WaitForReplicas(c));
+    waited = redis_.WaitForReplicas(c);
   }
-  Announce();
+  Announce();  // removed on the primary, acknowledged or not
+  if (!waited.ok()) return waited;
   return static_cast<uint64_t>(version);
 }
 
