@@ -25,22 +25,8 @@ declare -A listed=() needed=()
 for p in $(packages_of "$runtime_list"); do listed[$p]=1; done
 ((${#listed[@]} > 0)) || fail "$runtime_list lists no package"
 
-# The package owning a library path; Debian 12 has merged /usr, so dpkg may
-# know the file under /lib or /usr/lib.
-owner() {
-  local path=$1 real alt candidate
-  real=$(readlink -f "$path")
-  for candidate in "$path" "$real"; do
-    for alt in "$candidate" "${candidate#/usr}" "/usr$candidate"; do
-      if out=$(dpkg -S "$alt" 2>/dev/null); then
-        echo "${out%%:*}" | sed 's/,.*//'
-        return 0
-      fi
-    done
-  done
-  return 1
-}
-
+# Every library each binary links (path -> binary names).
+declare -A users=()
 for bin in "$@"; do
   [[ -x $bin ]] || { fail "$bin is not built"; continue; }
   name=$(basename "$bin")
@@ -48,11 +34,40 @@ for bin in "$@"; do
   ldd_out=$(ldd "$bin") || { fail "ldd $bin failed"; continue; }
   if grep -q "not found" <<<"$ldd_out"; then fail "$bin: $(grep "not found" <<<"$ldd_out")"; fi
   while read -r lib; do
-    pkg=$(owner "$lib") || { fail "$name links $lib, which no Debian package owns"; continue; }
-    pkg=${pkg%%:*}
-    needed[$pkg]=1
-    [[ -n ${listed[$pkg]:-} ]] || fail "$name links $lib from $pkg, which $runtime_list lacks"
+    users[$lib]="${users[$lib]:-} $name"
   done < <(awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/.*ld-linux/ {print $1}' <<<"$ldd_out" | sort -u)
+done
+
+# Their packages, with one dpkg -S (it is slow per call). Debian 12 has merged
+# /usr, so dpkg may know a file under /lib or /usr/lib, or only its target.
+declare -A candidates_of=()
+candidates=()
+for lib in "${!users[@]}"; do
+  real=$(readlink -f "$lib")
+  list=""
+  for c in "$lib" "$real"; do
+    for alt in "$c" "${c#/usr}" "/usr$c"; do list="$list $alt"; candidates+=("$alt"); done
+  done
+  candidates_of[$lib]=$list
+done
+declare -A owner=()
+if ((${#candidates[@]} > 0)); then
+  while IFS= read -r line; do
+    pkgs=${line%%: /*} path=/${line#*: /}
+    owner[$path]=$(sed 's/,.*//; s/:[a-z0-9]*$//' <<<"$pkgs")
+  done < <(dpkg -S "${candidates[@]}" 2>/dev/null || true)
+fi
+for lib in "${!users[@]}"; do
+  pkg=""
+  for c in ${candidates_of[$lib]}; do
+    if [[ -n ${owner[$c]:-} ]]; then pkg=${owner[$c]}; break; fi
+  done
+  if [[ -z $pkg ]]; then
+    fail "${users[$lib]# } links $lib, which no Debian package owns"
+    continue
+  fi
+  needed[$pkg]=1
+  [[ -n ${listed[$pkg]:-} ]] || fail "${users[$lib]# } links $lib from $pkg, which $runtime_list lacks"
 done
 
 for p in "${!listed[@]}"; do
