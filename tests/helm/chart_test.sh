@@ -53,6 +53,10 @@ check_variant() {
 check_variant default
 check_variant default-monitoring \
   --set monitoring.serviceMonitor.enabled=true --set monitoring.prometheusRule.enabled=true
+check_variant minimal --set edge.enabled=false --set server.ports.rest=0 --set server.ports.metrics=0 \
+  --set monitoring.grafanaDashboard.enabled=false --set access.generateKeys=false \
+  --set 'access.apiKeys[0].name=backend' --set "access.apiKeys[0].sha256=$(printf '%064d' 0)" \
+  --set 'access.apiKeys[0].scopes[0]=issue'
 for values in "$chart"/variants/*.yaml; do
   check_variant "variant-$(basename "$values" .yaml)" -f "$values"
 done
@@ -68,6 +72,11 @@ expect_in default '"redis_addr": "edgepass-redis-0.edgepass-redis-headless.media
 expect_in default 'grpc:'  # kubelet gRPC probe (grpc.health.v1) without TLS
 expect_in default 'kind: HorizontalPodAutoscaler'
 expect_in default '--api-key-file=/run/edgepass/edge-api-key'
+expect_not_in minimal 'name: edgepass-edge'
+expect_not_in minimal 'name: edgepass-rest'
+expect_not_in minimal 'name: edgepass-metrics'
+expect_in minimal '"rest_addr": ""'
+expect_in minimal '"metrics_addr": ""'
 expect_in default-monitoring 'kind: ServiceMonitor'
 expect_in default-monitoring 'kind: PrometheusRule'
 expect_in variant-embedded 'kind: PersistentVolumeClaim'
