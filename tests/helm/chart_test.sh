@@ -4,8 +4,9 @@
 # Prometheus Operator objects on; every rendered object passes the offline
 # schema check (check_manifests.js: Kubernetes API schemas from
 # kubernetes-models, a structural check of ServiceMonitor/PrometheusRule, the
-# embedded nginx config, rules and dashboard unchanged); values.schema.json
-# and the chart's own checks refuse bad values with the value named.
+# embedded nginx config, rules and dashboard unchanged); values.yaml has a
+# comment on every key; values.schema.json and the chart's own checks refuse
+# bad values with the value named.
 #
 #   tests/helm/chart_test.sh SOURCE_DIR TOOLS_PREFIX LAYER_VERSION MODELS_VERSION YAML_VERSION
 #
@@ -98,6 +99,10 @@ expect_in variant-mtls '"tls_client_ca": "/etc/edgepass/tls/ca.crt"'
 expect_in variant-mtls '--client-cert=/etc/edgepass/client/tls.crt'
 expect_in variant-mtls 'tcpSocket:'  # kubelet's gRPC probe cannot speak TLS
 expect_not_in variant-mtls 'insecure_plaintext'
+
+# values.yaml is documented line by line.
+undocumented=$(awk -f "$here/values_documented.awk" "$chart/values.yaml")
+[[ -z $undocumented ]] || fail "values.yaml keys without a comment: $undocumented"
 
 # Bad values are refused, naming the value: NEEDLE then helm arguments.
 expect_refused() {
