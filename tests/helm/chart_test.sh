@@ -5,7 +5,8 @@
 # schema check (check_manifests.js: Kubernetes API schemas from
 # kubernetes-models, a structural check of ServiceMonitor/PrometheusRule, the
 # embedded nginx config, rules and dashboard unchanged); values.yaml has a
-# comment on every key; values.schema.json and the chart's own checks refuse
+# comment on every key; NOTES.txt renders with a first playback URL;
+# values.schema.json and the chart's own checks refuse
 # bad values with the value named.
 #
 #   tests/helm/chart_test.sh SOURCE_DIR TOOLS_PREFIX LAYER_VERSION MODELS_VERSION YAML_VERSION
@@ -33,6 +34,19 @@ fail() {
 # helm warns on stderr about the chart's symlinks into deploy/ (files/*): expected.
 quiet() { grep -v 'found symbolic link in path' || true; }
 
+# A copy of the chart (symlinks resolved) with one more template that renders
+# NOTES.txt into a ConfigMap, since helm renders NOTES only when installing.
+notes_chart=$work/notes-chart
+cp -rL "$chart" "$notes_chart"
+cat >"$notes_chart/templates/zz-notes-check.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: notes-check}
+data:
+  notes: |
+    {{- include "edgepass/templates/NOTES.txt" . | nindent 4 }}
+EOF
+
 # Renders and checks one set of values: NAME then helm arguments.
 check_variant() {
   local name=$1
@@ -48,6 +62,13 @@ check_variant() {
   fi
   if ! node "$here/check_manifests.js" "$out" "$src"; then
     fail "schema check $name"
+  fi
+  # NOTES.txt renders and says how to get a first playback URL.
+  if ! "$helm" template edgepass "$notes_chart" --namespace media "$@" \
+      --show-only templates/zz-notes-check.yaml >"$work/$name.notes" 2>"$work/$name.notes.err"; then
+    fail "NOTES.txt $name: $(quiet <"$work/$name.notes.err")"
+  elif ! grep -q '/v1/assets/1/playback' "$work/$name.notes" || grep -q '<no value>' "$work/$name.notes"; then
+    fail "NOTES.txt $name does not show a first playback URL: $(cat "$work/$name.notes")"
   fi
 }
 
