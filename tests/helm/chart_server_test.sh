@@ -8,8 +8,9 @@
 # playback URL over REST, the "edge" key (scope edge-sync) is refused 403, no
 # key 401. The example edge's validator runs with the chart's arguments
 # (addresses and paths moved likewise) and the generated edge key, and must
-# sync (healthz 200); the edge's nginx config passes `nginx -t`. Every process
-# started is stopped on exit, the temp dir removed.
+# sync (healthz 200); the edge's nginx config passes `nginx -t`. Every
+# variant's config.json as rendered passes the server's option validation.
+# Every process started is stopped on exit, the temp dir removed.
 #
 #   tests/helm/chart_server_test.sh SOURCE_DIR TOOLS_PREFIX SERVER_BIN REDIS_SERVER \
 #       VALIDATOR_BIN NGINX LAYER_VERSION MODELS_VERSION YAML_VERSION
@@ -138,6 +139,45 @@ check_edge() {  # check_edge NAME DIR (the server's log in DIR/server.err)
     failures=$((failures + 1))
   fi
 }
+
+# Every rendering's config.json as rendered (all-interface addresses, TLS and
+# access paths) passes the server's own parsing and validation: with
+# --new-api-key it validates the options, then prints a key and exits without
+# listening. Options of work in progress elsewhere (Sentinel, secrets store,
+# rotation) are dropped, with a notice, only while `edgepass-server --help`
+# does not list them yet; any other unknown key fails.
+check_config() {  # check_config NAME [helm args...]
+  local name=$1
+  shift
+  local dir=$work/config-$name
+  mkdir -p "$dir"
+  "$prefix/bin/helm" template edgepass "$src/helm/edgepass" "$@" >"$dir/rendered.yaml" 2>/dev/null
+  node "$here/extract_files.js" "$dir/rendered.yaml" "$dir"
+  "$server_bin" --help >"$dir/help.txt"
+  python3 - "$dir" "$name" <<'EOF'
+import json, sys
+d, name = sys.argv[1], sys.argv[2]
+pending = {"redis_sentinels", "redis_sentinel_master", "redis_wait_replicas", "redis_wait_timeout",
+           "secrets_store", "aws_region", "aws_endpoint", "aws_secret_id", "smd_stack_name",
+           "key_rotation_interval", "key_rotation_schedule", "key_rotation_ack_deadline"}
+help_text = open(f"{d}/help.txt").read()
+c = json.load(open(f"{d}/config.json"))
+dropped = [k for k in sorted(c) if k in pending and "--" + k.replace("_", "-") not in help_text]
+for k in dropped:
+    del c[k]
+if dropped:
+    print(f"chart_server_test: {name}: not checked, the server has no such options yet: {', '.join(dropped)}")
+json.dump(c, open(f"{d}/checked.json", "w"))
+EOF
+  if ! "$server_bin" --config "$dir/checked.json" --new-api-key config-check:issue >"$dir/out" 2>"$dir/err"; then
+    echo "FAIL $name: the server refuses the chart's config.json: $(cat "$dir/err")" >&2
+    failures=$((failures + 1))
+  fi
+}
+check_config default
+for values in "$src"/helm/edgepass/variants/*.yaml; do
+  check_config "$(basename "$values" .yaml)" -f "$values"
+done
 
 run_variant default
 run_variant embedded -f "$src/helm/edgepass/variants/embedded.yaml"
