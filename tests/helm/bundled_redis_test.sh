@@ -89,7 +89,7 @@ start_redis() {
   local n=$1
   env $(pod_env "$n") CONF_DIR="$work/pod$n/conf" /bin/sh "$work/redis.sh" >>"$work/redis$n.log" 2>&1 &
   redis_pid[$n]=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do
     [[ $(redis-cli -h 127.0.0.$((n + 1)) -p "$redis_port" ping 2>/dev/null) == PONG ]] && return 0
     sleep 0.1
   done
@@ -131,24 +131,25 @@ sentinels_agree() {
       grep -c '^name$') == 2 ]] || return 1
   done
 }
-wait_for 30 "the three Sentinels monitor pod 0 and see each other" sentinels_agree
+wait_for 60 "the three Sentinels monitor pod 0 and see each other" sentinels_agree
 
 # Fault: pod 0's Redis dies.
 kill -9 "${redis_pid[0]}"
 wait "${redis_pid[0]}" 2>/dev/null || true
 unset 'redis_pid[0]'
-failed_over() {
+failed_over() {  # every Sentinel names pod 1 or 2, which is a primary
   local p
   p=$(primary_by_sentinel 1)
-  [[ $p == 127.0.0.2 || $p == 127.0.0.3 ]] && [[ $(role_of $((${p##*.} - 1))) == master* ]]
+  [[ $p == 127.0.0.2 || $p == 127.0.0.3 ]] && [[ $(role_of $((${p##*.} - 1))) == master* ]] &&
+    [[ $(primary_by_sentinel 0) == "$p" && $(primary_by_sentinel 2) == "$p" ]]
 }
-wait_for 30 "the Sentinels fail over to pod 1 or 2" failed_over
+wait_for 60 "the Sentinels fail over to pod 1 or 2" failed_over
 new_primary=$(primary_by_sentinel 1)
 
 # Pod 0 restarts: its script asks the Sentinels and joins as a replica.
 start_redis 0
-[[ $(role_of 0) == "slave $new_primary" ]] ||
-  { echo "FAIL: pod 0 came back as '$(role_of 0)', not a replica of $new_primary" >&2; exit 1; }
+rejoined() { [[ $(role_of 0) == "slave $new_primary" ]]; }
+wait_for 20 "pod 0 comes back as a replica of $new_primary (it is '$(role_of 0)')" rejoined
 redis-cli -h "$new_primary" -p "$redis_port" set edgepass:bundled-redis-test after-failover >/dev/null
 replicated() { [[ $(redis-cli -h 127.0.0.1 -p "$redis_port" get edgepass:bundled-redis-test 2>/dev/null) == after-failover ]]; }
 wait_for 20 "a write on the new primary reaches pod 0" replicated
