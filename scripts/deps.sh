@@ -15,6 +15,7 @@ PACKAGES=(
   redis-sentinel  # Sentinel failover tests (tests/support/redis_sentinel_group.h)
   prometheus-cpp-dev  # metrics endpoint of the server and the sidecar
   prometheus          # ships promtool; the metrics test scrapes with a real server
+  unzip curl          # helm out of npm's kubectl layer zip (tests/helm); the chart's server test
   clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)
   zlib1g-dev  # gzip CDN logs (client/analyze)
   libcurl4-openssl-dev  # edgepass::aws (Secrets Manager, STS)

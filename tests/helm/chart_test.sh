@@ -4,8 +4,10 @@
 # Prometheus Operator objects on; every rendered object passes the offline
 # schema check (check_manifests.js: Kubernetes API schemas from
 # kubernetes-models, a structural check of ServiceMonitor/PrometheusRule, the
-# embedded nginx config, rules and dashboard unchanged); values.schema.json
-# and the chart's own checks refuse bad values with the value named.
+# embedded nginx config, rules and dashboard unchanged); values.yaml has a
+# comment on every key; NOTES.txt renders with a first playback URL;
+# values.schema.json and the chart's own checks refuse
+# bad values with the value named.
 #
 #   tests/helm/chart_test.sh SOURCE_DIR TOOLS_PREFIX LAYER_VERSION MODELS_VERSION YAML_VERSION
 #
@@ -32,6 +34,19 @@ fail() {
 # helm warns on stderr about the chart's symlinks into deploy/ (files/*): expected.
 quiet() { grep -v 'found symbolic link in path' || true; }
 
+# A copy of the chart (symlinks resolved) with one more template that renders
+# NOTES.txt into a ConfigMap, since helm renders NOTES only when installing.
+notes_chart=$work/notes-chart
+cp -rL "$chart" "$notes_chart"
+cat >"$notes_chart/templates/zz-notes-check.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: notes-check}
+data:
+  notes: |
+    {{- include "edgepass/templates/NOTES.txt" . | nindent 4 }}
+EOF
+
 # Renders and checks one set of values: NAME then helm arguments.
 check_variant() {
   local name=$1
@@ -48,11 +63,22 @@ check_variant() {
   if ! node "$here/check_manifests.js" "$out" "$src"; then
     fail "schema check $name"
   fi
+  # NOTES.txt renders and says how to get a first playback URL.
+  if ! "$helm" template edgepass "$notes_chart" --namespace media "$@" \
+      --show-only templates/zz-notes-check.yaml >"$work/$name.notes" 2>"$work/$name.notes.err"; then
+    fail "NOTES.txt $name: $(quiet <"$work/$name.notes.err")"
+  elif ! grep -q '/v1/assets/1/playback' "$work/$name.notes" || grep -q '<no value>' "$work/$name.notes"; then
+    fail "NOTES.txt $name does not show a first playback URL: $(cat "$work/$name.notes")"
+  fi
 }
 
 check_variant default
 check_variant default-monitoring \
   --set monitoring.serviceMonitor.enabled=true --set monitoring.prometheusRule.enabled=true
+check_variant minimal --set edge.enabled=false --set server.ports.rest=0 --set server.ports.metrics=0 \
+  --set monitoring.grafanaDashboard.enabled=false --set access.generateKeys=false \
+  --set 'access.apiKeys[0].name=backend' --set "access.apiKeys[0].sha256=$(printf '%064d' 0)" \
+  --set 'access.apiKeys[0].scopes[0]=issue'
 for values in "$chart"/variants/*.yaml; do
   check_variant "variant-$(basename "$values" .yaml)" -f "$values"
 done
@@ -68,6 +94,11 @@ expect_in default '"redis_addr": "edgepass-redis-0.edgepass-redis-headless.media
 expect_in default 'grpc:'  # kubelet gRPC probe (grpc.health.v1) without TLS
 expect_in default 'kind: HorizontalPodAutoscaler'
 expect_in default '--api-key-file=/run/edgepass/edge-api-key'
+expect_not_in minimal 'name: edgepass-edge'
+expect_not_in minimal 'name: edgepass-rest'
+expect_not_in minimal 'name: edgepass-metrics'
+expect_in minimal '"rest_addr": ""'
+expect_in minimal '"metrics_addr": ""'
 expect_in default-monitoring 'kind: ServiceMonitor'
 expect_in default-monitoring 'kind: PrometheusRule'
 expect_in variant-embedded 'kind: PersistentVolumeClaim'
@@ -79,7 +110,7 @@ expect_not_in variant-external-redis 'kind: StatefulSet'
 expect_in variant-sentinel '"redis_sentinels": "edgepass-redis-0.edgepass-redis-headless.media.svc:26379,edgepass-redis-1.'
 expect_in variant-sentinel '"redis_sentinel_master": "mymaster"'
 expect_in variant-sentinel '"redis_wait_replicas": "1"'
-expect_in variant-sentinel 'redis-sentinel /conf/sentinel.conf'
+expect_in variant-sentinel 'exec redis-server "$CONF_DIR/sentinel.conf" --sentinel'
 expect_in variant-secrets-manager '"secrets_store": "aws"'
 expect_in variant-secrets-manager '"aws_secret_id": "edgepass/keyring"'
 expect_in variant-secrets-manager 'eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/edgepass-secrets'
@@ -89,6 +120,10 @@ expect_in variant-mtls '"tls_client_ca": "/etc/edgepass/tls/ca.crt"'
 expect_in variant-mtls '--client-cert=/etc/edgepass/client/tls.crt'
 expect_in variant-mtls 'tcpSocket:'  # kubelet's gRPC probe cannot speak TLS
 expect_not_in variant-mtls 'insecure_plaintext'
+
+# values.yaml is documented line by line.
+undocumented=$(awk -f "$here/values_documented.awk" "$chart/values.yaml")
+[[ -z $undocumented ]] || fail "values.yaml keys without a comment: $undocumented"
 
 # Bad values are refused, naming the value: NEEDLE then helm arguments.
 expect_refused() {

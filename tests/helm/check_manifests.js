@@ -4,7 +4,8 @@
 // required fields, enums, formats). The Prometheus Operator kinds
 // (monitoring.coreos.com/v1 ServiceMonitor, PrometheusRule), which
 // kubernetes-models does not carry, get a minimal structural check here.
-// Also checks that the chart embeds the project's own files unchanged: the
+// Field names are checked against the models' type declarations too
+// (unknown fields). Also checks that the chart embeds the project's own files unchanged: the
 // nginx config (up to the substitutions of templates/edge.yaml), the alert
 // rules and the dashboard.
 //
@@ -35,6 +36,65 @@ function modelFor(apiVersion, kind) {
     return null;
   }
   return typeof mod[kind] === 'function' ? mod[kind] : null;
+}
+
+// Unknown fields. kubernetes-models' validators accept fields the API does
+// not have (a misspelt key would be dropped by the API server, silently), so
+// the field names of each object are also checked against the models' type
+// declarations (.d.ts): every interface lists its properties, and a property
+// whose type is another imported interface (or an Array of one) is followed.
+const interfaceCache = new Map();
+function interfaceOf(dtsPath) {
+  if (interfaceCache.has(dtsPath)) return interfaceCache.get(dtsPath);
+  let text;
+  try {
+    text = fs.readFileSync(dtsPath, 'utf8');
+  } catch (e) {
+    interfaceCache.set(dtsPath, null);
+    return null;
+  }
+  const imports = {};
+  for (const m of text.matchAll(/^import \{ ([A-Za-z0-9_, ]+) \} from "([^"]+)";$/gm)) {
+    for (const name of m[1].split(',').map((x) => x.trim())) imports[name] = m[2];
+  }
+  const body = (text.match(/^export interface I[A-Za-z0-9]+(?: extends [A-Za-z0-9, ]+)? \{\n([\s\S]*?)^\}/m) || [])[1];
+  if (body === undefined) {
+    interfaceCache.set(dtsPath, null);
+    return null;
+  }
+  const props = {};
+  for (const m of body.matchAll(/^ {4}"([^"]+)"\??: (.+?);?$/gm)) {
+    const t = m[2].match(/^(Array<)?(I[A-Za-z0-9]+)>?$/);
+    let child = null;
+    if (t && imports[t[2]]) {
+      const spec = imports[t[2]];
+      const resolved = spec.startsWith('.')
+        ? path.resolve(path.dirname(dtsPath), spec)
+        : path.join(modelsRoot, '..', spec);
+      child = { dts: `${resolved}.d.ts`, array: Boolean(t[1]) };
+    }
+    props[m[1]] = child;
+  }
+  // TypeMeta fields.
+  if (/extends TypeMeta/.test(text)) props.apiVersion = props.apiVersion || null, props.kind = props.kind || null;
+  interfaceCache.set(dtsPath, props);
+  return props;
+}
+const modelsRoot = path.dirname(require.resolve('kubernetes-models/package.json'));
+function unknownFields(value, dtsPath, where, out) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const props = interfaceOf(dtsPath);
+  if (!props) return;  // a map or a type the declarations do not spell out
+  for (const [key, v] of Object.entries(value)) {
+    if (!(key in props)) {
+      out.push(`${where}.${key}: unknown field (not in ${path.basename(dtsPath, '.d.ts')})`);
+      continue;
+    }
+    const child = props[key];
+    if (!child) continue;
+    if (child.array && Array.isArray(v)) v.forEach((e, i) => unknownFields(e, child.dts, `${where}.${key}[${i}]`, out));
+    else if (!child.array) unknownFields(v, child.dts, `${where}.${key}`, out);
+  }
 }
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -136,6 +196,9 @@ docs.forEach((doc, i) => {
   } catch (e) {
     problems.push(`${where}: ${String(e.message).split('\n').slice(0, 5).join('; ')}`);
   }
+  const dts = path.join(modelsRoot, obj.apiVersion.includes('/') ? obj.apiVersion : `v1`, `${obj.kind}.d.ts`);
+  if (!fs.existsSync(dts)) return problems.push(`${where}: no type declarations at ${dts}`);
+  unknownFields(obj, dts, where, problems);
 });
 if (objects.length === 0) problems.push(`${label}: no objects rendered`);
 
@@ -156,7 +219,7 @@ for (const o of objects) {
     let conf = o.data['edgepass.conf']
       .replace(`listen ${port};`, 'listen 127.0.0.1:8080;')
       .replace('error_log stderr warn;', 'error_log logs/error.log warn;')
-      .replace('access_log /dev/stdout;', 'access_log logs/access.log;')
+      .replace('access_log /dev/stdout edgepass_json;', 'access_log logs/access.log edgepass_json;')
       .replace(/(upstream edgepass_origin \{\n\s+server )[^;]+;/, '$1127.0.0.1:8082;');
     if (!port) problems.push(`${label}: ${o.metadata.name}: no "listen PORT;" for the edge`);
     if (conf.trimEnd() !== read('deploy/nginx/edgepass.conf').trimEnd()) {
