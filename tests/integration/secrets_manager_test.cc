@@ -29,6 +29,7 @@
 #include "tests/support/moto_server.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_process.h"
+#include "tests/vectors/vector_cases.h"
 
 namespace edgepass::server {
 namespace {
@@ -317,6 +318,43 @@ TEST_F(SmdAdoptionTest, SmdSecretsAreTheKeyringAndSmdTokensValidate) {
   int64_t exp = absl::ToUnixSeconds(now) + 3600;
   EXPECT_TRUE(Validates(*keys, SmdToken(kPrimaryId, kPrimaryValue, exp), now));
   EXPECT_TRUE(Validates(*keys, SmdToken(kSecondaryId, kSecondaryValue, exp), now));
+}
+
+// Every untampered token of the SMD vectors (made by SMD's own SDK, with the
+// primary or the secondary key) gets the outcome it must when the keys come
+// from SMD-shaped secrets in the emulation rather than from the vector file.
+TEST_F(SmdAdoptionTest, TokensMadeBySmdsSdkValidateWithTheAdoptedKeys) {
+  std::vector<testing::VectorCase> cases = testing::LoadVectorCases(testing::VectorsDir());
+  ASSERT_FALSE(cases.empty());
+  const auto& keys = cases.front().validator_keys;  // primary, secondary
+  ASSERT_EQ(keys.size(), 2u);
+  auto sm = Client(admin_);
+  auto pair = [](const std::pair<std::string, std::string>& kv) {
+    nlohmann::json j;
+    j[kv.first] = kv.second;
+    return j.dump();
+  };
+  ASSERT_TRUE(sm->CreateSecret("vec_PrimarySecret", pair(keys[0]), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("vec_SecondarySecret", pair(keys[1]), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("vec_TemporarySecret", R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})", "").ok());
+  absl::StatusOr<core::Keyring> adopted = SmdSecretStore(sm, "vec").ReadKeyring();
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  int checked = 0, valid = 0;
+  for (const testing::VectorCase& c : cases) {
+    if (c.tampered || c.validator_keys != keys) continue;
+    SCOPED_TRACE(c.id);
+    std::vector<core::NameValue> headers(c.headers.begin(), c.headers.end());
+    std::vector<core::NameValue> query(c.query.begin(), c.query.end());
+    core::Decision d = core::Validate(
+        {.uri = c.request_uri, .client_ip = c.viewer_ip, .headers = headers, .query = query},
+        *adopted, core::RevocationSet(), absl::FromUnixMillis(c.validation_time_ms));
+    EXPECT_EQ(d.allow, c.expect_valid) << core::ReasonName(d.reason);
+    if (c.expect_valid) EXPECT_EQ(d.path, c.expect_uri);
+    ++checked;
+    valid += c.expect_valid;
+  }
+  EXPECT_GE(checked, 10);
+  EXPECT_GE(valid, 5);
 }
 
 TEST_F(SmdAdoptionTest, TemporaryKeyIsPending) {
