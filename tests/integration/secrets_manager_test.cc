@@ -24,6 +24,7 @@
 #include "nlohmann/json.hpp"
 #include "server/adapters/aws/secrets_manager_secret_store.h"
 #include "server/adapters/aws/smd_secret_store.h"
+#include "server/adapters/cached_keyring_source.h"
 #include "server/adapters/redis/redis_client.h"
 #include "server/adapters/redis/redis_keyring_cache.h"
 #include "tests/support/moto_server.h"
@@ -608,6 +609,76 @@ TEST(SecretsManagerClockSkew, ClientLearnsTheServersClockFromARefusal) {
   EXPECT_LT(sm.clock_skew(), absl::Minutes(61));
   ASSERT_TRUE(sm.GetSecretValue("n").ok());
   EXPECT_EQ(sm.requests_sent(), 3);  // remembered
+}
+
+}  // namespace
+}  // namespace edgepass::server
+
+namespace edgepass::server {
+namespace {
+
+// Answers the first GetSecretValue with the keyring in argv[2], then
+// throttles every request.
+constexpr char kThrottleAfterFirstServer[] = R"PY(
+import http.server, json, sys
+served = [False]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if not served[0]:
+            served[0] = True
+            status, body = 200, {"ARN": "arn", "Name": "edgepass/keyring", "VersionId": "v1",
+                                 "SecretString": sys.argv[2], "VersionStages": ["AWSCURRENT"]}
+        else:
+            status, body = 400, {"__type": "ThrottlingException", "message": "Rate exceeded"}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+)PY";
+
+// Throttling for a simulated minute: the keyring read before stays in use,
+// the error counter (the alert metric's source) rises, nothing is written.
+TEST(SecretsManagerThrottling, CachedKeyringStaysInUseWhileThrottled) {
+  TempDir dir;
+  int port = testing::FreeLoopbackPort();
+  core::Keyring keys = Ring({Key("20240101_aaaaaaaaaaaaaaaaaaaa", 'a', core::KeyState::kPrimary)});
+  ChildProcess server({"/usr/bin/env", "python3", "-c", kThrottleAfterFirstServer,
+                       std::to_string(port), core::KeyringToJson(keys)},
+                      dir.path() + "/out", dir.path() + "/err");
+  aws::HttpClient http;
+  absl::StatusOr<aws::Endpoint> ep = aws::ParseEndpoint(absl::StrCat("http://127.0.0.1:", port));
+  aws::HttpRequest probe{.method = "GET", .path = "/", .headers = {{"Host", ep->HostHeader()}}};
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!http.Send(*ep, probe).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+
+  auto sm = std::make_shared<aws::SecretsManagerClient>(
+      aws::SecretsManagerOptions{.region = kRegion, .endpoint = *ep, .max_attempts = 2,
+                                 .sleep = [](absl::Duration) {}},
+      std::make_shared<aws::StaticCredentialsProvider>(
+          aws::Credentials{.access_key_id = "AKIDEXAMPLE", .secret_access_key = "s"}),
+      &http);
+  SecretsManagerSecretStore store(sm, "edgepass/keyring");
+  std::atomic<int64_t> now_s{1767225600};
+  CachedKeyringSource source(store, nullptr,
+                             {.ttl = absl::Seconds(10),
+                              .retry_interval = absl::Seconds(5),
+                              .clock = [&] { return absl::FromUnixSeconds(now_s); }});
+  absl::StatusOr<std::shared_ptr<const core::Keyring>> first = source.Current();
+  ASSERT_TRUE(first.ok()) << first.status();
+  for (int i = 0; i < 60; ++i) {
+    now_s += 1;
+    absl::StatusOr<std::shared_ptr<const core::Keyring>> k = source.Current();
+    ASSERT_TRUE(k.ok()) << k.status();
+    EXPECT_EQ((*k)->Primary()->id, "20240101_aaaaaaaaaaaaaaaaaaaa");
+  }
+  EXPECT_GE(store.read_error_count(), 5);  // one refused refresh per retry_interval
+  EXPECT_LE(store.read_error_count(), 13);
+  EXPECT_EQ(store.read_count(), store.read_error_count() + 1);
 }
 
 }  // namespace
