@@ -411,6 +411,38 @@ TEST_F(SmdAdoptionTest, AfterEdgepassRotatesSmdReadersGetTheNewKey) {
                                                   kSecondaryId + ":retired"}));
 }
 
+// A promotion that stopped after writing <stack>_EdgepassKeyring and the
+// secondary secret (the step where the old secondary leaves SMD's secrets):
+// the key being retired still validates.
+TEST_F(SmdAdoptionTest, PromotionStoppedHalfWayKeepsEveryKey) {
+  const std::string new_id = "20240401_11111111111111111111";
+  WriteSmd("half", absl::StrCat("{\"", new_id, "\":\"", Hex(128, 'd'), "\"}"));
+  core::Keyring promoted = Ring(
+      {Key(new_id, 'd', core::KeyState::kPrimary),
+       {.id = kPrimaryId, .value = kPrimaryValue, .state = core::KeyState::kSecondary},
+       {.id = kSecondaryId, .value = kSecondaryValue, .state = core::KeyState::kRetired,
+        .not_after = absl::FromUnixSeconds(1900000000)}});
+  auto sm = Client(admin_);
+  ASSERT_TRUE(sm->CreateSecret("half_EdgepassKeyring", core::KeyringToJson(promoted), "").ok());
+  ASSERT_TRUE(sm->PutSecretValue("half_SecondarySecret",
+                                 absl::StrCat("{\"", kPrimaryId, "\":\"", kPrimaryValue, "\"}"), "", {})
+                  .ok());
+  // ... the writer died here.
+  absl::StatusOr<core::Keyring> keys = SmdSecretStore(sm, "half").ReadKeyring();
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(Ids(*keys), (std::vector<std::string>{kPrimaryId + ":primary", new_id + ":pending",
+                                                  kSecondaryId + ":retired"}));
+  absl::Time now = absl::FromUnixSeconds(1712000000);
+  int64_t exp = absl::ToUnixSeconds(now) + 3600;
+  EXPECT_TRUE(Validates(*keys, SmdToken(kSecondaryId, kSecondaryValue, exp), now));
+  EXPECT_TRUE(Validates(*keys, SmdToken(kPrimaryId, kPrimaryValue, exp), now));
+  // The next write (the rotation resumed) completes it.
+  SmdSecretStore store(sm, "half");
+  ASSERT_TRUE(store.WriteKeyring(promoted).ok());
+  EXPECT_EQ(core::KeyringToJson(*store.ReadKeyring()), core::KeyringToJson(promoted));
+  EXPECT_EQ(Current("half_TemporarySecret"), R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})");
+}
+
 TEST_F(SmdAdoptionTest, MalformedSmdSecretIsRefusedAndNothingIsWritten) {
   WriteSmd("broken", R"({"a":"b","c":"d"})");
   SmdSecretStore store(Client(admin_), "broken");
