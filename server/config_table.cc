@@ -160,7 +160,7 @@ std::vector<ConfigOption> BuildTable() {
        "fleet mode: catalog, revoked sessions, keyring cache and change "
        "notifications in Redis; unset: the data dir only",
        "The keyring's durable home stays `DATA_DIR/keyring.json` (mount the "
-       "same secret in every replica)",
+       "same secret in every replica) unless `--secrets-store aws`",
        &O::redis_addr},
       {"redis_pool_size", "N", "Redis connections per replica (1 to 256)", "",
        IntField{&O::redis_pool_size, 1, 256}},

@@ -24,11 +24,13 @@
 #include "nlohmann/json.hpp"
 #include "server/adapters/aws/secrets_manager_secret_store.h"
 #include "server/adapters/aws/smd_secret_store.h"
+#include "server/adapters/cached_keyring_source.h"
 #include "server/adapters/redis/redis_client.h"
 #include "server/adapters/redis/redis_keyring_cache.h"
 #include "tests/support/moto_server.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_process.h"
+#include "tests/vectors/vector_cases.h"
 
 namespace edgepass::server {
 namespace {
@@ -319,6 +321,43 @@ TEST_F(SmdAdoptionTest, SmdSecretsAreTheKeyringAndSmdTokensValidate) {
   EXPECT_TRUE(Validates(*keys, SmdToken(kSecondaryId, kSecondaryValue, exp), now));
 }
 
+// Every untampered token of the SMD vectors (made by SMD's own SDK, with the
+// primary or the secondary key) gets the outcome it must when the keys come
+// from SMD-shaped secrets in the emulation rather than from the vector file.
+TEST_F(SmdAdoptionTest, TokensMadeBySmdsSdkValidateWithTheAdoptedKeys) {
+  std::vector<testing::VectorCase> cases = testing::LoadVectorCases(testing::VectorsDir());
+  ASSERT_FALSE(cases.empty());
+  const auto& keys = cases.front().validator_keys;  // primary, secondary
+  ASSERT_EQ(keys.size(), 2u);
+  auto sm = Client(admin_);
+  auto pair = [](const std::pair<std::string, std::string>& kv) {
+    nlohmann::json j;
+    j[kv.first] = kv.second;
+    return j.dump();
+  };
+  ASSERT_TRUE(sm->CreateSecret("vec_PrimarySecret", pair(keys[0]), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("vec_SecondarySecret", pair(keys[1]), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("vec_TemporarySecret", R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})", "").ok());
+  absl::StatusOr<core::Keyring> adopted = SmdSecretStore(sm, "vec").ReadKeyring();
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  int checked = 0, valid = 0;
+  for (const testing::VectorCase& c : cases) {
+    if (c.tampered || c.validator_keys != keys) continue;
+    SCOPED_TRACE(c.id);
+    std::vector<core::NameValue> headers(c.headers.begin(), c.headers.end());
+    std::vector<core::NameValue> query(c.query.begin(), c.query.end());
+    core::Decision d = core::Validate(
+        {.uri = c.request_uri, .client_ip = c.viewer_ip, .headers = headers, .query = query},
+        *adopted, core::RevocationSet(), absl::FromUnixMillis(c.validation_time_ms));
+    EXPECT_EQ(d.allow, c.expect_valid) << core::ReasonName(d.reason);
+    if (c.expect_valid) EXPECT_EQ(d.path, c.expect_uri);
+    ++checked;
+    valid += c.expect_valid;
+  }
+  EXPECT_GE(checked, 10);
+  EXPECT_GE(valid, 5);
+}
+
 TEST_F(SmdAdoptionTest, TemporaryKeyIsPending) {
   WriteSmd("smd2", absl::StrCat(R"({"20240306_00000000000000000abc":")", Hex(128, 'c'), "\"}"));
   absl::StatusOr<core::Keyring> keys = SmdSecretStore(Client(admin_), "smd2").ReadKeyring();
@@ -370,6 +409,38 @@ TEST_F(SmdAdoptionTest, AfterEdgepassRotatesSmdReadersGetTheNewKey) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(Ids(*back), (std::vector<std::string>{smd_new + ":primary", new_id + ":secondary",
                                                   kSecondaryId + ":retired"}));
+}
+
+// A promotion that stopped after writing <stack>_EdgepassKeyring and the
+// secondary secret (the step where the old secondary leaves SMD's secrets):
+// the key being retired still validates.
+TEST_F(SmdAdoptionTest, PromotionStoppedHalfWayKeepsEveryKey) {
+  const std::string new_id = "20240401_11111111111111111111";
+  WriteSmd("half", absl::StrCat("{\"", new_id, "\":\"", Hex(128, 'd'), "\"}"));
+  core::Keyring promoted = Ring(
+      {Key(new_id, 'd', core::KeyState::kPrimary),
+       {.id = kPrimaryId, .value = kPrimaryValue, .state = core::KeyState::kSecondary},
+       {.id = kSecondaryId, .value = kSecondaryValue, .state = core::KeyState::kRetired,
+        .not_after = absl::FromUnixSeconds(1900000000)}});
+  auto sm = Client(admin_);
+  ASSERT_TRUE(sm->CreateSecret("half_EdgepassKeyring", core::KeyringToJson(promoted), "").ok());
+  ASSERT_TRUE(sm->PutSecretValue("half_SecondarySecret",
+                                 absl::StrCat("{\"", kPrimaryId, "\":\"", kPrimaryValue, "\"}"), "", {})
+                  .ok());
+  // ... the writer died here.
+  absl::StatusOr<core::Keyring> keys = SmdSecretStore(sm, "half").ReadKeyring();
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(Ids(*keys), (std::vector<std::string>{kPrimaryId + ":primary", new_id + ":pending",
+                                                  kSecondaryId + ":retired"}));
+  absl::Time now = absl::FromUnixSeconds(1712000000);
+  int64_t exp = absl::ToUnixSeconds(now) + 3600;
+  EXPECT_TRUE(Validates(*keys, SmdToken(kSecondaryId, kSecondaryValue, exp), now));
+  EXPECT_TRUE(Validates(*keys, SmdToken(kPrimaryId, kPrimaryValue, exp), now));
+  // The next write (the rotation resumed) completes it.
+  SmdSecretStore store(sm, "half");
+  ASSERT_TRUE(store.WriteKeyring(promoted).ok());
+  EXPECT_EQ(core::KeyringToJson(*store.ReadKeyring()), core::KeyringToJson(promoted));
+  EXPECT_EQ(Current("half_TemporarySecret"), R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})");
 }
 
 TEST_F(SmdAdoptionTest, MalformedSmdSecretIsRefusedAndNothingIsWritten) {
@@ -570,6 +641,76 @@ TEST(SecretsManagerClockSkew, ClientLearnsTheServersClockFromARefusal) {
   EXPECT_LT(sm.clock_skew(), absl::Minutes(61));
   ASSERT_TRUE(sm.GetSecretValue("n").ok());
   EXPECT_EQ(sm.requests_sent(), 3);  // remembered
+}
+
+}  // namespace
+}  // namespace edgepass::server
+
+namespace edgepass::server {
+namespace {
+
+// Answers the first GetSecretValue with the keyring in argv[2], then
+// throttles every request.
+constexpr char kThrottleAfterFirstServer[] = R"PY(
+import http.server, json, sys
+served = [False]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if not served[0]:
+            served[0] = True
+            status, body = 200, {"ARN": "arn", "Name": "edgepass/keyring", "VersionId": "v1",
+                                 "SecretString": sys.argv[2], "VersionStages": ["AWSCURRENT"]}
+        else:
+            status, body = 400, {"__type": "ThrottlingException", "message": "Rate exceeded"}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+)PY";
+
+// Throttling for a simulated minute: the keyring read before stays in use,
+// the error counter (the alert metric's source) rises, nothing is written.
+TEST(SecretsManagerThrottling, CachedKeyringStaysInUseWhileThrottled) {
+  TempDir dir;
+  int port = testing::FreeLoopbackPort();
+  core::Keyring keys = Ring({Key("20240101_aaaaaaaaaaaaaaaaaaaa", 'a', core::KeyState::kPrimary)});
+  ChildProcess server({"/usr/bin/env", "python3", "-c", kThrottleAfterFirstServer,
+                       std::to_string(port), core::KeyringToJson(keys)},
+                      dir.path() + "/out", dir.path() + "/err");
+  aws::HttpClient http;
+  absl::StatusOr<aws::Endpoint> ep = aws::ParseEndpoint(absl::StrCat("http://127.0.0.1:", port));
+  aws::HttpRequest probe{.method = "GET", .path = "/", .headers = {{"Host", ep->HostHeader()}}};
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!http.Send(*ep, probe).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+
+  auto sm = std::make_shared<aws::SecretsManagerClient>(
+      aws::SecretsManagerOptions{.region = kRegion, .endpoint = *ep, .max_attempts = 2,
+                                 .sleep = [](absl::Duration) {}},
+      std::make_shared<aws::StaticCredentialsProvider>(
+          aws::Credentials{.access_key_id = "AKIDEXAMPLE", .secret_access_key = "s"}),
+      &http);
+  SecretsManagerSecretStore store(sm, "edgepass/keyring");
+  std::atomic<int64_t> now_s{1767225600};
+  CachedKeyringSource source(store, nullptr,
+                             {.ttl = absl::Seconds(10),
+                              .retry_interval = absl::Seconds(5),
+                              .clock = [&] { return absl::FromUnixSeconds(now_s); }});
+  absl::StatusOr<std::shared_ptr<const core::Keyring>> first = source.Current();
+  ASSERT_TRUE(first.ok()) << first.status();
+  for (int i = 0; i < 60; ++i) {
+    now_s += 1;
+    absl::StatusOr<std::shared_ptr<const core::Keyring>> k = source.Current();
+    ASSERT_TRUE(k.ok()) << k.status();
+    EXPECT_EQ((*k)->Primary()->id, "20240101_aaaaaaaaaaaaaaaaaaaa");
+  }
+  EXPECT_GE(store.read_error_count(), 5);  // one refused refresh per retry_interval
+  EXPECT_LE(store.read_error_count(), 13);
+  EXPECT_EQ(store.read_count(), store.read_error_count() + 1);
 }
 
 }  // namespace

@@ -152,12 +152,15 @@ absl::Status SmdSecretStore::WriteKeyring(const core::Keyring& keyring) {
   const core::SigningKey* pending = FirstWithState(keyring, core::KeyState::kPending);
   if (pending == nullptr) pending = FirstWithState(keyring, core::KeyState::kDistributed);
 
+  // The whole keyring first: until PrimarySecret names the new primary,
+  // readers fall back to the SMD secrets plus this secret's retired keys, so
+  // a write that stops half-way never drops the key it is retiring.
+  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(edgepass_secret(), core::KeyringToJson(keyring)));
   EDGEPASS_RETURN_IF_ERROR(PutIfChanged(secondary_secret(), PairJson(secondary->id, secondary->value)));
   EDGEPASS_RETURN_IF_ERROR(PutIfChanged(primary_secret(), PairJson(primary->id, primary->value)));
-  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(
-      temporary_secret(), pending != nullptr ? PairJson(pending->id, pending->value)
-                                             : PairJson(kSmdInitializedKey, kSmdInitializedValue)));
-  return PutIfChanged(edgepass_secret(), core::KeyringToJson(keyring));
+  return PutIfChanged(temporary_secret(), pending != nullptr
+                                              ? PairJson(pending->id, pending->value)
+                                              : PairJson(kSmdInitializedKey, kSmdInitializedValue));
 }
 
 }  // namespace edgepass::server

@@ -13,9 +13,11 @@
 // keys with not_after, created_at). Reads prefer it while its primary is
 // the key in <stack>_PrimarySecret; when they differ (SMD rotated since, or a
 // write stopped half-way) the three SMD secrets win, plus the retired keys
-// of the edgepass secret that they no longer hold. Write order, as SMD's
-// swap: Secondary, Primary, Temporary, then EdgepassKeyring; a secret whose
-// content is already right is not written again.
+// of the edgepass secret that they no longer hold. Write order:
+// EdgepassKeyring, then as SMD's own swap Secondary, Primary, Temporary; a
+// secret whose content is already right is not written again. A write that
+// stops half-way therefore reads as the old state plus the keys being retired
+// (before Primary is written) or as the new state (after).
 //
 //   SmdSecretStore store(client, "my-smd-stack");
 //   absl::StatusOr<core::Keyring> keys = store.ReadKeyring();
