@@ -9,7 +9,8 @@
 // counted in ParseStats, never fatal.
 //
 //   absl::StatusOr<std::vector<std::string>> files = ListLogFiles({"logs/"}, window);
-//   ReadResult r = ReadLogs(ToInputs(*files), {.window = window});
+//   std::vector<InputFile> inputs; for (auto& f : *files) inputs.push_back({.path = f});
+//   ReadResult r = ReadLogs(inputs, {.window = window});
 //   Analysis a = ScoreSessions(r.table, {});
 #ifndef EDGEPASS_CLIENT_ANALYZE_LOG_READER_H_
 #define EDGEPASS_CLIENT_ANALYZE_LOG_READER_H_
@@ -21,18 +22,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/analyze/log_files.h"  // ListLogFiles, used with ReadLogs
 #include "client/analyze/log_record.h"
 #include "client/analyze/session_table.h"
 
 namespace edgepass::analyze {
-
-// Every regular file under `paths` (files as given; directories recursively,
-// skipping names that start with '.' or '_'), sorted, without duplicates.
-// Directories named year=YYYY, month=MM, day=DD, hour=HH (Hive partitions,
-// nested in that order) whose hours all miss `window` are not entered.
-// NOT_FOUND naming the path when one does not exist.
-absl::StatusOr<std::vector<std::string>> ListLogFiles(const std::vector<std::string>& paths,
-                                                      const Window& window);
 
 struct InputFile {
   std::string path;
