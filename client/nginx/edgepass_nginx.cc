@@ -156,8 +156,11 @@ uint64_t edgepass_state_revoked(const edgepass_state* state) {
   return state == nullptr ? 0 : state->state.revoked.size();
 }
 
-void edgepass_check(const edgepass_state* state, const edgepass_request* request,
-                    edgepass_decision* out) {
+}  // extern "C"
+
+namespace {
+
+void Check(const edgepass_state* state, const edgepass_request* request, edgepass_decision* out) {
   *out = edgepass_decision{};
   out->verdict = EDGEPASS_DENIED;
   const absl::string_view uri = View(request->uri);
@@ -178,7 +181,8 @@ void edgepass_check(const edgepass_state* state, const edgepass_request* request
   const absl::string_view first =
       path.substr(1, slash == absl::string_view::npos ? absl::string_view::npos : slash - 1);
   absl::string_view unchecked_path = path;
-  if (LooksLikeToken(first)) {
+  const bool has_token_segment = LooksLikeToken(first);
+  if (has_token_segment) {
     unchecked_path = slash == absl::string_view::npos ? absl::string_view("/") : path.substr(slash);
     if (std::count(first.begin(), first.end(), '.') == 3) {
       out->session_id = Str(first.substr(0, first.find('.')));
@@ -224,8 +228,13 @@ void edgepass_check(const edgepass_state* state, const edgepass_request* request
                                .headers = headers,
                                .query = query_views};
   const ModuleState& s = state->state;
+  // A first segment without a dot is no token at all: 401 missing_token, as
+  // the sidecar answers (the library would say malformed_token). Anything
+  // else gets the library's answer, as `edgepass token verify` gives it.
+  const bool no_token = first.find('.') == absl::string_view::npos;
   const core::Decision d =
-      core::Validate(edge, s.keyring, s.revoked, absl::FromUnixMillis(request->now_ms));
+      no_token ? core::Decision{.allow = false, .reason = core::Reason::kMissingToken}
+               : core::Validate(edge, s.keyring, s.revoked, absl::FromUnixMillis(request->now_ms));
   out->reason = Str(core::ReasonName(d.reason));
   if (d.allow) {
     out->verdict = EDGEPASS_ALLOWED;
@@ -248,4 +257,15 @@ void edgepass_check(const edgepass_state* state, const edgepass_request* request
   out->http_status = d.reason == core::Reason::kMissingToken ? 401 : 403;
 }
 
-}  // extern "C"
+}  // namespace
+
+extern "C" void edgepass_check(const edgepass_state* state, const edgepass_request* request,
+                               edgepass_decision* out) {
+  // Nothing may unwind into nginx's C: only allocation can throw here.
+  try {
+    Check(state, request, out);
+  } catch (...) {
+    *out = edgepass_decision{};
+    Deny(out, 500, "internal_error");
+  }
+}

@@ -118,17 +118,21 @@ TEST_F(NginxApiTest, RefusesAsTheLibraryDoes) {
   EXPECT_EQ(AsString(d.session_id), "revokedSess1");  // the claimed one, for logs
   EXPECT_STREQ(d.kid, "");
 
-  // The library's reasons, as `edgepass token verify` gives them (the
-  // sidecar answers missing_token for a first segment without a token's shape).
+  // As the sidecar: a first segment without a dot is no token (the library
+  // would say malformed_token); with one, the library's reason.
   d = Check("/vod/a.ts");
-  EXPECT_EQ(d.http_status, 403);
+  EXPECT_EQ(d.http_status, 401);
+  EXPECT_EQ(AsString(d.reason), "missing_token");
+  d = Check("/a.b/vod/a.ts");
+  EXPECT_EQ(AsString(d.reason), "malformed_token");
+  d = Check("/eyJa.b./vod/a.ts");
   EXPECT_EQ(AsString(d.reason), "malformed_token");
   d = Check("/vod");
   EXPECT_EQ(d.http_status, 401);
   EXPECT_EQ(AsString(d.reason), "missing_token");
   d = Check("/" + Token("") + "/live/a.ts");
   EXPECT_EQ(AsString(d.reason), "path_not_allowed");
-  d = Check("/" + std::string(5000, 'a') + ".b.c/vod/a.ts");
+  d = Check("/eyJ" + std::string(5000, 'a') + ".b.c/vod/a.ts");
   EXPECT_EQ(AsString(d.reason), "token_too_large");
   d = Check("/" + Token("") + "/vod/%2e%2e/a.ts");
   EXPECT_EQ(AsString(d.reason), "unsafe_path");

@@ -479,7 +479,14 @@ static ngx_int_t
 ngx_http_edgepass_state_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char  *p;
+    ngx_http_edgepass_main_conf_t  *mcf;
+    u_char                         *p;
+
+    /* Also where no location checks tokens (e.g. a status location). */
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_edgepass_module);
+    if (mcf->state_file.len) {
+        ngx_http_edgepass_refresh(r->connection->log, mcf, 0);
+    }
 
     p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
     if (p == NULL) {
