@@ -148,6 +148,13 @@ class NginxModuleTest : public ::testing::Test {
         "      edgepass_geo_city $http_cloudfront_viewer_city;\n",
         "      add_header X-Test-Session $edgepass_session always;\n",
         "      add_header X-Test-Kid $edgepass_kid always;\n",
+        "      proxy_pass http://127.0.0.1:", origin, "$edgepass_path;\n", "    }\n",
+        // Route modes as the shipped config documents them: regex locations
+        // on the path after the token segment.
+        "    location ~ ^/[^/]+/lo/ {\n", "      edgepass log_only;\n",
+        "      edgepass_test_now_ms $http_x_test_now_ms;\n",
+        "      proxy_pass http://127.0.0.1:", origin, "$edgepass_path;\n", "    }\n",
+        "    location ~ ^(/[^/]+)?/free/ {\n", "      edgepass off;\n",
         "      proxy_pass http://127.0.0.1:", origin, "$edgepass_path;\n", "    }\n", "  }\n",
         "  server {\n    listen 127.0.0.1:", origin, ";\n",
         "    location / { return 200 \"$request_uri\"; }\n  }\n}\n");
@@ -381,6 +388,41 @@ TEST_F(NginxModuleTest, FailsClosedWithoutStateThenFollowsTheFileAndKeepsTheLast
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(root_ + "/logs/error.log"),
                                 "keeping the last good state (state errors: 1)"))
       << ReadFileOrEmpty(root_ + "/logs/error.log");
+}
+
+TEST_F(NginxModuleTest, LogOnlyAndOffLocationsForwardTheStrippedPath) {
+  core::SecureRandom random;
+  const absl::Time now = absl::Now();
+  core::SigningKey key = core::GenerateSigningKey(now, core::KeyState::kPrimary, random);
+  Publish(1, *core::Keyring::Create({key}));
+  ASSERT_NO_FATAL_FAILURE(StartTestNginx());
+  core::TokenPolicy policy;
+  policy.paths = {"/vod/"};
+  const std::string token = core::IssueToken(policy, {}, key, now, random)->token;
+  const std::vector<std::pair<std::string, std::string>> clock = {
+      {"X-Test-Now-Ms", absl::StrCat(absl::ToUnixMillis(now))}};
+
+  // log_only: path_not_allowed, let through with the reason, and logged.
+  std::optional<TestResponse> r = Fetch(edge_port_, "GET", "/" + token + "/lo/a.ts", clock);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "/lo/a.ts");
+  EXPECT_EQ(HeaderOr(*r, "X-Edgepass-Would-Deny"), "path_not_allowed");
+  EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(root_ + "/logs/error.log"),
+                                "edgepass: would deny (log_only): path_not_allowed, path \"/lo/a.ts\""));
+  // off: nothing checked, a token segment still stripped.
+  r = Fetch(edge_port_, "GET", "/" + token + "X/free/a.ts", clock);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "/free/a.ts");
+  r = Fetch(edge_port_, "GET", "/free/b.ts", clock);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "/free/b.ts");
+  // Enforced elsewhere; the key is named for logs.
+  r = Fetch(edge_port_, "GET", "/" + token + "/vod/a.ts", clock);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(HeaderOr(*r, "X-Test-Kid"), key.id);
 }
 
 // PSS of nginx's master and workers, in kB (/proc/PID/smaps_rollup).
