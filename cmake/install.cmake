@@ -26,6 +26,13 @@ if(TARGET edgepass_validator_sidecar)
     DESTINATION ${CMAKE_INSTALL_DATADIR}/edgepass/nginx)
 endif()
 
+# The nginx module where Debian's nginx looks for modules, and its config.
+if(TARGET ngx_http_edgepass_module)
+  install(TARGETS ngx_http_edgepass_module LIBRARY DESTINATION lib/nginx/modules)
+  install(FILES ${PROJECT_SOURCE_DIR}/deploy/nginx/edgepass-module.conf
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/edgepass/nginx)
+endif()
+
 install(EXPORT edgepass-targets NAMESPACE edgepass::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/edgepass)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/edgepassConfig.cmake.in

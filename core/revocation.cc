@@ -7,7 +7,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "core/json_internal.h"
 
@@ -20,7 +19,24 @@ constexpr size_t kMinSlots = 16;
 // Record offsets are stored + 1 in 32 bits.
 constexpr size_t kMaxArenaBytes = std::numeric_limits<uint32_t>::max() - 1;
 
-uint64_t HashId(absl::string_view id) { return absl::Hash<absl::string_view>()(id); }
+// Stable across processes and builds (the table is shared through files):
+// FNV-1a, then a 64-bit finalizer so the low bits (the slot index) and the
+// high bits (the tag) both mix every byte. The ids come from the control
+// plane, and a lookup happens only for a correctly signed token, so no seed.
+// Part of kRevocationLayoutVersion: changing it changes the layout.
+uint64_t HashId(absl::string_view id) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char c : id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
 
 // Expiry in whole seconds, rounded up so a revocation never ends early.
 int64_t ExpirySeconds(absl::Time t) {
@@ -69,6 +85,10 @@ void RevocationSet::Rehash(size_t slot_count) {
 }
 
 int64_t RevocationSet::Find(absl::string_view id, uint64_t hash) const {
+  return view().Find(id, hash);
+}
+
+int64_t RevocationView::Find(absl::string_view id, uint64_t hash) const {
   const size_t mask = slots_.size() - 1;
   const uint64_t tag = hash >> 32;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -116,6 +136,46 @@ bool RevocationSet::Add(absl::string_view session_id, absl::Time expires_at) {
 }
 
 bool RevocationSet::Contains(absl::string_view session_id, absl::Time now) const {
+  return view().Contains(session_id, now);
+}
+
+absl::StatusOr<RevocationView> RevocationView::FromBytes(absl::Span<const char> arena,
+                                                         absl::Span<const uint64_t> slots,
+                                                         size_t size) {
+  const size_t n = slots.size();
+  if (n == 0) {
+    if (size != 0) return absl::DataLossError("revocations: entries but no slots");
+    return RevocationView(arena, slots, 0);
+  }
+  if (n < kMinSlots || (n & (n - 1)) != 0) {
+    return absl::DataLossError(absl::StrCat("revocations: slot count ", n, " is not a power of two >= 16"));
+  }
+  if (arena.size() > kMaxArenaBytes) return absl::DataLossError("revocations: arena over 4 GiB");
+  size_t used = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t slot = slots[i];
+    if (slot == 0) continue;
+    ++used;
+    const uint32_t stored = static_cast<uint32_t>(slot);
+    if (stored == 0) return absl::DataLossError(absl::StrCat("revocations: slots[", i, "]: no record"));
+    const size_t offset = stored - 1;
+    if (offset + kHeaderBytes > arena.size()) {
+      return absl::DataLossError(absl::StrCat("revocations: slots[", i, "]: record outside the arena"));
+    }
+    const auto length = static_cast<unsigned char>(arena[offset + sizeof(int64_t)]);
+    if (length == 0 || length > kMaxRevokedSessionIdBytes ||
+        offset + kHeaderBytes + length > arena.size()) {
+      return absl::DataLossError(absl::StrCat("revocations: slots[", i, "]: bad id length"));
+    }
+  }
+  if (used != size) {
+    return absl::DataLossError(absl::StrCat("revocations: ", used, " slots used, header says ", size));
+  }
+  if (used == n) return absl::DataLossError("revocations: no empty slot");
+  return RevocationView(arena, slots, size);
+}
+
+bool RevocationView::Contains(absl::string_view session_id, absl::Time now) const {
   if (size_ == 0 || session_id.empty() || session_id.size() > kMaxRevokedSessionIdBytes) {
     return false;
   }

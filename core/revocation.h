@@ -18,11 +18,57 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace edgepass::core {
 
 // Longest session id a RevocationSet holds (the token format allows 64).
 inline constexpr size_t kMaxRevokedSessionIdBytes = 128;
+
+// Version of the byte layout below (record format, slot format and the id
+// hash). Files that carry a set's bytes (client/nginx/module_state.h) record
+// it; a change to any of the three must bump it.
+inline constexpr uint32_t kRevocationLayoutVersion = 1;
+
+// A read-only look at a revocation set's bytes, owned elsewhere: a
+// RevocationSet (view()) or memory mapped from a file in the same layout, so
+// processes that map one file share one copy. Cheap to copy; Contains()
+// neither allocates nor copies. The bytes must outlive the view.
+//
+// Layout: `arena` holds records of int64 expiry (unix seconds, native byte
+// order; INT64_MAX = never), uint8 length, id bytes; `slots` is a
+// power-of-two open-addressing table (linear probing): 0 = empty, else
+// (hash >> 32) << 32 | (record offset + 1), hash = the stable 64-bit id hash
+// of kRevocationLayoutVersion (the same in every process).
+class RevocationView {
+ public:
+  RevocationView() = default;
+
+  // Checks bytes from an untrusted source (a file): `slots` is empty or a
+  // power of two of at least 16 with at least one empty slot, exactly `size`
+  // slots are used, and every used slot points at a whole record inside
+  // `arena` whose id is 1..kMaxRevokedSessionIdBytes long. DATA_LOSS naming
+  // the first problem otherwise. Reads every slot once.
+  static absl::StatusOr<RevocationView> FromBytes(absl::Span<const char> arena,
+                                                  absl::Span<const uint64_t> slots, size_t size);
+
+  // True when `session_id` is revoked at `now`. One hash lookup, no allocation.
+  bool Contains(absl::string_view session_id, absl::Time now) const;
+  size_t size() const { return size_; }
+  absl::Span<const char> arena() const { return arena_; }
+  absl::Span<const uint64_t> slots() const { return slots_; }
+
+ private:
+  friend class RevocationSet;
+  RevocationView(absl::Span<const char> arena, absl::Span<const uint64_t> slots, size_t size)
+      : arena_(arena), slots_(slots), size_(size) {}
+  // Offset of `id`'s record in arena_, or -1.
+  int64_t Find(absl::string_view id, uint64_t hash) const;
+
+  absl::Span<const char> arena_;
+  absl::Span<const uint64_t> slots_;
+  size_t size_ = 0;
+};
 
 // Thread-compatible: build it, then share it const. Copyable (a deep copy).
 class RevocationSet {
@@ -42,6 +88,9 @@ class RevocationSet {
   bool Contains(absl::string_view session_id, absl::Time now) const;
 
   size_t size() const { return size_; }
+
+  // The set's bytes, valid until the set is next changed or destroyed.
+  RevocationView view() const { return RevocationView(arena_, slots_, size_); }
 
   // Calls `fn(session_id, expires_at)` for every entry, in the order they
   // were first added (for persisting and pushing the set).

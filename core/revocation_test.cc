@@ -102,6 +102,59 @@ TEST(RevocationSet, ReservedSetHoldsEntriesCompactly) {
   EXPECT_LE(set.memory_bytes(), static_cast<size_t>(kEntries) * (21 + 22));
 }
 
+// The layout is shared through files between processes: the hash must not
+// depend on the process (absl::Hash is seeded per process).
+TEST(RevocationView, CopiedBytesAnswerLikeTheSet) {
+  RevocationSet set;
+  for (int i = 0; i < 1000; ++i) set.Add(absl::StrCat("sess", i), i % 2 ? absl::InfiniteFuture() : kNow);
+  const RevocationView original = set.view();
+  const std::vector<char> arena(original.arena().begin(), original.arena().end());
+  const std::vector<uint64_t> slots(original.slots().begin(), original.slots().end());
+  absl::StatusOr<RevocationView> view = RevocationView::FromBytes(arena, slots, set.size());
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->size(), 1000u);
+  EXPECT_TRUE(view->Contains("sess1", kNow));
+  EXPECT_FALSE(view->Contains("sess2", kNow));  // expired at kNow
+  EXPECT_TRUE(view->Contains("sess2", kNow - absl::Seconds(1)));
+  EXPECT_FALSE(view->Contains("sess1000", kNow));
+  EXPECT_FALSE(view->Contains("", kNow));
+}
+
+TEST(RevocationView, TheHashIsFixed) {
+  // Pins the layout of kRevocationLayoutVersion: a set built anywhere puts
+  // this id in the same slot.
+  RevocationSet set;
+  set.Add("pTq3ZkW8sN1x");
+  const absl::Span<const uint64_t> slots = set.view().slots();
+  ASSERT_EQ(slots.size(), 16u);
+  size_t used = 0;
+  uint64_t slot = 0;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i] != 0) used = i, slot = slots[i];
+  }
+  EXPECT_EQ(absl::StrCat(used, ":", slot >> 32), "10:1007212194");
+}
+
+TEST(RevocationView, FromBytesRefusesDamagedTables) {
+  RevocationSet set;
+  set.Add("abc");
+  const RevocationView original = set.view();
+  std::vector<char> arena(original.arena().begin(), original.arena().end());
+  std::vector<uint64_t> slots(original.slots().begin(), original.slots().end());
+  EXPECT_TRUE(RevocationView::FromBytes(arena, slots, 1).ok());
+  EXPECT_FALSE(RevocationView::FromBytes(arena, slots, 2).ok());  // count mismatch
+  EXPECT_FALSE(RevocationView::FromBytes(arena, absl::MakeSpan(slots).subspan(0, 15), 1).ok());
+  EXPECT_FALSE(RevocationView::FromBytes(absl::MakeSpan(arena).subspan(0, 10), slots, 1).ok());
+  std::vector<uint64_t> full(16, (uint64_t{1} << 32) | 1);  // every slot used: lookups would not end
+  EXPECT_FALSE(RevocationView::FromBytes(arena, full, 16).ok());
+  std::vector<uint64_t> far = slots;
+  for (uint64_t& s : far) if (s != 0) s = (s & ~uint64_t{0xffffffff}) | 1000;
+  EXPECT_FALSE(RevocationView::FromBytes(arena, far, 1).ok());
+  arena[8] = 0;  // id length 0
+  EXPECT_FALSE(RevocationView::FromBytes(arena, slots, 1).ok());
+  EXPECT_TRUE(RevocationView::FromBytes({}, {}, 0).ok());
+}
+
 TEST(ParseRevocationJson, AcceptsListsObjectsAndTheSessionsWrapper) {
   auto set = ParseRevocationJson(
       R"({"sessions":["Sess0000001",{"session_id":"Sess0000002","expires_at":1800000060}]})");

@@ -197,7 +197,7 @@ bool PathPrefixMatches(absl::string_view prefix, absl::string_view path) {
   return path[prefix.size()] == '/';
 }
 
-Decision Validate(const EdgeRequest& request, const Keyring& keys, const RevocationSet& revoked,
+Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationView revoked,
                   absl::Time now, const ValidateOptions& options) {
   // 1. Token in the first path segment; the rest is the origin path.
   const absl::string_view uri = request.uri;

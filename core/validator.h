@@ -79,8 +79,15 @@ struct Decision {
 // nothing when it allows a token in the form edgepass and SMD issue, except
 // to canonicalize a bound IPv6 address (and to retry it in upper case); a payload with JSON escapes or
 // non-ASCII text, or a non-standard header, is decoded with allocations.
-Decision Validate(const EdgeRequest& request, const Keyring& keys, const RevocationSet& revoked,
+// `revoked` may view memory mapped from a file (RevocationView::FromBytes):
+// nothing of it is copied.
+Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationView revoked,
                   absl::Time now, const ValidateOptions& options = {});
+inline Decision Validate(const EdgeRequest& request, const Keyring& keys,
+                         const RevocationSet& revoked, absl::Time now,
+                         const ValidateOptions& options = {}) {
+  return Validate(request, keys, revoked.view(), now, options);
+}
 
 // Path safety and matching, exposed for the sidecar and tests.
 //

@@ -11,6 +11,7 @@ PACKAGES=(
   libboost-dev nginx wrk  # edgepass::http (Beast/Asio), sidecar e2e test and latency bench
   nghttp2-client  # h2load and nghttp for tests/bench/service_ratios.sh
   libnginx-mod-http-geoip2  # the GeoIP2 lines of deploy/nginx/edgepass.conf (geo e2e test)
+  nginx-dev  # headers for building ngx_http_edgepass_module against Debian's nginx (client/nginx)
   libhiredis-dev redis-server
   redis-sentinel  # Sentinel failover tests (tests/support/redis_sentinel_group.h)
   prometheus-cpp-dev  # metrics endpoint of the server and the sidecar

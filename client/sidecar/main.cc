@@ -154,6 +154,9 @@ int Run(const std::vector<std::string>& args) {
       core::Keyring{}, core::RevocationSet{},
       core::ValidateOptions{.leeway = options->leeway});
   StateSink sink(&validator, store.get());
+  if (!options->module_state_file.empty()) {
+    sink.set_module_state_file(options->module_state_file);
+  }
   // The edge-sync subscriber resumes from what was loaded.
   ValidatorState resume_from =
       initial->has_value() ? **initial : ValidatorState{};

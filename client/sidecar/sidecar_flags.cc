@@ -123,6 +123,15 @@ const std::vector<FlagDef>& SidecarFlags() {
                  o->snapshot_file = v.front();
                  return absl::OkStatus();
                }},
+              {"module-state", "EDGEPASS_VALIDATOR_MODULE_STATE", "FILE", false,
+               "state file for ngx_http_edgepass_module (its "
+               "`edgepass_state_file`): replaced atomically (fsync, rename, "
+               "mode 0600) on every change, before the snapshot",
+               "", nullptr,
+               [](const std::vector<std::string>& v, SidecarOptions* o) {
+                 o->module_state_file = v.front();
+                 return absl::OkStatus();
+               }},
               {"mode", "EDGEPASS_VALIDATOR_MODES", "PREFIX=MODE", true,
                "`enforce`, `log-only` or `off` for origin paths under PREFIX; "
                "repeatable, longest prefix wins",

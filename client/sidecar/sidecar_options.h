@@ -29,6 +29,9 @@ struct SidecarOptions {
       revoked_file;  // core::ParseRevocationJson format; needs keyring_file
   std::string
       snapshot_file;  // loaded at start when present; every new state saved
+  // The nginx module's state file (client/validator/module_state.h): every
+  // applied state is published there; empty: none.
+  std::string module_state_file;
   std::vector<RouteMode> modes = {{"/", EnforcementMode::kEnforce}};
   absl::Duration leeway = absl::ZeroDuration();  // clock leeway for exp/nbf
   std::vector<std::string>

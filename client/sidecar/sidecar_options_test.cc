@@ -306,7 +306,7 @@ TEST(SidecarOptions, DocsTableHelpAndParserAgree) {
     EXPECT_FALSE(absl::StrContains(o.status().message(), "unknown flag"))
         << flag;
   }
-  EXPECT_EQ(rows, 18);
+  EXPECT_EQ(rows, 19);
   EXPECT_TRUE(absl::StrContains(
       table, "| `--threads N` | `EDGEPASS_VALIDATOR_THREADS` | `2` |"));
   EXPECT_TRUE(

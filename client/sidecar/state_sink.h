@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -26,6 +28,7 @@ class StateSink {
   // When ApplyState's two steps ended.
   struct Timing {
     absl::Time applied_at;  // the validator checks against the new state
+    absl::Time published_at;  // the module state file is written (or failed)
     absl::Time saved_at;    // the snapshot file is written (or failed)
   };
 
@@ -42,6 +45,21 @@ class StateSink {
   // regardless. Thread-safe; calls are serialized. `timing` may be null.
   absl::Status ApplyState(ValidatorState state, Timing* timing = nullptr);
 
+  // Also publish every applied state, before the snapshot is saved, as the
+  // nginx module's state file (client/validator/module_state.h), replaced
+  // atomically (temporary file, fsync, rename; mode 0600) so readers that
+  // mapped the previous one keep it intact. A failed write is returned like
+  // a failed save, the previous file staying. Call before the first
+  // ApplyState.
+  //
+  // A state with a new keyring returns only kModuleStateSettle after its file
+  // was written, so that the acknowledgement the edge-sync client sends next
+  // (which lets the server promote a key) comes once every worker has looked
+  // at the file (each looks every 50 ms): a token signed with a key just
+  // promoted never meets a worker that does not know the key yet.
+  void set_module_state_file(std::string path) { module_state_file_ = std::move(path); }
+  static constexpr absl::Duration kModuleStateSettle = absl::Milliseconds(120);
+
   // True once a state with at least one key has been applied.
   bool ready() const { return ready_.load(std::memory_order_acquire); }
   uint64_t version() const { return version_.load(std::memory_order_acquire); }
@@ -56,6 +74,9 @@ class StateSink {
  private:
   client::EdgeValidator* const validator_;
   SnapshotStore* const store_;
+  std::string module_state_file_;
+  std::string published_fingerprint_;  // keyring of the last file written
+  size_t published_keys_ = 0;
   absl::Mutex mu_;
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> version_{0};

@@ -3,12 +3,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <regex>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/random.h"
 
@@ -18,8 +21,26 @@ namespace {
 constexpr char kValidatorPath[] = EDGEPASS_VALIDATOR_PATH;
 constexpr char kNginxConf[] = EDGEPASS_NGINX_CONF;
 constexpr char kNginxPath[] = EDGEPASS_NGINX_PATH;
+constexpr char kNginxModuleConf[] = EDGEPASS_NGINX_MODULE_CONF;
+constexpr char kNginxModulePath[] = EDGEPASS_NGINX_MODULE_PATH;
+constexpr char kNginxModuleTestPath[] = EDGEPASS_NGINX_MODULE_TEST_PATH;
+
+// Sidecar port -> the module state file it publishes (ModuleMode()).
+absl::Mutex module_states_mu;
+std::map<uint16_t, std::string>& ModuleStates() {
+  static auto* states = new std::map<uint16_t, std::string>;
+  return *states;
+}
 
 }  // namespace
+
+bool ModuleMode() {
+  const char* mode = std::getenv("EDGEPASS_E2E_NGINX");
+  return mode != nullptr && std::string(mode) == "module";
+}
+
+std::string NginxModulePath() { return kNginxModulePath; }
+std::string NginxModuleTestPath() { return kNginxModuleTestPath; }
 
 std::string RandomBytes(size_t n) {
   core::SecureRandom random;
@@ -39,6 +60,24 @@ Sidecar::Sidecar(const std::string& dir, std::vector<std::string> args, std::vec
     argv.push_back("127.0.0.1:0");
   }
   argv.insert(argv.end(), args.begin(), args.end());
+  if (ModuleMode()) {
+    module_state_ = absl::StrCat(dir, "/module", count, ".state");
+    // A sidecar restarted on the port of an earlier one publishes where
+    // that one did (and nginx reads).
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+      uint32_t port = 0;
+      if (args[i] != "--listen" || !absl::StartsWith(args[i + 1], "127.0.0.1:") ||
+          !absl::SimpleAtoi(absl::string_view(args[i + 1]).substr(10), &port) || port == 0 ||
+          port > 65535) {
+        continue;
+      }
+      absl::MutexLock lock(&module_states_mu);
+      auto it = ModuleStates().find(static_cast<uint16_t>(port));
+      if (it != ModuleStates().end()) module_state_ = it->second;
+    }
+    argv.push_back("--module-state");
+    argv.push_back(module_state_);
+  }
   process_ = std::make_unique<ChildProcess>(argv, err_path_ + ".out", err_path_, extra_env);
 }
 
@@ -60,7 +99,14 @@ uint16_t Sidecar::WaitListening(absl::Duration timeout) {
   while (absl::Now() < deadline && process_->Running()) {
     std::smatch m;
     const std::string log = ReadFileOrEmpty(err_path_);
-    if (std::regex_search(log, m, kListening)) return static_cast<uint16_t>(std::stoi(m[1]));
+    if (std::regex_search(log, m, kListening)) {
+      const auto port = static_cast<uint16_t>(std::stoi(m[1]));
+      if (!module_state_.empty()) {
+        absl::MutexLock lock(&module_states_mu);
+        ModuleStates()[port] = module_state_;
+      }
+      return port;
+    }
     absl::SleepFor(absl::Milliseconds(10));
   }
   return 0;
@@ -92,11 +138,11 @@ std::optional<int> Sidecar::Stop() {
 
 std::string Sidecar::log() const { return ReadFileOrEmpty(err_path_); }
 
-Nginx::Nginx(const std::string& prefix, const std::string& conf) {
+Nginx::Nginx(const std::string& prefix, const std::string& conf, std::vector<std::string> extra_env) {
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{kNginxPath, "-p", prefix, "-c", conf, "-e",
                                prefix + "/logs/error.log", "-g", "daemon off;"},
-      prefix + "/logs/nginx.out", prefix + "/logs/nginx.err");
+      prefix + "/logs/nginx.out", prefix + "/logs/nginx.err", extra_env);
 }
 
 Nginx::~Nginx() {
@@ -124,7 +170,44 @@ bool NginxAvailable() {
   return !std::string(kNginxPath).empty() && std::filesystem::exists(kNginxPath);
 }
 
+absl::StatusOr<EdgePorts> WriteModuleNginxConf(const std::string& root, const std::string& module,
+                                               const std::string& state_file) {
+  for (const char* d : {"/logs", "/tmp"}) std::filesystem::create_directories(root + d);
+  EdgePorts ports{.edge = FreeLoopbackPort(), .origin = FreeLoopbackPort()};
+  std::string conf = ReadFileOrEmpty(kNginxModuleConf);
+  constexpr char kShippedModule[] = "/usr/lib/nginx/modules/ngx_http_edgepass_module.so";
+  constexpr char kShippedState[] = "/run/edgepass/module.state";
+  for (absl::string_view literal :
+       {"127.0.0.1:8080", "127.0.0.1:8082", "/srv/edgepass/hls", kShippedModule, kShippedState}) {
+    if (!absl::StrContains(conf, literal)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(kNginxModuleConf, ": shipped config lost ", literal));
+    }
+  }
+  conf = absl::StrReplaceAll(conf, {{"127.0.0.1:8080", absl::StrCat("127.0.0.1:", ports.edge)},
+                                    {"127.0.0.1:8082", absl::StrCat("127.0.0.1:", ports.origin)},
+                                    {"/srv/edgepass/hls", root + "/hls"},
+                                    {kShippedModule, module},
+                                    {kShippedState, state_file}});
+  if (::geteuid() == 0) conf = "user root;\n" + conf;
+  WriteFileOrDie(root + "/nginx.conf", conf);
+  return ports;
+}
+
 absl::StatusOr<EdgePorts> WriteNginxConf(const std::string& root, uint16_t sidecar_port) {
+  if (ModuleMode()) {
+    std::string state;
+    {
+      absl::MutexLock lock(&module_states_mu);
+      auto it = ModuleStates().find(sidecar_port);
+      if (it != ModuleStates().end()) state = it->second;
+    }
+    if (state.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no module state file for the sidecar on port ", sidecar_port));
+    }
+    return WriteModuleNginxConf(root, kNginxModulePath, state);
+  }
   for (const char* d : {"/logs", "/tmp"}) std::filesystem::create_directories(root + d);
   EdgePorts ports{.edge = FreeLoopbackPort(), .origin = FreeLoopbackPort()};
   std::string conf = ReadFileOrEmpty(kNginxConf);

@@ -28,6 +28,12 @@ namespace edgepass::testing {
 
 std::string RandomBytes(size_t n);
 
+// True when the end-to-end tests run nginx with ngx_http_edgepass_module
+// (EDGEPASS_E2E_NGINX=module; ctest registers the module runs so): the
+// Sidecar then also publishes the module's state file (--module-state), and
+// WriteNginxConf writes deploy/nginx/edgepass-module.conf reading it.
+bool ModuleMode();
+
 // The edgepass-validator process; the port it bound is read from its stderr.
 class Sidecar {
  public:
@@ -51,13 +57,15 @@ class Sidecar {
 
  private:
   std::string err_path_;
+  std::string module_state_;  // ModuleMode(): its --module-state file
   std::unique_ptr<ChildProcess> process_;
 };
 
 // nginx in the foreground; SIGTERM on destruction so its workers exit too.
 class Nginx {
  public:
-  Nginx(const std::string& prefix, const std::string& conf);
+  // `extra_env`: "NAME=VALUE" added (e.g. LD_PRELOAD of the ASan runtime).
+  Nginx(const std::string& prefix, const std::string& conf, std::vector<std::string> extra_env = {});
   ~Nginx();
   bool Running() { return process_->Running(); }
 
@@ -81,9 +89,19 @@ struct EdgePorts {
 
 // Writes `root`/nginx.conf: the shipped config with free edge and origin
 // ports, the sidecar at `sidecar_port` and the origin tree at `root`/hls.
+// ModuleMode(): the shipped module config instead, with the module built here
+// and the state file of the Sidecar listening on `sidecar_port`.
 // Creates `root`/logs and `root`/tmp. FAILED_PRECONDITION when the shipped
 // config lost a literal the substitution relies on.
 absl::StatusOr<EdgePorts> WriteNginxConf(const std::string& root, uint16_t sidecar_port);
+// The shipped module config (deploy/nginx/edgepass-module.conf) with free
+// ports, the origin tree at `root`/hls, `module` loaded and `state_file`;
+// written to `root`/nginx.conf. Creates `root`/logs and `root`/tmp.
+absl::StatusOr<EdgePorts> WriteModuleNginxConf(const std::string& root, const std::string& module,
+                                               const std::string& state_file);
+// The module's builds: for production, and under ASan with the test clock.
+std::string NginxModulePath();
+std::string NginxModuleTestPath();
 
 // A small HLS tree (master playlist, media playlist, three segments of
 // random bytes, and a free clip) written under `root`/hls; path -> bytes.

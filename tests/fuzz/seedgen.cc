@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "client/sidecar/validator_state.h"
+#include "client/validator/module_state.h"
 #include "core/keyring.h"
 #include "core/random.h"
 #include "edgepass/v1/edge_sync.pb.h"
@@ -116,6 +117,12 @@ int main(int argc, char** argv) {
   state.revoked = revoked;
   Write(sync, "snapshot_file",
         std::string(1, '\x80') + edgepass::sidecar::SnapshotToJson(state));
+
+  // The nginx module's state file, with and without revocations.
+  Write(out / "module_state", "two_revoked",
+        edgepass::client::SerializeModuleState(7, *ring, *revoked));
+  Write(out / "module_state", "none_revoked",
+        edgepass::client::SerializeModuleState(8, *ring, edgepass::core::RevocationSet()));
 
   // Keyring files: the project's format (SMD's is in tests/fuzz/corpus).
   Write(out / "keyring", "project_format",

@@ -1,0 +1,271 @@
+// The C API of edgepass_nginx.h over the validator library.
+#include "client/nginx/edgepass_nginx.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "client/validator/module_state.h"
+#include "core/url_query.h"
+#include "core/validator.h"
+
+namespace {
+
+using edgepass::client::ModuleState;
+namespace core = edgepass::core;
+
+// The sidecar's limit on X-Original-URI (client/sidecar/auth_mapping.h).
+constexpr size_t kMaxUriBytes = 8192;
+// Larger state files are refused (about 100 million revoked ids).
+constexpr uint64_t kMaxStateFileBytes = uint64_t{4} << 30;
+
+constexpr absl::string_view kGeoHeaders[] = {
+    "CloudFront-Viewer-Country", "CloudFront-Viewer-Country-Region", "CloudFront-Viewer-City"};
+
+void SetError(char* err, size_t err_len, const std::string& message) {
+  if (err == nullptr || err_len == 0) return;
+  std::snprintf(err, err_len, "%s", message.c_str());
+}
+
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
+}
+
+edgepass_str Str(absl::string_view s) { return edgepass_str{s.data(), s.size()}; }
+absl::string_view View(edgepass_str s) {
+  return s.data == nullptr ? absl::string_view() : absl::string_view(s.data, s.len);
+}
+
+// The sidecar's test (client/sidecar/auth_mapping.h, LooksLikeToken): 3 or 4
+// non-empty dot-separated parts, the JWT header part starting with "eyJ".
+bool LooksLikeToken(absl::string_view segment) {
+  absl::InlinedVector<absl::string_view, 4> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t dot = segment.find('.', start);
+    parts.push_back(segment.substr(start, dot == absl::string_view::npos ? dot : dot - start));
+    if (dot == absl::string_view::npos || parts.size() > 4) break;
+    start = dot + 1;
+  }
+  if (parts.size() != 3 && parts.size() != 4) return false;
+  for (absl::string_view p : parts) {
+    if (p.empty()) return false;
+  }
+  return absl::StartsWith(parts[parts.size() - 3], "eyJ");
+}
+
+void Deny(edgepass_decision* out, int status, absl::string_view reason) {
+  out->verdict = EDGEPASS_DENIED;
+  out->http_status = status;
+  out->reason = Str(reason);
+}
+
+}  // namespace
+
+struct edgepass_state {
+  void* map = nullptr;
+  size_t length = 0;
+  struct stat file {};
+  ModuleState state;
+
+  ~edgepass_state() {
+    if (map != nullptr) munmap(map, length);
+  }
+};
+
+extern "C" {
+
+edgepass_state* edgepass_state_open(const char* path, char* err, size_t err_len) {
+  const std::string where = absl::StrCat("edgepass state file \"", path == nullptr ? "" : path, "\": ");
+  if (path == nullptr || *path == '\0') {
+    SetError(err, err_len, where + "no path");
+    return nullptr;
+  }
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    SetError(err, err_len, where + std::strerror(errno));
+    return nullptr;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    SetError(err, err_len, where + "not a regular file");
+    close(fd);
+    return nullptr;
+  }
+  if (st.st_size <= 0 || static_cast<uint64_t>(st.st_size) > kMaxStateFileBytes) {
+    SetError(err, err_len, absl::StrCat(where, "size ", st.st_size, " bytes out of range"));
+    close(fd);
+    return nullptr;
+  }
+  const size_t length = static_cast<size_t>(st.st_size);
+  void* map = mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
+  const int map_errno = errno;
+  close(fd);
+  if (map == MAP_FAILED) {
+    SetError(err, err_len, where + "mmap: " + std::strerror(map_errno));
+    return nullptr;
+  }
+  auto* state = new (std::nothrow) edgepass_state;
+  if (state == nullptr) {
+    munmap(map, length);
+    SetError(err, err_len, where + "out of memory");
+    return nullptr;
+  }
+  state->map = map;
+  state->length = length;
+  state->file = st;
+  absl::StatusOr<ModuleState> parsed =
+      edgepass::client::ParseModuleState(absl::MakeConstSpan(static_cast<const char*>(map), length));
+  if (!parsed.ok()) {
+    SetError(err, err_len, where + std::string(parsed.status().message()));
+    delete state;
+    return nullptr;
+  }
+  state->state = *std::move(parsed);
+  return state;
+}
+
+void edgepass_state_close(edgepass_state* state) { delete state; }
+
+int edgepass_state_changed(const edgepass_state* state, const char* path) {
+  struct stat st {};
+  if (path == nullptr || stat(path, &st) != 0) return state != nullptr;
+  return state == nullptr || !SameFile(state->file, st);
+}
+
+uint64_t edgepass_state_version(const edgepass_state* state) {
+  return state == nullptr ? 0 : state->state.version;
+}
+
+uint64_t edgepass_state_revoked(const edgepass_state* state) {
+  return state == nullptr ? 0 : state->state.revoked.size();
+}
+
+}  // extern "C"
+
+namespace {
+
+void Check(const edgepass_state* state, const edgepass_request* request, edgepass_decision* out) {
+  *out = edgepass_decision{};
+  out->verdict = EDGEPASS_DENIED;
+  const absl::string_view uri = View(request->uri);
+  // The sidecar's checks of X-Original-URI (auth_mapping.h).
+  if (uri.size() > kMaxUriBytes) return Deny(out, 414, "uri_too_long");
+  if (uri.empty() || uri[0] != '/') return Deny(out, 400, "bad_request");
+  for (const char c : uri) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return Deny(out, 400, "bad_request");
+  }
+  const size_t q = uri.find('?');
+  const absl::string_view path = uri.substr(0, q);
+  const absl::string_view query = q == absl::string_view::npos ? absl::string_view() : uri.substr(q + 1);
+
+  // What the origin is asked for when nothing is checked, and the session
+  // id the token claims (for logs).
+  const size_t slash = path.find('/', 1);
+  const absl::string_view first =
+      path.substr(1, slash == absl::string_view::npos ? absl::string_view::npos : slash - 1);
+  absl::string_view unchecked_path = path;
+  const bool has_token_segment = LooksLikeToken(first);
+  if (has_token_segment) {
+    unchecked_path = slash == absl::string_view::npos ? absl::string_view("/") : path.substr(slash);
+    if (std::count(first.begin(), first.end(), '.') == 3) {
+      out->session_id = Str(first.substr(0, first.find('.')));
+    }
+  }
+
+  // As the sidecar: a path that is not safe has no route a mode could be
+  // told for, so it is refused in every mode.
+  if (request->mode != EDGEPASS_ENFORCE && !core::IsSafePath(path)) {
+    return Deny(out, 403, core::ReasonName(core::Reason::kUnsafePath));
+  }
+  if (request->mode == EDGEPASS_OFF) {
+    out->verdict = EDGEPASS_UNCHECKED;
+    out->reason = Str("unchecked");
+    out->path = Str(unchecked_path);
+    return;
+  }
+  if (state == nullptr) return Deny(out, 503, "no_state");
+
+  // The viewer's headers, without the geo headers, which only the trusted
+  // values given replace.
+  absl::InlinedVector<core::NameValue, 32> headers;
+  for (size_t i = 0; i < request->header_count; ++i) {
+    const absl::string_view name = View(request->headers[i].name);
+    bool geo = false;
+    for (absl::string_view g : kGeoHeaders) geo |= absl::EqualsIgnoreCase(name, g);
+    if (!geo) headers.emplace_back(name, View(request->headers[i].value));
+  }
+  const absl::string_view geo_values[] = {View(request->geo_country), View(request->geo_region),
+                                          View(request->geo_city)};
+  for (size_t i = 0; i < 3; ++i) {
+    if (!geo_values[i].empty()) headers.emplace_back(kGeoHeaders[i], geo_values[i]);
+  }
+  std::vector<std::pair<std::string, std::string>> decoded;
+  absl::InlinedVector<core::NameValue, 8> query_views;
+  if (!query.empty()) {
+    decoded = core::ParseQueryString(query);
+    for (const auto& [n, v] : decoded) query_views.emplace_back(n, v);
+  }
+
+  const core::EdgeRequest edge{.uri = path,
+                               .client_ip = View(request->client_ip),
+                               .headers = headers,
+                               .query = query_views};
+  const ModuleState& s = state->state;
+  // A first segment without a dot is no token at all: 401 missing_token, as
+  // the sidecar answers (the library would say malformed_token). Anything
+  // else gets the library's answer, as `edgepass token verify` gives it.
+  const bool no_token = first.find('.') == absl::string_view::npos;
+  const core::Decision d =
+      no_token ? core::Decision{.allow = false, .reason = core::Reason::kMissingToken}
+               : core::Validate(edge, s.keyring, s.revoked, absl::FromUnixMillis(request->now_ms));
+  out->reason = Str(core::ReasonName(d.reason));
+  if (d.allow) {
+    out->verdict = EDGEPASS_ALLOWED;
+    out->path = Str(d.path);
+    out->session_id = Str(d.session_id);
+    // The JWT header part of the token names the key (standard header form).
+    absl::string_view token = first;
+    if (std::count(token.begin(), token.end(), '.') == 3) token.remove_prefix(token.find('.') + 1);
+    if (const core::SigningKey* key = s.keyring.FindByEncodedHeader(token.substr(0, token.find('.')));
+        key != nullptr && key->id.size() < sizeof(out->kid)) {
+      std::memcpy(out->kid, key->id.data(), key->id.size());
+    }
+    return;
+  }
+  if (request->mode == EDGEPASS_LOG_ONLY) {
+    out->verdict = EDGEPASS_WOULD_DENY;
+    out->path = Str(unchecked_path);
+    return;
+  }
+  out->http_status = d.reason == core::Reason::kMissingToken ? 401 : 403;
+}
+
+}  // namespace
+
+extern "C" void edgepass_check(const edgepass_state* state, const edgepass_request* request,
+                               edgepass_decision* out) {
+  // Nothing may unwind into nginx's C: only allocation can throw here.
+  try {
+    Check(state, request, out);
+  } catch (...) {
+    *out = edgepass_decision{};
+    Deny(out, 500, "internal_error");
+  }
+}
