@@ -328,7 +328,7 @@ void ServerApp::Parts::BuildServices() {
   key_desk = std::make_unique<KeyDesk>(stores.secrets.get(), cloudfront_keys.get());
   validator_reporter = std::make_unique<ValidatorReporter>(hub.get(), stores.validators.get(), ReplicaName(options),
                                                            clock, kValidatorReportInterval);
-  hub->SetAcknowledgeListener([reporter = validator_reporter.get()] { reporter->Poke(); });
+  hub->SetValidatorListener([reporter = validator_reporter.get()] { reporter->Poke(); });
   validator_reporter->Start();
   rotator = std::make_unique<KeyRotator>(
       KeyRotatorDeps{.store = stores.secrets.get(),

@@ -171,21 +171,24 @@ absl::StatusOr<std::shared_ptr<EdgeSubscription>> EdgeSyncHub::Subscribe(const S
       sub->sending_ = now;
     }
   }
-  absl::MutexLock lock(&mu_);
-  if (stopping_.load()) return absl::UnavailableError("the replica is shutting down");
-  if (validators_.size() >= kMaxTrackedValidators && validators_.count(request.validator_id) == 0) {
-    for (auto it = validators_.begin(); it != validators_.end();) {
-      it = it->second.streams == 0 ? validators_.erase(it) : std::next(it);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_.load()) return absl::UnavailableError("the replica is shutting down");
+    if (validators_.size() >= kMaxTrackedValidators && validators_.count(request.validator_id) == 0) {
+      for (auto it = validators_.begin(); it != validators_.end();) {
+        it = it->second.streams == 0 ? validators_.erase(it) : std::next(it);
+      }
+      if (validators_.size() >= kMaxTrackedValidators) {
+        return absl::ResourceExhaustedError("too many validators on this replica");
+      }
     }
-    if (validators_.size() >= kMaxTrackedValidators) {
-      return absl::ResourceExhaustedError("too many validators on this replica");
-    }
+    Validator& v = validators_[request.validator_id];
+    v.peer = request.peer;
+    v.connected_at = clock_();
+    ++v.streams;
+    subscriptions_.insert(sub);
   }
-  Validator& v = validators_[request.validator_id];
-  v.peer = request.peer;
-  v.connected_at = clock_();
-  ++v.streams;
-  subscriptions_.insert(sub);
+  if (validator_listener_) validator_listener_();
   return sub;
 }
 
@@ -213,7 +216,7 @@ absl::Status EdgeSyncHub::Acknowledge(absl::string_view validator_id, uint64_t v
     it->second.acked_version = version;
     it->second.acked_fingerprint = std::string(fingerprint);
   }
-  if (ack_listener_) ack_listener_();
+  if (validator_listener_) validator_listener_();
   return absl::OkStatus();
 }
 

@@ -137,9 +137,10 @@ class EdgeSyncHub {
                                                               std::function<void()> wake);
   void Unsubscribe(const std::shared_ptr<EdgeSubscription>& subscription);
 
-  // Called (on the acknowledging thread; keep it short) after every
-  // accepted acknowledgement. Set it before the first Subscribe().
-  void SetAcknowledgeListener(std::function<void()> listener) { ack_listener_ = std::move(listener); }
+  // Called (on the caller's thread; keep it short) after every new
+  // subscription and every accepted acknowledgement. Set it before the first
+  // Subscribe().
+  void SetValidatorListener(std::function<void()> listener) { validator_listener_ = std::move(listener); }
 
   // NOT_FOUND when the validator never subscribed to this replica.
   absl::Status Acknowledge(absl::string_view validator_id, uint64_t version, absl::string_view fingerprint);
@@ -177,7 +178,7 @@ class EdgeSyncHub {
   std::set<std::shared_ptr<EdgeSubscription>> subscriptions_ ABSL_GUARDED_BY(mu_);
   SharedDelta shared_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
-  std::function<void()> ack_listener_;
+  std::function<void()> validator_listener_;
 };
 
 // The validator id rule: 1 to kMaxValidatorIdBytes of [A-Za-z0-9_.:-].

@@ -171,7 +171,7 @@ absl::Status KeyRotator::AwaitAcknowledgements(const RotationLease& lease, const
         if (v.keyring_fingerprint != fingerprint) missing.push_back(v.validator_id);
       }
       live = validators->size();
-      if (missing.empty()) {
+      if (missing.empty() && now - start >= options_.directory_settle) {
         report->validators = live;
         report->waited_for_acks = now - start;
         absl::MutexLock lock(&mu_);

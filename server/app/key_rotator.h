@@ -64,6 +64,10 @@ struct KeyRotatorOptions {
   absl::Duration ack_deadline = absl::Seconds(60);
   // A validator counts as live when a replica reported it within this.
   absl::Duration validator_liveness = absl::Seconds(15);
+  // A new key is not promoted before this much time after it was shared,
+  // however few validators the directory lists: a validator that subscribed
+  // just before is listed by then (replicas report at least every second).
+  absl::Duration directory_settle = absl::Milliseconds(1500);
   // How long a retired key keeps validating: the longest token lifetime plus
   // the key-cache TTL (issuers may sign with the old primary until their
   // cache refreshes).

@@ -45,6 +45,7 @@ class KeyRotatorTest : public ::testing::Test {
 
   std::unique_ptr<KeyRotator> Make(KeyRotatorOptions options = {}) {
     if (options.ack_deadline == absl::Seconds(60)) options.ack_deadline = absl::Seconds(5);
+    if (options.directory_settle == absl::Milliseconds(1500)) options.directory_settle = absl::ZeroDuration();
     options.poll = absl::Milliseconds(10);
     return std::make_unique<KeyRotator>(KeyRotatorDeps{.store = &store_,
                                                        .keys = &keys_,
@@ -173,6 +174,30 @@ TEST_F(KeyRotatorTest, AValidatorThatNeverAcknowledgesStopsTheRotationAtTheDeadl
   EXPECT_TRUE(resumed->resumed);
   EXPECT_EQ(resumed->new_primary, pending_id);
   EXPECT_FALSE(rotator->state().stalled);
+}
+
+TEST_F(KeyRotatorTest, AValidatorListedJustAfterTheKeyWasStoredIsWaitedFor) {
+  // It subscribed before the pending key was stored, but its replica reports
+  // it a moment later: the directory settles before anything is promoted.
+  auto rotator = Make({.directory_settle = absl::Milliseconds(800)});
+  const std::string first = PrimaryId();
+  std::atomic<bool> done = false;
+  absl::StatusOr<RotationReport> report;
+  std::thread rotation([&] {
+    report = rotator->Rotate();
+    done = true;
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_FALSE(done) << "promoted before the directory settled";
+  Validator("edge-late-report", core::Keyring());  // holds the old keyring
+  absl::SleepFor(absl::Milliseconds(800));
+  EXPECT_FALSE(done) << "promoted while edge-late-report had not acknowledged";
+  EXPECT_EQ(PrimaryId(), first);
+  Validator("edge-late-report", **keys_.Current());
+  rotation.join();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->validators, 1u);
+  EXPECT_GE(report->waited_for_acks, absl::Milliseconds(800));
 }
 
 TEST_F(KeyRotatorTest, AValidatorThatWentQuietIsNotWaitedFor) {

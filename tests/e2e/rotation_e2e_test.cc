@@ -333,7 +333,7 @@ TEST_F(RotationE2eTest, AHeldBackValidatorBlocksPromotionUntilTheDeadlineAndANew
   ASSERT_TRUE(status.ok());
   auto by_state = ByState(*status);
   EXPECT_EQ(by_state["PRIMARY"], std::vector<std::string>{before}) << "nothing was promoted";
-  EXPECT_EQ(by_state["PENDING"].size(), 1u);
+  ASSERT_EQ(by_state["PENDING"].size(), 1u);
   EXPECT_TRUE(status->rotation().stalled());
   EXPECT_EQ(status->rotation().last_outcome(), "deadline_exceeded");
   std::optional<TestResponse> scrape = Fetch(a_->metrics_port(), "GET", "/metrics");
