@@ -3,7 +3,9 @@
 // --aws-endpoint http://127.0.0.1:PORT`, credentials from the environment.
 #include <stdlib.h>
 
+#include <map>
 #include <memory>
+#include <utility>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -14,6 +16,7 @@
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/validator.h"
+#include "edgepass/v1/keys.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/server_process.h"
 #include "tests/support/moto_server.h"
@@ -138,6 +141,64 @@ TEST_F(SecretsManagerServerTest, ServerAdoptsSmdSecrets) {
   ASSERT_TRUE(smd_keys.ok());
   // Tokens the server issues are signed with SMD's primary key.
   ExpectIssuedTokenValidates(server, *smd_keys, primary_id);
+}
+
+// The one pair {"<key id>":"<key value>"} of an SMD secret.
+std::pair<std::string, std::string> SmdPair(aws::SecretsManagerClient& sm, const std::string& secret) {
+  absl::StatusOr<aws::SecretValue> v = sm.GetSecretValue(secret);
+  EXPECT_TRUE(v.ok()) << secret << ": " << v.status();
+  if (!v.ok()) return {};
+  const size_t colon = v->secret_string.find("\":\"");
+  EXPECT_NE(colon, std::string::npos) << v->secret_string.substr(0, 2);
+  if (colon == std::string::npos) return {};
+  return {v->secret_string.substr(2, colon - 2), v->secret_string.substr(colon + 3, 128)};
+}
+
+TEST_F(SecretsManagerServerTest, ServerRotatesSmdsKeysAndSmdReadersSeeTheNewPrimary) {
+  const std::string primary_id = "2024035_0123456789abcdef0123";  // SMD's unpadded day
+  const std::string secondary_id = "20240301_fedcba9876543210fedc";
+  auto sm = Client();
+  ASSERT_TRUE(sm->CreateSecret("smd_PrimarySecret",
+                               absl::StrCat("{\"", primary_id, "\":\"", std::string(128, 'a'), "\"}"), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("smd_SecondarySecret",
+                               absl::StrCat("{\"", secondary_id, "\":\"", std::string(128, 'b'), "\"}"), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("smd_TemporarySecret", R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})", "").ok());
+  std::vector<std::string> args = AwsArgs();
+  args.insert(args.end(), {"--smd-stack-name", "smd"});
+  ServerProcess server(work_.path(), work_.path() + "/data", args);
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  auto keys = v1::KeyService::NewStub(server.channel());
+
+  std::string previous = primary_id;
+  for (int i = 0; i < 2; ++i) {
+    v1::RotateKeysResponse rotated;
+    grpc::Status s = keys->RotateKeys(Context().get(), v1::RotateKeysRequest(), &rotated);
+    ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << server.log();
+    EXPECT_EQ(rotated.previous_primary(), previous);
+    // What SMD's own readers get: the new key in PrimarySecret, the old one
+    // in SecondarySecret, the placeholder back in TemporarySecret.
+    const auto [new_id, new_value] = SmdPair(*sm, "smd_PrimarySecret");
+    EXPECT_EQ(new_id, rotated.new_primary());
+    EXPECT_EQ(new_value.size(), 128u);
+    EXPECT_EQ(SmdPair(*sm, "smd_SecondarySecret").first, previous);
+    absl::StatusOr<aws::SecretValue> temporary = sm->GetSecretValue("smd_TemporarySecret");
+    ASSERT_TRUE(temporary.ok());
+    EXPECT_EQ(temporary->secret_string, R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})");
+    // The server signs with the key now in PrimarySecret.
+    absl::StatusOr<core::Keyring> smd_view = core::Keyring::Create(
+        {{.id = new_id, .value = new_value, .state = core::KeyState::kPrimary}});
+    ASSERT_TRUE(smd_view.ok()) << smd_view.status();
+    ExpectIssuedTokenValidates(server, *smd_view, new_id);
+    previous = new_id;
+  }
+  // SMD's first primary has retired (kept by edgepass, not by SMD's secrets);
+  // SMD's old secondary is gone.
+  v1::KeyStatus status;
+  ASSERT_TRUE(keys->GetKeyStatus(Context().get(), v1::GetKeyStatusRequest(), &status).ok());
+  std::map<std::string, std::string> states;
+  for (const v1::SigningKeyInfo& k : status.keys()) states[k.id()] = v1::KeyState_Name(k.state());
+  EXPECT_EQ(states[primary_id], "RETIRED");
+  EXPECT_EQ(states[previous], "PRIMARY");
 }
 
 TEST_F(SecretsManagerServerTest, WrongSecretKeyStopsTheStartWithAClearError) {

@@ -119,15 +119,20 @@ absl::StatusOr<core::Keyring> SmdSecretStore::ReadKeyring() {
   return keys;
 }
 
-absl::Status SmdSecretStore::PutIfChanged(const std::string& secret, const std::string& text) {
+absl::Status SmdSecretStore::PutIfChanged(const std::string& secret, const std::string& text,
+                                          const std::string& keyring_json) {
   absl::StatusOr<aws::SecretValue> v = client_->GetSecretValue(secret, aws::kStageCurrent);
   if (v.ok() && v->secret_string == text) return absl::OkStatus();
-  if (absl::IsNotFound(v.status())) {
-    return client_->CreateSecret(secret, text, ContentRequestToken(text)).status();
-  }
+  // The request token names this write of this keyring: a retry of it is
+  // idempotent, yet the same text written again by a later rotation (the
+  // INITIALIZED placeholder after every promotion) is a new version. A token
+  // from the text alone would make that a no-op that leaves AWSCURRENT on
+  // the old version.
+  const std::string token = ContentRequestToken(absl::StrCat(keyring_json, "\n", secret, "\n", text));
+  if (absl::IsNotFound(v.status())) return client_->CreateSecret(secret, text, token).status();
   if (!v.ok()) return v.status();
   // No VersionStages: AWSCURRENT moves to the new version, as SMD's own writes do.
-  return client_->PutSecretValue(secret, text, ContentRequestToken(text), {}).status();
+  return client_->PutSecretValue(secret, text, token, {}).status();
 }
 
 absl::Status SmdSecretStore::WriteKeyring(const core::Keyring& keyring) {
@@ -155,12 +160,14 @@ absl::Status SmdSecretStore::WriteKeyring(const core::Keyring& keyring) {
   // The whole keyring first: until PrimarySecret names the new primary,
   // readers fall back to the SMD secrets plus this secret's retired keys, so
   // a write that stops half-way never drops the key it is retiring.
-  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(edgepass_secret(), core::KeyringToJson(keyring)));
-  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(secondary_secret(), PairJson(secondary->id, secondary->value)));
-  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(primary_secret(), PairJson(primary->id, primary->value)));
-  return PutIfChanged(temporary_secret(), pending != nullptr
-                                              ? PairJson(pending->id, pending->value)
-                                              : PairJson(kSmdInitializedKey, kSmdInitializedValue));
+  const std::string json = core::KeyringToJson(keyring);
+  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(edgepass_secret(), json, json));
+  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(secondary_secret(), PairJson(secondary->id, secondary->value), json));
+  EDGEPASS_RETURN_IF_ERROR(PutIfChanged(primary_secret(), PairJson(primary->id, primary->value), json));
+  return PutIfChanged(temporary_secret(),
+                      pending != nullptr ? PairJson(pending->id, pending->value)
+                                         : PairJson(kSmdInitializedKey, kSmdInitializedValue),
+                      json);
 }
 
 }  // namespace edgepass::server

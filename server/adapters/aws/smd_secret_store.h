@@ -80,7 +80,7 @@ class SmdSecretStore : public SecretStore {
   };
   absl::StatusOr<Stored> ReadStored();
   absl::StatusOr<core::Keyring> ReadUncounted();
-  absl::Status PutIfChanged(const std::string& secret, const std::string& text);
+  absl::Status PutIfChanged(const std::string& secret, const std::string& text, const std::string& keyring_json);
 
   const std::shared_ptr<aws::SecretsManagerClient> client_;
   const std::string stack_;
