@@ -18,6 +18,7 @@
 #include "client/analyze/json_log_parser.h"
 #include "client/analyze/log_text.h"
 #include "client/analyze/w3c_parser.h"
+#include "files/unique_fd.h"
 
 namespace edgepass::analyze {
 namespace {
@@ -25,21 +26,6 @@ namespace {
 constexpr size_t kReadChunk = 1 << 20;
 constexpr size_t kGzipInChunk = 256 << 10;
 constexpr size_t kHeaderScanBytes = 64 << 10;
-
-// Closes the descriptor when it goes.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // read(2) until `n` bytes or end of file; -1 on error.
 ssize_t ReadFull(int fd, char* buf, size_t n) {
@@ -277,7 +263,7 @@ FileOutcome ReadLines(const InputFile& input, bool read_unterminated_last_line, 
                       ParseStats* stats) {
   FileOutcome out{.path = input.path};
   ++stats->files;
-  Fd fd(::open(input.path.c_str(), O_RDONLY | O_CLOEXEC));
+  files::UniqueFd fd(::open(input.path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st;
   if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     ++stats->unreadable_files;

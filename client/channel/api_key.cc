@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "files/unique_fd.h"
 
 namespace edgepass::client {
 namespace {
@@ -33,21 +34,6 @@ absl::Status ErrnoError(const std::string& path, int error) {
   return FileError(code, path, std::strerror(error));
 }
 
-// Closes the descriptor however the read ends.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 absl::StatusOr<std::string> ReadApiKeyFile(const std::string& path) {
@@ -55,7 +41,7 @@ absl::StatusOr<std::string> ReadApiKeyFile(const std::string& path) {
     return absl::InvalidArgumentError("api key file: the path is empty");
   }
   // Checked on the descriptor read, so the file cannot change in between.
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  files::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) return ErrnoError(path, errno);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoError(path, errno);
