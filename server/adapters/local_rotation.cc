@@ -40,6 +40,16 @@ absl::Status LocalValidatorDirectory::Publish(absl::string_view replica,
   return absl::OkStatus();
 }
 
+absl::Status LocalValidatorDirectory::Forget(absl::string_view replica,
+                                             const std::vector<std::string>& validator_ids) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : validator_ids) {
+    auto it = by_id_.find(id);
+    if (it != by_id_.end() && it->second.replica == replica) by_id_.erase(it);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<ValidatorAck>> LocalValidatorDirectory::List(absl::Time seen_after) {
   absl::MutexLock lock(&mu_);
   std::vector<ValidatorAck> out;

@@ -40,6 +40,7 @@ class LocalRotationLock : public RotationLock {
 class LocalValidatorDirectory : public ValidatorDirectory {
  public:
   absl::Status Publish(absl::string_view replica, const std::vector<ValidatorAck>& validators) override;
+  absl::Status Forget(absl::string_view replica, const std::vector<std::string>& validator_ids) override;
   absl::StatusOr<std::vector<ValidatorAck>> List(absl::Time seen_after) override;
 
  private:

@@ -194,10 +194,13 @@ absl::StatusOr<std::shared_ptr<EdgeSubscription>> EdgeSyncHub::Subscribe(const S
 
 void EdgeSyncHub::Unsubscribe(const std::shared_ptr<EdgeSubscription>& subscription) {
   subscription->Close();
-  absl::MutexLock lock(&mu_);
-  if (subscriptions_.erase(subscription) == 0) return;
-  auto it = validators_.find(subscription->validator_id_);
-  if (it != validators_.end()) --it->second.streams;
+  {
+    absl::MutexLock lock(&mu_);
+    if (subscriptions_.erase(subscription) == 0) return;
+    auto it = validators_.find(subscription->validator_id_);
+    if (it != validators_.end()) --it->second.streams;
+  }
+  if (validator_listener_) validator_listener_();
 }
 
 absl::Status EdgeSyncHub::Acknowledge(absl::string_view validator_id, uint64_t version,

@@ -138,7 +138,7 @@ class EdgeSyncHub {
   void Unsubscribe(const std::shared_ptr<EdgeSubscription>& subscription);
 
   // Called (on the caller's thread; keep it short) after every new
-  // subscription and every accepted acknowledgement. Set it before the first
+  // subscription, every accepted acknowledgement and every stream's end. Set it before the first
   // Subscribe().
   void SetValidatorListener(std::function<void()> listener) { validator_listener_ = std::move(listener); }
 

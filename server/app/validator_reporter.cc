@@ -2,20 +2,32 @@
 
 #include <vector>
 
+#include "core/status_macros.h"
+
 namespace edgepass::server {
 
 absl::Status ValidatorReporter::ReportOnce() {
+  absl::MutexLock lock(&report_mu_);
   const absl::Time now = clock_();
   std::vector<ValidatorAck> connected;
+  std::set<std::string> ids;
   for (const ValidatorInfo& v : hub_->ListValidators()) {
     if (!v.connected) continue;
+    ids.insert(v.validator_id);
     connected.push_back({.validator_id = v.validator_id,
                          .replica = replica_,
                          .keyring_fingerprint = v.acked_fingerprint,
                          .acked_version = v.acked_version,
                          .seen_at = now});
   }
-  return directory_->Publish(replica_, connected);
+  std::vector<std::string> gone;
+  for (const std::string& id : reported_) {
+    if (ids.count(id) == 0) gone.push_back(id);
+  }
+  EDGEPASS_RETURN_IF_ERROR(directory_->Forget(replica_, gone));
+  EDGEPASS_RETURN_IF_ERROR(directory_->Publish(replica_, connected));
+  reported_ = std::move(ids);
+  return absl::OkStatus();
 }
 
 void ValidatorReporter::Start() {

@@ -2,6 +2,7 @@
 // each acknowledged (the ValidatorDirectory a key rotation waits on): every
 // interval, the hub's connected validators are published, stamped with the
 // time they were last seen connected; and at once after an acknowledgement.
+// Validators that disconnected from this replica are forgotten at once.
 //
 //   ValidatorReporter reporter(&hub, &directory, "replica-a", absl::Now, absl::Seconds(1));
 //   reporter.Start();
@@ -9,6 +10,7 @@
 #define EDGEPASS_SERVER_APP_VALIDATOR_REPORTER_H_
 
 #include <functional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -47,6 +49,9 @@ class ValidatorReporter {
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool poked_ ABSL_GUARDED_BY(mu_) = false;
+  // Validators the last report named (ReportOnce runs on one thread at a time).
+  absl::Mutex report_mu_;
+  std::set<std::string> reported_ ABSL_GUARDED_BY(report_mu_);
   std::thread thread_;
 };
 

@@ -72,6 +72,11 @@ class ValidatorDirectory {
   // seen_at. UNAVAILABLE when the directory cannot be reached.
   virtual absl::Status Publish(absl::string_view replica, const std::vector<ValidatorAck>& validators) = 0;
 
+  // Drops `validator_ids` that `replica` reported and no replica has
+  // reported since (they disconnected from it), so a rotation does not wait
+  // for them. UNAVAILABLE when the directory cannot be reached.
+  virtual absl::Status Forget(absl::string_view replica, const std::vector<std::string>& validator_ids) = 0;
+
   // Every validator some replica reported after `seen_after`, one entry per
   // validator id (the newest report), ordered by id.
   virtual absl::StatusOr<std::vector<ValidatorAck>> List(absl::Time seen_after) = 0;

@@ -532,6 +532,17 @@ TEST_F(RedisStateTest, ValidatorDirectoryIsSharedByReplicasAndForgetsQuietValida
   absl::StatusOr<RedisReply> fields = a->Command({"HLEN", a->Key("validators")});
   ASSERT_TRUE(fields.ok());
   EXPECT_EQ(fields->integer, 2);
+
+  // A validator that left replica a is forgotten; one another replica
+  // reported since is not (it moved there).
+  ASSERT_TRUE(replica_b.Publish("b", {{.validator_id = "edge-1", .keyring_fingerprint = "f2", .seen_at = now}}).ok());
+  ASSERT_TRUE(replica_a.Forget("a", {"edge-1"}).ok());
+  ASSERT_TRUE(replica_b.Forget("b", {"edge-2"}).ok());
+  live = replica_a.List(now - absl::Seconds(15));
+  ASSERT_TRUE(live.ok());
+  ASSERT_EQ(live->size(), 1u);
+  EXPECT_EQ((*live)[0].validator_id, "edge-1");
+  EXPECT_EQ((*live)[0].replica, "b");
 }
 
 }  // namespace

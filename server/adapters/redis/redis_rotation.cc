@@ -29,6 +29,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 )lua";
 
+// Deletes each field ARGV[2..] whose report names replica ARGV[1].
+constexpr char kForgetScript[] = R"lua(
+for i = 2, #ARGV do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v and string.match(v, '^%S+ %S+ (%S+)') == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 0
+)lua";
+
 std::string Millis(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds(d)); }
 
 absl::Status Unavailable(const absl::Status& s) {
@@ -78,6 +87,16 @@ absl::Status RedisValidatorDirectory::Publish(absl::string_view replica,
   }
   EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Command(argv));
   if (r.is_error()) return Unavailable(RedisReplyError(r, "HSET validators"));
+  return absl::OkStatus();
+}
+
+absl::Status RedisValidatorDirectory::Forget(absl::string_view replica,
+                                             const std::vector<std::string>& validator_ids) {
+  if (validator_ids.empty()) return absl::OkStatus();
+  std::vector<std::string> argv = {"EVAL", kForgetScript, "1", hash_key_, std::string(replica)};
+  argv.insert(argv.end(), validator_ids.begin(), validator_ids.end());
+  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Command(argv));
+  if (r.is_error()) return Unavailable(RedisReplyError(r, "EVAL forget validators"));
   return absl::OkStatus();
 }
 

@@ -37,6 +37,7 @@ class RedisValidatorDirectory : public ValidatorDirectory {
  public:
   explicit RedisValidatorDirectory(RedisClient& redis);
   absl::Status Publish(absl::string_view replica, const std::vector<ValidatorAck>& validators) override;
+  absl::Status Forget(absl::string_view replica, const std::vector<std::string>& validator_ids) override;
   absl::StatusOr<std::vector<ValidatorAck>> List(absl::Time seen_after) override;
 
  private:
