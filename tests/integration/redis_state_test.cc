@@ -21,6 +21,7 @@
 #include "server/adapters/redis/redis_rotation.h"
 #include "server/adapters/redis/redis_session_store.h"
 #include "tests/fakes/counting_secret_store.h"
+#include "tests/fakes/keyring_load.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_process.h"
@@ -370,37 +371,19 @@ TEST_F(RedisKeyringCacheTest, TwoReplicasReadTheStoreAtMostOncePerTtl) {
   RedisKeyringCache replica2(*c2, *store_, nullptr, CacheOptions());
 
   // Issuers on both replicas call continuously while simulated time runs.
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> calls{0};
-  std::atomic<int64_t> failures{0};
-  std::vector<std::thread> issuers;
-  for (RedisKeyringCache* replica : {&replica1, &replica2, &replica1, &replica2}) {
-    issuers.emplace_back([&, replica] {
-      while (!stop.load()) {
-        if (!replica->Current().ok()) failures++;
-        calls++;
-      }
-    });
-  }
   constexpr absl::Duration kRun = absl::Seconds(60);
-  constexpr absl::Duration kStep = absl::Milliseconds(100);
-  for (absl::Duration t; t < kRun; t += kStep) {
-    clock_.Advance(kStep);
-    ASSERT_TRUE(replica1.Current().ok());
-    ASSERT_TRUE(replica2.Current().ok());
-  }
-  stop = true;
-  for (std::thread& t : issuers) t.join();
+  const testing::KeyringLoad load = testing::RunIssuers(
+      replica1, replica2, [&](absl::Duration d) { clock_.Advance(d); }, kRun, absl::Milliseconds(100));
 
   // The copy in Redis is refilled once per TTL window by whichever replica
   // wins the lock: at most run/ttl + 1 store reads (the first fill, then one
   // per expiry), however many calls were made.
   const int64_t reads = store_->read_count();
-  EXPECT_LE(reads, kRun / absl::Seconds(10) + 1) << "calls: " << calls.load();
-  std::cout << "store reads: " << reads << " for " << calls.load() << " calls\n";
+  EXPECT_LE(reads, kRun / absl::Seconds(10) + 1) << "calls: " << load.calls;
+  std::cout << "store reads: " << reads << " for " << load.calls << " calls\n";
   EXPECT_GE(reads, 2);  // it did refresh
-  EXPECT_EQ(failures.load(), 0);
-  EXPECT_GT(calls.load(), 1000);
+  EXPECT_EQ(load.failures, 0);
+  EXPECT_GT(load.calls, 1000);
 }
 
 TEST_F(RedisKeyringCacheTest, ServesFromMemoryWhileRedisIsDownAndResumesAfter) {

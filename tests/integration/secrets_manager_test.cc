@@ -27,6 +27,8 @@
 #include "server/adapters/cached_keyring_source.h"
 #include "server/adapters/redis/redis_client.h"
 #include "server/adapters/redis/redis_keyring_cache.h"
+#include "tests/fakes/keyring_load.h"
+#include "tests/fakes/test_clock.h"
 #include "tests/support/moto_server.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_process.h"
@@ -456,15 +458,6 @@ TEST_F(SmdAdoptionTest, MalformedSmdSecretIsRefusedAndNothingIsWritten) {
   EXPECT_EQ(Current("broken_PrimarySecret"), absl::StrCat("{\"", kPrimaryId, "\":\"", kPrimaryValue, "\"}"));
 }
 
-class FakeClock {
- public:
-  absl::Time Now() const { return absl::FromUnixMicros(micros_.load()); }
-  void Advance(absl::Duration d) { micros_ += absl::ToInt64Microseconds(d); }
-
- private:
-  std::atomic<int64_t> micros_{int64_t{1767225600} * 1000000};
-};
-
 // The counted bounded-reads test of redis_state_test.cc, with the keyring in
 // Secrets Manager: two replicas, four issuing threads, 60 s of simulated
 // time, a 10 s key-cache TTL -> at most 7 reads of the secrets store.
@@ -477,7 +470,7 @@ TEST_F(SecretsManagerTest, TwoReplicasReadSecretsManagerAtMostOncePerTtl) {
   ASSERT_TRUE(store.LoadOrCreate(absl::Now(), random).ok());
   const int64_t reads_before = store.read_count();
 
-  FakeClock clock;
+  testing::TestClock clock(absl::FromUnixSeconds(1767225600));
   RedisKeyringCacheOptions options{.ttl = absl::Seconds(10),
                                    .lock_ttl = absl::Seconds(10),
                                    .fill_wait = absl::Seconds(5),
@@ -496,34 +489,16 @@ TEST_F(SecretsManagerTest, TwoReplicasReadSecretsManagerAtMostOncePerTtl) {
   RedisKeyringCache replica1(*c1, store, nullptr, options);
   RedisKeyringCache replica2(*c2, store, nullptr, options);
 
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> calls{0};
-  std::atomic<int64_t> failures{0};
-  std::vector<std::thread> issuers;
-  for (RedisKeyringCache* replica : {&replica1, &replica2, &replica1, &replica2}) {
-    issuers.emplace_back([&, replica] {
-      while (!stop.load()) {
-        if (!replica->Current().ok()) failures++;
-        calls++;
-      }
-    });
-  }
   constexpr absl::Duration kRun = absl::Seconds(60);
-  constexpr absl::Duration kStep = absl::Milliseconds(100);
-  for (absl::Duration t; t < kRun; t += kStep) {
-    clock.Advance(kStep);
-    ASSERT_TRUE(replica1.Current().ok());
-    ASSERT_TRUE(replica2.Current().ok());
-  }
-  stop = true;
-  for (std::thread& t : issuers) t.join();
+  const testing::KeyringLoad load = testing::RunIssuers(
+      replica1, replica2, [&](absl::Duration d) { clock.Advance(d); }, kRun, absl::Milliseconds(100));
 
   const int64_t reads = store.read_count() - reads_before;
-  EXPECT_LE(reads, kRun / absl::Seconds(10) + 1) << "calls: " << calls.load();
+  EXPECT_LE(reads, kRun / absl::Seconds(10) + 1) << "calls: " << load.calls;
   EXPECT_GE(reads, 2);  // it did refresh
   EXPECT_EQ(store.read_error_count(), 0);
-  EXPECT_EQ(failures.load(), 0);
-  EXPECT_GT(calls.load(), 1000);
+  EXPECT_EQ(load.failures, 0);
+  EXPECT_GT(load.calls, 1000);
 }
 
 // A local HTTP server that answers every request with a throttling error.
