@@ -21,6 +21,8 @@ PACKAGES=(
   zlib1g-dev  # gzip CDN logs (client/analyze)
   libcurl4-openssl-dev  # edgepass::aws (Secrets Manager, STS)
   python3-venv          # the moto[server] venv below, where moto is missing
+  ffmpeg                # the local fleet's test stream (deploy/local/make_media.sh)
+  chromium chromium-driver  # the player page test drives a headless Chromium (tests/player)
 )
 
 missing=()
