@@ -12,6 +12,7 @@
 # started and removes its work directory. Every port is a free loopback one.
 #
 #   deploy/local/run.sh [--no-build] [--work DIR] [--ready-file FILE] [--viewer-mode JWKS_FILE]
+#                       [--exit-with PID]
 #
 #   --no-build         use the binaries already in the build dir (no deps.sh, no build)
 #   --work DIR         work directory (emptied first; kept at exit); default: a new
@@ -22,6 +23,8 @@
 #                      tokens of issuer http://127.0.0.1/local-idp, audience
 #                      edgepass-player, keys from the JWKS file), reached by the
 #                      page under /viewer/v1/
+#   --exit-with PID    stop everything when process PID ends (a test that dies
+#                      without cleaning up leaves nothing behind)
 # Environment: EDGEPASS_BUILD_DIR (default ./build); EDGEPASS_LOCAL_CACHE
 # (default BUILD/deploy-local: the generated stream and the page's npm packages,
 # kept between runs).
@@ -34,13 +37,14 @@ dashjs_version=${EDGEPASS_DASHJS_VERSION:-5.2.1}
 oidc_issuer=http://127.0.0.1/local-idp
 oidc_audience=edgepass-player
 
-do_build=1 work="" keep_work=0 ready_file="" viewer_jwks=""
+do_build=1 work="" keep_work=0 ready_file="" viewer_jwks="" exit_with=""
 while (($#)); do
   case $1 in
     --no-build) do_build=0 ;;
     --work) work=$2; keep_work=1; shift ;;
     --ready-file) ready_file=$2; shift ;;
     --viewer-mode) viewer_jwks=$(realpath "$2"); shift ;;
+    --exit-with) exit_with=$2; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -67,7 +71,7 @@ cleanup() {
     sleep 0.1
   done
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  ((${#pids[@]})) && wait "${pids[@]}" 2>/dev/null || true
   if [[ -n $work && $keep_work == 0 ]]; then rm -rf "$work"; fi
   [[ -n $ready_file ]] && rm -f "$ready_file"
   log "stopped"
@@ -115,6 +119,14 @@ for _ in range(int(sys.argv[1])):
 print("\n".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
+
+if [[ -n $exit_with ]]; then
+  # A watchdog (not in `pids`: it ends by itself once this script is gone).
+  (
+    while kill -0 "$exit_with" 2>/dev/null && kill -0 $$ 2>/dev/null; do sleep 1; done
+    kill -TERM $$ 2>/dev/null
+  ) </dev/null >/dev/null 2>&1 &
+fi
 
 # --- Tools, binaries, stream, page libraries ---------------------------------
 if ((do_build)); then

@@ -105,6 +105,17 @@ function decodeToken(playbackUrl) {
   return { session, header: b64url(header), payload: b64url(payload) };
 }
 
+// "sub, groups [..]" of an ID token (decoded for display only; the server verifies it).
+function idTokenSummary(token) {
+  try {
+    const claims = b64url(token.split('.')[1]);
+    const groups = Object.keys(claims).filter((k) => /groups$/.test(k)).map((k) => claims[k]).flat();
+    return `${claims.sub} (issuer ${claims.iss}), groups [${groups.join(', ')}]`;
+  } catch (e) {
+    return '(not a JWT)';
+  }
+}
+
 function show(id, text) { $(id).textContent = text || ''; }
 
 function showBound(claims, smdPolicy) {
@@ -145,7 +156,7 @@ async function getPlayback(assetId, route) {
     });
     if (!response.ok) throw new Error(`${response.status} ${await apiError(response)}`);
     const body = await response.json();
-    return { playbackUrl: body.playbackUrl, sessionId: body.sessionId, assetServed: body.assetId, variant: body.variant, smdPolicy: null };
+    return { playbackUrl: body.playbackUrl, sessionId: body.sessionId || '', assetServed: body.assetId, variant: body.variant || '', smdPolicy: null };
   }
   const url = `/tokengenerate?id=${encodeURIComponent(assetId)}`;
   show('request-url', `GET ${url}`);
@@ -191,6 +202,7 @@ async function play() {
   show('playback-url', grant.playbackUrl);
   show('session-id', state.sessionId || '(none: the policy binds no session)');
   show('asset-served', grant.assetServed);
+  show('viewer', route === 'viewer' ? idTokenSummary($('id-token').value.trim()) : '(not signed in: SMD route, the backend\'s API key)');
   show('entitlement', route === 'viewer' ? (grant.variant || '(none: the asset\'s default or its fallback)') : '(not used by this route)');
   show('policy', JSON.stringify(token.payload, null, 2));
   show('jwt-header', JSON.stringify(token.header, null, 2));
@@ -208,7 +220,7 @@ async function play() {
   const kind = /\.mpd$/.test(u.pathname) ? 'dash' : asset.kind;
   if (kind === 'dash') {
     dash = dashjs.MediaPlayer().create();
-    dash.updateSettings({ streaming: { buffer: { bufferTimeAtTopQuality: 4, bufferTimeAtTopQualityLongForm: 4, stableBufferTime: 4 } } });
+    dash.updateSettings({ streaming: { buffer: { bufferTimeAtTopQuality: 4, bufferTimeAtTopQualityLongForm: 4 } } });
     dash.on(dashjs.MediaPlayer.events.ERROR, (e) => {
       event(`dash.js error: ${JSON.stringify(e.error && (e.error.message || e.error.code))}`);
     });
