@@ -11,18 +11,21 @@
 # Prints the URLs, runs until Ctrl-C or SIGTERM, then stops every process it
 # started and removes its work directory. Every port is a free loopback one.
 #
-#   deploy/local/run.sh [--no-build] [--work DIR] [--ready-file FILE] [--viewer-mode JWKS_FILE]
-#                       [--exit-with PID]
+#   deploy/local/run.sh [--no-build] [--work DIR] [--ready-file FILE] [--viewer-mode]
+#                       [--viewer-jwks FILE] [--exit-with PID]
 #
 #   --no-build         use the binaries already in the build dir (no deps.sh, no build)
 #   --work DIR         work directory (emptied first; kept at exit); default: a new
 #                      temporary directory, removed at exit
 #   --ready-file FILE  once everything answers, write the URLs, ports and paths
 #                      there as NAME=VALUE lines (for tests)
-#   --viewer-mode JWKS also start a third replica in viewer-facing mode (OIDC ID
+#   --viewer-mode      also start a third replica in viewer-facing mode (OIDC ID
 #                      tokens of issuer http://127.0.0.1/local-idp, audience
-#                      edgepass-player, keys from the JWKS file), reached by the
-#                      page under /viewer/v1/
+#                      edgepass-player, groups claim "groups"), reached by the
+#                      page under /viewer/v1/, with a local stand-in provider
+#                      whose tokens deploy/local/local_idp.sh signs (run.sh
+#                      prints the command)
+#   --viewer-jwks FILE viewer mode with the keys of FILE (a JWKS) instead
 #   --exit-with PID    stop everything when process PID ends (a test that dies
 #                      without cleaning up leaves nothing behind)
 # Environment: EDGEPASS_BUILD_DIR (default ./build); EDGEPASS_LOCAL_CACHE
@@ -37,13 +40,14 @@ dashjs_version=${EDGEPASS_DASHJS_VERSION:-5.2.1}
 oidc_issuer=http://127.0.0.1/local-idp
 oidc_audience=edgepass-player
 
-do_build=1 work="" keep_work=0 ready_file="" viewer_jwks="" exit_with=""
+do_build=1 work="" keep_work=0 ready_file="" viewer_mode=0 viewer_jwks="" exit_with=""
 while (($#)); do
   case $1 in
     --no-build) do_build=0 ;;
     --work) work=$2; keep_work=1; shift ;;
     --ready-file) ready_file=$2; shift ;;
-    --viewer-mode) viewer_jwks=$(realpath "$2"); shift ;;
+    --viewer-mode) viewer_mode=1 ;;
+    --viewer-jwks) viewer_mode=1; viewer_jwks=$(realpath "$2"); shift ;;
     --exit-with) exit_with=$2; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -227,7 +231,7 @@ cat >"$work/demo.json" <<JSON
   {"id": "unauthorized", "label": "HLS: the unauthorized clip", "kind": "hls"},
   {"id": "entitled", "label": "HLS by entitlement (viewer mode)", "kind": "hls", "viewer": true}
  ],
- "viewer_mode": $([[ -n $viewer_jwks ]] && echo true || echo false)}
+ "viewer_mode": $( ((viewer_mode)) && echo true || echo false)}
 JSON
 
 # --- Redis, the replicas, the validator ---------------------------------------
@@ -246,7 +250,11 @@ wait_for server-a 20 rest_up "$rest_a"
 start server-b "$work/logs/server-b.log" "$server_bin" "${server_args[@]}" \
   --grpc-addr "127.0.0.1:$grpc_b" --rest-addr "127.0.0.1:$rest_b"
 wait_for server-b 20 rest_up "$rest_b"
-if [[ -n $viewer_jwks ]]; then
+if ((viewer_mode)); then
+  if [[ -z $viewer_jwks ]]; then
+    "$root/deploy/local/local_idp.sh" init "$work/idp"
+    viewer_jwks=$work/idp/jwks.json
+  fi
   start server-viewer "$work/logs/server-viewer.log" "$server_bin" "${server_args[@]}" \
     --grpc-addr 127.0.0.1:0 --rest-addr "127.0.0.1:$rest_viewer" \
     --oidc-issuer "$oidc_issuer" --oidc-audience "$oidc_audience" --oidc-jwks "$viewer_jwks" \
@@ -313,7 +321,7 @@ The edgepass fleet runs on loopback (work dir $work):
   edge (nginx)      $edge/<token>/vod/...   (access log: $work/edge/logs/access.log)
   origin            http://127.0.0.1:$origin_port/vod/demo/master.m3u8   (log: $work/edge/logs/origin_access.log)
   server replicas   gRPC 127.0.0.1:$grpc_a, 127.0.0.1:$grpc_b; REST 127.0.0.1:$rest_a, 127.0.0.1:$rest_b
-$([[ -n $viewer_jwks ]] && echo "  viewer replica    REST 127.0.0.1:$rest_viewer (OIDC issuer $oidc_issuer, audience $oidc_audience)")
+$( ((viewer_mode)) && echo "  viewer replica    REST 127.0.0.1:$rest_viewer (OIDC issuer $oidc_issuer, audience $oidc_audience)")
   validator         127.0.0.1:$validator_port
   redis             127.0.0.1:$redis_port
   API keys          $work/secrets/ (player.key: issue+revoke, added by nginx; validator.key: edge-sync)
@@ -321,8 +329,16 @@ $([[ -n $viewer_jwks ]] && echo "  viewer replica    REST 127.0.0.1:$rest_viewer
 A playback URL through the SMD route, played through the edge:
   curl -s '$edge/tokengenerate?id=hls'
 
-Press Ctrl-C to stop everything.
 MSG
+if ((viewer_mode)) && [[ -f $work/idp/idp-key.pem ]]; then
+  cat <<MSG
+Viewer mode: paste an ID token of the local stand-in provider into the page
+(route "viewer mode", asset "HLS by entitlement"); groups premium, standard or none:
+  $root/deploy/local/local_idp.sh token $work/idp premium
+
+MSG
+fi
+echo "Press Ctrl-C to stop everything."
 
 # Runs until a signal, or until one of the processes exits (then stops the
 # rest). A Ctrl-C in the terminal reaches every process of the group too.

@@ -22,6 +22,7 @@ const puppeteer = require('puppeteer-core');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'edgepass-player-test.'));
 fs.mkdirSync(artifacts, { recursive: true });
 let fleet = null;    // the run.sh process (its own process group)
+let fleetEnv = null; // its ready file: URLs, ports, paths
 let browser = null;
 let failures = 0;
 
@@ -48,8 +49,18 @@ function stopFleet() {
     try { process.kill(-fleet.pid, 'SIGTERM'); } catch (e) { /* gone */ }
   }
 }
+// The fleet's logs, kept with the screenshots (run.sh removes its work dir).
+function keepFleetLogs() {
+  if (!fleetEnv) return;
+  for (const [from, to] of [['logs', 'fleet-logs'], ['edge/logs', 'fleet-logs/nginx']]) {
+    try {
+      fs.cpSync(path.join(fleetEnv.WORK, from), path.join(artifacts, to), { recursive: true });
+    } catch (e) { log(`could not keep ${from}: ${e.message}`); }
+  }
+}
 async function cleanup() {
   if (browser) { try { await browser.close(); } catch (e) { /* gone */ } browser = null; }
+  keepFleetLogs();
   if (fleet) {
     stopFleet();
     const exited = await Promise.race([
@@ -87,8 +98,10 @@ async function startFleet() {
   const ready = path.join(tmp, 'ready.env');
   const out = fs.openSync(path.join(artifacts, 'fleet.log'), 'w');
   fleet = spawn(path.join(root, 'deploy/local/run.sh'),
-    ['--no-build', '--work', path.join(tmp, 'fleet'), '--ready-file', ready,
-     '--viewer-mode', path.join(tmp, 'jwks.json'), '--exit-with', String(process.pid)],
+    // No --work: run.sh removes its own work dir, even when this process is
+    // killed (--exit-with).
+    ['--no-build', '--ready-file', ready,
+     '--viewer-jwks', path.join(tmp, 'jwks.json'), '--exit-with', String(process.pid)],
     { detached: true, stdio: ['ignore', out, out], env: { ...process.env, EDGEPASS_BUILD_DIR: buildDir } });
   // The stream is generated on the first run (about half a minute on 2 cores).
   await waitFor('the fleet (deploy/local/run.sh --ready-file)', () => {
@@ -100,6 +113,7 @@ async function startFleet() {
     const i = line.indexOf('=');
     if (i > 0) env[line.slice(0, i)] = line.slice(i + 1);
   }
+  fleetEnv = env;
   return env;
 }
 
