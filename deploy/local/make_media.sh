@@ -34,6 +34,7 @@ echo "make_media: HLS (2 renditions, ${seconds}s) into $dir/vod/demo" >&2
   "$dir/vod/demo/%v/index.m3u8"
 
 echo "make_media: DASH into $dir/vod/dash" >&2
+# shellcheck disable=SC2016  # $RepresentationID$ and $Number$ are ffmpeg's DASH templates
 "${ff[@]}" "${src[@]}" \
   -filter_complex "[0:v]split=2[a][b];[a]scale=1280:720[hd];[b]scale=640:360[sd]" \
   -map "[hd]" -map "[sd]" -map 1:a "${gop[@]}" -b:v:0 2500k -b:v:1 700k \

@@ -60,6 +60,7 @@ log() { echo "local: $*" >&2; }
 # --- Processes: every one started here is listed and stopped at exit. -------
 pids=() names=()
 stopping=0
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   local status=$?
   ((stopping)) && return
@@ -75,7 +76,7 @@ cleanup() {
     sleep 0.1
   done
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  ((${#pids[@]})) && wait "${pids[@]}" 2>/dev/null || true
+  if ((${#pids[@]})); then wait "${pids[@]}" 2>/dev/null || true; fi
   if [[ -n $work && $keep_work == 0 ]]; then rm -rf "$work"; fi
   [[ -n $ready_file ]] && rm -f "$ready_file"
   log "stopped"
@@ -242,6 +243,7 @@ wait_for redis 10 redis-cli -p "$redis_port" ping
 server_args=(--data-dir "$work/data" --redis-addr "127.0.0.1:$redis_port" --access-file "$work/secrets/access.json"
              --catalog-file "$work/catalog.json" --metrics-addr 127.0.0.1:0 --trusted-proxies 127.0.0.1/32
              --shutdown-grace 1s)
+# shellcheck disable=SC2317  # run by wait_for
 rest_up() { curl -s -o /dev/null "http://127.0.0.1:$1/v1/assets"; }
 # One after the other: the first one creates the shared keyring file.
 start server-a "$work/logs/server-a.log" "$server_bin" "${server_args[@]}" \
