@@ -22,7 +22,8 @@ PACKAGES=(
   libcurl4-openssl-dev  # edgepass::aws (Secrets Manager, STS)
   python3-venv          # the moto[server] venv below, where moto is missing
   ffmpeg                # the local fleet's test stream (deploy/local/make_media.sh)
-  chromium chromium-driver  # the player page test drives a headless Chromium (tests/player)
+  chromium chromium-driver  # the player page test drives headless Chromium (tests/player; over CDP with
+                            # puppeteer-core from npm; chromedriver for WebDriver clients)
 )
 
 missing=()
