@@ -232,6 +232,16 @@ async function viewerScenario(env) {
       const served = servedThroughEdge(env, s.sessionId, /\.ts$/).edge.filter((r) => r.status === 200);
       check(served.length > 0 && served.every((r) => c.segmentRe.test(r.uri)),
         `${c.name}: ${served.length} segments, all from ${c.segmentRe}`);
+      if (c.variant === 'premium') {
+        // A session the viewer replica issued is revoked through the fleet's.
+        await page.click('#revoke');
+        const stopped = await waitFor(`${c.name}: stopped after the revoke`, async () => {
+          const now = await pageState(page);
+          return now.state === 'stopped' && now.refusals.some((r) => r.reason === 'revoked') ? now : null;
+        }, 15000).catch(() => null);
+        check(stopped !== null, `${c.name}: revoked, the edge refuses the session and the page stops`);
+        await page.screenshot({ fullPage: true, path: path.join(artifacts, `${c.name}-revoked.png`) });
+      }
     } finally {
       await page.close();
     }
