@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "client/cli/commands.h"
 #include "core/crypto.h"
+#include "core/validator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -317,6 +318,14 @@ TEST_F(TokenExplainTest, UsageErrorsExitTwoNamingTheProblem) {
   r = Run({"token", "explain", "--help"});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_THAT(r.out, HasSubstr("edgepass token explain --keyring FILE"));
+}
+
+TEST(ReasonHint, EveryDenyReasonHasOne) {
+  for (size_t i = 1; i < core::kReasonCount; ++i) {
+    const absl::string_view name = core::ReasonName(static_cast<core::Reason>(i));
+    EXPECT_FALSE(ReasonHint(name).empty()) << name;
+  }
+  EXPECT_TRUE(ReasonHint("ok").empty());
 }
 
 TEST_F(TokenExplainTest, GarbageIsReportedNotCrashed) {
