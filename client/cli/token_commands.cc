@@ -14,6 +14,7 @@
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
 #include "client/cli/token_explain.h"
+#include "client/cli/token_explain_text.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/token_issuer.h"

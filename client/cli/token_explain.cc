@@ -20,14 +20,11 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr int64_t kMaxTimeClaim = 253402300799;  // 9999-12-31T23:59:59Z, as core
+constexpr int64_t kMaxTimeClaim =
+    253402300799;  // 9999-12-31T23:59:59Z, as core
 
 std::string Utc(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
-std::string Dump(const Json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // A token split as the validator splits it.
@@ -119,7 +116,8 @@ Json BoundNames(const Json& claims) {
   }
   if (flag("co")) names.push_back(flag("co_fallback") ? "co (fallback)" : "co");
   if (flag("cty")) names.push_back("cty");
-  if (flag("reg")) names.push_back(flag("reg_fallback") ? "reg (fallback)" : "reg");
+  if (flag("reg"))
+    names.push_back(flag("reg_fallback") ? "reg (fallback)" : "reg");
   if (flag("ssn")) names.push_back("ssn");
   for (const char* list : {"headers", "qs"}) {
     auto it = claims.find(list);
@@ -142,8 +140,10 @@ struct Run {
 // Validates `request` as `token verify` does (its URI, its own query first).
 Run Validate(const ExplainRequest& request, const core::Keyring& keys,
              const core::RevocationSet& revoked, absl::Time now) {
-  std::vector<core::NameValue> headers(request.headers.begin(), request.headers.end());
-  std::vector<core::NameValue> query(request.target.query.begin(), request.target.query.end());
+  std::vector<core::NameValue> headers(request.headers.begin(),
+                                       request.headers.end());
+  std::vector<core::NameValue> query(request.target.query.begin(),
+                                     request.target.query.end());
   query.insert(query.end(), request.query.begin(), request.query.end());
   const core::EdgeRequest edge{
       .uri = request.target.uri,
@@ -152,7 +152,8 @@ Run Validate(const ExplainRequest& request, const core::Keyring& keys,
       .query = query,
   };
   Run run;
-  run.decision = core::ValidateTraced(edge, keys, revoked.view(), now, {}, &run.trace);
+  run.decision =
+      core::ValidateTraced(edge, keys, revoked.view(), now, {}, &run.trace);
   return run;
 }
 
@@ -171,34 +172,56 @@ Json TraceJson(const core::ValidateTrace& trace) {
   return out;
 }
 
-std::string StrOr(const Json& j, absl::string_view dflt) {
-  return j.is_string() ? j.get<std::string>() : std::string(dflt);
-}
-
 }  // namespace
 
 absl::string_view ReasonHint(absl::string_view reason) {
   static constexpr std::pair<absl::string_view, absl::string_view> kHints[] = {
-      {"missing_token", "no token as the first path segment: the player lost the token or the URL was rewritten"},
-      {"token_too_large", "the token segment is over 4096 bytes: not a token edgepass issued"},
-      {"malformed_token", "not [session.]header.payload.signature, or bad base64url/JSON/claim types: a cut or edited URL"},
+      {"missing_token",
+       "no token as the first path segment: the player lost the token or the "
+       "URL was rewritten"},
+      {"token_too_large",
+       "the token segment is over 4096 bytes: not a token edgepass issued"},
+      {"malformed_token",
+       "not [session.]header.payload.signature, or bad base64url/JSON/claim "
+       "types: a cut or edited URL"},
       {"unsupported_alg", "the JWT header's alg is not HS256"},
-      {"unknown_kid", "the key id is not in this keyring: a key not yet distributed to this validator, or gone"},
-      {"bad_signature", "the signature does not match: the token was altered, or the keyring has another value for this kid"},
+      {"unknown_kid",
+       "the key id is not in this keyring: a key not yet distributed to this "
+       "validator, or gone"},
+      {"bad_signature",
+       "the signature does not match: the token was altered, or the keyring "
+       "has another value for this kid"},
       {"key_expired", "the signing key is retired and past its not_after"},
       {"missing_exp", "the token has no exp claim"},
-      {"expired", "now is after exp: the player kept a URL longer than the policy's exp allows"},
-      {"not_yet_valid", "now is before nbf: clock skew between the issuer and the edge, or nbf in the policy"},
+      {"expired",
+       "now is after exp: the player kept a URL longer than the policy's exp "
+       "allows"},
+      {"not_yet_valid",
+       "now is before nbf: clock skew between the issuer and the edge, or nbf "
+       "in the policy"},
       {"revoked", "the session id is on the revocation list"},
-      {"unsafe_path", "the origin path has dot segments, encoded separators, '//' or bad UTF-8"},
-      {"path_not_allowed", "no prefix of the token's paths claim matches the requested path"},
-      {"ip_version_mismatch", "the viewer now connects over another IP version than the one bound"},
-      {"missing_viewer_ip", "the token binds the IP but the request has no valid client IP"},
-      {"missing_session", "the token binds the session but the URL carries no session id"},
-      {"missing_geo", "the token binds a geo value but the request has no such CloudFront-Viewer-* header"},
-      {"geo_unavailable", "a geo header is missing with *_fallback, but other bindings need it to check intsig"},
-      {"binding_mismatch", "the request's viewer attributes differ from those the token was issued for"},
-      {"duplicate_binding", "a bound header or query parameter appears more than once"},
+      {"unsafe_path",
+       "the origin path has dot segments, encoded separators, '//' or bad "
+       "UTF-8"},
+      {"path_not_allowed",
+       "no prefix of the token's paths claim matches the requested path"},
+      {"ip_version_mismatch",
+       "the viewer now connects over another IP version than the one bound"},
+      {"missing_viewer_ip",
+       "the token binds the IP but the request has no valid client IP"},
+      {"missing_session",
+       "the token binds the session but the URL carries no session id"},
+      {"missing_geo",
+       "the token binds a geo value but the request has no such "
+       "CloudFront-Viewer-* header"},
+      {"geo_unavailable",
+       "a geo header is missing with *_fallback, but other bindings need it to "
+       "check intsig"},
+      {"binding_mismatch",
+       "the request's viewer attributes differ from those the token was issued "
+       "for"},
+      {"duplicate_binding",
+       "a bound header or query parameter appears more than once"},
   };
   for (const auto& [name, hint] : kHints) {
     if (name == reason) return hint;
@@ -206,19 +229,22 @@ absl::string_view ReasonHint(absl::string_view reason) {
   return "";
 }
 
-absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input, absl::string_view path) {
+absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
+                                                 absl::string_view path) {
   if (input.empty()) return absl::InvalidArgumentError("token/URL: empty");
   if (input.size() > kMaxExplainInputBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("token/URL: longer than ", kMaxExplainInputBytes, " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "token/URL: longer than ", kMaxExplainInputBytes, " bytes"));
   }
   if (!path.empty() && path[0] != '/') {
-    return absl::InvalidArgumentError(absl::StrCat("--path '", path, "': must start with '/'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--path '", path, "': must start with '/'"));
   }
   ExplainTarget target;
   absl::string_view uri = input;
   const std::string lower = absl::AsciiStrToLower(input.substr(0, 8));
-  if (absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://")) {
+  if (absl::StartsWith(lower, "http://") ||
+      absl::StartsWith(lower, "https://")) {
     target.kind = "url";
     const size_t host = input.find("://") + 3;
     const size_t slash = input.find_first_of("/?#", host);
@@ -234,7 +260,8 @@ absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input, absl::
   if (target.kind != "token") {
     uri = uri.substr(0, uri.find('#'));
     const size_t q = uri.find('?');
-    if (q != absl::string_view::npos) target.query = core::ParseQueryString(uri.substr(q + 1));
+    if (q != absl::string_view::npos)
+      target.query = core::ParseQueryString(uri.substr(q + 1));
     target.uri = std::string(uri.substr(0, q));
     return target;
   }
@@ -250,7 +277,8 @@ absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input, absl::
       if (claims.is_object()) {
         auto paths = claims.find("paths");
         if (paths != claims.end() && paths->is_array() && !paths->empty() &&
-            (*paths)[0].is_string() && absl::StartsWith((*paths)[0].get_ref<const std::string&>(), "/")) {
+            (*paths)[0].is_string() &&
+            absl::StartsWith((*paths)[0].get_ref<const std::string&>(), "/")) {
           origin_path = (*paths)[0].get<std::string>();
         }
       }
@@ -271,16 +299,21 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     Json input;
     input["kind"] = request.target.kind;
     input["uri"] = request.target.uri;
-    input["origin_path"] = slash == std::string::npos ? Json(nullptr)
-                                                      : Json(request.target.uri.substr(slash));
+    input["origin_path"] = slash == std::string::npos
+                               ? Json(nullptr)
+                               : Json(request.target.uri.substr(slash));
     input["origin_path_assumed"] = request.target.path_assumed;
-    input["client_ip"] = request.client_ip.empty() ? Json(nullptr) : Json(request.client_ip);
+    input["client_ip"] =
+        request.client_ip.empty() ? Json(nullptr) : Json(request.client_ip);
     Json headers = Json::array();
-    for (const auto& [n, v] : request.headers) headers.push_back(Json::array({n, v}));
+    for (const auto& [n, v] : request.headers)
+      headers.push_back(Json::array({n, v}));
     input["headers"] = std::move(headers);
     Json query = Json::array();
-    for (const auto& [n, v] : request.target.query) query.push_back(Json::array({n, v}));
-    for (const auto& [n, v] : request.query) query.push_back(Json::array({n, v}));
+    for (const auto& [n, v] : request.target.query)
+      query.push_back(Json::array({n, v}));
+    for (const auto& [n, v] : request.query)
+      query.push_back(Json::array({n, v}));
     input["query"] = std::move(query);
     report["input"] = std::move(input);
   }
@@ -293,11 +326,15 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     if (token.empty()) {
       t["error"] = "no token segment";
     } else if (token.size() > core::kDefaultMaxTokenBytes) {
-      t["error"] = absl::StrCat("longer than ", core::kDefaultMaxTokenBytes, " bytes; not decoded");
+      t["error"] = absl::StrCat("longer than ", core::kDefaultMaxTokenBytes,
+                                " bytes; not decoded");
     } else if (!parts.ok) {
-      t["error"] = absl::StrCat(parts.count, " dot-separated parts; a token has 3, or 4 with a session id");
+      t["error"] = absl::StrCat(
+          parts.count,
+          " dot-separated parts; a token has 3, or 4 with a session id");
     } else {
-      t["session_id"] = parts.session_id.empty() ? Json(nullptr) : Json(parts.session_id);
+      t["session_id"] =
+          parts.session_id.empty() ? Json(nullptr) : Json(parts.session_id);
       std::string error;
       header = DecodeObject(parts.header_b64, &error);
       t["header"] = header;
@@ -315,7 +352,8 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     Json times;
     times["now"] = Json{{"epoch", absl::ToUnixSeconds(now)}, {"utc", Utc(now)}};
     if (claims.is_object()) {
-      for (const char* name : {"iat", "nbf", "exp"}) times[name] = TimeEntry(claims, name, now);
+      for (const char* name : {"iat", "nbf", "exp"})
+        times[name] = TimeEntry(claims, name, now);
     }
     report["times"] = std::move(times);
   }
@@ -332,13 +370,15 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     key["kid"] = kid.empty() ? Json(nullptr) : Json(kid);
     const core::SigningKey* found = kid.empty() ? nullptr : keys.Find(kid);
     key["known"] = found != nullptr;
-    key["state"] = found ? Json(std::string(core::KeyStateName(found->state))) : Json(nullptr);
+    key["state"] = found ? Json(std::string(core::KeyStateName(found->state)))
+                         : Json(nullptr);
     key["not_after"] = found && found->not_after != absl::InfiniteFuture()
                            ? Json(Utc(found->not_after))
                            : Json(nullptr);
     Json ring = Json::array();
     for (const core::SigningKey& k : keys.keys()) {
-      ring.push_back(Json{{"id", k.id}, {"state", std::string(core::KeyStateName(k.state))}});
+      ring.push_back(Json{{"id", k.id},
+                          {"state", std::string(core::KeyStateName(k.state))}});
     }
     key["keyring"] = std::move(ring);
     report["key"] = std::move(key);
@@ -353,7 +393,8 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     if (expected != nullptr) {
       const Run bound = Validate(*expected, keys, revoked, now);
       Json e = TraceJson(bound.trace);
-      e["client_ip"] = expected->client_ip.empty() ? Json(nullptr) : Json(expected->client_ip);
+      e["client_ip"] = expected->client_ip.empty() ? Json(nullptr)
+                                                   : Json(expected->client_ip);
       bindings["expected"] = std::move(e);
     } else {
       bindings["expected"] = nullptr;
@@ -366,152 +407,16 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     Json decision;  // the fields and order of `token verify`'s line
     decision["allow"] = d.allow;
     decision["path"] = d.allow ? Json(std::string(d.path)) : Json(nullptr);
-    decision["session_id"] =
-        d.allow && !d.session_id.empty() ? Json(std::string(d.session_id)) : Json(nullptr);
+    decision["session_id"] = d.allow && !d.session_id.empty()
+                                 ? Json(std::string(d.session_id))
+                                 : Json(nullptr);
     decision["reason"] = std::string(core::ReasonName(d.reason));
-    decision["hint"] = d.allow ? Json(nullptr) : Json(std::string(ReasonHint(core::ReasonName(d.reason))));
+    decision["hint"] =
+        d.allow ? Json(nullptr)
+                : Json(std::string(ReasonHint(core::ReasonName(d.reason))));
     report["decision"] = std::move(decision);
   }
   return report;
-}
-
-std::string RenderExplanation(const Json& report) {
-  std::string out;
-  // The label column fits "  <attribute name>" (bounded: names come from a token of at most 4096 bytes).
-  size_t label_width = 12;
-  for (const char* side : {"request", "expected"}) {
-    const Json& b = report["bindings"][side];
-    if (!b.is_object()) continue;
-    for (const Json& p : b["parts"]) label_width = std::max(label_width, StrOr(p["name"], "").size() + 4);
-  }
-  label_width = std::min<size_t>(label_width, 40);
-  auto line = [&out, label_width](absl::string_view label, absl::string_view text) {
-    absl::StrAppend(&out, label,
-                    std::string(label.size() < label_width ? label_width - label.size() : 1, ' '),
-                    text, "\n");
-  };
-  const Json& input = report["input"];
-  line("input", absl::StrCat(StrOr(input["kind"], "?"), "  ", StrOr(input["origin_path"], "(no path)"),
-                             input["origin_path_assumed"].get<bool>() ? "  (first of the token's paths)" : ""));
-  {
-    std::vector<std::string> req;
-    req.push_back(absl::StrCat("ip ", StrOr(input["client_ip"], "(none)")));
-    for (const Json& h : input["headers"]) {
-      req.push_back(absl::StrCat("header ", StrOr(h[0], ""), "=", StrOr(h[1], "")));
-    }
-    for (const Json& q : input["query"]) {
-      req.push_back(absl::StrCat("query ", StrOr(q[0], ""), "=", StrOr(q[1], "")));
-    }
-    line("request", absl::StrJoin(req, "; "));
-  }
-  const Json& t = report["token"];
-  if (t.contains("error")) {
-    line("token", absl::StrCat("not decoded: ", StrOr(t["error"], "")));
-  } else {
-    line("session", StrOr(t["session_id"], "(none)"));
-    line("header", t.contains("header_error") ? absl::StrCat("not decoded: ", StrOr(t["header_error"], ""))
-                                              : Dump(t["header"]));
-    line("claims", t.contains("claims_error") ? absl::StrCat("not decoded: ", StrOr(t["claims_error"], ""))
-                                              : Dump(t["claims"]));
-  }
-  const Json& times = report["times"];
-  line("now", StrOr(times["now"]["utc"], ""));
-  for (const char* name : {"iat", "nbf", "exp"}) {
-    if (!times.contains(name) || times[name].is_null()) continue;
-    const Json& e = times[name];
-    if (e.contains("error")) {
-      line(name, absl::StrCat("invalid: ", StrOr(e["error"], "")));
-      continue;
-    }
-    const int64_t delta = e["from_now_seconds"].get<int64_t>();
-    const std::string rel = delta >= 0 ? absl::StrCat("in ", absl::FormatDuration(absl::Seconds(delta)))
-                                       : absl::StrCat(absl::FormatDuration(absl::Seconds(-delta)), " ago");
-    line(name, absl::StrCat(StrOr(e["utc"], ""), "  (", rel, ")"));
-  }
-  const Json& key = report["key"];
-  {
-    std::string text = StrOr(key["kid"], "(no kid)");
-    if (key["known"].get<bool>()) {
-      absl::StrAppend(&text, "  known, state ", StrOr(key["state"], "?"));
-      if (key["not_after"].is_string()) absl::StrAppend(&text, ", validates until ", StrOr(key["not_after"], ""));
-    } else {
-      std::vector<std::string> ids;
-      for (const Json& k : key["keyring"]) {
-        ids.push_back(absl::StrCat(StrOr(k["id"], ""), " (", StrOr(k["state"], ""), ")"));
-      }
-      absl::StrAppend(&text, "  NOT in the keyring; it has: ", ids.empty() ? "no keys" : absl::StrJoin(ids, ", "));
-    }
-    line("key", text);
-  }
-
-  const Json& b = report["bindings"];
-  std::vector<std::string> bound;
-  for (const Json& n : b["bound"]) bound.push_back(StrOr(n, ""));
-  line("bound", bound.empty() ? "nothing (no viewer binding)" : absl::StrJoin(bound, ", "));
-  const Json& got = b["request"];
-  const Json& want = b["expected"];
-  if (got["viewer_attributes"].is_string()) {
-    if (want.is_null()) {
-      line("attributes", absl::StrCat("\"", StrOr(got["viewer_attributes"], ""), "\"  (built from this request)"));
-      for (const Json& p : got["parts"]) {
-        line(absl::StrCat("  ", StrOr(p["name"], "")), StrOr(p["value"], "(absent: left out)"));
-      }
-      if (got["intsig_checked"].get<bool>() && !got["intsig_matches"].get<bool>()) {
-        line("bound to", "only its HMAC (intsig) is in the token; pass --expected-ip/--expected-header/--expected-query");
-        line("", "with the viewer's values at issue time to see the string side by side");
-      }
-    } else {
-      // Side by side: what this request gives, what the token was bound to.
-      std::vector<std::pair<std::string, std::pair<std::string, std::string>>> rows;
-      auto value_of = [](const Json& parts, const std::string& name) -> std::string {
-        for (const Json& p : parts) {
-          if (StrOr(p["name"], "") == name) return StrOr(p["value"], "(absent)");
-        }
-        return "(absent)";
-      };
-      std::vector<std::string> names;
-      for (const Json& p : got["parts"]) names.push_back(StrOr(p["name"], ""));
-      for (const Json& p : want["parts"]) {
-        if (std::find(names.begin(), names.end(), StrOr(p["name"], "")) == names.end()) {
-          names.push_back(StrOr(p["name"], ""));
-        }
-      }
-      const std::string got_string = StrOr(got["viewer_attributes"], "(not built)");
-      const std::string want_string = StrOr(want["viewer_attributes"], "(not built)");
-      size_t width = std::max<size_t>(got_string.size() + 2, std::string("this request").size());
-      for (const std::string& n : names) width = std::max(width, value_of(got["parts"], n).size());
-      auto row = [&](absl::string_view label, absl::string_view left, absl::string_view right,
-                     absl::string_view mark) {
-        line(label, absl::StrCat(left, std::string(width - std::min(width, left.size()) + 2, ' '), "| ",
-                                 right, mark));
-      };
-      row("attributes", "this request", "expected (--expected-*)", "");
-      for (const std::string& n : names) {
-        const std::string l = value_of(got["parts"], n);
-        const std::string r = value_of(want["parts"], n);
-        row(absl::StrCat("  ", n), l, r, l == r ? "" : "   <- differs");
-      }
-      row("  string", absl::StrCat("\"", got_string, "\""), absl::StrCat("\"", want_string, "\""), "");
-      line("intsig", absl::StrCat("this request: ", got["intsig_matches"].get<bool>() ? "matches" : "does not match",
-                                  "; expected: ",
-                                  want["intsig_matches"].get<bool>()
-                                      ? "matches (the token was bound to the expected string)"
-                                      : (want["intsig_checked"].get<bool>()
-                                             ? "does not match either (the token was bound to other values)"
-                                             : "not checked")));
-    }
-  } else if (!bound.empty()) {
-    line("attributes", "not built: the request was refused before the viewer bindings");
-  }
-
-  const Json& d = report["decision"];
-  if (d["allow"].get<bool>()) {
-    line("decision", absl::StrCat("ALLOW  origin path ", StrOr(d["path"], "")));
-  } else {
-    line("decision", absl::StrCat("DENY  ", StrOr(d["reason"], "")));
-    line("", StrOr(d["hint"], ""));
-  }
-  return out;
 }
 
 }  // namespace edgepass::cli

@@ -1,13 +1,13 @@
 // `edgepass token explain` without the command line: decodes a token, a
 // request path or a whole playback URL, runs core::ValidateTraced on the
 // request an operator describes, and reports everything as one JSON document
-// (and as text for people). Offline; core only, no gRPC, so the fuzz target
-// can link it.
+// (token_explain_text.h renders it for people). Offline; core only, no gRPC,
+// so the fuzz target can link it.
 //
-//   absl::StatusOr<ExplainTarget> target = ParseExplainTarget(argument, path_flag);
+//   auto target = ParseExplainTarget(argument, /*path=*/"");
 //   ExplainRequest request{.target = *target, .client_ip = "203.0.113.9"};
-//   nlohmann::ordered_json report = ExplainToken(request, nullptr, keys, revoked, now);
-//   std::cout << RenderExplanation(report);   // exit code: report["decision"]["allow"]
+//   auto report = ExplainToken(request, nullptr, keys, revoked, now);
+//   bool allowed = report["decision"]["allow"].get<bool>();
 #ifndef EDGEPASS_CLIENT_CLI_TOKEN_EXPLAIN_H_
 #define EDGEPASS_CLIENT_CLI_TOKEN_EXPLAIN_H_
 
@@ -29,19 +29,23 @@ inline constexpr size_t kMaxExplainInputBytes = 16 * 1024;
 
 // What the operator handed over, split into the request the validator sees.
 struct ExplainTarget {
-  std::string kind;   // "url", "path" or "token"
-  std::string uri;    // path with the token as first segment, no query
-  std::vector<std::pair<std::string, std::string>> query;  // decoded, from the input
-  bool path_assumed = false;  // a bare token: checked against its first `paths` prefix
+  std::string kind;  // "url", "path" or "token"
+  std::string uri;   // path with the token as first segment, no query
+  std::vector<std::pair<std::string, std::string>>
+      query;  // decoded, from the input
+  bool path_assumed =
+      false;  // a bare token: checked against its first `paths` prefix
 };
 
-// Reads `input`: an absolute http(s) URL ("https://cdn/<token>/v/1/x.m3u8?a=1"),
-// a request path ("/<token>/v/1/x.m3u8?a=1") or a bare token. A bare token is
-// checked as a request for `path` (an origin path starting with '/'), or for
-// the first prefix of its own `paths` claim when `path` is empty.
-// INVALID_ARGUMENT naming the input for an empty or oversized input, a URL
-// without a path, or a `path` that does not start with '/'.
-absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input, absl::string_view path);
+// Reads `input`: an absolute http(s) URL
+// ("https://cdn/<token>/v/1/x.m3u8?a=1"), a request path
+// ("/<token>/v/1/x.m3u8?a=1") or a bare token. A bare token is checked as a
+// request for `path` (an origin path starting with '/'), or for the first
+// prefix of its own `paths` claim when `path` is empty. INVALID_ARGUMENT naming
+// the input for an empty or oversized input, a URL without a path, or a `path`
+// that does not start with '/'.
+absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
+                                                 absl::string_view path);
 
 // One edge request, as `token verify` takes it.
 struct ExplainRequest {
@@ -58,13 +62,11 @@ struct ExplainRequest {
 // token's intsig matches it) and "decision" (what `token verify` prints for
 // the same request, plus a hint). Never fails: undecodable parts are reported
 // as such. Thread-safe.
-nlohmann::ordered_json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
-                                    const core::Keyring& keys, const core::RevocationSet& revoked,
+nlohmann::ordered_json ExplainToken(const ExplainRequest& request,
+                                    const ExplainRequest* expected,
+                                    const core::Keyring& keys,
+                                    const core::RevocationSet& revoked,
                                     absl::Time now);
-
-// The report as aligned text for people, the two viewer-attribute strings side
-// by side.
-std::string RenderExplanation(const nlohmann::ordered_json& report);
 
 // One line on what a deny reason means and where to look ("" for kOk).
 absl::string_view ReasonHint(absl::string_view reason_name);

@@ -53,23 +53,27 @@ struct Result {
 class TokenExplainTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    keyring_ = Write("keyring.json",
-                     nlohmann::json{{"keys",
-                                     {{{"id", kKeyId}, {"value", kKeyValue}, {"state", "primary"}}}}}
-                         .dump());
-    other_keyring_ = Write("other.json", nlohmann::json{{"keys",
-                                                         {{{"id", kOtherKeyId},
-                                                           {"value", std::string(128, 'b')},
-                                                           {"state", "primary"}}}}}
-                                             .dump());
+    keyring_ = Write(
+        "keyring.json",
+        nlohmann::json{
+            {"keys",
+             {{{"id", kKeyId}, {"value", kKeyValue}, {"state", "primary"}}}}}
+            .dump());
+    other_keyring_ =
+        Write("other.json", nlohmann::json{{"keys",
+                                            {{{"id", kOtherKeyId},
+                                              {"value", std::string(128, 'b')},
+                                              {"state", "primary"}}}}}
+                                .dump());
     const std::string policy = Write(
         "policy.json",
         R"({"paths":["/v/1/"],"exp":"+1h","ip":true,"ssn":true,"headers":["user-agent"]})");
     const std::string viewer = Write(
-        "viewer.json",
-        nlohmann::json{{"ip", kViewerIp}, {"headers", {{"user-agent", kUserAgent}}}}.dump());
-    Result r = Run({"token", "issue", "--keyring", keyring_, "--policy", policy, "--viewer", viewer,
-                    "--now", std::to_string(kNow)});
+        "viewer.json", nlohmann::json{{"ip", kViewerIp},
+                                      {"headers", {{"user-agent", kUserAgent}}}}
+                           .dump());
+    Result r = Run({"token", "issue", "--keyring", keyring_, "--policy", policy,
+                    "--viewer", viewer, "--now", std::to_string(kNow)});
     ASSERT_EQ(r.code, 0) << r.err;
     token_ = std::string(absl::StripSuffix(r.out, "\n"));
     session_ = token_.substr(0, token_.find('.'));
@@ -83,27 +87,34 @@ class TokenExplainTest : public ::testing::Test {
 
   Result Run(const std::vector<std::string>& args) {
     std::ostringstream out, err;
-    CliEnv env{.out = out, .err = err, .now = absl::FromUnixSeconds(kNow), .random = random_};
+    CliEnv env{.out = out,
+               .err = err,
+               .now = absl::FromUnixSeconds(kNow),
+               .random = random_};
     const int code = RunCli(args, env);
     return {code, out.str(), err.str()};
   }
 
   // The request flags both commands take: IP, the user agent, the time.
-  std::vector<std::string> Request(const std::string& ip, int64_t at = kNow + 60) const {
-    return {"--ip", ip, "--header", absl::StrCat("User-Agent=", kUserAgent), "--now",
-            std::to_string(at)};
+  std::vector<std::string> Request(const std::string& ip,
+                                   int64_t at = kNow + 60) const {
+    return {"--ip",     ip,
+            "--header", absl::StrCat("User-Agent=", kUserAgent),
+            "--now",    std::to_string(at)};
   }
 
   Result Explain(const std::string& input, std::vector<std::string> extra,
                  const std::string& keyring = "") {
     std::vector<std::string> args = {"token", "explain", "--keyring",
-                                     keyring.empty() ? keyring_ : keyring, input};
+                                     keyring.empty() ? keyring_ : keyring,
+                                     input};
     args.insert(args.end(), extra.begin(), extra.end());
     return Run(args);
   }
 
-  nlohmann::json ExplainJson(const std::string& input, std::vector<std::string> extra,
-                             int want_code, const std::string& keyring = "") {
+  nlohmann::json ExplainJson(const std::string& input,
+                             std::vector<std::string> extra, int want_code,
+                             const std::string& keyring = "") {
     extra.push_back("--json");
     Result r = Explain(input, extra, keyring);
     EXPECT_EQ(r.code, want_code) << r.out << r.err;
@@ -113,7 +124,9 @@ class TokenExplainTest : public ::testing::Test {
     return j;
   }
 
-  std::string Uri(const std::string& token) const { return "/" + token + "/v/1/index.m3u8"; }
+  std::string Uri(const std::string& token) const {
+    return "/" + token + "/v/1/index.m3u8";
+  }
 
   ::edgepass::testing::TempDir tmp_;
   FixedRandom random_;
@@ -125,12 +138,14 @@ TEST_F(TokenExplainTest, ValidTokenShowsHeaderClaimsTimesKeyAndAllows) {
   EXPECT_EQ(r.code, kExitOk) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat(R"("kid":")", kKeyId, "\"")));
   EXPECT_THAT(r.out, HasSubstr(R"("paths":["/v/1/"])"));
-  EXPECT_THAT(r.out, HasSubstr("2026-01-01T01:00:00Z  (in 59m)"));  // exp, 60 s after issue
+  EXPECT_THAT(
+      r.out,
+      HasSubstr("2026-01-01T01:00:00Z  (in 59m)"));  // exp, 60 s after issue
   EXPECT_THAT(r.out, HasSubstr("2026-01-01T00:00:00Z  (1m ago)"));  // iat
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat(kKeyId, "  known, state primary")));
   EXPECT_THAT(r.out, HasSubstr("ip (IPv4), ssn, header:user-agent"));
-  EXPECT_THAT(r.out,
-              HasSubstr(absl::StrCat("\"", kViewerIp, ":", session_, ":", kUserAgent, "\"")));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\"", kViewerIp, ":", session_, ":",
+                                            kUserAgent, "\"")));
   EXPECT_THAT(r.out, HasSubstr("ALLOW  origin path /v/1/index.m3u8"));
 
   nlohmann::json j = ExplainJson(Uri(token_), Request(kViewerIp), kExitOk);
@@ -153,8 +168,12 @@ TEST_F(TokenExplainTest, ExpiredTokenSaysSoInUtc) {
   EXPECT_EQ(r.code, kExitDenied) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("2026-01-01T01:00:00Z  (1h ago)"));
   EXPECT_THAT(r.out, HasSubstr("DENY  expired"));
-  EXPECT_THAT(r.out, HasSubstr("not built: the request was refused before the viewer bindings"));
-  nlohmann::json j = ExplainJson(Uri(token_), Request(kViewerIp, kNow + 7200), kExitDenied);
+  EXPECT_THAT(
+      r.out,
+      HasSubstr(
+          "not built: the request was refused before the viewer bindings"));
+  nlohmann::json j =
+      ExplainJson(Uri(token_), Request(kViewerIp, kNow + 7200), kExitDenied);
   EXPECT_EQ(j["decision"]["reason"], "expired");
   EXPECT_EQ(j["times"]["exp"]["from_now_seconds"], -3600);
   EXPECT_TRUE(j["bindings"]["request"]["viewer_attributes"].is_null());
@@ -163,10 +182,12 @@ TEST_F(TokenExplainTest, ExpiredTokenSaysSoInUtc) {
 TEST_F(TokenExplainTest, UnknownKidListsTheKeyringsKeys) {
   Result r = Explain(Uri(token_), Request(kViewerIp), other_keyring_);
   EXPECT_EQ(r.code, kExitDenied) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(kKeyId, "  NOT in the keyring; it has: ", kOtherKeyId,
-                                            " (primary)")));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(
+                         kKeyId, "  NOT in the keyring; it has: ", kOtherKeyId,
+                         " (primary)")));
   EXPECT_THAT(r.out, HasSubstr("DENY  unknown_kid"));
-  nlohmann::json j = ExplainJson(Uri(token_), Request(kViewerIp), kExitDenied, other_keyring_);
+  nlohmann::json j =
+      ExplainJson(Uri(token_), Request(kViewerIp), kExitDenied, other_keyring_);
   EXPECT_EQ(j["key"]["kid"], kKeyId);
   EXPECT_EQ(j["key"]["known"], false);
   EXPECT_TRUE(j["key"]["state"].is_null());
@@ -179,15 +200,18 @@ TEST_F(TokenExplainTest, BindingMismatchShowsBothStringsSideBySide) {
   Result r = Explain(Uri(token_), moved);
   EXPECT_EQ(r.code, kExitDenied) << r.out;
   EXPECT_THAT(r.out, HasSubstr("DENY  binding_mismatch"));
-  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\"198.51.100.7:", session_, ":", kUserAgent, "\"")));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\"198.51.100.7:", session_, ":",
+                                            kUserAgent, "\"")));
   EXPECT_THAT(r.out, HasSubstr("only its HMAC (intsig) is in the token"));
 
   std::vector<std::string> with_expected = moved;
   with_expected.insert(with_expected.end(), {"--expected-ip", kViewerIp});
   r = Explain(Uri(token_), with_expected);
   EXPECT_EQ(r.code, kExitDenied) << r.out;
-  const std::string got = absl::StrCat("\"198.51.100.7:", session_, ":", kUserAgent, "\"");
-  const std::string want = absl::StrCat("\"", kViewerIp, ":", session_, ":", kUserAgent, "\"");
+  const std::string got =
+      absl::StrCat("\"198.51.100.7:", session_, ":", kUserAgent, "\"");
+  const std::string want =
+      absl::StrCat("\"", kViewerIp, ":", session_, ":", kUserAgent, "\"");
   // One line holds both strings, left the request's, right the bound one.
   bool side_by_side = false;
   for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
@@ -199,21 +223,27 @@ TEST_F(TokenExplainTest, BindingMismatchShowsBothStringsSideBySide) {
   EXPECT_TRUE(side_by_side) << r.out;
   EXPECT_THAT(r.out, HasSubstr("198.51.100.7"));
   EXPECT_THAT(r.out, HasSubstr("<- differs"));
-  EXPECT_THAT(r.out, HasSubstr("expected: matches (the token was bound to the expected string)"));
+  EXPECT_THAT(
+      r.out,
+      HasSubstr(
+          "expected: matches (the token was bound to the expected string)"));
 
   with_expected.push_back("--json");
   nlohmann::json j = ExplainJson(Uri(token_), with_expected, kExitDenied);
   EXPECT_EQ(j["decision"]["reason"], "binding_mismatch");
-  EXPECT_EQ(j["bindings"]["request"]["viewer_attributes"], got.substr(1, got.size() - 2));
+  EXPECT_EQ(j["bindings"]["request"]["viewer_attributes"],
+            got.substr(1, got.size() - 2));
   EXPECT_EQ(j["bindings"]["request"]["intsig_matches"], false);
-  EXPECT_EQ(j["bindings"]["expected"]["viewer_attributes"], want.substr(1, want.size() - 2));
+  EXPECT_EQ(j["bindings"]["expected"]["viewer_attributes"],
+            want.substr(1, want.size() - 2));
   EXPECT_EQ(j["bindings"]["expected"]["intsig_matches"], true);
-  EXPECT_EQ(j["bindings"]["bound"], nlohmann::json({"ip (IPv4)", "ssn", "header:user-agent"}));
+  EXPECT_EQ(j["bindings"]["bound"],
+            nlohmann::json({"ip (IPv4)", "ssn", "header:user-agent"}));
 
   // A wrong guess is reported as such, not as the bound string.
   std::vector<std::string> wrong_guess = moved;
-  wrong_guess.insert(wrong_guess.end(),
-                     {"--expected-ip", "192.0.2.1", "--expected-header", "user-agent=x"});
+  wrong_guess.insert(wrong_guess.end(), {"--expected-ip", "192.0.2.1",
+                                         "--expected-header", "user-agent=x"});
   r = Explain(Uri(token_), wrong_guess);
   EXPECT_THAT(r.out, HasSubstr("does not match either"));
 }
@@ -222,23 +252,26 @@ TEST_F(TokenExplainTest, TamperedTokenIsBadSignatureButStillDecoded) {
   // Another payload with the original signature: exp pushed a day later.
   const size_t p1 = token_.find('.', token_.find('.') + 1);
   const size_t p2 = token_.find('.', p1 + 1);
-  nlohmann::json claims = nlohmann::json::parse(
-      [&] {
-        std::string bytes;
-        EXPECT_TRUE(core::Base64UrlDecode(token_.substr(p1 + 1, p2 - p1 - 1), &bytes));
-        return bytes;
-      }());
+  nlohmann::json claims = nlohmann::json::parse([&] {
+    std::string bytes;
+    EXPECT_TRUE(
+        core::Base64UrlDecode(token_.substr(p1 + 1, p2 - p1 - 1), &bytes));
+    return bytes;
+  }());
   claims["exp"] = kNow + 86400;
-  const std::string tampered = absl::StrCat(token_.substr(0, p1 + 1),
-                                            core::Base64UrlEncode(claims.dump()), token_.substr(p2));
+  const std::string tampered =
+      absl::StrCat(token_.substr(0, p1 + 1),
+                   core::Base64UrlEncode(claims.dump()), token_.substr(p2));
   Result r = Explain(Uri(tampered), Request(kViewerIp));
   EXPECT_EQ(r.code, kExitDenied) << r.out;
   EXPECT_THAT(r.out, HasSubstr("DENY  bad_signature"));
-  EXPECT_THAT(r.out, HasSubstr("2026-01-02T00:00:00Z"));  // the forged exp, decoded
+  EXPECT_THAT(r.out,
+              HasSubstr("2026-01-02T00:00:00Z"));  // the forged exp, decoded
 }
 
 TEST_F(TokenExplainTest, AcceptsUrlPathOrBareToken) {
-  const std::string url = absl::StrCat("https://cdn.example.com", Uri(token_), "?cid=7#t=3");
+  const std::string url =
+      absl::StrCat("https://cdn.example.com", Uri(token_), "?cid=7#t=3");
   nlohmann::json j = ExplainJson(url, Request(kViewerIp), kExitOk);
   EXPECT_EQ(j["input"]["kind"], "url");
   EXPECT_EQ(j["input"]["origin_path"], "/v/1/index.m3u8");
@@ -255,7 +288,8 @@ TEST_F(TokenExplainTest, AcceptsUrlPathOrBareToken) {
   EXPECT_EQ(j["decision"]["reason"], "path_not_allowed");
 
   // --uri, as token verify takes it.
-  std::vector<std::string> args = {"token", "explain", "--keyring", keyring_, "--uri", Uri(token_)};
+  std::vector<std::string> args = {"token",  "explain", "--keyring",
+                                   keyring_, "--uri",   Uri(token_)};
   for (const std::string& a : Request(kViewerIp)) args.push_back(a);
   EXPECT_EQ(Run(args).code, kExitOk);
 }
@@ -268,7 +302,8 @@ TEST_F(TokenExplainTest, ExitCodesAndDecisionEqualTokenVerify) {
       {Uri(token_), Request("198.51.100.7")},
       {Uri(token_), Request("2001:db8::1")},
       {Uri(token_), {"--now", std::to_string(kNow)}},
-      {"/" + token_.substr(session_.size() + 1) + "/v/1/a.ts", Request(kViewerIp)},
+      {"/" + token_.substr(session_.size() + 1) + "/v/1/a.ts",
+       Request(kViewerIp)},
       {"/" + token_ + "/v/1/../2/a.ts", Request(kViewerIp)},
       {"/" + token_ + "x/v/1/a.ts", Request(kViewerIp)},
       {"/nothing-here/v/1/a.ts", Request(kViewerIp)},
@@ -277,9 +312,11 @@ TEST_F(TokenExplainTest, ExitCodesAndDecisionEqualTokenVerify) {
   };
   for (const auto& [uri, request] : cases) {
     for (const std::string& keyring : {keyring_, other_keyring_}) {
-      std::vector<std::string> verify = {"token", "verify", "--keyring", keyring, "--uri", uri};
+      std::vector<std::string> verify = {"token", "verify", "--keyring",
+                                         keyring, "--uri",  uri};
       verify.insert(verify.end(), request.begin(), request.end());
-      std::vector<std::string> explain = {"token", "explain", "--keyring", keyring, "--json", uri};
+      std::vector<std::string> explain = {"token", "explain", "--keyring",
+                                          keyring, "--json",  uri};
       explain.insert(explain.end(), request.begin(), request.end());
       const Result v = Run(verify);
       const Result e = Run(explain);
@@ -303,16 +340,20 @@ TEST_F(TokenExplainTest, UsageErrorsExitTwoNamingTheProblem) {
   EXPECT_THAT(r.err, HasSubstr("missing the token, path or URL"));
   r = Run({"token", "explain", "--keyring", keyring_, "a", "b"});
   EXPECT_EQ(r.code, kExitUsage);
-  r = Run({"token", "explain", "--keyring", keyring_, token_, "--path", "v/1/"});
+  r = Run(
+      {"token", "explain", "--keyring", keyring_, token_, "--path", "v/1/"});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("--path 'v/1/': must start with '/'"));
-  r = Run({"token", "explain", "--keyring", keyring_, "https://cdn.example.com"});
+  r = Run(
+      {"token", "explain", "--keyring", keyring_, "https://cdn.example.com"});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("the URL has no path"));
-  r = Run({"token", "explain", "--keyring", keyring_, std::string(kMaxExplainInputBytes + 1, 'a')});
+  r = Run({"token", "explain", "--keyring", keyring_,
+           std::string(kMaxExplainInputBytes + 1, 'a')});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("longer than 16384 bytes"));
-  r = Run({"token", "explain", "--keyring", keyring_, Uri(token_), "--expected-header", "nameonly"});
+  r = Run({"token", "explain", "--keyring", keyring_, Uri(token_),
+           "--expected-header", "nameonly"});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_THAT(r.err, HasSubstr("--expected-header"));
   r = Run({"token", "explain", "--help"});
@@ -322,7 +363,8 @@ TEST_F(TokenExplainTest, UsageErrorsExitTwoNamingTheProblem) {
 
 TEST(ReasonHint, EveryDenyReasonHasOne) {
   for (size_t i = 1; i < core::kReasonCount; ++i) {
-    const absl::string_view name = core::ReasonName(static_cast<core::Reason>(i));
+    const absl::string_view name =
+        core::ReasonName(static_cast<core::Reason>(i));
     EXPECT_FALSE(ReasonHint(name).empty()) << name;
   }
   EXPECT_TRUE(ReasonHint("ok").empty());
@@ -331,17 +373,24 @@ TEST(ReasonHint, EveryDenyReasonHasOne) {
 TEST_F(TokenExplainTest, GarbageIsReportedNotCrashed) {
   const std::string b64_array = core::Base64UrlEncode(std::string(3000, '['));
   for (const std::string& input :
-       {std::string("x"), std::string("/"), std::string("//"), std::string("/a.b.c/"),
-        std::string("/....../x"), absl::StrCat("/", b64_array, ".", b64_array, ".x/v/1/"),
-        absl::StrCat("/e30.", core::Base64UrlEncode(R"({"exp":1e400,"iat":-5,"nbf":"x"})"), ".x/v/"),
-        absl::StrCat("/", core::Base64UrlEncode(R"({"alg":"HS256","kid":7})"), ".e30.x/v/"),
+       {std::string("x"), std::string("/"), std::string("//"),
+        std::string("/a.b.c/"), std::string("/....../x"),
+        absl::StrCat("/", b64_array, ".", b64_array, ".x/v/1/"),
+        absl::StrCat(
+            "/e30.",
+            core::Base64UrlEncode(R"({"exp":1e400,"iat":-5,"nbf":"x"})"),
+            ".x/v/"),
+        absl::StrCat("/", core::Base64UrlEncode(R"({"alg":"HS256","kid":7})"),
+                     ".e30.x/v/"),
         std::string("https://h/?"), std::string("http://h/%zz%00\xff/x"),
         absl::StrCat("/", std::string(5000, 'a'), "/x")}) {
     Result r = Explain(input, {});
-    EXPECT_TRUE(r.code == kExitDenied || r.code == kExitUsage) << input << r.out << r.err;
+    EXPECT_TRUE(r.code == kExitDenied || r.code == kExitUsage)
+        << input << r.out << r.err;
     r = Explain(input, {"--json"});
     if (r.code == kExitDenied) {
-      EXPECT_TRUE(nlohmann::json::parse(r.out, nullptr, false).is_object()) << r.out;
+      EXPECT_TRUE(nlohmann::json::parse(r.out, nullptr, false).is_object())
+          << r.out;
     }
   }
 }

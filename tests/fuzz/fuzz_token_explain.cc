@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "client/cli/token_explain.h"
+#include "client/cli/token_explain_text.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/validator.h"
@@ -51,8 +52,12 @@ constexpr char kSecondaryValue[] =
 const edgepass::core::Keyring& Keys() {
   static const edgepass::core::Keyring* keys = [] {
     std::vector<SigningKey> k;
-    k.push_back({.id = kPrimaryId, .value = kPrimaryValue, .state = KeyState::kPrimary});
-    k.push_back({.id = kSecondaryId, .value = kSecondaryValue, .state = KeyState::kSecondary});
+    k.push_back({.id = kPrimaryId,
+                 .value = kPrimaryValue,
+                 .state = KeyState::kPrimary});
+    k.push_back({.id = kSecondaryId,
+                 .value = kSecondaryValue,
+                 .state = KeyState::kSecondary});
     auto ring = edgepass::core::Keyring::Create(std::move(k));
     if (!ring.ok()) std::abort();
     return new edgepass::core::Keyring(*std::move(ring));
@@ -76,15 +81,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lines.resize(std::max<size_t>(lines.size(), 3));
   auto target = edgepass::cli::ParseExplainTarget(lines[0], lines[2]);
   if (!target.ok()) return 0;
-  edgepass::cli::ExplainRequest request{.target = *target, .client_ip = std::string(lines[1])};
+  edgepass::cli::ExplainRequest request{.target = *target,
+                                        .client_ip = std::string(lines[1])};
   std::optional<edgepass::cli::ExplainRequest> expected;
   for (size_t i = 3; i < lines.size(); ++i) {
     const absl::string_view l = lines[i];
     if (l.size() < 2 || l[1] != ' ') continue;
     const absl::string_view rest = l.substr(2);
     switch (l[0]) {
-      case 'H': request.headers.push_back(Split(rest, ':')); break;
-      case 'Q': request.query.push_back(Split(rest, '=')); break;
+      case 'H':
+        request.headers.push_back(Split(rest, ':'));
+        break;
+      case 'Q':
+        request.query.push_back(Split(rest, '='));
+        break;
       case 'E':
         if (!expected) expected = request;
         expected->client_ip = std::string(rest);
@@ -93,13 +103,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!expected) expected = request;
         expected->headers.push_back(Split(rest, ':'));
         break;
-      default: break;
+      default:
+        break;
     }
   }
   static const edgepass::core::RevocationSet revoked;
   const absl::Time now = absl::FromUnixSeconds(1767225600);
-  const nlohmann::ordered_json report =
-      edgepass::cli::ExplainToken(request, expected ? &*expected : nullptr, Keys(), revoked, now);
+  const nlohmann::ordered_json report = edgepass::cli::ExplainToken(
+      request, expected ? &*expected : nullptr, Keys(), revoked, now);
   const std::string text = edgepass::cli::RenderExplanation(report);
   if (text.empty()) std::abort();
   (void)report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
