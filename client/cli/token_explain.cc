@@ -231,7 +231,12 @@ absl::string_view ReasonHint(absl::string_view reason) {
 
 absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
                                                  absl::string_view path) {
-  if (input.empty()) return absl::InvalidArgumentError("token/URL: empty");
+  if (input.empty()) {
+    // As `token verify --uri ""`: a request without a token (missing_token).
+    ExplainTarget empty;
+    empty.kind = "path";
+    return empty;
+  }
   if (input.size() > kMaxExplainInputBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "token/URL: longer than ", kMaxExplainInputBytes, " bytes"));

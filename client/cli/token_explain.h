@@ -41,9 +41,10 @@ struct ExplainTarget {
 // ("https://cdn/<token>/v/1/x.m3u8?a=1"), a request path
 // ("/<token>/v/1/x.m3u8?a=1") or a bare token. A bare token is checked as a
 // request for `path` (an origin path starting with '/'), or for the first
-// prefix of its own `paths` claim when `path` is empty. INVALID_ARGUMENT naming
-// the input for an empty or oversized input, a URL without a path, or a `path`
-// that does not start with '/'.
+// prefix of its own `paths` claim when `path` is empty. An empty input is an
+// empty request path (missing_token, as `token verify --uri ""`).
+// INVALID_ARGUMENT naming the input for an input over kMaxExplainInputBytes,
+// a URL without a path, or a `path` that does not start with '/'.
 absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
                                                  absl::string_view path);
 

@@ -308,6 +308,8 @@ TEST_F(TokenExplainTest, ExitCodesAndDecisionEqualTokenVerify) {
       {"/" + token_ + "x/v/1/a.ts", Request(kViewerIp)},
       {"/nothing-here/v/1/a.ts", Request(kViewerIp)},
       {"/a.b.c.d.e/v/1/a.ts", Request(kViewerIp)},
+      {"", Request(kViewerIp)},
+      {"/", Request(kViewerIp)},
       {"/" + token_ + "/v/1/a.ts?x=1", Request(kViewerIp)},
   };
   for (const auto& [uri, request] : cases) {
