@@ -9,6 +9,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/crypto.h"
 #include "core/hmac_key.h"
 #include "core/ip_address.h"
@@ -197,8 +198,11 @@ bool PathPrefixMatches(absl::string_view prefix, absl::string_view path) {
   return path[prefix.size()] == '/';
 }
 
-Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationView revoked,
-                  absl::Time now, const ValidateOptions& options) {
+namespace {
+
+// Validate's body; `trace` is null on the request path.
+Decision ValidateImpl(const EdgeRequest& request, const Keyring& keys, RevocationView revoked,
+                      absl::Time now, const ValidateOptions& options, ValidateTrace* trace) {
   // 1. Token in the first path segment; the rest is the origin path.
   const absl::string_view uri = request.uri;
   if (uri.size() < 2 || uri[0] != '/') return Deny(Reason::kMissingToken);
@@ -321,13 +325,24 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationVie
   if (!ok) return Deny(Reason::kMalformedToken);
   absl::InlinedVector<absl::string_view, 16> input;  // the parts and their ':' separators
   size_t input_bytes = 0;
-  auto append = [&input, &input_bytes](absl::string_view v) {
+  if (trace != nullptr) trace->reached_bindings = true;
+  auto append = [&input, &input_bytes, trace](absl::string_view v) {
     if (input_bytes > 0) {
       input.push_back(":");
       ++input_bytes;
     }
     input.push_back(v);
     input_bytes += v.size();
+    if (trace != nullptr) {
+      if (input.size() > 1) trace->viewer_attributes.push_back(':');
+      trace->viewer_attributes.append(v.data(), v.size());
+    }
+  };
+  // Records a bound attribute for the trace (`value` empty: absent).
+  auto note = [trace](absl::string_view kind, absl::string_view name, absl::string_view value) {
+    if (trace == nullptr) return;
+    trace->parts.push_back({name.empty() ? std::string(kind) : absl::StrCat(kind, ":", name),
+                            std::string(value), !value.empty()});
   };
   std::optional<CanonicalIp> client;  // owns the canonical text `input` views
   if (ip) {
@@ -336,24 +351,30 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationVie
       return Deny(Reason::kMalformedToken);
     }
     auto canonical = CanonicalizeIp(request.client_ip);
-    if (!canonical.ok()) return Deny(Reason::kMissingViewerIp);
+    if (!canonical.ok()) {
+      note("ip", "", {});
+      return Deny(Reason::kMissingViewerIp);
+    }
     if (canonical->version != claims.integer(Claim::kIpVer)) {
       return Deny(Reason::kIpVersionMismatch);
     }
     client = *std::move(canonical);
+    note("ip", "", client->text);
     append(client->text);
   }
   // A bound value sent twice is refused: the validator and the origin could
   // read different ones.
   absl::string_view v;
   bool geo_missing = false;
-  for (auto [bound, fallback, name] :
-       {std::tuple{co, co_fallback, kCountryHeader}, std::tuple{cty, false, kCityHeader},
-        std::tuple{reg, reg_fallback, kRegionHeader}}) {
+  for (auto [bound, fallback, name, label] :
+       {std::tuple{co, co_fallback, kCountryHeader, "co"},
+        std::tuple{cty, false, kCityHeader, "cty"},
+        std::tuple{reg, reg_fallback, kRegionHeader, "reg"}}) {
     if (!bound) continue;
     if (FindValues(request.headers, name, /*ignore_case=*/true, &v) > 1) {
       return Deny(Reason::kDuplicateBinding);
     }
+    note(label, "", v);
     if (v.empty()) {
       if (!fallback) return Deny(Reason::kMissingGeo);
       geo_missing = true;
@@ -362,6 +383,7 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationVie
     }
   }
   if (ssn) {
+    note("ssn", "", session_id);
     if (session_id.empty()) return Deny(Reason::kMissingSession);
     append(session_id);
   }
@@ -370,6 +392,7 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationVie
                                  absl::Span<const NameValue> pairs, bool ignore_case) {
     for (absl::string_view n : names) {
       if (FindValues(pairs, n, ignore_case, &v) > 1) return false;
+      note(ignore_case ? "header" : "query", n, v);
       if (!v.empty()) append(v);
     }
     return true;
@@ -396,14 +419,21 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationVie
       return allow;
     case ClaimType::kString: {
       const absl::string_view intsig = claims.string(Claim::kIntsig);
-      if (VerifyHmac(*mac, input, intsig)) return allow;
+      if (trace != nullptr) trace->intsig_checked = true;
+      if (VerifyHmac(*mac, input, intsig)) {
+        if (trace != nullptr) trace->intsig_matched = true;
+        return allow;
+      }
       // SMD's SDK signs an IPv6 address in the case it was given: the same
       // address in upper case is the same binding.
       if (client && client->version == 6) {
         const std::string upper = absl::AsciiStrToUpper(client->text);
         if (upper != client->text) {
           input[0] = upper;
-          if (VerifyHmac(*mac, input, intsig)) return allow;
+          if (VerifyHmac(*mac, input, intsig)) {
+            if (trace != nullptr) trace->intsig_matched = true;
+            return allow;
+          }
         }
       }
       return Deny(Reason::kBindingMismatch);
@@ -411,6 +441,19 @@ Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationVie
     default:
       return Deny(Reason::kMalformedToken);
   }
+}
+
+}  // namespace
+
+Decision Validate(const EdgeRequest& request, const Keyring& keys, RevocationView revoked,
+                  absl::Time now, const ValidateOptions& options) {
+  return ValidateImpl(request, keys, revoked, now, options, nullptr);
+}
+
+Decision ValidateTraced(const EdgeRequest& request, const Keyring& keys, RevocationView revoked,
+                        absl::Time now, const ValidateOptions& options, ValidateTrace* trace) {
+  *trace = ValidateTrace();
+  return ValidateImpl(request, keys, revoked, now, options, trace);
 }
 
 }  // namespace edgepass::core

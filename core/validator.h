@@ -8,7 +8,9 @@
 #ifndef EDGEPASS_CORE_VALIDATOR_H_
 #define EDGEPASS_CORE_VALIDATOR_H_
 
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -88,6 +90,29 @@ inline Decision Validate(const EdgeRequest& request, const Keyring& keys,
                          const ValidateOptions& options = {}) {
   return Validate(request, keys, revoked.view(), now, options);
 }
+
+// What Validate computed on its way to a decision, for diagnostics such as
+// `edgepass token explain`; not meant for the request path.
+struct ValidateTrace {
+  struct Part {
+    std::string name;   // "ip", "co", "cty", "reg", "ssn", "header:<name>", "query:<name>"
+    std::string value;  // as it went into the string; empty when absent
+    bool present = false;  // false: absent from the request, so left out of the string
+  };
+  bool reached_bindings = false;  // the viewer-binding step (7) was entered
+  // The viewer-attribute string the validator built from the request: the
+  // present values of `parts` joined by ':' (what `intsig` is the HMAC of).
+  // As far as it got when a binding check refused before the end.
+  std::string viewer_attributes;
+  std::vector<Part> parts;  // every bound attribute, in the issuer's order
+  bool intsig_checked = false;  // the HMAC of the string was compared with intsig
+  bool intsig_matched = false;
+};
+
+// Validate, also filling *trace (which must not be null). Same decision as
+// Validate for the same inputs; allocates. Thread-safe.
+Decision ValidateTraced(const EdgeRequest& request, const Keyring& keys, RevocationView revoked,
+                        absl::Time now, const ValidateOptions& options, ValidateTrace* trace);
 
 // Path safety and matching, exposed for the sidecar and tests.
 //

@@ -1,6 +1,7 @@
 #include "core/validator.h"
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -491,6 +492,54 @@ TEST_F(ValidatorTest, RetiredKeyBesidePrimaryStopsAtNotAfter) {
             Reason::kKeyExpired);
   key_ = primary;
   EXPECT_TRUE(Check("/" + Issue() + "/video/1/a.ts", "", {}, kNow + absl::Minutes(45)).allow);
+}
+
+// The trace shows the string the issuer signed (IssuedToken::intsig_input) and
+// each bound attribute, and never changes the decision.
+TEST_F(ValidatorTest, TraceGivesTheViewerAttributeStringAndTheSameDecision) {
+  policy_.ip = true;
+  policy_.ssn = true;
+  policy_.headers = {"user-agent", "x-device"};
+  auto t = IssueToken(policy_, {.ip = "203.0.113.9", .headers = {{"user-agent", "ua1"}}}, key_,
+                      kNow, random_);
+  ASSERT_TRUE(t.ok()) << t.status();
+  const std::string uri = "/" + t->token + "/video/1/a.ts";
+  for (const auto& [ip, ua, reason] :
+       {std::tuple{"203.0.113.9", "ua1", Reason::kOk},
+        std::tuple{"203.0.113.10", "ua1", Reason::kBindingMismatch},
+        std::tuple{"", "ua1", Reason::kMissingViewerIp}}) {
+    const std::vector<NameValue> headers = {{"User-Agent", ua}};
+    const EdgeRequest request{.uri = uri, .client_ip = ip, .headers = headers};
+    ValidateTrace trace;
+    const Decision traced = ValidateTraced(request, keys_, revoked_.view(), kNow, {}, &trace);
+    const Decision plain = Validate(request, keys_, revoked_, kNow);
+    EXPECT_EQ(traced.reason, reason) << ip;
+    EXPECT_EQ(plain.reason, reason) << ip;
+    EXPECT_TRUE(trace.reached_bindings);
+    if (reason == Reason::kMissingViewerIp) {
+      ASSERT_EQ(trace.parts.size(), 1u);
+      EXPECT_FALSE(trace.parts[0].present);
+      continue;
+    }
+    EXPECT_EQ(trace.viewer_attributes,
+              absl::StrCat(ip, ":", t->session_id, ":ua1"));
+    if (reason == Reason::kOk) EXPECT_EQ(trace.viewer_attributes, t->intsig_input);
+    EXPECT_TRUE(trace.intsig_checked);
+    EXPECT_EQ(trace.intsig_matched, reason == Reason::kOk);
+    ASSERT_EQ(trace.parts.size(), 4u);
+    EXPECT_EQ(trace.parts[0].name, "ip");
+    EXPECT_EQ(trace.parts[1].name, "ssn");
+    EXPECT_EQ(trace.parts[2].name, "header:user-agent");
+    EXPECT_EQ(trace.parts[3].name, "header:x-device");
+    EXPECT_FALSE(trace.parts[3].present);
+  }
+  // Refused before the bindings: nothing traced.
+  ValidateTrace trace;
+  const EdgeRequest early{.uri = uri, .client_ip = "203.0.113.9"};
+  EXPECT_EQ(ValidateTraced(early, keys_, revoked_.view(), kNow + absl::Hours(2), {}, &trace).reason,
+            Reason::kExpired);
+  EXPECT_FALSE(trace.reached_bindings);
+  EXPECT_TRUE(trace.viewer_attributes.empty());
 }
 
 TEST(ReasonName, IsStableAndDistinct) {

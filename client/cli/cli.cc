@@ -11,6 +11,8 @@ std::string MainUsage() {
 Commands:
   token issue    sign a token offline from a keyring, a policy and a viewer
   token verify   check an edge request against a keyring, offline
+  token explain  decode a token or playback URL and say why a request is
+                 allowed or refused (viewer attributes, key, times)
   issue          ask a running edgepass service for a playback URL
   analyze        find shared sessions in CDN access logs; report them as AUTO
                  revocations, or print the same analysis as SQL
@@ -30,8 +32,8 @@ Commands:
 Run 'edgepass token --help' for the token commands.
 
 Exit codes:
-  0  success (token verify: allowed)
-  1  token verify: denied; token issue: no token can be issued for these inputs;
+  0  success (token verify, token explain: allowed)
+  1  token verify, token explain: denied; token issue: no token can be issued for these inputs;
      issue: the service refused the call (INVALID_ARGUMENT, NOT_FOUND,
      UNAUTHENTICATED, PERMISSION_DENIED, ...)
   2  bad usage: unknown or missing flag, unreadable or invalid file
@@ -57,6 +59,21 @@ std::string TokenUsage() {
     Prints {"allow":bool,"path":...,"session_id":...,"reason":...} on one line.
     A query in --uri ("?a=1&b=%20") is split off and percent-decoded; --query
     values are taken as given. --revoked: JSON list of revoked session ids.
+    Exit 0 allowed, 1 denied, 2 bad usage.
+
+  edgepass token explain --keyring FILE (TOKEN | PATH | URL | --uri URI)
+      [--path PATH] [--header NAME=VALUE]... [--query NAME=VALUE]... [--ip ADDR]
+      [--now EPOCH] [--revoked FILE] [--expected-ip ADDR]
+      [--expected-header NAME=VALUE]... [--expected-query NAME=VALUE]... [--json]
+    Decodes the token (header, claims, times in UTC, key id, whether --keyring
+    has that key and its state) and checks the request the other flags give,
+    as token verify does: prints the viewer-attribute string the validator
+    builds and the first reason it refuses, or that it allows. A URL's or
+    PATH's query is part of the request; a bare TOKEN is checked against
+    --path, else its first `paths` prefix. --expected-*: the values the viewer
+    had when the URL was issued (the rest of the request is kept): the two
+    attribute strings are shown side by side and the token's intsig is
+    checked against both. --json: one JSON document for scripts.
     Exit 0 allowed, 1 denied, 2 bad usage.
 
   EPOCH is Unix seconds; the default is the current time.
@@ -87,6 +104,7 @@ int RunCli(absl::Span<const std::string> args, CliEnv& env) {
     }
     if (sub == "issue") return RunTokenIssue(args.subspan(2), env);
     if (sub == "verify") return RunTokenVerify(args.subspan(2), env);
+    if (sub == "explain") return RunTokenExplain(args.subspan(2), env);
     env.err << "edgepass token: unknown command '" << sub << "'\n"
             << TokenUsage();
     return kExitUsage;

@@ -8,8 +8,8 @@
 //   "--uri", uri}, env);
 //
 // Exit codes:
-//   0  success (token verify: request allowed)
-//   1  token verify: request denied; token issue: inputs readable but no token
+//   0  success (token verify, token explain: request allowed)
+//   1  token verify, token explain: request denied; token issue: inputs readable but no token
 //      can be issued for them; issue: the service refused the call
 //      (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, ...)
 //   2  bad usage: unknown flag, missing required flag, unreadable or invalid
@@ -57,6 +57,13 @@ int RunTokenIssue(absl::Span<const std::string> args, CliEnv& env);
 //  [--ip ADDR] [--now EPOCH] [--revoked FILE]`: prints one JSON line
 // {"allow":bool,"path":str|null,"session_id":str|null,"reason":str}.
 int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env);
+
+// `edgepass token explain --keyring FILE (TOKEN|PATH|URL | --uri URI) [--path
+//  P] [request flags of token verify] [--expected-ip A] [--expected-header
+//  N=V]... [--expected-query N=V]... [--json]`: decodes the token and shows
+// why the request is allowed or refused (client/cli/token_explain.h). Same
+// exit codes as token verify for the same request.
+int RunTokenExplain(absl::Span<const std::string> args, CliEnv& env);
 
 // `edgepass issue ASSET_ID --server ADDR [--ip A] [--country C] [--region R]
 //  [--city C] [--session-id S] [--header N=V]... [--query N=V]... [--json]

@@ -1,4 +1,5 @@
-// `edgepass token issue` and `edgepass token verify`: offline, core only.
+// `edgepass token issue`, `token verify` and `token explain`: offline, core only.
+#include <algorithm>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -6,11 +7,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/cli_util.h"
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
+#include "client/cli/token_explain.h"
+#include "client/cli/token_explain_text.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/token_issuer.h"
@@ -82,6 +86,21 @@ constexpr FlagSpec kVerifyFlags[] = {
     {"ip"},
     {"now"},
     {"revoked"},
+};
+
+constexpr FlagSpec kExplainFlags[] = {
+    {"keyring"},
+    {"uri"},
+    {"path"},
+    {"header", FlagKind::kRepeated},
+    {"query", FlagKind::kRepeated},
+    {"ip"},
+    {"now"},
+    {"revoked"},
+    {"expected-ip"},
+    {"expected-header", FlagKind::kRepeated},
+    {"expected-query", FlagKind::kRepeated},
+    {"json", FlagKind::kSwitch},
 };
 
 // Parses a token subcommand's flags into *flags. Returns the exit code when
@@ -185,6 +204,55 @@ int RunTokenIssue(absl::Span<const std::string> args, CliEnv& env) {
   return kExitOk;
 }
 
+namespace {
+
+// What `token verify` and `token explain` read besides the request: the
+// keyring, the revoked sessions and the time. Returns the exit code when the
+// command ends here.
+struct CheckInputs {
+  core::Keyring keys;
+  core::RevocationSet revoked;
+  absl::Time now;
+};
+
+std::optional<int> LoadCheckInputs(const ParsedFlags& flags, absl::string_view cmd, CliEnv& env,
+                                   CheckInputs* in) {
+  absl::StatusOr<core::Keyring> keys = LoadKeyring(*flags.Get("keyring"));
+  if (!keys.ok()) return UsageError(env, cmd, keys.status());
+  in->keys = *std::move(keys);
+  if (const std::string* path = flags.Get("revoked")) {
+    absl::StatusOr<std::string> text = ReadFlagFile("revoked", *path);
+    if (!text.ok()) return UsageError(env, cmd, text.status());
+    absl::StatusOr<core::RevocationSet> parsed = core::ParseRevocationJson(*text);
+    if (!parsed.ok()) {
+      return UsageError(env, cmd,
+                        absl::StrCat("--revoked file '", *path, "': ", parsed.status().message()));
+    }
+    in->revoked = *std::move(parsed);
+  }
+  in->now = env.now;
+  if (const std::string* text = flags.Get("now")) {
+    absl::StatusOr<absl::Time> parsed = ParseEpochFlag("now", *text);
+    if (!parsed.ok()) return UsageError(env, cmd, parsed.status());
+    in->now = *parsed;
+  }
+  return std::nullopt;
+}
+
+// The NAME=VALUE pairs of a repeated flag (--header, --query, --expected-*).
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> NameValues(
+    const ParsedFlags& flags, absl::string_view flag) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& arg : flags.All(flag)) {
+    auto nv = SplitNameValue(flag, arg);
+    if (!nv.ok()) return nv.status();
+    out.push_back(*std::move(nv));
+  }
+  return out;
+}
+
+}  // namespace
+
 int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env) {
   constexpr absl::string_view kCmd = "token verify";
   absl::StatusOr<ParsedFlags> flags;
@@ -192,37 +260,11 @@ int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env) {
           ParseTokenFlags(args, kVerifyFlags, {"keyring", "uri"}, kCmd, env, &flags)) {
     return *done;
   }
+  CheckInputs in;
+  if (std::optional<int> done = LoadCheckInputs(*flags, kCmd, env, &in)) return *done;
 
-  absl::StatusOr<core::Keyring> keys = LoadKeyring(*flags->Get("keyring"));
-  if (!keys.ok()) return UsageError(env, kCmd, keys.status());
-
-  core::RevocationSet revoked;
-  if (const std::string* path = flags->Get("revoked")) {
-    absl::StatusOr<std::string> text = ReadFlagFile("revoked", *path);
-    if (!text.ok()) return UsageError(env, kCmd, text.status());
-    absl::StatusOr<core::RevocationSet> parsed =
-        core::ParseRevocationJson(*text);
-    if (!parsed.ok()) {
-      return UsageError(env, kCmd,
-                        absl::StrCat("--revoked file '", *path,
-                                     "': ", parsed.status().message()));
-    }
-    revoked = *std::move(parsed);
-  }
-
-  absl::Time now = env.now;
-  if (const std::string* text = flags->Get("now")) {
-    absl::StatusOr<absl::Time> parsed = ParseEpochFlag("now", *text);
-    if (!parsed.ok()) return UsageError(env, kCmd, parsed.status());
-    now = *parsed;
-  }
-
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (const std::string& arg : flags->All("header")) {
-    auto nv = SplitNameValue("header", arg);
-    if (!nv.ok()) return UsageError(env, kCmd, nv.status());
-    headers.push_back(*std::move(nv));
-  }
+  auto headers = NameValues(*flags, "header");
+  if (!headers.ok()) return UsageError(env, kCmd, headers.status());
   // The URI's own query comes first, then --query values.
   const std::string& uri_arg = *flags->Get("uri");
   const size_t q = uri_arg.find('?');
@@ -230,13 +272,11 @@ int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env) {
   std::vector<std::pair<std::string, std::string>> query;
   if (q != std::string::npos)
     query = core::ParseQueryString(absl::string_view(uri_arg).substr(q + 1));
-  for (const std::string& arg : flags->All("query")) {
-    auto nv = SplitNameValue("query", arg);
-    if (!nv.ok()) return UsageError(env, kCmd, nv.status());
-    query.push_back(*std::move(nv));
-  }
+  auto more_query = NameValues(*flags, "query");
+  if (!more_query.ok()) return UsageError(env, kCmd, more_query.status());
+  query.insert(query.end(), more_query->begin(), more_query->end());
 
-  std::vector<core::NameValue> header_views(headers.begin(), headers.end());
+  std::vector<core::NameValue> header_views(headers->begin(), headers->end());
   std::vector<core::NameValue> query_views(query.begin(), query.end());
   const std::string* ip = flags->Get("ip");
   core::EdgeRequest request{
@@ -245,7 +285,7 @@ int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env) {
       .headers = header_views,
       .query = query_views,
   };
-  core::Decision decision = core::Validate(request, *keys, revoked, now);
+  core::Decision decision = core::Validate(request, in.keys, in.revoked, in.now);
 
   nlohmann::ordered_json line;
   line["allow"] = decision.allow;
@@ -260,6 +300,78 @@ int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env) {
   env.out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
           << "\n";
   return decision.allow ? kExitOk : kExitDenied;
+}
+
+int RunTokenExplain(absl::Span<const std::string> args, CliEnv& env) {
+  constexpr absl::string_view kCmd = "token explain";
+  absl::StatusOr<ParsedFlags> flags = ParseFlags(args, kExplainFlags);
+  if (!flags.ok()) return UsageError(env, kCmd, flags.status());
+  if (flags->help()) {
+    env.out << TokenUsage();
+    return kExitOk;
+  }
+  if (!flags->Has("keyring")) return UsageError(env, kCmd, "missing required flag --keyring");
+  // The token, path or URL: --uri (as `token verify`) or one argument.
+  const std::string* uri = flags->Get("uri");
+  if (flags->positional().size() > 1 ||
+      (uri != nullptr && !flags->positional().empty())) {
+    return UsageError(env, kCmd, "give one token, path or URL (an argument or --uri)");
+  }
+  if (uri == nullptr && flags->positional().empty()) {
+    return UsageError(env, kCmd, "missing the token, path or URL to explain (an argument or --uri)");
+  }
+  const std::string& input = uri != nullptr ? *uri : flags->positional()[0];
+  const std::string* path = flags->Get("path");
+  absl::StatusOr<ExplainTarget> target =
+      ParseExplainTarget(input, path == nullptr ? absl::string_view() : absl::string_view(*path));
+  if (!target.ok()) return UsageError(env, kCmd, target.status());
+
+  CheckInputs in;
+  if (std::optional<int> done = LoadCheckInputs(*flags, kCmd, env, &in)) return *done;
+
+  ExplainRequest request{.target = *target};
+  if (const std::string* ip = flags->Get("ip")) request.client_ip = *ip;
+  auto headers = NameValues(*flags, "header");
+  if (!headers.ok()) return UsageError(env, kCmd, headers.status());
+  request.headers = *std::move(headers);
+  auto query = NameValues(*flags, "query");
+  if (!query.ok()) return UsageError(env, kCmd, query.status());
+  request.query = *std::move(query);
+
+  // --expected-*: the request with the values the viewer had at issue time.
+  std::optional<ExplainRequest> expected;
+  if (flags->Has("expected-ip") || flags->Has("expected-header") || flags->Has("expected-query")) {
+    expected = request;
+    if (const std::string* ip = flags->Get("expected-ip")) expected->client_ip = *ip;
+    for (absl::string_view flag : {"expected-header", "expected-query"}) {
+      auto values = NameValues(*flags, flag);
+      if (!values.ok()) return UsageError(env, kCmd, values.status());
+      const bool is_header = flag == "expected-header";
+      auto& list = is_header ? expected->headers : expected->query;
+      for (const auto& [name, value] : *values) {
+        // Replaces every value of that name (headers: any case); an empty
+        // value removes it.
+        const auto same = [&, n = name](const std::pair<std::string, std::string>& p) {
+          return is_header ? absl::EqualsIgnoreCase(p.first, n) : p.first == n;
+        };
+        list.erase(std::remove_if(list.begin(), list.end(), same), list.end());
+        if (!is_header) {
+          auto& own = expected->target.query;
+          own.erase(std::remove_if(own.begin(), own.end(), same), own.end());
+        }
+        if (!value.empty()) list.emplace_back(name, value);
+      }
+    }
+  }
+
+  const nlohmann::ordered_json report = ExplainToken(
+      request, expected.has_value() ? &*expected : nullptr, in.keys, in.revoked, in.now);
+  if (flags->Has("json")) {
+    env.out << report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    env.out << RenderExplanation(report);
+  }
+  return report["decision"]["allow"].get<bool>() ? kExitOk : kExitDenied;
 }
 
 }  // namespace edgepass::cli

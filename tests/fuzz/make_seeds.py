@@ -40,6 +40,9 @@ def token_seeds(vectors, out):
             value = v.get("value", "") if isinstance(v, dict) else str(v)
             extra.append(f"Q {name}={value}")
         write(out, "token_validator", case["id"] + "_request", "\n".join(lines + extra) + "\n")
+        # token explain: the same request as a URL, its path left empty.
+        explain = [f"https://cdn.example.com{req['uri']}", lines[1], ""] + extra
+        write(out, "token_explain", case["id"] + "_url", "\n".join(explain) + "\n")
 
         # The same request with the token rebuilt (and re-signed) from its
         # parts, so mutations of the header and payload JSON pass the signature.

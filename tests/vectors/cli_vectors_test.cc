@@ -219,6 +219,53 @@ TEST_P(CliVectors, TokenIssueReproducesSmdOutputByteForByte) {
   if (!c.playback_url) EXPECT_EQ(r.out, c.token + "\n");
 }
 
+// `token explain` on the same request as a playback URL: the exit code and
+// decision `token verify` must give, and, where the validator checked intsig
+// and it matched, the viewer-attribute string SMD's SDK signed.
+TEST_P(CliVectors, TokenExplainGivesVerifysOutcomeAndSmdsAttributeString) {
+  const VectorCase& c = GetParam();
+  SCOPED_TRACE(c.id + ": " + c.title);
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& [kid, value] : c.validator_keys) {
+    keys.push_back({{"id", kid}, {"value", value}, {"state", keys.empty() ? "primary" : "secondary"}});
+  }
+  const std::string keyring = WriteTemp(SafeName(c.id) + "_explain_keyring.json",
+                                        nlohmann::json{{"keys", keys}}.dump());
+  std::vector<std::string> args = {EDGEPASS_CLI_PATH, "token", "explain", "--json",
+                                   "--keyring", keyring, "--ip", c.viewer_ip,
+                                   "--now", SecondsArg(c.validation_time_ms)};
+  for (const auto& [name, value] : c.headers) {
+    args.push_back("--header");
+    args.push_back(name + "=" + value);
+  }
+  for (const auto& [name, value] : c.query) {
+    args.push_back("--query");
+    args.push_back(name + "=" + value);
+  }
+  // The request path carries no query here: the case's query went in above.
+  args.push_back("--uri");
+  args.push_back("https://cdn.example.com" + c.request_uri);
+  const ProcessResult r = RunProcess(args);
+  EXPECT_EQ(r.exit_code, c.expect_valid ? 0 : 1) << r.out << r.err;
+  const nlohmann::json report = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(report.is_object()) << r.out << r.err;
+  EXPECT_EQ(report["decision"]["allow"], c.expect_valid) << r.out;
+  if (c.expect_valid) EXPECT_EQ(report["decision"]["path"], c.expect_uri) << r.out;
+  if (!c.expect_valid && !c.expect_reason.empty()) {
+    EXPECT_EQ(report["decision"]["reason"], c.expect_reason) << r.out;
+  }
+  const nlohmann::json& built = report["bindings"]["request"];
+  if (c.intsig_input && built["intsig_matches"] == true) {
+    // The SDK keeps an IPv6 address in the case it was given; edgepass shows
+    // the canonical lower-case form (and accepts both).
+    std::string want = *c.intsig_input, got = built["viewer_attributes"].get<std::string>();
+    for (std::string* s : {&want, &got}) {
+      std::transform(s->begin(), s->end(), s->begin(), [](unsigned char ch) { return std::tolower(ch); });
+    }
+    EXPECT_EQ(got, want) << r.out;
+  }
+}
+
 std::string CaseName(const ::testing::TestParamInfo<VectorCase>& info) {
   return SafeName(info.param.id);
 }
