@@ -2,12 +2,15 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/token_policy.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
+#include "yaml-cpp/yaml.h"
 
 namespace edgepass::cli {
 namespace {
@@ -245,10 +248,79 @@ absl::StatusOr<v1::TokenPolicy> ParseSmdPolicy(absl::string_view text, absl::str
 
 namespace {
 
+constexpr int kMaxYamlDepth = 64;
+constexpr size_t kMaxYamlNodes = 100000;  // aliases could otherwise expand a small file without bound
+
+// A plain (unquoted) YAML scalar as YAML 1.2's core schema reads it: null,
+// true/false, an integer, a float, else a string. Quoted scalars are strings.
+json YamlScalar(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  int64_t i = 0;
+  if (absl::SimpleAtoi(text, &i) && text.find_first_not_of("+-0123456789") == std::string::npos) return i;
+  double d = 0;
+  if (text.find_first_not_of("+-0123456789.eE") == std::string::npos && absl::SimpleAtod(text, &d)) return d;
+  return text;
+}
+
+absl::StatusOr<json> YamlToJson(const YAML::Node& node, int depth, size_t* nodes, const std::string& path) {
+  if (++*nodes > kMaxYamlNodes) return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxYamlNodes, " values"));
+  if (depth > kMaxYamlDepth) return absl::InvalidArgumentError(absl::StrCat(path, ": nested too deep"));
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: return YamlScalar(node);
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (size_t i = 0; i < node.size(); ++i) {
+        absl::StatusOr<json> v = YamlToJson(node[i], depth + 1, nodes, absl::StrCat(path, "[", i, "]"));
+        if (!v.ok()) return v.status();
+        out.push_back(*std::move(v));
+      }
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : node) {
+        if (!kv.first.IsScalar()) {
+          return absl::InvalidArgumentError(absl::StrCat(path, ": line ", kv.first.Mark().line + 1,
+                                                         ": keys must be plain names"));
+        }
+        const std::string key = kv.first.Scalar();
+        absl::StatusOr<json> v = YamlToJson(kv.second, depth + 1, nodes, absl::StrCat(path, ".", key.substr(0, 128)));
+        if (!v.ok()) return v.status();
+        out[key] = *std::move(v);
+      }
+      return out;
+    }
+    default: return nullptr;
+  }
+}
+
+// YAML of the same shape as the JSON; the position of a syntax error from
+// yaml-cpp's exception, caught here.
+absl::StatusOr<json> ParseYamlText(absl::string_view text, absl::string_view source) {
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    size_t nodes = 0;
+    absl::StatusOr<json> doc = YamlToJson(root, 0, &nodes, "document");
+    if (!doc.ok()) return Invalid(source, doc.status().message());
+    return doc;
+  } catch (const YAML::Exception& e) {
+    return Invalid(source, absl::StrCat("parse error at line ", e.mark.line + 1, ", column ", e.mark.column + 1,
+                                        ": ", e.msg));
+  }
+}
+
 absl::StatusOr<json> ParseDocument(absl::string_view text, absl::string_view source) {
   if (text.size() > kMaxDocumentBytes) {
     return Invalid(source, absl::StrCat("larger than ", kMaxDocumentBytes, " bytes"));
   }
+  // The source names the file: "--file 'asset.yaml'".
+  std::string name = absl::AsciiStrToLower(source);
+  if (absl::EndsWith(name, "'")) name.pop_back();
+  if (absl::EndsWith(name, ".yaml") || absl::EndsWith(name, ".yml")) return ParseYamlText(text, source);
   return ParseJsonText(text, source);
 }
 

@@ -198,6 +198,16 @@ TEST_F(OperatorCliE2eTest, CatalogRoundTripThroughExportedFiles) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(absl::StartsWith(r.err, "edgepass policy delete: FAILED_PRECONDITION: ")) << r.err;
 
+  // The same from YAML.
+  r = Cli({"asset", "put", "--file",
+           Write("rt-yaml.yaml", "id: rt-yaml\nhostname: cdn.example.com\nurl_path: /vod/rt/master.m3u8\n"
+                                 "token_policy:\n  paths: [/vod/rt/]\n  exp: +5m\n  ip: true\n")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"asset", "get", "rt-yaml", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json(r)["inline_policy"], json::parse(R"({"paths":["/vod/rt/"],"exp":"+5m","ip":true})")) << r.out;
+  EXPECT_EQ(Cli({"asset", "delete", "rt-yaml"}).exit_code, 0);
+
   r = Cli({"asset", "delete", "rt-asset"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "deleted asset rt-asset\n");
