@@ -38,8 +38,8 @@ absl::StatusOr<v1::Asset> AssetFromArgs(const OperatorArgs& args) {
   const ParsedFlags& f = args.flags;
   const std::string id = args.positional().empty() ? "" : args.positional()[0];
   if (const std::string* file = f.Get("file")) {
-    for (const char* flag : {"hostname", "url-path", "policy", "policy-json", "scheme", "fallback-asset",
-                             "cloudfront-key-pair-id"}) {
+    for (const char* flag :
+         {"hostname", "url-path", "policy", "policy-json", "scheme", "fallback-asset", "cloudfront-key-pair-id"}) {
       if (f.Has(flag)) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": not with --file"));
     }
     absl::StatusOr<std::string> text = ReadFlagFile("file", *file, 1 << 20);
@@ -138,14 +138,22 @@ int RunDelete(const OperatorArgs& args, CliEnv& env) {
 }
 
 constexpr FlagSpec kPutFlags[] = {
-    {"file"}, {"hostname"}, {"url-path"}, {"policy"}, {"policy-json"}, {"scheme"}, {"fallback-asset"},
-    {"cloudfront-key-pair-id"}, EDGEPASS_OPERATOR_FLAG_SPECS,
+    {"file"},
+    {"hostname"},
+    {"url-path"},
+    {"policy"},
+    {"policy-json"},
+    {"scheme"},
+    {"fallback-asset"},
+    {"cloudfront-key-pair-id"},
+    EDGEPASS_OPERATOR_FLAG_SPECS,
 };
 constexpr FlagSpec kFlags[] = {EDGEPASS_OPERATOR_FLAG_SPECS};
 
 const OperatorSubcommand kSubcommands[] = {
-    {"put", "[ID] --file FILE | ID --hostname H --url-path P (--policy NAME | --policy-json JSON) [--scheme S]\n"
-            "      [--fallback-asset ID] [--cloudfront-key-pair-id K]",
+    {"put",
+     "[ID] --file FILE | ID --hostname H --url-path P (--policy NAME | --policy-json JSON)\n"
+     "      [--scheme S] [--fallback-asset ID] [--cloudfront-key-pair-id K]",
      R"(    Adds or replaces an asset. --file: JSON, or YAML when it ends in .yaml/.yml;
     what 'asset get --json' prints (protobuf's JSON of edgepass.v1.Asset, also
     the REST body) or an asset object of a catalog file ("token_policy": a

@@ -26,15 +26,22 @@ absl::Status Invalid(absl::string_view source, absl::string_view message) {
 
 const char* TypeName(const json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "a list";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "true/false";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "a list";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "true/false";
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "a number";
-    default: return "something else";
+    case json::value_t::number_float:
+      return "a number";
+    default:
+      return "something else";
   }
 }
 
@@ -71,15 +78,19 @@ absl::Status CheckSingular(const pb::FieldDescriptor& field, const json& value, 
               : absl::InvalidArgumentError(absl::StrCat(path, ": must be ", what, ", got ", TypeName(value)));
   };
   switch (field.cpp_type()) {
-    case pb::FieldDescriptor::CPPTYPE_STRING: return expect(value.is_string(), "a string");
-    case pb::FieldDescriptor::CPPTYPE_BOOL: return expect(value.is_boolean(), "true or false");
-    case pb::FieldDescriptor::CPPTYPE_ENUM: return expect(value.is_string() || value.is_number_integer(), "a name");
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      return expect(value.is_string(), "a string");
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      return expect(value.is_boolean(), "true or false");
+    case pb::FieldDescriptor::CPPTYPE_ENUM:
+      return expect(value.is_string() || value.is_number_integer(), "a name");
     case pb::FieldDescriptor::CPPTYPE_MESSAGE:
       if (field.message_type()->file()->package() == "google.protobuf") {
         return expect(value.is_string(), "a string (RFC 3339 time or duration)");
       }
       return CheckMessage(*field.message_type(), value, path);
-    default: return expect(value.is_number() || value.is_string(), "a number");
+    default:
+      return expect(value.is_number() || value.is_string(), "a number");
   }
 }
 
@@ -146,8 +157,7 @@ absl::Status NormalizePolicyRef(json& obj, const std::string& path) {
     refs += obj.contains(key) ? 1 : 0;
   }
   if (refs > 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": give one of token_policy, policy_name or inline_policy"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": give one of token_policy, policy_name or inline_policy"));
   }
   if (auto it = obj.find("token_policy"); it != obj.end()) {
     json ref = std::move(*it);
@@ -228,8 +238,8 @@ absl::StatusOr<v1::NamedPolicy> ParsePolicyDocument(absl::string_view text, absl
   }
   if (!s.ok()) return Invalid(source, s.message());
   if (!name.empty() && !named.name().empty() && named.name() != name) {
-    return Invalid(source, absl::StrCat("policy.name: \"", named.name(), "\" differs from the name given, \"", name,
-                                        "\""));
+    return Invalid(source,
+                   absl::StrCat("policy.name: \"", named.name(), "\" differs from the name given, \"", name, "\""));
   }
   if (named.name().empty()) named.set_name(name);
   if (named.name().empty()) return Invalid(source, "policy.name: required (give NAME or a \"name\" field)");
@@ -270,7 +280,8 @@ absl::StatusOr<json> YamlToJson(const YAML::Node& node, int depth, size_t* nodes
   if (++*nodes > kMaxYamlNodes) return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxYamlNodes, " values"));
   if (depth > kMaxYamlDepth) return absl::InvalidArgumentError(absl::StrCat(path, ": nested too deep"));
   switch (node.Type()) {
-    case YAML::NodeType::Scalar: return YamlScalar(node);
+    case YAML::NodeType::Scalar:
+      return YamlScalar(node);
     case YAML::NodeType::Sequence: {
       json out = json::array();
       for (size_t i = 0; i < node.size(); ++i) {
@@ -284,8 +295,8 @@ absl::StatusOr<json> YamlToJson(const YAML::Node& node, int depth, size_t* nodes
       json out = json::object();
       for (const auto& kv : node) {
         if (!kv.first.IsScalar()) {
-          return absl::InvalidArgumentError(absl::StrCat(path, ": line ", kv.first.Mark().line + 1,
-                                                         ": keys must be plain names"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(path, ": line ", kv.first.Mark().line + 1, ": keys must be plain names"));
         }
         const std::string key = kv.first.Scalar();
         absl::StatusOr<json> v = YamlToJson(kv.second, depth + 1, nodes, absl::StrCat(path, ".", key.substr(0, 128)));
@@ -294,7 +305,8 @@ absl::StatusOr<json> YamlToJson(const YAML::Node& node, int depth, size_t* nodes
       }
       return out;
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
@@ -308,8 +320,8 @@ absl::StatusOr<json> ParseYamlText(absl::string_view text, absl::string_view sou
     if (!doc.ok()) return Invalid(source, doc.status().message());
     return doc;
   } catch (const YAML::Exception& e) {
-    return Invalid(source, absl::StrCat("parse error at line ", e.mark.line + 1, ", column ", e.mark.column + 1,
-                                        ": ", e.msg));
+    return Invalid(source,
+                   absl::StrCat("parse error at line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
   }
 }
 

@@ -4,7 +4,7 @@
 //   - protobuf's JSON of edgepass.v1.Asset: what `edgepass asset get --json`
 //     prints and the REST gateway's PUT /v1/assets/{id} takes (proto or
 //     lowerCamelCase field names; "policy_name" or "inline_policy");
-//   - an asset object of a catalog file (docs/catalog.md): "token_policy" (a
+//   - an asset object of a catalog file (docs/configuration.md, catalog.json): "token_policy" (a
 //     policy name or an SMD policy object), "fallback_asset".
 // A policy file holds an SMD policy object (as under a catalog file's
 // "policies") or a NamedPolicy ({"name":..,"policy":{..}}, what `edgepass

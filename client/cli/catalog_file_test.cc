@@ -97,11 +97,11 @@ TEST(ParsePolicyDocument, TakesAnSmdPolicyOrANamedPolicy) {
   p = ParsePolicyDocument(R"({"name":"geo","policy":{"paths":["/v/"],"exp":"+1h"}})", "p", "");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->name(), "geo");
-  EXPECT_TRUE(FailsWith(ParsePolicyDocument(R"({"name":"geo","policy":{"paths":["/v/"],"exp":"+1h"}})", "p", "other")
-                            .status(),
-                        "policy.name: \"geo\" differs from the name given, \"other\""));
-  EXPECT_TRUE(FailsWith(ParsePolicyDocument(R"({"paths":["/v/"],"exp":"+1h"})", "p", "").status(),
-                        "policy.name: required"));
+  EXPECT_TRUE(
+      FailsWith(ParsePolicyDocument(R"({"name":"geo","policy":{"paths":["/v/"],"exp":"+1h"}})", "p", "other").status(),
+                "policy.name: \"geo\" differs from the name given, \"other\""));
+  EXPECT_TRUE(
+      FailsWith(ParsePolicyDocument(R"({"paths":["/v/"],"exp":"+1h"})", "p", "").status(), "policy.name: required"));
   EXPECT_TRUE(FailsWith(ParsePolicyDocument(R"({"paths":["v"],"exp":"+1h"})", "p", "x").status(),
                         "p: policy.paths[0]: must start with '/'"));
   EXPECT_TRUE(FailsWith(ParsePolicyDocument("paths: [/v/]\n", "p.yaml", "x").status(), "p.yaml: policy.exp: "));

@@ -34,8 +34,8 @@ constexpr absl::string_view kExitCodes = R"(Exit codes:
 )";
 
 std::string SubcommandUsage(const OperatorGroup& group, const OperatorSubcommand& sub) {
-  return absl::StrCat("  edgepass ", group.name, " ", sub.name, " ", sub.synopsis,
-                      sub.synopsis.empty() ? "" : " ", "--server ADDR [--json]\n", sub.help);
+  return absl::StrCat("  edgepass ", group.name, " ", sub.name, " ", sub.synopsis, sub.synopsis.empty() ? "" : " ",
+                      "--server ADDR [--json]\n", sub.help);
 }
 
 bool IsHelp(const std::string& word) { return word == "--help" || word == "-h" || word == "help"; }
@@ -57,10 +57,9 @@ int ReportUsageError(absl::string_view command, CliEnv& env, absl::string_view m
 
 int ReportCallError(const OperatorArgs& args, CliEnv& env, const absl::Status& status) {
   const absl::StatusCode code = status.code();
-  env.err << "edgepass " << args.command << ": " << absl::StatusCodeToString(code) << ": " << status.message()
-          << "\n";
+  env.err << "edgepass " << args.command << ": " << absl::StatusCodeToString(code) << ": " << status.message() << "\n";
   return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ? kExitUnavailable
-                                                                                                  : kExitDenied;
+                                                                                               : kExitDenied;
 }
 
 int RunOperatorGroup(const OperatorGroup& group, absl::Span<const std::string> args, CliEnv& env) {
@@ -79,9 +78,8 @@ int RunOperatorGroup(const OperatorGroup& group, absl::Span<const std::string> a
   if (sub == nullptr) {
     std::vector<absl::string_view> names;
     for (const OperatorSubcommand& s : group.subcommands) names.push_back(s.name);
-    return ReportUsageError(group.name, env,
-                            absl::StrCat("unknown subcommand '", args[0], "' (one of: ", absl::StrJoin(names, ", "),
-                                         ")"));
+    return ReportUsageError(
+        group.name, env, absl::StrCat("unknown subcommand '", args[0], "' (one of: ", absl::StrJoin(names, ", "), ")"));
   }
   OperatorArgs parsed;
   parsed.command = absl::StrCat(group.name, " ", sub->name);

@@ -36,9 +36,9 @@ struct OperatorArgs {
 };
 
 struct OperatorSubcommand {
-  absl::string_view name;      // "put"
-  absl::string_view synopsis;  // "ID --file FILE | ID --hostname H ..." (after the flags every one takes)
-  absl::string_view help;      // what it does, its flags, its output; lines indented by four spaces
+  absl::string_view name;            // "put"
+  absl::string_view synopsis;        // "ID --file FILE | ID --hostname H ..." (after the flags every one takes)
+  absl::string_view help;            // what it does, its flags, its output; lines indented by four spaces
   absl::Span<const FlagSpec> flags;  // including EDGEPASS_OPERATOR_FLAG_SPECS
   size_t min_positional = 0;
   size_t max_positional = 0;

@@ -20,8 +20,13 @@ namespace {
 // What the policy binds the token to: "ip,co,ssn,header:User-Agent".
 std::string Bindings(const v1::TokenPolicy& p) {
   std::vector<std::string> out;
-  for (auto [name, on] : {std::pair<const char*, bool>{"ip", p.ip()}, {"co", p.co()}, {"co_fallback", p.co_fallback()},
-                          {"reg", p.reg()}, {"reg_fallback", p.reg_fallback()}, {"cty", p.cty()}, {"ssn", p.ssn()}}) {
+  for (auto [name, on] : {std::pair<const char*, bool>{"ip", p.ip()},
+                          {"co", p.co()},
+                          {"co_fallback", p.co_fallback()},
+                          {"reg", p.reg()},
+                          {"reg_fallback", p.reg_fallback()},
+                          {"cty", p.cty()},
+                          {"ssn", p.ssn()}}) {
     if (on) out.push_back(name);
   }
   for (const std::string& h : p.headers()) out.push_back("header:" + h);
@@ -134,8 +139,9 @@ constexpr FlagSpec kPutFlags[] = {
 constexpr FlagSpec kFlags[] = {EDGEPASS_OPERATOR_FLAG_SPECS};
 
 const OperatorSubcommand kSubcommands[] = {
-    {"put", "NAME --file FILE | NAME --path P... --exp E [--nbf EPOCH] [--exc P]... [--bind B]...\n"
-            "      [--bind-header NAME]... [--bind-query NAME]... [--session-length N]",
+    {"put",
+     "NAME --file FILE | NAME --path P... --exp E [--nbf EPOCH] [--exc P]... [--bind B]...\n"
+     "      [--bind-header NAME]... [--bind-query NAME]... [--session-length N]",
      R"(    Adds or replaces a named policy (FAILED_PRECONDITION when the change no
     longer suits an asset naming it). --file: JSON, or YAML when it ends in
     .yaml/.yml: an SMD policy object (as under a catalog file's "policies")
@@ -145,8 +151,9 @@ const OperatorSubcommand kSubcommands[] = {
     the stored policy with --json.
 )",
      kPutFlags, 0, 1, RunPut},
-    {"get", "NAME", "    Prints one policy; --json: {\"name\",\"policy\":{...}}, which 'policy put --file' takes back.\n",
-     kFlags, 1, 1, RunGet},
+    {"get", "NAME",
+     "    Prints one policy; --json: {\"name\",\"policy\":{...}}, which 'policy put --file' takes back.\n", kFlags, 1,
+     1, RunGet},
     {"list", "", "    Every named policy; --json: {\"policies\":[...]}.\n", kFlags, 0, 0, RunList},
     {"delete", "NAME", "    Removes a policy (FAILED_PRECONDITION while an asset names it).\n", kFlags, 1, 1,
      RunDelete},
@@ -155,8 +162,7 @@ const OperatorSubcommand kSubcommands[] = {
 }  // namespace
 
 int RunPolicy(absl::Span<const std::string> args, CliEnv& env) {
-  return RunOperatorGroup({"policy", "the catalog's named token policies (CatalogService)", kSubcommands}, args,
-                          env);
+  return RunOperatorGroup({"policy", "the catalog's named token policies (CatalogService)", kSubcommands}, args, env);
 }
 
 }  // namespace edgepass::cli

@@ -24,7 +24,8 @@ absl::Status SetExpiry(const OperatorArgs& args, const CliEnv& env, google::prot
   if (!text->empty() && (*text)[0] == '+') {
     absl::Duration d;
     if (!absl::ParseDuration(text->substr(1), &d) || d <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat("--expires '", *text, "': expected +DURATION (+2h) or Unix seconds"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--expires '", *text, "': expected +DURATION (+2h) or Unix seconds"));
     }
     at = env.now + d;
   } else {
@@ -38,9 +39,12 @@ absl::Status SetExpiry(const OperatorArgs& args, const CliEnv& env, google::prot
 
 const char* TypeName(v1::RevocationType type) {
   switch (type) {
-    case v1::MANUAL: return "MANUAL";
-    case v1::AUTO: return "AUTO";
-    default: return "-";
+    case v1::MANUAL:
+      return "MANUAL";
+    case v1::AUTO:
+      return "AUTO";
+    default:
+      return "-";
   }
 }
 
@@ -113,7 +117,8 @@ int RunList(const OperatorArgs& args, CliEnv& env) {
   Table table({"SESSION_ID", "TYPE", "SCORE", "ADDED", "EXPIRES", "REASON"});
   for (const v1::RevokedSession& s : list->sessions()) {
     table.AddRow({s.session_id(), TypeName(s.type()), s.type() == v1::AUTO ? absl::StrFormat("%.3f", s.score()) : "-",
-                  FormatTimestamp(s.added_at()), FormatTimestamp(s.expires_at()), s.reason().empty() ? "-" : s.reason()});
+                  FormatTimestamp(s.added_at()), FormatTimestamp(s.expires_at()),
+                  s.reason().empty() ? "-" : s.reason()});
   }
   table.Print(env.out);
   env.out << "list version " << list->version() << "\n";
@@ -144,7 +149,7 @@ const OperatorSubcommand kSubcommands[] = {
     default: until restored. Prints the entry (--json: edgepass.v1.RevokedSession).
 )",
      kRevokeFlags, 1, 1, RunRevoke},
-    {"report", "SESSION_ID --score X [--component NAME=VALUE]... [--reason TEXT] [--expires EPOCH|+DURATION]",
+    {"report", "SESSION_ID --score X [--component NAME=VALUE]...\n      [--reason TEXT] [--expires EPOCH|+DURATION]",
      R"(    Reports a suspicious session (AUTO) with its score and what it is made
     of, as 'edgepass analyze --report' does.
 )",

@@ -72,8 +72,7 @@ absl::StatusOr<v1::NamedPolicy> CatalogClient::GetPolicy(const std::string& name
 }
 
 absl::StatusOr<v1::ListPoliciesResponse> CatalogClient::ListPolicies() {
-  return internal::UnaryCall(options_, stub_->get(), &CatalogService::Stub::ListPolicies,
-                             v1::ListPoliciesRequest());
+  return internal::UnaryCall(options_, stub_->get(), &CatalogService::Stub::ListPolicies, v1::ListPoliciesRequest());
 }
 
 absl::Status CatalogClient::DeletePolicy(const std::string& name) {

@@ -18,8 +18,7 @@ class KeyClient::Stub {
   std::unique_ptr<KeyService::Stub> stub_;
 };
 
-KeyClient::KeyClient(ClientOptions options)
-    : options_(std::move(options)), stub_(std::make_unique<Stub>(options_)) {}
+KeyClient::KeyClient(ClientOptions options) : options_(std::move(options)), stub_(std::make_unique<Stub>(options_)) {}
 
 KeyClient::~KeyClient() = default;
 

@@ -24,8 +24,8 @@ namespace edgepass::client::internal {
 // A lazily connecting channel to options.address (plaintext unless
 // options.credentials).
 inline std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
-  return grpc::CreateChannel(options.address, options.credentials != nullptr ? options.credentials
-                                                                             : grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(options.address,
+                             options.credentials != nullptr ? options.credentials : grpc::InsecureChannelCredentials());
 }
 
 // Calls `method` of `stub` with the deadline counted from now and the API key

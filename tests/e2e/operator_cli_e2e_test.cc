@@ -62,10 +62,9 @@ class OperatorCliE2eTest : public ::testing::Test {
                                         backend.entry_json, "]}"));
     server_ = new ServerProcess(root, root + "/data", {"--access-file", access, "--key-rotation-ack-deadline", "10s"});
     ASSERT_TRUE(server_->WaitUntilServing()) << server_->log();
-    sidecar_ = new Sidecar(root,
-                           {"--server", server_->address(), "--listen", "127.0.0.1:0", "--api-key-file",
-                            KeyFile("edge", edge.key)},
-                           {absl::StrCat("EDGEPASS_VALIDATOR_ID=", kValidatorId)});
+    sidecar_ = new Sidecar(
+        root, {"--server", server_->address(), "--listen", "127.0.0.1:0", "--api-key-file", KeyFile("edge", edge.key)},
+        {absl::StrCat("EDGEPASS_VALIDATOR_ID=", kValidatorId)});
     ASSERT_TRUE(sidecar_->WaitReady()) << sidecar_->log();
     sidecar_port_ = sidecar_->WaitListening();
   }
@@ -162,8 +161,7 @@ TEST_F(OperatorCliE2eTest, CatalogRoundTripThroughExportedFiles) {
   EXPECT_TRUE(absl::StrContains(r.out, "ssn,header:user-agent")) << r.out;
 
   // An asset as a catalog file writes it, naming the policy.
-  r = Cli({"asset", "put", "--file",
-           Write("rt-asset.json", R"({"id":"rt-asset","hostname":"cdn.example.com",
+  r = Cli({"asset", "put", "--file", Write("rt-asset.json", R"({"id":"rt-asset","hostname":"cdn.example.com",
                                       "url_path":"/vod/rt/master.m3u8","token_policy":"rt-policy",
                                       "variants":{"sd":{"url_path":"/vod/rt/sd.m3u8",
                                                         "token_policy":{"paths":["/vod/rt/"],"exp":"+10m"}}}})")});
@@ -200,8 +198,9 @@ TEST_F(OperatorCliE2eTest, CatalogRoundTripThroughExportedFiles) {
 
   // The same from YAML.
   r = Cli({"asset", "put", "--file",
-           Write("rt-yaml.yaml", "id: rt-yaml\nhostname: cdn.example.com\nurl_path: /vod/rt/master.m3u8\n"
-                                 "token_policy:\n  paths: [/vod/rt/]\n  exp: +5m\n  ip: true\n")});
+           Write("rt-yaml.yaml",
+                 "id: rt-yaml\nhostname: cdn.example.com\nurl_path: /vod/rt/master.m3u8\n"
+                 "token_policy:\n  paths: [/vod/rt/]\n  exp: +5m\n  ip: true\n")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = Cli({"asset", "get", "rt-yaml", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -223,8 +222,8 @@ TEST_F(OperatorCliE2eTest, CatalogRoundTripThroughExportedFiles) {
 }
 
 TEST_F(OperatorCliE2eTest, RevokedSessionIsRefusedByTheValidatorUntilRestored) {
-  RunResult r = Cli({"asset", "put", "cli-play", "--hostname", "cdn.example.com", "--url-path",
-                     "/vod/cli/master.m3u8", "--policy-json", R"({"paths":["/vod/cli/"],"exp":"+10m","ssn":true})"});
+  RunResult r = Cli({"asset", "put", "cli-play", "--hostname", "cdn.example.com", "--url-path", "/vod/cli/master.m3u8",
+                     "--policy-json", R"({"paths":["/vod/cli/"],"exp":"+10m","ssn":true})"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = Cli({"issue", "cli-play", "--json"}, *issue_key_file_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -269,8 +268,8 @@ TEST_F(OperatorCliE2eTest, RevokedSessionIsRefusedByTheValidatorUntilRestored) {
 }
 
 TEST_F(OperatorCliE2eTest, ReportCarriesTheScoreAndItsComponents) {
-  RunResult r = Cli({"session", "report", "cli-suspect-1", "--score", "7.5", "--component", "ips=4",
-                     "--component", "rate=3.5", "--reason", "many addresses", "--json"});
+  RunResult r = Cli({"session", "report", "cli-suspect-1", "--score", "7.5", "--component", "ips=4", "--component",
+                     "rate=3.5", "--reason", "many addresses", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json entry = Json(r);
   EXPECT_EQ(entry["type"], "AUTO") << r.out;
@@ -335,8 +334,7 @@ TEST_F(OperatorCliE2eTest, KeysStatusAndRotate) {
 
   r = Cli({"keys", "status"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat(rotated["new_primary"].get<std::string>(), "  PRIMARY")))
-      << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat(rotated["new_primary"].get<std::string>(), "  PRIMARY"))) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, absl::StrCat(primary, "  SECONDARY"))) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "last outcome: ok")) << r.out;
 }
@@ -352,8 +350,8 @@ TEST_F(OperatorCliE2eTest, BadInputGetsAClearMessageAndAScriptableExitCode) {
   const std::string syntax = Write("syntax.json", "{\"id\": \"bad\",\n  \"hostname\": \"h\" \"url_path\": \"/a\"}");
   r = Cli({"asset", "put", "--file", syntax});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(absl::StartsWith(r.err, absl::StrCat("edgepass asset put: --file '", syntax,
-                                                   "': parse error at line 2, column 28: ")))
+  EXPECT_TRUE(absl::StartsWith(
+      r.err, absl::StrCat("edgepass asset put: --file '", syntax, "': parse error at line 2, column 28: ")))
       << r.err;
   r = Cli({"asset", "put", "--file", Write("type.json", R"({"id":"bad","hostname":5})")});
   EXPECT_EQ(r.exit_code, 2);
@@ -408,20 +406,18 @@ TEST_F(OperatorCliE2eTest, BadInputGetsAClearMessageAndAScriptableExitCode) {
 
 TEST_F(OperatorCliE2eTest, EveryCommandAndSubcommandHasHelp) {
   const std::vector<std::vector<std::string>> commands = {
-      {"asset", "put"},     {"asset", "get"},      {"asset", "list"},       {"asset", "delete"},
-      {"policy", "put"},    {"policy", "get"},     {"policy", "list"},      {"policy", "delete"},
-      {"session", "revoke"}, {"session", "report"}, {"session", "list"},    {"session", "restore"},
-      {"validators", "list"}, {"keys", "status"},  {"keys", "rotate"},      {"cloudfront-key", "put"}};
+      {"asset", "put"},       {"asset", "get"},      {"asset", "list"},   {"asset", "delete"},
+      {"policy", "put"},      {"policy", "get"},     {"policy", "list"},  {"policy", "delete"},
+      {"session", "revoke"},  {"session", "report"}, {"session", "list"}, {"session", "restore"},
+      {"validators", "list"}, {"keys", "status"},    {"keys", "rotate"},  {"cloudfront-key", "put"}};
   for (const auto& command : commands) {
     RunResult group = RunProcess({EDGEPASS_CLI_PATH, command[0], "--help"}, dir_->path());
     EXPECT_EQ(group.exit_code, 0) << command[0];
-    EXPECT_TRUE(absl::StrContains(group.out, absl::StrCat("edgepass ", command[0], " ", command[1], " ")))
-        << group.out;
+    EXPECT_TRUE(absl::StrContains(group.out, absl::StrCat("edgepass ", command[0], " ", command[1], " "))) << group.out;
     EXPECT_TRUE(absl::StrContains(group.out, "Exit codes:")) << group.out;
     RunResult sub = RunProcess({EDGEPASS_CLI_PATH, command[0], command[1], "--help"}, dir_->path());
     EXPECT_EQ(sub.exit_code, 0) << command[0] << " " << command[1];
-    EXPECT_TRUE(absl::StartsWith(sub.out, absl::StrCat("Usage:\n  edgepass ", command[0], " ", command[1])))
-        << sub.out;
+    EXPECT_TRUE(absl::StartsWith(sub.out, absl::StrCat("Usage:\n  edgepass ", command[0], " ", command[1]))) << sub.out;
   }
   RunResult main = RunProcess({EDGEPASS_CLI_PATH, "--help"}, dir_->path());
   EXPECT_TRUE(absl::StrContains(main.out, "cloudfront-key")) << main.out;
