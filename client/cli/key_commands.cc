@@ -1,16 +1,24 @@
 // `edgepass keys status|rotate` and `edgepass cloudfront-key put`: the
 // signing keys and CloudFront keys over KeyService. No key value is ever
 // printed (the service never returns one).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/cli/cli_util.h"
 #include "client/cli/commands.h"
 #include "client/cli/operator_command.h"
 #include "client/cli/operator_output.h"
 #include "client/lib/key_client.h"
+#include "files/unique_fd.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace edgepass::cli {
@@ -61,10 +69,41 @@ int RunRotate(const OperatorArgs& args, CliEnv& env) {
   return kExitOk;
 }
 
+constexpr size_t kMaxPrivateKeyBytes = 64 << 10;
+
+// The PEM of --private-key-file, which only its owner may read (as an API key
+// file, and as ssh insists for private keys); INVALID_ARGUMENT naming the
+// flag and the file otherwise. Checked on the descriptor read.
+absl::StatusOr<std::string> ReadPrivateKeyFile(const std::string& path) {
+  const std::string what = absl::StrCat("--private-key-file '", path, "'");
+  files::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  struct stat st;
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat(what, ": not a regular file"));
+  if ((st.st_mode & 077) != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: accessible by group or others (mode %04o); restrict it: chmod 600 '%s'", what, st.st_mode & 07777, path));
+  }
+  std::string pem;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::InvalidArgumentError(absl::StrCat(what, ": ", std::strerror(errno)));
+    if (n == 0) return pem;
+    pem.append(buffer, static_cast<size_t>(n));
+    if (pem.size() > kMaxPrivateKeyBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": larger than ", kMaxPrivateKeyBytes, " bytes"));
+    }
+  }
+}
+
 int RunCloudFrontPut(const OperatorArgs& args, CliEnv& env) {
   const std::string* file = args.flags.Get("private-key-file");
   if (file == nullptr) return ReportUsageError(args.command, env, "missing required flag --private-key-file");
-  absl::StatusOr<std::string> pem = ReadFlagFile("private-key-file", *file, 64 << 10);
+  absl::StatusOr<std::string> pem = ReadPrivateKeyFile(*file);
   if (!pem.ok()) return ReportUsageError(args.command, env, pem.status().message());
   v1::PutCloudFrontKeyRequest request;
   request.set_key_pair_id(args.positional()[0]);
@@ -101,7 +140,8 @@ const OperatorSubcommand kCloudFrontSubcommands[] = {
     {"put", "KEY_PAIR_ID --private-key-file FILE",
      R"(    Stores the CloudFront private key (unencrypted RSA PEM, 2048-4096 bits)
     that assets of the cloudfront-url/-cookie schemes name; prints the public
-    half to register in CloudFront (--json: edgepass.v1.CloudFrontKey).
+    half to register in CloudFront (--json: edgepass.v1.CloudFrontKey). The
+    file must be private (chmod 600), as an API key file.
 )",
      kCloudFrontFlags, 1, 1, RunCloudFrontPut},
 };

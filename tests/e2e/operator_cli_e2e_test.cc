@@ -339,6 +339,31 @@ TEST_F(OperatorCliE2eTest, KeysStatusAndRotate) {
   EXPECT_TRUE(absl::StrContains(r.out, "last outcome: ok")) << r.out;
 }
 
+TEST_F(OperatorCliE2eTest, CloudFrontKeyPutPrintsThePublicHalfOnly) {
+  const std::string key = dir_->path() + "/cf.pem";
+  RunResult made = RunProcess({"/usr/bin/openssl", "genrsa", "-out", key, "2048"}, dir_->path());
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  RunResult r = Cli({"cloudfront-key", "put", "K2JCJMDEHXQW5F", "--private-key-file", key});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(
+      absl::StartsWith(r.out, "stored CloudFront key K2JCJMDEHXQW5F; its public key:\n-----BEGIN PUBLIC KEY-----"))
+      << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out + r.err, "PRIVATE")) << r.out;
+
+  // A key file others may read is refused before anything is sent.
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  r = Cli({"cloudfront-key", "put", "K2JCJMDEHXQW5F", "--private-key-file", key});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "accessible by group or others (mode 0644); restrict it: chmod 600")) << r.err;
+  // Not a key: the service names the field.
+  const std::string junk = Write("junk.pem", "not a key\n");
+  ASSERT_EQ(::chmod(junk.c_str(), 0600), 0);
+  r = Cli({"cloudfront-key", "put", "K2JCJMDEHXQW5F", "--private-key-file", junk});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StartsWith(r.err, "edgepass cloudfront-key put: INVALID_ARGUMENT: private_key_pem: ")) << r.err;
+}
+
 TEST_F(OperatorCliE2eTest, BadInputGetsAClearMessageAndAScriptableExitCode) {
   // Unknown asset: the service's NOT_FOUND, exit 1.
   RunResult r = Cli({"asset", "delete", "no-such-asset"});
