@@ -1,10 +1,11 @@
 // The operator commands of the real `edgepass` binary (asset, policy,
-// session, validators, keys) against a real edgepass-server that
-// authenticates every call (--access-file), with a real edgepass-validator
-// streaming from it: a catalog round trip through files the CLI exported, a
-// revocation the validator then refuses and a restore it lets through again,
-// an AUTO report with its score, the validator listed with its lag, a key
-// rotation it acknowledges, and bad input (unknown asset, malformed file,
+// session, validators, keys, cloudfront-key) against a real edgepass-server
+// that authenticates every call (--access-file), with a real
+// edgepass-validator streaming from it: a catalog round trip through files
+// the CLI (or the REST gateway) exported and through YAML, a CloudFront key,
+// a revocation the validator then refuses and a restore it lets through
+// again, an AUTO report with its score, the validator listed with its lag, a
+// key rotation it acknowledges, and bad input (unknown asset, malformed file,
 // missing scope, no server) with the message and exit code a script relies
 // on. Label: integration.
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -195,6 +197,19 @@ TEST_F(OperatorCliE2eTest, CatalogRoundTripThroughExportedFiles) {
   r = Cli({"policy", "delete", "rt-policy"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(absl::StartsWith(r.err, "edgepass policy delete: FAILED_PRECONDITION: ")) << r.err;
+
+  // What the REST gateway answers (lowerCamelCase names) goes in too.
+  {
+    const std::string key(absl::StripAsciiWhitespace(ReadFileOrEmpty(*admin_key_file_)));
+    std::optional<TestResponse> rest =
+        Fetch(server_->rest_port(), "GET", "/v1/assets/rt-asset", {{"Authorization", "Bearer " + key}});
+    ASSERT_TRUE(rest.has_value());
+    ASSERT_EQ(rest->status, 200) << rest->body;
+    EXPECT_TRUE(absl::StrContains(rest->body, "\"policyName\":\"rt-policy\"")) << rest->body;
+    r = Cli({"asset", "put", "--file", Write("rt-rest.json", rest->body), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(Json(r), exported);
+  }
 
   // The same from YAML.
   r = Cli({"asset", "put", "--file",
