@@ -20,6 +20,7 @@ PACKAGES=(
   clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)
   zlib1g-dev  # gzip CDN logs (client/analyze)
   libcurl4-openssl-dev  # edgepass::aws (Secrets Manager, STS)
+  libyaml-cpp-dev  # YAML asset and policy files of `edgepass asset put` / `policy put` (client/cli)
   python3-venv          # the moto[server] venv below, where moto is missing
   ffmpeg                # the local fleet's test stream (deploy/local/make_media.sh)
   chromium chromium-driver  # the player page test drives headless Chromium (tests/player; over CDP with

@@ -18,6 +18,14 @@ Commands:
                  revocations, or print the same analysis as SQL
                  ('edgepass analyze --help')
 
+Operating the service (over gRPC; 'edgepass <command> --help' for each):
+  asset          put|get|list|delete the catalog's assets
+  policy         put|get|list|delete named token policies
+  session        revoke|report|list|restore playback sessions
+  validators     list the validators of a replica, their version and lag
+  keys           status|rotate the token signing keys
+  cloudfront-key put a CloudFront private key
+
   edgepass issue ASSET_ID --server ADDR [--ip A] [--country C] [--region R]
       [--city C] [--session-id S] [--header NAME=VALUE]... [--query NAME=VALUE]...
       [--json] [--deadline DURATION] [--api-key-file FILE] [--server-ca FILE]
@@ -35,10 +43,11 @@ Exit codes:
   0  success (token verify, token explain: allowed)
   1  token verify, token explain: denied; token issue: no token can be issued for these inputs;
      issue: the service refused the call (INVALID_ARGUMENT, NOT_FOUND,
-     UNAUTHENTICATED, PERMISSION_DENIED, ...)
+     UNAUTHENTICATED, PERMISSION_DENIED, ...); the operator commands likewise
   2  bad usage: unknown or missing flag, unreadable or invalid file
-  3  issue: service unreachable in time (UNAVAILABLE, DEADLINE_EXCEEDED); retry
-gRPC errors are printed on stderr as "edgepass issue: <CODE>: <message>".
+  3  issue and the operator commands: service unreachable in time
+     (UNAVAILABLE, DEADLINE_EXCEEDED); retry
+gRPC errors are printed on stderr as "edgepass <command>: <CODE>: <message>".
 )";
 }
 
@@ -92,6 +101,12 @@ int RunCli(absl::Span<const std::string> args, CliEnv& env) {
   }
   if (command == "issue") return RunIssue(args.subspan(1), env);
   if (command == "analyze") return RunAnalyze(args.subspan(1), env);
+  if (command == "asset") return RunAsset(args.subspan(1), env);
+  if (command == "policy") return RunPolicy(args.subspan(1), env);
+  if (command == "session") return RunSession(args.subspan(1), env);
+  if (command == "validators") return RunValidators(args.subspan(1), env);
+  if (command == "keys") return RunKeys(args.subspan(1), env);
+  if (command == "cloudfront-key") return RunCloudFrontKey(args.subspan(1), env);
   if (command == "token") {
     if (args.size() < 2) {
       env.err << TokenUsage();

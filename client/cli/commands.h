@@ -82,6 +82,19 @@ int RunIssue(absl::Span<const std::string> args, CliEnv& env);
 // usage, 3 the service unreachable.
 int RunAnalyze(absl::Span<const std::string> args, CliEnv& env);
 
+// The operator commands over gRPC (operator_command.h; one file per group):
+// `edgepass asset put|get|list|delete`, `policy put|get|list|delete`,
+// `session revoke|report|list|restore`, `validators list`, `keys
+// status|rotate`, `cloudfront-key put`. Each takes --server, --json and the
+// client flags of `issue`. Exit 0 done, 1 the service refused the call, 2 bad
+// usage or a malformed file (nothing sent), 3 the service unreachable.
+int RunAsset(absl::Span<const std::string> args, CliEnv& env);
+int RunPolicy(absl::Span<const std::string> args, CliEnv& env);
+int RunSession(absl::Span<const std::string> args, CliEnv& env);
+int RunValidators(absl::Span<const std::string> args, CliEnv& env);
+int RunKeys(absl::Span<const std::string> args, CliEnv& env);
+int RunCloudFrontKey(absl::Span<const std::string> args, CliEnv& env);
+
 // Usage texts.
 std::string MainUsage();
 std::string AnalyzeUsage();

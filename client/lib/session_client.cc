@@ -4,6 +4,7 @@
 
 #include "absl/time/clock.h"
 #include "client/lib/grpc_status.h"
+#include "client/lib/unary_call_internal.h"
 #include "edgepass/v1/session.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -55,6 +56,21 @@ absl::StatusOr<edgepass::v1::ListRevokedSessionsResponse> SessionClient::ListRev
   absl::Status status = FromGrpcStatus(stub_->get().ListRevokedSessions(&context, request, &response));
   if (!status.ok()) return status;
   return response;
+}
+
+}  // namespace edgepass::client
+
+namespace edgepass::client {
+
+absl::StatusOr<edgepass::v1::RevokedSession> SessionClient::RevokeSession(
+    const edgepass::v1::RevokeSessionRequest& request) {
+  return internal::UnaryCall(options_, stub_->get(), &v1::SessionService::Stub::RevokeSession, request);
+}
+
+absl::Status SessionClient::RestoreSession(const std::string& session_id) {
+  v1::RestoreSessionRequest request;
+  request.set_session_id(session_id);
+  return internal::UnaryCall(options_, stub_->get(), &v1::SessionService::Stub::RestoreSession, request).status();
 }
 
 }  // namespace edgepass::client

@@ -1,6 +1,7 @@
 // C++ client for edgepass's SessionService (revoked sessions): what
 // `edgepass analyze --report` uses to list the revocation list and report
-// suspicious sessions as AUTO revocations. Errors come back as absl::Status
+// suspicious sessions as AUTO revocations, and `edgepass session ...` to
+// revoke and restore. Errors come back as absl::Status
 // with the gRPC code and message.
 //
 //   edgepass::client::SessionClient sessions({.address = "localhost:50051", .api_key = key});
@@ -10,6 +11,7 @@
 #define EDGEPASS_CLIENT_LIB_SESSION_CLIENT_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "client/lib/playback_client.h"
@@ -18,7 +20,7 @@
 namespace edgepass::client {
 
 // One channel to the service; thread-safe. The API key needs scope "revoke"
-// for ReportSession and the list scope the service's access file gives.
+// for every call.
 class SessionClient {
  public:
   explicit SessionClient(ClientOptions options);
@@ -31,6 +33,10 @@ class SessionClient {
   absl::StatusOr<edgepass::v1::RevokedSession> ReportSession(const edgepass::v1::ReportSessionRequest& request);
   absl::StatusOr<edgepass::v1::ListRevokedSessionsResponse> ListRevokedSessions(
       const edgepass::v1::ListRevokedSessionsRequest& request);
+  // A MANUAL revocation; same guarantees and errors as ReportSession.
+  absl::StatusOr<edgepass::v1::RevokedSession> RevokeSession(const edgepass::v1::RevokeSessionRequest& request);
+  // NOT_FOUND when the session is not on the list.
+  absl::Status RestoreSession(const std::string& session_id);
 
  private:
   class Stub;

@@ -1,0 +1,172 @@
+// `edgepass session revoke|report|list|restore`: the revocation list over
+// SessionService.
+#include <string>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "client/cli/cli_util.h"
+#include "client/cli/commands.h"
+#include "client/cli/operator_command.h"
+#include "client/cli/operator_output.h"
+#include "client/lib/session_client.h"
+
+namespace edgepass::cli {
+namespace {
+
+// --expires: Unix seconds, or "+DURATION" from now ("+2h").
+absl::Status SetExpiry(const OperatorArgs& args, const CliEnv& env, google::protobuf::Timestamp* out) {
+  const std::string* text = args.flags.Get("expires");
+  if (text == nullptr) return absl::OkStatus();
+  absl::Time at;
+  if (!text->empty() && (*text)[0] == '+') {
+    absl::Duration d;
+    if (!absl::ParseDuration(text->substr(1), &d) || d <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--expires '", *text, "': expected +DURATION (+2h) or Unix seconds"));
+    }
+    at = env.now + d;
+  } else {
+    absl::StatusOr<absl::Time> epoch = ParseEpochFlag("expires", *text);
+    if (!epoch.ok()) return epoch.status();
+    at = *epoch;
+  }
+  out->set_seconds(absl::ToUnixSeconds(at));
+  return absl::OkStatus();
+}
+
+const char* TypeName(v1::RevocationType type) {
+  switch (type) {
+    case v1::MANUAL:
+      return "MANUAL";
+    case v1::AUTO:
+      return "AUTO";
+    default:
+      return "-";
+  }
+}
+
+int PrintEntry(const OperatorArgs& args, CliEnv& env, const v1::RevokedSession& entry, absl::string_view verb) {
+  if (args.json) return PrintJson(args, env, entry);
+  env.out << verb << " session " << entry.session_id() << " (" << TypeName(entry.type());
+  if (entry.type() == v1::AUTO) env.out << absl::StrFormat(", score %.3f", entry.score());
+  env.out << ", until " << (entry.has_expires_at() ? FormatTimestamp(entry.expires_at()) : "restored") << ")\n";
+  return kExitOk;
+}
+
+int RunRevoke(const OperatorArgs& args, CliEnv& env) {
+  v1::RevokeSessionRequest request;
+  request.set_session_id(args.positional()[0]);
+  if (const std::string* reason = args.flags.Get("reason")) request.set_reason(*reason);
+  if (absl::Status s = SetExpiry(args, env, request.mutable_expires_at()); !s.ok()) {
+    return ReportUsageError(args.command, env, s.message());
+  }
+  if (request.expires_at().seconds() == 0) request.clear_expires_at();
+  client::SessionClient sessions(args.options);
+  absl::StatusOr<v1::RevokedSession> entry = sessions.RevokeSession(request);
+  if (!entry.ok()) return ReportCallError(args, env, entry.status());
+  return PrintEntry(args, env, *entry, "revoked");
+}
+
+int RunReport(const OperatorArgs& args, CliEnv& env) {
+  v1::ReportSessionRequest request;
+  request.set_session_id(args.positional()[0]);
+  const std::string* score = args.flags.Get("score");
+  double value = 0;
+  if (score == nullptr) return ReportUsageError(args.command, env, "missing required flag --score");
+  if (!absl::SimpleAtod(*score, &value)) {
+    return ReportUsageError(args.command, env, absl::StrCat("--score '", *score, "': expected a number"));
+  }
+  request.set_score(value);
+  for (const std::string& arg : args.flags.All("component")) {
+    auto nv = SplitNameValue("component", arg);
+    double v = 0;
+    if (nv.ok() && !absl::SimpleAtod(nv->second, &v)) {
+      nv = absl::InvalidArgumentError(absl::StrCat("--component '", arg, "': the value must be a number"));
+    }
+    if (!nv.ok()) return ReportUsageError(args.command, env, nv.status().message());
+    (*request.mutable_score_components())[nv->first] = v;
+  }
+  if (const std::string* reason = args.flags.Get("reason")) request.set_reason(*reason);
+  if (absl::Status s = SetExpiry(args, env, request.mutable_expires_at()); !s.ok()) {
+    return ReportUsageError(args.command, env, s.message());
+  }
+  if (request.expires_at().seconds() == 0) request.clear_expires_at();
+  client::SessionClient sessions(args.options);
+  absl::StatusOr<v1::RevokedSession> entry = sessions.ReportSession(request);
+  if (!entry.ok()) return ReportCallError(args, env, entry.status());
+  return PrintEntry(args, env, *entry, "reported");
+}
+
+int RunList(const OperatorArgs& args, CliEnv& env) {
+  v1::ListRevokedSessionsRequest request;
+  request.set_compiled(args.flags.Has("compiled"));
+  if (const std::string* limit = args.flags.Get("limit")) {
+    int n = 0;
+    if (!absl::SimpleAtoi(*limit, &n) || n < 0) {
+      return ReportUsageError(args.command, env, absl::StrCat("--limit '", *limit, "': expected a count"));
+    }
+    request.set_limit(n);
+  }
+  client::SessionClient sessions(args.options);
+  absl::StatusOr<v1::ListRevokedSessionsResponse> list = sessions.ListRevokedSessions(request);
+  if (!list.ok()) return ReportCallError(args, env, list.status());
+  if (args.json) return PrintJson(args, env, *list);
+  Table table({"SESSION_ID", "TYPE", "SCORE", "ADDED", "EXPIRES", "REASON"});
+  for (const v1::RevokedSession& s : list->sessions()) {
+    table.AddRow({s.session_id(), TypeName(s.type()), s.type() == v1::AUTO ? absl::StrFormat("%.3f", s.score()) : "-",
+                  FormatTimestamp(s.added_at()), FormatTimestamp(s.expires_at()),
+                  s.reason().empty() ? "-" : s.reason()});
+  }
+  table.Print(env.out);
+  env.out << "list version " << list->version() << "\n";
+  return kExitOk;
+}
+
+int RunRestore(const OperatorArgs& args, CliEnv& env) {
+  client::SessionClient sessions(args.options);
+  if (absl::Status s = sessions.RestoreSession(args.positional()[0]); !s.ok()) return ReportCallError(args, env, s);
+  if (args.json) {
+    env.out << "{}\n";
+  } else {
+    env.out << "restored session " << args.positional()[0] << "\n";
+  }
+  return kExitOk;
+}
+
+constexpr FlagSpec kRevokeFlags[] = {{"reason"}, {"expires"}, EDGEPASS_OPERATOR_FLAG_SPECS};
+constexpr FlagSpec kReportFlags[] = {
+    {"score"}, {"component", FlagKind::kRepeated}, {"reason"}, {"expires"}, EDGEPASS_OPERATOR_FLAG_SPECS};
+constexpr FlagSpec kListFlags[] = {{"compiled", FlagKind::kSwitch}, {"limit"}, EDGEPASS_OPERATOR_FLAG_SPECS};
+constexpr FlagSpec kFlags[] = {EDGEPASS_OPERATOR_FLAG_SPECS};
+
+const OperatorSubcommand kSubcommands[] = {
+    {"revoke", "SESSION_ID [--reason TEXT] [--expires EPOCH|+DURATION]",
+     R"(    Revokes a session (MANUAL); validators refuse its tokens within about a
+    second. --expires: when its token expires (the entry is dropped then);
+    default: until restored. Prints the entry (--json: edgepass.v1.RevokedSession).
+)",
+     kRevokeFlags, 1, 1, RunRevoke},
+    {"report", "SESSION_ID --score X [--component NAME=VALUE]...\n      [--reason TEXT] [--expires EPOCH|+DURATION]",
+     R"(    Reports a suspicious session (AUTO) with its score and what it is made
+    of, as 'edgepass analyze --report' does.
+)",
+     kReportFlags, 1, 1, RunReport},
+    {"list", "[--compiled] [--limit N]",
+     R"(    The stored entries in session id order, or with --compiled the list as
+    validators receive it. --json: {"sessions":[...],"version":"N"}.
+)",
+     kListFlags, 0, 0, RunList},
+    {"restore", "SESSION_ID", "    Takes a session off the list (NOT_FOUND when it is not on it).\n", kFlags, 1, 1,
+     RunRestore},
+};
+
+}  // namespace
+
+int RunSession(absl::Span<const std::string> args, CliEnv& env) {
+  return RunOperatorGroup({"session", "revoked playback sessions (SessionService)", kSubcommands}, args, env);
+}
+
+}  // namespace edgepass::cli
