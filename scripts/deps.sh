@@ -19,6 +19,7 @@ PACKAGES=(
   unzip curl          # helm out of npm's kubectl layer zip (tests/helm); the chart's server test
   clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)
   zlib1g-dev  # gzip CDN logs (client/analyze)
+  goaccess    # a peer for context in tests/bench/analyze_bench.cc (--log-format=CLOUDFRONT)
   libcurl4-openssl-dev  # edgepass::aws (Secrets Manager, STS)
   python3-venv          # the moto[server] venv below, where moto is missing
 )
