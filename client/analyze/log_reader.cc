@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -30,6 +31,11 @@ namespace {
 constexpr size_t kReadChunk = 1 << 20;
 constexpr size_t kGzipInChunk = 256 << 10;
 constexpr size_t kHeaderScanBytes = 64 << 10;
+// gzip files up to this size (compressed, and decompressed) are decompressed
+// whole with libdeflate, which has no streaming interface; larger ones are
+// streamed with zlib so that memory does not grow with the file.
+// (kMaxWholeGzipBytes decompressed, log_reader.h.)
+constexpr size_t kWholeGzipMaxInBytes = 8 << 20;
 // One file on several threads: blocks of whole lines this large, at most
 // kBlocksPerParser of them queued per parser thread.
 constexpr size_t kBlockBytes = 1 << 20;
@@ -164,7 +170,53 @@ void ReadPlain(int fd, uint64_t offset, bool emit_partial, LineVisitor& visitor,
   out->consumed = offset + splitter.consumed();
 }
 
-void ReadGzip(int fd, LineVisitor& visitor, ParseStats* stats, FileOutcome* out) {
+// A small gzip file in one go with libdeflate (about twice zlib's speed).
+// False, having passed nothing to the visitor, when the file is too large or
+// any member does not decompress (truncated, corrupt, trailing bytes):
+// ReadGzip's zlib loop then reads it, and counts the damage, as before.
+bool ReadGzipWhole(int fd, size_t max_out, LineVisitor& visitor, ParseStats* stats, FileOutcome* out) {
+  const uint64_t size = out->size;
+  if (size < 18 || size > kWholeGzipMaxInBytes || max_out == 0) return false;
+  std::unique_ptr<char[]> in(new char[size]);
+  size_t got = 0;
+  while (got < size) {
+    const ssize_t r = ::pread(fd, in.get() + got, size - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
+  }
+  // The last member's ISIZE (its length mod 2^32): the whole output of a
+  // file of one member, as CloudFront writes them.
+  uint32_t isize = 0;
+  std::memcpy(&isize, in.get() + size - 4, 4);
+  const size_t cap = std::max<size_t>(isize, 8 * size);
+  if (isize > max_out) return false;
+  const size_t out_cap = std::min(cap, max_out);
+  std::unique_ptr<char[]> text(new char[out_cap]);
+  std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> d(
+      libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
+  if (d == nullptr) return false;
+  size_t in_at = 0, out_at = 0;
+  while (in_at < size) {
+    size_t in_used = 0, out_got = 0;
+    if (libdeflate_gzip_decompress_ex(d.get(), in.get() + in_at, size - in_at, text.get() + out_at,
+                                      out_cap - out_at, &in_used, &out_got) != LIBDEFLATE_SUCCESS ||
+        in_used == 0) {
+      return false;
+    }
+    in_at += in_used;
+    out_at += out_got;
+  }
+  stats->bytes_read += size;
+  LineSplitter splitter(visitor, stats);
+  splitter.Feed(text.get(), out_at);
+  splitter.Finish(/*emit_partial=*/true);
+  out->consumed = out->size;
+  return true;
+}
+
+void ReadGzip(int fd, size_t max_whole, LineVisitor& visitor, ParseStats* stats, FileOutcome* out) {
+  if (ReadGzipWhole(fd, max_whole, visitor, stats, out)) return;
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) {
     ++stats->unreadable_files;
@@ -397,7 +449,7 @@ class BlockBuilder : public LineVisitor {
 }  // namespace
 
 FileOutcome ReadLines(const InputFile& input, bool read_unterminated_last_line, LineVisitor& visitor,
-                      ParseStats* stats) {
+                      ParseStats* stats, size_t max_whole_gzip_bytes) {
   FileOutcome out{.path = input.path};
   ++stats->files;
   files::UniqueFd fd(::open(input.path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -412,7 +464,7 @@ FileOutcome ReadLines(const InputFile& input, bool read_unterminated_last_line, 
   unsigned char magic[2] = {0, 0};
   out.gzip = ::pread(fd.get(), magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
   if (out.gzip) {
-    ReadGzip(fd.get(), visitor, stats, &out);
+    ReadGzip(fd.get(), std::min(max_whole_gzip_bytes, kMaxWholeGzipBytes), visitor, stats, &out);
   } else {
     ReadPlain(fd.get(), input.offset, read_unterminated_last_line, visitor, stats, &out);
   }
@@ -445,7 +497,8 @@ FileOutcome ReadOnThreads(const InputFile& input, const ReadOptions& options,
     });
   }
   BlockBuilder builder(queue);
-  FileOutcome out = ReadLines(input, options.read_unterminated_last_line, builder, reader_stats);
+  FileOutcome out = ReadLines(input, options.read_unterminated_last_line, builder, reader_stats,
+                              options.max_whole_gzip_bytes);
   builder.Flush();
   queue.Close();
   for (std::thread& t : parsers) t.join();
@@ -478,7 +531,8 @@ ReadResult ReadLogs(const std::vector<InputFile>& inputs, const ReadOptions& opt
     auto work = [&](Worker& w) {
       for (size_t i = next++; i < inputs.size(); i = next++) {
         FileParser parser(w.sink, w.stats);
-        result.files[i] = ReadLines(inputs[i], options.read_unterminated_last_line, parser, &w.stats);
+        result.files[i] = ReadLines(inputs[i], options.read_unterminated_last_line, parser, &w.stats,
+                                    options.max_whole_gzip_bytes);
       }
     };
     std::vector<std::thread> pool;

@@ -189,9 +189,13 @@ TEST_F(SyntheticLogs, OneFileOnSeveralThreadsGivesWhatOneThreadGives) {
   WriteFileOrDie(plain, text);
   WriteFileOrDie(gz, Gzip(text));
 
-  for (const std::string& path : {plain, gz}) {
+  // gzip: whole with libdeflate (the default for a file this small) and
+  // streamed with zlib give the same too.
+  for (const auto& [path, whole_gzip] : {std::pair{plain, kMaxWholeGzipBytes}, std::pair{gz, kMaxWholeGzipBytes},
+                                         std::pair{gz, size_t{0}}}) {
     for (int64_t bucket_ms : {int64_t{0}, int64_t{60000}}) {
-      const ReadOptions one{.window = window_, .threads = 1, .bucket_ms = bucket_ms};
+      const ReadOptions one{
+          .window = window_, .max_whole_gzip_bytes = whole_gzip, .threads = 1, .bucket_ms = bucket_ms};
       ReadOptions four = one;
       four.threads = 4;
       const ReadResult a = ReadLogs(Inputs({path}), one);
@@ -200,8 +204,33 @@ TEST_F(SyntheticLogs, OneFileOnSeveralThreadsGivesWhatOneThreadGives) {
       EXPECT_EQ(a.stats.records, log_.requests.size()) << a.stats.Summary();
       EXPECT_EQ(Reported(ScoreSessions(a.table, {})), bucket_ms ? std::set<std::string>{} : SharedIds());
       EXPECT_EQ(Everything(a), Everything(b)) << path << " bucket_ms " << bucket_ms;
+      if (path == gz) {
+        const ReadOptions zlib{.window = window_, .max_whole_gzip_bytes = 0, .threads = 1, .bucket_ms = bucket_ms};
+        EXPECT_EQ(Everything(a), Everything(ReadLogs(Inputs({path}), zlib))) << "libdeflate against zlib";
+      }
     }
   }
+}
+
+TEST_F(SyntheticLogs, GzipMembersAreReadInTurnByLibdeflateAndByZlib) {
+  const std::string text = CloudFrontW3c(log_.requests);
+  const size_t cut = text.find('\n', text.size() / 2) + 1;
+  const std::string gz = dir_.path() + "/two.gz", plain = dir_.path() + "/all.log";
+  WriteFileOrDie(gz, Gzip(text.substr(0, cut)) + Gzip(text.substr(cut)));
+  WriteFileOrDie(plain, text);
+  auto sessions = [&](const std::string& path, size_t whole) {
+    ReadResult r = ReadLogs(Inputs({path}), {.window = window_, .max_whole_gzip_bytes = whole, .threads = 1});
+    EXPECT_EQ(r.stats.skipped(), 0u) << r.stats.Summary();
+    EXPECT_EQ(r.stats.truncated_gzip + r.stats.corrupt_gzip, 0u) << r.stats.Summary();
+    std::string out;
+    for (const SessionScore& s : ScoreSessions(r.table, {}).results) {
+      absl::StrAppend(&out, s.session_id, " ", s.requests, " ", s.score, "\n");
+    }
+    return out;
+  };
+  const std::string want = sessions(plain, 0);
+  EXPECT_EQ(sessions(gz, kMaxWholeGzipBytes), want);
+  EXPECT_EQ(sessions(gz, 0), want);
 }
 
 TEST_F(SyntheticLogs, BadInputIsCountedAndSkipped) {
