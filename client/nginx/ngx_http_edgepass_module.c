@@ -346,6 +346,7 @@ ngx_http_edgepass_handler(ngx_http_request_t *r)
     ngx_table_elt_t                *h;
     ngx_uint_t                      i, n;
     ngx_time_t                     *tp;
+    ngx_log_t                       quiet;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_edgepass_module);
     if (lcf->mode == NGX_HTTP_EDGEPASS_UNSET || r != r->main) {
@@ -445,6 +446,12 @@ ngx_http_edgepass_handler(ngx_http_request_t *r)
     }
     ngx_http_set_ctx(r, ctx, ngx_http_edgepass_module);
 
+    /* Our lines go without nginx's request context: the request line holds
+     * the token or the CloudFront signature, which are never logged. */
+    quiet = *r->connection->log;
+    quiet.handler = NULL;
+    quiet.data = NULL;
+
     switch (d.verdict) {
 
     case EDGEPASS_ALLOWED:
@@ -453,10 +460,10 @@ ngx_http_edgepass_handler(ngx_http_request_t *r)
         break;
 
     case EDGEPASS_WOULD_DENY:
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_WARN, &quiet, 0,
                       "edgepass: would deny (log_only): %V, path \"%V\", "
-                      "session \"%V\"", &ctx->reason, &ctx->path,
-                      &ctx->session);
+                      "session \"%V\", client %V", &ctx->reason, &ctx->path,
+                      &ctx->session, &r->connection->addr_text);
         if (ngx_http_edgepass_add_header(r, "X-Edgepass-Would-Deny",
                                          &ctx->reason) != NGX_OK)
         {
@@ -466,9 +473,10 @@ ngx_http_edgepass_handler(ngx_http_request_t *r)
         break;
 
     default:
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edgepass: refused (%i): %V", (ngx_int_t) d.http_status,
-                      &ctx->reason);
+        ngx_log_error(NGX_LOG_INFO, &quiet, 0,
+                      "edgepass: refused (%i): %V, client %V",
+                      (ngx_int_t) d.http_status, &ctx->reason,
+                      &r->connection->addr_text);
         if (ngx_http_edgepass_add_header(r, "X-Edgepass-Reason", &ctx->reason)
             != NGX_OK)
         {
