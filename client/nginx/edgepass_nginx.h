@@ -108,7 +108,7 @@ typedef struct {
 
 typedef struct {
   edgepass_verdict verdict;
-  int http_status;         /* 0 unless DENIED: 400, 401, 403 or 414 */
+  int http_status;         /* 0 unless DENIED: 400, 401, 403, 414 (or 500, 503 below) */
   edgepass_str reason;     /* core::ReasonName ("ok" when allowed), or the request error;
                               on CloudFront routes missing_signature or
                               core::CloudFrontReasonName */
@@ -119,8 +119,10 @@ typedef struct {
   int cloudfront;          /* 1 when the request was on a CloudFront route */
 } edgepass_decision;
 
-/* Checks one request. NULL state: DENIED, 503, reason "no_state". Always
- * fills *out. */
+/* Checks one request. NULL state: DENIED, 503, reason "no_state", except on
+ * CloudFront routes, which need no token state. A CloudFront route with
+ * path_buf missing or too small: DENIED, 500, "internal_error". Always fills
+ * *out. */
 void edgepass_check(const edgepass_state *state, const edgepass_request *request,
                     edgepass_decision *out);
 
