@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/analyze/log_reader.h"
@@ -113,6 +114,8 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[1];
+  // Wall-clock figures mean little on a loaded machine: say how loaded.
+  const std::string load_before = testing::ReadFileOrEmpty("/proc/loadavg");
   // About 56 lines per ordinary session: 18,000 sessions ≈ 1M lines.
   const SyntheticLog log = GenerateSyntheticLog({.ordinary = 18000, .shared = 20});
   const std::string text = CloudFrontW3c(log.requests);
@@ -169,6 +172,9 @@ int Main(int argc, char** argv) {
     if (goaccess) rows.push_back(*goaccess);
   }
 
+  std::printf("%d cores; /proc/loadavg before: %s; after: %s\n\n", cores,
+              std::string(absl::StripAsciiWhitespace(load_before)).c_str(),
+              std::string(absl::StripAsciiWhitespace(testing::ReadFileOrEmpty("/proc/loadavg"))).c_str());
   std::printf("| what | threads | lines | wall s | CPU s | lines/s (wall) | lines/s per CPU s |\n"
               "|---|---|---:|---:|---:|---:|---:|\n");
   for (const Row& row : rows) {
