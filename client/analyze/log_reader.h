@@ -1,7 +1,8 @@
 // Reads access-log files into a SessionTable: lists the files under the given
 // paths (a file, a directory, Hive partitions year=/month=/day=/hour=
-// pruned by the window), decompresses gzip (zlib, streaming; several gzip
-// members in one file are read in turn), splits lines and parses them by the
+// pruned by the window), decompresses gzip (small files whole with
+// libdeflate, larger ones streaming with zlib; several gzip members in one
+// file are read in turn), splits lines and parses them by the
 // format the file starts with ('#' → CloudFront W3C, '{' → JSON lines).
 // Files are read in parallel, one per thread, each into its own table, merged
 // at the end; memory is the tables plus a 1 MiB buffer per thread. A file that
@@ -46,8 +47,15 @@ struct FileOutcome {
   uint64_t consumed = 0;
 };
 
+// gzip files whose content is at most this large (and at most 8 MiB
+// compressed) are decompressed whole with libdeflate; larger or damaged ones
+// are streamed with zlib.
+inline constexpr size_t kMaxWholeGzipBytes = 64 << 20;
+
 struct ReadOptions {
   Window window;
+  // kMaxWholeGzipBytes, or less (0: always zlib, for tests).
+  size_t max_whole_gzip_bytes = kMaxWholeGzipBytes;
   // 0: one per core, at most one per file.
   int threads = 0;
   // Parse a last line that has no '\n' (a one-off run); false when the file
@@ -79,7 +87,7 @@ class LineVisitor {
 // too-long lines (kTooLong, not passed to the visitor). Used by ReadLogs and
 // by the benchmark's decompress-and-split baseline.
 FileOutcome ReadLines(const InputFile& input, bool read_unterminated_last_line, LineVisitor& visitor,
-                      ParseStats* stats);
+                      ParseStats* stats, size_t max_whole_gzip_bytes = kMaxWholeGzipBytes);
 
 }  // namespace edgepass::analyze
 

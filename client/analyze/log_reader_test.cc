@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "client/analyze/scoring.h"
 #include "client/analyze/synthetic_logs.h"
 #include "gtest/gtest.h"
@@ -128,6 +131,106 @@ TEST_F(SyntheticLogs, SameResultFromGzipJsonNginxAndSplitFiles) {
   }
   // nginx logs milliseconds: the same sessions stand out.
   EXPECT_EQ(Reported(from_nginx), SharedIds());
+}
+
+// Swaps the W3C columns `a` and `b` of every line (the #Fields line too,
+// counting its field names from 0 after "#Fields:").
+std::string SwapColumns(const std::string& text, size_t a, size_t b) {
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (absl::StartsWith(line, "#Version")) {
+      absl::StrAppend(&out, line, "\n");
+      continue;
+    }
+    const bool header = absl::StartsWith(line, "#Fields: ");
+    if (header) line.remove_prefix(9);
+    std::vector<std::string> cols = absl::StrSplit(line, header ? ' ' : '\t');
+    std::swap(cols[a], cols[b]);
+    absl::StrAppend(&out, header ? "#Fields: " : "", absl::StrJoin(cols, header ? " " : "\t"), "\n");
+  }
+  return out;
+}
+
+// Everything ReadLogs reports, to compare two runs.
+std::string Everything(const ReadResult& r) {
+  std::string out = absl::StrCat(r.stats.Summary(), " lines=", r.stats.lines, " records=", r.stats.records,
+                                 " kept=", r.stats.kept, " filtered=", r.stats.filtered,
+                                 " no_session=", r.stats.no_session, " bytes=", r.stats.bytes_read, "\n");
+  for (const FileOutcome& f : r.files) {
+    absl::StrAppend(&out, f.path, " gzip=", f.gzip, " consumed=", f.consumed, "\n");
+  }
+  auto table = [&](const SessionTable& t) {
+    const Analysis a = ScoreSessions(t, {});
+    absl::StrAppend(&out, "sessions=", a.sessions, " median=", a.median_rate.value_or(-1), "\n");
+    for (const SessionScore& s : a.results) {
+      absl::StrAppend(&out, s.session_id, " ", s.requests, " ", s.duration_s, " ", s.ips, " ", s.referers, " ",
+                      s.user_agents, " ", s.last_ms, " ", s.score, " ", s.reported, "\n");
+    }
+  };
+  table(r.table);
+  for (const auto& [b, t] : r.buckets) {
+    absl::StrAppend(&out, "bucket ", b, "\n");
+    table(t);
+  }
+  return out;
+}
+
+TEST_F(SyntheticLogs, OneFileOnSeveralThreadsGivesWhatOneThreadGives) {
+  // Many blocks (~25 MB), a second #Fields header mid-file with two columns
+  // swapped (sc-bytes and c-ip), bad and too-long lines, blank lines first,
+  // and a last line without '\n'.
+  const size_t half = log_.requests.size() / 2;
+  std::string text = "\n  \n" + CloudFrontW3c({log_.requests.begin(), log_.requests.begin() + half});
+  text += "garbage line without tabs\n" + std::string(kMaxLineBytes + 10, 'x') + "\n";
+  std::string second = SwapColumns(CloudFrontW3c({log_.requests.begin() + half, log_.requests.end()}), 3, 4);
+  second.pop_back();
+  text += second;
+  const std::string plain = dir_.path() + "/one.log", gz = dir_.path() + "/one.log.gz";
+  WriteFileOrDie(plain, text);
+  WriteFileOrDie(gz, Gzip(text));
+
+  // gzip: whole with libdeflate (the default for a file this small) and
+  // streamed with zlib give the same too.
+  for (const auto& [path, whole_gzip] : {std::pair{plain, kMaxWholeGzipBytes}, std::pair{gz, kMaxWholeGzipBytes},
+                                         std::pair{gz, size_t{0}}}) {
+    for (int64_t bucket_ms : {int64_t{0}, int64_t{60000}}) {
+      const ReadOptions one{
+          .window = window_, .max_whole_gzip_bytes = whole_gzip, .threads = 1, .bucket_ms = bucket_ms};
+      ReadOptions four = one;
+      four.threads = 4;
+      const ReadResult a = ReadLogs(Inputs({path}), one);
+      const ReadResult b = ReadLogs(Inputs({path}), four);
+      EXPECT_EQ(a.stats.errors[static_cast<size_t>(LineError::kTooLong)], 1u);
+      EXPECT_EQ(a.stats.records, log_.requests.size()) << a.stats.Summary();
+      EXPECT_EQ(Reported(ScoreSessions(a.table, {})), bucket_ms ? std::set<std::string>{} : SharedIds());
+      EXPECT_EQ(Everything(a), Everything(b)) << path << " bucket_ms " << bucket_ms;
+      if (path == gz) {
+        const ReadOptions zlib{.window = window_, .max_whole_gzip_bytes = 0, .threads = 1, .bucket_ms = bucket_ms};
+        EXPECT_EQ(Everything(a), Everything(ReadLogs(Inputs({path}), zlib))) << "libdeflate against zlib";
+      }
+    }
+  }
+}
+
+TEST_F(SyntheticLogs, GzipMembersAreReadInTurnByLibdeflateAndByZlib) {
+  const std::string text = CloudFrontW3c(log_.requests);
+  const size_t cut = text.find('\n', text.size() / 2) + 1;
+  const std::string gz = dir_.path() + "/two.gz", plain = dir_.path() + "/all.log";
+  WriteFileOrDie(gz, Gzip(text.substr(0, cut)) + Gzip(text.substr(cut)));
+  WriteFileOrDie(plain, text);
+  auto sessions = [&](const std::string& path, size_t whole) {
+    ReadResult r = ReadLogs(Inputs({path}), {.window = window_, .max_whole_gzip_bytes = whole, .threads = 1});
+    EXPECT_EQ(r.stats.skipped(), 0u) << r.stats.Summary();
+    EXPECT_EQ(r.stats.truncated_gzip + r.stats.corrupt_gzip, 0u) << r.stats.Summary();
+    std::string out;
+    for (const SessionScore& s : ScoreSessions(r.table, {}).results) {
+      absl::StrAppend(&out, s.session_id, " ", s.requests, " ", s.score, "\n");
+    }
+    return out;
+  };
+  const std::string want = sessions(plain, 0);
+  EXPECT_EQ(sessions(gz, kMaxWholeGzipBytes), want);
+  EXPECT_EQ(sessions(gz, 0), want);
 }
 
 TEST_F(SyntheticLogs, BadInputIsCountedAndSkipped) {

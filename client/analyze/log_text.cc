@@ -35,20 +35,26 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 absl::string_view PercentDecode(absl::string_view text, std::string* scratch) {
   size_t pct = text.find('%');
   if (pct == absl::string_view::npos) return text;
-  scratch->assign(text.data(), pct);
-  for (size_t i = pct; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%' && i + 2 < text.size()) {
-      const int hi = HexValue(text[i + 1]);
-      const int lo = HexValue(text[i + 2]);
+  scratch->clear();
+  size_t done = 0;  // text[done, pct) is copied as it stands
+  while (pct != absl::string_view::npos) {
+    scratch->append(text.data() + done, pct - done);
+    done = pct + 1;
+    if (pct + 2 < text.size()) {
+      const int hi = HexValue(text[pct + 1]);
+      const int lo = HexValue(text[pct + 2]);
       if (hi >= 0 && lo >= 0) {
         scratch->push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
+        done = pct + 3;
+      } else {
+        scratch->push_back('%');
       }
+    } else {
+      scratch->push_back('%');
     }
-    scratch->push_back(c);
+    pct = text.find('%', done);
   }
+  scratch->append(text.data() + done, text.size() - done);
   return *scratch;
 }
 

@@ -14,6 +14,8 @@ TEST(PercentDecode, DecodesEscapesAndKeepsBadOnes) {
   EXPECT_EQ(PercentDecode("a%2", &scratch), "a%2");
   EXPECT_EQ(PercentDecode("a%zz%41", &scratch), "a%zzA");
   EXPECT_EQ(PercentDecode("%", &scratch), "%");
+  EXPECT_EQ(PercentDecode("%%41%2f%", &scratch), "%A/%");
+  EXPECT_EQ(PercentDecode("a%20b%20%20c", &scratch), "a b  c");
 }
 
 TEST(IsValidUtf8, AcceptsUtf8RejectsBadSequences) {

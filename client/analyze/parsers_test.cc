@@ -57,6 +57,10 @@ TEST(W3cParser, CountsBadLinesByReason) {
   EXPECT_EQ(parser.Parse("2026-12-06\t07:40:25\tonly three", &r), LineError::kWrongColumnCount);
   EXPECT_EQ(parser.Parse(CloudFrontLine("07:40:25", "192.0.2.1", "/a") + "\textra", &r),
             LineError::kWrongColumnCount);
+  const std::string line = CloudFrontLine("07:40:25", "192.0.2.1", "/a");
+  EXPECT_EQ(parser.Parse(line.substr(0, line.rfind('\t')), &r), LineError::kWrongColumnCount);
+  EXPECT_EQ(parser.Parse(line + "\t\t\t\t\t\t\t\t\t", &r), LineError::kWrongColumnCount);
+  EXPECT_EQ(parser.Parse(line, &r), LineError::kNone);
   EXPECT_EQ(parser.Parse(CloudFrontLine("7:40", "192.0.2.1", "/a"), &r), LineError::kBadValue);
   EXPECT_EQ(parser.Parse(CloudFrontLine("07:40:25", "192.0.2.1", "/a", "2x0"), &r), LineError::kBadValue);
   EXPECT_EQ(parser.Parse(CloudFrontLine("07:40:25", "192.0.2.1", "/a", "200", "-"), &r), LineError::kBadValue);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <utility>
@@ -18,7 +19,10 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "client/validator/cloudfront_check.h"
+#include "client/validator/cloudfront_keys_json.h"
 #include "client/validator/module_state.h"
 #include "core/url_query.h"
 #include "core/validator.h"
@@ -77,6 +81,12 @@ void Deny(edgepass_decision* out, int status, absl::string_view reason) {
 
 }  // namespace
 
+struct edgepass_cloudfront {
+  core::CloudFrontPublicKeys keys;
+  std::string url_base;
+  std::vector<std::string> prefixes;
+};
+
 struct edgepass_state {
   void* map = nullptr;
   size_t length = 0;
@@ -87,6 +97,84 @@ struct edgepass_state {
     if (map != nullptr) munmap(map, length);
   }
 };
+
+namespace {
+
+// The sidecar's checks of --cloudfront-public-keys, --cloudfront-url-base and
+// --cloudfront-route (client/sidecar/cloudfront_auth.h, route_modes.h).
+edgepass_cloudfront* OpenCloudFront(const char* keys_path, edgepass_str url_base,
+                                    const edgepass_str* prefixes, size_t prefix_count,
+                                    char* err, size_t err_len) {
+  const std::string path = keys_path == nullptr ? "" : keys_path;
+  const std::string where = absl::StrCat("edgepass CloudFront public keys \"", path, "\": ");
+  if (path.empty()) {
+    SetError(err, err_len, where + "no path");
+    return nullptr;
+  }
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    SetError(err, err_len, where + std::strerror(errno));
+    return nullptr;
+  }
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      SetError(err, err_len, where + std::strerror(errno));
+      close(fd);
+      return nullptr;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > edgepass::client::kMaxCloudFrontKeysFileBytes) {
+      SetError(err, err_len, absl::StrCat(where, "larger than ",
+                                          edgepass::client::kMaxCloudFrontKeysFileBytes, " bytes"));
+      close(fd);
+      return nullptr;
+    }
+  }
+  close(fd);
+  absl::StatusOr<core::CloudFrontPublicKeys> keys =
+      edgepass::client::ParseCloudFrontPublicKeysJson(text);
+  if (!keys.ok()) {
+    SetError(err, err_len, where + std::string(keys.status().message()));
+    return nullptr;
+  }
+  absl::StatusOr<std::string> base = edgepass::client::CloudFrontUrlBase(View(url_base));
+  if (!base.ok()) {
+    absl::string_view message = base.status().message();
+    absl::ConsumePrefix(&message, "cloudfront-url-base: ");
+    SetError(err, err_len, absl::StrCat("edgepass_cloudfront_url_base: ", message));
+    return nullptr;
+  }
+  if (prefix_count == 0) {
+    SetError(err, err_len, "edgepass_cloudfront_route: no prefix given");
+    return nullptr;
+  }
+  auto cf = std::make_unique<edgepass_cloudfront>();
+  for (size_t i = 0; i < prefix_count; ++i) {
+    const std::string prefix(View(prefixes[i]));
+    if (prefix.empty() || prefix[0] != '/' || prefix.size() > 1024 ||
+        (prefix != "/" && !core::IsSafePath(prefix))) {
+      SetError(err, err_len,
+               absl::StrCat("edgepass_cloudfront_route: '", prefix,
+                            "' must be a path starting with '/' (no dot segments, '//' or escapes)"));
+      return nullptr;
+    }
+    if (std::find(cf->prefixes.begin(), cf->prefixes.end(), prefix) != cf->prefixes.end()) {
+      SetError(err, err_len, absl::StrCat("edgepass_cloudfront_route: '", prefix, "' given twice"));
+      return nullptr;
+    }
+    cf->prefixes.push_back(prefix);
+  }
+  cf->keys = *std::move(keys);
+  cf->url_base = *std::move(base);
+  return cf.release();
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -156,9 +244,73 @@ uint64_t edgepass_state_revoked(const edgepass_state* state) {
   return state == nullptr ? 0 : state->state.revoked.size();
 }
 
+edgepass_cloudfront* edgepass_cloudfront_open(const char* keys_path, edgepass_str url_base,
+                                              const edgepass_str* prefixes, size_t prefix_count,
+                                              char* err, size_t err_len) {
+  try {
+    return OpenCloudFront(keys_path, url_base, prefixes, prefix_count, err, err_len);
+  } catch (...) {
+    SetError(err, err_len, "edgepass CloudFront routes: out of memory");
+    return nullptr;
+  }
+}
+
+void edgepass_cloudfront_close(edgepass_cloudfront* cloudfront) { delete cloudfront; }
+
+size_t edgepass_cloudfront_key_count(const edgepass_cloudfront* cloudfront) {
+  return cloudfront == nullptr ? 0 : cloudfront->keys.size();
+}
+
 }  // extern "C"
 
 namespace {
+
+// A request on a CloudFront route, as the sidecar's CloudFrontAuth::Handle
+// (after its unsafe-path check, which comes first in every mode).
+void CheckCloudFront(const edgepass_cloudfront& cf, const edgepass_request* request,
+                     absl::string_view uri, absl::string_view path, edgepass_decision* out) {
+  out->cloudfront = 1;
+  if (!core::IsSafePath(path)) return Deny(out, 403, core::ReasonName(core::Reason::kUnsafePath));
+  absl::string_view cookies;
+  for (size_t i = 0; i < request->header_count; ++i) {
+    if (absl::EqualsIgnoreCase(View(request->headers[i].name), "Cookie")) {
+      cookies = View(request->headers[i].value);
+      break;
+    }
+  }
+  const edgepass::client::CloudFrontCheck check = edgepass::client::CheckCloudFrontRequest(
+      {.url_base = cf.url_base,
+       .uri = uri,
+       .path = path,
+       .cookie_header = cookies,
+       .client_ip = View(request->client_ip)},
+      cf.keys, absl::FromUnixMillis(request->now_ms), request->mode != EDGEPASS_OFF);
+  if (request->path_buf == nullptr || check.origin.size() > request->path_buf_len) {
+    return Deny(out, 500, "internal_error");
+  }
+  std::memcpy(request->path_buf, check.origin.data(), check.origin.size());
+  const edgepass_str origin{request->path_buf, check.origin.size()};
+  if (request->mode == EDGEPASS_OFF) {
+    out->verdict = EDGEPASS_UNCHECKED;
+    out->reason = Str("unchecked");
+    out->path = origin;
+    return;
+  }
+  if (check.decision.allow) {
+    out->verdict = EDGEPASS_ALLOWED;
+    out->reason = Str(core::CloudFrontReasonName(core::CloudFrontReason::kOk));
+    out->path = origin;
+    return;
+  }
+  out->reason = Str(edgepass::client::CloudFrontRefusalName(check.decision.reason));
+  if (request->mode == EDGEPASS_LOG_ONLY) {
+    out->verdict = EDGEPASS_WOULD_DENY;
+    out->path = origin;
+    return;
+  }
+  Deny(out, check.decision.reason == core::CloudFrontReason::kOk ? 401 : 403,
+       edgepass::client::CloudFrontRefusalName(check.decision.reason));
+}
 
 void Check(const edgepass_state* state, const edgepass_request* request, edgepass_decision* out) {
   *out = edgepass_decision{};
@@ -174,6 +326,11 @@ void Check(const edgepass_state* state, const edgepass_request* request, edgepas
   const size_t q = uri.find('?');
   const absl::string_view path = uri.substr(0, q);
   const absl::string_view query = q == absl::string_view::npos ? absl::string_view() : uri.substr(q + 1);
+
+  if (request->cloudfront != nullptr &&
+      edgepass::client::CloudFrontCovers(request->cloudfront->prefixes, path)) {
+    return CheckCloudFront(*request->cloudfront, request, uri, path, out);
+  }
 
   // What the origin is asked for when nothing is checked, and the session
   // id the token claims (for logs).

@@ -16,6 +16,12 @@
  *     }
  *   }
  *
+ * CloudFront signed URLs and cookies on the prefixes listed with
+ * edgepass_cloudfront_route, as the sidecar's --cloudfront-* flags:
+ *   edgepass_cloudfront_public_keys /etc/edgepass/cloudfront-keys.json;
+ *   edgepass_cloudfront_url_base https://cdn.example.com;
+ *   edgepass_cloudfront_route /premium/;
+ *
  * Refusals answer 401 (missing token) or 403 with X-Edgepass-Reason, 503
  * while no state could be read (fail closed), 400/414 for a request target
  * the sidecar would refuse. Variables: $edgepass_path (origin path, token
@@ -36,8 +42,14 @@
 #define NGX_HTTP_EDGEPASS_OFF      3
 
 typedef struct {
-    ngx_str_t   state_file;
-    ngx_msec_t  check_interval;
+    ngx_str_t             state_file;
+    ngx_msec_t            check_interval;
+    /* CloudFront routes: read at configuration time, shared by the workers
+     * through fork (the keys are small and never change at run time). */
+    ngx_str_t             cf_keys;
+    ngx_str_t             cf_url_base;
+    ngx_array_t          *cf_routes;      /* of ngx_str_t */
+    edgepass_cloudfront  *cf;
 } ngx_http_edgepass_main_conf_t;
 
 typedef struct {
@@ -129,6 +141,27 @@ static ngx_command_t ngx_http_edgepass_commands[] = {
       ngx_http_set_complex_value_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_edgepass_loc_conf_t, geo_city),
+      NULL },
+
+    { ngx_string("edgepass_cloudfront_public_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edgepass_main_conf_t, cf_keys),
+      NULL },
+
+    { ngx_string("edgepass_cloudfront_url_base"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edgepass_main_conf_t, cf_url_base),
+      NULL },
+
+    { ngx_string("edgepass_cloudfront_route"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_array_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_edgepass_main_conf_t, cf_routes),
       NULL },
 
 #ifdef EDGEPASS_NGX_TEST_CLOCK
@@ -313,6 +346,7 @@ ngx_http_edgepass_handler(ngx_http_request_t *r)
     ngx_table_elt_t                *h;
     ngx_uint_t                      i, n;
     ngx_time_t                     *tp;
+    ngx_log_t                       quiet;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_edgepass_module);
     if (lcf->mode == NGX_HTTP_EDGEPASS_UNSET || r != r->main) {
@@ -340,6 +374,17 @@ ngx_http_edgepass_handler(ngx_http_request_t *r)
     req.mode = lcf->mode == NGX_HTTP_EDGEPASS_ENFORCE ? EDGEPASS_ENFORCE
                : lcf->mode == NGX_HTTP_EDGEPASS_LOG_ONLY ? EDGEPASS_LOG_ONLY
                : EDGEPASS_OFF;
+
+    if (mcf->cf != NULL) {
+        /* $edgepass_path of a CloudFront route: path and query without
+         * CloudFront's parameters, never longer than the request target. */
+        req.cloudfront = mcf->cf;
+        req.path_buf_len = r->unparsed_uri.len;
+        req.path_buf = ngx_pnalloc(r->pool, req.path_buf_len + 1);
+        if (req.path_buf == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
 
     n = 0;
     for (part = &r->headers_in.headers.part; part; part = part->next) {
@@ -401,6 +446,12 @@ ngx_http_edgepass_handler(ngx_http_request_t *r)
     }
     ngx_http_set_ctx(r, ctx, ngx_http_edgepass_module);
 
+    /* Our lines go without nginx's request context: the request line holds
+     * the token or the CloudFront signature, which are never logged. */
+    quiet = *r->connection->log;
+    quiet.handler = NULL;
+    quiet.data = NULL;
+
     switch (d.verdict) {
 
     case EDGEPASS_ALLOWED:
@@ -409,10 +460,10 @@ ngx_http_edgepass_handler(ngx_http_request_t *r)
         break;
 
     case EDGEPASS_WOULD_DENY:
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_WARN, &quiet, 0,
                       "edgepass: would deny (log_only): %V, path \"%V\", "
-                      "session \"%V\"", &ctx->reason, &ctx->path,
-                      &ctx->session);
+                      "session \"%V\", client %V", &ctx->reason, &ctx->path,
+                      &ctx->session, &r->connection->addr_text);
         if (ngx_http_edgepass_add_header(r, "X-Edgepass-Would-Deny",
                                          &ctx->reason) != NGX_OK)
         {
@@ -422,9 +473,10 @@ ngx_http_edgepass_handler(ngx_http_request_t *r)
         break;
 
     default:
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "edgepass: refused (%i): %V", (ngx_int_t) d.http_status,
-                      &ctx->reason);
+        ngx_log_error(NGX_LOG_INFO, &quiet, 0,
+                      "edgepass: refused (%i): %V, client %V",
+                      (ngx_int_t) d.http_status, &ctx->reason,
+                      &r->connection->addr_text);
         if (ngx_http_edgepass_add_header(r, "X-Edgepass-Reason", &ctx->reason)
             != NGX_OK)
         {
@@ -569,7 +621,77 @@ ngx_http_edgepass_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
     conf->check_interval = NGX_CONF_UNSET_MSEC;
+    conf->cf_routes = NGX_CONF_UNSET_PTR;
     return conf;
+}
+
+
+static void
+ngx_http_edgepass_close_cloudfront(void *data)
+{
+    edgepass_cloudfront_close(data);
+}
+
+
+/*
+ * The CloudFront routes, checked and their keys read now, so that a bad
+ * key file fails `nginx -t` and the start with the sidecar's message.
+ */
+static char *
+ngx_http_edgepass_open_cloudfront(ngx_conf_t *cf,
+    ngx_http_edgepass_main_conf_t *mcf)
+{
+    ngx_str_t           *routes;
+    edgepass_str        *prefixes;
+    edgepass_str         base;
+    ngx_pool_cleanup_t  *cln;
+    ngx_uint_t           i, n;
+    u_char              *path;
+    char                 err[512];
+
+    n = mcf->cf_routes == NGX_CONF_UNSET_PTR || mcf->cf_routes == NULL
+        ? 0 : mcf->cf_routes->nelts;
+    if (mcf->cf_keys.len == 0 && mcf->cf_url_base.len == 0 && n == 0) {
+        return NGX_CONF_OK;
+    }
+    if (mcf->cf_keys.len == 0 || mcf->cf_url_base.len == 0 || n == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "edgepass_cloudfront_public_keys, "
+                           "edgepass_cloudfront_url_base and "
+                           "edgepass_cloudfront_route go together");
+        return NGX_CONF_ERROR;
+    }
+    if (ngx_conf_full_name(cf->cycle, &mcf->cf_keys, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+    path = ngx_pnalloc(cf->pool, mcf->cf_keys.len + 1);
+    prefixes = ngx_palloc(cf->pool, n * sizeof(edgepass_str));
+    if (path == NULL || prefixes == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    ngx_memcpy(path, mcf->cf_keys.data, mcf->cf_keys.len);
+    path[mcf->cf_keys.len] = '\0';
+    routes = mcf->cf_routes->elts;
+    for (i = 0; i < n; i++) {
+        prefixes[i].data = (const char *) routes[i].data;
+        prefixes[i].len = routes[i].len;
+    }
+    base.data = (const char *) mcf->cf_url_base.data;
+    base.len = mcf->cf_url_base.len;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    mcf->cf = edgepass_cloudfront_open((const char *) path, base, prefixes, n,
+                                       err, sizeof(err));
+    if (mcf->cf == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+    cln->handler = ngx_http_edgepass_close_cloudfront;
+    cln->data = mcf->cf;
+    return NGX_CONF_OK;
 }
 
 
@@ -580,6 +702,10 @@ ngx_http_edgepass_init_main_conf(ngx_conf_t *cf, void *conf)
     u_char                         *p;
 
     ngx_conf_init_msec_value(mcf->check_interval, 50);
+
+    if (ngx_http_edgepass_open_cloudfront(cf, mcf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (mcf->state_file.len == 0) {
         return NGX_CONF_OK;     /* no location may use edgepass then */

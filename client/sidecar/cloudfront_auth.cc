@@ -7,9 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/sidecar/cloudfront_keys_file.h"
-#include "core/cloudfront_cookie.h"
+#include "client/validator/cloudfront_check.h"
 #include "core/cloudfront_url.h"
-#include "core/validator.h"
 
 namespace edgepass::sidecar {
 namespace {
@@ -34,16 +33,6 @@ http::Response WouldDeny(absl::string_view origin,
   return r;
 }
 
-bool AnyUrlParam(const core::CloudFrontUrlParams& p) {
-  return p.expires || p.policy || p.signature || p.key_pair_id ||
-         p.hash_algorithm;
-}
-
-bool AnyCookie(const core::CloudFrontCookieJar& j) {
-  return j.policy || j.expires || j.signature || j.key_pair_id ||
-         j.hash_algorithm;
-}
-
 }  // namespace
 
 absl::StatusOr<CloudFrontAuth> CloudFrontAuth::Create(
@@ -52,26 +41,8 @@ absl::StatusOr<CloudFrontAuth> CloudFrontAuth::Create(
   if (keys.size() == 0) {
     return absl::InvalidArgumentError("cloudfront-public-keys: no keys");
   }
-  absl::string_view base = url_base;
-  absl::ConsumeSuffix(&base, "/");
-  absl::string_view host = base;
-  if (!absl::ConsumePrefix(&host, "https://") &&
-      !absl::ConsumePrefix(&host, "http://")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cloudfront-url-base: '", url_base,
-        "' must be https://HOST[:PORT] (or http://), e.g. "
-        "https://cdn.example.com"));
-  }
-  if (host.empty() || host.find_first_of("/?#@") != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cloudfront-url-base: '", url_base,
-                     "' must hold a scheme and host only, no path or query"));
-  }
-  if (absl::Status s = core::ValidateCloudFrontUrl(absl::StrCat(base, "/"),
-                                                   "cloudfront-url-base");
-      !s.ok()) {
-    return s;
-  }
+  absl::StatusOr<std::string> base = client::CloudFrontUrlBase(url_base);
+  if (!base.ok()) return base.status();
   if (prefixes.empty()) {
     return absl::InvalidArgumentError("cloudfront-route: no prefix given");
   }
@@ -86,16 +57,13 @@ absl::StatusOr<CloudFrontAuth> CloudFrontAuth::Create(
   }
   CloudFrontAuth auth;
   auth.keys_ = std::move(keys);
-  auth.url_base_ = std::string(base);
+  auth.url_base_ = *std::move(base);
   auth.prefixes_ = std::move(prefixes);
   return auth;
 }
 
 bool CloudFrontAuth::Covers(absl::string_view path) const {
-  for (const std::string& prefix : prefixes_) {
-    if (core::PathPrefixMatches(prefix, path)) return true;
-  }
-  return false;
+  return client::CloudFrontCovers(prefixes_, path);
 }
 
 http::Response CloudFrontAuth::Handle(
@@ -104,31 +72,21 @@ http::Response CloudFrontAuth::Handle(
     const std::function<void(absl::string_view)>& log) const {
   // AuthSubrequest::Parse checked the header is there.
   const std::string* uri = request.headers.Find(kOriginalUriHeader);
-  const std::string url = absl::StrCat(url_base_, uri ? *uri : "");
-  const absl::StatusOr<core::CloudFrontUrlParams> split =
-      core::SplitCloudFrontUrl(url);
-  // What the origin is asked for: path and the viewer's other parameters.
-  const absl::string_view origin =
-      split.ok() ? absl::string_view(split->unsigned_url).substr(url_base_.size())
-                 : sub.path();
+  const std::string* cookie_header = request.headers.Find("Cookie");
+  // The check the nginx module makes too (client/validator/cloudfront_check.h).
+  const client::CloudFrontCheck check = client::CheckCloudFrontRequest(
+      {.url_base = url_base_,
+       .uri = uri ? absl::string_view(*uri) : absl::string_view(),
+       .path = sub.path(),
+       .cookie_header = cookie_header ? absl::string_view(*cookie_header) : absl::string_view(),
+       .client_ip = sub.client_ip()},
+      keys_, now, /*verify=*/mode != EnforcementMode::kOff);
+  const absl::string_view origin = check.origin;
   if (mode == EnforcementMode::kOff) {
     stats->RecordUnchecked();
     return Allowed(origin);
   }
-
-  const std::string* cookie_header = request.headers.Find("Cookie");
-  const absl::string_view cookies =
-      cookie_header ? absl::string_view(*cookie_header) : absl::string_view();
-  core::CloudFrontDecision decision;
-  const absl::StatusOr<core::CloudFrontCookieJar> jar =
-      core::ParseCloudFrontCookies(cookies);
-  if (split.ok() && !AnyUrlParam(*split) && jar.ok() && !AnyCookie(*jar)) {
-    decision = {.allow = false, .reason = core::CloudFrontReason::kOk};
-  } else {
-    decision = core::VerifyCloudFrontRequest(
-        {.url = url, .cookie_header = cookies, .client_ip = sub.client_ip()},
-        keys_, now);
-  }
+  const core::CloudFrontDecision& decision = check.decision;
   if (decision.allow) {
     stats->RecordCloudFrontAllowed();
     return Allowed(origin);

@@ -13,20 +13,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/validator/cloudfront_keys_json.h"
 #include "core/cloudfront_verifier.h"
 
 namespace edgepass::sidecar {
 
-// Larger key files are refused (a 4096-bit public key is under 1 KiB).
-inline constexpr size_t kMaxCloudFrontKeysFileBytes = 1 << 20;
-
-// Parses the JSON object above. INVALID_ARGUMENT "not a JSON object ...",
-// "no keys" for an empty object, or "key 'ID': ..." naming the key pair id at
-// fault (an id CloudFront would not issue, a value that is not a string, a
-// PEM that is not an RSA public key of 2048 to 4096 bits). Messages never
-// hold key material.
-absl::StatusOr<core::CloudFrontPublicKeys> ParseCloudFrontPublicKeysJson(
-    absl::string_view json);
+// The parser and its size limit live in the validator library, shared with
+// the nginx module (client/validator/cloudfront_keys_json.h).
+using client::kMaxCloudFrontKeysFileBytes;
+using client::ParseCloudFrontPublicKeysJson;
 
 // Reads `path` (at most kMaxCloudFrontKeysFileBytes) and parses it; errors
 // start with the path (ReadFileUpTo codes for the read, INVALID_ARGUMENT for

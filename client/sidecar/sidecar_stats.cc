@@ -40,9 +40,7 @@ std::string ByCloudFrontReason(
 }  // namespace
 
 absl::string_view CloudFrontDenialName(core::CloudFrontReason reason) {
-  return reason == core::CloudFrontReason::kOk
-             ? kCloudFrontMissingSignature
-             : core::CloudFrontReasonName(reason);
+  return client::CloudFrontRefusalName(reason);
 }
 
 absl::string_view EndpointName(SidecarEndpoint endpoint) {

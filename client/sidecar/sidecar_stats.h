@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "client/validator/cloudfront_check.h"
 #include "core/cloudfront_verifier.h"
 #include "core/validator.h"
 
@@ -27,8 +28,7 @@ using core::kReasonCount;
 // of kOk (never a denial) counts requests with no CloudFront signature at
 // all, named "missing_signature" (CloudFrontDenialName).
 using core::kCloudFrontReasonCount;
-inline constexpr absl::string_view kCloudFrontMissingSignature =
-    "missing_signature";
+using client::kCloudFrontMissingSignature;  // "missing_signature"
 // CloudFrontReasonName(reason), or kCloudFrontMissingSignature for kOk.
 absl::string_view CloudFrontDenialName(core::CloudFrontReason reason);
 

@@ -32,6 +32,13 @@ std::map<uint16_t, std::string>& ModuleStates() {
   return *states;
 }
 
+// Sidecar port -> its --cloudfront-public-keys file (ModuleMode()), which the
+// module then reads too. Guarded by module_states_mu.
+std::map<uint16_t, std::string>& CloudFrontKeys() {
+  static auto* keys = new std::map<uint16_t, std::string>;
+  return *keys;
+}
+
 }  // namespace
 
 bool ModuleMode() {
@@ -75,6 +82,9 @@ Sidecar::Sidecar(const std::string& dir, std::vector<std::string> args, std::vec
       auto it = ModuleStates().find(static_cast<uint16_t>(port));
       if (it != ModuleStates().end()) module_state_ = it->second;
     }
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == "--cloudfront-public-keys") cloudfront_keys_ = args[i + 1];
+    }
     argv.push_back("--module-state");
     argv.push_back(module_state_);
   }
@@ -104,6 +114,7 @@ uint16_t Sidecar::WaitListening(absl::Duration timeout) {
       if (!module_state_.empty()) {
         absl::MutexLock lock(&module_states_mu);
         ModuleStates()[port] = module_state_;
+        if (!cloudfront_keys_.empty()) CloudFrontKeys()[port] = cloudfront_keys_;
       }
       return port;
     }
@@ -171,7 +182,8 @@ bool NginxAvailable() {
 }
 
 absl::StatusOr<EdgePorts> WriteModuleNginxConf(const std::string& root, const std::string& module,
-                                               const std::string& state_file) {
+                                               const std::string& state_file,
+                                               const std::string& cloudfront_keys) {
   for (const char* d : {"/logs", "/tmp"}) std::filesystem::create_directories(root + d);
   EdgePorts ports{.edge = FreeLoopbackPort(), .origin = FreeLoopbackPort()};
   std::string conf = ReadFileOrEmpty(kNginxModuleConf);
@@ -189,6 +201,21 @@ absl::StatusOr<EdgePorts> WriteModuleNginxConf(const std::string& root, const st
                                     {"/srv/edgepass/hls", root + "/hls"},
                                     {kShippedModule, module},
                                     {kShippedState, state_file}});
+  if (!cloudfront_keys.empty()) {
+    constexpr char kKeys[] = "  # edgepass_cloudfront_public_keys /etc/edgepass/cloudfront-keys.json;";
+    constexpr char kBase[] = "  # edgepass_cloudfront_url_base https://cdn.example.com;";
+    constexpr char kRoute[] = "  # edgepass_cloudfront_route /premium/;";
+    for (absl::string_view line : {kKeys, kBase, kRoute}) {
+      if (!absl::StrContains(conf, line)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(kNginxModuleConf, ": shipped config lost ", line));
+      }
+    }
+    conf = absl::StrReplaceAll(
+        conf, {{kKeys, absl::StrCat("  edgepass_cloudfront_public_keys ", cloudfront_keys, ";")},
+               {kBase, "  edgepass_cloudfront_url_base https://cdn.example.com;"},
+               {kRoute, "  edgepass_cloudfront_route /premium/;"}});
+  }
   if (::geteuid() == 0) conf = "user root;\n" + conf;
   WriteFileOrDie(root + "/nginx.conf", conf);
   return ports;
@@ -196,17 +223,19 @@ absl::StatusOr<EdgePorts> WriteModuleNginxConf(const std::string& root, const st
 
 absl::StatusOr<EdgePorts> WriteNginxConf(const std::string& root, uint16_t sidecar_port) {
   if (ModuleMode()) {
-    std::string state;
+    std::string state, cloudfront_keys;
     {
       absl::MutexLock lock(&module_states_mu);
       auto it = ModuleStates().find(sidecar_port);
       if (it != ModuleStates().end()) state = it->second;
+      auto keys = CloudFrontKeys().find(sidecar_port);
+      if (keys != CloudFrontKeys().end()) cloudfront_keys = keys->second;
     }
     if (state.empty()) {
       return absl::FailedPreconditionError(
           absl::StrCat("no module state file for the sidecar on port ", sidecar_port));
     }
-    return WriteModuleNginxConf(root, kNginxModulePath, state);
+    return WriteModuleNginxConf(root, kNginxModulePath, state, cloudfront_keys);
   }
   for (const char* d : {"/logs", "/tmp"}) std::filesystem::create_directories(root + d);
   EdgePorts ports{.edge = FreeLoopbackPort(), .origin = FreeLoopbackPort()};

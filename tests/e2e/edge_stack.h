@@ -58,6 +58,7 @@ class Sidecar {
  private:
   std::string err_path_;
   std::string module_state_;  // ModuleMode(): its --module-state file
+  std::string cloudfront_keys_;  // its --cloudfront-public-keys file, if any
   std::unique_ptr<ChildProcess> process_;
 };
 
@@ -90,15 +91,19 @@ struct EdgePorts {
 // Writes `root`/nginx.conf: the shipped config with free edge and origin
 // ports, the sidecar at `sidecar_port` and the origin tree at `root`/hls.
 // ModuleMode(): the shipped module config instead, with the module built here
-// and the state file of the Sidecar listening on `sidecar_port`.
+// and the state file of the Sidecar listening on `sidecar_port` (and its
+// CloudFront routes, when it was given --cloudfront-public-keys).
 // Creates `root`/logs and `root`/tmp. FAILED_PRECONDITION when the shipped
 // config lost a literal the substitution relies on.
 absl::StatusOr<EdgePorts> WriteNginxConf(const std::string& root, uint16_t sidecar_port);
 // The shipped module config (deploy/nginx/edgepass-module.conf) with free
 // ports, the origin tree at `root`/hls, `module` loaded and `state_file`;
 // written to `root`/nginx.conf. Creates `root`/logs and `root`/tmp.
+// `cloudfront_keys` non-empty: the config's CloudFront lines enabled (url base
+// https://cdn.example.com, route /premium/) with that public keys file.
 absl::StatusOr<EdgePorts> WriteModuleNginxConf(const std::string& root, const std::string& module,
-                                               const std::string& state_file);
+                                               const std::string& state_file,
+                                               const std::string& cloudfront_keys = "");
 // The module's builds: for production, and under ASan with the test clock.
 std::string NginxModulePath();
 std::string NginxModuleTestPath();

@@ -3,6 +3,11 @@
 // /premium/ (the prefix the shipped config lists) and tokens elsewhere. The
 // example origin's access log (logs/origin_access.log) shows what the origin
 // was asked for: never a CloudFront parameter. Label: integration.
+// With EDGEPASS_E2E_NGINX=module (the module.* runs) nginx runs the shipped
+// deploy/nginx/edgepass-module.conf with its CloudFront lines enabled and the
+// module checks the same requests itself, from the same keys file: every
+// case must get the same status, reason and origin request as through the
+// sidecar.
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -196,7 +201,7 @@ TEST_F(NginxCloudFrontTest, BadOrMissingSignatureIsRefusedAndNothingReachesTheOr
   EXPECT_EQ(HeaderOr(moved, "X-Edgepass-Reason"), "bad_signature");
 
   EXPECT_TRUE(OriginRequests(0).empty());
-  const std::string log = sidecar_->log();
+  const std::string log = sidecar_->log() + ReadFileOrEmpty(root_ + "/logs/error.log");
   EXPECT_FALSE(absl::StrContains(log, tampered.substr(sig, 40))) << "a signature was logged";
 }
 

@@ -29,7 +29,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "client/validator/cloudfront_check.h"
 #include "client/validator/module_state.h"
+#include "core/cloudfront_signer.h"
+#include "core/cloudfront_test_keys_internal.h"
 #include "core/keyring.h"
 #include "core/random.h"
 #include "core/token_issuer.h"
@@ -128,7 +131,8 @@ class NginxModuleTest : public ::testing::Test {
   // viewer IP through the realip module (X-Test-Real-IP), geo from the
   // CloudFront headers (the trusted-CDN setup), and an origin echoing the
   // target it was asked for.
-  void StartTestNginx(int workers = 1) {
+  // `cloudfront_keys` non-empty: CloudFront routes on /cf/ with those keys.
+  void StartTestNginx(int workers = 1, const std::string& cloudfront_keys = "") {
     edge_port_ = FreeLoopbackPort();
     const uint16_t origin = FreeLoopbackPort();
     std::string conf = absl::StrCat(
@@ -138,6 +142,11 @@ class NginxModuleTest : public ::testing::Test {
         "  client_body_temp_path tmp/b; proxy_temp_path tmp/p; fastcgi_temp_path tmp/f;\n",
         "  uwsgi_temp_path tmp/u; scgi_temp_path tmp/s;\n", "  large_client_header_buffers 4 16k;\n",
         "  edgepass_state_file ", state_, ";\n",
+        cloudfront_keys.empty()
+            ? std::string()
+            : absl::StrCat("  edgepass_cloudfront_public_keys ", cloudfront_keys,
+                           ";\n  edgepass_cloudfront_url_base https://cdn.example.com;\n",
+                           "  edgepass_cloudfront_route /cf/;\n"),
         "  set_real_ip_from 127.0.0.1; real_ip_header X-Test-Real-IP;\n", "  server {\n",
         "    listen 127.0.0.1:", edge_port_, ";\n",
         "    location = /_version { return 200 \"$edgepass_state_version $edgepass_state_errors\"; }\n",
@@ -423,6 +432,73 @@ TEST_F(NginxModuleTest, LogOnlyAndOffLocationsForwardTheStrippedPath) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(HeaderOr(*r, "X-Test-Kid"), key.id);
+}
+
+TEST_F(NginxModuleTest, CloudFrontRoutesUnderAddressSanitizer) {
+  core::SecureRandom random;
+  const absl::Time now = absl::Now();
+  Publish(1, *core::Keyring::Create({core::GenerateSigningKey(now, core::KeyState::kPrimary, random)}));
+  absl::StatusOr<core::CloudFrontSigner> signer =
+      core::CloudFrontSigner::Create("K2JCJMDEHXQW5F", core::testing::RsaPrivateKeyPem());
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  const std::string keys = root_ + "/cloudfront-keys.json";
+  WriteFileOrDie(keys, nlohmann::json{{"K2JCJMDEHXQW5F", signer->PublicKeyPem()}}.dump());
+  ASSERT_NO_FATAL_FAILURE(StartTestNginx(1, keys));
+  auto sign = [&](const std::string& target) {
+    absl::StatusOr<std::string> url =
+        signer->SignUrl("https://cdn.example.com" + target, {.expires = now + absl::Hours(1)}, now);
+    EXPECT_TRUE(url.ok()) << url.status();
+    return url.ok() ? url->substr(std::string("https://cdn.example.com").size()) : "";
+  };
+  struct Case {
+    std::string target;
+    std::string cookie;
+    int status;
+    std::string reason;  // X-Edgepass-Reason, or X-Edgepass-Would-Deny when 200
+    std::string origin;  // what the origin was asked for when 200
+  };
+  std::string tampered = sign("/cf/a.ts");
+  tampered[tampered.find("Signature=") + 15] ^= 1;
+  absl::StatusOr<std::vector<core::CloudFrontCookie>> cookies = signer->SignCookiesWithPolicy(
+      {.resource = "https://cdn.example.com/cf/*", .conditions = {.expires = now + absl::Hours(1)}}, now);
+  ASSERT_TRUE(cookies.ok()) << cookies.status();
+  std::string jar = "theme=dark";
+  for (const core::CloudFrontCookie& c : *cookies) absl::StrAppend(&jar, "; ", c.name, "=", c.value);
+  const std::vector<Case> cases = {
+      {sign("/cf/a.ts?x=1"), "", 200, "", "/cf/a.ts?x=1"},
+      {tampered, "", 403, "bad_signature", ""},
+      {"/cf/a.ts?x=2", "", 401, "missing_signature", ""},
+      {"/cf/a.ts?y=3", jar, 200, "", "/cf/a.ts?y=3"},
+      {"/cf/a.ts", "CloudFront-Policy=%%%; CloudFront-Signature=~~", 403, "malformed", ""},
+      {"/cf/a.ts?Expires=1&Expires=2&Signature=x&Key-Pair-Id=K2JCJMDEHXQW5F", "", 403, "malformed", ""},
+      {"/cf/a.ts?Signature=" + std::string(7000, 'A') + "&Expires=9999999999&Key-Pair-Id=K2JCJMDEHXQW5F", "",
+       403, "*library*", ""},
+      {"/cf/%2e%2e/a.ts", "", 403, "unsafe_path", ""},
+      {"/cf/lo/a.ts?z=4", "", 200, "missing_signature", "/cf/lo/a.ts?z=4"},
+      {"/cf/free/a.ts?Signature=x&w=5", "", 200, "", "/cf/free/a.ts?w=5"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!c.cookie.empty()) headers.emplace_back("Cookie", c.cookie);
+    std::optional<TestResponse> r = Fetch(edge_port_, "GET", c.target, headers);
+    ASSERT_TRUE(r.has_value()) << c.target;
+    EXPECT_EQ(r->status, c.status) << c.target.substr(0, 200);
+    const std::string reason = r->status == 200 ? HeaderOr(*r, "X-Edgepass-Would-Deny")
+                                                : HeaderOr(*r, "X-Edgepass-Reason");
+    std::string want = c.reason.empty() ? "<none>" : c.reason;
+    if (want == "*library*") {  // whatever the shared check says (client/validator/cloudfront_check.h)
+      core::CloudFrontPublicKeys trusted;
+      ASSERT_TRUE(trusted.Add("K2JCJMDEHXQW5F", signer->PublicKeyPem()).ok());
+      const client::CloudFrontCheck check = client::CheckCloudFrontRequest(
+          {.url_base = "https://cdn.example.com", .uri = c.target,
+           .path = absl::string_view(c.target).substr(0, c.target.find('?')), .client_ip = "127.0.0.1"},
+          trusted, absl::Now(), true);
+      want = std::string(client::CloudFrontRefusalName(check.decision.reason));
+    }
+    EXPECT_EQ(reason, want) << c.target.substr(0, 200);
+    if (c.status == 200) EXPECT_EQ(r->body, c.origin) << c.target.substr(0, 200);
+  }
+  EXPECT_FALSE(absl::StrContains(ReadFileOrEmpty(root_ + "/logs/error.log"), tampered.substr(20, 60)));
 }
 
 // PSS of nginx's master and workers, in kB (/proc/PID/smaps_rollup).
