@@ -388,7 +388,12 @@ void Check(const edgepass_state* state, const edgepass_request* request, edgepas
   // A first segment without a dot is no token at all: 401 missing_token, as
   // the sidecar answers (the library would say malformed_token). Anything
   // else gets the library's answer, as `edgepass token verify` gives it.
+  // Without a token the library never looks at the path, so an unsafe one is
+  // refused here, as the sidecar refuses it (403 unsafe_path, not 401).
   const bool no_token = first.find('.') == absl::string_view::npos;
+  if (no_token && !core::IsSafePath(path)) {
+    return Deny(out, 403, core::ReasonName(core::Reason::kUnsafePath));
+  }
   const core::Decision d =
       no_token ? core::Decision{.allow = false, .reason = core::Reason::kMissingToken}
                : core::Validate(edge, s.keyring, s.revoked, absl::FromUnixMillis(request->now_ms));

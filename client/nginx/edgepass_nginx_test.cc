@@ -130,6 +130,9 @@ TEST_F(NginxApiTest, RefusesAsTheLibraryDoes) {
   d = Check("/vod");
   EXPECT_EQ(d.http_status, 401);
   EXPECT_EQ(AsString(d.reason), "missing_token");
+  d = Check("/vod/../a.ts");  // no token, unsafe path: as the sidecar
+  EXPECT_EQ(d.http_status, 403);
+  EXPECT_EQ(AsString(d.reason), "unsafe_path");
   d = Check("/" + Token("") + "/live/a.ts");
   EXPECT_EQ(AsString(d.reason), "path_not_allowed");
   d = Check("/eyJ" + std::string(5000, 'a') + ".b.c/vod/a.ts");
