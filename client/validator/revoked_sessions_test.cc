@@ -1,11 +1,13 @@
 #include "client/validator/revoked_sessions.h"
 
+#include <iostream>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace edgepass::client {
@@ -115,6 +117,27 @@ TEST(RevokedSessions, OverlayLimitGrowsLikeTheSquareRoot) {
   EXPECT_EQ(RevokedSessions::OverlayLimit(0), 1024u);
   EXPECT_EQ(RevokedSessions::OverlayLimit(1'000'000), 2000u);
   EXPECT_EQ(RevokedSessions::OverlayLimit(100'000'000), 20000u);
+}
+
+// What a delta costs next to a million revoked sessions (printed; the
+// assertions are on structure, not time, on a shared machine).
+TEST(RevokedSessions, AMillionEntryBaseTakesDeltasWithoutARebuild) {
+  core::RevocationSet set;
+  set.Reserve(1'000'000);
+  for (int i = 0; i < 1'000'000; ++i) set.Add(absl::StrCat("s", 100000000 + i, "xyz"));
+  auto s = RevokedSessions::Share(std::move(set));
+  const auto* base = s->base().get();
+  const absl::Time t0 = absl::Now();
+  for (int i = 0; i < 1000; ++i) s = s->Apply({{.session_id = absl::StrCat("new", i)}});
+  const absl::Duration per_delta = (absl::Now() - t0) / 1000;
+  EXPECT_EQ(s->base().get(), base);  // 1000 < OverlayLimit(1M) = 2000: no fold
+  EXPECT_EQ(s->size(), 1'001'000u);
+  const absl::Time t1 = absl::Now();
+  const core::RevocationSet folded = s->Compacted();
+  const absl::Duration fold = absl::Now() - t1;
+  EXPECT_EQ(folded.size(), 1'001'000u);
+  std::cout << "1M revoked: a one-id delta " << absl::FormatDuration(per_delta)
+            << " (overlay up to 1000 ids), a fold " << absl::FormatDuration(fold) << "\n";
 }
 
 }  // namespace

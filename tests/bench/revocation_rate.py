@@ -158,7 +158,15 @@ def main():
     if first != "200":
         raise SystemExit(f"sidecar answers {first} for a session not revoked yet")
 
-    # Idle baseline.
+    # Idle baseline, once the processes have settled (a server may still be
+    # streaming the snapshot or reloading after its start): up to a minute of
+    # 2 s looks until together they use under 5% of a core.
+    settle_deadline = time.time() + 60
+    while time.time() < settle_deadline:
+        c0 = sum(cpu_seconds(p) for p in pids.values())
+        time.sleep(2)
+        if (sum(cpu_seconds(p) for p in pids.values()) - c0) / 2 < 0.05:
+            break
     cpu0 = {n: cpu_seconds(p) for n, p in pids.items()}
     time.sleep(a.idle)
     idle_rate = {n: (cpu_seconds(p) - cpu0[n]) / a.idle for n, p in pids.items()}
@@ -240,12 +248,15 @@ def main():
         net = max(0.0, raw - idle_rate[n] * window)
         cpu[n] = {"cpu_s": round(raw, 3), "idle_cpu_per_s": round(idle_rate[n], 4),
                   "cpu_ms_per_revoke": round(1000 * net / n_ok, 3),
+                  "raw_cpu_ms_per_revoke": round(1000 * raw / n_ok, 3),
                   "peak_rss_mb": round(peak_rss[n] / 1024, 1),
                   "hwm_mb": round(status_kb(pids[n], "VmHWM") / 1024, 1)}
     out = {
         "scheduled": total, "rate": a.rate, "duration_s": a.duration,
         "send_s": round(t_sent - t_start, 2), "window_s": round(window, 2),
         "answered": len(answered), "ok": len(ok),
+        "statuses": {str(k): sum(1 for r in answered if r[2] == k)
+                     for k in sorted({r[2] for r in answered})},
         "failed": len(answered) - len(ok), "unanswered": total - len(answered),
         "ok_per_s": round(len(ok) / max(1e-9, (max(r[1] for r in ok) - t_start) if ok else 1), 1),
         "answer_ms": {p: round(1000 * percentile(latencies, p), 1) if latencies else None
