@@ -105,6 +105,14 @@ int64_t RevocationView::Find(absl::string_view id, uint64_t hash) const {
 }
 
 bool RevocationSet::Add(absl::string_view session_id, absl::Time expires_at) {
+  return Insert(session_id, expires_at, /*keep_later=*/true);
+}
+
+bool RevocationSet::Put(absl::string_view session_id, absl::Time expires_at) {
+  return Insert(session_id, expires_at, /*keep_later=*/false);
+}
+
+bool RevocationSet::Insert(absl::string_view session_id, absl::Time expires_at, bool keep_later) {
   if (session_id.empty() || session_id.size() > kMaxRevokedSessionIdBytes) return false;
   const int64_t expiry = ExpirySeconds(expires_at);
   const uint64_t hash = HashId(session_id);
@@ -113,7 +121,7 @@ bool RevocationSet::Add(absl::string_view session_id, absl::Time expires_at) {
       char* record = arena_.data() + offset;
       int64_t current;
       std::memcpy(&current, record, sizeof(current));
-      if (current < expiry) std::memcpy(record, &expiry, sizeof(expiry));
+      if (!keep_later || current < expiry) std::memcpy(record, &expiry, sizeof(expiry));
       return true;
     }
   }
@@ -176,14 +184,37 @@ absl::StatusOr<RevocationView> RevocationView::FromBytes(absl::Span<const char> 
 }
 
 bool RevocationView::Contains(absl::string_view session_id, absl::Time now) const {
-  if (size_ == 0 || session_id.empty() || session_id.size() > kMaxRevokedSessionIdBytes) {
+  if ((size_ == 0 && overlay_slots_.empty()) || session_id.empty() ||
+      session_id.size() > kMaxRevokedSessionIdBytes) {
     return false;
   }
-  const int64_t offset = Find(session_id, HashId(session_id));
-  if (offset < 0) return false;
   int64_t expiry;
-  std::memcpy(&expiry, arena_.data() + offset, sizeof(expiry));
+  if (!FindExpiry(session_id, &expiry)) return false;
   return expiry == kNever || now < absl::FromUnixSeconds(expiry);
+}
+
+bool RevocationView::FindExpiry(absl::string_view id, int64_t* expiry) const {
+  const uint64_t hash = HashId(id);
+  if (!overlay_slots_.empty()) {
+    const RevocationView overlay(overlay_arena_, overlay_slots_, 1);
+    if (const int64_t offset = overlay.Find(id, hash); offset >= 0) {
+      std::memcpy(expiry, overlay_arena_.data() + offset, sizeof(*expiry));
+      return *expiry != std::numeric_limits<int64_t>::min();  // a removal
+    }
+  }
+  if (size_ == 0) return false;
+  const int64_t offset = Find(id, hash);
+  if (offset < 0) return false;
+  std::memcpy(expiry, arena_.data() + offset, sizeof(*expiry));
+  return true;
+}
+
+bool RevocationView::Lookup(absl::string_view session_id, absl::Time* expires_at) const {
+  if (session_id.empty() || session_id.size() > kMaxRevokedSessionIdBytes) return false;
+  int64_t expiry;
+  if (!FindExpiry(session_id, &expiry)) return false;
+  *expires_at = ExpiryTime(expiry);
+  return true;
 }
 
 void RevocationSet::ForEach(absl::FunctionRef<void(absl::string_view, absl::Time)> fn) const {

@@ -52,8 +52,24 @@ class RevocationView {
   static absl::StatusOr<RevocationView> FromBytes(absl::Span<const char> arena,
                                                   absl::Span<const uint64_t> slots, size_t size);
 
+  // This view with `overlay` laid over it: an id the overlay holds is
+  // revoked until the overlay's expiry (an overlay entry that expires at
+  // absl::InfinitePast() removes the id), any other as in this view. Lets a
+  // small set of recent changes amend a large shared set without copying it;
+  // a lookup then costs one more probe, only while the overlay is non-empty.
+  // arena(), slots() and size() stay this view's.
+  RevocationView WithOverlay(RevocationView overlay) const {
+    RevocationView v = *this;
+    v.overlay_arena_ = overlay.arena_;
+    v.overlay_slots_ = overlay.slots_;
+    return v;
+  }
+
   // True when `session_id` is revoked at `now`. One hash lookup, no allocation.
   bool Contains(absl::string_view session_id, absl::Time now) const;
+  // True when `session_id` has an entry (expired or not; through the overlay,
+  // where a removal counts as none); sets `*expires_at` to its expiry.
+  bool Lookup(absl::string_view session_id, absl::Time* expires_at) const;
   size_t size() const { return size_; }
   absl::Span<const char> arena() const { return arena_; }
   absl::Span<const uint64_t> slots() const { return slots_; }
@@ -65,9 +81,15 @@ class RevocationView {
   // Offset of `id`'s record in arena_, or -1.
   int64_t Find(absl::string_view id, uint64_t hash) const;
 
+  // Expiry (unix seconds, as stored) of `id`'s entry: the overlay's when it
+  // has one, else this view's; false when neither has one.
+  bool FindExpiry(absl::string_view id, int64_t* expiry) const;
+
   absl::Span<const char> arena_;
   absl::Span<const uint64_t> slots_;
   size_t size_ = 0;
+  absl::Span<const char> overlay_arena_;     // WithOverlay(); empty: none
+  absl::Span<const uint64_t> overlay_slots_;
 };
 
 // Thread-compatible: build it, then share it const. Copyable (a deep copy).
@@ -83,6 +105,15 @@ class RevocationSet {
   // and adds nothing, for an empty id, one longer than
   // kMaxRevokedSessionIdBytes, or when the set already holds 4 GiB of ids.
   bool Add(absl::string_view session_id, absl::Time expires_at = absl::InfiniteFuture());
+  // As Add, but sets the expiry of an id already present to `expires_at`
+  // even when that is earlier (absl::InfinitePast(): a removal marker, for a
+  // set used as an overlay, RevocationView::WithOverlay).
+  bool Put(absl::string_view session_id, absl::Time expires_at);
+
+  // RevocationView::Lookup on this set.
+  bool Lookup(absl::string_view session_id, absl::Time* expires_at) const {
+    return view().Lookup(session_id, expires_at);
+  }
 
   // True when `session_id` is revoked at `now`. One hash lookup, no allocation.
   bool Contains(absl::string_view session_id, absl::Time now) const;
@@ -103,6 +134,7 @@ class RevocationSet {
   // Offset of `id`'s record in arena_, or -1.
   int64_t Find(absl::string_view id, uint64_t hash) const;
   void Rehash(size_t slot_count);
+  bool Insert(absl::string_view session_id, absl::Time expires_at, bool keep_later);
 
   // Records: int64 expiry (unix seconds; INT64_MAX = never), uint8 length, id.
   std::vector<char> arena_;

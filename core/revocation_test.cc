@@ -229,5 +229,45 @@ TEST(ParseRevocationJson, NamesTheFieldAtFault) {
   }
 }
 
+TEST(RevocationSet, PutSetsTheExpiryEvenEarlier) {
+  RevocationSet set;
+  set.Add("Sess1", kNow + absl::Hours(1));
+  EXPECT_TRUE(set.Add("Sess1", kNow));  // Add keeps the later one
+  absl::Time expiry;
+  ASSERT_TRUE(set.Lookup("Sess1", &expiry));
+  EXPECT_EQ(expiry, kNow + absl::Hours(1));
+  EXPECT_TRUE(set.Put("Sess1", kNow));
+  ASSERT_TRUE(set.Lookup("Sess1", &expiry));
+  EXPECT_EQ(expiry, kNow);
+  EXPECT_FALSE(set.Lookup("Sess2", &expiry));
+  EXPECT_FALSE(set.Put("", kNow));
+  EXPECT_EQ(set.size(), 1u);
+}
+
+TEST(RevocationView, AnOverlayOverridesTheBaseAndRemovesWithInfinitePast) {
+  RevocationSet base;
+  base.Add("kept1");
+  base.Add("removed1");
+  base.Add("shortened1", kNow + absl::Hours(1));
+  RevocationSet overlay;
+  overlay.Put("removed1", absl::InfinitePast());
+  overlay.Put("shortened1", kNow - absl::Seconds(1));
+  overlay.Put("added1", kNow + absl::Minutes(1));
+  const RevocationView both = base.view().WithOverlay(overlay.view());
+  EXPECT_TRUE(both.Contains("kept1", kNow));
+  EXPECT_FALSE(both.Contains("removed1", kNow));
+  EXPECT_FALSE(both.Contains("shortened1", kNow));
+  EXPECT_TRUE(both.Contains("added1", kNow));
+  EXPECT_FALSE(both.Contains("never1", kNow));
+  absl::Time expiry;
+  EXPECT_FALSE(both.Lookup("removed1", &expiry));  // a removal is no entry
+  ASSERT_TRUE(both.Lookup("shortened1", &expiry));
+  EXPECT_EQ(expiry, kNow - absl::Seconds(1));
+  EXPECT_EQ(both.size(), 3u);  // the base's
+  // An empty base with an overlay, and an empty overlay, both work.
+  EXPECT_TRUE(RevocationView().WithOverlay(overlay.view()).Contains("added1", kNow));
+  EXPECT_TRUE(base.view().WithOverlay(RevocationSet().view()).Contains("removed1", kNow));
+}
+
 }  // namespace
 }  // namespace edgepass::core

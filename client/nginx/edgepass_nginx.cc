@@ -79,6 +79,59 @@ void Deny(edgepass_decision* out, int status, absl::string_view reason) {
   out->reason = Str(reason);
 }
 
+// A file mapped read-only.
+struct Mapping {
+  void* map = nullptr;
+  size_t length = 0;
+  struct stat file {};
+
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (map != nullptr) munmap(map, length);
+  }
+  absl::Span<const char> bytes() const { return {static_cast<const char*>(map), length}; }
+};
+
+// Maps `path` into `*out`; an error message (starting with `where`) otherwise.
+// NOT_FOUND-like absence is told by *missing (when given) instead of an error.
+bool MapFile(const char* path, const std::string& where, Mapping* out, std::string* error,
+             bool* missing = nullptr) {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (missing != nullptr && errno == ENOENT) {
+      *missing = true;
+      return false;
+    }
+    *error = where + std::strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    *error = where + "not a regular file";
+    close(fd);
+    return false;
+  }
+  if (st.st_size <= 0 || static_cast<uint64_t>(st.st_size) > kMaxStateFileBytes) {
+    *error = absl::StrCat(where, "size ", st.st_size, " bytes out of range");
+    close(fd);
+    return false;
+  }
+  const size_t length = static_cast<size_t>(st.st_size);
+  void* map = mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
+  const int map_errno = errno;
+  close(fd);
+  if (map == MAP_FAILED) {
+    *error = where + "mmap: " + std::strerror(map_errno);
+    return false;
+  }
+  out->map = map;
+  out->length = length;
+  out->file = st;
+  return true;
+}
+
 }  // namespace
 
 struct edgepass_cloudfront {
@@ -88,14 +141,15 @@ struct edgepass_cloudfront {
 };
 
 struct edgepass_state {
-  void* map = nullptr;
-  size_t length = 0;
-  struct stat file {};
+  Mapping base;
+  // The overlay file (client/validator/module_state.h), when one amends the
+  // base; `overlay_present` records whether the file existed at open.
+  Mapping overlay;
+  bool overlay_present = false;
   ModuleState state;
-
-  ~edgepass_state() {
-    if (map != nullptr) munmap(map, length);
-  }
+  uint64_t version = 0;
+  uint64_t revoked_total = 0;
+  core::RevocationView revoked;  // base, with the overlay over it when used
 };
 
 namespace {
@@ -174,6 +228,12 @@ edgepass_cloudfront* OpenCloudFront(const char* keys_path, edgepass_str url_base
   return cf.release();
 }
 
+bool ChangedFile(const char* path, bool present, const struct stat& known) {
+  struct stat st {};
+  if (path == nullptr || stat(path, &st) != 0) return present;
+  return !present || !SameFile(known, st);
+}
+
 }  // namespace
 
 extern "C" {
@@ -184,64 +244,84 @@ edgepass_state* edgepass_state_open(const char* path, char* err, size_t err_len)
     SetError(err, err_len, where + "no path");
     return nullptr;
   }
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    SetError(err, err_len, where + std::strerror(errno));
-    return nullptr;
-  }
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    SetError(err, err_len, where + "not a regular file");
-    close(fd);
-    return nullptr;
-  }
-  if (st.st_size <= 0 || static_cast<uint64_t>(st.st_size) > kMaxStateFileBytes) {
-    SetError(err, err_len, absl::StrCat(where, "size ", st.st_size, " bytes out of range"));
-    close(fd);
-    return nullptr;
-  }
-  const size_t length = static_cast<size_t>(st.st_size);
-  void* map = mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
-  const int map_errno = errno;
-  close(fd);
-  if (map == MAP_FAILED) {
-    SetError(err, err_len, where + "mmap: " + std::strerror(map_errno));
-    return nullptr;
-  }
   auto* state = new (std::nothrow) edgepass_state;
   if (state == nullptr) {
-    munmap(map, length);
     SetError(err, err_len, where + "out of memory");
     return nullptr;
   }
-  state->map = map;
-  state->length = length;
-  state->file = st;
-  absl::StatusOr<ModuleState> parsed =
-      edgepass::client::ParseModuleState(absl::MakeConstSpan(static_cast<const char*>(map), length));
+  std::string error;
+  // The overlay before the base: the sidecar replaces the base before it
+  // writes or removes the overlay, so this order never pairs an overlay with
+  // a base older than the one it amends.
+  const std::string overlay_path = edgepass::client::ModuleOverlayPath(path);
+  const std::string overlay_where = absl::StrCat("edgepass state file \"", overlay_path, "\": ");
+  bool overlay_missing = false;
+  state->overlay_present = MapFile(overlay_path.c_str(), overlay_where, &state->overlay, &error,
+                                   &overlay_missing);
+  if (!state->overlay_present && !overlay_missing) {
+    SetError(err, err_len, error);
+    delete state;
+    return nullptr;
+  }
+  if (!MapFile(path, where, &state->base, &error)) {
+    SetError(err, err_len, error);
+    delete state;
+    return nullptr;
+  }
+  absl::StatusOr<ModuleState> parsed = edgepass::client::ParseModuleState(state->base.bytes());
   if (!parsed.ok()) {
     SetError(err, err_len, where + std::string(parsed.status().message()));
     delete state;
     return nullptr;
   }
   state->state = *std::move(parsed);
+  state->version = state->state.version;
+  state->revoked_total = state->state.revoked.size();
+  state->revoked = state->state.revoked;
+  if (state->overlay_present) {
+    absl::StatusOr<edgepass::client::ModuleOverlay> overlay =
+        edgepass::client::ParseModuleOverlay(state->overlay.bytes());
+    if (!overlay.ok()) {
+      SetError(err, err_len, overlay_where + std::string(overlay.status().message()));
+      delete state;
+      return nullptr;
+    }
+    if (overlay->base_version == state->state.version) {
+      state->version = overlay->version;
+      state->revoked_total = overlay->revoked_total;
+      state->revoked = state->state.revoked.WithOverlay(overlay->entries);
+    } else if (overlay->base_version > state->state.version) {
+      // Written for a base not in place yet: cannot happen with the
+      // sidecar's order of writes; refuse rather than lose the overlay.
+      SetError(err, err_len,
+               absl::StrCat(overlay_where, "amends base version ", overlay->base_version,
+                            " but the state file has version ", state->state.version));
+      delete state;
+      return nullptr;
+    }
+    // Otherwise a stale overlay: the base already holds its changes.
+  }
   return state;
 }
 
 void edgepass_state_close(edgepass_state* state) { delete state; }
 
 int edgepass_state_changed(const edgepass_state* state, const char* path) {
-  struct stat st {};
-  if (path == nullptr || stat(path, &st) != 0) return state != nullptr;
-  return state == nullptr || !SameFile(state->file, st);
+  if (state == nullptr) {
+    struct stat st {};
+    return path != nullptr && stat(path, &st) == 0;
+  }
+  if (ChangedFile(path, true, state->base.file)) return 1;
+  const std::string overlay_path = edgepass::client::ModuleOverlayPath(path);
+  return ChangedFile(overlay_path.c_str(), state->overlay_present, state->overlay.file);
 }
 
 uint64_t edgepass_state_version(const edgepass_state* state) {
-  return state == nullptr ? 0 : state->state.version;
+  return state == nullptr ? 0 : state->version;
 }
 
 uint64_t edgepass_state_revoked(const edgepass_state* state) {
-  return state == nullptr ? 0 : state->state.revoked.size();
+  return state == nullptr ? 0 : state->revoked_total;
 }
 
 edgepass_cloudfront* edgepass_cloudfront_open(const char* keys_path, edgepass_str url_base,
@@ -396,7 +476,7 @@ void Check(const edgepass_state* state, const edgepass_request* request, edgepas
   }
   const core::Decision d =
       no_token ? core::Decision{.allow = false, .reason = core::Reason::kMissingToken}
-               : core::Validate(edge, s.keyring, s.revoked, absl::FromUnixMillis(request->now_ms));
+               : core::Validate(edge, s.keyring, state->revoked, absl::FromUnixMillis(request->now_ms));
   out->reason = Str(core::ReasonName(d.reason));
   if (d.allow) {
     out->verdict = EDGEPASS_ALLOWED;

@@ -35,14 +35,17 @@ extern "C" {
 
 typedef struct edgepass_state edgepass_state;
 
-/* Maps the state file read-only and checks it. NULL on failure, with a
- * NUL-terminated message naming the file and the problem in err. */
+/* Maps the state file read-only and checks it, with the overlay of recent
+ * revocation changes next to it ("<path>.overlay") when there is one that
+ * amends this state file. NULL on failure, with a NUL-terminated message
+ * naming the file and the problem in err. */
 edgepass_state *edgepass_state_open(const char *path, char *err, size_t err_len);
 void edgepass_state_close(edgepass_state *state);
-/* 1 when `path` is now another file than the one `state` maps (inode,
- * device, size or mtime differ, or it is gone), 0 otherwise. NULL state: 1
- * when the file exists. */
+/* 1 when `path` or its overlay is now another file than the one `state`
+ * maps (inode, device, size or mtime differ, or it is gone or appeared), 0
+ * otherwise. NULL state: 1 when the state file exists. */
 int edgepass_state_changed(const edgepass_state *state, const char *path);
+/* Version and revoked count of the state, the overlay's changes included. */
 uint64_t edgepass_state_version(const edgepass_state *state);
 uint64_t edgepass_state_revoked(const edgepass_state *state);
 

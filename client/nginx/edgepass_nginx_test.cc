@@ -214,5 +214,50 @@ TEST_F(NginxApiTest, SeesANewFileAndNamesADamagedOne) {
   EXPECT_EQ(AsString(Check("/" + Token("laterRevoked1") + "/vod/a.ts").reason), "revoked");
 }
 
+// The overlay file next to the state file (module_state.h).
+void WriteOverlay(const std::string& state_path, const std::string& bytes) {
+  const std::string path = ModuleOverlayPath(state_path);
+  std::ofstream(path + ".tmp", std::ios::binary | std::ios::trunc) << bytes;
+  ASSERT_EQ(::rename((path + ".tmp").c_str(), path.c_str()), 0);
+}
+
+TEST_F(NginxApiTest, AnOverlayAmendsItsBaseAndIsNoticed) {
+  Open();
+  core::RevocationSet overlay;
+  overlay.Put("revokedSess1", absl::InfinitePast());  // removed
+  overlay.Put("overlaySess1", absl::InfiniteFuture());
+  WriteOverlay(path_, SerializeModuleOverlay(2, 1, 1, overlay));
+  EXPECT_EQ(edgepass_state_changed(state_, path_.c_str()), 1);
+  Open();
+  EXPECT_EQ(edgepass_state_changed(state_, path_.c_str()), 0);
+  EXPECT_EQ(edgepass_state_version(state_), 2u);
+  EXPECT_EQ(edgepass_state_revoked(state_), 1u);
+  EXPECT_EQ(AsString(Check("/" + Token("overlaySess1") + "/vod/a.ts").reason), "revoked");
+  EXPECT_EQ(Check("/" + Token("revokedSess1") + "/vod/a.ts").verdict, EDGEPASS_ALLOWED);
+
+  // A new base (the overlay folded in) makes the overlay stale: ignored, and
+  // its removal is noticed.
+  revoked_ = core::RevocationSet();
+  revoked_.Add("overlaySess1");
+  Publish(3);
+  EXPECT_EQ(edgepass_state_changed(state_, path_.c_str()), 1);
+  Open();
+  EXPECT_EQ(edgepass_state_version(state_), 3u);
+  EXPECT_EQ(AsString(Check("/" + Token("overlaySess1") + "/vod/a.ts").reason), "revoked");
+  ASSERT_EQ(::unlink(ModuleOverlayPath(path_).c_str()), 0);
+  EXPECT_EQ(edgepass_state_changed(state_, path_.c_str()), 1);
+  Open();
+  EXPECT_EQ(edgepass_state_changed(state_, path_.c_str()), 0);
+
+  // An overlay for a base not in place, or a damaged one, is refused by name.
+  WriteOverlay(path_, SerializeModuleOverlay(9, 8, 1, overlay));
+  char err[256] = "";
+  EXPECT_EQ(edgepass_state_open(path_.c_str(), err, sizeof err), nullptr);
+  EXPECT_NE(std::string(err).find("amends base version 8"), std::string::npos) << err;
+  WriteOverlay(path_, "EPMODOV");
+  EXPECT_EQ(edgepass_state_open(path_.c_str(), err, sizeof err), nullptr);
+  EXPECT_NE(std::string(err).find(".overlay"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace edgepass::client

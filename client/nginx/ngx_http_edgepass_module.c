@@ -3,7 +3,8 @@
  * workers (docs/nginx-module.md). The state (keyring and revoked sessions)
  * is the file the validator sidecar publishes with --module-state; every
  * worker maps it read-only (one copy in memory however many workers) and
- * looks for a new one at most every edgepass_state_check_interval.
+ * looks for a new one, or a new overlay of recent revocation changes next to
+ * it (FILE.overlay), at most every edgepass_state_check_interval.
  *
  *   load_module modules/ngx_http_edgepass_module.so;
  *   http {
@@ -43,6 +44,7 @@
 
 typedef struct {
     ngx_str_t             state_file;
+    ngx_str_t             overlay_file;   /* state_file ".overlay" (module_state.h) */
     ngx_msec_t            check_interval;
     /* CloudFront routes: read at configuration time, shared by the workers
      * through fork (the keys are small and never change at run time). */
@@ -77,6 +79,8 @@ typedef struct {
     ngx_uint_t       looked;      /* checked is set */
     struct stat      seen;        /* the file last opened (or failed) */
     ngx_uint_t       seen_valid;
+    struct stat      seen_overlay;  /* its overlay then, when present */
+    ngx_uint_t       seen_overlay_present;
     ngx_uint_t       errors;      /* unreadable or damaged updates */
     ngx_msec_t       logged_missing;
 } ngx_http_edgepass_worker_t;
@@ -225,7 +229,8 @@ ngx_http_edgepass_refresh(ngx_log_t *log, ngx_http_edgepass_main_conf_t *mcf,
 {
     ngx_http_edgepass_worker_t  *w = &ngx_http_edgepass_worker;
     edgepass_state              *next;
-    struct stat                  st;
+    struct stat                  st, overlay;
+    ngx_uint_t                   overlay_present;
     char                         err[512];
 
     if (!force && w->looked
@@ -250,12 +255,23 @@ ngx_http_edgepass_refresh(ngx_log_t *log, ngx_http_edgepass_main_conf_t *mcf,
         return;
     }
 
-    if (w->seen_valid && ngx_http_edgepass_same_file(&w->seen, &st)) {
+    /* A delta changes only the overlay file next to the state file. */
+    ngx_memzero(&overlay, sizeof(overlay));
+    overlay_present = stat((const char *) mcf->overlay_file.data, &overlay)
+                      == 0;
+
+    if (w->seen_valid && ngx_http_edgepass_same_file(&w->seen, &st)
+        && overlay_present == w->seen_overlay_present
+        && (!overlay_present
+            || ngx_http_edgepass_same_file(&w->seen_overlay, &overlay)))
+    {
         return;
     }
 
     w->seen = st;
     w->seen_valid = 1;
+    w->seen_overlay = overlay;
+    w->seen_overlay_present = overlay_present;
 
     next = edgepass_state_open((const char *) mcf->state_file.data, err,
                                sizeof(err));
@@ -721,6 +737,14 @@ ngx_http_edgepass_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_memcpy(p, mcf->state_file.data, mcf->state_file.len);
     p[mcf->state_file.len] = '\0';
     mcf->state_file.data = p;
+    mcf->overlay_file.len = mcf->state_file.len + sizeof(".overlay") - 1;
+    p = ngx_pnalloc(cf->pool, mcf->overlay_file.len + 1);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+    ngx_memcpy(ngx_cpymem(p, mcf->state_file.data, mcf->state_file.len),
+               ".overlay", sizeof(".overlay"));
+    mcf->overlay_file.data = p;
     return NGX_CONF_OK;
 }
 

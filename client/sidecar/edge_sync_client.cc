@@ -6,7 +6,6 @@
 #include <random>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "client/channel/api_key.h"
@@ -60,21 +59,19 @@ absl::StatusOr<core::Keyring> KeyringFromUpdate(const v1::EdgeUpdate& update) {
   return core::Keyring::Create(std::move(keys));
 }
 
-// `base` without the delta's removed ids, plus its added ones (an added id
-// already present keeps the later expiry).
-core::RevocationSet ApplyDelta(const core::RevocationSet& base,
-                               const v1::EdgeUpdate& update) {
-  absl::flat_hash_set<absl::string_view> removed(
-      update.revoked_remove().begin(), update.revoked_remove().end());
-  core::RevocationSet next;
-  next.Reserve(base.size() + update.revoked_add_size());
-  base.ForEach([&](absl::string_view id, absl::Time expires_at) {
-    if (!removed.contains(id)) next.Add(id, expires_at);
-  });
-  for (const v1::RevokedId& r : update.revoked_add()) {
-    next.Add(r.session_id(), TimeFromProto(r.has_expires_at(), r.expires_at()));
+// The delta's changes in the order the server means them: its removals,
+// then its additions (an added id already present keeps the later expiry).
+std::vector<client::RevocationChange> DeltaChanges(const v1::EdgeUpdate& update) {
+  std::vector<client::RevocationChange> changes;
+  changes.reserve(update.revoked_remove_size() + update.revoked_add_size());
+  for (const std::string& id : update.revoked_remove()) {
+    changes.push_back({.session_id = id, .remove = true});
   }
-  return next;
+  for (const v1::RevokedId& r : update.revoked_add()) {
+    changes.push_back({.session_id = r.session_id(),
+                       .expires_at = TimeFromProto(r.has_expires_at(), r.expires_at())});
+  }
+  return changes;
 }
 
 bool IsAuthError(grpc::StatusCode code) {
@@ -137,10 +134,11 @@ absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
     if (!update.complete()) return std::nullopt;
     receiving_snapshot_ = false;
     keyring_ = std::move(pending_keyring_);
-    revoked_ = std::make_shared<const core::RevocationSet>(
+    revoked_ = client::RevokedSessions::Share(
         std::exchange(pending_revoked_, core::RevocationSet()));
     have_keyring_ = true;
   } else {
+    const uint64_t from = version_;
     if (!have_keyring_ && !update.keyring_changed()) {
       return absl::InvalidArgumentError("update: a delta before any snapshot");
     }
@@ -148,10 +146,25 @@ absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
       EDGEPASS_ASSIGN_OR_RETURN(keyring_, KeyringFromUpdate(update));
       have_keyring_ = true;
     }
+    std::vector<client::RevocationChange> changes;
     if (update.revoked_add_size() > 0 || update.revoked_remove_size() > 0) {
-      revoked_ = std::make_shared<const core::RevocationSet>(
-          ApplyDelta(*revoked_, update));
+      // Costs the change: the new set shares its base with the old one.
+      changes = DeltaChanges(update);
+      revoked_ = revoked_->Apply(changes);
     }
+    const bool same_keyring =
+        !update.keyring_changed() && update.keyring_fingerprint() == fingerprint_;
+    version_ = update.version();
+    fingerprint_ = update.keyring_fingerprint();
+    ValidatorState out{.version = version_,
+                       .keyring_fingerprint = fingerprint_,
+                       .keyring = keyring_,
+                       .revoked = revoked_};
+    if (same_keyring) {
+      out.delta_from = from;
+      out.changes = std::move(changes);
+    }
+    return out;
   }
   version_ = update.version();
   fingerprint_ = update.keyring_fingerprint();

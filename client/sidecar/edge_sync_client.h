@@ -74,8 +74,9 @@ class EdgeSyncState {
   bool have_keyring_ = false;
   // Compact sets (not maps of strings), shared with the ValidatorStates this
   // hands out and so with the validator: a million revoked sessions are held
-  // once, and twice only while the next version is being built.
-  std::shared_ptr<const core::RevocationSet> revoked_ = EmptyRevocationSet();
+  // once; a delta adds to a small overlay over the shared base
+  // (client/validator/revoked_sessions.h), so it costs the change.
+  std::shared_ptr<const client::RevokedSessions> revoked_ = EmptyRevocationSet();
   // A snapshot being received.
   bool receiving_snapshot_ = false;
   core::Keyring pending_keyring_;

@@ -136,5 +136,42 @@ TEST(EdgeSyncState, AnnouncedCountOnlySizesTheSet) {
   EXPECT_TRUE((*applied)->revoked->Contains("bbbbbbb2", kNow));
 }
 
+TEST(EdgeSyncState, ADeltaSharesTheBaseAndSaysWhatChanged) {
+  EdgeSyncState state;
+  v1::EdgeUpdate first = First(1, /*complete=*/true);
+  for (int i = 0; i < 100; ++i) AddRevoked(&first, "base" + std::to_string(1000 + i));
+  auto snapshot = state.Apply(first);
+  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
+  EXPECT_FALSE((*snapshot)->delta_from.has_value());
+
+  v1::EdgeUpdate delta;
+  delta.set_version(2);
+  delta.set_complete(true);
+  delta.set_keyring_fingerprint("fp1");
+  delta.add_revoked_remove("base1000");
+  AddRevoked(&delta, "newsess1");
+  auto applied = state.Apply(delta);
+  ASSERT_TRUE(applied.ok() && applied->has_value());
+  const ValidatorState& s = **applied;
+  // The million-entry base is shared, not rebuilt: only the overlay is new.
+  EXPECT_EQ(s.revoked->base().get(), (*snapshot)->revoked->base().get());
+  EXPECT_EQ(s.revoked->overlay().size(), 2u);
+  EXPECT_EQ(s.revoked->size(), 100u);
+  ASSERT_TRUE(s.delta_from.has_value());
+  EXPECT_EQ(*s.delta_from, 1u);
+  ASSERT_EQ(s.changes.size(), 2u);
+  EXPECT_EQ(s.changes[0].session_id, "base1000");
+  EXPECT_TRUE(s.changes[0].remove);
+  EXPECT_EQ(s.changes[1].session_id, "newsess1");
+
+  // A new keyring is no plain delta: a sink writes it whole.
+  v1::EdgeUpdate rekey = First(3, /*complete=*/true);
+  rekey.set_snapshot(false);
+  rekey.set_keyring_fingerprint("fp2");
+  auto rekeyed = state.Apply(rekey);
+  ASSERT_TRUE(rekeyed.ok() && rekeyed->has_value());
+  EXPECT_FALSE((*rekeyed)->delta_from.has_value());
+}
+
 }  // namespace
 }  // namespace edgepass::sidecar

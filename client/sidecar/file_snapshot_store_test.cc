@@ -36,7 +36,7 @@ ValidatorState SampleState(TestKeys& keys) {
   revoked.Add("sessAAAA1", absl::FromUnixSeconds(1'900'000'000));
   revoked.Add("sessBBBB2");  // until removed
   state.revoked =
-      std::make_shared<const core::RevocationSet>(std::move(revoked));
+      client::RevokedSessions::Share(std::move(revoked));
   return state;
 }
 
@@ -106,10 +106,10 @@ TEST(FileSnapshotStore, DamagedFileIsDataLossAndLeftUntouched) {
 TEST(SnapshotJson, AcceptsAReformattedFileAndOddIds) {
   TestKeys keys;
   ValidatorState state = SampleState(keys);
-  core::RevocationSet revoked = *state.revoked;
+  core::RevocationSet revoked = state.revoked->Compacted();
   revoked.Add("odd\"id\\x\x01", absl::FromUnixSeconds(5));
   state.revoked =
-      std::make_shared<const core::RevocationSet>(std::move(revoked));
+      client::RevokedSessions::Share(std::move(revoked));
   const std::string compact = SnapshotToJson(state);
   absl::StatusOr<ValidatorState> fast = ParseSnapshotJson(compact);
   ASSERT_TRUE(fast.ok()) << fast.status();
@@ -152,7 +152,7 @@ TEST(FileSnapshotStore, LoadsAMillionRevokedSessions) {
                 absl::FromUnixSeconds(1'900'000'000 + i));
   }
   state.revoked =
-      std::make_shared<const core::RevocationSet>(std::move(revoked));
+      client::RevokedSessions::Share(std::move(revoked));
   FileSnapshotStore store(dir.path() + "/big.json");
   absl::Time t0 = absl::Now();
   ASSERT_TRUE(store.Save(state).ok());
@@ -166,6 +166,124 @@ TEST(FileSnapshotStore, LoadsAMillionRevokedSessions) {
       "s100999999xyz", absl::FromUnixSeconds(1'900'000'000)));
   std::cout << "1M revoked: save " << absl::FormatDuration(t1 - t0) << ", load "
             << absl::FormatDuration(t2 - t1) << "\n";
+}
+
+// `state` with `changes` applied, as the edge-sync subscriber hands it out.
+ValidatorState Delta(const ValidatorState& state, uint64_t version,
+                     std::vector<client::RevocationChange> changes) {
+  ValidatorState next = state;
+  next.version = version;
+  next.delta_from = state.version;
+  next.revoked = state.revoked->Apply(changes);
+  next.changes = std::move(changes);
+  return next;
+}
+
+TEST(FileSnapshotStore, DeltasAreAppendedAndLoadedBack) {
+  ScratchDir dir;
+  TestKeys keys;
+  FileSnapshotStore store(dir.path() + "/snap.json");
+  ValidatorState state = SampleState(keys);
+  ASSERT_TRUE(store.Save(state).ok());
+  const size_t snapshot_size = Slurp(store.path()).size();
+  ValidatorState v43 = Delta(state, 43, {{.session_id = "sessNEW1", .expires_at = absl::FromUnixSeconds(1'900'000'100)},
+                                        {.session_id = "sessAAAA1", .remove = true}});
+  ValidatorState v44 = Delta(v43, 44, {{.session_id = "sess\"odd"}});
+  ASSERT_TRUE(store.Save(v43).ok());
+  ASSERT_TRUE(store.Save(v44).ok());
+  EXPECT_EQ(store.rewrites(), 1u);
+  EXPECT_EQ(store.appends(), 2u);
+  const std::string text = Slurp(store.path());
+  EXPECT_EQ(text.substr(0, snapshot_size), SnapshotToJson(state));  // the snapshot untouched
+  EXPECT_TRUE(absl::StartsWith(text.substr(snapshot_size), "@delta ")) << text.substr(snapshot_size);
+
+  FileSnapshotStore reader(store.path());
+  absl::StatusOr<std::optional<ValidatorState>> loaded = reader.Load();
+  ASSERT_TRUE(loaded.ok() && loaded->has_value()) << loaded.status();
+  const ValidatorState& s = **loaded;
+  EXPECT_EQ(s.version, 44u);
+  EXPECT_EQ(s.keyring_fingerprint, "fp-1");
+  EXPECT_EQ(s.revoked->size(), 3u);
+  EXPECT_FALSE(s.revoked->Contains("sessAAAA1", absl::FromUnixSeconds(1'800'000'000)));
+  EXPECT_TRUE(s.revoked->Contains("sessBBBB2", absl::FromUnixSeconds(1'800'000'000)));
+  EXPECT_TRUE(s.revoked->Contains("sessNEW1", absl::FromUnixSeconds(1'900'000'099)));
+  EXPECT_FALSE(s.revoked->Contains("sessNEW1", absl::FromUnixSeconds(1'900'000'100)));
+  EXPECT_TRUE(s.revoked->Contains("sess\"odd", absl::FromUnixSeconds(1'800'000'000)));
+  EXPECT_EQ(reader.dropped_delta_bytes(), 0u);
+
+  // The store that loaded the file appends to it too; a state that is not a
+  // delta of what the file holds rewrites it.
+  ASSERT_TRUE(reader.Save(Delta(s, 45, {{.session_id = "sessNEW2"}})).ok());
+  EXPECT_EQ(reader.appends(), 1u);
+  ValidatorState unrelated = SampleState(keys);
+  unrelated.version = 50;
+  ASSERT_TRUE(reader.Save(unrelated).ok());
+  EXPECT_EQ(reader.rewrites(), 1u);
+  EXPECT_EQ(Slurp(store.path()), SnapshotToJson(unrelated));
+}
+
+TEST(FileSnapshotStore, ATornOrDamagedTailIsDroppedAndOverwritten) {
+  ScratchDir dir;
+  TestKeys keys;
+  const std::string path = dir.path() + "/snap.json";
+  ValidatorState state = SampleState(keys);
+  ValidatorState v43 = Delta(state, 43, {{.session_id = "sessNEW1"}});
+  ValidatorState v44 = Delta(v43, 44, {{.session_id = "sessNEW2"}});
+  {
+    FileSnapshotStore store(path);
+    ASSERT_TRUE(store.Save(state).ok());
+    ASSERT_TRUE(store.Save(v43).ok());
+    ASSERT_TRUE(store.Save(v44).ok());
+  }
+  const std::string whole = Slurp(path);
+  const size_t last_line = whole.rfind("@delta ");
+  for (size_t cut : {whole.size() - 1, last_line + 10, last_line + 1}) {
+    // A crash while the last line was being written.
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << whole.substr(0, cut);
+    FileSnapshotStore store(path);
+    absl::StatusOr<std::optional<ValidatorState>> loaded = store.Load();
+    ASSERT_TRUE(loaded.ok() && loaded->has_value()) << loaded.status();
+    EXPECT_EQ((*loaded)->version, 43u) << cut;
+    EXPECT_TRUE((*loaded)->revoked->Contains("sessNEW1", absl::FromUnixSeconds(1'800'000'000)));
+    EXPECT_FALSE((*loaded)->revoked->Contains("sessNEW2", absl::FromUnixSeconds(1'800'000'000)));
+    EXPECT_EQ(store.dropped_delta_bytes(), cut - last_line);
+    // The next delta replaces the torn line.
+    ASSERT_TRUE(store.Save(v44).ok());
+    EXPECT_EQ(store.appends(), 1u);
+    EXPECT_EQ(Slurp(path), whole);
+  }
+  // A line whose checksum does not match (a bit flipped) ends the deltas.
+  std::string flipped = whole;
+  flipped[last_line + 40] ^= 0x01;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << flipped;
+  FileSnapshotStore store(path);
+  absl::StatusOr<std::optional<ValidatorState>> loaded = store.Load();
+  ASSERT_TRUE(loaded.ok() && loaded->has_value()) << loaded.status();
+  EXPECT_EQ((*loaded)->version, 43u);
+  EXPECT_GT(store.dropped_delta_bytes(), 0u);
+  // A damaged snapshot itself is still DATA_LOSS.
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << whole.substr(0, 20);
+  EXPECT_EQ(FileSnapshotStore(path).Load().status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(FileSnapshotStore, RewritesOnceTheDeltasOutgrowTheSnapshot) {
+  ScratchDir dir;
+  TestKeys keys;
+  FileSnapshotStore store(dir.path() + "/snap.json");
+  ValidatorState state = SampleState(keys);
+  ASSERT_TRUE(store.Save(state).ok());
+  // Each line about 100 bytes: the 64 KiB floor is passed after ~700.
+  for (int i = 0; i < 1000; ++i) {
+    state = Delta(state, state.version + 1, {{.session_id = absl::StrCat("sessMANY", i)}});
+    ASSERT_TRUE(store.Save(state).ok());
+  }
+  EXPECT_EQ(store.rewrites(), 2u);
+  EXPECT_LT(Slurp(store.path()).size(), 140'000u);
+  FileSnapshotStore reader(store.path());
+  absl::StatusOr<std::optional<ValidatorState>> loaded = reader.Load();
+  ASSERT_TRUE(loaded.ok() && loaded->has_value()) << loaded.status();
+  EXPECT_EQ((*loaded)->version, state.version);
+  EXPECT_EQ((*loaded)->revoked->size(), 1002u);
 }
 
 }  // namespace

@@ -41,8 +41,7 @@ absl::StatusOr<ValidatorState> LoadStatic(const SidecarOptions& options) {
         core::ParseRevocationJson(*text);
     if (!revoked.ok())
       return FlagFileError("revoked", options.revoked_file, revoked.status());
-    state.revoked =
-        std::make_shared<const core::RevocationSet>(*std::move(revoked));
+    state.revoked = client::RevokedSessions::Share(*std::move(revoked));
   }
   return state;
 }

@@ -116,8 +116,9 @@ const std::vector<FlagDef>& SidecarFlags() {
                  return absl::OkStatus();
                }},
               {"snapshot", "EDGEPASS_VALIDATOR_SNAPSHOT", "FILE", false,
-               "last state: loaded at start when present, rewritten atomically "
-               "(fsync, mode 0600) on every change",
+               "last state: loaded at start when present; a delta is appended "
+               "(fdatasync), anything else rewrites it atomically (fsync, mode "
+               "0600)",
                "", nullptr,
                [](const std::vector<std::string>& v, SidecarOptions* o) {
                  o->snapshot_file = v.front();
@@ -126,7 +127,8 @@ const std::vector<FlagDef>& SidecarFlags() {
               {"module-state", "EDGEPASS_VALIDATOR_MODULE_STATE", "FILE", false,
                "state file for ngx_http_edgepass_module (its "
                "`edgepass_state_file`): replaced atomically (fsync, rename, "
-               "mode 0600) on every change, before the snapshot",
+               "mode 0600) on a new base, FILE.overlay likewise on a delta; "
+               "before the snapshot",
                "", nullptr,
                [](const std::vector<std::string>& v, SidecarOptions* o) {
                  o->module_state_file = v.front();

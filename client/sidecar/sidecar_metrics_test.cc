@@ -39,7 +39,7 @@ class SidecarMetricsTest : public ::testing::Test {
     revoked.Add("sessREVOKED1");
     revoked.Add("sessREVOKED2");
     state.revoked =
-        std::make_shared<const core::RevocationSet>(std::move(revoked));
+        client::RevokedSessions::Share(std::move(revoked));
     ASSERT_TRUE(sink_.ApplyState(std::move(state)).ok());
   }
   http::Response Get(const std::string& target, const std::string& uri = "") {

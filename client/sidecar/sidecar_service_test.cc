@@ -31,7 +31,7 @@ class SidecarServiceTest : public ::testing::Test {
     core::RevocationSet revoked;
     revoked.Add("sessREVOKED1");
     state.revoked =
-        std::make_shared<const core::RevocationSet>(std::move(revoked));
+        client::RevokedSessions::Share(std::move(revoked));
     ASSERT_TRUE(sink_.ApplyState(std::move(state)).ok());
   }
   http::Response Auth(const std::string& uri, absl::Time now = kNow) {

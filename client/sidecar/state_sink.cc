@@ -1,5 +1,9 @@
 #include "client/sidecar/state_sink.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,7 +20,7 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
   const uint64_t version = state.version;
   const size_t revoked = state.revoked->size();
   // The validator shares the set; `state` keeps its keyring for the save.
-  validator_->SetState(version, state.keyring, state.revoked);
+  validator_->SwapState(version, state.keyring, state.revoked);
   version_.store(version, std::memory_order_release);
   revoked_count_.store(revoked, std::memory_order_release);
   key_count_.store(keys, std::memory_order_release);
@@ -26,9 +30,7 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
   // once it is there, while the snapshot only serves the next restart.
   absl::Status published;
   if (!module_state_file_.empty()) {
-    published = files::WriteFileAtomically(
-        module_state_file_,
-        client::SerializeModuleState(version, state.keyring, *state.revoked));
+    published = PublishModuleState(state);
     if (!published.ok()) {
       published = absl::Status(published.code(),
                                absl::StrCat("module state: ", published.message()));
@@ -47,6 +49,45 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
     if (new_keyring) absl::SleepFor(published_at + kModuleStateSettle - absl::Now());
   }
   return published.ok() ? saved : published;
+}
+
+absl::Status StateSink::PublishModuleState(const ValidatorState& state) {
+  const std::string overlay_path = client::ModuleOverlayPath(module_state_file_);
+  const client::RevokedSessions& revoked = *state.revoked;
+  const bool same_keyring = published_base_ != nullptr &&
+                            state.keyring_fingerprint == published_fingerprint_ &&
+                            state.keyring.keys().size() == published_keys_;
+  if (same_keyring && revoked.base() == published_base_) {
+    // The base file holds this base (perhaps with an older overlay folded in:
+    // the overlay's entries are final states, so laying them over it again
+    // changes nothing): rewrite the small overlay only.
+    return files::WriteFileAtomically(
+        overlay_path, client::SerializeModuleOverlay(state.version, published_base_version_,
+                                                     revoked.size(), revoked.overlay()),
+        {.mode = 0600});
+  }
+  // A new base (a snapshot, a fold, a new keyring): the whole file, with any
+  // overlay folded in, so that a worker that pairs the old overlay with the
+  // new base (and ignores the overlay as stale) misses nothing. Then the
+  // overlay goes.
+  published_base_ = nullptr;
+  absl::Status written;
+  if (revoked.overlay().size() == 0) {
+    written = files::WriteFileAtomically(
+        module_state_file_,
+        client::SerializeModuleState(state.version, state.keyring, *revoked.base()));
+  } else {
+    written = files::WriteFileAtomically(
+        module_state_file_,
+        client::SerializeModuleState(state.version, state.keyring, revoked.Compacted()));
+  }
+  if (!written.ok()) return written;
+  if (::unlink(overlay_path.c_str()) != 0 && errno != ENOENT) {
+    return absl::InternalError(absl::StrCat(overlay_path, ": unlink: ", std::strerror(errno)));
+  }
+  published_base_ = revoked.base();
+  published_base_version_ = state.version;
+  return absl::OkStatus();
 }
 
 }  // namespace edgepass::sidecar

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -48,9 +49,12 @@ class StateSink {
   // Also publish every applied state, before the snapshot is saved, as the
   // nginx module's state file (client/validator/module_state.h), replaced
   // atomically (temporary file, fsync, rename; mode 0600) so readers that
-  // mapped the previous one keep it intact. A failed write is returned like
-  // a failed save, the previous file staying. Call before the first
-  // ApplyState.
+  // mapped the previous one keep it intact. A state that shares its base set
+  // with the last one published (an edge-sync delta) rewrites only the small
+  // overlay file next to it ("<path>.overlay"); a new base (a snapshot, an
+  // overlay folded in, a new keyring) rewrites the state file and removes
+  // the overlay. A failed write is returned like a failed save, the previous
+  // file staying. Call before the first ApplyState.
   //
   // A state with a new keyring returns only kModuleStateSettle after its file
   // was written, so that the acknowledgement the edge-sync client sends next
@@ -75,8 +79,15 @@ class StateSink {
   client::EdgeValidator* const validator_;
   SnapshotStore* const store_;
   std::string module_state_file_;
+  // Writes the module's state file or its overlay for `state`.
+  absl::Status PublishModuleState(const ValidatorState& state);
+
   std::string published_fingerprint_;  // keyring of the last file written
   size_t published_keys_ = 0;
+  // The base set the module's state file holds, and its version; null when
+  // the next publish must write the whole file.
+  std::shared_ptr<const core::RevocationSet> published_base_;
+  uint64_t published_base_version_ = 0;
   absl::Mutex mu_;
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> version_{0};

@@ -24,11 +24,8 @@ absl::Status Corrupt(absl::string_view field, absl::string_view message) {
 
 }  // namespace
 
-std::shared_ptr<const core::RevocationSet> EmptyRevocationSet() {
-  static const auto* const empty =
-      new std::shared_ptr<const core::RevocationSet>(
-          std::make_shared<const core::RevocationSet>());
-  return *empty;
+std::shared_ptr<const client::RevokedSessions> EmptyRevocationSet() {
+  return client::RevokedSessions::Empty();
 }
 
 std::string SnapshotToJson(const ValidatorState& state) {
@@ -119,7 +116,7 @@ absl::StatusOr<ValidatorState> ParseWithDom(absl::string_view text) {
       return Corrupt(absl::StrCat("revoked[", i, "]"), "invalid session id");
     }
   }
-  state.revoked = std::make_shared<const core::RevocationSet>(std::move(set));
+  state.revoked = client::RevokedSessions::Share(std::move(set));
   return state;
 }
 
@@ -235,7 +232,7 @@ absl::StatusOr<ValidatorState> ParseSnapshotJson(absl::string_view text) {
     rest.remove_prefix(1);
   if (!rest.empty())
     return Corrupt("file", "unexpected text after the snapshot");
-  state.revoked = std::make_shared<const core::RevocationSet>(std::move(set));
+  state.revoked = client::RevokedSessions::Share(std::move(set));
   return state;
 }
 

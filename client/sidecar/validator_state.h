@@ -9,17 +9,20 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/validator/revoked_sessions.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 
 namespace edgepass::sidecar {
 
 // The shared empty set ValidatorState starts with.
-std::shared_ptr<const core::RevocationSet> EmptyRevocationSet();
+std::shared_ptr<const client::RevokedSessions> EmptyRevocationSet();
 
 struct ValidatorState {
   uint64_t version = 0;  // edge-sync version; 0 for static sources
@@ -27,8 +30,14 @@ struct ValidatorState {
   std::string keyring_fingerprint;
   core::Keyring keyring;
   // Never null. Shared, never copied: the edge-sync subscriber, the validator
-  // and the snapshot writer hold one set of a million ids between them.
-  std::shared_ptr<const core::RevocationSet> revoked = EmptyRevocationSet();
+  // and the snapshot writer hold one set of a million ids between them, and
+  // a delta shares its base set with the version before (revoked_sessions.h).
+  std::shared_ptr<const client::RevokedSessions> revoked = EmptyRevocationSet();
+  // Set when this state is the one of version *delta_from with `changes`
+  // applied to its revoked sessions, keyring and fingerprint unchanged: a
+  // sink that holds that version persists only the changes.
+  std::optional<uint64_t> delta_from;
+  std::vector<client::RevocationChange> changes;
 };
 
 // The snapshot file:

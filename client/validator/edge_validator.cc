@@ -5,8 +5,8 @@
 namespace edgepass::client {
 namespace {
 
-std::shared_ptr<const core::RevocationSet> Share(core::RevocationSet revoked) {
-  return std::make_shared<const core::RevocationSet>(std::move(revoked));
+std::shared_ptr<const RevokedSessions> Share(core::RevocationSet revoked) {
+  return RevokedSessions::Share(std::move(revoked));
 }
 
 }  // namespace
@@ -23,7 +23,7 @@ std::shared_ptr<const EdgeValidator::Snapshot> EdgeValidator::snapshot() const {
 
 core::Decision EdgeValidator::Check(const core::EdgeRequest& request, absl::Time now) const {
   const std::shared_ptr<const Snapshot> s = snapshot();
-  return core::Validate(request, s->keys, *s->revoked, now, options_);
+  return core::Validate(request, s->keys, s->revoked->view(), now, options_);
 }
 
 void EdgeValidator::SetKeyring(core::Keyring keys) {
@@ -32,18 +32,25 @@ void EdgeValidator::SetKeyring(core::Keyring keys) {
 }
 
 void EdgeValidator::SetRevocations(core::RevocationSet revoked) {
-  std::shared_ptr<const core::RevocationSet> shared = Share(std::move(revoked));
+  std::shared_ptr<const RevokedSessions> shared = Share(std::move(revoked));
   absl::MutexLock lock(&mu_);
   snapshot_ = std::make_shared<const Snapshot>(Snapshot{snapshot_->keys, std::move(shared), snapshot_->version});
 }
 
 void EdgeValidator::SetState(uint64_t version, core::Keyring keys, core::RevocationSet revoked) {
-  SetState(version, std::move(keys), Share(std::move(revoked)));
+  SwapState(version, std::move(keys), Share(std::move(revoked)));
 }
 
 void EdgeValidator::SetState(uint64_t version, core::Keyring keys,
                              std::shared_ptr<const core::RevocationSet> revoked) {
-  if (revoked == nullptr) revoked = Share(core::RevocationSet());
+  SwapState(version, std::move(keys),
+            revoked == nullptr ? RevokedSessions::Empty()
+                              : std::make_shared<const RevokedSessions>(std::move(revoked)));
+}
+
+void EdgeValidator::SwapState(uint64_t version, core::Keyring keys,
+                              std::shared_ptr<const RevokedSessions> revoked) {
+  if (revoked == nullptr) revoked = RevokedSessions::Empty();
   std::shared_ptr<const Snapshot> previous =
       std::make_shared<const Snapshot>(Snapshot{std::move(keys), std::move(revoked), version});
   {

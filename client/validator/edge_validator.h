@@ -14,6 +14,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/validator/revoked_sessions.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/validator.h"
@@ -40,6 +41,12 @@ class EdgeValidator {
   // of taking a copy: a million-entry set is held once, not once per owner.
   void SetState(uint64_t version, core::Keyring keys,
                 std::shared_ptr<const core::RevocationSet> revoked);
+  // The same with a base set and an overlay of recent changes (null: none
+  // revoked): applying an edge-sync delta swaps in a RevokedSessions that
+  // shares the base with the previous one, so it costs the change. A check
+  // pays one more probe only while the overlay is non-empty.
+  void SwapState(uint64_t version, core::Keyring keys,
+                 std::shared_ptr<const RevokedSessions> revoked);
   // The version of the last SetState() (0 before any; Set{Keyring,Revocations}
   // keep it).
   uint64_t version() const;
@@ -47,7 +54,7 @@ class EdgeValidator {
  private:
   struct Snapshot {
     core::Keyring keys;
-    std::shared_ptr<const core::RevocationSet> revoked;  // never null
+    std::shared_ptr<const RevokedSessions> revoked;  // never null
     uint64_t version = 0;
   };
   std::shared_ptr<const Snapshot> snapshot() const;

@@ -105,5 +105,38 @@ TEST(EdgeValidator, SetStateSharesTheRevocationSet) {
   EXPECT_TRUE(validator.Check({.uri = uri}, now).allow);
 }
 
+TEST(EdgeValidator, SwapStateChecksTheOverlayOfADelta) {
+  FixedRandom random;
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  core::SigningKey key = core::GenerateSigningKey(now, core::KeyState::kPrimary, random);
+  core::TokenPolicy policy;
+  policy.paths = {"/v/1/"};
+  policy.ssn = true;
+  auto uri_for = [&](const std::string& session) {
+    core::ViewerAttributes viewer;
+    viewer.session_id = session;
+    auto token = core::IssueToken(policy, viewer, key, now, random);
+    EXPECT_TRUE(token.ok()) << token.status();
+    return "/" + token->token + "/v/1/a.ts";
+  };
+  const std::string base_uri = uri_for("sessBASE1");
+  const std::string new_uri = uri_for("sessNEW01");
+
+  core::RevocationSet set;
+  set.Add("sessBASE1");
+  auto revoked = RevokedSessions::Share(std::move(set));
+  EdgeValidator validator(core::Keyring{});
+  validator.SwapState(1, *core::Keyring::Create({key}), revoked);
+  EXPECT_EQ(validator.Check({.uri = base_uri}, now).reason, core::Reason::kRevoked);
+  EXPECT_TRUE(validator.Check({.uri = new_uri}, now).allow);
+
+  auto delta = revoked->Apply({{.session_id = "sessNEW01"}, {.session_id = "sessBASE1", .remove = true}});
+  ASSERT_EQ(delta->base(), revoked->base());
+  validator.SwapState(2, *core::Keyring::Create({key}), delta);
+  EXPECT_EQ(validator.version(), 2u);
+  EXPECT_TRUE(validator.Check({.uri = base_uri}, now).allow);
+  EXPECT_EQ(validator.Check({.uri = new_uri}, now).reason, core::Reason::kRevoked);
+}
+
 }  // namespace
 }  // namespace edgepass::client

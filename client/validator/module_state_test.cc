@@ -120,5 +120,47 @@ TEST(ModuleState, UnalignedBytesAreInvalidArgument) {
   EXPECT_EQ(ParseModuleState({p, whole.size()}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ModuleState, OverlayAmendsTheBase) {
+  const Aligned base_bytes(Sample(100));
+  absl::StatusOr<ModuleState> base = ParseModuleState(base_bytes.span());
+  ASSERT_TRUE(base.ok()) << base.status();
+  core::RevocationSet overlay;
+  overlay.Put("sess5", absl::InfinitePast());  // removed
+  overlay.Put("added1", kNow + absl::Minutes(1));
+  const Aligned bytes(SerializeModuleOverlay(43, 42, 100, overlay));
+  absl::StatusOr<ModuleOverlay> parsed = ParseModuleOverlay(bytes.span());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->version, 43u);
+  EXPECT_EQ(parsed->base_version, 42u);
+  EXPECT_EQ(parsed->revoked_total, 100u);
+  const core::RevocationView both = base->revoked.WithOverlay(parsed->entries);
+  EXPECT_FALSE(both.Contains("sess5", kNow));
+  EXPECT_TRUE(both.Contains("sess6", kNow));
+  EXPECT_TRUE(both.Contains("added1", kNow));
+  EXPECT_FALSE(both.Contains("added1", kNow + absl::Minutes(2)));
+  EXPECT_TRUE(base->revoked.Contains("sess5", kNow));  // the base alone is unchanged
+  EXPECT_EQ(ModuleOverlayPath("/run/x.state"), "/run/x.state.overlay");
+}
+
+TEST(ModuleState, DamagedOverlayIsDataLoss) {
+  core::RevocationSet overlay;
+  overlay.Put("added1", kNow);
+  const std::string good = SerializeModuleOverlay(2, 1, 1, overlay);
+  // A base file is not an overlay, and every truncation is refused.
+  EXPECT_EQ(ParseModuleOverlay(Aligned(Sample(1)).span()).status().code(), absl::StatusCode::kDataLoss);
+  for (size_t n = 0; n < good.size(); n += 7) {
+    const Aligned cut(good.substr(0, n));
+    absl::StatusOr<ModuleOverlay> parsed = ParseModuleOverlay(cut.span());
+    ASSERT_FALSE(parsed.ok()) << n;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kDataLoss) << n;
+  }
+  // A slot pointing outside the arena.
+  Aligned bad(good);
+  for (size_t i = 88 / 8; i < bad.words.size(); ++i) {
+    if (bad.words[i] != 0 && i * 8 >= 88 + 8) bad.words[i] |= 0xffffu;
+  }
+  EXPECT_FALSE(ParseModuleOverlay(bad.span()).ok());
+}
+
 }  // namespace
 }  // namespace edgepass::client

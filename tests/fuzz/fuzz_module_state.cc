@@ -1,5 +1,6 @@
-// libFuzzer target: the nginx module's state file loader
-// (client::ParseModuleState, what every nginx worker runs on the file it maps).
+// libFuzzer target: the nginx module's state file loaders
+// (client::ParseModuleState and client::ParseModuleOverlay, what every nginx
+// worker runs on the files it maps; the same bytes go to both).
 // Checks: no crash, out-of-bounds read, leak or UB on any bytes; a damaged
 // file is DATA_LOSS with a message; an accepted one answers lookups (which
 // must end: the table has an empty slot) and, written back from its parts,
@@ -19,6 +20,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint64_t> words(size / 8 + 1);
   if (size > 0) std::memcpy(words.data(), data, size);
   const char* bytes = reinterpret_cast<const char*>(words.data());
+  const absl::Time now = absl::FromUnixSeconds(1767225600);
+  absl::StatusOr<edgepass::client::ModuleOverlay> overlay =
+      edgepass::client::ParseModuleOverlay({bytes, size});
+  if (!overlay.ok()) {
+    if (overlay.status().code() != absl::StatusCode::kDataLoss) std::abort();
+    if (overlay.status().message().empty()) std::abort();
+  } else {
+    // Laid over an empty base as over any: every lookup ends.
+    const edgepass::core::RevocationView both =
+        edgepass::core::RevocationView().WithOverlay(overlay->entries);
+    for (const char* id : {"aaaaaaa1", "bbbbbbb2", "x", "0123456789abcdef0123456789abcdef"}) {
+      (void)both.Contains(id, now);
+      absl::Time expiry;
+      (void)both.Lookup(id, &expiry);
+    }
+  }
   absl::StatusOr<edgepass::client::ModuleState> state =
       edgepass::client::ParseModuleState({bytes, size});
   if (!state.ok()) {
@@ -26,7 +43,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (state.status().message().empty()) std::abort();
     return 0;
   }
-  const absl::Time now = absl::FromUnixSeconds(1767225600);
   for (const char* id : {"aaaaaaa1", "bbbbbbb2", "x", "0123456789abcdef0123456789abcdef"}) {
     (void)state->revoked.Contains(id, now);
   }

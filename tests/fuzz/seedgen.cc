@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   auto revoked = std::make_shared<edgepass::core::RevocationSet>();
   revoked->Add("aaaaaaa1");
   revoked->Add("bbbbbbb2", now + absl::Hours(1));
-  state.revoked = revoked;
+  state.revoked = std::make_shared<const edgepass::client::RevokedSessions>(revoked);
   Write(sync, "snapshot_file",
         std::string(1, '\x80') + edgepass::sidecar::SnapshotToJson(state));
 
@@ -123,6 +123,12 @@ int main(int argc, char** argv) {
         edgepass::client::SerializeModuleState(7, *ring, *revoked));
   Write(out / "module_state", "none_revoked",
         edgepass::client::SerializeModuleState(8, *ring, edgepass::core::RevocationSet()));
+  // Its overlay of recent changes: one added, one removed.
+  edgepass::core::RevocationSet overlay;
+  overlay.Put("aaaaaaa1", absl::InfinitePast());
+  overlay.Put("ccccccc3", absl::FromUnixSeconds(1767229200));
+  Write(out / "module_state", "overlay",
+        edgepass::client::SerializeModuleOverlay(8, 7, 2, overlay));
 
   // Keyring files: the project's format (SMD's is in tests/fuzz/corpus).
   Write(out / "keyring", "project_format",
