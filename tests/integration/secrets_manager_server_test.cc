@@ -7,17 +7,21 @@
 #include <memory>
 #include <utility>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "aws/http_client.h"
 #include "aws/secrets_manager_client.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/validator.h"
+#include "edgepass/v1/edge_sync.grpc.pb.h"
 #include "edgepass/v1/keys.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/server_process.h"
@@ -236,6 +240,56 @@ std::map<std::string, std::string> KeyStates(ServerProcess& server) {
   return states;
 }
 
+// What a validator gets: the keyrings of the edge-sync stream, as they come.
+class ValidatorStream {
+ public:
+  explicit ValidatorStream(ServerProcess& server) : stub_(v1::EdgeSyncService::NewStub(server.channel())) {
+    v1::SubscribeRequest subscribe;
+    subscribe.set_validator_id("edge-test");
+    stream_ = stub_->Subscribe(&context_, subscribe);
+    reader_ = std::thread([this] {
+      v1::EdgeUpdate update;
+      while (stream_->Read(&update)) {
+        if (!update.keyring_changed()) continue;
+        std::vector<core::SigningKey> keys;
+        for (const v1::EdgeKey& k : update.keys()) {
+          core::SigningKey key{.id = k.id(), .value = k.value(), .state = core::KeyState::kSecondary};
+          if (k.state() == v1::PRIMARY) key.state = core::KeyState::kPrimary;
+          if (k.has_not_after()) {
+            key.state = core::KeyState::kRetired;
+            key.not_after = absl::FromUnixSeconds(k.not_after().seconds());
+          }
+          keys.push_back(std::move(key));
+        }
+        absl::StatusOr<core::Keyring> ring = core::Keyring::Create(std::move(keys));
+        EXPECT_TRUE(ring.ok()) << ring.status();
+        absl::MutexLock lock(&mu_);
+        if (ring.ok()) keyrings_.push_back(*std::move(ring));
+      }
+    });
+  }
+  ~ValidatorStream() {
+    context_.TryCancel();
+    reader_.join();
+  }
+  std::vector<core::Keyring> keyrings() {
+    absl::MutexLock lock(&mu_);
+    return keyrings_;
+  }
+
+ private:
+  std::unique_ptr<v1::EdgeSyncService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::EdgeUpdate>> stream_;
+  std::thread reader_;
+  absl::Mutex mu_;
+  std::vector<core::Keyring> keyrings_;
+};
+
+bool Allows(const core::Keyring& keys, const std::string& uri) {
+  return core::Validate({.uri = uri}, keys, core::RevocationSet(), absl::Now()).allow;
+}
+
 // SMD's rotation runs beside an edgepass that does not rotate (its
 // migration steps 1-3): SMD's new key in TemporarySecret is not promoted by
 // edgepass, and after SMD's swap (replayed as its Lambda writes it) edgepass
@@ -255,6 +309,7 @@ TEST_F(SecretsManagerServerTest, SmdsRotationRunsBesideEdgepassAndItsSwapIsServe
   ASSERT_TRUE(server.WaitUntilServing()) << server.log();
   std::string old_uri;
   ASSERT_EQ(IssuedKid(server, &old_uri), primary_id);
+  ValidatorStream validator(server);
 
   // generate_secret_update_cff/index.js: the new key into TemporarySecret
   // (then SMD deploys its CloudFront Function with it, which takes minutes).
@@ -269,6 +324,7 @@ TEST_F(SecretsManagerServerTest, SmdsRotationRunsBesideEdgepassAndItsSwapIsServe
   std::map<std::string, std::string> states = KeyStates(server);
   EXPECT_EQ(states[primary_id], "PRIMARY");
   EXPECT_EQ(states.count(smd_new), 0u);
+  for (const core::Keyring& k : validator.keyrings()) EXPECT_EQ(k.Find(smd_new), nullptr);
 
   // swap_secrets/index.js, its reads and writes in its order.
   absl::StatusOr<aws::SecretValue> temporary = sm->GetSecretValue("smd_TemporarySecret");
@@ -287,8 +343,20 @@ TEST_F(SecretsManagerServerTest, SmdsRotationRunsBesideEdgepassAndItsSwapIsServe
   states = KeyStates(server);
   EXPECT_EQ(states[smd_new], "PRIMARY");
   EXPECT_EQ(states[primary_id], "SECONDARY");
-  // Both tokens validate with the keys SMD's function now holds, which are
-  // the keys edgepass serves to its validators.
+  // The validator accepted the old token with every keyring it got, and
+  // holds the new key by the time tokens are signed with it.
+  std::vector<core::Keyring> streamed;
+  const absl::Time streamed_by = absl::Now() + absl::Seconds(5);
+  do {
+    streamed = validator.keyrings();
+    if (!streamed.empty() && streamed.back().Find(smd_new) != nullptr) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < streamed_by);
+  ASSERT_GE(streamed.size(), 2u) << "the snapshot, then the keyring of the swap";
+  ASSERT_NE(streamed.back().Find(smd_new), nullptr);
+  for (const core::Keyring& k : streamed) EXPECT_TRUE(Allows(k, old_uri));
+  EXPECT_TRUE(Allows(streamed.back(), new_uri));
+  // Both tokens validate with the keys SMD's function now holds.
   absl::StatusOr<core::Keyring> served = core::Keyring::Create(
       {{.id = smd_new, .value = new_value, .state = core::KeyState::kPrimary},
        {.id = primary_id, .value = primary_value, .state = core::KeyState::kSecondary}});
