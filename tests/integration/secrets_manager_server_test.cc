@@ -7,15 +7,21 @@
 #include <memory>
 #include <utility>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "aws/http_client.h"
 #include "aws/secrets_manager_client.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/validator.h"
+#include "edgepass/v1/edge_sync.grpc.pb.h"
 #include "edgepass/v1/keys.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/server_process.h"
@@ -199,6 +205,204 @@ TEST_F(SecretsManagerServerTest, ServerRotatesSmdsKeysAndSmdReadersSeeTheNewPrim
   for (const v1::SigningKeyInfo& k : status.keys()) states[k.id()] = v1::KeyState_Name(k.state());
   EXPECT_EQ(states[primary_id], "RETIRED");
   EXPECT_EQ(states[previous], "PRIMARY");
+}
+
+constexpr char kPlaceholder[] = R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})";
+
+std::string PairText(const std::string& id, const std::string& value) {
+  return absl::StrCat("{\"", id, "\":\"", value, "\"}");
+}
+
+// The kid of the token in a playback URL the server issues for asset "1".
+std::string IssuedKid(ServerProcess& server, std::string* token_uri = nullptr) {
+  v1::IssuePlaybackRequest request;
+  request.set_asset_id("1");
+  v1::IssuePlaybackResponse response;
+  grpc::Status status = server.stub().IssuePlayback(Context().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  if (token_uri != nullptr) *token_uri = UriOf(response.playback_url());
+  // [<session id>.]<header>.<payload>.<signature>
+  const std::vector<std::string> parts = absl::StrSplit(response.token(), '.');
+  if (parts.size() < 3) return "";
+  std::string header;
+  absl::WebSafeBase64Unescape(parts[parts.size() - 3], &header);
+  const size_t kid = header.find("\"kid\":\"");
+  if (kid == std::string::npos) return "";
+  return header.substr(kid + 7, header.find('"', kid + 7) - kid - 7);
+}
+
+std::map<std::string, std::string> KeyStates(ServerProcess& server) {
+  v1::KeyStatus status;
+  grpc::Status s = v1::KeyService::NewStub(server.channel())->GetKeyStatus(Context().get(), v1::GetKeyStatusRequest(), &status);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  std::map<std::string, std::string> states;
+  for (const v1::SigningKeyInfo& k : status.keys()) states[k.id()] = v1::KeyState_Name(k.state());
+  return states;
+}
+
+// What a validator gets: the keyrings of the edge-sync stream, as they come.
+class ValidatorStream {
+ public:
+  explicit ValidatorStream(ServerProcess& server) : stub_(v1::EdgeSyncService::NewStub(server.channel())) {
+    v1::SubscribeRequest subscribe;
+    subscribe.set_validator_id("edge-test");
+    stream_ = stub_->Subscribe(&context_, subscribe);
+    reader_ = std::thread([this] {
+      v1::EdgeUpdate update;
+      while (stream_->Read(&update)) {
+        if (!update.keyring_changed()) continue;
+        std::vector<core::SigningKey> keys;
+        for (const v1::EdgeKey& k : update.keys()) {
+          core::SigningKey key{.id = k.id(), .value = k.value(), .state = core::KeyState::kSecondary};
+          if (k.state() == v1::PRIMARY) key.state = core::KeyState::kPrimary;
+          if (k.has_not_after()) {
+            key.state = core::KeyState::kRetired;
+            key.not_after = absl::FromUnixSeconds(k.not_after().seconds());
+          }
+          keys.push_back(std::move(key));
+        }
+        absl::StatusOr<core::Keyring> ring = core::Keyring::Create(std::move(keys));
+        EXPECT_TRUE(ring.ok()) << ring.status();
+        absl::MutexLock lock(&mu_);
+        if (ring.ok()) keyrings_.push_back(*std::move(ring));
+      }
+    });
+  }
+  ~ValidatorStream() {
+    context_.TryCancel();
+    reader_.join();
+  }
+  std::vector<core::Keyring> keyrings() {
+    absl::MutexLock lock(&mu_);
+    return keyrings_;
+  }
+
+ private:
+  std::unique_ptr<v1::EdgeSyncService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::EdgeUpdate>> stream_;
+  std::thread reader_;
+  absl::Mutex mu_;
+  std::vector<core::Keyring> keyrings_;
+};
+
+bool Allows(const core::Keyring& keys, const std::string& uri) {
+  return core::Validate({.uri = uri}, keys, core::RevocationSet(), absl::Now()).allow;
+}
+
+// SMD's rotation runs beside an edgepass that does not rotate (its
+// migration steps 1-3): SMD's new key in TemporarySecret is not promoted by
+// edgepass, and after SMD's swap (replayed as its Lambda writes it) edgepass
+// signs with it while tokens of the previous primary still validate.
+TEST_F(SecretsManagerServerTest, SmdsRotationRunsBesideEdgepassAndItsSwapIsServed) {
+  const std::string primary_id = "20240305_0123456789abcdef0123";
+  const std::string secondary_id = "2024035_fedcba9876543210fedc";
+  const std::string smd_new = "2024036_00000000000000000abc";
+  const std::string primary_value(128, 'a'), secondary_value(128, 'b'), new_value(128, 'c');
+  auto sm = Client();
+  ASSERT_TRUE(sm->CreateSecret("smd_PrimarySecret", PairText(primary_id, primary_value), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("smd_SecondarySecret", PairText(secondary_id, secondary_value), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("smd_TemporarySecret", kPlaceholder, "").ok());
+  std::vector<std::string> args = AwsArgs();
+  args.insert(args.end(), {"--smd-stack-name", "smd", "--key-cache-ttl", "1s"});
+  ServerProcess server(work_.path(), work_.path() + "/data", args);
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  std::string old_uri;
+  ASSERT_EQ(IssuedKid(server, &old_uri), primary_id);
+  ValidatorStream validator(server);
+
+  // generate_secret_update_cff/index.js: the new key into TemporarySecret
+  // (then SMD deploys its CloudFront Function with it, which takes minutes).
+  ASSERT_TRUE(sm->PutSecretValue("smd_TemporarySecret", PairText(smd_new, new_value), "", {}).ok());
+  absl::SleepFor(absl::Seconds(5));  // several key-cache refreshes and scheduler checks
+  EXPECT_FALSE(absl::StrContains(server.log(), "key_rotated")) << server.log();
+  EXPECT_TRUE(absl::StrContains(server.log(), "smd_rotation_key_ignored")) << server.log();
+  EXPECT_FALSE(absl::StrContains(server.log(), new_value));
+  EXPECT_EQ(SmdPair(*sm, "smd_PrimarySecret").first, primary_id);
+  EXPECT_EQ(SmdPair(*sm, "smd_TemporarySecret").first, smd_new);
+  EXPECT_EQ(IssuedKid(server), primary_id);
+  std::map<std::string, std::string> states = KeyStates(server);
+  EXPECT_EQ(states[primary_id], "PRIMARY");
+  EXPECT_EQ(states.count(smd_new), 0u);
+  for (const core::Keyring& k : validator.keyrings()) EXPECT_EQ(k.Find(smd_new), nullptr);
+
+  // swap_secrets/index.js, its reads and writes in its order.
+  absl::StatusOr<aws::SecretValue> temporary = sm->GetSecretValue("smd_TemporarySecret");
+  absl::StatusOr<aws::SecretValue> primary = sm->GetSecretValue("smd_PrimarySecret");
+  ASSERT_TRUE(temporary.ok() && primary.ok());
+  ASSERT_TRUE(sm->PutSecretValue("smd_SecondarySecret", primary->secret_string, "", {}).ok());
+  ASSERT_TRUE(sm->PutSecretValue("smd_PrimarySecret", temporary->secret_string, "", {}).ok());
+  ASSERT_TRUE(sm->PutSecretValue("smd_TemporarySecret", kPlaceholder, "", {}).ok());
+
+  std::string new_uri;
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (IssuedKid(server, &new_uri) != smd_new && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_EQ(IssuedKid(server, &new_uri), smd_new) << server.log();
+  EXPECT_EQ(SmdPair(*sm, "smd_PrimarySecret"), std::make_pair(smd_new, new_value));
+  EXPECT_EQ(SmdPair(*sm, "smd_SecondarySecret").first, primary_id);
+  states = KeyStates(server);
+  EXPECT_EQ(states[smd_new], "PRIMARY");
+  EXPECT_EQ(states[primary_id], "SECONDARY");
+  // The validator accepted the old token with every keyring it got, and
+  // holds the new key by the time tokens are signed with it.
+  std::vector<core::Keyring> streamed;
+  const absl::Time streamed_by = absl::Now() + absl::Seconds(5);
+  do {
+    streamed = validator.keyrings();
+    if (!streamed.empty() && streamed.back().Find(smd_new) != nullptr) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < streamed_by);
+  ASSERT_GE(streamed.size(), 2u) << "the snapshot, then the keyring of the swap";
+  ASSERT_NE(streamed.back().Find(smd_new), nullptr);
+  for (const core::Keyring& k : streamed) EXPECT_TRUE(Allows(k, old_uri));
+  EXPECT_TRUE(Allows(streamed.back(), new_uri));
+  // Both tokens validate with the keys SMD's function now holds.
+  absl::StatusOr<core::Keyring> served = core::Keyring::Create(
+      {{.id = smd_new, .value = new_value, .state = core::KeyState::kPrimary},
+       {.id = primary_id, .value = primary_value, .state = core::KeyState::kSecondary}});
+  ASSERT_TRUE(served.ok());
+  for (const std::string& uri : {old_uri, new_uri}) {
+    core::Decision d = core::Validate({.uri = uri}, *served, core::RevocationSet(), absl::Now());
+    EXPECT_TRUE(d.allow) << core::ReasonName(d.reason);
+  }
+  EXPECT_FALSE(absl::StrContains(server.log(), "key_rotated")) << server.log();
+}
+
+// edgepass's own rotation in SMD mode, stopped after it stored its pending
+// key, is still finished by the next server (the key is recorded in
+// smd_EdgepassKeyring).
+TEST_F(SecretsManagerServerTest, EdgepasssOwnInterruptedRotationInSmdModeIsResumed) {
+  const std::string primary_id = "20240305_0123456789abcdef0123";
+  auto sm = Client();
+  ASSERT_TRUE(sm->CreateSecret("smd_PrimarySecret", PairText(primary_id, std::string(128, 'a')), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("smd_SecondarySecret", PairText("2024035_fedcba9876543210fedc", std::string(128, 'b')), "").ok());
+  ASSERT_TRUE(sm->CreateSecret("smd_TemporarySecret", kPlaceholder, "").ok());
+  std::vector<std::string> args = AwsArgs();
+  args.insert(args.end(), {"--smd-stack-name", "smd", "--key-cache-ttl", "1s"});
+  std::string pending;
+  {
+    ServerProcess doomed(work_.path(), work_.path() + "/data1", args,
+                         {"EDGEPASS_TEST_EXIT_AFTER_ROTATION_STEP=stored_pending"});
+    ASSERT_TRUE(doomed.WaitUntilServing()) << doomed.log();
+    v1::RotateKeysResponse rotated;
+    EXPECT_FALSE(v1::KeyService::NewStub(doomed.channel())->RotateKeys(Context().get(), v1::RotateKeysRequest(), &rotated).ok());
+    ASSERT_TRUE(doomed.process().WaitForExit(absl::Seconds(10)).has_value());
+    pending = SmdPair(*sm, "smd_TemporarySecret").first;
+    ASSERT_FALSE(pending.empty());
+    ASSERT_NE(pending, primary_id);
+  }
+  ServerProcess server(work_.path(), work_.path() + "/data2", args);
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (SmdPair(*sm, "smd_PrimarySecret").first != pending && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(SmdPair(*sm, "smd_PrimarySecret").first, pending) << server.log();
+  EXPECT_EQ(SmdPair(*sm, "smd_SecondarySecret").first, primary_id);
+  absl::StatusOr<aws::SecretValue> temporary = sm->GetSecretValue("smd_TemporarySecret");
+  ASSERT_TRUE(temporary.ok());
+  EXPECT_EQ(temporary->secret_string, kPlaceholder);
+  EXPECT_TRUE(absl::StrContains(server.log(), "\"resumed\":1")) << server.log();
 }
 
 TEST_F(SecretsManagerServerTest, WrongSecretKeyStopsTheStartWithAClearError) {

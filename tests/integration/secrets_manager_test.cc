@@ -360,11 +360,97 @@ TEST_F(SmdAdoptionTest, TokensMadeBySmdsSdkValidateWithTheAdoptedKeys) {
   EXPECT_GE(valid, 5);
 }
 
-TEST_F(SmdAdoptionTest, TemporaryKeyIsPending) {
-  WriteSmd("smd2", absl::StrCat(R"({"20240306_00000000000000000abc":")", Hex(128, 'c'), "\"}"));
-  absl::StatusOr<core::Keyring> keys = SmdSecretStore(Client(admin_), "smd2").ReadKeyring();
+// SMD's rotation Lambda (source/lambda/generate_secret_update_cff) puts its
+// new key into TemporarySecret; SMD's swap (source/lambda/swap_secrets) later
+// makes it primary. Until then it is not edgepass's: not adopted as a key
+// (let alone a pending key to promote), and never replaced.
+TEST_F(SmdAdoptionTest, SmdsRotationKeyIsNeitherAdoptedNorReplaced) {
+  const std::string smd_new = "2024036_00000000000000000abc";
+  const std::string smd_temporary = absl::StrCat("{\"", smd_new, "\":\"", Hex(128, 'c'), "\"}");
+  WriteSmd("smd2", smd_temporary);
+  SmdSecretStore store(Client(admin_), "smd2");
+  absl::StatusOr<core::Keyring> keys = store.ReadKeyring();
   ASSERT_TRUE(keys.ok()) << keys.status();
-  EXPECT_EQ(Ids(*keys).back(), "20240306_00000000000000000abc:pending");
+  EXPECT_EQ(Ids(*keys), (std::vector<std::string>{kPrimaryId + ":primary", kSecondaryId + ":secondary"}));
+
+  // edgepass's own rotation would replace it: refused, nothing written.
+  core::SigningKey primary{.id = kPrimaryId, .value = kPrimaryValue, .state = core::KeyState::kPrimary};
+  core::SigningKey secondary{.id = kSecondaryId, .value = kSecondaryValue, .state = core::KeyState::kSecondary};
+  absl::Status s = store.WriteKeyring(
+      Ring({primary, secondary, Key("20240401_11111111111111111111", 'd', core::KeyState::kPending)}));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "smd2_TemporarySecret")) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), smd_new)) << s;
+  EXPECT_EQ(Current("smd2_TemporarySecret"), smd_temporary);
+  EXPECT_EQ(Client(admin_)->GetSecretValue("smd2_EdgepassKeyring").status().code(), absl::StatusCode::kNotFound);
+  // A write without a pending key of edgepass's (a revocation) keeps it.
+  ASSERT_TRUE(store.WriteKeyring(Ring({primary})).ok());
+  EXPECT_EQ(Current("smd2_TemporarySecret"), smd_temporary);
+  EXPECT_EQ(Ids(*store.ReadKeyring()), (std::vector<std::string>{kPrimaryId + ":primary"}));
+}
+
+// SMD's swap replayed write by write as its Lambda makes them: every read in
+// between is a keyring, tokens of SMD's primary validate throughout, and
+// tokens of the new key from when SMD's SDK can sign with it (it is primary).
+TEST_F(SmdAdoptionTest, SmdsSwapKeepsOldAndNewTokensValidAtEveryStep) {
+  const std::string smd_new = "2024036_00000000000000000abc";
+  const std::string new_value = Hex(128, 'c');
+  auto pair = [](const std::string& id, const std::string& value) {
+    return absl::StrCat("{\"", id, "\":\"", value, "\"}");
+  };
+  WriteSmd("swap", pair(smd_new, new_value));
+  auto sm = Client(admin_);
+  SmdSecretStore store(sm, "swap");
+  absl::Time now = absl::FromUnixSeconds(1709640000);
+  const int64_t exp = absl::ToUnixSeconds(now) + 3600;
+  const std::string old_token = SmdToken(kPrimaryId, kPrimaryValue, exp);
+  const std::string new_token = SmdToken(smd_new, new_value, exp);
+  auto read = [&] {
+    absl::StatusOr<core::Keyring> k = store.ReadKeyring();
+    EXPECT_TRUE(k.ok()) << k.status();
+    return k.ok() ? *k : core::Keyring();
+  };
+  EXPECT_TRUE(Validates(read(), old_token, now));
+  // swap_secrets/index.js: read Temporary and Primary, then put Secondary,
+  // Primary, Temporary.
+  const std::string temporary = Current("swap_TemporarySecret");
+  const std::string previous = Current("swap_PrimarySecret");
+  ASSERT_TRUE(sm->PutSecretValue("swap_SecondarySecret", previous, "", {}).ok());
+  EXPECT_TRUE(Validates(read(), old_token, now));
+  EXPECT_EQ(read().Primary()->id, kPrimaryId);
+  ASSERT_TRUE(sm->PutSecretValue("swap_PrimarySecret", temporary, "", {}).ok());
+  EXPECT_TRUE(Validates(read(), old_token, now));
+  EXPECT_TRUE(Validates(read(), new_token, now));
+  ASSERT_TRUE(sm->PutSecretValue("swap_TemporarySecret", R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})", "", {}).ok());
+  core::Keyring after = read();
+  EXPECT_EQ(Ids(after), (std::vector<std::string>{smd_new + ":primary", kPrimaryId + ":secondary"}));
+  EXPECT_TRUE(Validates(after, old_token, now));
+  EXPECT_TRUE(Validates(after, new_token, now));
+}
+
+// SMD's swap run when TemporarySecret held the placeholder copies it into
+// PrimarySecret: never a key, and a non-key value is refused naming the secret.
+TEST_F(SmdAdoptionTest, PlaceholderOrNonKeyIsNeverAdoptedAsAKey) {
+  WriteSmd("ph", R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})");
+  auto sm = Client(admin_);
+  SmdSecretStore store(sm, "ph");
+  ASSERT_TRUE(store.ReadKeyring().ok());
+  ASSERT_TRUE(sm->PutSecretValue("ph_PrimarySecret", R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})", "", {}).ok());
+  absl::StatusOr<core::Keyring> keys = store.ReadKeyring();
+  EXPECT_EQ(keys.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(keys.status().message(), "ph_PrimarySecret")) << keys.status();
+  EXPECT_TRUE(absl::StrContains(keys.status().message(), "placeholder")) << keys.status();
+  for (const char* text : {R"({"INITIALIZED_KEY":"not-a-key"})", R"({"20240401_1":"INITIALIZED_VALUE"})",
+                           R"({"20240401_1":"ABCDEF"})"}) {
+    SCOPED_TRACE(text);
+    ASSERT_TRUE(sm->PutSecretValue("ph_PrimarySecret", absl::StrCat("{\"", kPrimaryId, "\":\"", kPrimaryValue, "\"}"), "", {}).ok());
+    ASSERT_TRUE(sm->PutSecretValue("ph_TemporarySecret", text, "", {}).ok());
+    keys = store.ReadKeyring();
+    EXPECT_EQ(keys.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(absl::StrContains(keys.status().message(), "ph_TemporarySecret")) << keys.status();
+    EXPECT_FALSE(absl::StrContains(keys.status().message(), "not-a-key")) << "values are never quoted";
+    EXPECT_FALSE(absl::StrContains(keys.status().message(), "ABCDEF")) << "values are never quoted";
+  }
 }
 
 TEST_F(SmdAdoptionTest, AfterEdgepassRotatesSmdReadersGetTheNewKey) {

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "logging/json_log.h"
 #include "nlohmann/json.hpp"
 #include "server/adapters/aws/secrets_manager_secret_store.h"
 
@@ -17,6 +18,19 @@ std::string PairJson(absl::string_view id, absl::string_view value) {
   nlohmann::json j = nlohmann::json::object();
   j[std::string(id)] = std::string(value);
   return j.dump();
+}
+
+bool IsKeyValue(absl::string_view v) {
+  if (v.size() != core::kKeyValueLength) return false;
+  for (char c : v) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool Holds(const core::Keyring& keyring, const SmdKeyPair& pair) {
+  const core::SigningKey* k = keyring.Find(pair.id);
+  return k != nullptr && k->value == pair.value;
 }
 
 const core::SigningKey* FirstWithState(const core::Keyring& keyring, core::KeyState state) {
@@ -42,6 +56,12 @@ absl::StatusOr<std::optional<SmdKeyPair>> ParseSmdSecret(absl::string_view secre
     return absl::FailedPreconditionError(absl::StrCat(
         "secret ", secret_name, ": key id may hold only [A-Za-z0-9_-], at most ",
         core::kMaxKeyIdLength, " characters"));
+  }
+  if (!IsKeyValue(pair.value)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "secret ", secret_name, ": the value of key ", pair.id, " is not a key (",
+        core::kKeyValueLength, " lower-case hex characters, or SMD's {\"", kSmdInitializedKey,
+        "\":\"", kSmdInitializedValue, "\"} placeholder)"));
   }
   return std::optional<SmdKeyPair>(std::move(pair));
 }
@@ -77,8 +97,26 @@ absl::StatusOr<SmdSecretStore::Stored> SmdSecretStore::ReadStored() {
   return s;
 }
 
+bool SmdSecretStore::IsSmdRotationKey(const Stored& s) {
+  if (!s.temporary.has_value()) return false;
+  const SmdKeyPair& t = *s.temporary;
+  if (t.id == s.primary.id && t.value == s.primary.value) return false;  // mid-swap, or our promotion
+  if (s.secondary && t.id == s.secondary->id && t.value == s.secondary->value) return false;
+  return !(s.edgepass.has_value() && Holds(*s.edgepass, t));
+}
+
 absl::StatusOr<core::Keyring> SmdSecretStore::ReadUncounted() {
   EDGEPASS_ASSIGN_OR_RETURN(Stored s, ReadStored());
+  if (IsSmdRotationKey(s)) {
+    absl::MutexLock lock(&log_mu_);
+    if (logged_smd_key_ != s.temporary->id) {
+      logged_smd_key_ = s.temporary->id;
+      logging::Info("smd_rotation_key_ignored")
+          .Str("secret", temporary_secret())
+          .Str("key", s.temporary->id)
+          .Str("note", "SMD's rotation put this key there; it becomes a key when SMD's swap makes it primary");
+    }
+  }
   if (s.edgepass.has_value()) {
     const core::SigningKey* p = s.edgepass->Primary();
     if (p->id == s.primary.id && p->value == s.primary.value) return *std::move(s.edgepass);
@@ -95,9 +133,15 @@ absl::StatusOr<core::Keyring> SmdSecretStore::ReadUncounted() {
     keys.push_back(
         {.id = s.secondary->id, .value = s.secondary->value, .state = core::KeyState::kSecondary});
   }
-  if (s.temporary && !known(s.temporary->id)) {
-    keys.push_back(
-        {.id = s.temporary->id, .value = s.temporary->value, .state = core::KeyState::kPending});
+  // Only a pending key edgepass stored itself (its rotation stopped before
+  // the promotion) is resumed; a key of SMD's own rotation is not edgepass's
+  // to distribute or promote: SMD's swap makes it primary.
+  if (s.temporary && !known(s.temporary->id) && !IsSmdRotationKey(s)) {
+    const core::SigningKey* own = s.edgepass->Find(s.temporary->id);
+    core::SigningKey k = *own;
+    if (k.state != core::KeyState::kDistributed) k.state = core::KeyState::kPending;
+    k.not_after = absl::InfiniteFuture();
+    keys.push_back(std::move(k));
   }
   if (s.edgepass.has_value()) {  // keep what edgepass retired and SMD's secrets no longer hold
     for (const core::SigningKey& k : s.edgepass->keys()) {
@@ -140,7 +184,7 @@ absl::Status SmdSecretStore::WriteKeyring(const core::Keyring& keyring) {
   if (primary == nullptr) return absl::InvalidArgumentError("keyring: no primary key; nothing written");
   absl::MutexLock lock(&write_mu_);
   // Never overwrite secrets we cannot read.
-  EDGEPASS_RETURN_IF_ERROR(ReadStored().status());
+  EDGEPASS_ASSIGN_OR_RETURN(Stored stored, ReadStored());
 
   // SMD's readers want a secondary: the secondary, else the newest retired
   // key, else the primary itself (what SMD has right after its first swap).
@@ -156,6 +200,17 @@ absl::Status SmdSecretStore::WriteKeyring(const core::Keyring& keyring) {
   if (secondary == nullptr) secondary = primary;
   const core::SigningKey* pending = FirstWithState(keyring, core::KeyState::kPending);
   if (pending == nullptr) pending = FirstWithState(keyring, core::KeyState::kDistributed);
+  // A key of SMD's own rotation waits in TemporarySecret for SMD's swap:
+  // replacing it would make that swap store what replaced it (or the
+  // placeholder) as SMD's primary, a key SMD's function does not hold.
+  const bool smd_rotating = IsSmdRotationKey(stored);
+  if (smd_rotating && pending != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "secret ", temporary_secret(), ": holds key ", stored.temporary->id,
+        " of SMD's own rotation, not a key edgepass stored; edgepass does not replace it. "
+        "Let SMD's rotation finish (its swap), or disable SMD's rotation and put {\"",
+        kSmdInitializedKey, "\":\"", kSmdInitializedValue, "\"} back into the secret; nothing was written"));
+  }
 
   // The whole keyring first: until PrimarySecret names the new primary,
   // readers fall back to the SMD secrets plus this secret's retired keys, so
@@ -164,6 +219,7 @@ absl::Status SmdSecretStore::WriteKeyring(const core::Keyring& keyring) {
   EDGEPASS_RETURN_IF_ERROR(PutIfChanged(edgepass_secret(), json, json));
   EDGEPASS_RETURN_IF_ERROR(PutIfChanged(secondary_secret(), PairJson(secondary->id, secondary->value), json));
   EDGEPASS_RETURN_IF_ERROR(PutIfChanged(primary_secret(), PairJson(primary->id, primary->value), json));
+  if (smd_rotating) return absl::OkStatus();  // SMD's key stays where SMD's swap looks for it
   return PutIfChanged(temporary_secret(),
                       pending != nullptr ? PairJson(pending->id, pending->value)
                                          : PairJson(kSmdInitializedKey, kSmdInitializedValue),

@@ -3,8 +3,11 @@
 // tokens from day one and can take over its rotation:
 //   <stack>_PrimarySecret    {"<key id>": "<key value>"}   -> primary
 //   <stack>_SecondarySecret  {"<key id>": "<key value>"}   -> secondary
-//   <stack>_TemporarySecret  {"<key id>": "<key value>"}   -> pending, or
-//                            {"INITIALIZED_KEY": "INITIALIZED_VALUE"} between rotations (no key)
+//   <stack>_TemporarySecret  {"<key id>": "<key value>"}   -> pending when edgepass stored it
+//                            (it is in <stack>_EdgepassKeyring); a key of SMD's own
+//                            rotation is no key until SMD's swap makes it primary, and
+//                            is never replaced; {"INITIALIZED_KEY": "INITIALIZED_VALUE"}
+//                            between rotations (no key)
 // SMD writes the id's day unpadded, so "2024035_<20 hex>" (7 digits) occurs.
 //
 // Writing (edgepass rotates) keeps SMD's own readers right — its SDK reads
@@ -44,9 +47,9 @@ struct SmdKeyPair {
   std::string value;
 };
 
-// One SMD secret: a JSON object with exactly one string member. nullopt for
-// the INITIALIZED placeholder. FAILED_PRECONDITION "<secret>: ..." otherwise
-// (never quoting the value).
+// One SMD secret: a JSON object with exactly one string member whose value
+// is 128 lower-case hex characters. nullopt for the INITIALIZED placeholder.
+// FAILED_PRECONDITION "secret <name>: ..." otherwise (never quoting the value).
 absl::StatusOr<std::optional<SmdKeyPair>> ParseSmdSecret(absl::string_view secret_name,
                                                          absl::string_view text);
 
@@ -60,7 +63,9 @@ class SmdSecretStore : public SecretStore {
   // characters, or the primary secret holds the placeholder.
   absl::StatusOr<core::Keyring> ReadKeyring() override;
   // INVALID_ARGUMENT when `keyring` has no primary; FAILED_PRECONDITION when
-  // any stored secret is malformed (nothing is written then).
+  // any stored secret is malformed, or when `keyring` has a pending or
+  // distributed key while TemporarySecret holds a key of SMD's own rotation
+  // (nothing is written then). Without one, that key is left in place.
   absl::Status WriteKeyring(const core::Keyring& keyring) override;
 
   int64_t read_count() const override { return reads_.load(std::memory_order_relaxed); }
@@ -79,12 +84,18 @@ class SmdSecretStore : public SecretStore {
     std::optional<core::Keyring> edgepass;  // when the extra secret exists and parses
   };
   absl::StatusOr<Stored> ReadStored();
+  // True when TemporarySecret holds a key that edgepass did not store (it is
+  // in neither <stack>_EdgepassKeyring nor SMD's primary or secondary secret):
+  // SMD's own rotation put it there and its swap will make it primary.
+  static bool IsSmdRotationKey(const Stored& s);
   absl::StatusOr<core::Keyring> ReadUncounted();
   absl::Status PutIfChanged(const std::string& secret, const std::string& text, const std::string& keyring_json);
 
   const std::shared_ptr<aws::SecretsManagerClient> client_;
   const std::string stack_;
   absl::Mutex write_mu_;
+  absl::Mutex log_mu_;
+  std::string logged_smd_key_ ABSL_GUARDED_BY(log_mu_);  // logged once per key
   std::atomic<int64_t> reads_{0};
   std::atomic<int64_t> read_errors_{0};
 };
