@@ -407,7 +407,14 @@ absl::Status FileSessionStore::Append(const std::vector<const core::RevocationEn
   version_ = next;
   for (const core::RevocationEntry* e : puts) {
     index_[e->session_id] = {ExpirySeconds(e->expires_at), e->type};
-    Remember({.version = next, .session_id = e->session_id, .entry = *e});
+    // As the files hold it (whole seconds), so replicas rank it the same
+    // whether they read it here or from the files.
+    core::RevocationEntry stored = *e;
+    stored.added_at = absl::FromUnixSeconds(absl::ToUnixSeconds(e->added_at));
+    if (e->expires_at != absl::InfiniteFuture()) {
+      stored.expires_at = absl::FromUnixSeconds(absl::ToUnixSeconds(e->expires_at));
+    }
+    Remember({.version = next, .session_id = e->session_id, .entry = std::move(stored)});
   }
   for (const std::string& id : removes) {
     index_.erase(id);
