@@ -1,5 +1,7 @@
 #include "server/live_state.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -354,9 +356,14 @@ absl::Status LiveState::ReloadEdge(bool sessions_changed) {
     }
   }
   if (full || (sessions_changed && !sessions_loaded_)) {
-    EDGEPASS_ASSIGN_OR_RETURN(SessionList list, sessions_->List());
-    LoadAll(list.entries, now);
-    version = list.version;
+    {
+      EDGEPASS_ASSIGN_OR_RETURN(SessionList list, sessions_->List());
+      LoadAll(list.entries, now);
+      version = list.version;
+    }
+    // The full list read just now (hundreds of MB at a million entries) is
+    // freed; hand the pages back instead of keeping them as the high mark.
+    malloc_trim(0);
     sessions_loaded_ = true;
     full = true;
   }
