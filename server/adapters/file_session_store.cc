@@ -336,14 +336,16 @@ absl::Status FileSessionStore::ReplayLog(Visit visit, uint64_t* version, bool re
   }
 }
 
-absl::Status FileSessionStore::Open() {
+absl::Status FileSessionStore::Open(absl::flat_hash_map<std::string, core::RevocationEntry>* entries) {
   if (open_) return absl::OkStatus();
   index_.clear();
   auto visit = [&](uint64_t, const core::RevocationEntry* put, absl::string_view removed) {
     if (put != nullptr) {
       index_[put->session_id] = {ExpirySeconds(put->expires_at), put->type};
+      if (entries != nullptr) (*entries)[put->session_id] = *put;
     } else {
       index_.erase(removed);
+      if (entries != nullptr) entries->erase(removed);
     }
   };
   uint64_t base_version = 0;
@@ -593,6 +595,13 @@ absl::StatusOr<SessionList> FileSessionStore::List() {
   absl::MutexLock lock(&mu_);
   absl::flat_hash_map<std::string, core::RevocationEntry> entries;
   SessionList out;
+  if (!open_) {  // the first read (a replica's start): builds the index on the way
+    EDGEPASS_RETURN_IF_ERROR(Open(&entries));
+    out.version = version_;
+    out.entries.reserve(entries.size());
+    for (auto& [id, e] : entries) out.entries.push_back(std::move(e));
+    return out;
+  }
   bool old_format = false;
   EDGEPASS_RETURN_IF_ERROR(Replay(
       [&](uint64_t, const core::RevocationEntry* put, absl::string_view removed) {

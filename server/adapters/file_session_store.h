@@ -85,8 +85,10 @@ class FileSessionStore : public SessionStore {
   using Visit = absl::FunctionRef<void(uint64_t version, const core::RevocationEntry* put,
                                        absl::string_view removed)>;
 
-  // Loads the index once (again after a failure).
-  absl::Status Open() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Loads the index once (again after a failure); also fills `entries`
+  // (may be null) with every stored entry.
+  absl::Status Open(absl::flat_hash_map<std::string, core::RevocationEntry>* entries = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Calls `visit` for every base entry (version: the base's), then every
   // logged change in order; cuts a torn last log line when `repair`.
   absl::Status Replay(Visit visit, uint64_t* version, bool* old_format, bool repair) const
