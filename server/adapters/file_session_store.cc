@@ -532,7 +532,7 @@ absl::StatusOr<uint64_t> FileSessionStore::Remove(absl::string_view session_id) 
   return version;
 }
 
-absl::StatusOr<ReportResult> FileSessionStore::Report(absl::Span<const core::RevocationEntry> entries) {
+absl::StatusOr<ReportResult> FileSessionStore::ReportLocked(absl::Span<const core::RevocationEntry> entries) {
   if (entries.size() > kMaxReportBatch) {
     return absl::InvalidArgumentError(absl::StrCat("sessions: at most ", kMaxReportBatch, " per report"));
   }
@@ -559,34 +559,34 @@ absl::StatusOr<ReportResult> FileSessionStore::Report(absl::Span<const core::Rev
     }
     if (!stored.empty()) EDGEPASS_RETURN_IF_ERROR(Append(stored, {}));
     out.version = version_;
-  }
-  if (!stored.empty()) Announce();
-  // What is kept for the others (a List() only when some were listed).
-  out.entries.assign(entries.begin(), entries.end());
-  if (!kept.empty()) {
-    absl::flat_hash_map<std::string, const core::RevocationEntry*> first_of;
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (out.outcomes[i] == ReportOutcome::kStored) first_of.emplace(entries[i].session_id, &entries[i]);
-    }
-    absl::flat_hash_map<std::string, size_t> wanted;
+    // What is kept for the others, from memory: the newest change of the
+    // session when it is still among the recent ones, else what the index
+    // holds (id, type, expiry), never a read of the files.
+    out.entries.assign(entries.begin(), entries.end());
     for (size_t i : kept) {
-      auto it = first_of.find(entries[i].session_id);
-      if (it != first_of.end()) {
-        out.entries[i] = *it->second;
-      } else {
-        wanted.emplace(entries[i].session_id, i);
+      const std::string& id = entries[i].session_id;
+      auto recent = std::find_if(recent_.rbegin(), recent_.rend(),
+                                 [&](const SessionChange& c) { return c.session_id == id; });
+      if (recent != recent_.rend() && recent->entry.has_value()) {
+        out.entries[i] = *recent->entry;
+        continue;
       }
+      const Indexed& held = index_.find(id)->second;
+      out.entries[i] = core::RevocationEntry{
+          .session_id = id,
+          .type = held.type,
+          .expires_at = held.expires_at == std::numeric_limits<int64_t>::max()
+                            ? absl::InfiniteFuture()
+                            : absl::FromUnixSeconds(held.expires_at)};
     }
-    if (!wanted.empty()) {
-      absl::StatusOr<SessionList> list = List();
-      if (list.ok()) {
-        for (const core::RevocationEntry& e : list->entries) {
-          for (size_t i : kept) {
-            if (entries[i].session_id == e.session_id) out.entries[i] = e;
-          }
-        }
-      }
-    }
+  }
+  return out;
+}
+
+absl::StatusOr<ReportResult> FileSessionStore::Report(absl::Span<const core::RevocationEntry> entries) {
+  EDGEPASS_ASSIGN_OR_RETURN(ReportResult out, ReportLocked(entries));
+  if (std::find(out.outcomes.begin(), out.outcomes.end(), ReportOutcome::kStored) != out.outcomes.end()) {
+    Announce();
   }
   return out;
 }

@@ -64,6 +64,8 @@ class FileSessionStore : public SessionStore {
 
   absl::StatusOr<uint64_t> Put(const core::RevocationEntry& entry) override;
   absl::StatusOr<uint64_t> Remove(absl::string_view session_id) override;
+  // An entry kept (already listed) comes back whole when it changed among the
+  // newest recent_changes, else with session_id, type and expires_at only.
   absl::StatusOr<ReportResult> Report(absl::Span<const core::RevocationEntry> entries) override;
   // Empty with version 0 when the file is absent.
   absl::StatusOr<SessionList> List() override;
@@ -102,6 +104,7 @@ class FileSessionStore : public SessionStore {
   absl::Status Append(const std::vector<const core::RevocationEntry*>& puts,
                       const std::vector<std::string>& removes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Compact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ReportResult> ReportLocked(absl::Span<const core::RevocationEntry> entries);
   void Remember(SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Announce();
 
