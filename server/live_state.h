@@ -10,13 +10,18 @@
 #define EDGEPASS_SERVER_LIVE_STATE_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/types/span.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -36,6 +41,53 @@ struct EdgeRevoked {
   bool operator==(const EdgeRevoked&) const = default;
 };
 
+// The compiled revocation list as validators hold it: a persistent set.
+// Entries are spread over kBuckets buckets by id hash, each sorted by id; a
+// change copies the buckets it touches and shares the rest with the set it
+// was made from, so a new snapshot costs O(change), not O(list). Immutable.
+class EdgeRevokedSet {
+ public:
+  static constexpr size_t kBuckets = 1024;
+  // A position for reading the set in parts (snapshots sent in messages).
+  struct Cursor {
+    size_t bucket = 0;
+    size_t offset = 0;
+  };
+
+  size_t size() const { return size_; }
+  // The entry for `session_id`, or null.
+  const EdgeRevoked* Find(absl::string_view session_id) const;
+  // Appends up to `max` entries from `*cursor` on to `out` (bucket order)
+  // and advances the cursor; true while entries remain after it.
+  bool Take(Cursor* cursor, size_t max, std::vector<EdgeRevoked>* out) const;
+  // Every entry, sorted by session id (tests, small lists).
+  std::vector<EdgeRevoked> Sorted() const;
+  // This set with `removes` dropped and `adds` added (replacing an entry of
+  // the same id). Copies only the buckets they touch.
+  EdgeRevokedSet With(absl::Span<const EdgeRevoked> adds, absl::Span<const std::string> removes) const;
+  // The same set from scratch (a full load).
+  static EdgeRevokedSet Of(std::vector<EdgeRevoked> entries);
+  // What turns `from` into `to`: compares only the buckets they do not share.
+  static void Diff(const EdgeRevokedSet& from, const EdgeRevokedSet& to, std::vector<EdgeRevoked>* adds,
+                   std::vector<std::string>* removes);
+  // Both hold the very same buckets (so the same entries).
+  bool SharesAllWith(const EdgeRevokedSet& other) const { return buckets_ == other.buckets_; }
+
+ private:
+  using Bucket = std::vector<EdgeRevoked>;
+  using Buckets = std::vector<std::shared_ptr<const Bucket>>;
+  static size_t BucketOf(absl::string_view session_id);
+
+  std::shared_ptr<const Buckets> buckets_;  // null: empty
+  size_t size_ = 0;
+};
+
+// What changed on the compiled list from one snapshot to the next.
+struct EdgeChange {
+  std::vector<EdgeRevoked> adds;  // new or changed (expiry) entries
+  std::vector<std::string> removes;
+};
+
 // What validators hold at one version.
 struct EdgeSnapshot {
   // The session store's version (fleet-wide); together with the keyring
@@ -43,8 +95,11 @@ struct EdgeSnapshot {
   uint64_t version = 0;
   std::shared_ptr<const core::Keyring> keyring;
   std::string keyring_fingerprint;
-  // The compiled revocation list, sorted by session id.
-  std::vector<EdgeRevoked> revoked;
+  // The compiled revocation list.
+  EdgeRevokedSet revoked;
+  // This replica's count of snapshots (each new one is one more), for
+  // EdgeChangesBetween.
+  uint64_t sequence = 0;
 
   bool SameAs(const EdgeSnapshot& other) const {
     return version == other.version && keyring_fingerprint == other.keyring_fingerprint;
@@ -93,10 +148,45 @@ class LiveState {
   std::shared_ptr<const EdgeSnapshot> WaitForEdgeChange(const EdgeSnapshot& have,
                                                         absl::Duration timeout) const;
 
+  // The changes to the compiled list from the snapshot with sequence `from`
+  // to the one with sequence `to`, merged in order (the last change of an
+  // id wins), from the change records kept for the newest
+  // kKeptEdgeChanges snapshots; nullopt when they no longer cover it (or a
+  // full reload lies between): compare the snapshots instead.
+  static constexpr size_t kKeptEdgeChanges = 4096;
+  std::optional<EdgeChange> EdgeChangesBetween(uint64_t from, uint64_t to) const;
+
  private:
+  // Where a compiled entry ranks: MANUAL newest first, then AUTO by score
+  // highest first, ties by id (core::CompileRevocationList's order).
+  struct Rank {
+    bool automatic;
+    absl::Time added_at;
+    double score;
+    const std::string* id;  // the key in held_ (node-stable)
+    bool operator<(const Rank& o) const;
+  };
+  struct Held {
+    absl::Time added_at;
+    absl::Time expires_at;
+    double score;
+    bool automatic;
+  };
+  struct Kept {
+    uint64_t sequence;
+    std::shared_ptr<const EdgeChange> change;  // null: a full reload
+  };
+
   absl::Status ReloadCatalog();
   absl::Status ReloadEdge(bool sessions_changed);
   void Run();
+  // The compiled list, kept by the reload thread only (no lock).
+  void LoadAll(const std::vector<core::RevocationEntry>& entries, absl::Time now);
+  void Apply(const std::string& id, const core::RevocationEntry* entry, absl::Time now, EdgeChange* change);
+  void Insert(const std::string* id, const Held& held, EdgeChange* change);
+  void Erase(const std::string& id, EdgeChange* change);
+  void Expire(absl::Time now, EdgeChange* change);
+  bool Eligible(const Held& held, absl::Time now) const;
 
   CatalogStore* const catalogs_;
   SessionStore* const sessions_;
@@ -108,8 +198,20 @@ class LiveState {
   mutable absl::Mutex mu_;
   std::shared_ptr<const Catalog> catalog_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const EdgeSnapshot> edge_ ABSL_GUARDED_BY(mu_);
-  std::vector<core::RevocationEntry> stored_sessions_ ABSL_GUARDED_BY(mu_);
-  uint64_t stored_sessions_version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Kept> kept_changes_ ABSL_GUARDED_BY(mu_);
+  // The reload thread's (Start's before it runs): every stored entry still
+  // on the list by time, ranked, and when each may leave it.
+  bool sessions_loaded_ = false;
+  uint64_t stored_sessions_version_ = 0;
+  absl::node_hash_map<std::string, Held> held_;
+  std::set<Rank> ranked_;
+  // The last ranked entry on the list (capacity); end() when none is.
+  std::set<Rank>::iterator last_in_ = ranked_.end();
+  size_t in_list_ = 0;
+  // Min-heap of (when an entry may leave the list, id); stale items are
+  // skipped when popped.
+  std::vector<std::pair<absl::Time, std::string>> leaving_;
+  EdgeRevokedSet compiled_;
   bool catalog_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool sessions_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/lib/session_client.h"
@@ -16,6 +16,9 @@ double Get(const std::map<std::string, double>& m, const char* key) {
   auto it = m.find(key);
   return it == m.end() ? 0 : it->second;
 }
+
+// Sessions per ReportSessions call (the service takes up to 1000).
+constexpr size_t kReportBatch = 500;
 
 bool Fatal(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kDeadlineExceeded ||
@@ -36,51 +39,62 @@ std::string ReportReason(const Suspect& s) {
 ReportSummary ReportSuspects(client::SessionClient& sessions, const std::vector<Suspect>& suspects,
                              const ReportSettings& settings, analyze::ScanState* state) {
   ReportSummary summary;
-  if (suspects.empty()) return summary;
-  // What is on the list now, so nothing is reported twice and MANUAL stays.
-  absl::flat_hash_map<std::string, v1::RevocationType> listed;
-  {
-    v1::ListRevokedSessionsRequest request;
-    absl::StatusOr<v1::ListRevokedSessionsResponse> list = sessions.ListRevokedSessions(request);
-    if (!list.ok()) {
-      summary.error = list.status();
-      return summary;
+  // Batches of ReportSessions: the service decides atomically what is new, so
+  // a MANUAL entry stays and nothing is stored twice, whatever runs at once.
+  std::vector<const Suspect*> batch;
+  auto send = [&]() -> bool {  // false: stop the run
+    if (batch.empty()) return true;
+    v1::ReportSessionsRequest request;
+    for (const Suspect* s : batch) {
+      v1::ReportSessionRequest* r = request.add_sessions();
+      r->set_session_id(s->session_id);
+      r->set_reason(ReportReason(*s));
+      r->set_score(s->score);
+      for (const auto& [name, value] : s->components) (*r->mutable_score_components())[name] = value;
+      if (settings.revoke_for.has_value()) {
+        *r->mutable_expires_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(
+            absl::ToUnixMillis(settings.now + *settings.revoke_for));
+      }
     }
-    for (const v1::RevokedSession& e : list->sessions()) listed[e.session_id()] = e.type();
-  }
+    absl::StatusOr<v1::ReportSessionsResponse> response = sessions.ReportSessions(request);
+    if (!response.ok()) {
+      if (summary.error.ok()) summary.error = response.status();
+      summary.refused += static_cast<int>(batch.size());
+      batch.clear();
+      return !Fatal(response.status());
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const v1::ReportOutcome outcome =
+          i < static_cast<size_t>(response->outcomes_size()) ? response->outcomes(i) : v1::REPORT_STORED;
+      if (outcome == v1::REPORT_ALREADY_MANUAL) {
+        ++summary.already_manual;
+      } else if (outcome == v1::REPORT_ALREADY_AUTO) {
+        ++summary.already_auto;
+      } else {
+        ++summary.reported;
+      }
+      if (state != nullptr && outcome != v1::REPORT_ALREADY_MANUAL) {
+        state->reported()[batch[i]->session_id] = absl::ToUnixSeconds(settings.now);
+      }
+    }
+    batch.clear();
+    return true;
+  };
+  absl::flat_hash_set<std::string> seen;
   for (const Suspect& s : suspects) {
     if (!core::IsValidSessionId(s.session_id)) {
       ++summary.invalid_ids;
       continue;
     }
-    if (auto it = listed.find(s.session_id); it != listed.end()) {
-      ++(it->second == v1::MANUAL ? summary.already_manual : summary.already_auto);
-      continue;
-    }
+    if (!seen.insert(s.session_id).second) continue;
     if (state != nullptr && state->reported().contains(s.session_id)) {
-      ++summary.already_auto;
+      ++summary.already_auto;  // reported by an earlier run (and maybe restored since: left so)
       continue;
     }
-    v1::ReportSessionRequest request;
-    request.set_session_id(s.session_id);
-    request.set_reason(ReportReason(s));
-    request.set_score(s.score);
-    for (const auto& [name, value] : s.components) (*request.mutable_score_components())[name] = value;
-    if (settings.revoke_for.has_value()) {
-      *request.mutable_expires_at() = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(
-          absl::ToUnixMillis(settings.now + *settings.revoke_for));
-    }
-    absl::StatusOr<v1::RevokedSession> entry = sessions.ReportSession(request);
-    if (!entry.ok()) {
-      if (summary.error.ok()) summary.error = entry.status();
-      if (Fatal(entry.status())) return summary;
-      ++summary.refused;
-      continue;
-    }
-    ++summary.reported;
-    listed[s.session_id] = v1::AUTO;
-    if (state != nullptr) state->reported()[s.session_id] = absl::ToUnixSeconds(settings.now);
+    batch.push_back(&s);
+    if (batch.size() == kReportBatch && !send()) return summary;
   }
+  send();
   return summary;
 }
 

@@ -1,8 +1,9 @@
 // `edgepass analyze --report`: sends the sessions over the threshold to the
-// service as AUTO revocations (SessionService.ReportSession), with their
-// score and components. A session already on the revocation list (MANUAL or
-// AUTO) or reported by an earlier run (ScanState) is left alone, so running
-// twice adds nothing and a MANUAL entry is never replaced by an AUTO one.
+// service as AUTO revocations in batches (SessionService.ReportSessions, each
+// batch stored atomically), with their score and components. The service
+// leaves a session already on the revocation list (MANUAL or AUTO) alone, in
+// the same write that stores the others, so running twice adds nothing and a
+// MANUAL entry is never replaced by an AUTO one, even with concurrent writers.
 //
 //   ReportSummary s = ReportSuspects(sessions_client, suspects, {.reason_prefix = "auto"}, &state);
 #ifndef EDGEPASS_CLIENT_CLI_ANALYZE_REPORT_H_
@@ -38,7 +39,7 @@ struct ReportSettings {
 struct ReportSummary {
   int reported = 0;
   int already_manual = 0;  // on the list as MANUAL: left as is
-  int already_auto = 0;    // on the list as AUTO, or reported by an earlier run
+  int already_auto = 0;    // on the list as AUTO (reported by an earlier run)
   int invalid_ids = 0;     // not a session id the service accepts
   int refused = 0;         // the service refused the report (see `error`)
   // The first error; UNAVAILABLE / DEADLINE_EXCEEDED stop the run.

@@ -48,6 +48,16 @@ absl::StatusOr<edgepass::v1::RevokedSession> SessionClient::ReportSession(
   return response;
 }
 
+absl::StatusOr<edgepass::v1::ReportSessionsResponse> SessionClient::ReportSessions(
+    const edgepass::v1::ReportSessionsRequest& request) {
+  grpc::ClientContext context;
+  Prepare(context, options_);
+  edgepass::v1::ReportSessionsResponse response;
+  absl::Status status = FromGrpcStatus(stub_->get().ReportSessions(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
 absl::StatusOr<edgepass::v1::ListRevokedSessionsResponse> SessionClient::ListRevokedSessions(
     const edgepass::v1::ListRevokedSessionsRequest& request) {
   grpc::ClientContext context;

@@ -7,6 +7,7 @@
 //   edgepass::client::SessionClient sessions({.address = "localhost:50051", .api_key = key});
 //   auto listed = sessions.ListRevokedSessions(request);
 //   auto entry = sessions.ReportSession(report);
+//   auto many = sessions.ReportSessions(bulk);   // all stored or none
 #ifndef EDGEPASS_CLIENT_LIB_SESSION_CLIENT_H_
 #define EDGEPASS_CLIENT_LIB_SESSION_CLIENT_H_
 
@@ -31,6 +32,9 @@ class SessionClient {
   // The stored entry. INVALID_ARGUMENT naming the field for a bad session
   // id, reason, components or expiry; UNAVAILABLE when nothing was stored.
   absl::StatusOr<edgepass::v1::RevokedSession> ReportSession(const edgepass::v1::ReportSessionRequest& request);
+  // Many at once, stored atomically (all or none); see SessionService.ReportSessions.
+  absl::StatusOr<edgepass::v1::ReportSessionsResponse> ReportSessions(
+      const edgepass::v1::ReportSessionsRequest& request);
   absl::StatusOr<edgepass::v1::ListRevokedSessionsResponse> ListRevokedSessions(
       const edgepass::v1::ListRevokedSessionsRequest& request);
   // A MANUAL revocation; same guarantees and errors as ReportSession.

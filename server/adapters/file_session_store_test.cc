@@ -2,9 +2,18 @@
 
 #include <sys/stat.h>
 
-#include <string>
+#include <unistd.h>
 
+#include <atomic>
+#include <iostream>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "files/atomic_file.h"
 #include "gtest/gtest.h"
@@ -191,6 +200,202 @@ TEST_F(FileSessionStoreTest, ChangesAreAnnouncedOnTheFeed) {
   FileSessionStore store(path_, &feed);
   ASSERT_TRUE(store.Put(Entry("sessA1", 1000, 5000)).ok());
   EXPECT_TRUE(told.WaitForNotificationWithTimeout(absl::Seconds(10)));
+}
+
+core::RevocationEntry Auto(const std::string& id, double score, int64_t added = 1000, int64_t expires = 9000) {
+  core::RevocationEntry e = Entry(id, added, expires);
+  e.type = core::RevocationType::kAuto;
+  e.score = score;
+  e.score_components = {{"rate", score - 1}, {"multiple_ips", 1}};
+  return e;
+}
+
+TEST_F(FileSessionStoreTest, ReportNeverReplacesManualNorDuplicatesAuto) {
+  FileSessionStore store(path_);
+  ASSERT_EQ(*store.Put(Entry("manual1", 1000, 9000)), 1u);
+  std::vector<core::RevocationEntry> batch = {Auto("manual1", 5), Auto("auto001", 4), Auto("auto002", 3),
+                                              Auto("auto001", 9)};
+  absl::StatusOr<ReportResult> r = store.Report(batch);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->version, 2u);  // one bump for the batch
+  EXPECT_EQ(r->outcomes, (std::vector<ReportOutcome>{ReportOutcome::kAlreadyManual, ReportOutcome::kStored,
+                                                     ReportOutcome::kStored, ReportOutcome::kAlreadyAuto}));
+  EXPECT_EQ(r->entries[0].type, core::RevocationType::kManual);
+  EXPECT_EQ(r->entries[3].score, 4);  // the first report of it is what is stored
+
+  r = store.Report(batch);  // again: nothing changes, no version bump
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->version, 2u);
+  EXPECT_EQ(r->outcomes[1], ReportOutcome::kAlreadyAuto);
+
+  FileSessionStore reopened(path_);
+  absl::StatusOr<SessionList> list = reopened.List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->version, 2u);
+  ASSERT_EQ(list->entries.size(), 3u);
+  EXPECT_EQ(FindEntry(*list, "manual1")->type, core::RevocationType::kManual);
+  EXPECT_EQ(FindEntry(*list, "auto001")->score, 4);
+
+  std::vector<core::RevocationEntry> too_many(kMaxReportBatch + 1, Auto("x", 3));
+  EXPECT_EQ(store.Report(too_many).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(FileSessionStoreTest, ConcurrentReportsAndRevokesKeepManualAndStoreEachOnce) {
+  FileSessionStore store(path_);
+  constexpr int kIds = 200;
+  std::vector<std::thread> threads;
+  std::atomic<int> stored{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kIds; ++i) {
+        if (t == 0 && i % 2 == 0) {
+          ASSERT_TRUE(store.Put(Entry(absl::StrCat("s", i), 1000, 9000)).ok());
+        } else {
+          std::vector<core::RevocationEntry> one = {Auto(absl::StrCat("s", i), 3 + t)};
+          absl::StatusOr<ReportResult> r = store.Report(one);
+          ASSERT_TRUE(r.ok()) << r.status();
+          stored += r->outcomes[0] == ReportOutcome::kStored;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  absl::StatusOr<SessionList> list = FileSessionStore(path_).List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->entries.size(), static_cast<size_t>(kIds));
+  for (int i = 0; i < kIds; ++i) {
+    const core::RevocationEntry* e = FindEntry(*list, absl::StrCat("s", i));
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->type, i % 2 == 0 ? core::RevocationType::kManual : core::RevocationType::kAuto) << i;
+  }
+  // Odd ids: reported by three threads, stored once. Even ids: stored by a
+  // report at most once, unless the MANUAL revoke came first.
+  EXPECT_GE(stored.load(), kIds / 2);
+  EXPECT_LE(stored.load(), kIds);
+}
+
+TEST_F(FileSessionStoreTest, ChangesSinceReturnsWhatAReplicaHasNotSeen) {
+  FileSessionStore store(path_, nullptr, {.recent_changes = 4});
+  ASSERT_TRUE(store.Put(Entry("a1", 1000, 9000)).ok());  // 1
+  std::vector<core::RevocationEntry> batch = {Auto("b1", 3), Auto("b2", 4)};
+  ASSERT_TRUE(store.Report(batch).ok());  // 2
+  ASSERT_TRUE(store.Remove("a1").ok());   // 3
+  absl::StatusOr<SessionChanges> c = store.ChangesSince(1);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->too_old);
+  EXPECT_EQ(c->version, 3u);
+  ASSERT_EQ(c->changes.size(), 3u);
+  EXPECT_EQ(c->changes[0].session_id, "b1");
+  EXPECT_EQ(c->changes[0].version, 2u);
+  EXPECT_EQ(c->changes[1].entry->score, 4);
+  EXPECT_EQ(c->changes[2].session_id, "a1");
+  EXPECT_FALSE(c->changes[2].entry.has_value());
+  EXPECT_TRUE(store.ChangesSince(3)->changes.empty());
+  EXPECT_FALSE(store.ChangesSince(3)->too_old);
+  EXPECT_TRUE(store.ChangesSince(7)->too_old);  // not a version of this store
+
+  ASSERT_TRUE(store.Put(Entry("c1", 1000, 9000)).ok());  // 4: a1 (version 1) leaves the memory
+  EXPECT_FALSE(store.ChangesSince(1)->too_old);
+  ASSERT_TRUE(store.Put(Entry("d1", 1000, 9000)).ok());  // 5: b1 (version 2) leaves: 2 is incomplete
+  EXPECT_TRUE(store.ChangesSince(1)->too_old);
+  EXPECT_FALSE(store.ChangesSince(2)->too_old);
+  EXPECT_EQ(store.ChangesSince(2)->changes.size(), 3u);
+  // A restarted store knows no changes from before it opened.
+  FileSessionStore reopened(path_);
+  EXPECT_TRUE(reopened.ChangesSince(4)->too_old);
+  EXPECT_FALSE(reopened.ChangesSince(5)->too_old);
+}
+
+TEST_F(FileSessionStoreTest, AppendsToALogAndCompactsIt) {
+  FileSessionStore store(path_, nullptr, {.compact_after_bytes = 2000});
+  ASSERT_TRUE(store.Put(Entry("first1", 1000, 9000)).ok());  // writes the base
+  const std::string base = *files::ReadFileToString(path_);
+  ASSERT_TRUE(store.Put(Entry("second", 1000, 9000)).ok());
+  EXPECT_EQ(*files::ReadFileToString(path_), base);  // appended, not rewritten
+  std::string log = *files::ReadFileToString(store.log_path());
+  EXPECT_NE(log.find("\"second\""), std::string::npos);
+  EXPECT_EQ(log.back(), '\n');
+
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(store.Put(Entry(absl::StrCat("more", i), 1000, 9000)).ok());
+  ASSERT_TRUE(store.Remove("first1").ok());
+  EXPECT_LT(files::ReadFileToString(store.log_path())->size(), 2000u + 400u);  // compacted on the way
+  EXPECT_NE(*files::ReadFileToString(path_), base);
+
+  absl::StatusOr<SessionList> list = FileSessionStore(path_).List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->version, 23u);
+  EXPECT_EQ(list->entries.size(), 21u);
+  EXPECT_EQ(FindEntry(*list, "first1"), nullptr);
+  EXPECT_NE(FindEntry(*list, "more19"), nullptr);
+}
+
+TEST_F(FileSessionStoreTest, TornLastRecordIsCutAndEarlierDamageIsReported) {
+  {
+    FileSessionStore store(path_);
+    ASSERT_TRUE(store.Put(Entry("keep01", 1000, 9000)).ok());
+    ASSERT_TRUE(store.Put(Entry("keep02", 1000, 9000)).ok());
+  }
+  const std::string log_path = path_ + ".log";
+  const std::string good = *files::ReadFileToString(log_path);
+  {
+    std::ofstream out(log_path, std::ios::app);
+    out << "0123456789abcdef {\"v\":3,\"put\":[{\"session_id\":\"torn";  // a crash mid-append
+  }
+  {
+    FileSessionStore store(path_);
+    absl::StatusOr<SessionList> list = store.List();
+    ASSERT_TRUE(list.ok()) << list.status();
+    EXPECT_EQ(list->version, 2u);
+    EXPECT_EQ(*store.Put(Entry("after3", 1000, 9000)), 3u);  // the torn tail was cut first
+  }
+  absl::StatusOr<SessionList> list = FileSessionStore(path_).List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->version, 3u);
+  EXPECT_EQ(list->entries.size(), 3u);
+
+  // A damaged record that is not the last one is never skipped silently.
+  std::string text = *files::ReadFileToString(log_path);
+  text[good.size() - 5] ^= 1;
+  ASSERT_TRUE(files::WriteFileAtomically(log_path, text, {.mode = 0600, .replace_existing = true}).ok());
+  absl::Status s = FileSessionStore(path_).Put(Entry("nope01", 1000, 9000)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find(log_path), std::string::npos) << s;
+}
+
+// The embedded store at a million entries: what it holds in memory (the
+// index), measured by the store and by the process's resident size.
+TEST_F(FileSessionStoreTest, AMillionEntriesTakeLittleMemory) {
+  auto resident = [] {
+    std::ifstream statm("/proc/self/statm");
+    size_t pages = 0, rss = 0;
+    statm >> pages >> rss;
+    return rss * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  };
+  constexpr int kEntries = 1000000;
+  const size_t before = resident();
+  FileSessionStore store(path_);
+  std::vector<core::RevocationEntry> batch;
+  for (int i = 0; i < kEntries; ++i) {
+    batch.push_back(Auto(absl::StrCat("sess", i, "x7Kq2"), 3 + (i % 100) / 10.0, 1000, 9000));
+    batch.back().reason = "auto: score 3.100 (rate term 2.100, several IPs)";
+    if (batch.size() == kMaxReportBatch) {
+      ASSERT_TRUE(store.Report(batch).ok());
+      batch.clear();
+    }
+  }
+  EXPECT_EQ(store.size(), static_cast<size_t>(kEntries));
+  const size_t held = store.memory_bytes();
+  const size_t grown = resident() - before;
+  std::cout << "file session store, " << kEntries << " entries: index " << held / (1 << 20)
+            << " MiB, resident growth " << grown / (1 << 20) << " MiB" << std::endl;
+  EXPECT_LT(held, size_t{150} << 20);
+  // One revoke more costs one appended line, whatever the size.
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(store.Put(Entry("oneMore", 1000, 9000)).ok());
+  std::cout << "one more revoke: " << absl::ToDoubleMilliseconds(absl::Now() - start) << " ms" << std::endl;
+  absl::StatusOr<SessionChanges> c = store.ChangesSince(kEntries / kMaxReportBatch);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->changes.size(), 1u);
 }
 
 }  // namespace

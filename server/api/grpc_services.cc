@@ -175,6 +175,7 @@ class SessionGrpc final : public v1::SessionService::CallbackService {
       : api_(api), access_(access), pool_(pool) {}
   EDGEPASS_UNARY_BLOCKING(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession, api_)
   EDGEPASS_UNARY_BLOCKING(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession, api_)
+  EDGEPASS_UNARY_BLOCKING(SessionService, ReportSessions, v1::ReportSessionsRequest, v1::ReportSessionsResponse, api_)
   EDGEPASS_UNARY_BLOCKING(SessionService, ListRevokedSessions, v1::ListRevokedSessionsRequest,
                  v1::ListRevokedSessionsResponse, api_)
   EDGEPASS_UNARY_BLOCKING(SessionService, RestoreSession, v1::RestoreSessionRequest, google::protobuf::Empty, api_)

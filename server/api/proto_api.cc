@@ -232,16 +232,56 @@ absl::Status SessionApi::RevokeSession(const v1::RevokeSessionRequest& q, v1::Re
   return Revoke(*desk_, std::move(request), r);
 }
 
-absl::Status SessionApi::ReportSession(const v1::ReportSessionRequest& q, v1::RevokedSession* r) const {
+namespace {
+
+// A report as a desk request; errors name the field after `prefix`.
+absl::StatusOr<RevocationRequest> ReportFromProto(const v1::ReportSessionRequest& q, absl::string_view prefix) {
   RevocationRequest request{
       .session_id = q.session_id(), .type = core::RevocationType::kAuto, .reason = q.reason(), .score = q.score()};
   if (q.score_components_size() > static_cast<int>(core::kMaxScoreComponents)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("score_components: at most ", core::kMaxScoreComponents, " components"));
+        absl::StrCat(prefix, "score_components: at most ", core::kMaxScoreComponents, " components"));
   }
   for (const auto& [name, value] : q.score_components()) request.score_components[name] = value;
-  EDGEPASS_ASSIGN_OR_RETURN(request.expires_at, ExpiryFromProto(q.has_expires_at(), q.expires_at()));
+  absl::StatusOr<std::optional<absl::Time>> expires = ExpiryFromProto(q.has_expires_at(), q.expires_at());
+  if (!expires.ok()) return absl::Status(expires.status().code(), absl::StrCat(prefix, expires.status().message()));
+  request.expires_at = *expires;
+  return request;
+}
+
+v1::ReportOutcome ReportOutcomeToProto(ReportOutcome outcome) {
+  switch (outcome) {
+    case ReportOutcome::kStored: return v1::REPORT_STORED;
+    case ReportOutcome::kAlreadyManual: return v1::REPORT_ALREADY_MANUAL;
+    case ReportOutcome::kAlreadyAuto: return v1::REPORT_ALREADY_AUTO;
+  }
+  return v1::REPORT_OUTCOME_UNSPECIFIED;
+}
+
+}  // namespace
+
+absl::Status SessionApi::ReportSession(const v1::ReportSessionRequest& q, v1::RevokedSession* r) const {
+  EDGEPASS_ASSIGN_OR_RETURN(RevocationRequest request, ReportFromProto(q, ""));
   return Revoke(*desk_, std::move(request), r);
+}
+
+absl::Status SessionApi::ReportSessions(const v1::ReportSessionsRequest& q, v1::ReportSessionsResponse* r) const {
+  if (q.sessions_size() > static_cast<int>(kMaxReportBatch)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sessions: at most ", kMaxReportBatch, " per call (got ", q.sessions_size(), ")"));
+  }
+  std::vector<RevocationRequest> requests;
+  requests.reserve(q.sessions_size());
+  for (int i = 0; i < q.sessions_size(); ++i) {
+    EDGEPASS_ASSIGN_OR_RETURN(RevocationRequest request,
+                              ReportFromProto(q.sessions(i), absl::StrCat("sessions[", i, "].")));
+    requests.push_back(std::move(request));
+  }
+  EDGEPASS_ASSIGN_OR_RETURN(ReportedSessions reported, desk_->Report(requests));
+  for (const core::RevocationEntry& e : reported.sessions) EntryToProto(e, r->add_sessions());
+  for (ReportOutcome o : reported.outcomes) r->add_outcomes(ReportOutcomeToProto(o));
+  r->set_version(reported.version);
+  return absl::OkStatus();
 }
 
 absl::Status SessionApi::ListRevokedSessions(const v1::ListRevokedSessionsRequest& q,

@@ -62,6 +62,7 @@ class SessionApi {
   explicit SessionApi(const RevocationDesk* desk) : desk_(desk) {}
   absl::Status RevokeSession(const v1::RevokeSessionRequest& q, v1::RevokedSession* r) const;
   absl::Status ReportSession(const v1::ReportSessionRequest& q, v1::RevokedSession* r) const;
+  absl::Status ReportSessions(const v1::ReportSessionsRequest& q, v1::ReportSessionsResponse* r) const;
   absl::Status ListRevokedSessions(const v1::ListRevokedSessionsRequest& q,
                                    v1::ListRevokedSessionsResponse* r) const;
   absl::Status RestoreSession(const v1::RestoreSessionRequest& q, google::protobuf::Empty* r) const;

@@ -24,6 +24,7 @@ const absl::flat_hash_map<std::string, Scope>& ScopeTable() {
       {"/edgepass.v1.CatalogService/DeletePolicy", Scope::kCatalog},
       {"/edgepass.v1.SessionService/RevokeSession", Scope::kRevoke},
       {"/edgepass.v1.SessionService/ReportSession", Scope::kRevoke},
+      {"/edgepass.v1.SessionService/ReportSessions", Scope::kRevoke},
       {"/edgepass.v1.SessionService/ListRevokedSessions", Scope::kRevoke},
       {"/edgepass.v1.SessionService/RestoreSession", Scope::kRevoke},
       {"/edgepass.v1.EdgeSyncService/Subscribe", Scope::kEdgeSync},

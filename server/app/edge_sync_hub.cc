@@ -12,26 +12,27 @@ namespace {
 // How often the hub thread re-checks for a stop while the snapshot is idle.
 constexpr absl::Duration kPoll = absl::Milliseconds(200);
 
-bool SameContent(const EdgeSnapshot& a, const EdgeSnapshot& b) { return a.SameAs(b) && a.revoked == b.revoked; }
+bool SameContent(const EdgeSnapshot& a, const EdgeSnapshot& b) {
+  return a.SameAs(b) && a.revoked.SharesAllWith(b.revoked);
+}
 
-// The delta from `from` to `to` (both sorted by session id), as one message.
-EdgeMessage Delta(const EdgeSnapshot& from, const EdgeSnapshot& to) {
+// The delta from `from` to `to`, as one message: from the change records
+// the replica kept (O(change)), or, when they no longer reach back to
+// `from`, by comparing the buckets the two lists do not share.
+EdgeMessage Delta(const LiveState& live, const EdgeSnapshot& from, const EdgeSnapshot& to) {
   EdgeMessage m{.version = to.version, .complete = true, .keyring_fingerprint = to.keyring_fingerprint};
   if (from.keyring_fingerprint != to.keyring_fingerprint) m.keyring = to.keyring;
-  auto a = from.revoked.begin();
-  auto b = to.revoked.begin();
-  while (a != from.revoked.end() || b != to.revoked.end()) {
-    if (b == to.revoked.end() || (a != from.revoked.end() && a->session_id < b->session_id)) {
-      m.revoked_remove.push_back(a->session_id);
-      ++a;
-    } else if (a == from.revoked.end() || b->session_id < a->session_id) {
-      m.revoked_add.push_back(*b);
-      ++b;
-    } else {
-      if (a->expires_at != b->expires_at) m.revoked_add.push_back(*b);
-      ++a;
-      ++b;
-    }
+  std::optional<EdgeChange> change = live.EdgeChangesBetween(from.sequence, to.sequence);
+  if (!change.has_value()) {
+    EdgeRevokedSet::Diff(from.revoked, to.revoked, &m.revoked_add, &m.revoked_remove);
+    return m;
+  }
+  for (EdgeRevoked& e : change->adds) {
+    const EdgeRevoked* had = from.revoked.Find(e.session_id);
+    if (had == nullptr || !(*had == e)) m.revoked_add.push_back(std::move(e));
+  }
+  for (std::string& id : change->removes) {
+    if (from.revoked.Find(id) != nullptr) m.revoked_remove.push_back(std::move(id));
   }
   return m;
 }
@@ -63,10 +64,11 @@ std::optional<EdgeMessage> EdgeSubscription::Pull() {
       m.keyring = snap.keyring;
       m.snapshot_revoked_count = snap.revoked.size();
     }
-    const size_t end = std::min(snap.revoked.size(), next_revoked_ + kRevokedPerMessage);
-    m.revoked_add.assign(snap.revoked.begin() + next_revoked_, snap.revoked.begin() + end);
-    next_revoked_ = end;
-    m.complete = end == snap.revoked.size();
+    m.revoked_add.reserve(std::min(kRevokedPerMessage, snap.revoked.size() - next_revoked_));
+    snap.revoked.Take(&cursor_, kRevokedPerMessage, &m.revoked_add);
+    next_revoked_ += m.revoked_add.size();
+    if (next_revoked_ == 0) next_revoked_ = 1;  // an empty list: the first message was sent
+    m.complete = next_revoked_ >= snap.revoked.size();
     if (m.complete) {
       sent_ = std::move(sending_);
       sending_ = nullptr;
@@ -140,7 +142,7 @@ std::shared_ptr<const EdgeMessage> EdgeSyncHub::DeltaFrom(const std::shared_ptr<
     absl::MutexLock lock(&mu_);
     if (shared_.from == from && shared_.to == to) return shared_.message;
   }
-  auto message = std::make_shared<const EdgeMessage>(Delta(*from, *to));
+  auto message = std::make_shared<const EdgeMessage>(Delta(*live_, *from, *to));
   absl::MutexLock lock(&mu_);
   // Keep the newest: a subscription behind by more than one change computes its own.
   if (shared_.to == nullptr || to->version >= shared_.to->version) shared_ = {from, to, message};

@@ -5,7 +5,9 @@
 // with a wake-up callback and pulls messages whenever it can write one; one
 // hub thread watches the replica's edge snapshot and wakes every
 // subscription when it changes. A slow stream is never queued more than one
-// message: it gets one delta from what it was last sent to the newest.
+// message: it gets one delta from what it was last sent to the newest, made
+// from the replica's change records (LiveState::EdgeChangesBetween), so its
+// cost is the size of the change, not of the list.
 //
 //   EdgeSyncHub hub(&live_state, absl::Now);
 //   hub.Start();
@@ -108,9 +110,11 @@ class EdgeSubscription {
   mutable absl::Mutex mu_;
   // What the validator has been sent (the start of the next delta).
   std::shared_ptr<const EdgeSnapshot> sent_ ABSL_GUARDED_BY(mu_);
-  // A snapshot being sent: the next revoked index; or the resume marker.
+  // A snapshot being sent: how many revoked ids went out, and where the
+  // next message starts; or the resume marker.
   std::shared_ptr<const EdgeSnapshot> sending_ ABSL_GUARDED_BY(mu_);
   size_t next_revoked_ ABSL_GUARDED_BY(mu_) = 0;
+  EdgeRevokedSet::Cursor cursor_ ABSL_GUARDED_BY(mu_);
   bool marker_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -17,10 +17,10 @@ constexpr absl::Duration kLocalPropagationWait = absl::Seconds(1);
 
 }  // namespace
 
-absl::StatusOr<core::RevocationEntry> RevocationDesk::Revoke(const RevocationRequest& request) const {
-  const absl::Time now = clock_();
+absl::StatusOr<core::RevocationEntry> RevocationDesk::MakeEntry(const RevocationRequest& request, absl::Time now,
+                                                               absl::string_view prefix) const {
   if (request.expires_at.has_value() && *request.expires_at <= now) {
-    return absl::InvalidArgumentError("expires_at: must be in the future");
+    return absl::InvalidArgumentError(absl::StrCat(prefix, "expires_at: must be in the future"));
   }
   core::RevocationEntry entry{.session_id = request.session_id,
                               .type = request.type,
@@ -32,14 +32,49 @@ absl::StatusOr<core::RevocationEntry> RevocationDesk::Revoke(const RevocationReq
   // Field names in errors are the request's ("session_id: ..."), not the
   // stored entry's ("entry.session_id: ...").
   if (absl::Status s = core::ValidateRevocationEntry(entry, "entry"); !s.ok()) {
-    return absl::Status(s.code(), s.message().substr(std::string("entry.").size()));
+    return absl::Status(s.code(), absl::StrCat(prefix, s.message().substr(std::string("entry.").size())));
   }
-  EDGEPASS_ASSIGN_OR_RETURN(uint64_t version, store_->Put(entry));
+  return entry;
+}
+
+absl::StatusOr<core::RevocationEntry> RevocationDesk::Revoke(const RevocationRequest& request) const {
+  EDGEPASS_ASSIGN_OR_RETURN(core::RevocationEntry entry, MakeEntry(request, clock_(), ""));
+  uint64_t version = 0;
+  if (entry.type == core::RevocationType::kAuto) {
+    EDGEPASS_ASSIGN_OR_RETURN(ReportResult reported, store_->Report(absl::MakeConstSpan(&entry, 1)));
+    version = reported.version;
+    if (!reported.entries.empty()) entry = std::move(reported.entries[0]);
+  } else {
+    EDGEPASS_ASSIGN_OR_RETURN(version, store_->Put(entry));
+  }
   // Durable now; also hand it to this replica's validators before answering
   // (bounded: the other replicas get it through the feed anyway).
   live_->RequestReload(ChangeKind::kSessions);
   live_->AwaitEdgeVersion(version, kLocalPropagationWait);
   return entry;
+}
+
+absl::StatusOr<ReportedSessions> RevocationDesk::Report(const std::vector<RevocationRequest>& requests) const {
+  if (requests.empty()) return absl::InvalidArgumentError("sessions: at least one session to report");
+  if (requests.size() > kMaxReportBatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sessions: at most ", kMaxReportBatch, " per call (got ", requests.size(), ")"));
+  }
+  const absl::Time now = clock_();
+  std::vector<core::RevocationEntry> entries;
+  entries.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    RevocationRequest request = requests[i];
+    request.type = core::RevocationType::kAuto;
+    EDGEPASS_ASSIGN_OR_RETURN(core::RevocationEntry entry, MakeEntry(request, now, absl::StrCat("sessions[", i, "].")));
+    entries.push_back(std::move(entry));
+  }
+  EDGEPASS_ASSIGN_OR_RETURN(ReportResult reported, store_->Report(entries));
+  live_->RequestReload(ChangeKind::kSessions);
+  live_->AwaitEdgeVersion(reported.version, kLocalPropagationWait);
+  return ReportedSessions{.outcomes = std::move(reported.outcomes),
+                          .sessions = std::move(reported.entries),
+                          .version = reported.version};
 }
 
 absl::StatusOr<RevokedSessions> RevocationDesk::List(bool compiled, size_t limit) const {

@@ -34,6 +34,14 @@ struct RevocationRequest {
   std::optional<absl::Time> expires_at;
 };
 
+// What a bulk report stored: for each request, in order, the outcome and
+// the entry now on the list (the existing one unless stored by this call).
+struct ReportedSessions {
+  std::vector<ReportOutcome> outcomes;
+  std::vector<core::RevocationEntry> sessions;
+  uint64_t version = 0;  // the session store's
+};
+
 struct RevokedSessions {
   std::vector<core::RevocationEntry> sessions;
   uint64_t version = 0;  // the session store's
@@ -56,7 +64,17 @@ class RevocationDesk {
 
   // The stored entry. INVALID_ARGUMENT naming the field ("session_id: ...",
   // "expires_at: must be in the future", ...); UNAVAILABLE from the store.
+  // An AUTO request is a report (see Report): the entry returned is the one
+  // kept when the session was already on the list.
   absl::StatusOr<core::RevocationEntry> Revoke(const RevocationRequest& request) const;
+
+  // Reports AUTO revocations in bulk (requests of type kAuto; the type is
+  // not looked at): all stored or none, one version, and a session already
+  // on the list keeps its entry (MANUAL is never demoted, AUTO never
+  // repeated) — decided inside the store. INVALID_ARGUMENT naming the
+  // request ("sessions[3].score: ...", "sessions: at most 1000 per call")
+  // stores nothing.
+  absl::StatusOr<ReportedSessions> Report(const std::vector<RevocationRequest>& requests) const;
 
   // Every stored entry sorted by session id, or with `compiled` what
   // validators get (retention and capacity applied, newest first); at most
@@ -67,6 +85,11 @@ class RevocationDesk {
   absl::Status Restore(absl::string_view session_id) const;
 
  private:
+  // The entry for `request` at `now`, or INVALID_ARGUMENT naming the field
+  // after `prefix` ("" or "sessions[3].").
+  absl::StatusOr<core::RevocationEntry> MakeEntry(const RevocationRequest& request, absl::Time now,
+                                                  absl::string_view prefix) const;
+
   SessionStore* const store_;
   LiveState* const live_;
   const Clock clock_;

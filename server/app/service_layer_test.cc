@@ -300,6 +300,41 @@ TEST_F(ServiceLayerTest, RevocationsListInOrderAndReachTheEdgeSnapshot) {
   EXPECT_EQ(live_->edge()->revoked.size(), 2u);
 }
 
+TEST_F(ServiceLayerTest, BulkReportIsAtomicKeepsManualAndNamesTheBadEntry) {
+  ASSERT_TRUE(desk_->Revoke({.session_id = "manual1", .reason = "by hand"}).ok());
+  const uint64_t before = sessions_.List()->version;
+  std::vector<RevocationRequest> batch = {
+      {.session_id = "auto1", .reason = "auto", .score = 5, .score_components = {{"rate", 4}}},
+      {.session_id = "manual1", .score = 9},
+      {.session_id = "auto2", .score = 3}};
+  absl::StatusOr<ReportedSessions> r = desk_->Report(batch);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->version, before + 1);  // one version for the batch
+  EXPECT_EQ(r->outcomes, (std::vector<ReportOutcome>{ReportOutcome::kStored, ReportOutcome::kAlreadyManual,
+                                                     ReportOutcome::kStored}));
+  EXPECT_EQ(r->sessions[0].type, core::RevocationType::kAuto);
+  EXPECT_EQ(r->sessions[1].type, core::RevocationType::kManual);
+  EXPECT_EQ(r->sessions[1].reason, "by hand");
+  EXPECT_EQ(live_->edge()->revoked.size(), 3u);  // answered once this replica's snapshot holds it
+
+  // A single report of a MANUAL session keeps it too.
+  absl::StatusOr<core::RevocationEntry> one =
+      desk_->Revoke({.session_id = "manual1", .type = core::RevocationType::kAuto, .score = 7});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->type, core::RevocationType::kManual);
+
+  // A bad entry: nothing stored, the entry named.
+  batch = {{.session_id = "auto3", .score = 3}, {.session_id = "auto4", .score = 3}, {.session_id = "auto5", .score = -1}};
+  EXPECT_EQ(desk_->Report(batch).status(), absl::InvalidArgumentError("sessions[2].score: must be a finite number >= 0"));
+  batch = {{.session_id = "bad id", .score = 3}};
+  EXPECT_THAT(std::string(desk_->Report(batch).status().message()), StartsWith("sessions[0].session_id: "));
+  EXPECT_EQ(sessions_.List()->version, before + 1);
+  EXPECT_EQ(sessions_.List()->entries.size(), 3u);
+  EXPECT_EQ(desk_->Report(std::vector<RevocationRequest>(kMaxReportBatch + 1, {.session_id = "x", .score = 3})).status(),
+            absl::InvalidArgumentError("sessions: at most 1000 per call (got 1001)"));
+  EXPECT_EQ(desk_->Report({}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 // --- edge sync ---
 
 TEST_F(ServiceLayerTest, EdgeSyncSnapshotThenOneDeltaPerChange) {

@@ -66,6 +66,8 @@ std::vector<std::unique_ptr<Route>> BuildRoutes(const RestServices& s) {
                         &Sessions::RevokeSession));
   r.push_back(MakeRoute("POST", "/v1/sessions/{session_id}/report", ss + "ReportSession", "*", s.sessions,
                         &Sessions::ReportSession));
+  r.push_back(MakeRoute("POST", "/v1/sessions:report", ss + "ReportSessions", "*", s.sessions,
+                        &Sessions::ReportSessions));
   r.push_back(MakeRoute("POST", "/v1/sessions/{session_id}/restore", ss + "RestoreSession", "*", s.sessions,
                         &Sessions::RestoreSession));
   r.push_back(MakeRoute("GET", "/v1/revoked-sessions", ss + "ListRevokedSessions", "", s.sessions,

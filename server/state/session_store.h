@@ -4,15 +4,19 @@
 //
 //   EDGEPASS_RETURN_IF_ERROR(store.Put(entry));     // OK only once durable
 //   absl::StatusOr<SessionList> all = store.List();
+//   absl::StatusOr<SessionChanges> since = store.ChangesSince(all->version);
 #ifndef EDGEPASS_SERVER_STATE_SESSION_STORE_H_
 #define EDGEPASS_SERVER_STATE_SESSION_STORE_H_
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/revocation_list.h"
 
 namespace edgepass::server {
@@ -21,6 +25,42 @@ struct SessionList {
   std::vector<core::RevocationEntry> entries;  // in no particular order
   // Increases with every stored change (0 for a store never written).
   uint64_t version = 0;
+};
+
+// Most entries one Report() call stores (a bulk report from log analysis).
+inline constexpr size_t kMaxReportBatch = 1000;
+
+// What Report() did with one entry.
+enum class ReportOutcome {
+  kStored,         // was not on the list; stored now
+  kAlreadyManual,  // a MANUAL entry is kept: a report never demotes it
+  kAlreadyAuto,    // already reported: kept as it was (never duplicated)
+};
+
+struct ReportResult {
+  // One per reported entry, in order; `entries[i]` is what is stored for it
+  // (the existing entry unless kStored).
+  std::vector<ReportOutcome> outcomes;
+  std::vector<core::RevocationEntry> entries;
+  // The store's version after the call: one bump for the whole batch, none
+  // when nothing was stored.
+  uint64_t version = 0;
+};
+
+// One stored change, as ChangesSince() returns it.
+struct SessionChange {
+  uint64_t version = 0;  // the version the change was stored at
+  std::string session_id;
+  std::optional<core::RevocationEntry> entry;  // the new entry; nullopt: removed
+};
+
+struct SessionChanges {
+  // The store no longer holds every change after the asked version (or the
+  // asked version is not one of its own): load everything with List().
+  bool too_old = false;
+  uint64_t version = 0;  // the store's version these bring the caller to
+  // Oldest first; every change of every version in (since, version].
+  std::vector<SessionChange> changes;
 };
 
 // Implementations are thread-safe and safe across replicas. Entries are
@@ -37,8 +77,24 @@ class SessionStore {
   // Removes the entry (restores the session). NOT_FOUND when absent.
   virtual absl::StatusOr<uint64_t> Remove(absl::string_view session_id) = 0;
 
+  // Stores the AUTO entries of a bulk report atomically (all or none) with
+  // one version bump, as one conditional write inside the store: an entry
+  // whose session is already on the list (MANUAL or AUTO) is left as it is,
+  // so a report never demotes a MANUAL entry and a repeated report never
+  // duplicates one, whatever runs concurrently. At most kMaxReportBatch
+  // entries (INVALID_ARGUMENT beyond). OK only once durably stored.
+  virtual absl::StatusOr<ReportResult> Report(absl::Span<const core::RevocationEntry> entries) = 0;
+
   // Every stored entry. UNAVAILABLE when the store cannot be reached.
   virtual absl::StatusOr<SessionList> List() = 0;
+
+  // The changes stored after `version` (what a replica at `version` has
+  // not applied), or too_old when the store no longer keeps all of them.
+  // The default (a store without a change log) always says too_old.
+  virtual absl::StatusOr<SessionChanges> ChangesSince(uint64_t /*version*/) {
+    SessionChanges out{.too_old = true};
+    return out;
+  }
 
   // Drops entries whose expires_at is before `cutoff` (housekeeping; they no
   // longer reach validators anyway). Returns how many were dropped.

@@ -67,6 +67,22 @@ class InMemorySessionStore : public server::SessionStore {
     }
     return ++version_;
   }
+  absl::StatusOr<server::ReportResult> Report(absl::Span<const core::RevocationEntry> entries) override {
+    absl::MutexLock lock(&mu_);
+    if (entries.size() > server::kMaxReportBatch) return absl::InvalidArgumentError("sessions: too many");
+    server::ReportResult out;
+    bool stored = false;
+    for (const core::RevocationEntry& e : entries) {
+      auto [it, added] = entries_.emplace(e.session_id, e);
+      out.outcomes.push_back(added ? server::ReportOutcome::kStored
+                             : it->second.type == core::RevocationType::kManual ? server::ReportOutcome::kAlreadyManual
+                                                                                 : server::ReportOutcome::kAlreadyAuto);
+      out.entries.push_back(it->second);
+      stored = stored || added;
+    }
+    out.version = stored ? ++version_ : version_;
+    return out;
+  }
   absl::StatusOr<server::SessionList> List() override {
     absl::MutexLock lock(&mu_);
     server::SessionList list{.version = version_};

@@ -228,6 +228,39 @@ TEST_F(ControlPlaneTest, RevocationsAreListedCompiledAndRestored) {
   EXPECT_EQ(listed.sessions(0).session_id(), "autoHigh01");
 }
 
+TEST_F(ControlPlaneTest, ReportSessionsStoresABatchAtomicallyAndKeepsManual) {
+  ASSERT_TRUE(Revoke("manualOne1").ok());
+  v1::ReportSessionsRequest bulk;
+  for (const char* id : {"autoBulk01", "manualOne1", "autoBulk02"}) {
+    v1::ReportSessionRequest* r = bulk.add_sessions();
+    r->set_session_id(id);
+    r->set_score(4.5);
+    (*r->mutable_score_components())["rate"] = 3.5;
+  }
+  v1::ReportSessionsResponse out;
+  ASSERT_TRUE(sessions_->ReportSessions(Context().get(), bulk, &out).ok());
+  ASSERT_EQ(out.outcomes_size(), 3);
+  EXPECT_EQ(out.outcomes(0), v1::REPORT_STORED);
+  EXPECT_EQ(out.outcomes(1), v1::REPORT_ALREADY_MANUAL);
+  EXPECT_EQ(out.sessions(1).type(), v1::MANUAL);
+  EXPECT_EQ(out.sessions(2).type(), v1::AUTO);
+  const uint64_t version = out.version();
+  ASSERT_TRUE(sessions_->ReportSessions(Context().get(), bulk, &out).ok());  // again: nothing new
+  EXPECT_EQ(out.version(), version);
+  EXPECT_EQ(out.outcomes(0), v1::REPORT_ALREADY_AUTO);
+
+  bulk.mutable_sessions(1)->set_session_id("newOne0001");
+  bulk.mutable_sessions(2)->set_score(-1);
+  grpc::Status bad = sessions_->ReportSessions(Context().get(), bulk, &out);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message(), "sessions[2].score: must be a finite number >= 0");
+  v1::ListRevokedSessionsRequest list;
+  v1::ListRevokedSessionsResponse listed;
+  ASSERT_TRUE(sessions_->ListRevokedSessions(Context().get(), list, &listed).ok());
+  EXPECT_EQ(listed.sessions_size(), 3);  // newOne0001 was not stored
+  EXPECT_EQ(listed.version(), version);
+}
+
 TEST_F(ControlPlaneTest, BadSessionRequestsNameTheField) {
   v1::RevokedSession out;
   grpc::Status status = Revoke("has space", &out);

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -251,6 +252,122 @@ TEST_F(RedisStateTest, SessionsPutRemoveListPruneWithVersions) {
   absl::Status corrupt = store.List().status();
   EXPECT_EQ(corrupt.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(corrupt.message().find("\"bad\""), std::string::npos) << corrupt;
+}
+
+core::RevocationEntry AutoEntry(const std::string& id, double score) {
+  core::RevocationEntry e = Entry(id, 9000);
+  e.type = core::RevocationType::kAuto;
+  e.score = score;
+  e.score_components = {{"rate", score - 1}};
+  return e;
+}
+
+TEST_F(RedisStateTest, ReportsNeverReplaceManualNorRepeatUnderConcurrentWriters) {
+  constexpr int kIds = 300;
+  constexpr int kWriters = 4;
+  std::vector<std::unique_ptr<RedisClient>> clients;
+  for (int i = 0; i < kWriters; ++i) clients.push_back(NewClient());
+  std::atomic<int> stored{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kWriters; ++t) {
+    threads.emplace_back([&, t] {
+      RedisSessionStore store(*clients[t], nullptr);  // one replica each
+      for (int i = 0; i < kIds; ++i) {
+        const std::string id = absl::StrCat("sess", i);
+        if (t == 0 && i % 3 == 0) {
+          EXPECT_TRUE(store.Put(Entry(id, 9000)).ok());  // an operator's MANUAL revoke
+          continue;
+        }
+        std::vector<core::RevocationEntry> batch = {AutoEntry(id, 2 + t), AutoEntry(absl::StrCat("x", id), 3)};
+        absl::StatusOr<ReportResult> r = store.Report(batch);
+        ASSERT_TRUE(r.ok()) << r.status();
+        ASSERT_EQ(r->outcomes.size(), 2u);
+        for (ReportOutcome o : r->outcomes) stored += o == ReportOutcome::kStored;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  RedisSessionStore store(*clients[0], nullptr);
+  absl::StatusOr<SessionList> list = store.List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->entries.size(), 2u * kIds);
+  int auto_count = 0;
+  for (const core::RevocationEntry& e : list->entries) {
+    int n = 0;
+    if (absl::SimpleAtoi(absl::string_view(e.session_id).substr(4), &n) && e.session_id.rfind("sess", 0) == 0) {
+      EXPECT_EQ(e.type, n % 3 == 0 ? core::RevocationType::kManual : core::RevocationType::kAuto) << e.session_id;
+    }
+    auto_count += e.type == core::RevocationType::kAuto;
+  }
+  // Every AUTO entry was stored by exactly one report: the change log holds
+  // one put per stored report, plus the MANUAL puts.
+  absl::StatusOr<SessionChanges> all = store.ChangesSince(0);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_FALSE(all->too_old);
+  EXPECT_EQ(all->version, list->version);
+  int logged_auto = 0;
+  for (const SessionChange& c : all->changes) {
+    logged_auto += c.entry.has_value() && c.entry->type == core::RevocationType::kAuto;
+  }
+  EXPECT_EQ(logged_auto, stored.load());
+  EXPECT_GE(stored.load(), auto_count);  // a report may be replaced by a later MANUAL revoke
+  EXPECT_LE(stored.load(), auto_count + kIds / 3 + 1);
+
+  std::vector<core::RevocationEntry> too_many(kMaxReportBatch + 1, AutoEntry("many", 3));
+  EXPECT_EQ(store.Report(too_many).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RedisStateTest, ChangesSinceGivesEachReplicaOnlyWhatItHasNotSeen) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  RedisSessionStore store(*client, nullptr, /*change_log_length=*/5);
+  EXPECT_FALSE(store.ChangesSince(0)->too_old);  // an empty store: nothing to miss
+  ASSERT_EQ(*store.Put(Entry("sessA1", 9000)), 1u);
+  std::vector<core::RevocationEntry> batch = {AutoEntry("sessB1", 3), AutoEntry("sessB2", 4)};
+  ASSERT_EQ(store.Report(batch)->version, 2u);
+  ASSERT_EQ(*store.Remove("sessA1"), 3u);
+
+  RedisSessionStore replica(*client, nullptr, 5);
+  absl::StatusOr<SessionChanges> c = replica.ChangesSince(1);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->too_old);
+  EXPECT_EQ(c->version, 3u);
+  ASSERT_EQ(c->changes.size(), 3u);
+  EXPECT_EQ(c->changes[0].version, 2u);
+  EXPECT_EQ(c->changes[0].session_id, "sessB1");
+  EXPECT_EQ(c->changes[1].entry->score, 4);
+  EXPECT_EQ(c->changes[2].session_id, "sessA1");
+  EXPECT_FALSE(c->changes[2].entry.has_value());
+  EXPECT_TRUE(replica.ChangesSince(3)->changes.empty());
+  EXPECT_FALSE(replica.ChangesSince(3)->too_old);
+  EXPECT_TRUE(replica.ChangesSince(9)->too_old);  // ahead of the store (it was reset)
+
+  // The log keeps 5 records: version 1 falls out, then version 2 loses its first.
+  ASSERT_TRUE(store.Put(Entry("sessC1", 9000)).ok());  // 4
+  ASSERT_TRUE(store.Put(Entry("sessC2", 9000)).ok());  // 5: 5 records from version 2 on
+  EXPECT_FALSE(replica.ChangesSince(1)->too_old);
+  ASSERT_TRUE(store.Put(Entry("sessC3", 9000)).ok());  // 6: sessB1's record is trimmed
+  EXPECT_TRUE(replica.ChangesSince(1)->too_old);
+  EXPECT_FALSE(replica.ChangesSince(2)->too_old);
+  EXPECT_EQ(replica.ChangesSince(2)->changes.size(), 4u);
+  EXPECT_EQ(client->Command({"XLEN", "edgepass:sessions:changes"})->integer, 5);
+
+  // Data from before the change log (no stream): one full load, then deltas.
+  ASSERT_TRUE(client->Command({"DEL", "edgepass:sessions:changes"}).ok());
+  EXPECT_TRUE(replica.ChangesSince(5)->too_old);
+  EXPECT_FALSE(replica.ChangesSince(6)->too_old);
+  ASSERT_EQ(*store.Put(Entry("sessD1", 9000)), 7u);
+  c = replica.ChangesSince(6);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->too_old);
+  ASSERT_EQ(c->changes.size(), 1u);
+  EXPECT_EQ(c->changes[0].session_id, "sessD1");
+
+  // A counter reset (the version key deleted) drops the old log, so record
+  // ids keep growing and replicas ahead of the store reload.
+  ASSERT_TRUE(client->Command({"DEL", "edgepass:sessions:version"}).ok());
+  ASSERT_EQ(*store.Put(Entry("sessE1", 9000)), 1u);
+  EXPECT_TRUE(replica.ChangesSince(7)->too_old);
+  EXPECT_EQ(replica.ChangesSince(0)->changes.size(), 1u);
 }
 
 // Collects what a feed's listener was told.

@@ -211,6 +211,12 @@ std::vector<RpcCase> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
          v1::RevokedSession r;
          return sessions->ReportSession(c, q, &r);
        }},
+      {"ReportSessions", "revoke", StatusCode::INVALID_ARGUMENT,
+       [=](grpc::ClientContext* c) {
+         v1::ReportSessionsRequest q;
+         v1::ReportSessionsResponse r;
+         return sessions->ReportSessions(c, q, &r);
+       }},
       {"ListRevokedSessions", "revoke", StatusCode::OK,
        [=](grpc::ClientContext* c) {
          v1::ListRevokedSessionsRequest q;
@@ -314,6 +320,7 @@ std::vector<RouteCase> AllRoutes() {
       {"POST", "/v1/sessions/s1/revoke",
        "{\"expiresAt\":\"2000-01-01T00:00:00Z\"}", "revoke", 400},
       {"POST", "/v1/sessions/s1/report", "{\"score\":-1}", "revoke", 400},
+      {"POST", "/v1/sessions:report", "{\"sessions\":[{\"sessionId\":\"s1\",\"score\":-1}]}", "revoke", 400},
       {"POST", "/v1/sessions/never-revoked/restore", "{}", "revoke", 404},
       {"GET", "/v1/revoked-sessions", "", "revoke", 200},
       {"POST", "/v1/validators/v1/ack", "{}", "edge-sync",

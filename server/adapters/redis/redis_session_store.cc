@@ -1,5 +1,6 @@
 #include "server/adapters/redis/redis_session_store.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -10,10 +11,86 @@
 namespace edgepass::server {
 namespace {
 
-// Deletes the entry and bumps the version atomically; -1 when absent.
-constexpr char kRemoveScript[] = R"lua(
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return -1 end
-return redis.call('INCR', KEYS[2])
+// Every change: KEYS = hash, version, change log; ARGV = log length, mode,
+// prune cutoff, then (put/report) session id, entry JSON pairs or
+// (remove/prune) session ids. Each changed session gets one log record at
+// the next version; the version moves only when something changed. Returns
+// {version, records written, {per put/report pair: "" when stored, else the
+// entry kept}}. "report" stores only sessions not on the list (so a report
+// never replaces a MANUAL entry, nor repeats an AUTO one); "prune" drops only
+// entries still expired before the cutoff. A log left from an older version
+// counter (the counter was deleted) is dropped, so record ids only grow.
+constexpr char kWriteScript[] = R"lua(
+local mode = ARGV[2]
+local v = tonumber(redis.call('GET', KEYS[2]) or '0')
+local nextv = v + 1
+local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+if last and tonumber(string.match(last[1], '^(%d+)')) >= nextv then redis.call('DEL', KEYS[3]) end
+local out = {}
+local n = 0
+local function log(id, json)
+  if json then
+    redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[1], nextv .. '-' .. n, 'id', id, 'entry', json)
+  else
+    redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[1], nextv .. '-' .. n, 'id', id)
+  end
+  n = n + 1
+end
+if mode == 'put' or mode == 'report' then
+  for i = 4, #ARGV, 2 do
+    local cur = false
+    if mode == 'report' then cur = redis.call('HGET', KEYS[1], ARGV[i]) end
+    if cur then
+      out[#out + 1] = cur
+    else
+      redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+      log(ARGV[i], ARGV[i + 1])
+      out[#out + 1] = ''
+    end
+  end
+elseif mode == 'remove' then
+  for i = 4, #ARGV do
+    if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then log(ARGV[i], nil) end
+  end
+elseif mode == 'prune' then
+  local cutoff = tonumber(ARGV[3])
+  for i = 4, #ARGV do
+    local cur = redis.call('HGET', KEYS[1], ARGV[i])
+    if cur then
+      local e = cjson.decode(cur)
+      if e.expires_at and e.expires_at < cutoff then
+        redis.call('HDEL', KEYS[1], ARGV[i])
+        log(ARGV[i], nil)
+      end
+    end
+  end
+end
+if n > 0 then
+  redis.call('SET', KEYS[2], nextv)
+  v = nextv
+end
+return {v, n, out}
+)lua";
+
+// KEYS = hash, version, change log; ARGV = the caller's version, most
+// records. Returns {version, too_old (0/1), records after the caller's
+// version}. The log covers the caller when its oldest record is at or before
+// the caller's version, or is the first record of the next one.
+constexpr char kChangesScript[] = R"lua(
+local have = tonumber(ARGV[1])
+local v = tonumber(redis.call('GET', KEYS[2]) or '0')
+if v == have then return {v, 0, {}} end
+if v < have then return {v, 1, {}} end
+local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)[1]
+if not first then return {v, 1, {}} end
+local fv, fs = string.match(first[1], '^(%d+)-(%d+)$')
+fv = tonumber(fv)
+fs = tonumber(fs)
+if fv > have + 1 or (fv == have + 1 and fs ~= 0) then return {v, 1, {}} end
+local limit = tonumber(ARGV[2])
+local recs = redis.call('XRANGE', KEYS[3], (have + 1) .. '-0', '+', 'COUNT', limit + 1)
+if #recs > limit then return {v, 1, {}} end
+return {v, 0, recs}
 )lua";
 
 absl::Status CheckSessionId(absl::string_view session_id) {
@@ -27,61 +104,150 @@ absl::Status CheckSessionId(absl::string_view session_id) {
 
 }  // namespace
 
-RedisSessionStore::RedisSessionStore(RedisClient& redis, ChangeFeed* feed)
+RedisSessionStore::RedisSessionStore(RedisClient& redis, ChangeFeed* feed, size_t change_log_length)
     : redis_(redis),
       feed_(feed),
       hash_key_(redis.Key("sessions")),
-      version_key_(redis.Key("sessions:version")) {}
+      version_key_(redis.Key("sessions:version")),
+      changes_key_(redis.Key("sessions:changes")),
+      change_log_length_(absl::StrCat(std::max<size_t>(change_log_length, 1))) {}
 
 void RedisSessionStore::Announce() {
   if (feed_ != nullptr) feed_->Publish(ChangeKind::kSessions);
 }
 
-absl::StatusOr<uint64_t> RedisSessionStore::Put(const core::RevocationEntry& entry) {
-  EDGEPASS_RETURN_IF_ERROR(CheckSessionId(entry.session_id));
-  const std::string json = core::RevocationEntryToJson(entry);
-  int64_t version = 0;
+absl::StatusOr<RedisReply> RedisSessionStore::Write(const std::vector<std::string>& args,
+                                                    absl::string_view what) {
+  std::vector<std::string> argv = {"EVAL", kWriteScript, "3", hash_key_, version_key_, changes_key_,
+                                   change_log_length_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RedisReply reply;
   absl::Status waited;
   {
     EDGEPASS_ASSIGN_OR_RETURN(RedisClient::Connection c, redis_.Acquire());
-    EDGEPASS_ASSIGN_OR_RETURN(RedisReply multi, c.Command({"MULTI"}));
-    if (multi.is_error()) return RedisReplyError(multi, "MULTI");
-    EDGEPASS_ASSIGN_OR_RETURN(RedisReply hset, c.Command({"HSET", hash_key_, entry.session_id, json}));
-    if (hset.is_error()) return RedisReplyError(hset, "HSET");
-    EDGEPASS_ASSIGN_OR_RETURN(RedisReply incr, c.Command({"INCR", version_key_}));
-    if (incr.is_error()) return RedisReplyError(incr, "INCR");
-    EDGEPASS_ASSIGN_OR_RETURN(RedisReply exec, c.Command({"EXEC"}));
-    if (exec.type != RedisReply::Type::kArray || exec.elements.size() != 2) {
-      return RedisReplyError(exec, "EXEC");
+    EDGEPASS_ASSIGN_OR_RETURN(reply, c.Command(argv));
+    if (reply.is_error()) return RedisReplyError(reply, what);
+    if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 3 ||
+        reply.elements[0].type != RedisReply::Type::kInteger ||
+        reply.elements[1].type != RedisReply::Type::kInteger ||
+        reply.elements[2].type != RedisReply::Type::kArray) {
+      return RedisReplyError(reply, what);
     }
-    if (exec.elements[0].is_error()) return RedisReplyError(exec.elements[0], "HSET");
-    EDGEPASS_ASSIGN_OR_RETURN(version, RedisInteger(exec.elements[1], "INCR"));
+    if (reply.elements[1].integer == 0) return reply;  // nothing changed: nothing to wait for
     waited = redis_.WaitForReplicas(c);
   }
   // Stored on the primary even when too few replicas acknowledged it:
   // other replicas load it (and refuse the session) either way.
   Announce();
   if (!waited.ok()) return waited;
-  return static_cast<uint64_t>(version);
+  return reply;
+}
+
+absl::StatusOr<uint64_t> RedisSessionStore::Put(const core::RevocationEntry& entry) {
+  EDGEPASS_RETURN_IF_ERROR(CheckSessionId(entry.session_id));
+  EDGEPASS_ASSIGN_OR_RETURN(
+      RedisReply r, Write({"put", "0", entry.session_id, core::RevocationEntryToJson(entry)}, "EVAL put"));
+  return static_cast<uint64_t>(r.elements[0].integer);
 }
 
 absl::StatusOr<uint64_t> RedisSessionStore::Remove(absl::string_view session_id) {
   EDGEPASS_RETURN_IF_ERROR(CheckSessionId(session_id));
-  int64_t version = 0;
-  absl::Status waited;
-  {
-    EDGEPASS_ASSIGN_OR_RETURN(RedisClient::Connection c, redis_.Acquire());
-    EDGEPASS_ASSIGN_OR_RETURN(
-        RedisReply r, c.Command({"EVAL", kRemoveScript, "2", hash_key_, version_key_, session_id}));
-    EDGEPASS_ASSIGN_OR_RETURN(version, RedisInteger(r, "EVAL remove"));
-    if (version < 0) {
-      return absl::NotFoundError(absl::StrCat("session ", session_id, " is not revoked"));
-    }
-    waited = redis_.WaitForReplicas(c);
+  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, Write({"remove", "0", std::string(session_id)}, "EVAL remove"));
+  if (r.elements[1].integer == 0) {
+    return absl::NotFoundError(absl::StrCat("session ", session_id, " is not revoked"));
   }
-  Announce();  // removed on the primary, acknowledged or not
-  if (!waited.ok()) return waited;
-  return static_cast<uint64_t>(version);
+  return static_cast<uint64_t>(r.elements[0].integer);
+}
+
+absl::StatusOr<ReportResult> RedisSessionStore::Report(absl::Span<const core::RevocationEntry> entries) {
+  if (entries.size() > kMaxReportBatch) {
+    return absl::InvalidArgumentError(absl::StrCat("sessions: at most ", kMaxReportBatch, " per report"));
+  }
+  std::vector<std::string> args = {"report", "0"};
+  args.reserve(2 + 2 * entries.size());
+  for (const core::RevocationEntry& e : entries) {
+    EDGEPASS_RETURN_IF_ERROR(CheckSessionId(e.session_id));
+    args.push_back(e.session_id);
+    args.push_back(core::RevocationEntryToJson(e));
+  }
+  ReportResult out;
+  if (entries.empty()) {
+    EDGEPASS_ASSIGN_OR_RETURN(SessionChanges now, TryChangesSince(UINT64_MAX));
+    out.version = now.version;
+    return out;
+  }
+  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, Write(args, "EVAL report"));
+  const std::vector<RedisReply>& kept = r.elements[2].elements;
+  if (kept.size() != entries.size()) return RedisReplyError(r, "EVAL report");
+  out.version = static_cast<uint64_t>(r.elements[0].integer);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (kept[i].str.empty()) {
+      out.outcomes.push_back(ReportOutcome::kStored);
+      out.entries.push_back(entries[i]);
+      continue;
+    }
+    absl::StatusOr<core::RevocationEntry> existing = core::ParseRevocationEntryJson(kept[i].str);
+    if (!existing.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("redis key ", hash_key_, " field \"",
+                                                        entries[i].session_id, "\": ",
+                                                        existing.status().message()));
+    }
+    out.outcomes.push_back(existing->type == core::RevocationType::kManual ? ReportOutcome::kAlreadyManual
+                                                                          : ReportOutcome::kAlreadyAuto);
+    out.entries.push_back(*std::move(existing));
+  }
+  return out;
+}
+
+absl::StatusOr<SessionChanges> RedisSessionStore::ChangesSince(uint64_t version) {
+  absl::StatusOr<SessionChanges> changes = TryChangesSince(version);
+  if (changes.ok() || changes.status().code() != absl::StatusCode::kUnavailable) return changes;
+  return TryChangesSince(version);
+}
+
+absl::StatusOr<SessionChanges> RedisSessionStore::TryChangesSince(uint64_t version) {
+  EDGEPASS_ASSIGN_OR_RETURN(RedisClient::Connection c, redis_.Acquire());
+  EDGEPASS_ASSIGN_OR_RETURN(
+      RedisReply r, c.Command({"EVAL", kChangesScript, "3", hash_key_, version_key_, changes_key_,
+                               absl::StrCat(version), absl::StrCat(kMaxChangesPerRead)}));
+  const std::string what = absl::StrCat("EVAL changes of ", changes_key_);
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != 3 ||
+      r.elements[0].type != RedisReply::Type::kInteger || r.elements[1].type != RedisReply::Type::kInteger ||
+      r.elements[2].type != RedisReply::Type::kArray) {
+    return RedisReplyError(r, what);
+  }
+  SessionChanges out;
+  out.version = static_cast<uint64_t>(r.elements[0].integer);
+  out.too_old = r.elements[1].integer != 0;
+  out.changes.reserve(r.elements[2].elements.size());
+  for (const RedisReply& record : r.elements[2].elements) {
+    // [id "<version>-<n>", [field, value, ...]]
+    if (record.type != RedisReply::Type::kArray || record.elements.size() != 2 ||
+        record.elements[1].type != RedisReply::Type::kArray) {
+      return RedisReplyError(record, what);
+    }
+    const std::string& id = record.elements[0].str;
+    const std::string where = absl::StrCat("redis key ", changes_key_, " record ", id.substr(0, 64));
+    SessionChange change;
+    if (!absl::SimpleAtoi(absl::string_view(id).substr(0, id.find('-')), &change.version)) {
+      return absl::FailedPreconditionError(absl::StrCat(where, ": not a version"));
+    }
+    const std::vector<RedisReply>& fields = record.elements[1].elements;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str == "id") {
+        change.session_id = fields[i + 1].str;
+      } else if (fields[i].str == "entry") {
+        absl::StatusOr<core::RevocationEntry> entry = core::ParseRevocationEntryJson(fields[i + 1].str);
+        if (!entry.ok()) return absl::FailedPreconditionError(absl::StrCat(where, ": ", entry.status().message()));
+        change.entry = *std::move(entry);
+      }
+    }
+    if (change.session_id.empty() || (change.entry.has_value() && change.entry->session_id != change.session_id)) {
+      return absl::FailedPreconditionError(absl::StrCat(where, ": id: missing or does not match the entry"));
+    }
+    out.changes.push_back(std::move(change));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<core::RevocationEntry>> RedisSessionStore::ParseEntries(
@@ -142,42 +308,19 @@ absl::StatusOr<SessionList> RedisSessionStore::TryList() {
   return out;
 }
 
-absl::StatusOr<std::optional<size_t>> RedisSessionStore::TryPrune(absl::Time cutoff) {
-  EDGEPASS_ASSIGN_OR_RETURN(RedisClient::Connection c, redis_.Acquire());
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply watched, c.Command({"WATCH", hash_key_}));
-  if (watched.is_error()) return RedisReplyError(watched, "WATCH");
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply hash, c.Command({"HGETALL", hash_key_}));
-  EDGEPASS_ASSIGN_OR_RETURN(std::vector<core::RevocationEntry> entries, ParseEntries(hash));
-  std::vector<std::string> argv = {"HDEL", hash_key_};
-  for (const core::RevocationEntry& e : entries) {
-    if (e.expires_at < cutoff) argv.push_back(e.session_id);
-  }
-  const size_t dropped = argv.size() - 2;
-  if (dropped == 0) return size_t{0};  // the connection's destructor UNWATCHes
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply multi, c.Command({"MULTI"}));
-  if (multi.is_error()) return RedisReplyError(multi, "MULTI");
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply hdel, c.Command(argv));
-  if (hdel.is_error()) return RedisReplyError(hdel, "HDEL");
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply incr, c.Command({"INCR", version_key_}));
-  if (incr.is_error()) return RedisReplyError(incr, "INCR");
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply exec, c.Command({"EXEC"}));
-  if (exec.is_nil()) return std::nullopt;
-  if (exec.type != RedisReply::Type::kArray || exec.elements.size() != 2) {
-    return RedisReplyError(exec, "EXEC");
-  }
-  EDGEPASS_RETURN_IF_ERROR(redis_.WaitForReplicas(c));
-  return dropped;
-}
-
 absl::StatusOr<size_t> RedisSessionStore::Prune(absl::Time cutoff) {
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    EDGEPASS_ASSIGN_OR_RETURN(std::optional<size_t> dropped, TryPrune(cutoff));
-    if (!dropped.has_value()) continue;
-    if (*dropped > 0) Announce();
-    return *dropped;
+  EDGEPASS_ASSIGN_OR_RETURN(SessionList list, List());
+  // Stored expiries are whole seconds: before `cutoff` is before its ceiling.
+  const int64_t cutoff_seconds =
+      absl::ToInt64Seconds(absl::Ceil(cutoff - absl::UnixEpoch(), absl::Seconds(1)));
+  std::vector<std::string> args = {"prune", absl::StrCat(cutoff_seconds)};
+  for (const core::RevocationEntry& e : list.entries) {
+    if (e.expires_at < cutoff) args.push_back(e.session_id);
   }
-  return absl::AbortedError(absl::StrCat("session prune: ", kMaxAttempts,
-                                         " attempts conflicted with concurrent writers; retry"));
+  if (args.size() == 2) return size_t{0};
+  // The script checks each again, so an entry replaced meanwhile stays.
+  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, Write(args, "EVAL prune"));
+  return static_cast<size_t>(r.elements[1].integer);
 }
 
 }  // namespace edgepass::server

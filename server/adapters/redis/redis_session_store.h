@@ -1,7 +1,11 @@
 // SessionStore in Redis: a hash "<prefix>sessions" (session id ->
-// core::RevocationEntryToJson) and a version counter
-// "<prefix>sessions:version" changed in the same transaction; every change is
-// announced on the change feed.
+// core::RevocationEntryToJson), a version counter "<prefix>sessions:version"
+// and a change log, the stream "<prefix>sessions:changes" (one record per
+// changed session, id "<version>-<n>", fields id and, unless removed, entry),
+// trimmed to the newest change_log_length records. All three change together
+// in one Lua script, so a replica at version V applies exactly the records
+// after V (ChangesSince) instead of re-reading the hash; one that fell behind
+// the log loads the hash once. Every change is announced on the change feed.
 //
 //   RedisSessionStore store(*redis, &feed);
 //   absl::StatusOr<uint64_t> v = store.Put(entry);   // OK only once stored
@@ -36,28 +40,41 @@ class RedisSessionStore : public SessionStore {
  public:
   static constexpr int kMaxAttempts = 16;
   static constexpr size_t kMaxSessionIdBytes = 256;
+  // Records kept in the change log: a replica more than this many changes
+  // behind loads the whole hash once.
+  static constexpr size_t kDefaultChangeLogLength = 100000;
+  // Most records one ChangesSince() returns (more: too_old).
+  static constexpr size_t kMaxChangesPerRead = 50000;
 
   // `redis` and `feed` (may be null) must outlive the store.
-  RedisSessionStore(RedisClient& redis, ChangeFeed* feed);
+  RedisSessionStore(RedisClient& redis, ChangeFeed* feed,
+                    size_t change_log_length = kDefaultChangeLogLength);
 
   absl::StatusOr<uint64_t> Put(const core::RevocationEntry& entry) override;
   absl::StatusOr<uint64_t> Remove(absl::string_view session_id) override;
+  absl::StatusOr<ReportResult> Report(absl::Span<const core::RevocationEntry> entries) override;
+  // FAILED_PRECONDITION naming the record when a logged entry does not parse.
+  absl::StatusOr<SessionChanges> ChangesSince(uint64_t version) override;
   // FAILED_PRECONDITION naming the key and field when a stored entry does
   // not parse (nothing is changed).
   absl::StatusOr<SessionList> List() override;
-  // ABORTED after kMaxAttempts conflicting concurrent writes.
+  // Reads the hash, then drops what is still expired in one script.
   absl::StatusOr<size_t> Prune(absl::Time cutoff) override;
 
  private:
   absl::StatusOr<std::vector<core::RevocationEntry>> ParseEntries(const RedisReply& hash) const;
   absl::StatusOr<SessionList> TryList();
-  absl::StatusOr<std::optional<size_t>> TryPrune(absl::Time cutoff);
+  absl::StatusOr<SessionChanges> TryChangesSince(uint64_t version);
+  // Runs the write script; its reply (after WAIT) or the error.
+  absl::StatusOr<RedisReply> Write(const std::vector<std::string>& args, absl::string_view what);
   void Announce();
 
   RedisClient& redis_;
   ChangeFeed* feed_;
   const std::string hash_key_;
   const std::string version_key_;
+  const std::string changes_key_;
+  const std::string change_log_length_;
 };
 
 }  // namespace edgepass::server
