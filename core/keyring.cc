@@ -40,6 +40,9 @@ absl::StatusOr<SigningKey> ParseOwnKey(const Json& j, const std::string& path) {
       auto parsed = ParseKeyState(state);
       if (!parsed.ok()) return FieldError(field, parsed.status().message());
       key.state = *parsed;
+    } else if (name == "foreign") {
+      if (!value.is_boolean()) return FieldError(field, "must be true or false");
+      key.foreign = value.get<bool>();
     } else if (name == "created_at" || name == "not_after") {
       if (!value.is_number_integer()) return FieldError(field, "must be integer epoch seconds");
       const absl::Time t = absl::FromUnixSeconds(value.get<int64_t>());
@@ -103,6 +106,9 @@ absl::StatusOr<Keyring> Keyring::Create(std::vector<SigningKey> keys) {
     if (k.state == KeyState::kRetired && k.not_after == absl::InfiniteFuture()) {
       return FieldError(absl::StrCat(path, ".not_after"),
                         "a retired key needs not_after (retirement + longest token lifetime)");
+    }
+    if (k.foreign && k.state != KeyState::kDistributed) {
+      return FieldError(absl::StrCat(path, ".state"), "a foreign key must be distributed");
     }
     if (k.state == KeyState::kPrimary && ++primaries > 1) {
       return FieldError(absl::StrCat(path, ".state"), "more than one primary key");
@@ -194,6 +200,7 @@ std::string KeyringToJson(const Keyring& keyring) {
               {"state", std::string(KeyStateName(k.state))},
               {"created_at", absl::ToUnixSeconds(k.created_at)}};
     if (k.not_after != absl::InfiniteFuture()) o["not_after"] = absl::ToUnixSeconds(k.not_after);
+    if (k.foreign) o["foreign"] = true;
     list.push_back(std::move(o));
   }
   return Json{{"version", 1}, {"keys", std::move(list)}}.dump(2) + "\n";

@@ -40,6 +40,11 @@ struct SigningKey {
   absl::Time created_at = absl::UnixEpoch();
   // The key validates tokens until this instant (retired keys); infinite otherwise.
   absl::Time not_after = absl::InfiniteFuture();
+  // A key another rotation put beside ours (SMD's rotation Lambda): always
+  // distributed, so validators accept it before that rotation's swap makes it
+  // primary; issuers never sign with it and edgepass's rotator never
+  // promotes, revokes or stores it. JSON "foreign": true (absent: false).
+  bool foreign = false;
 };
 
 // An immutable set of keys with unique ids and at most one primary.
@@ -50,7 +55,7 @@ class Keyring {
 
   // INVALID_ARGUMENT naming the key (`keys[i].id` / `.value` / `.state`) when
   // an id is empty, too long or repeated, a value is not 128 hex characters,
-  // or more than one key is primary.
+  // more than one key is primary, or a foreign key is not distributed.
   static absl::StatusOr<Keyring> Create(std::vector<SigningKey> keys);
 
   // The key with this id, or nullptr.

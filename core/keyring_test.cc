@@ -70,5 +70,27 @@ TEST(Keyring, RefusesBadKeysNamingTheField) {
   EXPECT_FALSE(ParseKeyringJson(R"({"tertiary":{}})").ok());
 }
 
+TEST(Keyring, RoundTripsAForeignDistributedKeyAndReadsOldFilesAsOwnKeys) {
+  SigningKey primary{.id = "k1", .value = kValue};
+  SigningKey smd{.id = "k2", .value = std::string(128, 'b'), .state = KeyState::kDistributed, .foreign = true};
+  const std::string json = KeyringToJson(*Keyring::Create({primary, smd}));
+  EXPECT_NE(json.find("\"foreign\": true"), std::string::npos) << json;
+  EXPECT_EQ(json.find("foreign"), json.rfind("foreign")) << "only the foreign key says so";
+  auto ring = ParseKeyringJson(json);
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  EXPECT_FALSE(ring->Find("k1")->foreign);
+  EXPECT_TRUE(ring->Find("k2")->foreign);
+  EXPECT_EQ(ring->Primary()->id, "k1");
+  auto old = ParseKeyringJson(R"({"keys":[{"id":"k1","value":")" + kValue + R"(","state":"distributed"}]})");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_FALSE(old->Find("k1")->foreign);
+  auto foreign_primary = ParseKeyringJson(R"({"keys":[{"id":"k1","value":")" + kValue +
+                                          R"(","state":"primary","foreign":true}]})");
+  EXPECT_EQ(foreign_primary.status().message().substr(0, 14), "keys[0].state:");
+  auto not_bool = ParseKeyringJson(R"({"keys":[{"id":"k1","value":")" + kValue +
+                                   R"(","state":"distributed","foreign":"yes"}]})");
+  EXPECT_EQ(not_bool.status().message().substr(0, 16), "keys[0].foreign:");
+}
+
 }  // namespace
 }  // namespace edgepass::core

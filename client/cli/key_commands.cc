@@ -28,7 +28,8 @@ void PrintStatus(std::ostream& out, const v1::KeyStatus& status) {
   Table table({"KEY_ID", "STATE", "CREATED", "NOT_AFTER"});
   for (const v1::SigningKeyInfo& k : status.keys()) {
     table.AddRow(
-        {k.id(), v1::KeyState_Name(k.state()), FormatTimestamp(k.created_at()), FormatTimestamp(k.not_after())});
+        {k.id(), absl::StrCat(v1::KeyState_Name(k.state()), k.foreign() ? " (foreign)" : ""),
+         FormatTimestamp(k.created_at()), FormatTimestamp(k.not_after())});
   }
   table.Print(out);
   const v1::RotationStatus& r = status.rotation();

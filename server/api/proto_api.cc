@@ -332,6 +332,7 @@ void KeyringStatusToProto(const KeyringStatus& s, v1::KeyStatus* out) {
     key->set_state(KeyStateToProto(k.state));
     SetTimestampUnlessInfinite(k.created_at, [&] { return key->mutable_created_at(); });
     SetTimestampUnlessInfinite(k.not_after, [&] { return key->mutable_not_after(); });
+    key->set_foreign(k.foreign);
   }
   v1::RotationStatus* r = out->mutable_rotation();
   r->set_in_progress(s.rotation.in_progress);

@@ -18,9 +18,11 @@ using core::Keyring;
 using core::KeyState;
 using core::SigningKey;
 
-// The key a rotation is moving towards primary, or nullptr.
+// The key a rotation of ours is moving towards primary, or nullptr. A
+// foreign key (SMD's rotation) is never ours to promote.
 const SigningKey* InRotation(const Keyring& keyring) {
   for (const SigningKey& k : keyring.keys()) {
+    if (k.foreign) continue;
     if (k.state == KeyState::kPending || k.state == KeyState::kDistributed) return &k;
   }
   return nullptr;
@@ -240,6 +242,11 @@ absl::StatusOr<KeyringStatus> KeyRotator::RevokeKey(absl::string_view key_id, bo
     EDGEPASS_ASSIGN_OR_RETURN(Keyring keyring, deps_.store->ReadKeyring());
     const SigningKey* revoked = keyring.Find(key_id);
     if (revoked == nullptr) return absl::NotFoundError(absl::StrCat("key_id: no key \"", key_id, "\""));
+    if (revoked->foreign) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "key_id: key ", key_id, " belongs to another rotation (SMD's), not to edgepass; "
+          "it is removed where that rotation stores it"));
+    }
     const bool was_primary = revoked->state == KeyState::kPrimary;
     std::vector<SigningKey> keys;
     for (const SigningKey& k : keyring.keys()) {
@@ -248,10 +255,10 @@ absl::StatusOr<KeyringStatus> KeyRotator::RevokeKey(absl::string_view key_id, bo
     if (was_primary) {
       // The key closest to the validators takes over; a fresh one otherwise.
       auto next = std::find_if(keys.begin(), keys.end(),
-                               [](const SigningKey& k) { return k.state == KeyState::kDistributed; });
+                               [](const SigningKey& k) { return k.state == KeyState::kDistributed && !k.foreign; });
       if (next == keys.end()) {
         next = std::find_if(keys.begin(), keys.end(),
-                            [](const SigningKey& k) { return k.state == KeyState::kPending; });
+                            [](const SigningKey& k) { return k.state == KeyState::kPending && !k.foreign; });
       }
       if (next == keys.end()) {
         keys.push_back(core::GenerateSigningKey(deps_.clock(), KeyState::kPrimary, *deps_.random));
@@ -278,7 +285,11 @@ absl::StatusOr<KeyringStatus> KeyRotator::Status() {
   EDGEPASS_ASSIGN_OR_RETURN(std::shared_ptr<const Keyring> keyring, deps_.keys->Current());
   KeyringStatus status;
   for (const SigningKey& k : keyring->keys()) {
-    status.keys.push_back({.id = k.id, .state = k.state, .created_at = k.created_at, .not_after = k.not_after});
+    status.keys.push_back({.id = k.id,
+                           .state = k.state,
+                           .created_at = k.created_at,
+                           .not_after = k.not_after,
+                           .foreign = k.foreign});
   }
   status.rotation = state();
   status.schedule = options_.schedule.ToString();

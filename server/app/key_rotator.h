@@ -106,6 +106,7 @@ struct KeyInfo {
   core::KeyState state = core::KeyState::kPrimary;
   absl::Time created_at;
   absl::Time not_after;  // InfiniteFuture: none
+  bool foreign = false;  // another rotation's key (SMD's): validators accept it, nobody signs with it
 };
 
 struct KeyringStatus {

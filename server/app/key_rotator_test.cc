@@ -237,6 +237,33 @@ TEST_F(KeyRotatorTest, AnInterruptedRotationIsFinishedWithItsOwnKey) {
   EXPECT_EQ(second->new_primary, with_distributed.keys()[1].id);
 }
 
+TEST_F(KeyRotatorTest, AForeignDistributedKeyIsNeverPromotedRevokedOrResumed) {
+  // SMD's rotation's waiting key, as SmdSecretStore reads it: validators
+  // accept it; edgepass's own rotation goes past it.
+  core::SigningKey smd = core::GenerateSigningKey(absl::Now(), KeyState::kDistributed, random_);
+  smd.foreign = true;
+  const std::string first = PrimaryId();
+  ASSERT_TRUE(store_.WriteKeyring(*Keyring::Create({store_.Stored().keys()[0], smd})).ok());
+  auto rotator = Make();
+  EXPECT_THAT(rotator->RevokeKey(smd.id, true).status().message(), HasSubstr("not to edgepass"));
+  absl::StatusOr<RotationReport> report = rotator->Rotate();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_FALSE(report->resumed);
+  EXPECT_NE(report->new_primary, smd.id);
+  EXPECT_EQ(report->previous_primary, first);
+  const core::SigningKey* still = store_.Stored().Find(smd.id);
+  ASSERT_NE(still, nullptr);
+  EXPECT_EQ(still->state, KeyState::kDistributed);
+  EXPECT_TRUE(still->foreign);
+  // Revoking the primary hands over to a fresh key, not to the foreign one.
+  ASSERT_TRUE(rotator->RevokeKey(PrimaryId(), true).ok());
+  EXPECT_NE(PrimaryId(), smd.id);
+  EXPECT_TRUE(store_.Stored().Find(smd.id)->foreign);
+  absl::StatusOr<KeyringStatus> status = rotator->Status();
+  ASSERT_TRUE(status.ok()) << status.status();
+  for (const KeyInfo& k : status->keys) EXPECT_EQ(k.foreign, k.id == smd.id) << k.id;
+}
+
 TEST_F(KeyRotatorTest, OnlyOneRotationAtATime) {
   absl::StatusOr<std::optional<RotationLease>> other = lock_.Acquire(absl::Seconds(30));
   ASSERT_TRUE(other.ok() && other->has_value());

@@ -292,8 +292,10 @@ bool Allows(const core::Keyring& keys, const std::string& uri) {
 
 // SMD's rotation runs beside an edgepass that does not rotate (its
 // migration steps 1-3): SMD's new key in TemporarySecret is not promoted by
-// edgepass, and after SMD's swap (replayed as its Lambda writes it) edgepass
-// signs with it while tokens of the previous primary still validate.
+// edgepass but handed to validators at once (distributed, foreign), and
+// after SMD's swap (replayed as its Lambda writes it) edgepass signs with it
+// while tokens of the previous primary still validate, and a validator that
+// got nothing since before the swap accepts the new tokens.
 TEST_F(SecretsManagerServerTest, SmdsRotationRunsBesideEdgepassAndItsSwapIsServed) {
   const std::string primary_id = "20240305_0123456789abcdef0123";
   const std::string secondary_id = "2024035_fedcba9876543210fedc";
@@ -323,8 +325,22 @@ TEST_F(SecretsManagerServerTest, SmdsRotationRunsBesideEdgepassAndItsSwapIsServe
   EXPECT_EQ(IssuedKid(server), primary_id);
   std::map<std::string, std::string> states = KeyStates(server);
   EXPECT_EQ(states[primary_id], "PRIMARY");
-  EXPECT_EQ(states.count(smd_new), 0u);
-  for (const core::Keyring& k : validator.keyrings()) EXPECT_EQ(k.Find(smd_new), nullptr);
+  // SMD's waiting key: shown as distributed and foreign, never signed with.
+  EXPECT_EQ(states[smd_new], "DISTRIBUTED");
+  {
+    v1::KeyStatus status;
+    ASSERT_TRUE(v1::KeyService::NewStub(server.channel())
+                    ->GetKeyStatus(Context().get(), v1::GetKeyStatusRequest(), &status).ok());
+    for (const v1::SigningKeyInfo& k : status.keys()) EXPECT_EQ(k.foreign(), k.id() == smd_new) << k.id();
+  }
+  // The validator already holds it (the key cache TTL is 1s; 5s have passed).
+  std::vector<core::Keyring> before_swap = validator.keyrings();
+  ASSERT_FALSE(before_swap.empty());
+  ASSERT_NE(before_swap.back().Find(smd_new), nullptr) << "SMD's waiting key reaches validators before the swap";
+  const core::Keyring validator_before_swap = before_swap.back();
+  // It is not stored as edgepass's key (that would make it one edgepass resumes).
+  absl::StatusOr<aws::SecretValue> own = sm->GetSecretValue("smd_EdgepassKeyring");
+  if (own.ok()) EXPECT_FALSE(absl::StrContains(own->secret_string, smd_new));
 
   // swap_secrets/index.js, its reads and writes in its order.
   absl::StatusOr<aws::SecretValue> temporary = sm->GetSecretValue("smd_TemporarySecret");
@@ -356,6 +372,11 @@ TEST_F(SecretsManagerServerTest, SmdsRotationRunsBesideEdgepassAndItsSwapIsServe
   ASSERT_NE(streamed.back().Find(smd_new), nullptr);
   for (const core::Keyring& k : streamed) EXPECT_TRUE(Allows(k, old_uri));
   EXPECT_TRUE(Allows(streamed.back(), new_uri));
+  // A validator whose stream lags (it has had no update since before the
+  // swap, as one on a replica that has not refreshed yet) accepts new tokens.
+  EXPECT_TRUE(Allows(validator_before_swap, new_uri));
+  EXPECT_TRUE(Allows(validator_before_swap, old_uri));
+  EXPECT_EQ(KeyStates(server).count(smd_new), 1u);
   // Both tokens validate with the keys SMD's function now holds.
   absl::StatusOr<core::Keyring> served = core::Keyring::Create(
       {{.id = smd_new, .value = new_value, .state = core::KeyState::kPrimary},

@@ -362,8 +362,9 @@ TEST_F(SmdAdoptionTest, TokensMadeBySmdsSdkValidateWithTheAdoptedKeys) {
 
 // SMD's rotation Lambda (source/lambda/generate_secret_update_cff) puts its
 // new key into TemporarySecret; SMD's swap (source/lambda/swap_secrets) later
-// makes it primary. Until then it is not edgepass's: not adopted as a key
-// (let alone a pending key to promote), and never replaced.
+// makes it primary. Until then it is not edgepass's: only handed to
+// validators (distributed, foreign: never signed with, nor a pending key to
+// promote), never stored as edgepass's, and never replaced.
 TEST_F(SmdAdoptionTest, SmdsRotationKeyIsNeitherAdoptedNorReplaced) {
   const std::string smd_new = "2024036_00000000000000000abc";
   const std::string smd_temporary = absl::StrCat("{\"", smd_new, "\":\"", Hex(128, 'c'), "\"}");
@@ -371,7 +372,11 @@ TEST_F(SmdAdoptionTest, SmdsRotationKeyIsNeitherAdoptedNorReplaced) {
   SmdSecretStore store(Client(admin_), "smd2");
   absl::StatusOr<core::Keyring> keys = store.ReadKeyring();
   ASSERT_TRUE(keys.ok()) << keys.status();
-  EXPECT_EQ(Ids(*keys), (std::vector<std::string>{kPrimaryId + ":primary", kSecondaryId + ":secondary"}));
+  EXPECT_EQ(Ids(*keys), (std::vector<std::string>{kPrimaryId + ":primary", kSecondaryId + ":secondary",
+                                                   smd_new + ":distributed"}));
+  EXPECT_TRUE(keys->Find(smd_new)->foreign);
+  EXPECT_FALSE(keys->Find(kPrimaryId)->foreign);
+  EXPECT_EQ(keys->Primary()->id, kPrimaryId);
 
   // edgepass's own rotation would replace it: refused, nothing written.
   core::SigningKey primary{.id = kPrimaryId, .value = kPrimaryValue, .state = core::KeyState::kPrimary};
@@ -386,7 +391,13 @@ TEST_F(SmdAdoptionTest, SmdsRotationKeyIsNeitherAdoptedNorReplaced) {
   // A write without a pending key of edgepass's (a revocation) keeps it.
   ASSERT_TRUE(store.WriteKeyring(Ring({primary})).ok());
   EXPECT_EQ(Current("smd2_TemporarySecret"), smd_temporary);
-  EXPECT_EQ(Ids(*store.ReadKeyring()), (std::vector<std::string>{kPrimaryId + ":primary"}));
+  EXPECT_EQ(Ids(*store.ReadKeyring()), (std::vector<std::string>{kPrimaryId + ":primary", smd_new + ":distributed"}));
+  // Written back as it was read (a revocation's read-modify-write): SMD's key
+  // is neither stored as edgepass's nor moved.
+  ASSERT_TRUE(store.WriteKeyring(*store.ReadKeyring()).ok());
+  EXPECT_EQ(Current("smd2_TemporarySecret"), smd_temporary);
+  EXPECT_FALSE(absl::StrContains(Current("smd2_EdgepassKeyring"), smd_new));
+  EXPECT_TRUE(store.ReadKeyring()->Find(smd_new)->foreign);
 }
 
 // SMD's swap replayed write by write as its Lambda makes them: every read in

@@ -114,12 +114,36 @@ absl::StatusOr<core::Keyring> SmdSecretStore::ReadUncounted() {
       logging::Info("smd_rotation_key_ignored")
           .Str("secret", temporary_secret())
           .Str("key", s.temporary->id)
-          .Str("note", "SMD's rotation put this key there; it becomes a key when SMD's swap makes it primary");
+          .Str("note", "SMD's rotation put this key there; validators accept it now (distributed, foreign), "
+                       "edgepass signs with it once SMD's swap makes it primary");
     }
   }
+  // SMD's waiting key goes to the validators ahead of SMD's swap (which
+  // makes it primary, and so the key issuers sign with), as distributed and
+  // foreign: no issuer signs with it and edgepass's rotator never promotes,
+  // revokes or stores it.
+  auto with_smd_key = [&](std::vector<core::SigningKey> keys) {
+    if (!IsSmdRotationKey(s)) return keys;
+    for (const core::SigningKey& k : keys) {
+      if (k.id == s.temporary->id) return keys;  // same id, other value: not ours to shadow
+    }
+    keys.push_back({.id = s.temporary->id,
+                    .value = s.temporary->value,
+                    .state = core::KeyState::kDistributed,
+                    .foreign = true});
+    return keys;
+  };
   if (s.edgepass.has_value()) {
     const core::SigningKey* p = s.edgepass->Primary();
-    if (p->id == s.primary.id && p->value == s.primary.value) return *std::move(s.edgepass);
+    if (p->id == s.primary.id && p->value == s.primary.value) {
+      if (!IsSmdRotationKey(s)) return *std::move(s.edgepass);
+      absl::StatusOr<core::Keyring> ring = core::Keyring::Create(with_smd_key(s.edgepass->keys()));
+      if (!ring.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("SMD secrets of stack ", stack_, ": ", ring.status().message()));
+      }
+      return ring;
+    }
   }
   std::vector<core::SigningKey> keys;
   keys.push_back({.id = s.primary.id, .value = s.primary.value, .state = core::KeyState::kPrimary});
@@ -148,7 +172,7 @@ absl::StatusOr<core::Keyring> SmdSecretStore::ReadUncounted() {
       if (k.state == core::KeyState::kRetired && !known(k.id)) keys.push_back(k);
     }
   }
-  absl::StatusOr<core::Keyring> ring = core::Keyring::Create(std::move(keys));
+  absl::StatusOr<core::Keyring> ring = core::Keyring::Create(with_smd_key(std::move(keys)));
   if (!ring.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("SMD secrets of stack ", stack_, ": ", ring.status().message()));
@@ -179,7 +203,14 @@ absl::Status SmdSecretStore::PutIfChanged(const std::string& secret, const std::
   return client_->PutSecretValue(secret, text, token, {}).status();
 }
 
-absl::Status SmdSecretStore::WriteKeyring(const core::Keyring& keyring) {
+absl::Status SmdSecretStore::WriteKeyring(const core::Keyring& given) {
+  // A foreign key is SMD's, read from TemporarySecret: never stored as ours
+  // (EdgepassKeyring holding it would make it a key edgepass stored).
+  std::vector<core::SigningKey> own;
+  for (const core::SigningKey& k : given.keys()) {
+    if (!k.foreign) own.push_back(k);
+  }
+  EDGEPASS_ASSIGN_OR_RETURN(core::Keyring keyring, core::Keyring::Create(std::move(own)));
   const core::SigningKey* primary = keyring.Primary();
   if (primary == nullptr) return absl::InvalidArgumentError("keyring: no primary key; nothing written");
   absl::MutexLock lock(&write_mu_);

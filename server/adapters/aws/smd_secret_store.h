@@ -5,8 +5,9 @@
 //   <stack>_SecondarySecret  {"<key id>": "<key value>"}   -> secondary
 //   <stack>_TemporarySecret  {"<key id>": "<key value>"}   -> pending when edgepass stored it
 //                            (it is in <stack>_EdgepassKeyring); a key of SMD's own
-//                            rotation is no key until SMD's swap makes it primary, and
-//                            is never replaced; {"INITIALIZED_KEY": "INITIALIZED_VALUE"}
+//                            rotation -> distributed and foreign (validators accept it,
+//                            nobody signs with it until SMD's swap makes it primary; it is
+//                            never replaced nor stored as edgepass's); {"INITIALIZED_KEY": "INITIALIZED_VALUE"}
 //                            between rotations (no key)
 // SMD writes the id's day unpadded, so "2024035_<20 hex>" (7 digits) occurs.
 //
@@ -64,8 +65,10 @@ class SmdSecretStore : public SecretStore {
   absl::StatusOr<core::Keyring> ReadKeyring() override;
   // INVALID_ARGUMENT when `keyring` has no primary; FAILED_PRECONDITION when
   // any stored secret is malformed, or when `keyring` has a pending or
-  // distributed key while TemporarySecret holds a key of SMD's own rotation
-  // (nothing is written then). Without one, that key is left in place.
+  // distributed key of its own while TemporarySecret holds a key of SMD's
+  // own rotation (nothing is written then). Without one, that key is left in
+  // place. Foreign keys of `keyring` (SMD's, as ReadKeyring() gives them) are
+  // never written.
   absl::Status WriteKeyring(const core::Keyring& keyring) override;
 
   int64_t read_count() const override { return reads_.load(std::memory_order_relaxed); }
