@@ -47,9 +47,57 @@ absl::Status Damaged(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("module state: ", what));
 }
 
+absl::Status DamagedOverlay(absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("module state overlay: ", what));
+}
+
 // True when [offset, offset + length) lies after the header and inside `size`.
 bool InBounds(uint64_t offset, uint64_t length, uint64_t size) {
   return offset >= kModuleStateHeaderBytes && offset <= size && length <= size - offset;
+}
+
+// The checks the state file's and the overlay's headers share: alignment,
+// magic, format and layout versions, the recorded length. `damaged` prefixes
+// the file's kind to a message.
+template <typename H>
+absl::Status ReadHeader(absl::Span<const char> bytes, const char (&magic)[8], absl::string_view kind,
+                        absl::Status (*damaged)(absl::string_view), H* h) {
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(kind, ": bytes not 8-byte aligned"));
+  }
+  if (bytes.size() < sizeof(H)) return damaged("shorter than its header");
+  std::memcpy(h, bytes.data(), sizeof(H));
+  if (std::memcmp(h->magic, magic, sizeof(magic)) != 0) return damaged(absl::StrCat("not a ", kind, " file"));
+  if (h->format_version != kModuleStateFormatVersion) {
+    return damaged(absl::StrCat("format version ", h->format_version, ", expected ",
+                                kModuleStateFormatVersion));
+  }
+  if (h->layout_version != core::kRevocationLayoutVersion) {
+    return damaged(absl::StrCat("revocation layout ", h->layout_version, ", expected ",
+                                core::kRevocationLayoutVersion));
+  }
+  if (h->file_length != bytes.size()) {
+    return damaged(absl::StrCat("file_length ", h->file_length, " but ", bytes.size(), " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+// The revoked ids of either file, from its arena and slots sections.
+template <typename H>
+absl::StatusOr<core::RevocationView> ReadRevocations(absl::Span<const char> bytes, const H& h,
+                                                     absl::Status (*damaged)(absl::string_view)) {
+  const uint64_t size = bytes.size();
+  if (!InBounds(h.arena_offset, h.arena_length, size)) return damaged("arena section out of bounds");
+  if (h.slots_offset % 8 != 0 || h.slot_count > size / sizeof(uint64_t) ||
+      !InBounds(h.slots_offset, h.slot_count * sizeof(uint64_t), size)) {
+    return damaged("slots section out of bounds");
+  }
+  const auto* slots = reinterpret_cast<const uint64_t*>(bytes.data() + h.slots_offset);
+  absl::StatusOr<core::RevocationView> view = core::RevocationView::FromBytes(
+      bytes.subspan(h.arena_offset, h.arena_length), absl::MakeConstSpan(slots, h.slot_count),
+      h.entry_count);
+  if (!view.ok()) return damaged(view.status().message());
+  return view;
 }
 
 }  // namespace
@@ -85,42 +133,17 @@ std::string SerializeModuleState(uint64_t version, const core::Keyring& keyring,
 }
 
 absl::StatusOr<ModuleState> ParseModuleState(absl::Span<const char> bytes) {
-  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) != 0) {
-    return absl::InvalidArgumentError("module state: bytes not 8-byte aligned");
-  }
-  if (bytes.size() < sizeof(Header)) return Damaged("shorter than its header");
   Header h;
-  std::memcpy(&h, bytes.data(), sizeof(h));
-  if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) return Damaged("not a module state file");
-  if (h.format_version != kModuleStateFormatVersion) {
-    return Damaged(absl::StrCat("format version ", h.format_version, ", expected ",
-                                kModuleStateFormatVersion));
-  }
-  if (h.layout_version != core::kRevocationLayoutVersion) {
-    return Damaged(absl::StrCat("revocation layout ", h.layout_version, ", expected ",
-                                core::kRevocationLayoutVersion));
-  }
-  const uint64_t size = bytes.size();
-  if (h.file_length != size) {
-    return Damaged(absl::StrCat("file_length ", h.file_length, " but ", size, " bytes"));
-  }
-  if (!InBounds(h.keyring_offset, h.keyring_length, size) ||
+  if (absl::Status read = ReadHeader(bytes, kMagic, "module state", Damaged, &h); !read.ok()) return read;
+  if (!InBounds(h.keyring_offset, h.keyring_length, bytes.size()) ||
       h.keyring_length > kMaxModuleStateKeyringBytes) {
     return Damaged("keyring section out of bounds");
   }
-  if (!InBounds(h.arena_offset, h.arena_length, size)) return Damaged("arena section out of bounds");
-  if (h.slots_offset % 8 != 0 || h.slot_count > size / sizeof(uint64_t) ||
-      !InBounds(h.slots_offset, h.slot_count * sizeof(uint64_t), size)) {
-    return Damaged("slots section out of bounds");
-  }
+  absl::StatusOr<core::RevocationView> revoked = ReadRevocations(bytes, h, Damaged);
+  if (!revoked.ok()) return revoked.status();
   absl::StatusOr<core::Keyring> keyring = core::ParseKeyringJson(
       absl::string_view(bytes.data() + h.keyring_offset, h.keyring_length));
   if (!keyring.ok()) return Damaged(absl::StrCat("keyring: ", keyring.status().message()));
-  const auto* slots = reinterpret_cast<const uint64_t*>(bytes.data() + h.slots_offset);
-  absl::StatusOr<core::RevocationView> revoked = core::RevocationView::FromBytes(
-      bytes.subspan(h.arena_offset, h.arena_length), absl::MakeConstSpan(slots, h.slot_count),
-      h.entry_count);
-  if (!revoked.ok()) return Damaged(revoked.status().message());
   return ModuleState{.version = h.version, .keyring = *std::move(keyring), .revoked = *revoked};
 }
 
@@ -154,40 +177,13 @@ std::string SerializeModuleOverlay(uint64_t version, uint64_t base_version, uint
 }
 
 absl::StatusOr<ModuleOverlay> ParseModuleOverlay(absl::Span<const char> bytes) {
-  auto damaged = [](absl::string_view what) {
-    return absl::DataLossError(absl::StrCat("module state overlay: ", what));
-  };
-  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(uint64_t) != 0) {
-    return absl::InvalidArgumentError("module state overlay: bytes not 8-byte aligned");
-  }
-  if (bytes.size() < sizeof(OverlayHeader)) return damaged("shorter than its header");
   OverlayHeader h;
-  std::memcpy(&h, bytes.data(), sizeof(h));
-  if (std::memcmp(h.magic, kOverlayMagic, sizeof(kOverlayMagic)) != 0) {
-    return damaged("not a module state overlay file");
+  if (absl::Status read = ReadHeader(bytes, kOverlayMagic, "module state overlay", DamagedOverlay, &h);
+      !read.ok()) {
+    return read;
   }
-  if (h.format_version != kModuleStateFormatVersion) {
-    return damaged(absl::StrCat("format version ", h.format_version, ", expected ",
-                                kModuleStateFormatVersion));
-  }
-  if (h.layout_version != core::kRevocationLayoutVersion) {
-    return damaged(absl::StrCat("revocation layout ", h.layout_version, ", expected ",
-                                core::kRevocationLayoutVersion));
-  }
-  const uint64_t size = bytes.size();
-  if (h.file_length != size) {
-    return damaged(absl::StrCat("file_length ", h.file_length, " but ", size, " bytes"));
-  }
-  if (!InBounds(h.arena_offset, h.arena_length, size)) return damaged("arena section out of bounds");
-  if (h.slots_offset % 8 != 0 || h.slot_count > size / sizeof(uint64_t) ||
-      !InBounds(h.slots_offset, h.slot_count * sizeof(uint64_t), size)) {
-    return damaged("slots section out of bounds");
-  }
-  const auto* slots = reinterpret_cast<const uint64_t*>(bytes.data() + h.slots_offset);
-  absl::StatusOr<core::RevocationView> entries = core::RevocationView::FromBytes(
-      bytes.subspan(h.arena_offset, h.arena_length), absl::MakeConstSpan(slots, h.slot_count),
-      h.entry_count);
-  if (!entries.ok()) return damaged(entries.status().message());
+  absl::StatusOr<core::RevocationView> entries = ReadRevocations(bytes, h, DamagedOverlay);
+  if (!entries.ok()) return entries.status();
   return ModuleOverlay{.version = h.version,
                        .base_version = h.base_version,
                        .revoked_total = h.revoked_total,
