@@ -192,14 +192,7 @@ int Report(CliEnv& env, const AnalyzeSettings& s, const std::vector<Suspect>& su
                          {"already_auto", r.already_auto}, {"invalid_session_ids", r.invalid_ids},
                          {"refused", r.refused}};
   }
-  if (!r.error.ok()) {
-    env.err << "edgepass analyze: --report: " << absl::StatusCodeToString(r.error.code()) << ": "
-            << r.error.message() << "\n";
-    return r.error.code() == absl::StatusCode::kUnavailable ||
-                   r.error.code() == absl::StatusCode::kDeadlineExceeded
-               ? kExitUnavailable
-               : kExitDenied;
-  }
+  if (!r.error.ok()) return ReportFailedCall("analyze: --report", r.error, env.err);
   return kExitOk;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/numbers.h"
+#include "client/cli/commands.h"
 #include "absl/strings/str_cat.h"
 
 namespace edgepass::cli {
@@ -45,6 +46,13 @@ absl::StatusOr<absl::Time> ParseEpochFlag(absl::string_view flag,
   }
   return absl::InvalidArgumentError(
       absl::StrCat("--", flag, " '", text, "': expected Unix seconds"));
+}
+
+int ReportFailedCall(absl::string_view command, const absl::Status& status, std::ostream& err) {
+  const absl::StatusCode code = status.code();
+  err << "edgepass " << command << ": " << absl::StatusCodeToString(code) << ": " << status.message() << "\n";
+  return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ? kExitUnavailable
+                                                                                               : kExitDenied;
 }
 
 }  // namespace edgepass::cli

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "client/cli/cli_util.h"
 #include "client/cli/client_flags.h"
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
@@ -79,15 +80,7 @@ int RunIssue(absl::Span<const std::string> args, CliEnv& env) {
   client::PlaybackClient client(*std::move(options));
   absl::StatusOr<edgepass::v1::IssuePlaybackResponse> response =
       client.IssuePlayback(request);
-  if (!response.ok()) {
-    const absl::StatusCode code = response.status().code();
-    env.err << "edgepass issue: " << absl::StatusCodeToString(code) << ": "
-            << response.status().message() << "\n";
-    return code == absl::StatusCode::kUnavailable ||
-                   code == absl::StatusCode::kDeadlineExceeded
-               ? kExitUnavailable
-               : kExitDenied;
-  }
+  if (!response.ok()) return ReportFailedCall("issue", response.status(), env.err);
   if (!flags->Has("json")) {
     env.out << response->playback_url() << "\n";
     return kExitOk;

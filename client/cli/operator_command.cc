@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/cli/cli_util.h"
 
 namespace edgepass::cli {
 namespace {
@@ -56,10 +57,7 @@ int ReportUsageError(absl::string_view command, CliEnv& env, absl::string_view m
 }
 
 int ReportCallError(const OperatorArgs& args, CliEnv& env, const absl::Status& status) {
-  const absl::StatusCode code = status.code();
-  env.err << "edgepass " << args.command << ": " << absl::StatusCodeToString(code) << ": " << status.message() << "\n";
-  return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ? kExitUnavailable
-                                                                                               : kExitDenied;
+  return ReportFailedCall(args.command, status, env.err);
 }
 
 int RunOperatorGroup(const OperatorGroup& group, absl::Span<const std::string> args, CliEnv& env) {
