@@ -61,6 +61,22 @@ std::string UriOf(const std::string& url) {
   return url.substr(slash);
 }
 
+constexpr char kPlaceholder[] = R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})";
+
+std::string PairText(const std::string& id, const std::string& value) {
+  return absl::StrCat("{\"", id, "\":\"", value, "\"}");
+}
+
+// SMD's three secrets of stack "smd" as its deployment leaves them: one key
+// each in Primary and Secondary, the placeholder in Temporary.
+bool CreateSmdSecrets(aws::SecretsManagerClient& sm, const std::string& primary_id,
+                      const std::string& primary_value, const std::string& secondary_id,
+                      const std::string& secondary_value) {
+  return sm.CreateSecret("smd_PrimarySecret", PairText(primary_id, primary_value), "").ok() &&
+         sm.CreateSecret("smd_SecondarySecret", PairText(secondary_id, secondary_value), "").ok() &&
+         sm.CreateSecret("smd_TemporarySecret", kPlaceholder, "").ok();
+}
+
 class SecretsManagerServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -132,11 +148,7 @@ TEST_F(SecretsManagerServerTest, ServerAdoptsSmdSecrets) {
   const std::string primary_id = "20240305_0123456789abcdef0123";
   const std::string secondary_id = "2024035_fedcba9876543210fedc";
   auto sm = Client();
-  ASSERT_TRUE(sm->CreateSecret("smd_PrimarySecret",
-                               absl::StrCat("{\"", primary_id, "\":\"", std::string(128, 'a'), "\"}"), "").ok());
-  ASSERT_TRUE(sm->CreateSecret("smd_SecondarySecret",
-                               absl::StrCat("{\"", secondary_id, "\":\"", std::string(128, 'b'), "\"}"), "").ok());
-  ASSERT_TRUE(sm->CreateSecret("smd_TemporarySecret", R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})", "").ok());
+  ASSERT_TRUE(CreateSmdSecrets(*sm, primary_id, std::string(128, 'a'), secondary_id, std::string(128, 'b')));
   std::vector<std::string> args = AwsArgs();
   args.insert(args.end(), {"--smd-stack-name", "smd"});
   ServerProcess server(work_.path(), work_.path() + "/data", args);
@@ -164,11 +176,7 @@ TEST_F(SecretsManagerServerTest, ServerRotatesSmdsKeysAndSmdReadersSeeTheNewPrim
   const std::string primary_id = "2024035_0123456789abcdef0123";  // SMD's unpadded day
   const std::string secondary_id = "20240301_fedcba9876543210fedc";
   auto sm = Client();
-  ASSERT_TRUE(sm->CreateSecret("smd_PrimarySecret",
-                               absl::StrCat("{\"", primary_id, "\":\"", std::string(128, 'a'), "\"}"), "").ok());
-  ASSERT_TRUE(sm->CreateSecret("smd_SecondarySecret",
-                               absl::StrCat("{\"", secondary_id, "\":\"", std::string(128, 'b'), "\"}"), "").ok());
-  ASSERT_TRUE(sm->CreateSecret("smd_TemporarySecret", R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})", "").ok());
+  ASSERT_TRUE(CreateSmdSecrets(*sm, primary_id, std::string(128, 'a'), secondary_id, std::string(128, 'b')));
   std::vector<std::string> args = AwsArgs();
   args.insert(args.end(), {"--smd-stack-name", "smd"});
   ServerProcess server(work_.path(), work_.path() + "/data", args);
@@ -205,12 +213,6 @@ TEST_F(SecretsManagerServerTest, ServerRotatesSmdsKeysAndSmdReadersSeeTheNewPrim
   for (const v1::SigningKeyInfo& k : status.keys()) states[k.id()] = v1::KeyState_Name(k.state());
   EXPECT_EQ(states[primary_id], "RETIRED");
   EXPECT_EQ(states[previous], "PRIMARY");
-}
-
-constexpr char kPlaceholder[] = R"({"INITIALIZED_KEY":"INITIALIZED_VALUE"})";
-
-std::string PairText(const std::string& id, const std::string& value) {
-  return absl::StrCat("{\"", id, "\":\"", value, "\"}");
 }
 
 // The kid of the token in a playback URL the server issues for asset "1".
@@ -302,9 +304,7 @@ TEST_F(SecretsManagerServerTest, SmdsRotationRunsBesideEdgepassAndItsSwapIsServe
   const std::string smd_new = "2024036_00000000000000000abc";
   const std::string primary_value(128, 'a'), secondary_value(128, 'b'), new_value(128, 'c');
   auto sm = Client();
-  ASSERT_TRUE(sm->CreateSecret("smd_PrimarySecret", PairText(primary_id, primary_value), "").ok());
-  ASSERT_TRUE(sm->CreateSecret("smd_SecondarySecret", PairText(secondary_id, secondary_value), "").ok());
-  ASSERT_TRUE(sm->CreateSecret("smd_TemporarySecret", kPlaceholder, "").ok());
+  ASSERT_TRUE(CreateSmdSecrets(*sm, primary_id, primary_value, secondary_id, secondary_value));
   std::vector<std::string> args = AwsArgs();
   args.insert(args.end(), {"--smd-stack-name", "smd", "--key-cache-ttl", "1s"});
   ServerProcess server(work_.path(), work_.path() + "/data", args);
@@ -395,9 +395,8 @@ TEST_F(SecretsManagerServerTest, SmdsRotationRunsBesideEdgepassAndItsSwapIsServe
 TEST_F(SecretsManagerServerTest, EdgepasssOwnInterruptedRotationInSmdModeIsResumed) {
   const std::string primary_id = "20240305_0123456789abcdef0123";
   auto sm = Client();
-  ASSERT_TRUE(sm->CreateSecret("smd_PrimarySecret", PairText(primary_id, std::string(128, 'a')), "").ok());
-  ASSERT_TRUE(sm->CreateSecret("smd_SecondarySecret", PairText("2024035_fedcba9876543210fedc", std::string(128, 'b')), "").ok());
-  ASSERT_TRUE(sm->CreateSecret("smd_TemporarySecret", kPlaceholder, "").ok());
+  ASSERT_TRUE(CreateSmdSecrets(*sm, primary_id, std::string(128, 'a'), "2024035_fedcba9876543210fedc",
+                               std::string(128, 'b')));
   std::vector<std::string> args = AwsArgs();
   args.insert(args.end(), {"--smd-stack-name", "smd", "--key-cache-ttl", "1s"});
   std::string pending;

@@ -598,6 +598,34 @@ TEST_F(SecretsManagerTest, TwoReplicasReadSecretsManagerAtMostOncePerTtl) {
   EXPECT_GT(load.calls, 1000);
 }
 
+// A local HTTP server run by python from `script` (it takes its port as
+// argv[1], then `args`) on a free loopback port; it answers by the time the
+// constructor returns (or 10 s passed).
+class ScriptedHttpServer {
+ public:
+  ScriptedHttpServer(const TempDir& dir, const char* script, const std::vector<std::string>& args = {})
+      : port_(testing::FreeLoopbackPort()),
+        endpoint_(*aws::ParseEndpoint(absl::StrCat("http://127.0.0.1:", port_))),
+        process_(Argv(script, port_, args), dir.path() + "/out", dir.path() + "/err") {
+    aws::HttpClient http;
+    aws::HttpRequest probe{.method = "GET", .path = "/", .headers = {{"Host", endpoint_.HostHeader()}}};
+    absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!http.Send(endpoint_, probe).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+  }
+  const aws::Endpoint& endpoint() const { return endpoint_; }
+
+ private:
+  static std::vector<std::string> Argv(const char* script, int port, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/env", "python3", "-c", script, std::to_string(port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
+  int port_;
+  aws::Endpoint endpoint_;
+  ChildProcess process_;
+};
+
 // A local HTTP server that answers every request with a throttling error.
 constexpr char kThrottleServer[] = R"PY(
 import http.server, sys
@@ -616,11 +644,9 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 
 TEST(SecretsManagerThrottling, RetriesWithBackoffThenUnavailableAndCounted) {
   TempDir dir;
-  int port = testing::FreeLoopbackPort();
-  ChildProcess server({"/usr/bin/env", "python3", "-c", kThrottleServer, std::to_string(port)},
-                      dir.path() + "/out", dir.path() + "/err");
+  ScriptedHttpServer server(dir, kThrottleServer);
+  const aws::Endpoint* ep = &server.endpoint();
   aws::HttpClient http;
-  absl::StatusOr<aws::Endpoint> ep = aws::ParseEndpoint(absl::StrCat("http://127.0.0.1:", port));
   std::vector<absl::Duration> sleeps;
   auto sm = std::make_shared<aws::SecretsManagerClient>(
       aws::SecretsManagerOptions{.region = kRegion,
@@ -632,10 +658,6 @@ TEST(SecretsManagerThrottling, RetriesWithBackoffThenUnavailableAndCounted) {
       std::make_shared<aws::StaticCredentialsProvider>(
           aws::Credentials{.access_key_id = "AKIDEXAMPLE", .secret_access_key = "s"}),
       &http);
-  // Wait until the server listens.
-  aws::HttpRequest probe{.method = "POST", .path = "/", .headers = {{"Host", ep->HostHeader()}}};
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!http.Send(*ep, probe).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
   int64_t before = sm->requests_sent();
   SecretsManagerSecretStore store(sm, "edgepass/keyring");
   absl::StatusOr<core::Keyring> r = store.ReadKeyring();
@@ -687,14 +709,9 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 
 TEST(SecretsManagerClockSkew, ClientLearnsTheServersClockFromARefusal) {
   TempDir dir;
-  int port = testing::FreeLoopbackPort();
-  ChildProcess server({"/usr/bin/env", "python3", "-c", kSkewServer, std::to_string(port)},
-                      dir.path() + "/out", dir.path() + "/err");
+  ScriptedHttpServer server(dir, kSkewServer);
+  const aws::Endpoint* ep = &server.endpoint();
   aws::HttpClient http;
-  absl::StatusOr<aws::Endpoint> ep = aws::ParseEndpoint(absl::StrCat("http://127.0.0.1:", port));
-  aws::HttpRequest probe{.method = "GET", .path = "/", .headers = {{"Host", ep->HostHeader()}}};
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!http.Send(*ep, probe).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
 
   // Our clock is an hour behind.
   aws::SecretsManagerClient sm(
@@ -749,16 +766,10 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 // the error counter (the alert metric's source) rises, nothing is written.
 TEST(SecretsManagerThrottling, CachedKeyringStaysInUseWhileThrottled) {
   TempDir dir;
-  int port = testing::FreeLoopbackPort();
   core::Keyring keys = Ring({Key("20240101_aaaaaaaaaaaaaaaaaaaa", 'a', core::KeyState::kPrimary)});
-  ChildProcess server({"/usr/bin/env", "python3", "-c", kThrottleAfterFirstServer,
-                       std::to_string(port), core::KeyringToJson(keys)},
-                      dir.path() + "/out", dir.path() + "/err");
+  ScriptedHttpServer server(dir, kThrottleAfterFirstServer, {core::KeyringToJson(keys)});
+  const aws::Endpoint* ep = &server.endpoint();
   aws::HttpClient http;
-  absl::StatusOr<aws::Endpoint> ep = aws::ParseEndpoint(absl::StrCat("http://127.0.0.1:", port));
-  aws::HttpRequest probe{.method = "GET", .path = "/", .headers = {{"Host", ep->HostHeader()}}};
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (!http.Send(*ep, probe).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
 
   auto sm = std::make_shared<aws::SecretsManagerClient>(
       aws::SecretsManagerOptions{.region = kRegion, .endpoint = *ep, .max_attempts = 2,
