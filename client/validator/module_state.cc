@@ -100,35 +100,41 @@ absl::StatusOr<core::RevocationView> ReadRevocations(absl::Span<const char> byte
   return view;
 }
 
-}  // namespace
-
-std::string SerializeModuleState(uint64_t version, const core::Keyring& keyring,
-                                 const core::RevocationSet& revoked) {
-  const std::string keys = core::KeyringToJson(keyring);
-  const core::RevocationView view = revoked.view();
-  Header h{};
-  std::memcpy(h.magic, kMagic, sizeof(kMagic));
+// Either file with `h` filled in from the magic on, the revoked ids' sections
+// placed at `arena_offset` and written; the sections before the arena (the
+// state file's keyring) are the caller's to write.
+template <typename H>
+std::string WriteFile(H& h, const char (&magic)[8], uint64_t version, const core::RevocationView& view,
+                      uint64_t arena_offset) {
+  std::memcpy(h.magic, magic, sizeof(magic));
   h.format_version = kModuleStateFormatVersion;
   h.layout_version = core::kRevocationLayoutVersion;
   h.version = version;
-  h.keyring_offset = kModuleStateHeaderBytes;
-  h.keyring_length = keys.size();
-  h.arena_offset = h.keyring_offset + h.keyring_length;
+  h.arena_offset = arena_offset;
   h.arena_length = view.arena().size();
   h.slots_offset = (h.arena_offset + h.arena_length + 7) / 8 * 8;
   h.slot_count = view.slots().size();
   h.entry_count = view.size();
   h.file_length = h.slots_offset + h.slot_count * sizeof(uint64_t);
-
   std::string out(h.file_length, '\0');
   std::memcpy(out.data(), &h, sizeof(h));
-  std::memcpy(out.data() + h.keyring_offset, keys.data(), keys.size());
-  if (h.arena_length > 0) {
-    std::memcpy(out.data() + h.arena_offset, view.arena().data(), h.arena_length);
-  }
+  if (h.arena_length > 0) std::memcpy(out.data() + h.arena_offset, view.arena().data(), h.arena_length);
   if (h.slot_count > 0) {
     std::memcpy(out.data() + h.slots_offset, view.slots().data(), h.slot_count * sizeof(uint64_t));
   }
+  return out;
+}
+
+}  // namespace
+
+std::string SerializeModuleState(uint64_t version, const core::Keyring& keyring,
+                                 const core::RevocationSet& revoked) {
+  const std::string keys = core::KeyringToJson(keyring);
+  Header h{};
+  h.keyring_offset = kModuleStateHeaderBytes;
+  h.keyring_length = keys.size();
+  std::string out = WriteFile(h, kMagic, version, revoked.view(), h.keyring_offset + h.keyring_length);
+  std::memcpy(out.data() + h.keyring_offset, keys.data(), keys.size());
   return out;
 }
 
@@ -153,27 +159,10 @@ std::string ModuleOverlayPath(absl::string_view state_path) {
 
 std::string SerializeModuleOverlay(uint64_t version, uint64_t base_version, uint64_t revoked_total,
                                    const core::RevocationSet& overlay) {
-  const core::RevocationView view = overlay.view();
   OverlayHeader h{};
-  std::memcpy(h.magic, kOverlayMagic, sizeof(kOverlayMagic));
-  h.format_version = kModuleStateFormatVersion;
-  h.layout_version = core::kRevocationLayoutVersion;
-  h.version = version;
   h.base_version = base_version;
   h.revoked_total = revoked_total;
-  h.arena_offset = sizeof(OverlayHeader);
-  h.arena_length = view.arena().size();
-  h.slots_offset = (h.arena_offset + h.arena_length + 7) / 8 * 8;
-  h.slot_count = view.slots().size();
-  h.entry_count = view.size();
-  h.file_length = h.slots_offset + h.slot_count * sizeof(uint64_t);
-  std::string out(h.file_length, '\0');
-  std::memcpy(out.data(), &h, sizeof(h));
-  if (h.arena_length > 0) std::memcpy(out.data() + h.arena_offset, view.arena().data(), h.arena_length);
-  if (h.slot_count > 0) {
-    std::memcpy(out.data() + h.slots_offset, view.slots().data(), h.slot_count * sizeof(uint64_t));
-  }
-  return out;
+  return WriteFile(h, kOverlayMagic, version, overlay.view(), sizeof(OverlayHeader));
 }
 
 absl::StatusOr<ModuleOverlay> ParseModuleOverlay(absl::Span<const char> bytes) {
