@@ -114,6 +114,8 @@ EdgeSyncState::EdgeSyncState(const ValidatorState& state)
 
 absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
     const v1::EdgeUpdate& update) {
+  std::optional<uint64_t> delta_from;  // set for a delta of revocations only
+  std::vector<client::RevocationChange> changes;
   if (update.snapshot()) {
     if (update.keyring_changed()) {  // the first message of a snapshot
       EDGEPASS_ASSIGN_OR_RETURN(pending_keyring_, KeyringFromUpdate(update));
@@ -138,7 +140,6 @@ absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
         std::exchange(pending_revoked_, core::RevocationSet()));
     have_keyring_ = true;
   } else {
-    const uint64_t from = version_;
     if (!have_keyring_ && !update.keyring_changed()) {
       return absl::InvalidArgumentError("update: a delta before any snapshot");
     }
@@ -146,32 +147,26 @@ absl::StatusOr<std::optional<ValidatorState>> EdgeSyncState::Apply(
       EDGEPASS_ASSIGN_OR_RETURN(keyring_, KeyringFromUpdate(update));
       have_keyring_ = true;
     }
-    std::vector<client::RevocationChange> changes;
     if (update.revoked_add_size() > 0 || update.revoked_remove_size() > 0) {
       // Costs the change: the new set shares its base with the old one.
       changes = DeltaChanges(update);
       revoked_ = revoked_->Apply(changes);
     }
-    const bool same_keyring =
-        !update.keyring_changed() && update.keyring_fingerprint() == fingerprint_;
-    version_ = update.version();
-    fingerprint_ = update.keyring_fingerprint();
-    ValidatorState out{.version = version_,
-                       .keyring_fingerprint = fingerprint_,
-                       .keyring = keyring_,
-                       .revoked = revoked_};
-    if (same_keyring) {
-      out.delta_from = from;
-      out.changes = std::move(changes);
-    }
-    return out;
+    // Only the revocations changed: a sink holding version_ can persist
+    // just `changes`.
+    if (!update.keyring_changed() && update.keyring_fingerprint() == fingerprint_) delta_from = version_;
   }
   version_ = update.version();
   fingerprint_ = update.keyring_fingerprint();
-  return ValidatorState{.version = version_,
-                        .keyring_fingerprint = fingerprint_,
-                        .keyring = keyring_,
-                        .revoked = revoked_};
+  ValidatorState out{.version = version_,
+                     .keyring_fingerprint = fingerprint_,
+                     .keyring = keyring_,
+                     .revoked = revoked_};
+  if (delta_from.has_value()) {
+    out.delta_from = delta_from;
+    out.changes = std::move(changes);
+  }
+  return out;
 }
 
 EdgeSyncClient::EdgeSyncClient(EdgeSyncClientOptions options, StateSink* sink,
