@@ -39,6 +39,7 @@ constexpr size_t kWholeGzipMaxInBytes = 8 << 20;
 // One file on several threads: blocks of whole lines this large, at most
 // kBlocksPerParser of them queued per parser thread.
 constexpr size_t kBlockBytes = 1 << 20;
+constexpr size_t kBlockCapacity = 2 * kBlockBytes;
 constexpr size_t kBlocksPerParser = 2;
 
 // read(2) until `n` bytes or end of file; -1 on error.
@@ -56,13 +57,40 @@ ssize_t ReadFull(int fd, char* buf, size_t n) {
   return static_cast<ssize_t>(got);
 }
 
+// Where a file's bytes go once read (and decompressed): split into lines
+// here, or cut into blocks of whole lines for parsers on other threads.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // Space to read into: Commit(n) then passes its first n bytes on.
+  virtual char* Buffer(size_t* size) = 0;
+  virtual void Commit(size_t n) = 0;
+  // Bytes held elsewhere.
+  virtual void Feed(const char* data, size_t n) = 0;
+  // A '#' header line read again before resuming a plain file at an offset:
+  // parsed, but not part of what is consumed.
+  virtual void HeaderLine(absl::string_view line) = 0;
+  // The stream ended: a last line without '\n' is parsed when `emit_partial`.
+  virtual void Finish(bool emit_partial) = 0;
+  // Bytes of the lines passed on (or dropped as too long), '\n' included.
+  virtual uint64_t consumed() const = 0;
+};
+
 // Splits a byte stream into lines for a visitor, copying only lines that
 // straddle two chunks.
-class LineSplitter {
+class LineSplitter : public ByteSink {
  public:
   LineSplitter(LineVisitor& visitor, ParseStats* stats) : visitor_(visitor), stats_(stats) {}
 
-  void Feed(const char* data, size_t n) {
+  char* Buffer(size_t* size) override {
+    if (buffer_ == nullptr) buffer_.reset(new char[kReadChunk]);
+    *size = kReadChunk;
+    return buffer_.get();
+  }
+  void Commit(size_t n) override { Feed(buffer_.get(), n); }
+  void HeaderLine(absl::string_view line) override { visitor_.OnLine(line); }
+
+  void Feed(const char* data, size_t n) override {
     const char* p = data;
     const char* const end = data + n;
     while (p < end) {
@@ -88,8 +116,7 @@ class LineSplitter {
     }
   }
 
-  // The stream ended: a last line without '\n' is parsed when `emit_partial`.
-  void Finish(bool emit_partial) {
+  void Finish(bool emit_partial) override {
     if (emit_partial && pending_ > 0) {
       if (!skipping_) Emit(carry_);
       consumed_ += pending_;
@@ -99,7 +126,7 @@ class LineSplitter {
     skipping_ = false;
   }
 
-  uint64_t consumed() const { return consumed_; }
+  uint64_t consumed() const override { return consumed_; }
 
  private:
   void Carry(const char* p, size_t n) {
@@ -124,14 +151,15 @@ class LineSplitter {
 
   LineVisitor& visitor_;
   ParseStats* stats_;
+  std::unique_ptr<char[]> buffer_;
   std::string carry_;
   uint64_t pending_ = 0;  // bytes of the current, unterminated line
   uint64_t consumed_ = 0;
   bool skipping_ = false;
 };
 
-// Feeds the '#' lines at the start of the file (its header) to the visitor.
-void ReadHeaderLines(int fd, LineVisitor& visitor) {
+// Passes the '#' lines at the start of the file (its header) on.
+void ReadHeaderLines(int fd, ByteSink& sink) {
   std::string head(kHeaderScanBytes, '\0');
   const ssize_t n = ::pread(fd, head.data(), head.size(), 0);
   if (n <= 0) return;
@@ -139,42 +167,41 @@ void ReadHeaderLines(int fd, LineVisitor& visitor) {
   while (!rest.empty() && rest[0] == '#') {
     const size_t nl = rest.find('\n');
     if (nl == absl::string_view::npos) return;
-    visitor.OnLine(rest.substr(0, nl));
+    sink.HeaderLine(rest.substr(0, nl));
     rest.remove_prefix(nl + 1);
   }
 }
 
-void ReadPlain(int fd, uint64_t offset, bool emit_partial, LineVisitor& visitor, ParseStats* stats,
-               FileOutcome* out) {
+void ReadPlain(int fd, uint64_t offset, bool emit_partial, ByteSink& sink, ParseStats* stats, FileOutcome* out) {
   if (offset > out->size) offset = 0;  // shorter than before: a new file under the old name
   if (offset > 0) {
-    ReadHeaderLines(fd, visitor);
+    ReadHeaderLines(fd, sink);
     if (::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
       ++stats->unreadable_files;
       return;
     }
   }
-  LineSplitter splitter(visitor, stats);
-  std::unique_ptr<char[]> buf(new char[kReadChunk]);
   while (true) {
-    const ssize_t n = ReadFull(fd, buf.get(), kReadChunk);
+    size_t room = 0;
+    char* buf = sink.Buffer(&room);
+    const ssize_t n = ReadFull(fd, buf, room);
     if (n < 0) {
       ++stats->unreadable_files;
       break;
     }
     if (n == 0) break;
     stats->bytes_read += static_cast<uint64_t>(n);
-    splitter.Feed(buf.get(), static_cast<size_t>(n));
+    sink.Commit(static_cast<size_t>(n));
   }
-  splitter.Finish(emit_partial);
-  out->consumed = offset + splitter.consumed();
+  sink.Finish(emit_partial);
+  out->consumed = offset + sink.consumed();
 }
 
 // A small gzip file in one go with libdeflate (about twice zlib's speed).
 // False, having passed nothing to the visitor, when the file is too large or
 // any member does not decompress (truncated, corrupt, trailing bytes):
 // ReadGzip's zlib loop then reads it, and counts the damage, as before.
-bool ReadGzipWhole(int fd, size_t max_out, LineVisitor& visitor, ParseStats* stats, FileOutcome* out) {
+bool ReadGzipWhole(int fd, size_t max_out, ByteSink& sink, ParseStats* stats, FileOutcome* out) {
   const uint64_t size = out->size;
   if (size < 18 || size > kWholeGzipMaxInBytes || max_out == 0) return false;
   std::unique_ptr<char[]> in(new char[size]);
@@ -208,23 +235,20 @@ bool ReadGzipWhole(int fd, size_t max_out, LineVisitor& visitor, ParseStats* sta
     out_at += out_got;
   }
   stats->bytes_read += size;
-  LineSplitter splitter(visitor, stats);
-  splitter.Feed(text.get(), out_at);
-  splitter.Finish(/*emit_partial=*/true);
+  sink.Feed(text.get(), out_at);
+  sink.Finish(/*emit_partial=*/true);
   out->consumed = out->size;
   return true;
 }
 
-void ReadGzip(int fd, size_t max_whole, LineVisitor& visitor, ParseStats* stats, FileOutcome* out) {
-  if (ReadGzipWhole(fd, max_whole, visitor, stats, out)) return;
+void ReadGzip(int fd, size_t max_whole, ByteSink& sink, ParseStats* stats, FileOutcome* out) {
+  if (ReadGzipWhole(fd, max_whole, sink, stats, out)) return;
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) {
     ++stats->unreadable_files;
     return;
   }
   std::unique_ptr<unsigned char[]> in(new unsigned char[kGzipInChunk]);
-  std::unique_ptr<unsigned char[]> buf(new unsigned char[kReadChunk]);
-  LineSplitter splitter(visitor, stats);
   bool eof = false;
   bool stream_end = false;
   bool failed = false;
@@ -246,10 +270,12 @@ void ReadGzip(int fd, size_t max_whole, LineVisitor& visitor, ParseStats* stats,
       inflateReset(&zs);
       stream_end = false;
     }
-    zs.next_out = buf.get();
-    zs.avail_out = static_cast<uInt>(kReadChunk);
+    size_t room = 0;
+    char* buf = sink.Buffer(&room);
+    zs.next_out = reinterpret_cast<unsigned char*>(buf);
+    zs.avail_out = static_cast<uInt>(room);
     const int rc = inflate(&zs, Z_NO_FLUSH);
-    splitter.Feed(reinterpret_cast<const char*>(buf.get()), kReadChunk - zs.avail_out);
+    sink.Commit(room - zs.avail_out);
     if (rc == Z_STREAM_END) {
       stream_end = true;
     } else if (rc == Z_BUF_ERROR) {
@@ -263,7 +289,7 @@ void ReadGzip(int fd, size_t max_whole, LineVisitor& visitor, ParseStats* stats,
   if (!failed && !stream_end) ++stats->truncated_gzip;
   inflateEnd(&zs);
   // The lines decompressed so far count, even from a damaged stream.
-  splitter.Finish(/*emit_partial=*/stream_end);
+  sink.Finish(/*emit_partial=*/stream_end);
   out->consumed = out->size;
 }
 
@@ -343,7 +369,8 @@ class FileParser : public LineVisitor {
 // Whole lines of one file, '\n'-terminated, with the context a parser on
 // another thread needs to read them as a single reader would.
 struct Block {
-  std::string data;
+  std::unique_ptr<char[]> data;  // kBlockCapacity bytes
+  size_t size = 0;
   FileParser::Format format = FileParser::Format::kUnknown;  // as known at the block's start
   std::shared_ptr<const std::string> fields;                 // W3C "#Fields:" line in effect
 };
@@ -376,80 +403,178 @@ class BlockQueue {
     not_empty_.notify_all();
   }
 
-  // A parsed block's buffer, for the reader to fill again: fresh 1 MiB
-  // buffers would cost a page fault per 4 KiB.
-  void Recycle(std::string buffer) {
+  // A parsed block's buffer, for the reader to fill again: fresh buffers
+  // would cost a page fault per 4 KiB.
+  void Recycle(std::unique_ptr<char[]> buffer) {
     std::lock_guard<std::mutex> lock(mu_);
     if (spare_.size() < capacity_ + 1) spare_.push_back(std::move(buffer));
   }
-  // A recycled buffer (emptied), or an empty string.
-  std::string TakeSpare() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (spare_.empty()) return std::string();
-    std::string out = std::move(spare_.back());
-    spare_.pop_back();
-    out.clear();
-    return out;
+  // A buffer of kBlockCapacity bytes, recycled when one is.
+  std::unique_ptr<char[]> TakeSpare() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!spare_.empty()) {
+        std::unique_ptr<char[]> out = std::move(spare_.back());
+        spare_.pop_back();
+        return out;
+      }
+    }
+    return std::unique_ptr<char[]>(new char[kBlockCapacity]);
   }
 
  private:
   std::mutex mu_;
   std::condition_variable not_full_, not_empty_;
   std::deque<Block> blocks_;
-  std::vector<std::string> spare_;
+  std::vector<std::unique_ptr<char[]>> spare_;
   size_t capacity_;
   bool closed_ = false;
 };
 
-// The reading thread's visitor: lines (split, too-long ones dropped, by
-// ReadLines as for one thread) gathered into blocks for the parsers, with
-// the file's format and current "#Fields:" line tracked as they pass.
-class BlockBuilder : public LineVisitor {
+// The reading thread's sink: the file's bytes, read (and decompressed)
+// straight into blocks, cut after their last whole line, with the file's
+// format and current "#Fields:" line tracked at each cut. A line longer than
+// a block can hold is dropped here (kTooLong) as LineSplitter drops it;
+// shorter too-long lines are left to the parsers' splitters.
+class BlockCutter : public ByteSink {
  public:
-  explicit BlockBuilder(BlockQueue& queue) : queue_(queue) { Start(); }
+  BlockCutter(BlockQueue& queue, ParseStats* stats) : queue_(queue), stats_(stats) { Start(); }
 
-  void OnLine(absl::string_view line) override {
-    if (format_ == FileParser::Format::kUnknown) format_ = FileParser::FormatOf(line);
-    if (!line.empty() && line[0] == '#' && IsFieldsHeader(line)) {
-      // A new header: the lines after it are read by it, in this block (the
-      // parser meets the line itself) and in the blocks that follow.
-      fields_ = std::make_shared<const std::string>(line);
+  char* Buffer(size_t* size) override {
+    *size = kBlockCapacity - block_.size;
+    return block_.data.get() + block_.size;
+  }
+
+  void Commit(size_t n) override {
+    total_ += n;
+    if (skipping_ > 0) {
+      // Inside a dropped line: keep what follows its end.
+      char* fresh = block_.data.get() + block_.size;
+      const void* nl = std::memchr(fresh, '\n', n);
+      if (nl == nullptr) {
+        skipping_ += n;
+        return;
+      }
+      const size_t rest = n - (static_cast<const char*>(nl) + 1 - fresh);
+      std::memmove(fresh, static_cast<const char*>(nl) + 1, rest);
+      skipping_ = 0;
+      n = rest;
     }
-    block_.data.append(line.data(), line.size());
-    block_.data.push_back('\n');
-    if (block_.data.size() >= kBlockBytes) Flush();
+    block_.size += n;
+    if (block_.size >= kBlockBytes) Cut(/*at_end=*/false);
   }
 
-  void Flush() {
-    if (block_.data.empty()) return;
-    queue_.Push(std::move(block_));
-    Start();
+  void Feed(const char* data, size_t n) override {
+    while (n > 0) {
+      size_t room = 0;
+      char* buf = Buffer(&room);
+      const size_t take = std::min(room, n);
+      std::memcpy(buf, data, take);
+      Commit(take);
+      data += take;
+      n -= take;
+    }
   }
+
+  void HeaderLine(absl::string_view line) override {
+    // Before any data: the block has room.
+    std::memcpy(block_.data.get() + block_.size, line.data(), line.size());
+    block_.data[block_.size + line.size()] = '\n';
+    block_.size += line.size() + 1;
+  }
+
+  void Finish(bool emit_partial) override {
+    uint64_t partial = skipping_;
+    if (skipping_ == 0) {
+      const char* data = block_.data.get();
+      const void* nl = block_.size > 0 ? ::memrchr(data, '\n', block_.size) : nullptr;
+      partial = block_.size - (nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) + 1 - data));
+      if (!emit_partial) {
+        block_.size -= partial;
+      } else if (partial > 0) {
+        block_.data[block_.size++] = '\n';  // blocks end with whole lines
+      }
+    }
+    skipping_ = 0;
+    if (!emit_partial) total_ -= partial;
+    Cut(/*at_end=*/true);
+  }
+
+  uint64_t consumed() const override { return total_; }
 
  private:
-  // A "#Fields:" line W3cParser takes (the checks of W3cParser::Parse).
-  static bool IsFieldsHeader(absl::string_view line) {
-    if (line.back() == '\r') line.remove_suffix(1);
-    return line.size() <= kMaxLineBytes && absl::StartsWith(line, "#Fields:") && IsValidUtf8(line);
-  }
-
-  void Start() {
-    block_ = Block{.data = queue_.TakeSpare()};
-    block_.data.reserve(kBlockBytes + kMaxLineBytes + 2);
+  // Passes the block's whole lines on (at the end: all of it) and starts the
+  // next block with the rest.
+  void Cut(bool at_end) {
+    size_t keep = block_.size;
+    if (!at_end) {
+      const char* data = block_.data.get();
+      const void* nl = ::memrchr(data, '\n', block_.size);
+      keep = nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) + 1 - data);
+    }
+    const size_t rest = block_.size - keep;
+    Block next{.data = queue_.TakeSpare()};
+    if (rest > kMaxLineBytes + 1) {  // +1: a '\r' before '\n'
+      stats_->Count(LineError::kTooLong);
+      skipping_ = rest;
+    } else {
+      std::memcpy(next.data.get(), block_.data.get() + keep, rest);
+      next.size = rest;
+    }
+    block_.size = keep;
+    Track();
+    if (block_.size > 0) queue_.Push(std::move(block_));
+    block_ = std::move(next);
     block_.format = format_;
     block_.fields = fields_;
   }
 
+  // The format and "#Fields:" line in effect after the block's lines.
+  void Track() {
+    absl::string_view text(block_.data.get(), block_.size);
+    for (size_t at = 0; format_ == FileParser::Format::kUnknown && at < text.size();) {
+      const size_t nl = std::min(text.find('\n', at), text.size());
+      format_ = FileParser::FormatOf(text.substr(at, nl - at));
+      at = nl + 1;
+    }
+    // Lines starting with '#': the first, and any after a '\n'.
+    for (size_t at = 0; at < text.size(); ++at) {
+      at = text.find('#', at);
+      if (at == absl::string_view::npos) break;
+      if (at > 0 && text[at - 1] != '\n') continue;
+      const size_t nl = std::min(text.find('\n', at), text.size());
+      // A new header: the lines after it are read by it, in this block (the
+      // parser meets the line itself) and in the blocks that follow.
+      if (IsFieldsHeader(text.substr(at, nl - at))) {
+        fields_ = std::make_shared<const std::string>(text.substr(at, nl - at));
+      }
+    }
+  }
+
+  // A "#Fields:" line W3cParser takes (the checks of W3cParser::Parse).
+  static bool IsFieldsHeader(absl::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line.size() <= kMaxLineBytes && absl::StartsWith(line, "#Fields:") && IsValidUtf8(line);
+  }
+
+  void Start() { block_ = Block{.data = queue_.TakeSpare()}; }
+
   BlockQueue& queue_;
+  ParseStats* stats_;
   Block block_;
+  uint64_t total_ = 0;     // bytes committed (after Finish: consumed)
+  uint64_t skipping_ = 0;  // bytes of a dropped line so far; 0: not in one
   FileParser::Format format_ = FileParser::Format::kUnknown;
   std::shared_ptr<const std::string> fields_;
 };
 
 }  // namespace
 
-FileOutcome ReadLines(const InputFile& input, bool read_unterminated_last_line, LineVisitor& visitor,
-                      ParseStats* stats, size_t max_whole_gzip_bytes) {
+namespace {
+
+// Reads `input` into `sink`, as ReadLines describes.
+FileOutcome ReadInto(const InputFile& input, bool read_unterminated_last_line, ByteSink& sink, ParseStats* stats,
+                     size_t max_whole_gzip_bytes) {
   FileOutcome out{.path = input.path};
   ++stats->files;
   files::UniqueFd fd(::open(input.path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -464,11 +589,19 @@ FileOutcome ReadLines(const InputFile& input, bool read_unterminated_last_line, 
   unsigned char magic[2] = {0, 0};
   out.gzip = ::pread(fd.get(), magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
   if (out.gzip) {
-    ReadGzip(fd.get(), std::min(max_whole_gzip_bytes, kMaxWholeGzipBytes), visitor, stats, &out);
+    ReadGzip(fd.get(), std::min(max_whole_gzip_bytes, kMaxWholeGzipBytes), sink, stats, &out);
   } else {
-    ReadPlain(fd.get(), input.offset, read_unterminated_last_line, visitor, stats, &out);
+    ReadPlain(fd.get(), input.offset, read_unterminated_last_line, sink, stats, &out);
   }
   return out;
+}
+
+}  // namespace
+
+FileOutcome ReadLines(const InputFile& input, bool read_unterminated_last_line, LineVisitor& visitor,
+                      ParseStats* stats, size_t max_whole_gzip_bytes) {
+  LineSplitter splitter(visitor, stats);
+  return ReadInto(input, read_unterminated_last_line, splitter, stats, max_whole_gzip_bytes);
 }
 
 namespace {
@@ -491,15 +624,14 @@ FileOutcome ReadOnThreads(const InputFile& input, const ReadOptions& options,
       Block block;
       while (queue.Pop(&block)) {
         parser.Prepare(block.format, block.fields);
-        splitter.Feed(block.data.data(), block.data.size());
+        splitter.Feed(block.data.get(), block.size);
         queue.Recycle(std::move(block.data));
       }
     });
   }
-  BlockBuilder builder(queue);
-  FileOutcome out = ReadLines(input, options.read_unterminated_last_line, builder, reader_stats,
-                              options.max_whole_gzip_bytes);
-  builder.Flush();
+  BlockCutter cutter(queue, reader_stats);
+  FileOutcome out = ReadInto(input, options.read_unterminated_last_line, cutter, reader_stats,
+                             options.max_whole_gzip_bytes);
   queue.Close();
   for (std::thread& t : parsers) t.join();
   return out;

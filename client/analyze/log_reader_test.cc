@@ -177,11 +177,13 @@ std::string Everything(const ReadResult& r) {
 
 TEST_F(SyntheticLogs, OneFileOnSeveralThreadsGivesWhatOneThreadGives) {
   // Many blocks (~25 MB), a second #Fields header mid-file with two columns
-  // swapped (sc-bytes and c-ip), bad and too-long lines, blank lines first,
-  // and a last line without '\n'.
+  // swapped (sc-bytes and c-ip), bad and too-long lines (one longer than a
+  // block of the reading thread), blank lines first, and a last line
+  // without '\n'.
   const size_t half = log_.requests.size() / 2;
   std::string text = "\n  \n" + CloudFrontW3c({log_.requests.begin(), log_.requests.begin() + half});
   text += "garbage line without tabs\n" + std::string(kMaxLineBytes + 10, 'x') + "\n";
+  text += std::string(5 << 20, 'y') + "\n";
   std::string second = SwapColumns(CloudFrontW3c({log_.requests.begin() + half, log_.requests.end()}), 3, 4);
   second.pop_back();
   text += second;
@@ -200,10 +202,19 @@ TEST_F(SyntheticLogs, OneFileOnSeveralThreadsGivesWhatOneThreadGives) {
       four.threads = 4;
       const ReadResult a = ReadLogs(Inputs({path}), one);
       const ReadResult b = ReadLogs(Inputs({path}), four);
-      EXPECT_EQ(a.stats.errors[static_cast<size_t>(LineError::kTooLong)], 1u);
+      EXPECT_EQ(a.stats.errors[static_cast<size_t>(LineError::kTooLong)], 2u);
       EXPECT_EQ(a.stats.records, log_.requests.size()) << a.stats.Summary();
       EXPECT_EQ(Reported(ScoreSessions(a.table, {})), bucket_ms ? std::set<std::string>{} : SharedIds());
       EXPECT_EQ(Everything(a), Everything(b)) << path << " bucket_ms " << bucket_ms;
+      if (path == plain) {  // --every: the last line waits for its '\n'
+        ReadOptions more = one;
+        more.read_unterminated_last_line = false;
+        ReadOptions more_four = more;
+        more_four.threads = 4;
+        const ReadResult c = ReadLogs(Inputs({path}), more);
+        EXPECT_EQ(c.files[0].consumed, text.rfind('\n') + 1);
+        EXPECT_EQ(Everything(c), Everything(ReadLogs(Inputs({path}), more_four)));
+      }
       if (path == gz) {
         const ReadOptions zlib{.window = window_, .max_whole_gzip_bytes = 0, .threads = 1, .bucket_ms = bucket_ms};
         EXPECT_EQ(Everything(a), Everything(ReadLogs(Inputs({path}), zlib))) << "libdeflate against zlib";

@@ -37,10 +37,10 @@ Analysis ScoreSessions(const SessionTable& table, const ScoringOptions& options)
   out.results.reserve(table.sessions().size());
   std::vector<double> rates;
   rates.reserve(table.sessions().size());
-  for (const auto& [id, s] : table.sessions()) {
+  for (const SessionStats& s : table.sessions()) {
     SessionScore r;
-    r.session_id = id;
-    r.requests = s.requests.size();
+    r.session_id = s.id;
+    r.requests = s.requests;
     // Whole milliseconds apart; CloudFront's standard logs have whole seconds.
     r.duration_s = static_cast<double>(s.last_ms - s.first_ms) / 1000.0;
     if (r.duration_s > 0) {

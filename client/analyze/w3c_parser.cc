@@ -1,5 +1,9 @@
 #include "client/analyze/w3c_parser.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -16,24 +20,57 @@ constexpr absl::string_view kFieldsPrefix = "#Fields:";
 
 absl::string_view Dash(absl::string_view v) { return v == "-" ? absl::string_view() : v; }
 
-// The number of tabs in [p, end), eight bytes at a time (the columns after
-// the last one read are only counted).
-size_t CountTabs(const char* p, const char* end) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7FULL;
-  size_t n = 0;
-  while (end - p >= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    const uint64_t x = word ^ (kOnes * '\t');  // tab bytes become zero
-    // High bit set exactly in the bytes of x that are not zero.
-    const uint64_t nonzero = (((x & kLow7) + kLow7) | x) & ~kLow7;
-    // One per tab byte in the low bit of its byte; the multiply sums them
-    // into the top byte (at most 8: no carry).
-    n += static_cast<size_t>((((~nonzero & ~kLow7) >> 7) * kOnes) >> 56);
-    p += 8;
+// What one pass over a data line finds: its columns up to the last one read,
+// its column count, and whether it has any byte >= 0x80 (else it is ASCII,
+// so valid UTF-8) or any '%' (else nothing needs percent-decoding).
+struct LineScan {
+  size_t columns = 0;
+  bool high = false;
+  bool percent = false;
+};
+
+// Calls on_column(index, value) for the first `needed` columns and counts
+// the rest, 16 bytes at a time.
+template <typename OnColumn>
+LineScan ScanLine(absl::string_view line, size_t needed, OnColumn on_column) {
+  LineScan scan;
+  size_t start = 0;
+  auto tab_at = [&](size_t pos) {
+    if (scan.columns < needed) on_column(scan.columns, line.substr(start, pos - start));
+    ++scan.columns;
+    start = pos + 1;
+  };
+  const char* data = line.data();
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i tab = _mm_set1_epi8('\t'), pct = _mm_set1_epi8('%');
+  int high = 0, percent = 0;
+  auto chunk = [&](__m128i v, size_t at) {
+    high |= _mm_movemask_epi8(v);
+    percent |= _mm_movemask_epi8(_mm_cmpeq_epi8(v, pct));
+    for (unsigned tabs = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tab))); tabs != 0;
+         tabs &= tabs - 1) {
+      tab_at(at + static_cast<size_t>(__builtin_ctz(tabs)));
+    }
+  };
+  for (; i + 16 <= line.size(); i += 16) chunk(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i)), i);
+  if (i < line.size()) {
+    alignas(16) char tail[16] = {};
+    std::memcpy(tail, data + i, line.size() - i);
+    chunk(_mm_load_si128(reinterpret_cast<const __m128i*>(tail)), i);
   }
-  return n + static_cast<size_t>(std::count(p, end, '\t'));
+  scan.high = high != 0;
+  scan.percent = percent != 0;
+#else
+  for (; i < line.size(); ++i) {
+    const char c = data[i];
+    if (c == '\t') tab_at(i);
+    scan.high |= static_cast<unsigned char>(c) >= 0x80;
+    scan.percent |= c == '%';
+  }
+#endif
+  tab_at(line.size());
+  return scan;
 }
 
 }  // namespace
@@ -76,29 +113,18 @@ LineError W3cParser::Parse(absl::string_view line, LogRecord* out) {
     }
     return LineError::kHeader;
   }
-  if (!IsValidUtf8(line)) return LineError::kNonUtf8;
-  if (field_count_ == 0) return LineError::kNoFieldsHeader;
-
-  // Split at tabs up to the last column read; count the rest in one pass.
-  absl::string_view cols[kColumns];
-  const char* p = line.data();
-  const char* const end = p + line.size();
-  size_t index = 0;
-  while (true) {
-    const void* tab = std::memchr(p, '\t', static_cast<size_t>(end - p));
-    const char* stop = tab != nullptr ? static_cast<const char*>(tab) : end;
-    if (static_cast<int>(index) <= max_needed_) {
-      const int c = column_of_index_[index];
-      if (c >= 0) cols[c] = absl::string_view(p, static_cast<size_t>(stop - p));
-    }
-    ++index;
-    if (tab == nullptr) break;
-    p = stop + 1;
-    if (static_cast<int>(index) > max_needed_) {
-      index += CountTabs(p, end) + 1;
-      break;
-    }
+  if (field_count_ == 0) {
+    return IsValidUtf8(line) ? LineError::kNoFieldsHeader : LineError::kNonUtf8;
   }
+
+  // One pass: the columns read, the column count, and what needs a closer look.
+  absl::string_view cols[kColumns];
+  const LineScan scan = ScanLine(line, column_of_index_.size(), [&](size_t index, absl::string_view v) {
+    const int c = column_of_index_[index];
+    if (c >= 0) cols[c] = v;
+  });
+  if (scan.high && !IsValidUtf8(line)) return LineError::kNonUtf8;
+  const size_t index = scan.columns;
   if (index != field_count_) return LineError::kWrongColumnCount;
   for (int c : {kDate, kTime, kIp, kUri, kStatus, kBytes}) {
     if (column_[c] < 0) return LineError::kMissingField;
@@ -120,9 +146,15 @@ LineError W3cParser::Parse(absl::string_view line, LogRecord* out) {
   out->status = static_cast<int>(*status);
   out->bytes = *bytes;
   out->client_ip = Dash(cols[kIp]);
-  out->uri = PercentDecode(Dash(cols[kUri]), &uri_buf_);
-  out->referer = PercentDecode(Dash(cols[kReferer]), &referer_buf_);
-  out->user_agent = PercentDecode(Dash(cols[kUserAgent]), &user_agent_buf_);
+  if (scan.percent) {
+    out->uri = PercentDecode(Dash(cols[kUri]), &uri_buf_);
+    out->referer = PercentDecode(Dash(cols[kReferer]), &referer_buf_);
+    out->user_agent = PercentDecode(Dash(cols[kUserAgent]), &user_agent_buf_);
+  } else {
+    out->uri = Dash(cols[kUri]);
+    out->referer = Dash(cols[kReferer]);
+    out->user_agent = Dash(cols[kUserAgent]);
+  }
   out->session_id = {};
   return LineError::kNone;
 }
