@@ -52,6 +52,10 @@ struct SessionChange {
   uint64_t version = 0;  // the version the change was stored at
   std::string session_id;
   std::optional<core::RevocationEntry> entry;  // the new entry; nullopt: removed
+  // With an entry: the store did not hold this session before (set by
+  // stores that report SessionChanges::stored_count, so a replica can keep
+  // its own count of stored entries without holding expired ones).
+  bool created = false;
 };
 
 struct SessionChanges {
@@ -61,6 +65,11 @@ struct SessionChanges {
   uint64_t version = 0;  // the store's version these bring the caller to
   // Oldest first; every change of every version in (since, version].
   std::vector<SessionChange> changes;
+  // How many entries the store holds at `version`, read in the same atomic
+  // step, when the store can tell cheaply (nullopt otherwise). A replica that
+  // applied these compares it with its own count to find drift (a change
+  // that bypassed the log, e.g. a hand edit) and then loads everything.
+  std::optional<size_t> stored_count;
 };
 
 // Implementations are thread-safe and safe across replicas. Entries are
@@ -97,7 +106,8 @@ class SessionStore {
   }
 
   // Drops entries whose expires_at is before `cutoff` (housekeeping; they no
-  // longer reach validators anyway). Returns how many were dropped.
+  // longer reach validators anyway), each logged as a removal like Remove()
+  // so replicas apply it as a delta. Returns how many were dropped.
   virtual absl::StatusOr<size_t> Prune(absl::Time cutoff) = 0;
 };
 

@@ -317,6 +317,66 @@ TEST_F(RedisStateTest, ReportsNeverReplaceManualNorRepeatUnderConcurrentWriters)
   EXPECT_EQ(store.Report(too_many).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RedisStateTest, PruneWalksTheHashInStepsAndLogsEachRemoval) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  RedisSessionStore store(*client, nullptr, RedisSessionStore::kDefaultChangeLogLength, /*prune_scan_count=*/50);
+  // 600 entries (a real hash table, not a small listpack HSCAN returns at
+  // once), every third expired by the cutoff.
+  std::set<std::string> expired;
+  for (int batch = 0; batch < 3; ++batch) {
+    std::vector<core::RevocationEntry> entries;
+    for (int i = 0; i < 200; ++i) {
+      const int n = batch * 200 + i;
+      core::RevocationEntry e = AutoEntry(absl::StrCat("sess", n), 3);
+      if (n % 3 == 0) {
+        e.expires_at = absl::FromUnixSeconds(5000);
+        expired.insert(e.session_id);
+      }
+      entries.push_back(std::move(e));
+    }
+    ASSERT_TRUE(store.Report(entries).ok());
+  }
+  const uint64_t before = store.List()->version;
+  ASSERT_EQ(before, 3u);
+
+  absl::StatusOr<size_t> dropped = store.Prune(absl::FromUnixSeconds(7000));
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(*dropped, expired.size());
+  absl::StatusOr<SessionList> list = store.List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->entries.size(), 400u);
+  for (const core::RevocationEntry& e : list->entries) EXPECT_EQ(expired.count(e.session_id), 0u) << e.session_id;
+
+  // Each step dropped its share under its own version, logged like Remove().
+  absl::StatusOr<SessionChanges> changes = store.ChangesSince(before);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_FALSE(changes->too_old);
+  EXPECT_EQ(changes->version, list->version);
+  EXPECT_GT(changes->version, before + 1);  // more than one step removed entries
+  EXPECT_EQ(changes->stored_count, std::optional<size_t>(400));
+  std::set<std::string> removed;
+  for (const SessionChange& c : changes->changes) {
+    EXPECT_FALSE(c.entry.has_value()) << c.session_id;
+    EXPECT_GT(c.version, before);
+    removed.insert(c.session_id);
+  }
+  EXPECT_EQ(changes->changes.size(), expired.size());
+  EXPECT_EQ(removed, expired);
+
+  EXPECT_EQ(*store.Prune(absl::FromUnixSeconds(7000)), 0u);
+  EXPECT_EQ(store.List()->version, list->version);  // nothing dropped: no version
+
+  // A put that adds a session is marked created; one that replaces is not.
+  ASSERT_TRUE(store.Put(Entry("sessNew", 9000)).ok());
+  ASSERT_TRUE(store.Put(Entry("sessNew", 9500)).ok());
+  changes = store.ChangesSince(list->version);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->changes.size(), 2u);
+  EXPECT_TRUE(changes->changes[0].created);
+  EXPECT_FALSE(changes->changes[1].created);
+  EXPECT_EQ(changes->stored_count, std::optional<size_t>(401));
+}
+
 TEST_F(RedisStateTest, ChangesSinceGivesEachReplicaOnlyWhatItHasNotSeen) {
   std::unique_ptr<RedisClient> client = NewClient();
   RedisSessionStore store(*client, nullptr, /*change_log_length=*/5);
