@@ -15,13 +15,16 @@
 #include "core/random.h"
 #include "gtest/gtest.h"
 #include "server/adapters/file_secret_store.h"
+#include "server/adapters/local_change_feed.h"
 #include "server/adapters/redis/redis_catalog_store.h"
 #include "server/adapters/redis/redis_change_feed.h"
 #include "server/adapters/redis/redis_client.h"
 #include "server/adapters/redis/redis_keyring_cache.h"
 #include "server/adapters/redis/redis_rotation.h"
 #include "server/adapters/redis/redis_session_store.h"
+#include "server/live_state.h"
 #include "tests/fakes/counting_secret_store.h"
+#include "tests/fakes/in_memory_state.h"
 #include "tests/fakes/keyring_load.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/support/redis_server.h"
@@ -428,6 +431,57 @@ TEST_F(RedisStateTest, ChangesSinceGivesEachReplicaOnlyWhatItHasNotSeen) {
   ASSERT_EQ(*store.Put(Entry("sessE1", 9000)), 1u);
   EXPECT_TRUE(replica.ChangesSince(7)->too_old);
   EXPECT_EQ(replica.ChangesSince(0)->changes.size(), 1u);
+}
+
+TEST_F(RedisStateTest, ReplicaReloadsTheListWhenTheStoreDriftsOutsideTheChangeLog) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  LocalChangeFeed feed;
+  RedisSessionStore store(*client, &feed);
+  FakeClock clock;
+  auto revoked = [&](const std::string& id) {
+    core::RevocationEntry e;
+    e.session_id = id;
+    e.reason = "test";
+    e.added_at = clock.Now();
+    e.expires_at = clock.Now() + absl::Hours(1);
+    return e;
+  };
+  for (const char* id : {"sessA", "sessB", "sessC"}) ASSERT_TRUE(store.Put(revoked(id)).ok());
+  edgepass::testing::InMemoryCatalogStore catalogs;
+  absl::StatusOr<core::Keyring> keyring = core::Keyring::Create(
+      {{.id = "20260101_0123456789abcdef0123", .value = std::string(128, 'a'), .state = core::KeyState::kPrimary}});
+  ASSERT_TRUE(keyring.ok()) << keyring.status();
+  edgepass::testing::FixedKeyringSource keys(std::make_shared<const core::Keyring>(*std::move(keyring)));
+  LiveState live(&catalogs, &store, &keys, &feed, clock.AsFunction(),
+                 {.revocations = {.retention = absl::Hours(24), .capacity = 100},
+                  .refresh_interval = absl::Hours(100),
+                  .keyring_poll_interval = absl::Milliseconds(10),
+                  .consistency_check_interval = absl::Minutes(1)});
+  ASSERT_TRUE(live.Start().ok());
+  ASSERT_EQ(live.edge()->revoked.size(), 3u);
+
+  // An edit by hand, past the change log: the replica cannot see it in a delta.
+  ASSERT_EQ(client->Command({"HDEL", "edgepass:sessions", "sessB"})->integer, 1);
+  ASSERT_TRUE(store.Put(revoked("sessD")).ok());
+  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessD") != nullptr; }));
+  EXPECT_NE(live.edge()->revoked.Find("sessB"), nullptr);  // no check yet: still drifted
+  EXPECT_EQ(live.resyncs(), 0u);
+
+  // The check is due: counts differ (3 stored, 4 here), so the list is loaded again.
+  clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(Eventually([&] { return live.resyncs() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessB") == nullptr; }));
+  EXPECT_EQ(live.edge()->revoked.size(), 3u);
+
+  // In step again: the next checks find nothing to do.
+  ASSERT_TRUE(store.Put(revoked("sessE")).ok());
+  clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessE") != nullptr; }));
+  absl::SleepFor(absl::Milliseconds(200));  // several reload rounds
+  clock.Advance(absl::Minutes(1));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(live.resyncs(), 1u);
+  EXPECT_EQ(live.edge()->revoked.size(), 4u);
 }
 
 // Collects what a feed's listener was told.
