@@ -163,31 +163,28 @@ absl::StatusOr<RevokedSessions> RevocationDesk::List(bool compiled, int page_siz
   if (!page_token.empty()) {
     EDGEPASS_ASSIGN_OR_RETURN(after, ParsePageToken(page_token, compiled));
   }
+  if (!compiled) {  // the store reads just the page
+    EDGEPASS_ASSIGN_OR_RETURN(SessionPage page,
+                              store_->ListPage(after.has_value() ? after->session_id : "", size));
+    RevokedSessions out{.sessions = std::move(page.entries), .version = page.version};
+    if (page.more && !out.sessions.empty()) out.next_page_token = PageToken(false, out.sessions.back());
+    return out;
+  }
+  // The compiled order ranks the whole list.
   EDGEPASS_ASSIGN_OR_RETURN(SessionList list, store_->List());
-  // The entries after `after` in the list's order, this page's first.
-  std::vector<const core::RevocationEntry*> rest;
-  if (compiled) {
-    rest = core::CompileRevocationList(list.entries, clock_(), options_.revocations);
-    if (after.has_value()) {
-      auto first = std::partition_point(rest.begin(), rest.end(), [&](const core::RevocationEntry* e) {
-        return !CompiledBefore(*after, PositionOf(*e));
-      });
-      rest.erase(rest.begin(), first);
-    }
-  } else {
-    for (const auto& e : list.entries) {
-      if (!after.has_value() || e.session_id > after->session_id) rest.push_back(&e);
-    }
-    // Only the page (and one more, to know whether one follows) is sorted.
-    const auto by_id = [](const auto* a, const auto* b) { return a->session_id < b->session_id; };
-    const size_t sorted = std::min(rest.size(), size + 1);
-    std::partial_sort(rest.begin(), rest.begin() + static_cast<ptrdiff_t>(sorted), rest.end(), by_id);
+  std::vector<const core::RevocationEntry*> rest =
+      core::CompileRevocationList(list.entries, clock_(), options_.revocations);
+  if (after.has_value()) {  // the entries after `after`, this page's first
+    auto first = std::partition_point(rest.begin(), rest.end(), [&](const core::RevocationEntry* e) {
+      return !CompiledBefore(*after, PositionOf(*e));
+    });
+    rest.erase(rest.begin(), first);
   }
   RevokedSessions out{.version = list.version};
   const size_t n = std::min(rest.size(), size);
   out.sessions.reserve(n);
   for (size_t i = 0; i < n; ++i) out.sessions.push_back(*rest[i]);
-  if (rest.size() > n) out.next_page_token = PageToken(compiled, out.sessions.back());
+  if (rest.size() > n) out.next_page_token = PageToken(true, out.sessions.back());
   return out;
 }
 

@@ -94,7 +94,8 @@ class RevocationDesk {
   // exactly once whatever changes in between. INVALID_ARGUMENT
   // "page_size: ..." when negative, "page_token: ..." for a token List did
   // not make or made for the other `compiled`; UNAVAILABLE from the store.
-  // Each page reads the whole store (the cost of a page is O(list)).
+  // A page in id order costs what SessionStore::ListPage costs (Redis: the
+  // page); a compiled page reads and ranks the whole list.
   absl::StatusOr<RevokedSessions> List(bool compiled, int page_size, absl::string_view page_token) const;
 
   // INVALID_ARGUMENT for a malformed id; NOT_FOUND when not revoked.

@@ -11,7 +11,7 @@
 namespace edgepass::server {
 namespace {
 
-// Every change: KEYS = hash, version, change log; ARGV = log length, mode,
+// Every change: KEYS = hash, version, change log, id index; ARGV = log length, mode,
 // prune cutoff, then (put/report) session id, entry JSON pairs or
 // (remove/prune) session ids. Each changed session gets one log record at
 // the next version (a put that adds a session not stored before carries
@@ -21,7 +21,8 @@ namespace {
 // entry kept}}. "report" stores only sessions not on the list (so a report
 // never replaces a MANUAL entry, nor repeats an AUTO one); "prune" drops only
 // entries still expired before the cutoff. A log left from an older version
-// counter (the counter was deleted) is dropped, so record ids only grow.
+// counter (the counter was deleted) is dropped, so record ids only grow. The
+// id index (a sorted set of the hash's fields, all scored 0) follows the hash.
 constexpr char kWriteScript[] = R"lua(
 local mode = ARGV[2]
 local v = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -48,13 +49,17 @@ if mode == 'put' or mode == 'report' then
       out[#out + 1] = cur
     else
       local created = redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) == 1
+      if created then redis.call('ZADD', KEYS[4], 0, ARGV[i]) end
       log(ARGV[i], ARGV[i + 1], created)
       out[#out + 1] = ''
     end
   end
 elseif mode == 'remove' then
   for i = 4, #ARGV do
-    if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then log(ARGV[i], nil) end
+    if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+      redis.call('ZREM', KEYS[4], ARGV[i])
+      log(ARGV[i], nil)
+    end
   end
 elseif mode == 'prune' then
   local cutoff = tonumber(ARGV[3])
@@ -64,6 +69,7 @@ elseif mode == 'prune' then
       local e = cjson.decode(cur)
       if e.expires_at and e.expires_at < cutoff then
         redis.call('HDEL', KEYS[1], ARGV[i])
+        redis.call('ZREM', KEYS[4], ARGV[i])
         log(ARGV[i], nil)
       end
     end
@@ -99,6 +105,41 @@ if #recs > limit then return {v, 1, {}, count} end
 return {v, 0, recs, count}
 )lua";
 
+// One page in id order: KEYS = hash, version, id index; ARGV = the last id
+// of the previous page ("" for the first), most entries. Returns {version,
+// more (0/1), ids, their entries (nil: gone)}. When the index does not hold
+// as many ids as the hash (data from before the index, an edit by hand), it
+// is built again from the hash first, once.
+constexpr char kPageScript[] = R"lua(
+local v = tonumber(redis.call('GET', KEYS[2]) or '0')
+if redis.call('ZCARD', KEYS[3]) ~= redis.call('HLEN', KEYS[1]) then
+  redis.call('DEL', KEYS[3])
+  local cursor = '0'
+  repeat
+    local r = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', 1000)
+    cursor = r[1]
+    local args = {}
+    for i = 1, #r[2], 2 do
+      args[#args + 1] = 0
+      args[#args + 1] = r[2][i]
+    end
+    if #args > 0 then redis.call('ZADD', KEYS[3], unpack(args)) end
+  until cursor == '0'
+end
+local max = tonumber(ARGV[2])
+local from = '-'
+if ARGV[1] ~= '' then from = '(' .. ARGV[1] end
+local ids = redis.call('ZRANGEBYLEX', KEYS[3], from, '+', 'LIMIT', 0, max + 1)
+local more = 0
+if #ids > max then
+  more = 1
+  ids[#ids] = nil
+end
+local entries = {}
+if #ids > 0 then entries = redis.call('HMGET', KEYS[1], unpack(ids)) end
+return {v, more, ids, entries}
+)lua";
+
 absl::Status CheckSessionId(absl::string_view session_id) {
   if (session_id.empty() || session_id.size() > RedisSessionStore::kMaxSessionIdBytes) {
     return absl::InvalidArgumentError(absl::StrCat("session_id: must be 1..",
@@ -117,6 +158,7 @@ RedisSessionStore::RedisSessionStore(RedisClient& redis, ChangeFeed* feed, size_
       hash_key_(redis.Key("sessions")),
       version_key_(redis.Key("sessions:version")),
       changes_key_(redis.Key("sessions:changes")),
+      index_key_(redis.Key("sessions:ids")),
       change_log_length_(absl::StrCat(std::max<size_t>(change_log_length, 1))),
       prune_scan_count_(std::max<size_t>(prune_scan_count, 1)) {}
 
@@ -126,7 +168,7 @@ void RedisSessionStore::Announce() {
 
 absl::StatusOr<RedisReply> RedisSessionStore::Write(const std::vector<std::string>& args,
                                                     absl::string_view what) {
-  std::vector<std::string> argv = {"EVAL", kWriteScript, "3", hash_key_, version_key_, changes_key_,
+  std::vector<std::string> argv = {"EVAL", kWriteScript, "4", hash_key_, version_key_, changes_key_, index_key_,
                                    change_log_length_};
   argv.insert(argv.end(), args.begin(), args.end());
   RedisReply reply;
@@ -318,6 +360,36 @@ absl::StatusOr<SessionList> RedisSessionStore::TryList() {
     return RedisReplyError(version, absl::StrCat("GET ", version_key_));
   }
   return out;
+}
+
+absl::StatusOr<SessionPage> RedisSessionStore::ListPage(absl::string_view after, size_t max) {
+  EDGEPASS_RETURN_IF_ERROR(after.empty() ? absl::OkStatus() : CheckSessionId(after));
+  max = std::clamp<size_t>(max, 1, kMaxPageEntries);
+  const std::string what = absl::StrCat("EVAL page of ", index_key_);
+  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Read({"EVAL", kPageScript, "3", hash_key_, version_key_, index_key_,
+                                                       after, absl::StrCat(max)}));
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != 4 ||
+      r.elements[0].type != RedisReply::Type::kInteger || r.elements[1].type != RedisReply::Type::kInteger ||
+      r.elements[2].type != RedisReply::Type::kArray || r.elements[3].type != RedisReply::Type::kArray ||
+      r.elements[2].elements.size() != r.elements[3].elements.size()) {
+    return RedisReplyError(r, what);
+  }
+  SessionPage page{.more = r.elements[1].integer != 0, .version = static_cast<uint64_t>(r.elements[0].integer)};
+  const std::vector<RedisReply>& ids = r.elements[2].elements;
+  const std::vector<RedisReply>& values = r.elements[3].elements;
+  page.entries.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (values[i].is_nil()) continue;  // in the index, not in the hash: gone
+    const std::string where =
+        absl::StrCat("redis key ", hash_key_, " field \"", ids[i].str.substr(0, kMaxSessionIdBytes), "\"");
+    absl::StatusOr<core::RevocationEntry> entry = core::ParseRevocationEntryJson(values[i].str);
+    if (!entry.ok()) return absl::FailedPreconditionError(absl::StrCat(where, ": ", entry.status().message()));
+    if (entry->session_id != ids[i].str) {
+      return absl::FailedPreconditionError(absl::StrCat(where, ": session_id: does not match the field"));
+    }
+    page.entries.push_back(*std::move(entry));
+  }
+  return page;
 }
 
 absl::StatusOr<size_t> RedisSessionStore::Prune(absl::Time cutoff) {
