@@ -232,6 +232,9 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.redis_timeout > absl::Minutes(1)) return Invalid("redis_timeout", "must be at most 1m");
   EDGEPASS_RETURN_IF_ERROR(ValidateRedisSentinelOptions(o));
   if (o.key_cache_ttl > absl::Hours(24)) return Invalid("key_cache_ttl", "must be at most 24h");
+  if (o.revocation_check_interval < absl::Seconds(1) || o.revocation_check_interval > absl::Hours(24)) {
+    return Invalid("revocation_check_interval", "must be 1s to 24h");
+  }
   EDGEPASS_RETURN_IF_ERROR(ValidateSecretsStoreOptions(o));
   return absl::OkStatus();
 }

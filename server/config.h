@@ -77,6 +77,9 @@ struct ServerOptions {
   absl::Duration revocation_retention = absl::Hours(24);
   // At most this many revoked sessions reach validators.
   int revocation_capacity = 1000000;
+  // How often a replica checks its revocation list against the store
+  // (entry counts) and loads it again when they differ.
+  absl::Duration revocation_check_interval = absl::Minutes(5);
   // REST gateway (JSON over HTTP/1.1) listen address; empty: no gateway.
   std::string rest_addr = "127.0.0.1:8080";
   // A REST request must arrive whole within this (slow clients are dropped).

@@ -241,6 +241,12 @@ std::vector<ConfigOption> BuildTable() {
        "at most N revoked sessions are sent to validators, MANUAL newest "
        "first, then AUTO by score (1 to 10000000)",
        "", IntField{&O::revocation_capacity, 1, 10000000}},
+      {"revocation_check_interval", "DUR",
+       "how often a replica compares its revocation list with the store's "
+       "entry count and loads the list again when they differ (1s to 24h)",
+       "Catches changes that bypassed the change log (an edit by hand in "
+       "Redis); metric `edgepass_revocation_resyncs_total`",
+       &O::revocation_check_interval},
   };
 }
 

@@ -336,7 +336,7 @@ void LiveState::LoadAll(const std::vector<core::RevocationEntry>& entries, absl:
   compiled_ = EdgeRevokedSet::Of(std::move(on_list));
 }
 
-absl::Status LiveState::ReloadEdge(bool sessions_changed) {
+absl::Status LiveState::ReloadEdge(bool sessions_changed, bool check) {
   EDGEPASS_ASSIGN_OR_RETURN(std::shared_ptr<const core::Keyring> keyring, keys_->Current());
   std::string fingerprint = KeyringFingerprint(*keyring);
   const absl::Time now = clock_();
@@ -351,8 +351,18 @@ absl::Status LiveState::ReloadEdge(bool sessions_changed) {
     } else {
       for (const SessionChange& c : since.changes) {
         Apply(c.session_id, c.entry.has_value() ? &*c.entry : nullptr, now, &change);
+        // A removal is logged only for a session that was stored.
+        if (!c.entry.has_value() && stored_count_ > 0) --stored_count_;
+        if (c.entry.has_value() && c.created) ++stored_count_;
       }
       version = since.version;
+      if (check && since.stored_count.has_value() && *since.stored_count != stored_count_) {
+        LogLine(absl::StrCat("revocation list out of step with the store at version ", version, " (",
+                             *since.stored_count, " entries stored, ", stored_count_,
+                             " counted here): loading it again"));
+        resyncs_.fetch_add(1, std::memory_order_relaxed);
+        full = true;
+      }
     }
   }
   if (full || (sessions_changed && !sessions_loaded_)) {
@@ -360,6 +370,7 @@ absl::Status LiveState::ReloadEdge(bool sessions_changed) {
       EDGEPASS_ASSIGN_OR_RETURN(SessionList list, sessions_->List());
       LoadAll(list.entries, now);
       version = list.version;
+      stored_count_ = list.entries.size();
     }
     // The full list read just now (hundreds of MB at a million entries) is
     // freed; hand the pages back instead of keeping them as the high mark.
@@ -453,6 +464,9 @@ std::optional<EdgeChange> LiveState::EdgeChangesBetween(uint64_t from, uint64_t 
 
 void LiveState::Run() {
   absl::Time next_full = clock_() + options_.refresh_interval;
+  const bool checking = options_.consistency_check_interval > absl::ZeroDuration();
+  absl::Time next_check = checking ? clock_() + options_.consistency_check_interval : absl::InfiniteFuture();
+  bool check_pending = false;
   // Pending reloads survive failures and are retried at the next poll, so a
   // store outage neither spins this loop nor loses a notification.
   bool catalog_pending = false;
@@ -473,16 +487,21 @@ void LiveState::Run() {
       catalog_pending = sessions_pending = true;
       next_full = clock_() + options_.refresh_interval;
     }
+    if (clock_() >= next_check) {
+      sessions_pending = check_pending = true;
+      next_check = clock_() + options_.consistency_check_interval;
+    }
     if (catalog_pending) {
       absl::Status s = ReloadCatalog();
       if (!s.ok()) LogLine(absl::StrCat("catalog reload failed, serving the last one: ", s.message()));
       catalog_pending = !s.ok();
     }
-    absl::Status s = ReloadEdge(sessions_pending);
+    absl::Status s = ReloadEdge(sessions_pending, check_pending);
     if (!s.ok() && sessions_pending) {
       LogLine(absl::StrCat("revocation list reload failed, serving the last one: ", s.message()));
     }
     sessions_pending = sessions_pending && !s.ok();
+    check_pending = check_pending && !s.ok();
   }
 }
 

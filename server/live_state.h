@@ -9,6 +9,7 @@
 #ifndef EDGEPASS_SERVER_LIVE_STATE_H_
 #define EDGEPASS_SERVER_LIVE_STATE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -111,10 +112,17 @@ std::string KeyringFingerprint(const core::Keyring& keyring);
 
 struct LiveStateOptions {
   core::RevocationListOptions revocations;
-  // Full reload of catalog and sessions even without notifications.
+  // Reload of the catalog, and catching up on session changes, even
+  // without notifications.
   absl::Duration refresh_interval = absl::Seconds(30);
   // How often the keyring source is asked whether the keyring changed.
   absl::Duration keyring_poll_interval = absl::Seconds(1);
+  // How often the revocation list is checked against the session store:
+  // after catching up on the store's changes, the number of entries this
+  // replica counts must be the store's (SessionChanges::stored_count); on a
+  // mismatch (a change that bypassed the change log) everything is loaded
+  // again. Zero: never. Stores that do not report a count are not checked.
+  absl::Duration consistency_check_interval = absl::Minutes(5);
 };
 
 // Thread-safe. The stores, source and feed must outlive it.
@@ -156,6 +164,10 @@ class LiveState {
   static constexpr size_t kKeptEdgeChanges = 4096;
   std::optional<EdgeChange> EdgeChangesBetween(uint64_t from, uint64_t to) const;
 
+  // Full reloads of the revocation list because a consistency check found
+  // it out of step with the store (see consistency_check_interval).
+  uint64_t resyncs() const { return resyncs_.load(std::memory_order_relaxed); }
+
  private:
   // Where a compiled entry ranks: MANUAL newest first, then AUTO by score
   // highest first, ties by id (core::CompileRevocationList's order).
@@ -178,7 +190,9 @@ class LiveState {
   };
 
   absl::Status ReloadCatalog();
-  absl::Status ReloadEdge(bool sessions_changed);
+  // `check`: compare the stored entry count after catching up (see
+  // LiveStateOptions::consistency_check_interval).
+  absl::Status ReloadEdge(bool sessions_changed, bool check = false);
   void Run();
   // The compiled list, kept by the reload thread only (no lock).
   void LoadAll(const std::vector<core::RevocationEntry>& entries, absl::Time now);
@@ -203,6 +217,9 @@ class LiveState {
   // on the list by time, ranked, and when each may leave it.
   bool sessions_loaded_ = false;
   uint64_t stored_sessions_version_ = 0;
+  // Entries the store holds at stored_sessions_version_, as counted here
+  // (the last full load's, plus created puts, minus removals).
+  size_t stored_count_ = 0;
   absl::node_hash_map<std::string, Held> held_;
   std::set<Rank> ranked_;
   // The last ranked entry on the list (capacity); end() when none is.
@@ -215,6 +232,7 @@ class LiveState {
   bool catalog_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool sessions_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<uint64_t> resyncs_{0};
   std::thread thread_;
 };
 

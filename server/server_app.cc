@@ -302,7 +302,8 @@ absl::Status ServerApp::Parts::OpenState() {
   live = std::make_unique<LiveState>(
       stores.catalogs.get(), stores.sessions.get(), stores.keys.get(), stores.feed.get(), [] { return absl::Now(); },
       LiveStateOptions{.revocations = {.retention = options.revocation_retention,
-                                       .capacity = static_cast<size_t>(options.revocation_capacity)}});
+                                       .capacity = static_cast<size_t>(options.revocation_capacity)},
+                       .consistency_check_interval = options.revocation_check_interval});
   return live->Start();
 }
 

@@ -161,6 +161,10 @@ void ServerMetrics::WatchLiveState(const LiveState* live) {
                    [live] { return static_cast<double>(live->edge()->revoked.size()); });
   state_->AddGauge("edgepass_edge_version", "Edge-sync version validators are sent.",
                    [live] { return static_cast<double>(live->edge()->version); });
+  state_->AddCounter("edgepass_revocation_resyncs_total",
+                     "Full reloads of the revocation list after a consistency check found it out of step "
+                     "with the store.",
+                     [live] { return static_cast<double>(live->resyncs()); });
   state_->AddFamily(
       "edgepass_signing_key_age_seconds",
       "Seconds since the primary signing key was created (absent without a primary key).",

@@ -33,6 +33,8 @@
 //   edgepass_redis_failovers_total                       counter: Sentinel mode: primary changes followed
 //   edgepass_revocation_list_entries                     gauge: sessions on the compiled list
 //   edgepass_edge_version                                gauge: version validators are sent
+//   edgepass_revocation_resyncs_total                    counter: full reloads of the revocation
+//       list because the periodic check found it out of step with the store
 //   edgepass_signing_key_age_seconds                     gauge: since the primary key's creation
 //   edgepass_edge_validators_connected                   gauge: validators with an open stream
 //   edgepass_edge_validators_behind                      gauge: connected, acked < edge version

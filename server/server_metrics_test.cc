@@ -135,6 +135,8 @@ TEST_F(ServerMetricsTest, ReadsStateAtScrapeTime) {
   EXPECT_THAT(text, HasSubstr("# TYPE edgepass_signing_key_age_seconds gauge\n"
                               "edgepass_signing_key_age_seconds 3600\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_edge_version "));
+  EXPECT_THAT(text, HasSubstr("# TYPE edgepass_revocation_resyncs_total counter\n"
+                              "edgepass_revocation_resyncs_total 0\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE edgepass_redis_commands_total counter\n"
                               "edgepass_redis_commands_total 12\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_redis_errors_total 3\n"));

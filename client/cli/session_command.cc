@@ -100,20 +100,41 @@ int RunReport(const OperatorArgs& args, CliEnv& env) {
   return PrintEntry(args, env, *entry, "reported");
 }
 
+// A count flag's value (`name` absent: 0).
+absl::StatusOr<int> CountFlag(const OperatorArgs& args, absl::string_view name) {
+  const std::string* text = args.flags.Get(name);
+  int n = 0;
+  if (text != nullptr && (!absl::SimpleAtoi(*text, &n) || n < 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, " '", *text, "': expected a count"));
+  }
+  return n;
+}
+
+// Follows next_page_token from --page-token (default: the first page) to the
+// last page, or until --limit entries; prints them as one list.
 int RunList(const OperatorArgs& args, CliEnv& env) {
+  absl::StatusOr<int> limit = CountFlag(args, "limit");
+  absl::StatusOr<int> page_size = limit.ok() ? CountFlag(args, "page-size") : limit;
+  if (!page_size.ok()) return ReportUsageError(args.command, env, page_size.status().message());
   v1::ListRevokedSessionsRequest request;
   request.set_compiled(args.flags.Has("compiled"));
-  if (const std::string* limit = args.flags.Get("limit")) {
-    int n = 0;
-    if (!absl::SimpleAtoi(*limit, &n) || n < 0) {
-      return ReportUsageError(args.command, env, absl::StrCat("--limit '", *limit, "': expected a count"));
-    }
-    request.set_limit(n);
-  }
+  if (const std::string* token = args.flags.Get("page-token")) request.set_page_token(*token);
   client::SessionClient sessions(args.options);
-  absl::StatusOr<v1::ListRevokedSessionsResponse> list = sessions.ListRevokedSessions(request);
-  if (!list.ok()) return ReportCallError(args, env, list.status());
-  if (args.json) return PrintJson(args, env, *list);
+  v1::ListRevokedSessionsResponse all;
+  absl::StatusOr<v1::ListRevokedSessionsResponse> page;
+  do {
+    // The last page asks for just what --limit leaves, so its token resumes right after it.
+    const int left = *limit - all.sessions_size();
+    request.set_page_size(*limit > 0 && (*page_size == 0 || left < *page_size) ? left : *page_size);
+    page = sessions.ListRevokedSessions(request);
+    if (!page.ok()) return ReportCallError(args, env, page.status());
+    for (v1::RevokedSession& s : *page->mutable_sessions()) *all.add_sessions() = std::move(s);
+    all.set_version(page->version());
+    all.set_next_page_token(page->next_page_token());
+    request.set_page_token(page->next_page_token());
+  } while (!page->next_page_token().empty() && (*limit == 0 || all.sessions_size() < *limit));
+  if (args.json) return PrintJson(args, env, all);
+  const v1::ListRevokedSessionsResponse* list = &all;
   Table table({"SESSION_ID", "TYPE", "SCORE", "ADDED", "EXPIRES", "REASON"});
   for (const v1::RevokedSession& s : list->sessions()) {
     table.AddRow({s.session_id(), TypeName(s.type()), s.type() == v1::AUTO ? absl::StrFormat("%.3f", s.score()) : "-",
@@ -122,6 +143,7 @@ int RunList(const OperatorArgs& args, CliEnv& env) {
   }
   table.Print(env.out);
   env.out << "list version " << list->version() << "\n";
+  if (!list->next_page_token().empty()) env.out << "more after --page-token " << list->next_page_token() << "\n";
   return kExitOk;
 }
 
@@ -139,7 +161,8 @@ int RunRestore(const OperatorArgs& args, CliEnv& env) {
 constexpr FlagSpec kRevokeFlags[] = {{"reason"}, {"expires"}, EDGEPASS_OPERATOR_FLAG_SPECS};
 constexpr FlagSpec kReportFlags[] = {
     {"score"}, {"component", FlagKind::kRepeated}, {"reason"}, {"expires"}, EDGEPASS_OPERATOR_FLAG_SPECS};
-constexpr FlagSpec kListFlags[] = {{"compiled", FlagKind::kSwitch}, {"limit"}, EDGEPASS_OPERATOR_FLAG_SPECS};
+constexpr FlagSpec kListFlags[] = {
+    {"compiled", FlagKind::kSwitch}, {"limit"}, {"page-size"}, {"page-token"}, EDGEPASS_OPERATOR_FLAG_SPECS};
 constexpr FlagSpec kFlags[] = {EDGEPASS_OPERATOR_FLAG_SPECS};
 
 const OperatorSubcommand kSubcommands[] = {
@@ -154,9 +177,13 @@ const OperatorSubcommand kSubcommands[] = {
     of, as 'edgepass analyze --report' does.
 )",
      kReportFlags, 1, 1, RunReport},
-    {"list", "[--compiled] [--limit N]",
+    {"list", "[--compiled] [--limit N] [--page-size N] [--page-token TOKEN]",
      R"(    The stored entries in session id order, or with --compiled the list as
-    validators receive it. --json: {"sessions":[...],"version":"N"}.
+    validators receive it. Fetches every page (--page-size entries a call,
+    default the server's 500, at most 1000), or stops after --limit entries
+    and prints the token to pass as --page-token to go on from there.
+    --json: {"sessions":[...],"version":"N","next_page_token":"..."}; the
+    version is the last page's.
 )",
      kListFlags, 0, 0, RunList},
     {"restore", "SESSION_ID", "    Takes a session off the list (NOT_FOUND when it is not on it).\n", kFlags, 1, 1,

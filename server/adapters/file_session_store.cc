@@ -617,6 +617,37 @@ absl::StatusOr<SessionList> FileSessionStore::List() {
   return out;
 }
 
+absl::StatusOr<SessionPage> FileSessionStore::ListPage(absl::string_view after, size_t max) {
+  absl::MutexLock lock(&mu_);
+  EDGEPASS_RETURN_IF_ERROR(Open());
+  std::vector<const std::string*> ids;
+  for (const auto& [id, indexed] : index_) {
+    if (id > after) ids.push_back(&id);
+  }
+  const size_t n = std::min(ids.size(), max);
+  std::partial_sort(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(n), ids.end(),
+                    [](const std::string* a, const std::string* b) { return *a < *b; });
+  absl::flat_hash_map<absl::string_view, core::RevocationEntry> wanted;
+  wanted.reserve(n);
+  for (size_t i = 0; i < n; ++i) wanted.try_emplace(*ids[i]);
+  uint64_t version = 0;
+  bool old_format = false;
+  EDGEPASS_RETURN_IF_ERROR(Replay(
+      [&](uint64_t, const core::RevocationEntry* put, absl::string_view) {
+        if (put == nullptr) return;  // what is removed is not in the index
+        auto it = wanted.find(put->session_id);
+        if (it != wanted.end()) it->second = *put;
+      },
+      &version, &old_format, /*repair=*/false));
+  SessionPage page{.more = ids.size() > n, .version = version_};
+  page.entries.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    core::RevocationEntry& e = wanted[*ids[i]];
+    if (!e.session_id.empty()) page.entries.push_back(std::move(e));
+  }
+  return page;
+}
+
 absl::StatusOr<SessionChanges> FileSessionStore::ChangesSince(uint64_t version) {
   absl::MutexLock lock(&mu_);
   EDGEPASS_RETURN_IF_ERROR(Open());

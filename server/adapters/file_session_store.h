@@ -15,7 +15,7 @@
 //
 // In memory the store keeps only an index (session id -> type and expiry,
 // about 60-90 bytes an entry) and the newest changes for ChangesSince();
-// List() reads the files.
+// List() and ListPage() read the files.
 //
 // The older formats of the base (a list of session ids or
 // {"session_id","expires_at"} objects, or {"sessions":[...]} of either) are
@@ -69,6 +69,9 @@ class FileSessionStore : public SessionStore {
   absl::StatusOr<ReportResult> Report(absl::Span<const core::RevocationEntry> entries) override;
   // Empty with version 0 when the file is absent.
   absl::StatusOr<SessionList> List() override;
+  // The page's ids come from the index; the files are read once for their
+  // entries, holding only those (memory O(index + max), time O(files)).
+  absl::StatusOr<SessionPage> ListPage(absl::string_view after, size_t max) override;
   absl::StatusOr<SessionChanges> ChangesSince(uint64_t version) override;
   absl::StatusOr<size_t> Prune(absl::Time cutoff) override;
 

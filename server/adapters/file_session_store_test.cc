@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <fstream>
@@ -189,6 +190,41 @@ TEST_F(FileSessionStoreTest, PruneDropsExpiredEntries) {
   ASSERT_EQ(list->entries.size(), 1u);
   EXPECT_EQ(list->entries[0].session_id, "late22");
   EXPECT_EQ(list->version, 3u);
+}
+
+TEST_F(FileSessionStoreTest, ListPageReadsPagesInIdOrderFromBaseAndLog) {
+  FileSessionStore store(path_, nullptr, {.compact_after_bytes = 2048});  // compacts along the way
+  for (int i = 59; i >= 0; --i) ASSERT_TRUE(store.Put(Entry(absl::StrCat("sess", 100 + i), 1000 + i, 9000)).ok());
+  ASSERT_TRUE(store.Remove("sess120").ok());
+  core::RevocationEntry replaced = Entry("sess130", 1000, 9500);
+  replaced.reason = "replaced";
+  ASSERT_TRUE(store.Put(replaced).ok());
+  absl::StatusOr<SessionList> list = store.List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  std::vector<core::RevocationEntry> expected = list->entries;
+  std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) { return a.session_id < b.session_id; });
+  ASSERT_EQ(expected.size(), 59u);
+
+  FileSessionStore reopened(path_);  // as after a restart: the index is built on the first call
+  for (FileSessionStore* reader : {&store, &reopened}) {
+    std::vector<core::RevocationEntry> got;
+    std::string after;
+    while (true) {
+      absl::StatusOr<SessionPage> page = reader->ListPage(after, 7);
+      ASSERT_TRUE(page.ok()) << page.status();
+      EXPECT_EQ(page->version, list->version);
+      EXPECT_LE(page->entries.size(), 7u);
+      got.insert(got.end(), page->entries.begin(), page->entries.end());
+      if (!page->more) break;
+      after = page->entries.back().session_id;
+    }
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].session_id, expected[i].session_id);
+      EXPECT_EQ(got[i].reason, expected[i].reason);
+      EXPECT_EQ(got[i].expires_at, expected[i].expires_at);
+    }
+  }
 }
 
 TEST_F(FileSessionStoreTest, ChangesAreAnnouncedOnTheFeed) {

@@ -287,9 +287,12 @@ absl::Status SessionApi::ReportSessions(const v1::ReportSessionsRequest& q, v1::
 absl::Status SessionApi::ListRevokedSessions(const v1::ListRevokedSessionsRequest& q,
                                              v1::ListRevokedSessionsResponse* r) const {
   if (q.limit() < 0) return absl::InvalidArgumentError("limit: must be >= 0");
-  EDGEPASS_ASSIGN_OR_RETURN(RevokedSessions list, desk_->List(q.compiled(), static_cast<size_t>(q.limit())));
+  // `limit` is the deprecated name of page_size.
+  const int page_size = q.page_size() != 0 ? q.page_size() : q.limit();
+  EDGEPASS_ASSIGN_OR_RETURN(RevokedSessions list, desk_->List(q.compiled(), page_size, q.page_token()));
   for (const core::RevocationEntry& e : list.sessions) EntryToProto(e, r->add_sessions());
   r->set_version(list.version);
+  r->set_next_page_token(std::move(list.next_page_token));
   return absl::OkStatus();
 }
 

@@ -42,9 +42,17 @@ struct ReportedSessions {
   uint64_t version = 0;  // the session store's
 };
 
+// List()'s page sizes: the default (page_size 0) and the most one page holds
+// (a page of the largest entries stays far below gRPC's 4 MB message limit).
+inline constexpr int kDefaultRevokedPageSize = 500;
+inline constexpr int kMaxRevokedPageSize = 1000;
+
+// One page of List().
 struct RevokedSessions {
   std::vector<core::RevocationEntry> sessions;
   uint64_t version = 0;  // the session store's
+  // Where the next page starts (opaque); "" on the last page.
+  std::string next_page_token;
 };
 
 struct RevocationDeskOptions {
@@ -76,10 +84,19 @@ class RevocationDesk {
   // stores nothing.
   absl::StatusOr<ReportedSessions> Report(const std::vector<RevocationRequest>& requests) const;
 
-  // Every stored entry sorted by session id, or with `compiled` what
-  // validators get (retention and capacity applied, newest first); at most
-  // `limit` (0 = all).
-  absl::StatusOr<RevokedSessions> List(bool compiled, size_t limit) const;
+  // One page of every stored entry sorted by session id, or with `compiled`
+  // of what validators get (retention and capacity applied, MANUAL newest
+  // first, then AUTO by score, ties by id). At most `page_size` entries
+  // (0: kDefaultRevokedPageSize; capped at kMaxRevokedPageSize), starting
+  // right after the entry `page_token` names in that order ("" for the first
+  // page; else a next_page_token List returned for the same `compiled`). So
+  // an entry stored before the first page and after the last is listed
+  // exactly once whatever changes in between. INVALID_ARGUMENT
+  // "page_size: ..." when negative, "page_token: ..." for a token List did
+  // not make or made for the other `compiled`; UNAVAILABLE from the store.
+  // A page in id order costs what SessionStore::ListPage costs (Redis: the
+  // page); a compiled page reads and ranks the whole list.
+  absl::StatusOr<RevokedSessions> List(bool compiled, int page_size, absl::string_view page_token) const;
 
   // INVALID_ARGUMENT for a malformed id; NOT_FOUND when not revoked.
   absl::Status Restore(absl::string_view session_id) const;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -273,6 +274,64 @@ TEST_F(ServiceLayerTest, KeyDeskRefusesAKeyThatCannotSign) {
 
 // --- revocation ---
 
+// Pages of both orders while entries come and go: each entry present for the
+// whole listing appears exactly once.
+TEST_F(ServiceLayerTest, RevocationPagesNeitherSkipNorRepeatWhileTheListChanges) {
+  for (int i = 0; i < 30; ++i) {
+    clock_.Advance(absl::Seconds(1));
+    ASSERT_TRUE(sessions_.Put({.session_id = absl::StrCat("m", 100 + i), .reason = "r", .added_at = clock_.Now(),
+                               .expires_at = clock_.Now() + absl::Hours(1)}).ok());
+    ASSERT_TRUE(sessions_.Put({.session_id = absl::StrCat("a", 100 + i), .type = core::RevocationType::kAuto,
+                               .score = 2.5 + (i % 7), .added_at = clock_.Now(),
+                               .expires_at = clock_.Now() + absl::Hours(1)}).ok());
+  }
+  for (bool compiled : {false, true}) {
+    std::vector<std::string> seen;
+    std::string token;
+    int pages = 0;
+    do {
+      absl::StatusOr<RevokedSessions> page = desk_->List(compiled, 7, token);
+      ASSERT_TRUE(page.ok()) << page.status();
+      ASSERT_LE(page->sessions.size(), 7u);
+      for (const core::RevocationEntry& e : page->sessions) seen.push_back(e.session_id);
+      token = page->next_page_token;
+      // Meanwhile: new entries (ranked anywhere) and a restore of one not yet listed.
+      clock_.Advance(absl::Seconds(1));
+      ASSERT_TRUE(sessions_.Put({.session_id = absl::StrCat("new", compiled ? "c" : "s", pages), .reason = "r",
+                                 .added_at = clock_.Now(), .expires_at = clock_.Now() + absl::Hours(1)}).ok());
+      ++pages;
+    } while (!token.empty());
+    EXPECT_GE(pages, 9);
+    std::set<std::string> unique(seen.begin(), seen.end());
+    EXPECT_EQ(unique.size(), seen.size()) << "repeated entries, compiled=" << compiled;
+    for (int i = 0; i < 30; ++i) {
+      EXPECT_EQ(unique.count(absl::StrCat("m", 100 + i)), 1u) << i << " compiled=" << compiled;
+      EXPECT_EQ(unique.count(absl::StrCat("a", 100 + i)), 1u) << i << " compiled=" << compiled;
+    }
+  }
+
+  // Sizes: 0 is the default, above the maximum is the maximum.
+  for (int i = 0; i < kMaxRevokedPageSize; ++i) {
+    ASSERT_TRUE(sessions_.Put({.session_id = absl::StrCat("bulk", i), .reason = "r", .added_at = clock_.Now(),
+                               .expires_at = clock_.Now() + absl::Hours(1)}).ok());
+  }
+  EXPECT_EQ(desk_->List(false, 0, "")->sessions.size(), static_cast<size_t>(kDefaultRevokedPageSize));
+  EXPECT_EQ(desk_->List(false, kMaxRevokedPageSize + 1, "")->sessions.size(), static_cast<size_t>(kMaxRevokedPageSize));
+
+  // Bad input names the field.
+  EXPECT_EQ(desk_->List(false, -1, "").status(), absl::InvalidArgumentError("page_size: must be >= 0"));
+  const std::vector<std::string> bad_tokens = {"x", "!!", "MS5zLg", std::string(300, 'A'), "MS5jLm0uMS4wLmlk"};
+  for (const std::string& bad : bad_tokens) {
+    absl::Status s = desk_->List(false, 5, bad).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(s.message()), StartsWith("page_token: ")) << bad;
+  }
+  const std::string stored_token = desk_->List(false, 5, "")->next_page_token;
+  const std::string compiled_token = desk_->List(true, 5, "")->next_page_token;
+  EXPECT_THAT(std::string(desk_->List(true, 5, stored_token).status().message()), StartsWith("page_token: "));
+  EXPECT_THAT(std::string(desk_->List(false, 5, compiled_token).status().message()), StartsWith("page_token: "));
+}
+
 TEST_F(ServiceLayerTest, RevocationsListInOrderAndReachTheEdgeSnapshot) {
   for (const char* id : {"sessC", "sessA", "sessB"}) {
     clock_.Advance(absl::Seconds(1));
@@ -280,17 +339,23 @@ TEST_F(ServiceLayerTest, RevocationsListInOrderAndReachTheEdgeSnapshot) {
   }
   // Answered only once this replica's edge snapshot holds it.
   EXPECT_EQ(live_->edge()->revoked.size(), 3u);
-  absl::StatusOr<RevokedSessions> by_id = desk_->List(false, 0);
+  absl::StatusOr<RevokedSessions> by_id = desk_->List(false, 0, "");
   ASSERT_TRUE(by_id.ok());
   ASSERT_EQ(by_id->sessions.size(), 3u);
   EXPECT_EQ(by_id->sessions[0].session_id, "sessA");
   EXPECT_EQ(by_id->sessions[2].session_id, "sessC");
   EXPECT_EQ(by_id->sessions[0].expires_at, by_id->sessions[0].added_at + absl::Hours(1));
-  absl::StatusOr<RevokedSessions> compiled = desk_->List(true, 2);  // newest first, capped
+  EXPECT_EQ(by_id->next_page_token, "");
+  absl::StatusOr<RevokedSessions> compiled = desk_->List(true, 2, "");  // newest first, a page of 2
   ASSERT_TRUE(compiled.ok());
   ASSERT_EQ(compiled->sessions.size(), 2u);
   EXPECT_EQ(compiled->sessions[0].session_id, "sessB");
   EXPECT_EQ(compiled->sessions[1].session_id, "sessA");
+  compiled = desk_->List(true, 2, compiled->next_page_token);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  ASSERT_EQ(compiled->sessions.size(), 1u);
+  EXPECT_EQ(compiled->sessions[0].session_id, "sessC");
+  EXPECT_EQ(compiled->next_page_token, "");
 
   EXPECT_EQ(desk_->Revoke({.session_id = "sessD", .expires_at = kNow}).status(),
             absl::InvalidArgumentError("expires_at: must be in the future"));

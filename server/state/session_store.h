@@ -8,9 +8,12 @@
 #ifndef EDGEPASS_SERVER_STATE_SESSION_STORE_H_
 #define EDGEPASS_SERVER_STATE_SESSION_STORE_H_
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -25,6 +28,13 @@ struct SessionList {
   std::vector<core::RevocationEntry> entries;  // in no particular order
   // Increases with every stored change (0 for a store never written).
   uint64_t version = 0;
+};
+
+// One page of stored entries in session id order (ListPage()).
+struct SessionPage {
+  std::vector<core::RevocationEntry> entries;  // session id order
+  bool more = false;                           // entries follow the last one
+  uint64_t version = 0;                        // read at this version
 };
 
 // Most entries one Report() call stores (a bulk report from log analysis).
@@ -52,6 +62,10 @@ struct SessionChange {
   uint64_t version = 0;  // the version the change was stored at
   std::string session_id;
   std::optional<core::RevocationEntry> entry;  // the new entry; nullopt: removed
+  // With an entry: the store did not hold this session before (set by
+  // stores that report SessionChanges::stored_count, so a replica can keep
+  // its own count of stored entries without holding expired ones).
+  bool created = false;
 };
 
 struct SessionChanges {
@@ -61,6 +75,11 @@ struct SessionChanges {
   uint64_t version = 0;  // the store's version these bring the caller to
   // Oldest first; every change of every version in (since, version].
   std::vector<SessionChange> changes;
+  // How many entries the store holds at `version`, read in the same atomic
+  // step, when the store can tell cheaply (nullopt otherwise). A replica that
+  // applied these compares it with its own count to find drift (a change
+  // that bypassed the log, e.g. a hand edit) and then loads everything.
+  std::optional<size_t> stored_count;
 };
 
 // Implementations are thread-safe and safe across replicas. Entries are
@@ -88,6 +107,26 @@ class SessionStore {
   // Every stored entry. UNAVAILABLE when the store cannot be reached.
   virtual absl::StatusOr<SessionList> List() = 0;
 
+  // The stored entries whose session id sorts after `after` ("": from the
+  // first), in session id order, at most `max`, read at one version.
+  // UNAVAILABLE when the store cannot be reached. The default sorts what
+  // List() returns; a store with an ordered index reads only the page.
+  virtual absl::StatusOr<SessionPage> ListPage(absl::string_view after, size_t max) {
+    absl::StatusOr<SessionList> list = List();
+    if (!list.ok()) return list.status();
+    std::vector<core::RevocationEntry*> rest;
+    for (core::RevocationEntry& e : list->entries) {
+      if (e.session_id > after) rest.push_back(&e);
+    }
+    const auto by_id = [](const auto* a, const auto* b) { return a->session_id < b->session_id; };
+    const size_t n = std::min(rest.size(), max);
+    std::partial_sort(rest.begin(), rest.begin() + static_cast<ptrdiff_t>(n), rest.end(), by_id);
+    SessionPage page{.more = rest.size() > n, .version = list->version};
+    page.entries.reserve(n);
+    for (size_t i = 0; i < n; ++i) page.entries.push_back(std::move(*rest[i]));
+    return page;
+  }
+
   // The changes stored after `version` (what a replica at `version` has
   // not applied), or too_old when the store no longer keeps all of them.
   // The default (a store without a change log) always says too_old.
@@ -97,7 +136,8 @@ class SessionStore {
   }
 
   // Drops entries whose expires_at is before `cutoff` (housekeeping; they no
-  // longer reach validators anyway). Returns how many were dropped.
+  // longer reach validators anyway), each logged as a removal like Remove()
+  // so replicas apply it as a delta. Returns how many were dropped.
   virtual absl::StatusOr<size_t> Prune(absl::Time cutoff) = 0;
 };
 

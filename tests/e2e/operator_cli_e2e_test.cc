@@ -10,9 +10,11 @@
 // on. Label: integration.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -280,6 +282,50 @@ TEST_F(OperatorCliE2eTest, RevokedSessionIsRefusedByTheValidatorUntilRestored) {
   r = Cli({"session", "restore", session});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(absl::StartsWith(r.err, "edgepass session restore: NOT_FOUND: ")) << r.err;
+}
+
+TEST_F(OperatorCliE2eTest, SessionListFollowsPagesOrStopsAtLimitAndResumes) {
+  for (int i = 0; i < 5; ++i) {
+    RunResult r = Cli({"session", "revoke", absl::StrCat("cli-page-", i)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto ids = [](const json& reply) {
+    std::vector<std::string> out;
+    for (const json& s : reply["sessions"]) out.push_back(s["session_id"]);
+    return out;
+  };
+  // Every page, two entries a call: the whole list, each entry once.
+  RunResult r = Cli({"session", "list", "--page-size", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> all = ids(Json(r));
+  EXPECT_FALSE(Json(r).contains("next_page_token")) << r.out;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(std::count(all.begin(), all.end(), absl::StrCat("cli-page-", i)), 1) << r.out;
+  }
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size()) << r.out;
+
+  // --limit stops part-way; --page-token goes on from there.
+  r = Cli({"session", "list", "--page-size", "2", "--limit", "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> listed = ids(Json(r));
+  const std::string token = Json(r).value("next_page_token", "");
+  ASSERT_EQ(listed.size(), 3u) << r.out;
+  ASSERT_FALSE(token.empty()) << r.out;
+  r = Cli({"session", "list", "--page-size", "2", "--page-token", token, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string& id : ids(Json(r))) listed.push_back(id);
+  EXPECT_EQ(listed, all);
+  r = Cli({"session", "list", "--limit", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "more after --page-token ")) << r.out;
+
+  r = Cli({"session", "list", "--page-token", "bogus"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StartsWith(r.err, "edgepass session list: INVALID_ARGUMENT: page_token: ")) << r.err;
+  r = Cli({"session", "list", "--page-size", "many"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--page-size 'many': expected a count")) << r.err;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Cli({"session", "restore", absl::StrCat("cli-page-", i)}).exit_code, 0);
 }
 
 TEST_F(OperatorCliE2eTest, ReportCarriesTheScoreAndItsComponents) {

@@ -141,14 +141,19 @@ class SentinelFailoverE2eTest : public ::testing::Test {
     return v1::SessionService::NewStub(replica.channel())->RevokeSession(Context().get(), request, &response);
   }
 
+  // Every page of the stored list.
   static std::set<std::string> Listed(ServerProcess& replica) {
     v1::ListRevokedSessionsRequest request;
-    v1::ListRevokedSessionsResponse response;
-    grpc::Status s =
-        v1::SessionService::NewStub(replica.channel())->ListRevokedSessions(Context().get(), request, &response);
-    EXPECT_TRUE(s.ok()) << s.error_message();
     std::set<std::string> ids;
-    for (const v1::RevokedSession& r : response.sessions()) ids.insert(r.session_id());
+    do {
+      v1::ListRevokedSessionsResponse response;
+      grpc::Status s =
+          v1::SessionService::NewStub(replica.channel())->ListRevokedSessions(Context().get(), request, &response);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) break;
+      for (const v1::RevokedSession& r : response.sessions()) ids.insert(r.session_id());
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
     return ids;
   }
 

@@ -1,5 +1,6 @@
 // The Redis state adapters against a real redis-server (started per test on
 // a free loopback port, AOF fsync always). Label: integration.
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <memory>
@@ -10,18 +11,22 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/random.h"
 #include "gtest/gtest.h"
 #include "server/adapters/file_secret_store.h"
+#include "server/adapters/local_change_feed.h"
 #include "server/adapters/redis/redis_catalog_store.h"
 #include "server/adapters/redis/redis_change_feed.h"
 #include "server/adapters/redis/redis_client.h"
 #include "server/adapters/redis/redis_keyring_cache.h"
 #include "server/adapters/redis/redis_rotation.h"
 #include "server/adapters/redis/redis_session_store.h"
+#include "server/live_state.h"
 #include "tests/fakes/counting_secret_store.h"
+#include "tests/fakes/in_memory_state.h"
 #include "tests/fakes/keyring_load.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/support/redis_server.h"
@@ -317,6 +322,111 @@ TEST_F(RedisStateTest, ReportsNeverReplaceManualNorRepeatUnderConcurrentWriters)
   EXPECT_EQ(store.Report(too_many).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RedisStateTest, PruneWalksTheHashInStepsAndLogsEachRemoval) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  RedisSessionStore store(*client, nullptr, RedisSessionStore::kDefaultChangeLogLength, /*prune_scan_count=*/50);
+  // 600 entries (a real hash table, not a small listpack HSCAN returns at
+  // once), every third expired by the cutoff.
+  std::set<std::string> expired;
+  for (int batch = 0; batch < 3; ++batch) {
+    std::vector<core::RevocationEntry> entries;
+    for (int i = 0; i < 200; ++i) {
+      const int n = batch * 200 + i;
+      core::RevocationEntry e = AutoEntry(absl::StrCat("sess", n), 3);
+      if (n % 3 == 0) {
+        e.expires_at = absl::FromUnixSeconds(5000);
+        expired.insert(e.session_id);
+      }
+      entries.push_back(std::move(e));
+    }
+    ASSERT_TRUE(store.Report(entries).ok());
+  }
+  const uint64_t before = store.List()->version;
+  ASSERT_EQ(before, 3u);
+
+  absl::StatusOr<size_t> dropped = store.Prune(absl::FromUnixSeconds(7000));
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_EQ(*dropped, expired.size());
+  absl::StatusOr<SessionList> list = store.List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->entries.size(), 400u);
+  for (const core::RevocationEntry& e : list->entries) EXPECT_EQ(expired.count(e.session_id), 0u) << e.session_id;
+
+  // Each step dropped its share under its own version, logged like Remove().
+  absl::StatusOr<SessionChanges> changes = store.ChangesSince(before);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_FALSE(changes->too_old);
+  EXPECT_EQ(changes->version, list->version);
+  EXPECT_GT(changes->version, before + 1);  // more than one step removed entries
+  EXPECT_EQ(changes->stored_count, std::optional<size_t>(400));
+  std::set<std::string> removed;
+  for (const SessionChange& c : changes->changes) {
+    EXPECT_FALSE(c.entry.has_value()) << c.session_id;
+    EXPECT_GT(c.version, before);
+    removed.insert(c.session_id);
+  }
+  EXPECT_EQ(changes->changes.size(), expired.size());
+  EXPECT_EQ(removed, expired);
+
+  EXPECT_EQ(*store.Prune(absl::FromUnixSeconds(7000)), 0u);
+  EXPECT_EQ(store.List()->version, list->version);  // nothing dropped: no version
+
+  // A put that adds a session is marked created; one that replaces is not.
+  ASSERT_TRUE(store.Put(Entry("sessNew", 9000)).ok());
+  ASSERT_TRUE(store.Put(Entry("sessNew", 9500)).ok());
+  changes = store.ChangesSince(list->version);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->changes.size(), 2u);
+  EXPECT_TRUE(changes->changes[0].created);
+  EXPECT_FALSE(changes->changes[1].created);
+  EXPECT_EQ(changes->stored_count, std::optional<size_t>(401));
+}
+
+TEST_F(RedisStateTest, ListPageReadsPagesInIdOrderAndRebuildsAStaleIndex) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  RedisSessionStore store(*client, nullptr);
+  std::vector<core::RevocationEntry> entries;
+  for (int i = 299; i >= 0; --i) entries.push_back(AutoEntry(absl::StrFormat("sess%03d", i), 3));
+  entries[5].expires_at = absl::FromUnixSeconds(5000);  // sess294, pruned below
+  ASSERT_TRUE(store.Report(entries).ok());
+  ASSERT_TRUE(store.Remove("sess010").ok());
+  ASSERT_EQ(*store.Prune(absl::FromUnixSeconds(7000)), 1u);
+  ASSERT_TRUE(store.Put(Entry("sess010b", 9000)).ok());
+  std::vector<std::string> expected;
+  for (const core::RevocationEntry& e : store.List()->entries) expected.push_back(e.session_id);
+  std::sort(expected.begin(), expected.end());
+  ASSERT_EQ(expected.size(), 299u);
+
+  auto all_pages = [&](size_t max) {
+    std::vector<std::string> ids;
+    std::string after;
+    while (true) {
+      absl::StatusOr<SessionPage> page = store.ListPage(after, max);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      EXPECT_EQ(page->version, store.List()->version);
+      EXPECT_LE(page->entries.size(), max);
+      for (const core::RevocationEntry& e : page->entries) ids.push_back(e.session_id);
+      if (!page->more) break;
+      after = page->entries.back().session_id;
+    }
+    return ids;
+  };
+  EXPECT_EQ(all_pages(64), expected);
+  EXPECT_EQ(all_pages(1000), expected);
+
+  // An index missing (data stored before it existed) or out of step with the
+  // hash (an edit by hand) is built again from the hash.
+  ASSERT_TRUE(client->Command({"DEL", "edgepass:sessions:ids"}).ok());
+  EXPECT_EQ(all_pages(64), expected);
+  ASSERT_EQ(client->Command({"HDEL", "edgepass:sessions", "sess100"})->integer, 1);
+  expected.erase(std::find(expected.begin(), expected.end(), "sess100"));
+  EXPECT_EQ(all_pages(64), expected);
+  EXPECT_EQ(client->Command({"ZCARD", "edgepass:sessions:ids"})->integer, 298);
+
+  EXPECT_EQ(store.ListPage(std::string(300, 'x'), 10).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(RedisStateTest, ChangesSinceGivesEachReplicaOnlyWhatItHasNotSeen) {
   std::unique_ptr<RedisClient> client = NewClient();
   RedisSessionStore store(*client, nullptr, /*change_log_length=*/5);
@@ -368,6 +478,57 @@ TEST_F(RedisStateTest, ChangesSinceGivesEachReplicaOnlyWhatItHasNotSeen) {
   ASSERT_EQ(*store.Put(Entry("sessE1", 9000)), 1u);
   EXPECT_TRUE(replica.ChangesSince(7)->too_old);
   EXPECT_EQ(replica.ChangesSince(0)->changes.size(), 1u);
+}
+
+TEST_F(RedisStateTest, ReplicaReloadsTheListWhenTheStoreDriftsOutsideTheChangeLog) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  LocalChangeFeed feed;
+  RedisSessionStore store(*client, &feed);
+  FakeClock clock;
+  auto revoked = [&](const std::string& id) {
+    core::RevocationEntry e;
+    e.session_id = id;
+    e.reason = "test";
+    e.added_at = clock.Now();
+    e.expires_at = clock.Now() + absl::Hours(1);
+    return e;
+  };
+  for (const char* id : {"sessA", "sessB", "sessC"}) ASSERT_TRUE(store.Put(revoked(id)).ok());
+  edgepass::testing::InMemoryCatalogStore catalogs;
+  absl::StatusOr<core::Keyring> keyring = core::Keyring::Create(
+      {{.id = "20260101_0123456789abcdef0123", .value = std::string(128, 'a'), .state = core::KeyState::kPrimary}});
+  ASSERT_TRUE(keyring.ok()) << keyring.status();
+  edgepass::testing::FixedKeyringSource keys(std::make_shared<const core::Keyring>(*std::move(keyring)));
+  LiveState live(&catalogs, &store, &keys, &feed, clock.AsFunction(),
+                 {.revocations = {.retention = absl::Hours(24), .capacity = 100},
+                  .refresh_interval = absl::Hours(100),
+                  .keyring_poll_interval = absl::Milliseconds(10),
+                  .consistency_check_interval = absl::Minutes(1)});
+  ASSERT_TRUE(live.Start().ok());
+  ASSERT_EQ(live.edge()->revoked.size(), 3u);
+
+  // An edit by hand, past the change log: the replica cannot see it in a delta.
+  ASSERT_EQ(client->Command({"HDEL", "edgepass:sessions", "sessB"})->integer, 1);
+  ASSERT_TRUE(store.Put(revoked("sessD")).ok());
+  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessD") != nullptr; }));
+  EXPECT_NE(live.edge()->revoked.Find("sessB"), nullptr);  // no check yet: still drifted
+  EXPECT_EQ(live.resyncs(), 0u);
+
+  // The check is due: counts differ (3 stored, 4 here), so the list is loaded again.
+  clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(Eventually([&] { return live.resyncs() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessB") == nullptr; }));
+  EXPECT_EQ(live.edge()->revoked.size(), 3u);
+
+  // In step again: the next checks find nothing to do.
+  ASSERT_TRUE(store.Put(revoked("sessE")).ok());
+  clock.Advance(absl::Minutes(1));
+  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessE") != nullptr; }));
+  absl::SleepFor(absl::Milliseconds(200));  // several reload rounds
+  clock.Advance(absl::Minutes(1));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(live.resyncs(), 1u);
+  EXPECT_EQ(live.edge()->revoked.size(), 4u);
 }
 
 // Collects what a feed's listener was told.

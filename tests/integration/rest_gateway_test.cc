@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -406,6 +408,119 @@ TEST_F(RestGatewayTest, IssueRevokeRestoreOverRest) {
   for (const auto& s : list["sessions"]) found = found || s["sessionId"] == session;
   EXPECT_TRUE(found) << list.dump();
   EXPECT_EQ(Call("POST", absl::StrCat("/v1/sessions/", session, "/restore"), keys_["revoke"], "{}")->status, 200);
+}
+
+// More revoked sessions than a page holds: both transports page through them
+// (default and chosen sizes, both orders) while revokes and restores happen,
+// and a bad token is refused naming page_token. Runs after the tests above
+// that list the whole list in one page.
+TEST_F(RestGatewayTest, RevokedSessionsComeInPagesOverGrpcAndRest) {
+  auto sessions = v1::SessionService::NewStub(server_->channel());
+  const std::string key = keys_["revoke"];
+  v1::ReportSessionsRequest report;
+  for (int i = 0; i < 1000; ++i) {
+    v1::ReportSessionRequest* s = report.add_sessions();
+    s->set_session_id(absl::StrFormat("page%04d", i));
+    s->set_score(2.5 + i % 13);
+  }
+  v1::ReportSessionsResponse reported;
+  ASSERT_TRUE(sessions->ReportSessions(Ctx(key).get(), report, &reported).ok());
+  report.Clear();
+  for (int i = 1000; i < 1200; ++i) {
+    v1::ReportSessionRequest* s = report.add_sessions();
+    s->set_session_id(absl::StrFormat("page%04d", i));
+    s->set_score(3);
+  }
+  ASSERT_TRUE(sessions->ReportSessions(Ctx(key).get(), report, &reported).ok());
+
+  // gRPC, default page size, both orders; a revoke and a restore of a listed
+  // entry after each page.
+  std::set<std::string> restored;
+  for (bool compiled : {false, true}) {
+    const std::set<std::string> gone = restored;  // before this listing
+    std::map<std::string, int> seen;
+    std::vector<int> sizes;
+    v1::ListRevokedSessionsRequest q;
+    q.set_compiled(compiled);
+    do {
+      v1::ListRevokedSessionsResponse page;
+      grpc::Status s = sessions->ListRevokedSessions(Ctx(key).get(), q, &page);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      sizes.push_back(page.sessions_size());
+      for (const v1::RevokedSession& e : page.sessions()) ++seen[e.session_id()];
+      q.set_page_token(page.next_page_token());
+      v1::RevokeSessionRequest revoke;
+      revoke.set_session_id(absl::StrCat("late", compiled ? "c" : "s", sizes.size()));
+      v1::RevokedSession revoked;
+      ASSERT_TRUE(sessions->RevokeSession(Ctx(key).get(), revoke, &revoked).ok());
+      if (!page.sessions().empty()) {
+        v1::RestoreSessionRequest restore;
+        restore.set_session_id(page.sessions(0).session_id());
+        google::protobuf::Empty empty;
+        ASSERT_TRUE(sessions->RestoreSession(Ctx(key).get(), restore, &empty).ok());
+        restored.insert(restore.session_id());
+      }
+    } while (!q.page_token().empty());
+    ASSERT_GE(sizes.size(), 3u) << compiled;
+    EXPECT_EQ(sizes[0], 500);
+    EXPECT_EQ(sizes[1], 500);
+    for (int i = 0; i < 1200; ++i) {  // on the list for the whole listing: listed once
+      const std::string id = absl::StrFormat("page%04d", i);
+      if (gone.count(id) == 0) EXPECT_EQ(seen[id], 1) << id << " compiled=" << compiled;
+    }
+    for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id << " listed twice, compiled=" << compiled;
+  }
+
+  // A size above the maximum is the maximum.
+  v1::ListRevokedSessionsRequest big;
+  big.set_page_size(5000);
+  v1::ListRevokedSessionsResponse page;
+  ASSERT_TRUE(sessions->ListRevokedSessions(Ctx(key).get(), big, &page).ok());
+  EXPECT_EQ(page.sessions_size(), 1000);
+  EXPECT_FALSE(page.next_page_token().empty());
+
+  // Bad tokens: INVALID_ARGUMENT naming page_token; one of the other order too.
+  for (const std::string bad : {std::string("not-a-token"), std::string(400, 'A'), page.next_page_token()}) {
+    v1::ListRevokedSessionsRequest q;
+    q.set_page_token(bad);
+    q.set_compiled(bad == page.next_page_token());
+    v1::ListRevokedSessionsResponse r;
+    grpc::Status s = sessions->ListRevokedSessions(Ctx(key).get(), q, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_TRUE(absl::StartsWith(s.error_message(), "page_token: ")) << s.error_message();
+  }
+
+  // REST: the same pages by query parameters.
+  std::map<std::string, int> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    std::optional<TestResponse> got =
+        Call("GET", absl::StrCat("/v1/revoked-sessions?page_size=400&page_token=", token), key);
+    ASSERT_TRUE(got.has_value());
+    ASSERT_EQ(got->status, 200) << got->body;
+    nlohmann::json body = nlohmann::json::parse(got->body);
+    EXPECT_LE(body["sessions"].size(), 400u);
+    for (const auto& s : body["sessions"]) ++seen[s["sessionId"].get<std::string>()];
+    token = body.value("nextPageToken", "");
+    ++pages;
+  } while (!token.empty());
+  EXPECT_GE(pages, 3);
+  for (int i = 0; i < 1200; ++i) {
+    const std::string id = absl::StrFormat("page%04d", i);
+    if (restored.count(id) == 0) EXPECT_EQ(seen[id], 1) << id << " over REST";
+  }
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
+
+  std::optional<TestResponse> bad = Call("GET", "/v1/revoked-sessions?page_token=bogus", key);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  nlohmann::json error = nlohmann::json::parse(bad->body)["error"];
+  EXPECT_EQ(error["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(error["field"], "page_token") << bad->body;
+  bad = Call("GET", "/v1/revoked-sessions?page_size=-1", key);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_EQ(nlohmann::json::parse(bad->body)["error"]["field"], "page_size") << bad->body;
 }
 
 TEST_F(RestGatewayTest, SmdTokenGenerateAnswersLikeSmd) {

@@ -11,15 +11,18 @@
 namespace edgepass::server {
 namespace {
 
-// Every change: KEYS = hash, version, change log; ARGV = log length, mode,
+// Every change: KEYS = hash, version, change log, id index; ARGV = log length, mode,
 // prune cutoff, then (put/report) session id, entry JSON pairs or
 // (remove/prune) session ids. Each changed session gets one log record at
-// the next version; the version moves only when something changed. Returns
+// the next version (a put that adds a session not stored before carries
+// new=1, so replicas can count stored entries); the version moves only when
+// something changed. Returns
 // {version, records written, {per put/report pair: "" when stored, else the
 // entry kept}}. "report" stores only sessions not on the list (so a report
 // never replaces a MANUAL entry, nor repeats an AUTO one); "prune" drops only
 // entries still expired before the cutoff. A log left from an older version
-// counter (the counter was deleted) is dropped, so record ids only grow.
+// counter (the counter was deleted) is dropped, so record ids only grow. The
+// id index (a sorted set of the hash's fields, all scored 0) follows the hash.
 constexpr char kWriteScript[] = R"lua(
 local mode = ARGV[2]
 local v = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -28,8 +31,10 @@ local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
 if last and tonumber(string.match(last[1], '^(%d+)')) >= nextv then redis.call('DEL', KEYS[3]) end
 local out = {}
 local n = 0
-local function log(id, json)
-  if json then
+local function log(id, json, created)
+  if json and created then
+    redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[1], nextv .. '-' .. n, 'id', id, 'entry', json, 'new', '1')
+  elseif json then
     redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[1], nextv .. '-' .. n, 'id', id, 'entry', json)
   else
     redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[1], nextv .. '-' .. n, 'id', id)
@@ -43,14 +48,18 @@ if mode == 'put' or mode == 'report' then
     if cur then
       out[#out + 1] = cur
     else
-      redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-      log(ARGV[i], ARGV[i + 1])
+      local created = redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) == 1
+      if created then redis.call('ZADD', KEYS[4], 0, ARGV[i]) end
+      log(ARGV[i], ARGV[i + 1], created)
       out[#out + 1] = ''
     end
   end
 elseif mode == 'remove' then
   for i = 4, #ARGV do
-    if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then log(ARGV[i], nil) end
+    if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+      redis.call('ZREM', KEYS[4], ARGV[i])
+      log(ARGV[i], nil)
+    end
   end
 elseif mode == 'prune' then
   local cutoff = tonumber(ARGV[3])
@@ -60,6 +69,7 @@ elseif mode == 'prune' then
       local e = cjson.decode(cur)
       if e.expires_at and e.expires_at < cutoff then
         redis.call('HDEL', KEYS[1], ARGV[i])
+        redis.call('ZREM', KEYS[4], ARGV[i])
         log(ARGV[i], nil)
       end
     end
@@ -74,23 +84,60 @@ return {v, n, out}
 
 // KEYS = hash, version, change log; ARGV = the caller's version, most
 // records. Returns {version, too_old (0/1), records after the caller's
-// version}. The log covers the caller when its oldest record is at or before
-// the caller's version, or is the first record of the next one.
+// version, entries in the hash}. The log covers the caller when its oldest
+// record is at or before the caller's version, or is the first record of the
+// next one.
 constexpr char kChangesScript[] = R"lua(
 local have = tonumber(ARGV[1])
 local v = tonumber(redis.call('GET', KEYS[2]) or '0')
-if v == have then return {v, 0, {}} end
-if v < have then return {v, 1, {}} end
+local count = redis.call('HLEN', KEYS[1])
+if v == have then return {v, 0, {}, count} end
+if v < have then return {v, 1, {}, count} end
 local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)[1]
-if not first then return {v, 1, {}} end
+if not first then return {v, 1, {}, count} end
 local fv, fs = string.match(first[1], '^(%d+)-(%d+)$')
 fv = tonumber(fv)
 fs = tonumber(fs)
-if fv > have + 1 or (fv == have + 1 and fs ~= 0) then return {v, 1, {}} end
+if fv > have + 1 or (fv == have + 1 and fs ~= 0) then return {v, 1, {}, count} end
 local limit = tonumber(ARGV[2])
 local recs = redis.call('XRANGE', KEYS[3], (have + 1) .. '-0', '+', 'COUNT', limit + 1)
-if #recs > limit then return {v, 1, {}} end
-return {v, 0, recs}
+if #recs > limit then return {v, 1, {}, count} end
+return {v, 0, recs, count}
+)lua";
+
+// One page in id order: KEYS = hash, version, id index; ARGV = the last id
+// of the previous page ("" for the first), most entries. Returns {version,
+// more (0/1), ids, their entries (nil: gone)}. When the index does not hold
+// as many ids as the hash (data from before the index, an edit by hand), it
+// is built again from the hash first, once.
+constexpr char kPageScript[] = R"lua(
+local v = tonumber(redis.call('GET', KEYS[2]) or '0')
+if redis.call('ZCARD', KEYS[3]) ~= redis.call('HLEN', KEYS[1]) then
+  redis.call('DEL', KEYS[3])
+  local cursor = '0'
+  repeat
+    local r = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', 1000)
+    cursor = r[1]
+    local args = {}
+    for i = 1, #r[2], 2 do
+      args[#args + 1] = 0
+      args[#args + 1] = r[2][i]
+    end
+    if #args > 0 then redis.call('ZADD', KEYS[3], unpack(args)) end
+  until cursor == '0'
+end
+local max = tonumber(ARGV[2])
+local from = '-'
+if ARGV[1] ~= '' then from = '(' .. ARGV[1] end
+local ids = redis.call('ZRANGEBYLEX', KEYS[3], from, '+', 'LIMIT', 0, max + 1)
+local more = 0
+if #ids > max then
+  more = 1
+  ids[#ids] = nil
+end
+local entries = {}
+if #ids > 0 then entries = redis.call('HMGET', KEYS[1], unpack(ids)) end
+return {v, more, ids, entries}
 )lua";
 
 absl::Status CheckSessionId(absl::string_view session_id) {
@@ -104,13 +151,16 @@ absl::Status CheckSessionId(absl::string_view session_id) {
 
 }  // namespace
 
-RedisSessionStore::RedisSessionStore(RedisClient& redis, ChangeFeed* feed, size_t change_log_length)
+RedisSessionStore::RedisSessionStore(RedisClient& redis, ChangeFeed* feed, size_t change_log_length,
+                                     size_t prune_scan_count)
     : redis_(redis),
       feed_(feed),
       hash_key_(redis.Key("sessions")),
       version_key_(redis.Key("sessions:version")),
       changes_key_(redis.Key("sessions:changes")),
-      change_log_length_(absl::StrCat(std::max<size_t>(change_log_length, 1))) {}
+      index_key_(redis.Key("sessions:ids")),
+      change_log_length_(absl::StrCat(std::max<size_t>(change_log_length, 1))),
+      prune_scan_count_(std::max<size_t>(prune_scan_count, 1)) {}
 
 void RedisSessionStore::Announce() {
   if (feed_ != nullptr) feed_->Publish(ChangeKind::kSessions);
@@ -118,7 +168,7 @@ void RedisSessionStore::Announce() {
 
 absl::StatusOr<RedisReply> RedisSessionStore::Write(const std::vector<std::string>& args,
                                                     absl::string_view what) {
-  std::vector<std::string> argv = {"EVAL", kWriteScript, "3", hash_key_, version_key_, changes_key_,
+  std::vector<std::string> argv = {"EVAL", kWriteScript, "4", hash_key_, version_key_, changes_key_, index_key_,
                                    change_log_length_};
   argv.insert(argv.end(), args.begin(), args.end());
   RedisReply reply;
@@ -211,14 +261,16 @@ absl::StatusOr<SessionChanges> RedisSessionStore::TryChangesSince(uint64_t versi
       RedisReply r, c.Command({"EVAL", kChangesScript, "3", hash_key_, version_key_, changes_key_,
                                absl::StrCat(version), absl::StrCat(kMaxChangesPerRead)}));
   const std::string what = absl::StrCat("EVAL changes of ", changes_key_);
-  if (r.type != RedisReply::Type::kArray || r.elements.size() != 3 ||
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != 4 ||
       r.elements[0].type != RedisReply::Type::kInteger || r.elements[1].type != RedisReply::Type::kInteger ||
-      r.elements[2].type != RedisReply::Type::kArray) {
+      r.elements[2].type != RedisReply::Type::kArray || r.elements[3].type != RedisReply::Type::kInteger ||
+      r.elements[3].integer < 0) {
     return RedisReplyError(r, what);
   }
   SessionChanges out;
   out.version = static_cast<uint64_t>(r.elements[0].integer);
   out.too_old = r.elements[1].integer != 0;
+  out.stored_count = static_cast<size_t>(r.elements[3].integer);
   out.changes.reserve(r.elements[2].elements.size());
   for (const RedisReply& record : r.elements[2].elements) {
     // [id "<version>-<n>", [field, value, ...]]
@@ -240,6 +292,8 @@ absl::StatusOr<SessionChanges> RedisSessionStore::TryChangesSince(uint64_t versi
         absl::StatusOr<core::RevocationEntry> entry = core::ParseRevocationEntryJson(fields[i + 1].str);
         if (!entry.ok()) return absl::FailedPreconditionError(absl::StrCat(where, ": ", entry.status().message()));
         change.entry = *std::move(entry);
+      } else if (fields[i].str == "new") {
+        change.created = fields[i + 1].str == "1";
       }
     }
     if (change.session_id.empty() || (change.entry.has_value() && change.entry->session_id != change.session_id)) {
@@ -251,9 +305,9 @@ absl::StatusOr<SessionChanges> RedisSessionStore::TryChangesSince(uint64_t versi
 }
 
 absl::StatusOr<std::vector<core::RevocationEntry>> RedisSessionStore::ParseEntries(
-    const RedisReply& hash) const {
+    const RedisReply& hash, absl::string_view what) const {
   if (hash.type != RedisReply::Type::kArray || hash.elements.size() % 2 != 0) {
-    return RedisReplyError(hash, absl::StrCat("HGETALL ", hash_key_));
+    return RedisReplyError(hash, what);
   }
   std::vector<core::RevocationEntry> entries;
   entries.reserve(hash.elements.size() / 2);
@@ -295,7 +349,7 @@ absl::StatusOr<SessionList> RedisSessionStore::TryList() {
     return RedisReplyError(exec, "EXEC");
   }
   SessionList out;
-  EDGEPASS_ASSIGN_OR_RETURN(out.entries, ParseEntries(exec.elements[0]));
+  EDGEPASS_ASSIGN_OR_RETURN(out.entries, ParseEntries(exec.elements[0], absl::StrCat("HGETALL ", hash_key_)));
   const RedisReply& version = exec.elements[1];
   if (version.type == RedisReply::Type::kString) {
     if (!absl::SimpleAtoi(version.str, &out.version)) {
@@ -308,19 +362,66 @@ absl::StatusOr<SessionList> RedisSessionStore::TryList() {
   return out;
 }
 
+absl::StatusOr<SessionPage> RedisSessionStore::ListPage(absl::string_view after, size_t max) {
+  EDGEPASS_RETURN_IF_ERROR(after.empty() ? absl::OkStatus() : CheckSessionId(after));
+  max = std::clamp<size_t>(max, 1, kMaxPageEntries);
+  const std::string what = absl::StrCat("EVAL page of ", index_key_);
+  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Read({"EVAL", kPageScript, "3", hash_key_, version_key_, index_key_,
+                                                       after, absl::StrCat(max)}));
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != 4 ||
+      r.elements[0].type != RedisReply::Type::kInteger || r.elements[1].type != RedisReply::Type::kInteger ||
+      r.elements[2].type != RedisReply::Type::kArray || r.elements[3].type != RedisReply::Type::kArray ||
+      r.elements[2].elements.size() != r.elements[3].elements.size()) {
+    return RedisReplyError(r, what);
+  }
+  SessionPage page{.more = r.elements[1].integer != 0, .version = static_cast<uint64_t>(r.elements[0].integer)};
+  const std::vector<RedisReply>& ids = r.elements[2].elements;
+  const std::vector<RedisReply>& values = r.elements[3].elements;
+  page.entries.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (values[i].is_nil()) continue;  // in the index, not in the hash: gone
+    const std::string where =
+        absl::StrCat("redis key ", hash_key_, " field \"", ids[i].str.substr(0, kMaxSessionIdBytes), "\"");
+    absl::StatusOr<core::RevocationEntry> entry = core::ParseRevocationEntryJson(values[i].str);
+    if (!entry.ok()) return absl::FailedPreconditionError(absl::StrCat(where, ": ", entry.status().message()));
+    if (entry->session_id != ids[i].str) {
+      return absl::FailedPreconditionError(absl::StrCat(where, ": session_id: does not match the field"));
+    }
+    page.entries.push_back(*std::move(entry));
+  }
+  return page;
+}
+
 absl::StatusOr<size_t> RedisSessionStore::Prune(absl::Time cutoff) {
-  EDGEPASS_ASSIGN_OR_RETURN(SessionList list, List());
   // Stored expiries are whole seconds: before `cutoff` is before its ceiling.
   const int64_t cutoff_seconds =
       absl::ToInt64Seconds(absl::Ceil(cutoff - absl::UnixEpoch(), absl::Seconds(1)));
-  std::vector<std::string> args = {"prune", absl::StrCat(cutoff_seconds)};
-  for (const core::RevocationEntry& e : list.entries) {
-    if (e.expires_at < cutoff) args.push_back(e.session_id);
-  }
-  if (args.size() == 2) return size_t{0};
-  // The script checks each again, so an entry replaced meanwhile stays.
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, Write(args, "EVAL prune"));
-  return static_cast<size_t>(r.elements[1].integer);
+  const std::string count = absl::StrCat(prune_scan_count_);
+  const std::string what = absl::StrCat("HSCAN ", hash_key_);
+  size_t dropped = 0;
+  std::string cursor = "0";
+  // One HSCAN step at a time (about prune_scan_count_ entries held here),
+  // each step's expired entries dropped in one script: its own version and
+  // one removal record each in the change log, like Remove().
+  do {
+    EDGEPASS_ASSIGN_OR_RETURN(RedisReply page,
+                              redis_.Read({"HSCAN", hash_key_, cursor, "COUNT", count}));
+    if (page.type != RedisReply::Type::kArray || page.elements.size() != 2 ||
+        page.elements[0].type != RedisReply::Type::kString) {
+      return RedisReplyError(page, what);
+    }
+    cursor = page.elements[0].str;
+    EDGEPASS_ASSIGN_OR_RETURN(std::vector<core::RevocationEntry> entries, ParseEntries(page.elements[1], what));
+    std::vector<std::string> args = {"prune", absl::StrCat(cutoff_seconds)};
+    for (const core::RevocationEntry& e : entries) {
+      if (e.expires_at < cutoff) args.push_back(e.session_id);
+    }
+    if (args.size() == 2) continue;
+    // The script checks each again, so an entry replaced meanwhile stays.
+    EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, Write(args, "EVAL prune"));
+    dropped += static_cast<size_t>(r.elements[1].integer);
+  } while (cursor != "0");
+  return dropped;
 }
 
 }  // namespace edgepass::server

@@ -1,11 +1,14 @@
 // SessionStore in Redis: a hash "<prefix>sessions" (session id ->
 // core::RevocationEntryToJson), a version counter "<prefix>sessions:version"
 // and a change log, the stream "<prefix>sessions:changes" (one record per
-// changed session, id "<version>-<n>", fields id and, unless removed, entry),
-// trimmed to the newest change_log_length records. All three change together
-// in one Lua script, so a replica at version V applies exactly the records
-// after V (ChangesSince) instead of re-reading the hash; one that fell behind
-// the log loads the hash once. Every change is announced on the change feed.
+// changed session, id "<version>-<n>", fields id and, unless removed, entry,
+// plus new=1 when a put added a session the hash did not hold),
+// trimmed to the newest change_log_length records, and an id index, the
+// sorted set "<prefix>sessions:ids" (every field of the hash, score 0) that
+// ListPage reads a page of in id order. All four change together in one Lua
+// script, so a replica at version V applies exactly the records after V
+// (ChangesSince) instead of re-reading the hash; one that fell behind the log
+// loads the hash once. Every change is announced on the change feed.
 //
 //   RedisSessionStore store(*redis, &feed);
 //   absl::StatusOr<uint64_t> v = store.Put(entry);   // OK only once stored
@@ -45,24 +48,44 @@ class RedisSessionStore : public SessionStore {
   static constexpr size_t kDefaultChangeLogLength = 100000;
   // Most records one ChangesSince() returns (more: too_old).
   static constexpr size_t kMaxChangesPerRead = 50000;
+  // HSCAN COUNT of one Prune() step (a hint to Redis: about this many
+  // entries are read, and at most that many removed, per step).
+  static constexpr size_t kDefaultPruneScanCount = 1000;
+  // Most entries one ListPage() returns (Lua's unpack() takes about 8000).
+  static constexpr size_t kMaxPageEntries = 5000;
 
   // `redis` and `feed` (may be null) must outlive the store.
   RedisSessionStore(RedisClient& redis, ChangeFeed* feed,
-                    size_t change_log_length = kDefaultChangeLogLength);
+                    size_t change_log_length = kDefaultChangeLogLength,
+                    size_t prune_scan_count = kDefaultPruneScanCount);
 
   absl::StatusOr<uint64_t> Put(const core::RevocationEntry& entry) override;
   absl::StatusOr<uint64_t> Remove(absl::string_view session_id) override;
   absl::StatusOr<ReportResult> Report(absl::Span<const core::RevocationEntry> entries) override;
   // FAILED_PRECONDITION naming the record when a logged entry does not parse.
+  // stored_count is the hash's HLEN at the returned version.
   absl::StatusOr<SessionChanges> ChangesSince(uint64_t version) override;
   // FAILED_PRECONDITION naming the key and field when a stored entry does
   // not parse (nothing is changed).
   absl::StatusOr<SessionList> List() override;
-  // Reads the hash, then drops what is still expired in one script.
+  // One script: ZRANGEBYLEX on the id index, HMGET of those fields (O(page +
+  // log n)). When the index's size differs from the hash's (data stored
+  // before the index existed, an edit by hand) the script first builds it
+  // again from the hash, blocking Redis for about a second per million
+  // entries, once. INVALID_ARGUMENT for an `after` that is no session id;
+  // FAILED_PRECONDITION naming the field for an entry that does not parse.
+  absl::StatusOr<SessionPage> ListPage(absl::string_view after, size_t max) override;
+  // Walks the hash with HSCAN (prune_scan_count entries a step, so memory
+  // stays bounded at any list size) and drops each step's expired entries in
+  // one script (one version per step that drops any). FAILED_PRECONDITION
+  // naming the field when an entry does not parse (steps before it stay
+  // done).
   absl::StatusOr<size_t> Prune(absl::Time cutoff) override;
 
  private:
-  absl::StatusOr<std::vector<core::RevocationEntry>> ParseEntries(const RedisReply& hash) const;
+  // `hash`: field, value pairs (HGETALL's or HSCAN's); `what` names the call.
+  absl::StatusOr<std::vector<core::RevocationEntry>> ParseEntries(const RedisReply& hash,
+                                                                  absl::string_view what) const;
   absl::StatusOr<SessionList> TryList();
   absl::StatusOr<SessionChanges> TryChangesSince(uint64_t version);
   // Runs the write script; its reply (after WAIT) or the error.
@@ -74,7 +97,9 @@ class RedisSessionStore : public SessionStore {
   const std::string hash_key_;
   const std::string version_key_;
   const std::string changes_key_;
+  const std::string index_key_;
   const std::string change_log_length_;
+  const size_t prune_scan_count_;
 };
 
 }  // namespace edgepass::server
