@@ -164,45 +164,48 @@ TEST(ScoreSessions, ByteRangesOfOneSegmentFromOneIpCountOnce) {
 }
 
 // The pipelined table (requests applied some adds later, tables merged)
-// against a plain reference over the same requests.
+// against a plain reference over the same requests; also with every id
+// hashed alike, so that each session is told apart by its id alone.
 TEST(SessionTable, MatchesAReferenceWhenPipelinedAndMerged) {
   struct Reference {
     int64_t first_ms = INT64_MAX, last_ms = INT64_MIN;
     std::set<std::pair<std::string, std::string>> requests;
     std::set<std::string> ips, user_agents;
   };
-  std::map<std::string, Reference> want;
-  SessionTable whole;
-  std::vector<SessionTable> parts(3);
-  std::mt19937_64 random(7);
-  for (int i = 0; i < 20000; ++i) {
-    const std::string id = absl::StrCat("s", random() % 300);
-    const std::string ip = absl::StrCat("10.0.0.", random() % 3);
-    const std::string uri = absl::StrCat("/", id, ".h.p.s/seg", random() % 40, ".ts");
-    const std::string ua = absl::StrCat("ua", random() % 2);
-    const int64_t t = static_cast<int64_t>(random() % 1000000);
-    const LogRecord r{.time_ms = t, .status = 200, .bytes = 5000, .client_ip = ip, .uri = uri, .user_agent = ua};
-    ASSERT_EQ(whole.Add(r), AddResult::kKept);
-    ASSERT_EQ(parts[static_cast<size_t>(i) % parts.size()].Add(r), AddResult::kKept);
-    Reference& ref = want[id];
-    ref.first_ms = std::min(ref.first_ms, t);
-    ref.last_ms = std::max(ref.last_ms, t);
-    ref.requests.insert({ip, uri});
-    ref.ips.insert(ip);
-    ref.user_agents.insert(ua);
-  }
-  SessionTable merged;
-  for (SessionTable& p : parts) merged.Merge(std::move(p));
-  for (const SessionTable* t : {&whole, &merged}) {
-    ASSERT_EQ(t->sessions().size(), want.size());
-    for (const SessionStats& s : t->sessions()) {
-      const Reference& ref = want.at(s.id);
-      EXPECT_EQ(s.first_ms, ref.first_ms) << s.id;
-      EXPECT_EQ(s.last_ms, ref.last_ms) << s.id;
-      EXPECT_EQ(s.requests, ref.requests.size()) << s.id;
-      EXPECT_EQ(s.ips.count(), ref.ips.size()) << s.id;
-      EXPECT_EQ(s.user_agents.count(), ref.user_agents.size()) << s.id;
-      EXPECT_EQ(s.referers.count(), 1u) << s.id;
+  for (SessionTable::IdHash id_hash : {SessionTable::IdHash{nullptr}, +[](absl::string_view) { return uint64_t{42}; }}) {
+    std::map<std::string, Reference> want;
+    SessionTable whole({}, id_hash);
+    std::vector<SessionTable> parts(3, SessionTable({}, id_hash));
+    std::mt19937_64 random(7);
+    for (int i = 0; i < 20000; ++i) {
+      const std::string id = absl::StrCat("s", random() % 300);
+      const std::string ip = absl::StrCat("10.0.0.", random() % 3);
+      const std::string uri = absl::StrCat("/", id, ".h.p.s/seg", random() % 40, ".ts");
+      const std::string ua = absl::StrCat("ua", random() % 2);
+      const int64_t t = static_cast<int64_t>(random() % 1000000);
+      const LogRecord r{.time_ms = t, .status = 200, .bytes = 5000, .client_ip = ip, .uri = uri, .user_agent = ua};
+      ASSERT_EQ(whole.Add(r), AddResult::kKept);
+      ASSERT_EQ(parts[static_cast<size_t>(i) % parts.size()].Add(r), AddResult::kKept);
+      Reference& ref = want[id];
+      ref.first_ms = std::min(ref.first_ms, t);
+      ref.last_ms = std::max(ref.last_ms, t);
+      ref.requests.insert({ip, uri});
+      ref.ips.insert(ip);
+      ref.user_agents.insert(ua);
+    }
+    SessionTable merged({}, id_hash);
+    for (SessionTable& p : parts) merged.Merge(std::move(p));
+    for (const SessionTable* t : {&whole, &merged}) {
+      ASSERT_EQ(t->sessions().size(), want.size());
+      for (const SessionStats& s : t->sessions()) {
+        const Reference& ref = want.at(s.id);
+        EXPECT_EQ(s.first_ms, ref.first_ms) << s.id;
+        EXPECT_EQ(s.last_ms, ref.last_ms) << s.id;
+        EXPECT_EQ(s.requests, ref.requests.size()) << s.id;
+        EXPECT_EQ(s.ips.count(), ref.ips.size()) << s.id;
+        EXPECT_EQ(s.user_agents.count(), ref.user_agents.size()) << s.id;
+        EXPECT_EQ(s.referers.count(), 1u) << s.id;
+      }
     }
   }
 }

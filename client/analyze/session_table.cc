@@ -108,6 +108,12 @@ void SessionTable::HashIndex::Insert(size_t slot, uint64_t key, uint32_t value) 
 
 SessionTable::SessionTable(Window window) : window_(window) {}
 
+SessionTable::SessionTable(Window window, IdHash id_hash) : window_(window), id_hash_(id_hash) {}
+
+uint64_t SessionTable::HashId(absl::string_view id) const {
+  return NonZero(id_hash_ != nullptr ? id_hash_(id) : absl::Hash<absl::string_view>()(id));
+}
+
 AddResult SessionTable::Add(const LogRecord& r) {
   if ((r.status != 200 && r.status != 206) || r.bytes <= kMinResponseBytes ||
       r.time_ms < window_.start_ms || r.time_ms > window_.end_ms) {
@@ -122,7 +128,7 @@ AddResult SessionTable::Add(const LogRecord& r) {
   const absl::Hash<absl::string_view> hash;
   Pending& p = ring_[added_ % kPipelineDepth];
   p.id.assign(id.data(), id.size());
-  p.id_hash = NonZero(hash(id));
+  p.id_hash = HashId(id);
   p.request_key = NonZero(Mix(p.id_hash, absl::Hash<std::pair<absl::string_view, absl::string_view>>()(
                                              {r.client_ip, r.uri})));
   p.ip = hash(r.client_ip);
@@ -137,7 +143,7 @@ AddResult SessionTable::Add(const LogRecord& r) {
   return AddResult::kKept;
 }
 
-uint32_t SessionTable::FindOrAddSession(uint64_t id_hash, std::string_view id) const {
+uint32_t SessionTable::FindOrAddSession(uint64_t id_hash, absl::string_view id) const {
   const size_t slot = session_index_.Find(id_hash, [&](uint32_t s) { return sessions_[s].id == id; });
   if (!session_index_.empty(slot)) return session_index_.value(slot);
   const auto index = static_cast<uint32_t>(sessions_.size());
@@ -189,12 +195,11 @@ void SessionTable::Merge(SessionTable&& other) {
     *this = std::move(other);
     return;
   }
-  const absl::Hash<absl::string_view> hash;
   // Their session index → ours.
   std::vector<uint32_t> ours(other.sessions_.size());
   for (size_t i = 0; i < other.sessions_.size(); ++i) {
     SessionStats& theirs = other.sessions_[i];
-    ours[i] = FindOrAddSession(NonZero(hash(theirs.id)), theirs.id);
+    ours[i] = FindOrAddSession(HashId(theirs.id), theirs.id);
     SessionStats& mine = sessions_[ours[i]];
     mine.first_ms = std::min(mine.first_ms, theirs.first_ms);
     mine.last_ms = std::max(mine.last_ms, theirs.last_ms);

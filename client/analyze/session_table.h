@@ -22,10 +22,10 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/string_view.h"
 #include "client/analyze/log_record.h"
 
 namespace edgepass::analyze {
@@ -66,6 +66,9 @@ enum class AddResult { kKept, kFiltered, kNoSession };
 class SessionTable {
  public:
   explicit SessionTable(Window window = {});
+  // Tests: ids hashed by `id_hash` (to make two ids collide) instead of absl::Hash.
+  using IdHash = uint64_t (*)(absl::string_view id);
+  SessionTable(Window window, IdHash id_hash);
 
   // Keeps `r` when its status is 200/206, it sent more than
   // kMinResponseBytes, its time is in the window, and it has a session id
@@ -146,14 +149,17 @@ class SessionTable {
   // checks the id itself.
   static constexpr size_t kResolveLag = 8;
 
-  uint32_t FindOrAddSession(uint64_t id_hash, std::string_view id) const;
+  uint32_t FindOrAddSession(uint64_t id_hash, absl::string_view id) const;
   // Adds the request to the distinct set; true when it was new.
   bool AddRequest(uint64_t key, uint32_t session) const;
   void Resolve(Pending& p) const;
   void Apply(Pending& p) const;
   void Drain() const;
 
+  uint64_t HashId(absl::string_view id) const;
+
   Window window_;
+  IdHash id_hash_ = nullptr;  // nullptr: absl::Hash
   // Logically const readers apply what is pending: the pipeline is mutable.
   mutable std::vector<SessionStats> sessions_;
   mutable HashIndex session_index_;   // id hash → session
