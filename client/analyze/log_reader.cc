@@ -375,17 +375,27 @@ struct Block {
   std::shared_ptr<const std::string> fields;                 // W3C "#Fields:" line in effect
 };
 
-// A bounded queue of blocks: the reader waits when parsers fall behind, so
-// memory stays at a few blocks whatever the file size.
+// A bounded queue of blocks: the reader parses a block itself when parsers
+// fall behind, so memory stays at a few blocks whatever the file size.
 class BlockQueue {
  public:
   explicit BlockQueue(size_t capacity) : capacity_(capacity) {}
 
-  void Push(Block block) {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [&] { return blocks_.size() < capacity_; });
+  // Queues `block` unless the queue is full (then leaves it alone).
+  bool TryPush(Block& block) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (blocks_.size() >= capacity_) return false;
     blocks_.push_back(std::move(block));
     not_empty_.notify_one();
+    return true;
+  }
+  // A queued block, without waiting for one.
+  bool TryPop(Block* out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (blocks_.empty()) return false;
+    *out = std::move(blocks_.front());
+    blocks_.pop_front();
+    return true;
   }
   // False once Close() was called and every block was taken.
   bool Pop(Block* out) {
@@ -394,7 +404,6 @@ class BlockQueue {
     if (blocks_.empty()) return false;
     *out = std::move(blocks_.front());
     blocks_.pop_front();
-    not_full_.notify_one();
     return true;
   }
   void Close() {
@@ -424,21 +433,39 @@ class BlockQueue {
 
  private:
   std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
+  std::condition_variable not_empty_;
   std::deque<Block> blocks_;
   std::vector<std::unique_ptr<char[]>> spare_;
   size_t capacity_;
   bool closed_ = false;
 };
 
+// Parses blocks into one worker's table, on whichever thread holds them.
+class BlockParser {
+ public:
+  BlockParser(TableSink& sink, ParseStats& stats) : parser_(sink, stats), splitter_(parser_, &stats) {}
+  void Parse(const Block& block) {
+    parser_.Prepare(block.format, block.fields);
+    splitter_.Feed(block.data.get(), block.size);
+  }
+
+ private:
+  FileParser parser_;
+  LineSplitter splitter_;
+};
+
 // The reading thread's sink: the file's bytes, read (and decompressed)
 // straight into blocks, cut after their last whole line, with the file's
 // format and current "#Fields:" line tracked at each cut. A line longer than
 // a block can hold is dropped here (kTooLong) as LineSplitter drops it;
-// shorter too-long lines are left to the parsers' splitters.
+// shorter too-long lines are left to the parsers' splitters. A block the
+// parsers have no room for is parsed here, by `here`: the reading thread
+// parses whenever decompressing is ahead.
 class BlockCutter : public ByteSink {
  public:
-  BlockCutter(BlockQueue& queue, ParseStats* stats) : queue_(queue), stats_(stats) { Start(); }
+  BlockCutter(BlockQueue& queue, ParseStats* stats, BlockParser& here) : queue_(queue), stats_(stats), here_(here) {
+    Start();
+  }
 
   char* Buffer(size_t* size) override {
     *size = kBlockCapacity - block_.size;
@@ -523,7 +550,10 @@ class BlockCutter : public ByteSink {
     }
     block_.size = keep;
     Track();
-    if (block_.size > 0) queue_.Push(std::move(block_));
+    if (block_.size > 0 && !queue_.TryPush(block_)) {
+      here_.Parse(block_);
+      queue_.Recycle(std::move(block_.data));
+    }
     block_ = std::move(next);
     block_.format = format_;
     block_.fields = fields_;
@@ -561,6 +591,7 @@ class BlockCutter : public ByteSink {
 
   BlockQueue& queue_;
   ParseStats* stats_;
+  BlockParser& here_;
   Block block_;
   uint64_t total_ = 0;     // bytes committed (after Finish: consumed)
   uint64_t skipping_ = 0;  // bytes of a dropped line so far; 0: not in one
@@ -611,27 +642,32 @@ struct Worker {
   ParseStats stats;
 };
 
-// One file read on this thread and parsed on one thread per worker: same
-// records, stats and outcome as ReadLines into one FileParser.
+// One file read on this thread, which parses into the first worker's table
+// whenever the other workers' threads are busy: same records, stats and
+// outcome as ReadLines into one FileParser.
 FileOutcome ReadOnThreads(const InputFile& input, const ReadOptions& options,
                           std::vector<std::unique_ptr<Worker>>& workers, ParseStats* reader_stats) {
-  BlockQueue queue(kBlocksPerParser * workers.size());
+  BlockQueue queue(kBlocksPerParser * (workers.size() - 1));
   std::vector<std::thread> parsers;
-  for (auto& w : workers) {
-    parsers.emplace_back([&queue, &w = *w] {
-      FileParser parser(w.sink, w.stats);
-      LineSplitter splitter(parser, &w.stats);
+  for (size_t i = 1; i < workers.size(); ++i) {
+    parsers.emplace_back([&queue, &w = *workers[i]] {
+      BlockParser parser(w.sink, w.stats);
       Block block;
       while (queue.Pop(&block)) {
-        parser.Prepare(block.format, block.fields);
-        splitter.Feed(block.data.get(), block.size);
+        parser.Parse(block);
         queue.Recycle(std::move(block.data));
       }
     });
   }
-  BlockCutter cutter(queue, reader_stats);
+  BlockParser here(workers[0]->sink, workers[0]->stats);
+  BlockCutter cutter(queue, reader_stats, here);
   FileOutcome out = ReadInto(input, options.read_unterminated_last_line, cutter, reader_stats,
                              options.max_whole_gzip_bytes);
+  Block block;
+  while (queue.TryPop(&block)) {  // help with what is left
+    here.Parse(block);
+    queue.Recycle(std::move(block.data));
+  }
   queue.Close();
   for (std::thread& t : parsers) t.join();
   return out;
@@ -645,8 +681,8 @@ ReadResult ReadLogs(const std::vector<InputFile>& inputs, const ReadOptions& opt
   size_t threads = options.threads > 0 ? static_cast<size_t>(options.threads)
                                        : std::max(1u, std::thread::hardware_concurrency());
   // Fewer files than threads: each file read on this thread and parsed on
-  // all of them (a single large gzip file is the common case), else one
-  // file per thread.
+  // all of them, this one included (a single large gzip file is the common
+  // case), else one file per thread.
   const bool split_files = threads > 1 && inputs.size() < threads;
   if (!split_files) threads = std::max<size_t>(1, std::min(threads, inputs.size()));
   std::vector<std::unique_ptr<Worker>> workers;

@@ -33,28 +33,28 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 }
 
 absl::string_view PercentDecode(absl::string_view text, std::string* scratch) {
-  size_t pct = text.find('%');
-  if (pct == absl::string_view::npos) return text;
-  scratch->clear();
-  size_t done = 0;  // text[done, pct) is copied as it stands
-  while (pct != absl::string_view::npos) {
-    scratch->append(text.data() + done, pct - done);
-    done = pct + 1;
-    if (pct + 2 < text.size()) {
-      const int hi = HexValue(text[pct + 1]);
-      const int lo = HexValue(text[pct + 2]);
+  const void* first = std::memchr(text.data(), '%', text.size());
+  if (first == nullptr) return text;
+  // One pass from the first '%'; the output is never longer than the input.
+  const size_t done = static_cast<size_t>(static_cast<const char*>(first) - text.data());
+  scratch->resize(text.size());
+  char* out = scratch->data();
+  std::memcpy(out, text.data(), done);
+  out += done;
+  for (size_t i = done; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      const int hi = HexValue(text[i + 1]);
+      const int lo = HexValue(text[i + 2]);
       if (hi >= 0 && lo >= 0) {
-        scratch->push_back(static_cast<char>(hi * 16 + lo));
-        done = pct + 3;
-      } else {
-        scratch->push_back('%');
+        *out++ = static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
       }
-    } else {
-      scratch->push_back('%');
     }
-    pct = text.find('%', done);
+    *out++ = c;
   }
-  scratch->append(text.data() + done, text.size() - done);
+  scratch->resize(static_cast<size_t>(out - scratch->data()));
   return *scratch;
 }
 

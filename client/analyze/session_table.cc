@@ -195,6 +195,8 @@ void SessionTable::Merge(SessionTable&& other) {
     *this = std::move(other);
     return;
   }
+  // The smaller into the larger.
+  if (other.request_index_.used() > request_index_.used()) std::swap(*this, other);
   // Their session index → ours.
   std::vector<uint32_t> ours(other.sessions_.size());
   for (size_t i = 0; i < other.sessions_.size(); ++i) {

@@ -127,6 +127,7 @@ class SessionTable {
     // Fills the empty `slot` found for `key`; may move every slot.
     void Insert(size_t slot, uint64_t key, uint32_t value);
     size_t slots() const { return mask_ + 1; }
+    size_t used() const { return used_; }
 
    private:
     explicit HashIndex(size_t slots);

@@ -4,8 +4,9 @@
 //           CPU time: lines/s per core; next to just reading and splitting;
 //   gzip    just decompressing (zlib, the analyzer's library) and splitting
 //           on one thread, against the analysis as `edgepass analyze` runs
-//           it (one reading thread, one parsing thread per core): wall-clock
-//           ratio, with the CPU time of each; and the analysis on one thread;
+//           it (one thread per core: one reads, and parses when the others
+//           are busy): wall-clock ratio, with the CPU time of each; and the
+//           analysis on one thread;
 //   DuckDB  (npm @duckdb/node-api, when the npm prefix is given) executing the
 //           emitted query over the same gzip file through a view: its CPU
 //           time (node start included, all threads) against ours;
@@ -144,7 +145,7 @@ int Main(int argc, char** argv) {
       return r.stats.lines;
     };
   };
-  const std::string all = absl::StrCat(cores, " parsing + 1 reading");
+  const std::string all = absl::StrCat(cores, " (1 reading and parsing)");
   const Row plain_split = Measure("plain: read + split lines", "1", split(plain));
   const Row plain_one = Measure("plain: edgepass analyze", "1", analyze(plain, 1));
   const Row gz_split = Measure("gzip: read + decompress (zlib) + split lines", "1", split(gz));
