@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -87,6 +88,20 @@ class SessionStore {
 
   // Every stored entry. UNAVAILABLE when the store cannot be reached.
   virtual absl::StatusOr<SessionList> List() = 0;
+
+  // A full load without the whole list in memory at once: calls `visit`
+  // with stored changes, oldest first (a put: `entry` set; a removal: null)
+  // such that applying them in order leaves exactly List()'s entries, and
+  // returns the version they bring the caller to. `visit` must not call the
+  // store. The default visits List()'s entries; a store that can stream
+  // its contents overrides it.
+  using LoadVisitor = absl::FunctionRef<void(absl::string_view session_id, const core::RevocationEntry* entry)>;
+  virtual absl::StatusOr<uint64_t> Load(LoadVisitor visit) {
+    absl::StatusOr<SessionList> list = List();
+    if (!list.ok()) return list.status();
+    for (const core::RevocationEntry& e : list->entries) visit(e.session_id, &e);
+    return list->version;
+  }
 
   // The changes stored after `version` (what a replica at `version` has
   // not applied), or too_old when the store no longer keeps all of them.
