@@ -125,7 +125,13 @@ EdgeRevokedSet EdgeRevokedSet::With(absl::Span<const EdgeRevoked> adds, absl::Sp
   auto bucket = [&](absl::string_view id) -> Bucket& {
     const size_t b = BucketOf(id);
     auto it = touched.find(b);
-    if (it == touched.end()) it = touched.emplace(b, *(*buckets_)[b]).first;
+    if (it == touched.end()) {
+      const Bucket& from = *(*buckets_)[b];
+      Bucket copy;
+      copy.reserve(from.size() + adds.size());  // never regrown by the adds
+      copy.assign(from.begin(), from.end());
+      it = touched.emplace(b, std::move(copy)).first;
+    }
     return it->second;
   };
   EdgeRevokedSet out;

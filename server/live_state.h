@@ -29,6 +29,7 @@
 #include "core/keyring.h"
 #include "core/revocation_list.h"
 #include "server/catalog.h"
+#include "server/page_allocator.h"
 #include "server/state/catalog_store.h"
 #include "server/state/change_feed.h"
 #include "server/state/compact_id.h"
@@ -85,8 +86,10 @@ class EdgeRevokedSet {
     CompactId session_id;
     absl::Time expires_at;
   };
-  using Bucket = std::vector<Packed>;
-  using Buckets = std::vector<std::shared_ptr<const Bucket>>;
+  // Both copied per change (the touched buckets, the table of them): kept
+  // off the heap when large (PageAllocator).
+  using Bucket = std::vector<Packed, PageAllocator<Packed>>;
+  using Buckets = std::vector<std::shared_ptr<const Bucket>, PageAllocator<std::shared_ptr<const Bucket>>>;
   static size_t BucketOf(absl::string_view session_id);
 
   std::shared_ptr<const Buckets> buckets_;  // null: empty
