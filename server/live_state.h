@@ -86,6 +86,9 @@ class EdgeRevokedSet {
     CompactId session_id;
     absl::Time expires_at;
   };
+  // What an entry costs (issue 16: a million in the embedded server under
+  // 300 MB); keep it from growing unnoticed.
+  static_assert(sizeof(Packed) <= 32);
   // Both copied per change (the touched buckets, the table of them): kept
   // off the heap when large (PageAllocator).
   using Bucket = std::vector<Packed, PageAllocator<Packed>>;
@@ -180,6 +183,7 @@ class LiveState {
     double score = 0;
     bool automatic = false;
   };
+  static_assert(sizeof(Held) <= 64);  // as Packed's
   // Where an entry ranks: MANUAL newest first, then AUTO by score highest
   // first, ties by id (core::CompileRevocationList's order).
   struct RankLess {
