@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -17,8 +19,6 @@ namespace {
 
 void LogLine(absl::string_view line) { std::cerr << "edgepass-server: " << line << std::endl; }
 
-bool ById(const EdgeRevoked& a, const EdgeRevoked& b) { return a.session_id < b.session_id; }
-
 }  // namespace
 
 // --- EdgeRevokedSet ---
@@ -27,12 +27,34 @@ size_t EdgeRevokedSet::BucketOf(absl::string_view session_id) {
   return absl::HashOf(session_id) % kBuckets;
 }
 
-const EdgeRevoked* EdgeRevokedSet::Find(absl::string_view session_id) const {
-  if (buckets_ == nullptr) return nullptr;
+namespace {
+
+// Orders bucket entries by id, and finds an id among them.
+struct ById {
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return View(a) < View(b);
+  }
+  template <typename E>
+  static absl::string_view View(const E& e) {
+    if constexpr (std::is_convertible_v<const E&, absl::string_view>) {
+      return e;
+    } else if constexpr (std::is_same_v<E, EdgeRevoked>) {
+      return e.session_id;
+    } else {
+      return e.session_id.view();
+    }
+  }
+};
+
+}  // namespace
+
+std::optional<EdgeRevoked> EdgeRevokedSet::Find(absl::string_view session_id) const {
+  if (buckets_ == nullptr) return std::nullopt;
   const Bucket& b = *(*buckets_)[BucketOf(session_id)];
-  auto it = std::lower_bound(b.begin(), b.end(), session_id,
-                             [](const EdgeRevoked& e, absl::string_view id) { return e.session_id < id; });
-  return it != b.end() && it->session_id == session_id ? &*it : nullptr;
+  auto it = std::lower_bound(b.begin(), b.end(), session_id, ById());
+  if (it == b.end() || it->session_id.view() != session_id) return std::nullopt;
+  return EdgeRevoked{std::string(session_id), it->expires_at};
 }
 
 bool EdgeRevokedSet::Take(Cursor* cursor, size_t max, std::vector<EdgeRevoked>* out) const {
@@ -40,7 +62,9 @@ bool EdgeRevokedSet::Take(Cursor* cursor, size_t max, std::vector<EdgeRevoked>* 
   while (cursor->bucket < kBuckets && max > 0) {
     const Bucket& b = *(*buckets_)[cursor->bucket];
     const size_t n = std::min(max, b.size() - cursor->offset);
-    out->insert(out->end(), b.begin() + cursor->offset, b.begin() + cursor->offset + n);
+    for (size_t i = cursor->offset; i < cursor->offset + n; ++i) {
+      out->push_back({b[i].session_id.str(), b[i].expires_at});
+    }
     cursor->offset += n;
     max -= n;
     if (cursor->offset == b.size()) {
@@ -57,23 +81,34 @@ std::vector<EdgeRevoked> EdgeRevokedSet::Sorted() const {
   out.reserve(size_);
   Cursor all;
   Take(&all, size_, &out);
-  std::sort(out.begin(), out.end(), ById);
+  std::sort(out.begin(), out.end(), ById());
   return out;
 }
 
-EdgeRevokedSet EdgeRevokedSet::Of(std::vector<EdgeRevoked> entries) {
+EdgeRevokedSet EdgeRevokedSet::Of(const std::vector<EdgeRevoked>& entries) {
+  return Build([&](EntrySink sink) {
+    for (const EdgeRevoked& e : entries) sink(e.session_id, e.expires_at);
+  });
+}
+
+EdgeRevokedSet EdgeRevokedSet::Build(absl::FunctionRef<void(EntrySink)> each) {
+  // Counted first, so each bucket is allocated once at its final size.
+  std::vector<size_t> counts(kBuckets);
+  each([&](absl::string_view id, absl::Time) { ++counts[BucketOf(id)]; });
   std::vector<Bucket> buckets(kBuckets);
-  for (EdgeRevoked& e : entries) {
-    const size_t b = BucketOf(e.session_id);
-    buckets[b].push_back(std::move(e));
-  }
+  for (size_t i = 0; i < kBuckets; ++i) buckets[i].reserve(counts[i]);
+  each([&](absl::string_view id, absl::Time expires_at) {
+    Bucket& b = buckets[BucketOf(id)];
+    if (b.size() < b.capacity()) b.push_back({CompactId(id), expires_at});
+  });
   EdgeRevokedSet out;
   auto all = std::make_shared<Buckets>();
   all->reserve(kBuckets);
   for (Bucket& b : buckets) {
-    std::sort(b.begin(), b.end(), ById);
+    // Stable: of two entries with one id, the first one given is kept.
+    std::stable_sort(b.begin(), b.end(), ById());
     b.erase(std::unique(b.begin(), b.end(),
-                        [](const EdgeRevoked& x, const EdgeRevoked& y) { return x.session_id == y.session_id; }),
+                        [](const Packed& x, const Packed& y) { return x.session_id == y.session_id; }),
             b.end());
     out.size_ += b.size();
     all->push_back(std::make_shared<const Bucket>(std::move(b)));
@@ -90,27 +125,32 @@ EdgeRevokedSet EdgeRevokedSet::With(absl::Span<const EdgeRevoked> adds, absl::Sp
   auto bucket = [&](absl::string_view id) -> Bucket& {
     const size_t b = BucketOf(id);
     auto it = touched.find(b);
-    if (it == touched.end()) it = touched.emplace(b, *(*buckets_)[b]).first;
+    if (it == touched.end()) {
+      const Bucket& from = *(*buckets_)[b];
+      Bucket copy;
+      copy.reserve(from.size() + adds.size());  // never regrown by the adds
+      copy.assign(from.begin(), from.end());
+      it = touched.emplace(b, std::move(copy)).first;
+    }
     return it->second;
   };
   EdgeRevokedSet out;
   out.size_ = size_;
   for (const std::string& id : removes) {
     Bucket& b = bucket(id);
-    auto it = std::lower_bound(b.begin(), b.end(), id,
-                               [](const EdgeRevoked& e, const std::string& k) { return e.session_id < k; });
-    if (it != b.end() && it->session_id == id) {
+    auto it = std::lower_bound(b.begin(), b.end(), id, ById());
+    if (it != b.end() && it->session_id.view() == id) {
       b.erase(it);
       --out.size_;
     }
   }
   for (const EdgeRevoked& e : adds) {
     Bucket& b = bucket(e.session_id);
-    auto it = std::lower_bound(b.begin(), b.end(), e, ById);
-    if (it != b.end() && it->session_id == e.session_id) {
-      *it = e;
+    auto it = std::lower_bound(b.begin(), b.end(), e.session_id, ById());
+    if (it != b.end() && it->session_id.view() == e.session_id) {
+      it->expires_at = e.expires_at;
     } else {
-      b.insert(it, e);
+      b.insert(it, Packed{CompactId(e.session_id), e.expires_at});
       ++out.size_;
     }
   }
@@ -130,11 +170,12 @@ void EdgeRevokedSet::Diff(const EdgeRevokedSet& from, const EdgeRevokedSet& to, 
     auto y = b.begin();
     while (x != a.end() || y != b.end()) {
       if (y == b.end() || (x != a.end() && x->session_id < y->session_id)) {
-        removes->push_back((x++)->session_id);
+        removes->push_back((x++)->session_id.str());
       } else if (x == a.end() || y->session_id < x->session_id) {
-        adds->push_back(*y++);
+        adds->push_back({y->session_id.str(), y->expires_at});
+        ++y;
       } else {
-        if (x->expires_at != y->expires_at) adds->push_back(*y);
+        if (x->expires_at != y->expires_at) adds->push_back({y->session_id.str(), y->expires_at});
         ++x;
         ++y;
       }
@@ -157,11 +198,22 @@ bool EdgeRevokedSetsEqual(const EdgeRevokedSet& a, const EdgeRevokedSet& b) {
 
 // --- LiveState ---
 
-bool LiveState::Rank::operator<(const Rank& o) const {
-  if (automatic != o.automatic) return !automatic;  // MANUAL first
-  if (!automatic && added_at != o.added_at) return added_at > o.added_at;  // newest first
-  if (automatic && score != o.score) return score > o.score;                // highest first
-  return *id < *o.id;
+bool LiveState::RankLess::operator()(const Held* a, const Held* b) const {
+  if (a->automatic != b->automatic) return !a->automatic;  // MANUAL first
+  if (!a->automatic && a->added_at != b->added_at) return a->added_at > b->added_at;  // newest first
+  if (a->automatic && a->score != b->score) return a->score > b->score;                // highest first
+  return a->id.view() < b->id.view();
+}
+
+absl::Time LiveState::LeaveLess::LeaveAt(const Held* h) const {
+  return std::min(h->expires_at, h->added_at + retention + absl::Nanoseconds(1));
+}
+
+bool LiveState::LeaveLess::operator()(const Held* a, const Held* b) const {
+  const absl::Time x = LeaveAt(a);
+  const absl::Time y = LeaveAt(b);
+  if (x != y) return x < y;
+  return a->id.view() < b->id.view();
 }
 
 std::string KeyringFingerprint(const core::Keyring& keyring) {
@@ -177,7 +229,8 @@ LiveState::LiveState(CatalogStore* catalogs, SessionStore* sessions, KeyringSour
       keys_(keys),
       feed_(feed),
       clock_(std::move(clock)),
-      options_(options) {}
+      options_(options),
+      leaving_(LeaveLess{options.revocations.retention}) {}
 
 LiveState::~LiveState() {
   {
@@ -235,105 +288,114 @@ absl::Status LiveState::ReloadCatalog() {
   return absl::OkStatus();
 }
 
-bool LiveState::Eligible(const Held& held, absl::Time now) const {
-  // core::CompileRevocationList's filter.
-  return !(held.expires_at <= now || held.added_at + options_.revocations.retention < now);
+LiveState::Held* LiveState::FindHeld(absl::string_view id) const {
+  auto it = held_.find(id);
+  return it == held_.end() ? nullptr : *it;
 }
 
-void LiveState::Insert(const std::string* id, const Held& held, EdgeChange* change) {
+void LiveState::Insert(Held* held, EdgeChange* change) {
+  ranked_.insert(held);
+  leaving_.insert(held);
   const size_t capacity = options_.revocations.capacity;
-  auto it = ranked_.insert(Rank{held.automatic, held.added_at, held.score, id}).first;
   if (capacity == 0) return;
   if (in_list_ < capacity) {  // room: it is on the list
     ++in_list_;
-    if (last_in_ == ranked_.end() || *last_in_ < *it) last_in_ = it;
-    change->adds.push_back({*id, held.expires_at});
-  } else if (*it < *last_in_) {  // outranks the last one on the list, which leaves it
-    change->adds.push_back({*id, held.expires_at});
-    change->removes.push_back(*last_in_->id);
-    last_in_ = std::prev(last_in_);
-  }
-}
-
-void LiveState::Erase(const std::string& id, EdgeChange* change) {
-  auto held = held_.find(id);
-  if (held == held_.end()) return;
-  auto it = ranked_.find(Rank{held->second.automatic, held->second.added_at, held->second.score, &held->first});
-  if (it != ranked_.end()) {
-    const bool on_list = in_list_ > 0 && !(*last_in_ < *it);
-    if (on_list) {
-      change->removes.push_back(id);
-      auto next_out = std::next(last_in_);  // the best ranked entry not on the list
-      auto new_last = it == last_in_ ? (it == ranked_.begin() ? ranked_.end() : std::prev(it)) : last_in_;
-      ranked_.erase(it);
-      --in_list_;
-      if (next_out != ranked_.end()) {  // moves up onto the list
-        const Held& promoted = held_.find(*next_out->id)->second;
-        change->adds.push_back({*next_out->id, promoted.expires_at});
-        ++in_list_;
-        last_in_ = next_out;
-      } else {
-        last_in_ = new_last;
-      }
-    } else {
-      ranked_.erase(it);
+    if (last_in_ == nullptr || RankLess()(last_in_, held)) last_in_ = held;
+    if (change != nullptr) change->adds.push_back({held->id.str(), held->expires_at});
+  } else if (RankLess()(held, last_in_)) {  // outranks the last one on the list, which leaves it
+    if (change != nullptr) {
+      change->adds.push_back({held->id.str(), held->expires_at});
+      change->removes.push_back(last_in_->id.str());
     }
+    last_in_ = *std::prev(ranked_.find(last_in_));
   }
-  held_.erase(held);
 }
 
-void LiveState::Apply(const std::string& id, const core::RevocationEntry* entry, absl::Time now,
+void LiveState::Erase(Held* held, EdgeChange* change) {
+  auto it = ranked_.find(held);
+  if (OnList(held)) {
+    if (change != nullptr) change->removes.push_back(held->id.str());
+    auto next_out = std::next(ranked_.find(last_in_));  // the best ranked entry not on the list
+    Held* promoted = next_out == ranked_.end() ? nullptr : *next_out;
+    Held* new_last = held != last_in_ ? last_in_ : (it == ranked_.begin() ? nullptr : *std::prev(it));
+    ranked_.erase(it);
+    --in_list_;
+    if (promoted != nullptr) {  // moves up onto the list
+      if (change != nullptr) change->adds.push_back({promoted->id.str(), promoted->expires_at});
+      ++in_list_;
+      last_in_ = promoted;
+    } else {
+      last_in_ = new_last;
+    }
+  } else {
+    ranked_.erase(it);
+  }
+  leaving_.erase(held);
+  held_.erase(held);
+  held->id = CompactId();
+  free_.push_back(held);
+}
+
+void LiveState::Apply(absl::string_view id, const core::RevocationEntry* entry, absl::Time now,
                       EdgeChange* change) {
-  Erase(id, change);
+  if (Held* old = FindHeld(id)) Erase(old, change);
   if (entry == nullptr) return;
-  Held held{.added_at = entry->added_at,
-            .expires_at = entry->expires_at,
-            .score = entry->score,
-            .automatic = entry->type == core::RevocationType::kAuto};
-  if (!Eligible(held, now)) return;  // never comes back: time only moves on
-  auto [it, added] = held_.emplace(id, held);
-  Insert(&it->first, held, change);
-  // When it may leave the list: at its expiry or just past retention.
-  leaving_.emplace_back(std::min(held.expires_at, held.added_at + options_.revocations.retention + absl::Nanoseconds(1)),
-                        id);
-  std::push_heap(leaving_.begin(), leaving_.end(), std::greater<>());
+  const bool automatic = entry->type == core::RevocationType::kAuto;
+  // core::CompileRevocationList's filter: an entry it drops never comes
+  // back, since time only moves on.
+  if (entry->expires_at <= now || entry->added_at + options_.revocations.retention < now) return;
+  Held* held;
+  if (free_.empty()) {
+    held = &pool_.emplace_back();
+  } else {
+    held = free_.back();
+    free_.pop_back();
+  }
+  held->id = CompactId(id);
+  held->added_at = entry->added_at;
+  held->expires_at = entry->expires_at;
+  held->score = entry->score;
+  held->automatic = automatic;
+  held_.insert(held);
+  Insert(held, change);
 }
 
 void LiveState::Expire(absl::Time now, EdgeChange* change) {
-  while (!leaving_.empty() && leaving_.front().first <= now) {
-    std::pop_heap(leaving_.begin(), leaving_.end(), std::greater<>());
-    std::string id = std::move(leaving_.back().second);
-    leaving_.pop_back();
-    auto it = held_.find(id);
-    if (it != held_.end() && !Eligible(it->second, now)) Erase(id, change);  // else a replaced entry's item
-  }
-  if (leaving_.size() > 2 * held_.size() + 1024) {  // mostly stale items of replaced entries
-    leaving_.clear();
-    for (const auto& [id, held] : held_) {
-      leaving_.emplace_back(
-          std::min(held.expires_at, held.added_at + options_.revocations.retention + absl::Nanoseconds(1)), id);
-    }
-    std::make_heap(leaving_.begin(), leaving_.end(), std::greater<>());
+  while (!leaving_.empty()) {
+    Held* first = *leaving_.begin();
+    if (leaving_.key_comp().LeaveAt(first) > now) break;
+    Erase(first, change);  // at its expiry or past retention: off the list for good
   }
 }
 
-void LiveState::LoadAll(const std::vector<core::RevocationEntry>& entries, absl::Time now) {
-  held_.clear();
+void LiveState::ClearHeld() {
+  held_ = {};
   ranked_.clear();
-  last_in_ = ranked_.end();
-  in_list_ = 0;
   leaving_.clear();
-  EdgeChange ignored;
-  for (const core::RevocationEntry& e : entries) Apply(e.session_id, &e, now, &ignored);
-  std::vector<EdgeRevoked> on_list;
-  on_list.reserve(in_list_);
-  if (in_list_ > 0) {
-    for (auto it = ranked_.begin();; ++it) {
-      on_list.push_back({*it->id, held_.find(*it->id)->second.expires_at});
-      if (it == last_in_) break;
+  last_in_ = nullptr;
+  in_list_ = 0;
+  free_ = {};
+  pool_ = {};
+}
+
+absl::StatusOr<SessionLoad> LiveState::LoadAll(absl::Time now) {
+  ClearHeld();
+  sessions_loaded_ = false;  // until the whole list is in
+  // Streamed from the store, change by change: neither the stored list nor
+  // the changes to it are ever held in memory as a whole.
+  EDGEPASS_ASSIGN_OR_RETURN(const SessionLoad loaded,
+                            sessions_->Load([&](absl::string_view id, const core::RevocationEntry* entry) {
+                              Apply(id, entry, now, nullptr);
+                            }));
+  sessions_loaded_ = true;
+  compiled_ = EdgeRevokedSet::Build([&](EdgeRevokedSet::EntrySink sink) {
+    if (in_list_ == 0) return;
+    for (const Held* h : ranked_) {
+      sink(h->id.view(), h->expires_at);
+      if (h == last_in_) break;
     }
-  }
-  compiled_ = EdgeRevokedSet::Of(std::move(on_list));
+  });
+  return loaded;
 }
 
 absl::Status LiveState::ReloadEdge(bool sessions_changed, bool check) {
@@ -365,17 +427,14 @@ absl::Status LiveState::ReloadEdge(bool sessions_changed, bool check) {
       }
     }
   }
-  if (full || (sessions_changed && !sessions_loaded_)) {
-    {
-      EDGEPASS_ASSIGN_OR_RETURN(SessionList list, sessions_->List());
-      LoadAll(list.entries, now);
-      version = list.version;
-      stored_count_ = list.entries.size();
-    }
-    // The full list read just now (hundreds of MB at a million entries) is
-    // freed; hand the pages back instead of keeping them as the high mark.
+  // Also after a full load that failed half-way (what is held is partial).
+  if (full || !sessions_loaded_) {
+    EDGEPASS_ASSIGN_OR_RETURN(const SessionLoad loaded, LoadAll(now));
+    version = loaded.version;
+    stored_count_ = loaded.count;
+    // Hand back the pages the load's transient buffers and the structures
+    // it replaced used, instead of keeping them as the high mark.
     malloc_trim(0);
-    sessions_loaded_ = true;
     full = true;
   }
   Expire(now, &change);
@@ -391,17 +450,12 @@ absl::Status LiveState::ReloadEdge(bool sessions_changed, bool check) {
     change.adds.clear();
     change.removes.clear();
     for (auto& [id, e] : last) {
-      auto held = held_.find(id);
-      bool on_list = false;
-      if (held != held_.end() && in_list_ > 0) {
-        const Rank rank{held->second.automatic, held->second.added_at, held->second.score, &held->first};
-        on_list = !(*last_in_ < rank);  // every held entry is ranked
-      }
-      const EdgeRevoked* had = compiled_.Find(id);
-      if (on_list) {
-        const EdgeRevoked now_entry{id, held->second.expires_at};
-        if (had == nullptr || !(*had == now_entry)) change.adds.push_back(now_entry);
-      } else if (had != nullptr) {
+      const Held* held = FindHeld(id);
+      const std::optional<EdgeRevoked> had = compiled_.Find(id);
+      if (held != nullptr && OnList(held)) {
+        const EdgeRevoked now_entry{id, held->expires_at};
+        if (!had.has_value() || !(*had == now_entry)) change.adds.push_back(now_entry);
+      } else if (had.has_value()) {
         change.removes.push_back(id);
       }
     }

@@ -15,13 +15,14 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/node_hash_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -29,8 +30,10 @@
 #include "core/keyring.h"
 #include "core/revocation_list.h"
 #include "server/catalog.h"
+#include "server/page_allocator.h"
 #include "server/state/catalog_store.h"
 #include "server/state/change_feed.h"
+#include "server/state/compact_id.h"
 #include "server/state/keyring_source.h"
 #include "server/state/session_store.h"
 
@@ -46,6 +49,7 @@ struct EdgeRevoked {
 // Entries are spread over kBuckets buckets by id hash, each sorted by id; a
 // change copies the buckets it touches and shares the rest with the set it
 // was made from, so a new snapshot costs O(change), not O(list). Immutable.
+// An entry takes 32 bytes (CompactId and expiry).
 class EdgeRevokedSet {
  public:
   static constexpr size_t kBuckets = 1024;
@@ -56,8 +60,8 @@ class EdgeRevokedSet {
   };
 
   size_t size() const { return size_; }
-  // The entry for `session_id`, or null.
-  const EdgeRevoked* Find(absl::string_view session_id) const;
+  // The entry for `session_id`, or nullopt.
+  std::optional<EdgeRevoked> Find(absl::string_view session_id) const;
   // Appends up to `max` entries from `*cursor` on to `out` (bucket order)
   // and advances the cursor; true while entries remain after it.
   bool Take(Cursor* cursor, size_t max, std::vector<EdgeRevoked>* out) const;
@@ -67,7 +71,11 @@ class EdgeRevokedSet {
   // the same id). Copies only the buckets they touch.
   EdgeRevokedSet With(absl::Span<const EdgeRevoked> adds, absl::Span<const std::string> removes) const;
   // The same set from scratch (a full load).
-  static EdgeRevokedSet Of(std::vector<EdgeRevoked> entries);
+  static EdgeRevokedSet Of(const std::vector<EdgeRevoked>& entries);
+  // The same, from `each`, which it calls twice (to size each bucket
+  // exactly, then to fill it) with a callback to call for every entry.
+  using EntrySink = absl::FunctionRef<void(absl::string_view session_id, absl::Time expires_at)>;
+  static EdgeRevokedSet Build(absl::FunctionRef<void(EntrySink)> each);
   // What turns `from` into `to`: compares only the buckets they do not share.
   static void Diff(const EdgeRevokedSet& from, const EdgeRevokedSet& to, std::vector<EdgeRevoked>* adds,
                    std::vector<std::string>* removes);
@@ -75,8 +83,17 @@ class EdgeRevokedSet {
   bool SharesAllWith(const EdgeRevokedSet& other) const { return buckets_ == other.buckets_; }
 
  private:
-  using Bucket = std::vector<EdgeRevoked>;
-  using Buckets = std::vector<std::shared_ptr<const Bucket>>;
+  struct Packed {
+    CompactId session_id;
+    absl::Time expires_at;
+  };
+  // What an entry costs (issue 16: a million in the embedded server under
+  // 300 MB); keep it from growing unnoticed.
+  static_assert(sizeof(Packed) <= 32);
+  // Both copied per change (the touched buckets, the table of them): kept
+  // off the heap when large (PageAllocator).
+  using Bucket = std::vector<Packed, PageAllocator<Packed>>;
+  using Buckets = std::vector<std::shared_ptr<const Bucket>, PageAllocator<std::shared_ptr<const Bucket>>>;
   static size_t BucketOf(absl::string_view session_id);
 
   std::shared_ptr<const Buckets> buckets_;  // null: empty
@@ -169,20 +186,41 @@ class LiveState {
   uint64_t resyncs() const { return resyncs_.load(std::memory_order_relaxed); }
 
  private:
-  // Where a compiled entry ranks: MANUAL newest first, then AUTO by score
-  // highest first, ties by id (core::CompileRevocationList's order).
-  struct Rank {
-    bool automatic;
-    absl::Time added_at;
-    double score;
-    const std::string* id;  // the key in held_ (node-stable)
-    bool operator<(const Rank& o) const;
-  };
+  // A stored entry still on the list by time, in pool_ (stable address;
+  // the sets below point at it): 64 bytes, about 100 with the sets.
   struct Held {
+    CompactId id;
     absl::Time added_at;
     absl::Time expires_at;
-    double score;
-    bool automatic;
+    double score = 0;
+    bool automatic = false;
+  };
+  static_assert(sizeof(Held) <= 64);  // as Packed's
+  // Where an entry ranks: MANUAL newest first, then AUTO by score highest
+  // first, ties by id (core::CompileRevocationList's order).
+  struct RankLess {
+    bool operator()(const Held* a, const Held* b) const;
+  };
+  // When each entry may leave the list (its expiry, or just past
+  // retention), ties by id.
+  struct LeaveLess {
+    absl::Duration retention;
+    absl::Time LeaveAt(const Held* h) const;
+    bool operator()(const Held* a, const Held* b) const;
+  };
+  struct HeldHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view id) const { return CompactIdHash()(id); }
+    size_t operator()(const Held* h) const { return CompactIdHash()(h->id.view()); }
+  };
+  struct HeldEq {
+    using is_transparent = void;
+    static absl::string_view View(absl::string_view id) { return id; }
+    static absl::string_view View(const Held* h) { return h->id.view(); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) == View(b);
+    }
   };
   struct Kept {
     uint64_t sequence;
@@ -194,13 +232,17 @@ class LiveState {
   // LiveStateOptions::consistency_check_interval).
   absl::Status ReloadEdge(bool sessions_changed, bool check = false);
   void Run();
-  // The compiled list, kept by the reload thread only (no lock).
-  void LoadAll(const std::vector<core::RevocationEntry>& entries, absl::Time now);
-  void Apply(const std::string& id, const core::RevocationEntry* entry, absl::Time now, EdgeChange* change);
-  void Insert(const std::string* id, const Held& held, EdgeChange* change);
-  void Erase(const std::string& id, EdgeChange* change);
+  // The compiled list, kept by the reload thread only (no lock). A null
+  // `change` (a full load) records nothing.
+  void ClearHeld();
+  // Loads the whole list from the store: the version and stored count reached.
+  absl::StatusOr<SessionLoad> LoadAll(absl::Time now);
+  void Apply(absl::string_view id, const core::RevocationEntry* entry, absl::Time now, EdgeChange* change);
+  void Insert(Held* held, EdgeChange* change);
+  void Erase(Held* held, EdgeChange* change);
   void Expire(absl::Time now, EdgeChange* change);
-  bool Eligible(const Held& held, absl::Time now) const;
+  Held* FindHeld(absl::string_view id) const;
+  bool OnList(const Held* held) const { return in_list_ > 0 && !RankLess()(last_in_, held); }
 
   CatalogStore* const catalogs_;
   SessionStore* const sessions_;
@@ -220,14 +262,14 @@ class LiveState {
   // Entries the store holds at stored_sessions_version_, as counted here
   // (the last full load's, plus created puts, minus removals).
   size_t stored_count_ = 0;
-  absl::node_hash_map<std::string, Held> held_;
-  std::set<Rank> ranked_;
-  // The last ranked entry on the list (capacity); end() when none is.
-  std::set<Rank>::iterator last_in_ = ranked_.end();
+  std::deque<Held> pool_;
+  std::vector<Held*> free_;  // in pool_, unused
+  absl::flat_hash_set<Held*, HeldHash, HeldEq> held_;
+  absl::btree_set<Held*, RankLess> ranked_;
+  // The last ranked entry on the list (capacity); null when none is.
+  Held* last_in_ = nullptr;
   size_t in_list_ = 0;
-  // Min-heap of (when an entry may leave the list, id); stale items are
-  // skipped when popped.
-  std::vector<std::pair<absl::Time, std::string>> leaving_;
+  absl::btree_set<Held*, LeaveLess> leaving_;
   EdgeRevokedSet compiled_;
   bool catalog_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool sessions_dirty_ ABSL_GUARDED_BY(mu_) = false;

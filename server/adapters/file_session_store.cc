@@ -86,10 +86,6 @@ std::string Hex16(uint64_t v) {
   return out;
 }
 
-int64_t ExpirySeconds(absl::Time t) {
-  return t == absl::InfiniteFuture() ? std::numeric_limits<int64_t>::max() : absl::ToUnixSeconds(t);
-}
-
 absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
@@ -336,17 +332,34 @@ absl::Status FileSessionStore::ReplayLog(Visit visit, uint64_t* version, bool re
   }
 }
 
-absl::Status FileSessionStore::Open(absl::flat_hash_map<std::string, core::RevocationEntry>* entries) {
+FileSessionStore::Indexed::Indexed(absl::Time expires_at, core::RevocationType type) {
+  int64_t seconds = kNever;
+  if (expires_at != absl::InfiniteFuture()) {
+    seconds = std::clamp<int64_t>(absl::ToUnixSeconds(expires_at), -kNever, kNever - 1);
+  }
+  bits_ = seconds * 2 + (type == core::RevocationType::kAuto ? 1 : 0);
+}
+
+absl::Time FileSessionStore::Indexed::expires_at() const {
+  return expiry_seconds() == kNever ? absl::InfiniteFuture() : absl::FromUnixSeconds(expiry_seconds());
+}
+
+void FileSessionStore::IndexPut(const core::RevocationEntry& entry) {
+  const Indexed indexed(entry.expires_at, entry.type);
+  auto [it, added] = index_.try_emplace(entry.session_id, indexed);
+  if (!added) it->second = indexed;
+}
+
+absl::Status FileSessionStore::Open(const Visit* also) {
   if (open_) return absl::OkStatus();
   index_.clear();
-  auto visit = [&](uint64_t, const core::RevocationEntry* put, absl::string_view removed) {
+  auto visit = [&](uint64_t version, const core::RevocationEntry* put, absl::string_view removed) {
     if (put != nullptr) {
-      index_[put->session_id] = {ExpirySeconds(put->expires_at), put->type};
-      if (entries != nullptr) (*entries)[put->session_id] = *put;
+      IndexPut(*put);
     } else {
       index_.erase(removed);
-      if (entries != nullptr) entries->erase(removed);
     }
+    if (also != nullptr) (*also)(version, put, removed);
   };
   uint64_t base_version = 0;
   bool old_format = false;
@@ -408,7 +421,7 @@ absl::Status FileSessionStore::Append(const std::vector<const core::RevocationEn
   log_bytes_ += line.size();
   version_ = next;
   for (const core::RevocationEntry* e : puts) {
-    index_[e->session_id] = {ExpirySeconds(e->expires_at), e->type};
+    IndexPut(*e);
     // As the files hold it (whole seconds), so replicas rank it the same
     // whether they read it here or from the files.
     core::RevocationEntry stored = *e;
@@ -546,8 +559,8 @@ absl::StatusOr<ReportResult> FileSessionStore::ReportLocked(absl::Span<const cor
     for (const core::RevocationEntry& e : entries) {
       auto it = index_.find(e.session_id);
       if (it != index_.end()) {
-        out.outcomes.push_back(it->second.type == core::RevocationType::kManual ? ReportOutcome::kAlreadyManual
-                                                                              : ReportOutcome::kAlreadyAuto);
+        out.outcomes.push_back(it->second.type() == core::RevocationType::kManual ? ReportOutcome::kAlreadyManual
+                                                                                : ReportOutcome::kAlreadyAuto);
         kept.push_back(out.outcomes.size() - 1);
       } else if (!in_batch.emplace(e.session_id, true).second) {
         out.outcomes.push_back(ReportOutcome::kAlreadyAuto);  // twice in one batch: the first counts
@@ -572,12 +585,7 @@ absl::StatusOr<ReportResult> FileSessionStore::ReportLocked(absl::Span<const cor
         continue;
       }
       const Indexed& held = index_.find(id)->second;
-      out.entries[i] = core::RevocationEntry{
-          .session_id = id,
-          .type = held.type,
-          .expires_at = held.expires_at == std::numeric_limits<int64_t>::max()
-                            ? absl::InfiniteFuture()
-                            : absl::FromUnixSeconds(held.expires_at)};
+      out.entries[i] = core::RevocationEntry{.session_id = id, .type = held.type(), .expires_at = held.expires_at()};
     }
   }
   return out;
@@ -592,26 +600,15 @@ absl::StatusOr<ReportResult> FileSessionStore::Report(absl::Span<const core::Rev
 }
 
 absl::StatusOr<SessionList> FileSessionStore::List() {
-  absl::MutexLock lock(&mu_);
   absl::flat_hash_map<std::string, core::RevocationEntry> entries;
-  SessionList out;
-  if (!open_) {  // the first read (a replica's start): builds the index on the way
-    EDGEPASS_RETURN_IF_ERROR(Open(&entries));
-    out.version = version_;
-    out.entries.reserve(entries.size());
-    for (auto& [id, e] : entries) out.entries.push_back(std::move(e));
-    return out;
-  }
-  bool old_format = false;
-  EDGEPASS_RETURN_IF_ERROR(Replay(
-      [&](uint64_t, const core::RevocationEntry* put, absl::string_view removed) {
-        if (put != nullptr) {
-          entries[put->session_id] = *put;
-        } else {
-          entries.erase(removed);
-        }
-      },
-      &out.version, &old_format, /*repair=*/false));
+  EDGEPASS_ASSIGN_OR_RETURN(const SessionLoad loaded, Load([&](absl::string_view id, const core::RevocationEntry* put) {
+                              if (put != nullptr) {
+                                entries[id] = *put;
+                              } else {
+                                entries.erase(id);
+                              }
+                            }));
+  SessionList out{.version = loaded.version};
   out.entries.reserve(entries.size());
   for (auto& [id, e] : entries) out.entries.push_back(std::move(e));
   return out;
@@ -620,16 +617,15 @@ absl::StatusOr<SessionList> FileSessionStore::List() {
 absl::StatusOr<SessionPage> FileSessionStore::ListPage(absl::string_view after, size_t max) {
   absl::MutexLock lock(&mu_);
   EDGEPASS_RETURN_IF_ERROR(Open());
-  std::vector<const std::string*> ids;
+  std::vector<absl::string_view> ids;  // into the index, unchanged under the lock
   for (const auto& [id, indexed] : index_) {
-    if (id > after) ids.push_back(&id);
+    if (id.view() > after) ids.push_back(id.view());
   }
   const size_t n = std::min(ids.size(), max);
-  std::partial_sort(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(n), ids.end(),
-                    [](const std::string* a, const std::string* b) { return *a < *b; });
+  std::partial_sort(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(n), ids.end());
   absl::flat_hash_map<absl::string_view, core::RevocationEntry> wanted;
   wanted.reserve(n);
-  for (size_t i = 0; i < n; ++i) wanted.try_emplace(*ids[i]);
+  for (size_t i = 0; i < n; ++i) wanted.try_emplace(ids[i]);
   uint64_t version = 0;
   bool old_format = false;
   EDGEPASS_RETURN_IF_ERROR(Replay(
@@ -642,10 +638,26 @@ absl::StatusOr<SessionPage> FileSessionStore::ListPage(absl::string_view after, 
   SessionPage page{.more = ids.size() > n, .version = version_};
   page.entries.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    core::RevocationEntry& e = wanted[*ids[i]];
+    core::RevocationEntry& e = wanted[ids[i]];
     if (!e.session_id.empty()) page.entries.push_back(std::move(e));
   }
   return page;
+}
+
+absl::StatusOr<SessionLoad> FileSessionStore::Load(LoadVisitor visit) {
+  absl::MutexLock lock(&mu_);
+  auto forward = [&](uint64_t, const core::RevocationEntry* put, absl::string_view removed) {
+    visit(put != nullptr ? absl::string_view(put->session_id) : removed, put);
+  };
+  if (!open_) {  // the first read (a replica's start): builds the index on the way
+    const Visit also = forward;
+    EDGEPASS_RETURN_IF_ERROR(Open(&also));
+    return SessionLoad{.version = version_, .count = index_.size()};
+  }
+  uint64_t version = 0;
+  bool old_format = false;
+  EDGEPASS_RETURN_IF_ERROR(Replay(forward, &version, &old_format, /*repair=*/false));
+  return SessionLoad{.version = version, .count = index_.size()};
 }
 
 absl::StatusOr<SessionChanges> FileSessionStore::ChangesSince(uint64_t version) {
@@ -669,9 +681,7 @@ absl::StatusOr<size_t> FileSessionStore::Prune(absl::Time cutoff) {
     absl::MutexLock lock(&mu_);
     EDGEPASS_RETURN_IF_ERROR(Open());
     for (const auto& [id, e] : index_) {
-      if (e.expires_at != std::numeric_limits<int64_t>::max() && absl::FromUnixSeconds(e.expires_at) < cutoff) {
-        dropped.push_back(id);
-      }
+      if (e.expiry_seconds() != Indexed::kNever && e.expires_at() < cutoff) dropped.push_back(id.str());
     }
     if (dropped.empty()) return size_t{0};
     EDGEPASS_RETURN_IF_ERROR(Append({}, dropped));
@@ -687,9 +697,9 @@ size_t FileSessionStore::size() const {
 
 size_t FileSessionStore::memory_bytes() const {
   absl::MutexLock lock(&mu_);
-  size_t bytes = index_.capacity() * (sizeof(std::pair<const std::string, Indexed>) + 1);
+  size_t bytes = index_.capacity() * (sizeof(std::pair<const CompactId, Indexed>) + 1);
   for (const auto& [id, e] : index_) {
-    if (id.capacity() > 15) bytes += id.capacity() + 1;
+    if (id.size() > CompactId::kInlineBytes) bytes += id.size();
   }
   bytes += recent_.size() * (sizeof(SessionChange) + sizeof(core::RevocationEntry) + 256);
   return bytes;

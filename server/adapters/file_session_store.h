@@ -14,8 +14,8 @@
 // open; a bad line before the last one makes the store refuse every call.
 //
 // In memory the store keeps only an index (session id -> type and expiry,
-// about 60-90 bytes an entry) and the newest changes for ChangesSince();
-// List() and ListPage() read the files.
+// 24 bytes a slot: 25-55 bytes an entry) and the newest changes for
+// ChangesSince(); List(), ListPage() and Load() read the files.
 //
 // The older formats of the base (a list of session ids or
 // {"session_id","expires_at"} objects, or {"sessions":[...]} of either) are
@@ -34,6 +34,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "server/state/change_feed.h"
+#include "server/state/compact_id.h"
 #include "server/state/session_store.h"
 
 namespace edgepass::server {
@@ -72,6 +73,9 @@ class FileSessionStore : public SessionStore {
   // The page's ids come from the index; the files are read once for their
   // entries, holding only those (memory O(index + max), time O(files)).
   absl::StatusOr<SessionPage> ListPage(absl::string_view after, size_t max) override;
+  // Streams the base file's entries, then the log's changes (the first
+  // call builds the index on the way).
+  absl::StatusOr<SessionLoad> Load(LoadVisitor visit) override;
   absl::StatusOr<SessionChanges> ChangesSince(uint64_t version) override;
   absl::StatusOr<size_t> Prune(absl::Time cutoff) override;
 
@@ -83,17 +87,27 @@ class FileSessionStore : public SessionStore {
   size_t memory_bytes() const;
 
  private:
-  struct Indexed {
-    int64_t expires_at;  // unix seconds, INT64_MAX: never
-    core::RevocationType type;
+  // Type and expiry of an indexed entry in 8 bytes: expiry (unix seconds,
+  // clamped to +-2^61; kNever: never) * 2 + 1 for AUTO.
+  class Indexed {
+   public:
+    static constexpr int64_t kNever = int64_t{1} << 61;
+    Indexed(absl::Time expires_at, core::RevocationType type);
+    int64_t expiry_seconds() const { return bits_ >> 1; }  // kNever: never
+    absl::Time expires_at() const;
+    core::RevocationType type() const {
+      return (bits_ & 1) != 0 ? core::RevocationType::kAuto : core::RevocationType::kManual;
+    }
+
+   private:
+    int64_t bits_;
   };
   using Visit = absl::FunctionRef<void(uint64_t version, const core::RevocationEntry* put,
                                        absl::string_view removed)>;
 
-  // Loads the index once (again after a failure); also fills `entries`
-  // (may be null) with every stored entry.
-  absl::Status Open(absl::flat_hash_map<std::string, core::RevocationEntry>* entries = nullptr)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Loads the index once (again after a failure); also passes every change
+  // it replays on to `also` (may be null).
+  absl::Status Open(const Visit* also = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Calls `visit` for every base entry (version: the base's), then every
   // logged change in order; cuts a torn last log line when `repair`.
   absl::Status Replay(Visit visit, uint64_t* version, bool* old_format, bool repair) const
@@ -109,6 +123,7 @@ class FileSessionStore : public SessionStore {
   absl::Status Compact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ReportResult> ReportLocked(absl::Span<const core::RevocationEntry> entries);
   void Remember(SessionChange change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void IndexPut(const core::RevocationEntry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Announce();
 
   const std::string path_;
@@ -122,7 +137,7 @@ class FileSessionStore : public SessionStore {
   size_t base_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t base_version_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<std::string, Indexed> index_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<CompactId, Indexed, CompactIdHash, CompactIdEq> index_ ABSL_GUARDED_BY(mu_);
   // The newest changes; every change after recent_floor_ is in it.
   std::deque<SessionChange> recent_ ABSL_GUARDED_BY(mu_);
   uint64_t recent_floor_ ABSL_GUARDED_BY(mu_) = 0;

@@ -28,11 +28,11 @@ EdgeMessage Delta(const LiveState& live, const EdgeSnapshot& from, const EdgeSna
     return m;
   }
   for (EdgeRevoked& e : change->adds) {
-    const EdgeRevoked* had = from.revoked.Find(e.session_id);
-    if (had == nullptr || !(*had == e)) m.revoked_add.push_back(std::move(e));
+    const std::optional<EdgeRevoked> had = from.revoked.Find(e.session_id);
+    if (!had.has_value() || !(*had == e)) m.revoked_add.push_back(std::move(e));
   }
   for (std::string& id : change->removes) {
-    if (from.revoked.Find(id) != nullptr) m.revoked_remove.push_back(std::move(id));
+    if (from.revoked.Find(id).has_value()) m.revoked_remove.push_back(std::move(id));
   }
   return m;
 }

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -82,6 +83,12 @@ struct SessionChanges {
   std::optional<size_t> stored_count;
 };
 
+// What a streamed full load (SessionStore::Load) brought the caller to.
+struct SessionLoad {
+  uint64_t version = 0;
+  size_t count = 0;  // entries stored at `version`
+};
+
 // Implementations are thread-safe and safe across replicas. Entries are
 // validated by the caller (core::ValidateRevocationEntry).
 class SessionStore {
@@ -125,6 +132,21 @@ class SessionStore {
     page.entries.reserve(n);
     for (size_t i = 0; i < n; ++i) page.entries.push_back(std::move(*rest[i]));
     return page;
+  }
+
+  // A full load without the whole list in memory at once: calls `visit`
+  // with stored changes, oldest first (a put: `entry` set; a removal: null)
+  // such that applying them in order leaves exactly List()'s entries, and
+  // returns the version they bring the caller to and how many entries are
+  // stored at it. `visit` must not call the
+  // store. The default visits List()'s entries; a store that can stream
+  // its contents overrides it.
+  using LoadVisitor = absl::FunctionRef<void(absl::string_view session_id, const core::RevocationEntry* entry)>;
+  virtual absl::StatusOr<SessionLoad> Load(LoadVisitor visit) {
+    absl::StatusOr<SessionList> list = List();
+    if (!list.ok()) return list.status();
+    for (const core::RevocationEntry& e : list->entries) visit(e.session_id, &e);
+    return SessionLoad{.version = list->version, .count = list->entries.size()};
   }
 
   // The changes stored after `version` (what a replica at `version` has

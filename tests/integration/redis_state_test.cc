@@ -510,20 +510,20 @@ TEST_F(RedisStateTest, ReplicaReloadsTheListWhenTheStoreDriftsOutsideTheChangeLo
   // An edit by hand, past the change log: the replica cannot see it in a delta.
   ASSERT_EQ(client->Command({"HDEL", "edgepass:sessions", "sessB"})->integer, 1);
   ASSERT_TRUE(store.Put(revoked("sessD")).ok());
-  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessD") != nullptr; }));
-  EXPECT_NE(live.edge()->revoked.Find("sessB"), nullptr);  // no check yet: still drifted
+  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessD").has_value(); }));
+  EXPECT_TRUE(live.edge()->revoked.Find("sessB").has_value());  // no check yet: still drifted
   EXPECT_EQ(live.resyncs(), 0u);
 
   // The check is due: counts differ (3 stored, 4 here), so the list is loaded again.
   clock.Advance(absl::Minutes(1));
   ASSERT_TRUE(Eventually([&] { return live.resyncs() == 1; }));
-  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessB") == nullptr; }));
+  ASSERT_TRUE(Eventually([&] { return !live.edge()->revoked.Find("sessB").has_value(); }));
   EXPECT_EQ(live.edge()->revoked.size(), 3u);
 
   // In step again: the next checks find nothing to do.
   ASSERT_TRUE(store.Put(revoked("sessE")).ok());
   clock.Advance(absl::Minutes(1));
-  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessE") != nullptr; }));
+  ASSERT_TRUE(Eventually([&] { return live.edge()->revoked.Find("sessE").has_value(); }));
   absl::SleepFor(absl::Milliseconds(200));  // several reload rounds
   clock.Advance(absl::Minutes(1));
   absl::SleepFor(absl::Milliseconds(200));
