@@ -11,6 +11,7 @@
 #include "aws/http_client.h"
 #include "core/ip_address.h"
 #include "core/status_macros.h"
+#include "core/validator.h"
 #include "files/atomic_file.h"
 #include "obs/metrics_endpoint.h"
 #include "server/app/rotation_schedule.h"
@@ -22,6 +23,10 @@ namespace {
 
 using config_internal::ConfigOption;
 using nlohmann::json;
+
+// The shortest --revocation-prune-grace: the largest clock leeway a
+// validator allows, i.e. the clock skew the fleet is built to tolerate.
+constexpr absl::Duration kMinRevocationPruneGrace = core::kMaxLeeway;
 
 absl::Status Invalid(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
@@ -234,6 +239,14 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.key_cache_ttl > absl::Hours(24)) return Invalid("key_cache_ttl", "must be at most 24h");
   if (o.revocation_check_interval < absl::Seconds(1) || o.revocation_check_interval > absl::Hours(24)) {
     return Invalid("revocation_check_interval", "must be 1s to 24h");
+  }
+  if (o.revocation_prune_interval != absl::ZeroDuration() &&
+      (o.revocation_prune_interval < absl::Seconds(1) || o.revocation_prune_interval > absl::Hours(24))) {
+    return Invalid("revocation_prune_interval", "must be 0 (off) or 1s to 24h");
+  }
+  if (o.revocation_prune_grace < kMinRevocationPruneGrace || o.revocation_prune_grace > absl::Hours(720)) {
+    return Invalid("revocation_prune_grace",
+                   absl::StrCat("must be ", absl::FormatDuration(kMinRevocationPruneGrace), " to 720h"));
   }
   EDGEPASS_RETURN_IF_ERROR(ValidateSecretsStoreOptions(o));
   return absl::OkStatus();

@@ -80,6 +80,10 @@ struct ServerOptions {
   // How often a replica checks its revocation list against the store
   // (entry counts) and loads it again when they differ.
   absl::Duration revocation_check_interval = absl::Minutes(5);
+  // How often a replica drops revoked sessions whose expires_at lies more
+  // than revocation_prune_grace in the past from the store (zero: never).
+  absl::Duration revocation_prune_interval = absl::Hours(1);
+  absl::Duration revocation_prune_grace = absl::Hours(1);
   // REST gateway (JSON over HTTP/1.1) listen address; empty: no gateway.
   std::string rest_addr = "127.0.0.1:8080";
   // A REST request must arrive whole within this (slow clients are dropped).

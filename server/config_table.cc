@@ -247,6 +247,18 @@ std::vector<ConfigOption> BuildTable() {
        "Catches changes that bypassed the change log (an edit by hand in "
        "Redis); metric `edgepass_revocation_resyncs_total`",
        &O::revocation_check_interval},
+      {"revocation_prune_interval", "DUR",
+       "how often a replica drops revoked sessions that expired more than "
+       "--revocation-prune-grace ago from the store (0: off; 1s to 24h)",
+       "Every replica may run it; a removal is sent to the other replicas as "
+       "a delta. Metric `edgepass_revocations_pruned_total`",
+       DurationOrOffField{&O::revocation_prune_interval}},
+      {"revocation_prune_grace", "DUR",
+       "a revoked session stays stored this long past its expires_at before "
+       "a prune drops it (5m to 720h)",
+       "Covers clock skew between replicas, so a replica whose clock is "
+       "behind still holds the entry while it thinks the token is live",
+       &O::revocation_prune_grace},
   };
 }
 
@@ -281,6 +293,9 @@ std::string ConfigOption::DefaultShown() const {
           [&](const IntField& f) { return absl::StrCat(d.*(f.field)); },
           [&](absl::Duration ServerOptions::*f) {
             return absl::FormatDuration(d.*f);
+          },
+          [&](const DurationOrOffField& f) {
+            return absl::FormatDuration(d.*(f.field));
           },
           [&](bool ServerOptions::*f) {
             return std::string(d.*f ? "true" : "false");
@@ -323,6 +338,17 @@ absl::Status ConfigOption::Apply(const std::string& value,
                                                  "duration like 30s, 10m, 2h"));
             }
             o->*f = d;
+            return absl::OkStatus();
+          },
+          [&](const DurationOrOffField& f) {
+            absl::Duration d;
+            if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration() ||
+                d == absl::InfiniteDuration()) {
+              return Invalid(where, absl::StrCat("\"", value,
+                                                 "\" is not 0 (off) or a "
+                                                 "duration like 30s, 10m, 2h"));
+            }
+            o->*(f.field) = d;
             return absl::OkStatus();
           },
           [&](bool ServerOptions::*f) {

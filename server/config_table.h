@@ -28,6 +28,11 @@ struct IntField {
   int max;
 };
 
+// A duration option where 0 (or "0s") turns the feature off.
+struct DurationOrOffField {
+  absl::Duration ServerOptions::*field;
+};
+
 // A text option that takes one of a few words.
 struct ChoiceField {
   std::string ServerOptions::*field;
@@ -35,13 +40,14 @@ struct ChoiceField {
 };
 
 // Where a value lands, and so how it is parsed: text as given, an integer in
-// range, a positive duration ("30s"), a boolean ("true"/"false"/"1"/"0"; a
-// switch on the command line), a comma list, a word from a list. monostate:
-// handled by the parser itself (--config).
+// range, a positive duration ("30s"), a duration or 0 (off), a boolean
+// ("true"/"false"/"1"/"0"; a switch on the command line), a comma list, a
+// word from a list. monostate: handled by the parser itself (--config).
 using ConfigField =
     std::variant<std::monostate, std::string ServerOptions::*, IntField,
-                 absl::Duration ServerOptions::*, bool ServerOptions::*,
-                 std::vector<std::string> ServerOptions::*, ChoiceField>;
+                 absl::Duration ServerOptions::*, DurationOrOffField,
+                 bool ServerOptions::*, std::vector<std::string> ServerOptions::*,
+                 ChoiceField>;
 
 struct ConfigOption {
   // Config-file key, e.g. "grpc_addr"; the flag is "--grpc-addr" and the

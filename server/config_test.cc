@@ -193,6 +193,34 @@ TEST(ParseServerOptions, RestIdleTimeout) {
             "rest_idle_timeout: must be at most 1h");
 }
 
+TEST(ParseServerOptions, RevocationPrune) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->revocation_prune_interval, absl::Hours(1));
+  EXPECT_EQ(o->revocation_prune_grace, absl::Hours(1));
+  o = ParseServerOptions({"--revocation-prune-interval", "0", "--revocation-prune-grace", "5m"}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->revocation_prune_interval, absl::ZeroDuration());  // off
+  EXPECT_EQ(o->revocation_prune_grace, absl::Minutes(5));
+  o = ParseServerOptions({}, FakeEnv{{{"EDGEPASS_REVOCATION_PRUNE_INTERVAL", "1s"}}});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->revocation_prune_interval, absl::Seconds(1));
+  EXPECT_EQ(std::string(ParseServerOptions({"--revocation-prune-interval", "-1s"}, FakeEnv{}).status().message()),
+            "--revocation-prune-interval: \"-1s\" is not 0 (off) or a duration like 30s, 10m, 2h");
+  EXPECT_EQ(std::string(ParseServerOptions({"--revocation-prune-interval", "soon"}, FakeEnv{}).status().message()),
+            "--revocation-prune-interval: \"soon\" is not 0 (off) or a duration like 30s, 10m, 2h");
+  EXPECT_EQ(std::string(ParseServerOptions({"--revocation-prune-interval", "500ms"}, FakeEnv{}).status().message()),
+            "revocation_prune_interval: must be 0 (off) or 1s to 24h");
+  EXPECT_EQ(std::string(ParseServerOptions({"--revocation-prune-interval", "25h"}, FakeEnv{}).status().message()),
+            "revocation_prune_interval: must be 0 (off) or 1s to 24h");
+  EXPECT_EQ(std::string(ParseServerOptions({"--revocation-prune-grace", "0"}, FakeEnv{}).status().message()),
+            "--revocation-prune-grace: \"0\" is not a positive duration like 30s, 10m, 2h");
+  EXPECT_EQ(std::string(ParseServerOptions({"--revocation-prune-grace", "4m59s"}, FakeEnv{}).status().message()),
+            "revocation_prune_grace: must be 5m to 720h");
+  EXPECT_EQ(std::string(ParseServerOptions({"--revocation-prune-grace", "721h"}, FakeEnv{}).status().message()),
+            "revocation_prune_grace: must be 5m to 720h");
+}
+
 TEST(ParseServerOptions, RedisSentinelAndWait) {
   absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
   ASSERT_TRUE(o.ok()) << o.status();

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -17,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/types/span.h"
 #include "core/ip_address.h"
 #include "core/random.h"
 #include "core/status_macros.h"
@@ -48,6 +50,7 @@
 #include "server/app/key_rotator.h"
 #include "server/app/playback_issuer.h"
 #include "server/app/revocation_desk.h"
+#include "server/app/revocation_pruner.h"
 #include "server/app/rotation_schedule.h"
 #include "server/app/validator_reporter.h"
 #include "server/auth/access.h"
@@ -160,6 +163,16 @@ std::string ReplicaName(const ServerOptions& options) {
   return absl::StrCat(host[0] != '\0' ? host : "replica", ":", getpid());
 }
 
+// When a replica first prunes the revocation list: at random within one
+// interval, so replicas started together (a rollout) do not all walk the
+// list at once, and a server restarted more often than the interval still
+// prunes now and then.
+absl::Duration FirstPruneDelay(absl::Duration interval, core::RandomSource& random) {
+  uint64_t bits = 0;
+  random.Fill(absl::MakeSpan(reinterpret_cast<uint8_t*>(&bits), sizeof(bits)));
+  return interval * (static_cast<double>(bits >> 11) / static_cast<double>(uint64_t{1} << 53));
+}
+
 KeyRotatorOptions RotatorOptions(const ServerOptions& options) {
   KeyRotatorOptions r;
   if (options.key_rotation_interval > absl::ZeroDuration()) {
@@ -248,6 +261,7 @@ struct ServerApp::Parts {
   std::unique_ptr<EdgeSyncHub> hub;
   std::unique_ptr<KeyDesk> key_desk;
   std::unique_ptr<ValidatorReporter> validator_reporter;
+  std::unique_ptr<RevocationPruner> pruner;
   std::unique_ptr<KeyRotator> rotator;
   std::unique_ptr<PlaybackApi> playback_api;
   std::unique_ptr<CatalogApi> catalog_api;
@@ -331,6 +345,12 @@ void ServerApp::Parts::BuildServices() {
                                                            clock, kValidatorReportInterval);
   hub->SetValidatorListener([reporter = validator_reporter.get()] { reporter->Poke(); });
   validator_reporter->Start();
+  pruner = std::make_unique<RevocationPruner>(
+      stores.sessions.get(), clock,
+      RevocationPrunerOptions{.interval = options.revocation_prune_interval,
+                              .grace = options.revocation_prune_grace,
+                              .first_delay = FirstPruneDelay(options.revocation_prune_interval, random)});
+  pruner->Start();  // nothing when the interval is 0
   rotator = std::make_unique<KeyRotator>(
       KeyRotatorDeps{.store = stores.secrets.get(),
                      .keys = stores.keys.get(),
@@ -354,6 +374,7 @@ absl::Status ServerApp::Parts::StartMetrics(Failure* failure) {
   metrics.WatchEdgeSync(hub.get(), live.get());
   metrics.WatchSecretStore(stores.secrets.get());
   metrics.WatchKeyRotator(rotator.get());
+  metrics.WatchRevocationPruner(pruner.get());
   if (const RedisClient* redis = stores.redis.get(); redis != nullptr) {
     metrics.WatchRedis([redis] { return CallCounts{.calls = redis->command_count(), .errors = redis->error_count()}; });
     if (redis->sentinel_mode()) metrics.WatchRedisFailovers([redis] { return redis->failover_count(); });
@@ -511,6 +532,7 @@ void ServerApp::Stop() {
   p.stopped = true;
   if (p.rotator) p.rotator->Stop();  // a rotation in flight stops; the next one resumes it
   if (p.validator_reporter) p.validator_reporter->Stop();
+  if (p.pruner) p.pruner->Stop();  // waits for a prune in flight: each of its steps is atomic
   // Validators move to another replica at once instead of waiting for the deadline.
   if (p.hub) p.hub->Stop();
   if (p.rest_server) p.rest_server->Stop();

@@ -15,6 +15,7 @@
 #include "prometheus/registry.h"
 #include "server/app/edge_sync_hub.h"
 #include "server/app/key_rotator.h"
+#include "server/app/revocation_pruner.h"
 #include "server/live_state.h"
 #include "server/state/secret_store.h"
 
@@ -189,6 +190,13 @@ void ServerMetrics::WatchKeyRotator(const KeyRotator* rotator) {
                       if (t == absl::InfinitePast()) return {};
                       return {{{}, absl::ToDoubleSeconds(t - absl::UnixEpoch())}};
                     });
+}
+
+void ServerMetrics::WatchRevocationPruner(const RevocationPruner* pruner) {
+  state_->AddCounter("edgepass_revocations_pruned_total",
+                     "Revoked sessions this replica dropped from the store after they expired "
+                     "(--revocation-prune-interval).",
+                     [pruner] { return static_cast<double>(pruner->pruned()); });
 }
 
 void ServerMetrics::WatchEdgeSync(const EdgeSyncHub* edge_sync, const LiveState* live) {

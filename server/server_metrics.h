@@ -35,6 +35,8 @@
 //   edgepass_edge_version                                gauge: version validators are sent
 //   edgepass_revocation_resyncs_total                    counter: full reloads of the revocation
 //       list because the periodic check found it out of step with the store
+//   edgepass_revocations_pruned_total                    counter: expired revoked sessions this
+//       replica's prunes dropped from the store
 //   edgepass_signing_key_age_seconds                     gauge: since the primary key's creation
 //   edgepass_edge_validators_connected                   gauge: validators with an open stream
 //   edgepass_edge_validators_behind                      gauge: connected, acked < edge version
@@ -64,6 +66,7 @@ namespace edgepass::server {
 class EdgeSyncHub;
 class KeyRotator;
 class LiveState;
+class RevocationPruner;
 class SecretStore;
 
 inline constexpr absl::string_view kInlinePolicyAsset = "(inline)";
@@ -123,6 +126,8 @@ class ServerMetrics {
   void WatchEdgeSync(const EdgeSyncHub* edge_sync, const LiveState* live);
   // Whether rotation stalled, runs, and last succeeded.
   void WatchKeyRotator(const KeyRotator* rotator);
+  // Revoked sessions this replica pruned.
+  void WatchRevocationPruner(const RevocationPruner* pruner);
   // Secrets-store reads and failed reads.
   void WatchSecretStore(const SecretStore* store);
   // Redis commands and failed calls (RedisClient::command_count() /

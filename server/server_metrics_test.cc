@@ -31,6 +31,7 @@
 #include "server/api/grpc_services.h"
 #include "server/app/edge_sync_hub.h"
 #include "server/app/playback_issuer.h"
+#include "server/app/revocation_pruner.h"
 #include "server/live_state.h"
 #include "tests/support/temp_dir.h"
 
@@ -152,6 +153,22 @@ TEST_F(ServerMetricsTest, ReadsStateAtScrapeTime) {
   text = Text();
   EXPECT_THAT(text, HasSubstr("edgepass_secret_store_reads_total 3\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_secret_store_read_errors_total 1\n"));
+}
+
+TEST_F(ServerMetricsTest, CountsPrunedRevocations) {
+  RevocationPruner pruner(sessions_.get(), [] { return kNow; }, {.grace = absl::Hours(1)});
+  metrics_.WatchRevocationPruner(&pruner);
+  EXPECT_THAT(Text(), HasSubstr("# TYPE edgepass_revocations_pruned_total counter\n"
+                                "edgepass_revocations_pruned_total 0\n"));
+  for (const char* id : {"expired0001", "expired0002"}) {
+    ASSERT_TRUE(sessions_
+                    ->Put({.session_id = id, .added_at = kNow - absl::Hours(4),
+                           .expires_at = kNow - absl::Hours(2)})
+                    .ok());
+  }
+  ASSERT_EQ(pruner.PruneOnce().value(), 2u);
+  EXPECT_EQ(pruner.PruneOnce().value(), 0u);
+  EXPECT_THAT(Text(), HasSubstr("edgepass_revocations_pruned_total 2\n"));
 }
 
 TEST_F(ServerMetricsTest, HttpRequestsByRouteTemplateAndCode) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <iostream>
+#include <set>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -190,6 +191,41 @@ TEST_F(FileSessionStoreTest, PruneDropsExpiredEntries) {
   ASSERT_EQ(list->entries.size(), 1u);
   EXPECT_EQ(list->entries[0].session_id, "late22");
   EXPECT_EQ(list->version, 3u);
+}
+
+TEST_F(FileSessionStoreTest, ConcurrentPrunesDropAndLogEachEntryOnce) {
+  FileSessionStore store(path_);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(store.Put(Entry(absl::StrCat("sess", i), 1000, i % 3 == 0 ? 2000 : 9000)).ok());
+  }
+  const uint64_t before = store.List()->version;
+  std::atomic<size_t> dropped{0};
+  std::vector<std::thread> pruners;
+  for (int t = 0; t < 4; ++t) {
+    pruners.emplace_back([&] {
+      for (int round = 0; round < 5; ++round) {
+        absl::StatusOr<size_t> n = store.Prune(absl::FromUnixSeconds(5000));
+        ASSERT_TRUE(n.ok()) << n.status();
+        dropped += *n;
+      }
+    });
+  }
+  for (std::thread& t : pruners) t.join();
+  EXPECT_EQ(dropped.load(), 100u);
+  // One removal record per dropped entry, none for an entry already gone.
+  absl::StatusOr<SessionChanges> changes = store.ChangesSince(before);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  std::set<std::string> removed;
+  for (const SessionChange& c : changes->changes) {
+    EXPECT_FALSE(c.entry.has_value()) << c.session_id;
+    EXPECT_TRUE(removed.insert(c.session_id).second) << c.session_id << " removed twice";
+  }
+  EXPECT_EQ(removed.size(), 100u);
+  EXPECT_EQ(changes->version, before + 1);  // one prune removed them all, the others found nothing
+  absl::StatusOr<SessionList> reread = FileSessionStore(path_).List();
+  ASSERT_TRUE(reread.ok()) << reread.status();
+  EXPECT_EQ(reread->entries.size(), 200u);
+  EXPECT_EQ(reread->version, before + 1);
 }
 
 TEST_F(FileSessionStoreTest, ListPageReadsPagesInIdOrderFromBaseAndLog) {

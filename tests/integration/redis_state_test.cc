@@ -382,6 +382,76 @@ TEST_F(RedisStateTest, PruneWalksTheHashInStepsAndLogsEachRemoval) {
   EXPECT_EQ(changes->stored_count, std::optional<size_t>(401));
 }
 
+TEST_F(RedisStateTest, ConcurrentPrunesFromTwoReplicasDropAndLogEachEntryOnce) {
+  std::unique_ptr<RedisClient> setup_client = NewClient();
+  RedisSessionStore setup(*setup_client, nullptr);
+  std::set<std::string> expired;
+  for (int batch = 0; batch < 3; ++batch) {
+    std::vector<core::RevocationEntry> entries;
+    for (int i = 0; i < 200; ++i) {
+      const int n = batch * 200 + i;
+      core::RevocationEntry e = AutoEntry(absl::StrCat("sess", n), 3);
+      if (n % 2 == 0) {
+        e.expires_at = absl::FromUnixSeconds(5000);
+        expired.insert(e.session_id);
+      }
+      entries.push_back(std::move(e));
+    }
+    ASSERT_TRUE(setup.Report(entries).ok());
+  }
+  const uint64_t before = setup.List()->version;
+
+  // Two replicas prune at once, in small steps so their walks interleave,
+  // while a third revokes some of the expired sessions again (a new token).
+  std::set<std::string> revoked_again;
+  for (int n = 0; n < 600; n += 20) revoked_again.insert(absl::StrCat("sess", n));
+  std::unique_ptr<RedisClient> client_a = NewClient();
+  std::unique_ptr<RedisClient> client_b = NewClient();
+  RedisSessionStore replica_a(*client_a, nullptr, RedisSessionStore::kDefaultChangeLogLength, 20);
+  RedisSessionStore replica_b(*client_b, nullptr, RedisSessionStore::kDefaultChangeLogLength, 20);
+  std::atomic<size_t> dropped{0};
+  std::vector<std::thread> threads;
+  for (RedisSessionStore* replica : {&replica_a, &replica_b}) {
+    threads.emplace_back([&, replica] {
+      for (int round = 0; round < 3; ++round) {
+        absl::StatusOr<size_t> n = replica->Prune(absl::FromUnixSeconds(7000));
+        ASSERT_TRUE(n.ok()) << n.status();
+        dropped += *n;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (const std::string& id : revoked_again) ASSERT_TRUE(setup.Put(Entry(id, 9500)).ok());
+  });
+  for (std::thread& t : threads) t.join();
+
+  // Every removal logged once, and counted once across the two replicas.
+  absl::StatusOr<SessionChanges> changes = setup.ChangesSince(before);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_FALSE(changes->too_old);
+  std::set<std::string> removed;
+  for (const SessionChange& c : changes->changes) {
+    if (c.entry.has_value()) continue;  // a revoke again
+    EXPECT_EQ(expired.count(c.session_id), 1u) << c.session_id;
+    EXPECT_TRUE(removed.insert(c.session_id).second) << c.session_id << " removed twice";
+  }
+  EXPECT_EQ(dropped.load(), removed.size());
+  EXPECT_GE(removed.size(), expired.size() - revoked_again.size());
+
+  // What is left: every live entry, each session revoked again with its new
+  // expiry, no other expired one; the stored count agrees with the log.
+  absl::StatusOr<SessionList> list = setup.List();
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->entries.size(), 600 - expired.size() + revoked_again.size());
+  for (const core::RevocationEntry& e : list->entries) {
+    if (expired.count(e.session_id) == 0) continue;
+    EXPECT_EQ(revoked_again.count(e.session_id), 1u) << e.session_id;
+    EXPECT_EQ(e.expires_at, absl::FromUnixSeconds(9500)) << e.session_id;
+  }
+  EXPECT_EQ(changes->stored_count, std::optional<size_t>(list->entries.size()));
+  EXPECT_EQ(*replica_a.Prune(absl::FromUnixSeconds(7000)), 0u);
+}
+
 TEST_F(RedisStateTest, ListPageReadsPagesInIdOrderAndRebuildsAStaleIndex) {
   std::unique_ptr<RedisClient> client = NewClient();
   RedisSessionStore store(*client, nullptr);
