@@ -221,7 +221,7 @@ std::vector<ConfigOption> BuildTable() {
        "A new key is sent to every validator and promoted once all live ones "
        "acknowledged it; see [operations.md](operations.md#key-rotation). "
        "On demand: `KeyService.RotateKeys`",
-       &O::key_rotation_interval},
+       DurationOrOffField{&O::key_rotation_interval}},
       {"key_rotation_schedule", "CRON",
        "rotate on SMD's schedule, an EventBridge cron in UTC: daily `MM HH ? "
        "* * *`, weekly `MM HH ? * D *`, monthly `MM HH ? * D#W *` (D 1 to 7, "

@@ -193,6 +193,15 @@ TEST(ParseServerOptions, RestIdleTimeout) {
             "rest_idle_timeout: must be at most 1h");
 }
 
+TEST(ParseServerOptions, KeyRotationIntervalZeroIsOff) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({"--key-rotation-interval", "0"}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->key_rotation_interval, absl::ZeroDuration());
+  o = ParseServerOptions({"--key-rotation-interval", "720h"}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->key_rotation_interval, absl::Hours(720));
+}
+
 TEST(ParseServerOptions, RevocationPrune) {
   absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
   ASSERT_TRUE(o.ok()) << o.status();
