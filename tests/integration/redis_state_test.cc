@@ -322,25 +322,32 @@ TEST_F(RedisStateTest, ReportsNeverReplaceManualNorRepeatUnderConcurrentWriters)
   EXPECT_EQ(store.Report(too_many).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(RedisStateTest, PruneWalksTheHashInStepsAndLogsEachRemoval) {
-  std::unique_ptr<RedisClient> client = NewClient();
-  RedisSessionStore store(*client, nullptr, RedisSessionStore::kDefaultChangeLogLength, /*prune_scan_count=*/50);
-  // 600 entries (a real hash table, not a small listpack HSCAN returns at
-  // once), every third expired by the cutoff.
+// Reports 600 AUTO entries in three batches, every `nth` of them expired
+// (at 5000 s); returns the expired ids.
+std::set<std::string> ReportWithExpired(RedisSessionStore& store, int nth) {
   std::set<std::string> expired;
   for (int batch = 0; batch < 3; ++batch) {
     std::vector<core::RevocationEntry> entries;
     for (int i = 0; i < 200; ++i) {
       const int n = batch * 200 + i;
       core::RevocationEntry e = AutoEntry(absl::StrCat("sess", n), 3);
-      if (n % 3 == 0) {
+      if (n % nth == 0) {
         e.expires_at = absl::FromUnixSeconds(5000);
         expired.insert(e.session_id);
       }
       entries.push_back(std::move(e));
     }
-    ASSERT_TRUE(store.Report(entries).ok());
+    EXPECT_TRUE(store.Report(entries).ok());
   }
+  return expired;
+}
+
+TEST_F(RedisStateTest, PruneWalksTheHashInStepsAndLogsEachRemoval) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  RedisSessionStore store(*client, nullptr, RedisSessionStore::kDefaultChangeLogLength, /*prune_scan_count=*/50);
+  // 600 entries (a real hash table, not a small listpack HSCAN returns at
+  // once), every third expired by the cutoff.
+  const std::set<std::string> expired = ReportWithExpired(store, 3);
   const uint64_t before = store.List()->version;
   ASSERT_EQ(before, 3u);
 
@@ -385,20 +392,7 @@ TEST_F(RedisStateTest, PruneWalksTheHashInStepsAndLogsEachRemoval) {
 TEST_F(RedisStateTest, ConcurrentPrunesFromTwoReplicasDropAndLogEachEntryOnce) {
   std::unique_ptr<RedisClient> setup_client = NewClient();
   RedisSessionStore setup(*setup_client, nullptr);
-  std::set<std::string> expired;
-  for (int batch = 0; batch < 3; ++batch) {
-    std::vector<core::RevocationEntry> entries;
-    for (int i = 0; i < 200; ++i) {
-      const int n = batch * 200 + i;
-      core::RevocationEntry e = AutoEntry(absl::StrCat("sess", n), 3);
-      if (n % 2 == 0) {
-        e.expires_at = absl::FromUnixSeconds(5000);
-        expired.insert(e.session_id);
-      }
-      entries.push_back(std::move(e));
-    }
-    ASSERT_TRUE(setup.Report(entries).ok());
-  }
+  const std::set<std::string> expired = ReportWithExpired(setup, 2);
   const uint64_t before = setup.List()->version;
 
   // Two replicas prune at once, in small steps so their walks interleave,
