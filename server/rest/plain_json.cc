@@ -109,6 +109,96 @@ bool AppendMessage(const pb::Message& message, std::string* out) {
   return true;
 }
 
+
+// --- parsing ---
+
+// A strict reader of the JSON shapes the fast parser takes: objects whose
+// values are plain strings (printable ASCII, no escapes) or objects.
+// Anything else makes it step aside (return false) before the caller's
+// message is touched by a value it would read differently.
+class PlainReader {
+ public:
+  explicit PlainReader(absl::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  bool Object(pb::Message* message, int depth) {
+    if (depth > kMaxDepth || !Consume('{')) return false;
+    const pb::Descriptor* type = message->GetDescriptor();
+    const pb::Reflection* reflection = message->GetReflection();
+    // Fields set so far: a key given twice (or by both its names) steps aside.
+    uint64_t seen = 0;
+    if (Consume('}')) return true;
+    while (true) {
+      absl::string_view key;
+      if (!String(&key) || !Consume(':')) return false;
+      const pb::FieldDescriptor* field = FieldOf(type, key);
+      if (field == nullptr || field->is_repeated() || field->index() >= 64 ||
+          field->containing_oneof() != nullptr || (seen >> field->index() & 1)) {
+        return false;
+      }
+      seen |= uint64_t{1} << field->index();
+      if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING &&
+          field->type() == pb::FieldDescriptor::TYPE_STRING) {
+        absl::string_view value;
+        if (!String(&value)) return false;
+        reflection->SetString(message, field, std::string(value));
+      } else if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE &&
+                 field->message_type()->file()->package() != "google.protobuf") {
+        if (!Object(reflection->MutableMessage(message, field), depth + 1)) return false;
+      } else {
+        return false;  // numbers, bools, enums, bytes, well-known types
+      }
+      if (Consume('}')) return true;
+      if (!Consume(',')) return false;
+    }
+  }
+
+  bool AtEnd() {
+    SkipSpace();
+    return p_ == end_;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 8;
+
+  // By proto name or JSON name, as protobuf's parser accepts both.
+  static const pb::FieldDescriptor* FieldOf(const pb::Descriptor* type, absl::string_view key) {
+    for (int i = 0; i < type->field_count(); ++i) {
+      const pb::FieldDescriptor* f = type->field(i);
+      if (f->name() == key || f->json_name() == key) return f;
+    }
+    return nullptr;
+  }
+
+  void SkipSpace() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+
+  bool Consume(char c) {
+    SkipSpace();
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+
+  // A string of printable ASCII without escapes.
+  bool String(absl::string_view* out) {
+    if (!Consume('"')) return false;
+    const char* start = p_;
+    while (p_ != end_ && *p_ != '"') {
+      const auto u = static_cast<unsigned char>(*p_);
+      if (u < 0x20 || u >= 0x7f || u == '\\') return false;
+      ++p_;
+    }
+    if (p_ == end_) return false;
+    *out = absl::string_view(start, static_cast<size_t>(p_ - start));
+    ++p_;
+    return true;
+  }
+
+  const char* p_;
+  const char* const end_;
+};
+
 }  // namespace
 
 std::optional<std::string> PlainMessageToJson(const pb::Message& message) {
@@ -116,6 +206,11 @@ std::optional<std::string> PlainMessageToJson(const pb::Message& message) {
   out.reserve(1024);
   if (!AppendMessage(message, &out)) return std::nullopt;
   return out;
+}
+
+bool PlainJsonToMessage(absl::string_view json, pb::Message* message) {
+  PlainReader reader(json);
+  return reader.Object(message, 0) && reader.AtEnd();
 }
 
 }  // namespace edgepass::server
