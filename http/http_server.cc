@@ -122,7 +122,9 @@ class Session : public SessionBase,
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   Session(tcp::socket socket, ServerImpl* server)
-      : stream_(MakeStream(std::move(socket), server)), server_(server) {}
+      : stream_(MakeStream(std::move(socket), server)),
+        server_(server),
+        timer_(Lowest().get_executor()) {}
 
   ~Session() override {
     absl::MutexLock lock(&server_->mu);
@@ -156,7 +158,7 @@ class Session : public SessionBase,
     if constexpr (kTls) {
       // A handshake that has not finished within read_timeout is dropped,
       // so slow or silent clients cannot hold connections.
-      Lowest().expires_after(ToChrono(server_->options.read_timeout));
+      ExpireAfter(server_->options.read_timeout);
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](error_code ec) {
                                 if (ec) return self->CloseNow();
@@ -182,9 +184,8 @@ class Session : public SessionBase,
     // the connection for the idle timeout), after a response under the
     // keep-alive idle timeout.
     idle_ = true;
-    Lowest().expires_after(ToChrono(served_any_
-                                        ? server_->options.idle_timeout
-                                        : server_->options.read_timeout));
+    ExpireAfter(served_any_ ? server_->options.idle_timeout
+                            : server_->options.read_timeout);
     stream_.async_read_some(
         buffer_.prepare(kFirstReadBytes),
         [self = this->shared_from_this()](error_code ec, size_t n) {
@@ -195,10 +196,11 @@ class Session : public SessionBase,
         });
   }
 
-  // The request has started: the rest must arrive within read_timeout.
+  // The request has started: the rest must arrive within read_timeout
+  // (armed by ReadMore, when the rest is not here yet).
   void ReadRequest() {
     idle_ = false;
-    Lowest().expires_after(ToChrono(server_->options.read_timeout));
+    request_started_ = std::chrono::steady_clock::now();
     Parse();
   }
 
@@ -244,8 +246,9 @@ class Session : public SessionBase,
     ReadMore();
   }
 
-  // More bytes of the request under way (the read timeout runs).
+  // More bytes of the request under way, within read_timeout of its start.
   void ReadMore() {
+    ExpireAt(request_started_ + ToChrono(server_->options.read_timeout));
     stream_.async_read_some(
         buffer_.prepare(kFirstReadBytes),
         [self = this->shared_from_this()](error_code ec, size_t n) {
@@ -352,17 +355,57 @@ class Session : public SessionBase,
     if (!head) out_ += response.body;
   }
 
-  // Writes the queued responses in one go; then closes, or reads on.
+  // Writes the queued responses in one go; then closes, or reads on. Over
+  // plain TCP a write that the socket takes at once needs no timer and no
+  // trip through the event loop.
   void Flush(bool close) {
-    Lowest().expires_after(ToChrono(server_->options.write_timeout));
+    size_t written = 0;
+    if constexpr (!kTls) {
+      error_code ec;
+      tcp::socket& socket = Lowest().socket();
+      if (!socket.non_blocking()) socket.non_blocking(true, ec);
+      if (!ec) written = socket.write_some(asio::buffer(out_), ec);
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return CloseNow();
+      if (written == out_.size()) {
+        out_.clear();
+        return AfterWrite(close);
+      }
+    }
+    ExpireAfter(server_->options.write_timeout);
     asio::async_write(
-        stream_, asio::buffer(out_),
+        stream_, asio::buffer(out_) + written,
         [self = this->shared_from_this(), close](error_code ec, size_t) {
           self->out_.clear();
           if (ec) return self->CloseNow();
-          if (close) return self->CloseAfterResponse();
-          self->ReadNext();
+          self->AfterWrite(close);
         });
+  }
+
+  void AfterWrite(bool close) {
+    if (close) return CloseAfterResponse();
+    ReadNext();
+  }
+
+  // The connection closes at `deadline` unless a later one is set first.
+  // One timer per connection, moved only when a deadline comes earlier than
+  // the one it is set for (or when it fires early): the usual request, read
+  // whole and answered at once, arms nothing. (beast::tcp_stream's own
+  // timeouts, one timer wait per operation, stay off.)
+  void ExpireAt(std::chrono::steady_clock::time_point deadline) {
+    deadline_ = deadline;
+    if (timer_armed_ && timer_.expiry() <= deadline) return;
+    timer_armed_ = true;
+    timer_.expires_at(deadline);
+    timer_.async_wait([weak = this->weak_from_this()](error_code ec) {
+      std::shared_ptr<Session> self = weak.lock();
+      if (self == nullptr || ec == asio::error::operation_aborted) return;
+      self->timer_armed_ = false;
+      if (std::chrono::steady_clock::now() >= self->deadline_) return self->CloseNow();
+      self->ExpireAt(self->deadline_);
+    });
+  }
+  void ExpireAfter(absl::Duration timeout) {
+    ExpireAt(std::chrono::steady_clock::now() + ToChrono(timeout));
   }
 
   // After a complete response, with no read pending: over TLS, send
@@ -373,7 +416,7 @@ class Session : public SessionBase,
       if (tls_ready_) {
         tls_ready_ = false;
         SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
-        Lowest().expires_after(ToChrono(server_->options.write_timeout));
+        ExpireAfter(server_->options.write_timeout);
         stream_.async_shutdown([self = this->shared_from_this()](error_code) {
           self->CloseNow();
         });
@@ -385,6 +428,8 @@ class Session : public SessionBase,
 
   void CloseNow() {
     error_code ec;
+    timer_.cancel();
+    timer_armed_ = false;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     Lowest().socket().close(ec);
   }
@@ -394,6 +439,10 @@ class Session : public SessionBase,
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string out_;  // responses serialized, not yet written
+  asio::steady_timer timer_;  // see ExpireAt
+  bool timer_armed_ = false;  // a wait is pending on timer_
+  std::chrono::steady_clock::time_point deadline_;
+  std::chrono::steady_clock::time_point request_started_;
   std::string peer_identity_;  // CN of the verified client certificate
   bool tls_ready_ = false;     // handshake done, no close_notify sent yet
   bool idle_ = true;  // waiting for a request's first byte (loop thread only)
