@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "edgepass/v1/playback.pb.h"
 #include "google/protobuf/descriptor.h"
@@ -50,8 +51,20 @@ bool AppendTimestamp(const pb::Message& message, std::string* out) {
   const auto* ts = pb::DynamicCastToGenerated<pb::Timestamp>(&message);
   // Years 1970..9999, whole seconds: printed as protobuf does ("...Z", no fraction).
   if (ts == nullptr || ts->nanos() != 0 || ts->seconds() < 0 || ts->seconds() >= 253402300800) return false;
-  absl::StrAppend(out, "\"", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(ts->seconds()),
-                                               absl::UTCTimeZone()), "\"");
+  // "%Y-%m-%dT%H:%M:%SZ" in UTC, written digit by digit (absl::FormatTime
+  // costs a time zone lookup and a format parse per call).
+  const absl::CivilSecond t = absl::ToCivilSecond(absl::FromUnixSeconds(ts->seconds()), absl::UTCTimeZone());
+  char text[] = "\"0000-00-00T00:00:00Z\"";
+  auto put = [&text](int at, int64_t value, int digits) {
+    for (int i = digits - 1; i >= 0; --i, value /= 10) text[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(1, t.year(), 4);
+  put(6, t.month(), 2);
+  put(9, t.day(), 2);
+  put(12, t.hour(), 2);
+  put(15, t.minute(), 2);
+  put(18, t.second(), 2);
+  out->append(text, sizeof(text) - 1);
   return true;
 }
 
@@ -74,7 +87,7 @@ bool AppendValue(const pb::Message& message, const pb::FieldDescriptor* field, i
       return true;
     case pb::FieldDescriptor::CPPTYPE_MESSAGE: {
       const pb::Message& m = index < 0 ? r->GetMessage(message, field) : r->GetRepeatedMessage(message, field, index);
-      if (m.GetDescriptor()->full_name() == "google.protobuf.Timestamp") return AppendTimestamp(m, out);
+      if (m.GetDescriptor() == pb::Timestamp::descriptor()) return AppendTimestamp(m, out);
       if (m.GetDescriptor()->file()->package() == "google.protobuf") return false;  // other well-known types
       return AppendMessage(m, out);
     }
