@@ -317,6 +317,9 @@ class Session : public SessionBase,
     const bool keep_alive = req.keep_alive() && !server_->stopping.load();
     AppendResponse(std::move(response), keep_alive, req.version(), head);
     NewParser();
+    // A pipelined request behind this one starts now for the read timeout,
+    // not when the batch arrived (the handler may have blocked).
+    request_started_ = std::chrono::steady_clock::now();
     return keep_alive;
   }
 
