@@ -1,5 +1,6 @@
 #include "core/token_issuer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -117,8 +118,12 @@ std::string GenerateSessionId(int length, RandomSource& random) {
   id.reserve(length);
   uint8_t buf[64];
   while (static_cast<int>(id.size()) < length) {
-    random.Fill(absl::MakeSpan(buf));
-    for (uint8_t b : buf) {
+    // Enough bytes for what is missing, with room for a few rejections
+    // (1 in 32), not a whole buffer: the random source's refills dominate.
+    const size_t missing = static_cast<size_t>(length) - id.size();
+    const absl::Span<uint8_t> draw = absl::MakeSpan(buf, std::min(sizeof(buf), missing + missing / 8 + 2));
+    random.Fill(draw);
+    for (uint8_t b : draw) {
       if (b >= 248) continue;  // 248 = 4 * 62: reject to keep the draw uniform
       id.push_back(kSessionAlphabet[b % 62]);
       if (static_cast<int>(id.size()) == length) break;

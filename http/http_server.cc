@@ -110,9 +110,11 @@ class SessionBase {
   virtual void CloseIfIdle() = 0;
 };
 
-// One connection: (TLS handshake,) read a request, run the handler, write the
-// response, and loop while keep-alive. All of its handlers run on its own
-// strand. Stream is PlainStream or TlsStream.
+// One connection: (TLS handshake,) read requests, run the handler on each
+// complete one, write the responses, and loop while keep-alive. Requests
+// that arrived together (pipelined) are answered with one write. All of its
+// handlers run on its worker's one thread. Stream is PlainStream or
+// TlsStream.
 template <class Stream>
 class Session : public SessionBase,
                 public std::enable_shared_from_this<Session<Stream>> {
@@ -120,7 +122,9 @@ class Session : public SessionBase,
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
   Session(tcp::socket socket, ServerImpl* server)
-      : stream_(MakeStream(std::move(socket), server)), server_(server) {}
+      : stream_(MakeStream(std::move(socket), server)),
+        server_(server),
+        timer_(Lowest().get_executor()) {}
 
   ~Session() override {
     absl::MutexLock lock(&server_->mu);
@@ -150,10 +154,11 @@ class Session : public SessionBase,
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
   void Begin() {
+    NewParser();
     if constexpr (kTls) {
       // A handshake that has not finished within read_timeout is dropped,
       // so slow or silent clients cannot hold connections.
-      Lowest().expires_after(ToChrono(server_->options.read_timeout));
+      ExpireAfter(server_->options.read_timeout);
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](error_code ec) {
                                 if (ec) return self->CloseNow();
@@ -167,24 +172,20 @@ class Session : public SessionBase,
     }
   }
 
+  // Waits for the next request, or goes on with one already (partly) here.
+  // Nothing is queued in out_ when this runs.
   void ReadNext() {
     if (server_->stopping.load()) return CloseAfterResponse();
-    parser_.emplace();
-    parser_->header_limit(
-        static_cast<std::uint32_t>(server_->options.max_header_bytes));
-    parser_->body_limit(server_->options.max_body_bytes);
-    if (buffer_.size() > 0)
+    if (buffer_.size() > 0 || parser_->got_some()) {
       return ReadRequest();  // pipelined bytes already here
+    }
     // Wait for the next request's first bytes: on a new connection under the
     // read timeout (a client that connects and sends nothing must not hold
     // the connection for the idle timeout), after a response under the
-    // keep-alive idle timeout. (Beast's http::async_read_some would keep
-    // reading until the whole header is in, which would give a slow header
-    // the idle timeout instead of the read one.)
+    // keep-alive idle timeout.
     idle_ = true;
-    Lowest().expires_after(ToChrono(served_any_
-                                        ? server_->options.idle_timeout
-                                        : server_->options.read_timeout));
+    ExpireAfter(served_any_ ? server_->options.idle_timeout
+                            : server_->options.read_timeout);
     stream_.async_read_some(
         buffer_.prepare(kFirstReadBytes),
         [self = this->shared_from_this()](error_code ec, size_t n) {
@@ -195,52 +196,74 @@ class Session : public SessionBase,
         });
   }
 
-  // The request has started: the rest must arrive within read_timeout.
+  // The request has started: the rest must arrive within read_timeout
+  // (armed by ReadMore, when the rest is not here yet).
   void ReadRequest() {
     idle_ = false;
+    request_started_ = std::chrono::steady_clock::now();
+    Parse();
+  }
+
+  void NewParser() {
+    parser_.emplace();
+    parser_->header_limit(
+        static_cast<std::uint32_t>(server_->options.max_header_bytes));
+    parser_->body_limit(server_->options.max_body_bytes);
     header_bytes_ = 0;
-    Lowest().expires_after(ToChrono(server_->options.read_timeout));
-    ReadHeader();
   }
 
-  // Beast 1.74 applies header_limit to the unparsed bytes of one read only,
-  // so fields that trickle in could add up without bound: count what the
-  // parser has consumed as well.
-  void ReadHeader() {
-    if (parser_->is_header_done()) return ReadBody();
-    bhttp::async_read_some(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](error_code ec, size_t consumed) {
+  // Feeds the buffered bytes to the parser and answers every complete
+  // request among them in turn (pipelined ones too), queuing the responses
+  // in out_; then writes them all at once, or reads more of an incomplete
+  // request. Beast 1.74 applies header_limit to the unparsed bytes of one
+  // put only, so what the parser consumed before the header was done is
+  // counted as well.
+  void Parse() {
+    while (true) {
+      error_code ec;
+      while (buffer_.size() > 0 && !parser_->is_done()) {
+        const bool header_done = parser_->is_header_done();
+        const size_t n = parser_->put(buffer_.data(), ec);
+        // A put() stops right after the header, so what it consumed before
+        // the header was done is all header.
+        if (!header_done) header_bytes_ += n;
+        buffer_.consume(n);
+        if (ec == bhttp::error::need_more) {
+          ec = {};
+          break;
+        }
+        if (ec) return OnReadError(ec);
+      }
+      const size_t pending = parser_->is_header_done() ? 0 : buffer_.size();
+      if (header_bytes_ + pending > server_->options.max_header_bytes) {
+        return OnReadError(bhttp::error::header_limit);
+      }
+      if (!parser_->is_done()) break;
+      if (!Handle()) return Flush(/*close=*/true);
+      if (buffer_.size() == 0) break;
+    }
+    if (!out_.empty()) return Flush(/*close=*/false);
+    ReadMore();
+  }
+
+  // More bytes of the request under way, within read_timeout of its start.
+  void ReadMore() {
+    ExpireAt(request_started_ + ToChrono(server_->options.read_timeout));
+    stream_.async_read_some(
+        buffer_.prepare(kFirstReadBytes),
+        [self = this->shared_from_this()](error_code ec, size_t n) {
           if (ec) return self->OnReadError(ec);
-          // A put() stops right after the header, so what
-          // it consumed so far is all header.
-          self->header_bytes_ += consumed;
-          const size_t pending =
-              self->parser_->is_header_done() ? 0 : self->buffer_.size();
-          if (self->header_bytes_ + pending >
-              self->server_->options.max_header_bytes) {
-            return self->OnReadError(bhttp::error::header_limit);
-          }
-          self->ReadHeader();
+          self->buffer_.commit(n);
+          self->Parse();
         });
-  }
-
-  void ReadBody() {
-    if (parser_->is_done()) return Handle();
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = this->shared_from_this()](error_code ec, size_t) {
-                        if (ec) return self->OnReadError(ec);
-                        self->Handle();
-                      });
   }
 
   void OnReadError(error_code ec) {
     if (ec == bhttp::error::header_limit) {
-      return Write(Response::Error(431, "request header fields too large"),
-                   false, 11);
+      return Fail(Response::Error(431, "request header fields too large"));
     }
     if (ec == bhttp::error::body_limit) {
-      return Write(Response::Error(413, "request body too large"), false, 11);
+      return Fail(Response::Error(413, "request body too large"));
     }
     if (ec.category() ==
             bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
@@ -248,16 +271,24 @@ class Session : public SessionBase,
         ec != bhttp::error::partial_message && ec != bhttp::error::need_more &&
         ec != bhttp::error::need_buffer) {
       // A protocol error: the stream cannot be resynchronized.
-      return Write(Response::Error(
-                       400, absl::StrCat("malformed request: ", ec.message())),
-                   false, 11);
+      return Fail(Response::Error(
+          400, absl::StrCat("malformed request: ", ec.message())));
     }
     // end of stream, timeout (tcp_stream closed the socket), reset, abort,
-    // a TLS error.
+    // a TLS error. Responses already queued are dropped with the connection.
     CloseNow();
   }
 
-  void Handle() {
+  // The request cannot be read on: answer it (after any queued responses)
+  // and close.
+  void Fail(Response response) {
+    AppendResponse(std::move(response), false, 11, false);
+    Flush(/*close=*/true);
+  }
+
+  // Runs the handler on the parsed request and queues its response; false
+  // when the connection closes after it.
+  bool Handle() {
     served_any_ = true;
     bhttp::request<bhttp::string_body>& req = parser_->get();
     Request request;
@@ -282,12 +313,22 @@ class Session : public SessionBase,
     } catch (...) {
       response = Response::Error(500, "internal error");
     }
-    head_ = req.method() == bhttp::verb::head;
+    const bool head = req.method() == bhttp::verb::head;
     const bool keep_alive = req.keep_alive() && !server_->stopping.load();
-    Write(std::move(response), keep_alive, req.version());
+    AppendResponse(std::move(response), keep_alive, req.version(), head);
+    NewParser();
+    // A pipelined request behind this one starts now for the read timeout,
+    // not when the batch arrived (the handler may have blocked).
+    request_started_ = std::chrono::steady_clock::now();
+    return keep_alive;
   }
 
-  void Write(Response response, bool keep_alive, unsigned version) {
+  // Serializes a response at the end of out_, as Beast's serializer would
+  // for a string body: status line, Server, the handler's fields in order,
+  // Content-Length, and Connection when keep-alive differs from the
+  // version's default.
+  void AppendResponse(Response response, bool keep_alive, unsigned version,
+                      bool head) {
     bool valid = response.status >= 100 && response.status <= 999;
     for (const auto& [name, value] : response.headers.fields()) {
       if (name.empty() || !IsSafeFieldText(name) || !IsSafeFieldText(value))
@@ -295,29 +336,79 @@ class Session : public SessionBase,
     }
     if (!valid)
       response = Response::Error(500, "handler produced an invalid response");
-
-    res_ = {};
-    res_.version(version == 10 ? 10 : 11);
-    res_.result(static_cast<unsigned>(response.status));
-    res_.set(bhttp::field::server, "edgepass");
-    for (auto& [name, value] : response.headers.fields())
-      res_.insert(name, value);
-    const size_t length = response.body.size();
-    if (!head_) res_.body() = std::move(response.body);
     const int status = response.status;
-    if (status >= 200 && status != 204 && status != 304)
-      res_.content_length(length);
-    res_.keep_alive(keep_alive);
-    head_ = false;
+    const bool http10 = version == 10;
+    const beast::string_view reason = bhttp::obsolete_reason(
+        bhttp::int_to_status(static_cast<unsigned>(status)));
+    absl::StrAppend(&out_, http10 ? "HTTP/1.0 " : "HTTP/1.1 ", status, " ",
+                    absl::string_view(reason.data(), reason.size()),
+                    "\r\nServer: edgepass\r\n");
+    for (const auto& [name, value] : response.headers.fields()) {
+      absl::StrAppend(&out_, name, ": ", value, "\r\n");
+    }
+    if (status >= 200 && status != 204 && status != 304) {
+      absl::StrAppend(&out_, "Content-Length: ", response.body.size(), "\r\n");
+    }
+    if (http10 && keep_alive) {
+      out_ += "Connection: keep-alive\r\n";
+    } else if (!http10 && !keep_alive) {
+      out_ += "Connection: close\r\n";
+    }
+    out_ += "\r\n";
+    if (!head) out_ += response.body;
+  }
 
-    Lowest().expires_after(ToChrono(server_->options.write_timeout));
-    bhttp::async_write(
-        stream_, res_,
-        [self = this->shared_from_this(), keep_alive](error_code ec, size_t) {
+  // Writes the queued responses in one go; then closes, or reads on. Over
+  // plain TCP a write that the socket takes at once needs no timer and no
+  // trip through the event loop.
+  void Flush(bool close) {
+    size_t written = 0;
+    if constexpr (!kTls) {
+      error_code ec;
+      tcp::socket& socket = Lowest().socket();
+      if (!socket.non_blocking()) socket.non_blocking(true, ec);
+      if (!ec) written = socket.write_some(asio::buffer(out_), ec);
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return CloseNow();
+      if (written == out_.size()) {
+        out_.clear();
+        return AfterWrite(close);
+      }
+    }
+    ExpireAfter(server_->options.write_timeout);
+    asio::async_write(
+        stream_, asio::buffer(out_) + written,
+        [self = this->shared_from_this(), close](error_code ec, size_t) {
+          self->out_.clear();
           if (ec) return self->CloseNow();
-          if (!keep_alive) return self->CloseAfterResponse();
-          self->ReadNext();
+          self->AfterWrite(close);
         });
+  }
+
+  void AfterWrite(bool close) {
+    if (close) return CloseAfterResponse();
+    ReadNext();
+  }
+
+  // The connection closes at `deadline` unless a later one is set first.
+  // One timer per connection, moved only when a deadline comes earlier than
+  // the one it is set for (or when it fires early): the usual request, read
+  // whole and answered at once, arms nothing. (beast::tcp_stream's own
+  // timeouts, one timer wait per operation, stay off.)
+  void ExpireAt(std::chrono::steady_clock::time_point deadline) {
+    deadline_ = deadline;
+    if (timer_armed_ && timer_.expiry() <= deadline) return;
+    timer_armed_ = true;
+    timer_.expires_at(deadline);
+    timer_.async_wait([weak = this->weak_from_this()](error_code ec) {
+      std::shared_ptr<Session> self = weak.lock();
+      if (self == nullptr || ec == asio::error::operation_aborted) return;
+      self->timer_armed_ = false;
+      if (std::chrono::steady_clock::now() >= self->deadline_) return self->CloseNow();
+      self->ExpireAt(self->deadline_);
+    });
+  }
+  void ExpireAfter(absl::Duration timeout) {
+    ExpireAt(std::chrono::steady_clock::now() + ToChrono(timeout));
   }
 
   // After a complete response, with no read pending: over TLS, send
@@ -328,7 +419,7 @@ class Session : public SessionBase,
       if (tls_ready_) {
         tls_ready_ = false;
         SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
-        Lowest().expires_after(ToChrono(server_->options.write_timeout));
+        ExpireAfter(server_->options.write_timeout);
         stream_.async_shutdown([self = this->shared_from_this()](error_code) {
           self->CloseNow();
         });
@@ -340,6 +431,8 @@ class Session : public SessionBase,
 
   void CloseNow() {
     error_code ec;
+    timer_.cancel();
+    timer_armed_ = false;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     Lowest().socket().close(ec);
   }
@@ -348,13 +441,16 @@ class Session : public SessionBase,
   ServerImpl* server_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> res_;
+  std::string out_;  // responses serialized, not yet written
+  asio::steady_timer timer_;  // see ExpireAt
+  bool timer_armed_ = false;  // a wait is pending on timer_
+  std::chrono::steady_clock::time_point deadline_;
+  std::chrono::steady_clock::time_point request_started_;
   std::string peer_identity_;  // CN of the verified client certificate
   bool tls_ready_ = false;     // handshake done, no close_notify sent yet
-  bool idle_ = true;  // waiting for a request's first byte (strand only)
+  bool idle_ = true;  // waiting for a request's first byte (loop thread only)
   std::string remote_address_;  // the peer's, read at the first request
   bool served_any_ = false;  // a request was handled: keep-alive from now on
-  bool head_ = false;
   size_t header_bytes_ =
       0;  // consumed by the parser before the header was done
 };
@@ -370,7 +466,8 @@ void ServerImpl::StartSession(std::shared_ptr<Session<Stream>> session) {
 
 void ServerImpl::Accept() {
   Worker& worker = *workers[next_worker++ % workers.size()];
-  acceptor->async_accept(asio::make_strand(worker.ioc),
+  // The connection's handlers need no strand: one thread runs its loop.
+  acceptor->async_accept(worker.ioc.get_executor(),
                         [this](error_code ec, tcp::socket socket) {
                           OnAccept(ec, std::move(socket));
                         });

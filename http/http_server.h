@@ -14,13 +14,14 @@
 //    .client_ca_file = "clients-ca.pem",
 //    .client_cert = TlsOptions::ClientCert::kRequire}
 //
-// Why Boost.Beast/Asio: it is fully asynchronous (one io_context run by N
-// threads, no thread per connection), its parser enforces header and body
+// Why Boost.Beast/Asio: it is fully asynchronous (N event loops, each run by
+// one thread, no thread per connection), its parser enforces header and body
 // limits before buffering (so a huge request costs a bounded amount of
-// memory), per-operation timeouts come with beast::tcp_stream (slowloris
-// connections are dropped), and it adds no dependency beyond the Boost
-// headers Debian ships (libboost-dev). Beast is confined to http_server.cc
-// (connections) and tls_context.cc (the TLS context).
+// memory), and it adds no dependency beyond the Boost headers Debian ships
+// (libboost-dev). Timeouts are one deadline timer per connection (slowloris
+// connections are dropped); pipelined requests that arrive together are
+// answered with one write. Beast is confined to http_server.cc (connections)
+// and tls_context.cc (the TLS context).
 #ifndef EDGEPASS_HTTP_HTTP_SERVER_H_
 #define EDGEPASS_HTTP_HTTP_SERVER_H_
 

@@ -248,13 +248,14 @@ absl::Status LiveState::Start() {
   return absl::OkStatus();
 }
 
+// Readers share the lock: every issuing call asks for the catalog.
 std::shared_ptr<const Catalog> LiveState::catalog() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return catalog_;
 }
 
 std::shared_ptr<const EdgeSnapshot> LiveState::edge() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   return edge_;
 }
 

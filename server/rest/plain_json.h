@@ -1,4 +1,4 @@
-// A fast path for printing replies as protobuf's canonical JSON: messages
+// Fast paths for protobuf's canonical JSON. Printing replies: messages
 // whose set fields are only strings, bools, int32s, messages (repeated or
 // not) and whole-second Timestamps, with strings of the printable ASCII
 // characters protobuf's printer writes unescaped. That covers the issuing
@@ -15,11 +15,26 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace edgepass::server {
 
 std::optional<std::string> PlainMessageToJson(const google::protobuf::Message& message);
+
+// The same for parsing request bodies: `json` into the fields of `message`
+// (fresh, or cleared) when it is one object whose keys name string and
+// message fields (by proto or JSON name, each at most once, none in a oneof,
+// no well-known types) and whose strings are printable ASCII without
+// escapes, as protobuf's parser would fill them. Anything else is false,
+// possibly with some fields set: clear the message and use protobuf's
+// parser, which gives the errors.
+//
+//   if (!PlainJsonToMessage(body, &request)) {
+//     request.Clear();
+//     google::protobuf::util::JsonStringToMessage(body, &request);
+//   }
+bool PlainJsonToMessage(absl::string_view json, google::protobuf::Message* message);
 
 }  // namespace edgepass::server
 

@@ -3,9 +3,12 @@
 // aside (nullopt) for whatever it does not cover.
 #include "server/rest/plain_json.h"
 
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "edgepass/v1/catalog.pb.h"
 #include "edgepass/v1/playback.pb.h"
 #include "edgepass/v1/session.pb.h"
@@ -109,6 +112,76 @@ TEST(PlainMessageToJson, PrintsTheTypicalIssuingReplyAndDeclinesTheRest) {
   EXPECT_FALSE(PlainMessageToJson(asset).has_value());
   reply.set_asset_id("caf\xc3\xa9");
   EXPECT_FALSE(PlainMessageToJson(reply).has_value());
+}
+
+// Request bodies built from pieces: both spellings of field names, unknown
+// and repeated keys, escapes, numbers, null, nesting, stray bytes.
+std::string RandomBody(Random& random) {
+  static const char* const kKeys[] = {"asset_id", "assetId", "entitlement", "viewer", "viewer", "ip",
+                                      "sessionId", "session_id", "country", "headers", "query", "nope",
+                                      "url", "policy", "paths", "exp", "ASSET_ID"};
+  static const char* const kSpace[] = {"", "", " ", "\n ", "\t"};
+  std::function<std::string(int)> object = [&](int depth) {
+    std::string out = std::string(kSpace[random.Pick(0, 4)]) + "{";
+    for (int i = random.Pick(0, 4); i > 0; --i) {
+      absl::StrAppend(&out, kSpace[random.Pick(0, 4)], "\"", kKeys[random.Pick(0, 16)], "\"",
+                      kSpace[random.Pick(0, 4)], ":", kSpace[random.Pick(0, 4)]);
+      switch (random.Pick(0, 9)) {
+        case 0: out += depth < 3 ? object(depth + 1) : "{}"; break;
+        case 1: out += "null"; break;
+        case 2: out += std::to_string(random.Pick(-5, 500)); break;
+        case 3: out += "\"a\\u00e9\\\"b\""; break;
+        case 4: out += "[\"/v/\"]"; break;
+        case 5: out += "true"; break;
+        default: absl::StrAppend(&out, "\"", random.Text(), "\"");
+      }
+      if (i > 1 || random.Pick(0, 20) == 0) out += ",";
+    }
+    return out + kSpace[random.Pick(0, 4)] + "}";
+  };
+  std::string body = random.Pick(0, 3) > 0 ? object(0) : "{\"viewer\":" + object(1) + "}";
+  if (random.Pick(0, 15) == 0) body += random.Pick(0, 1) ? " x" : "}";
+  if (random.Pick(0, 30) == 0) body = body.substr(0, random.Pick(0, body.size()));
+  return body;
+}
+
+TEST(PlainJsonToMessage, FillsWhatProtobufsParserFillsWheneverItParses) {
+  Random random(20261207);
+  int parsed = 0, declined = 0;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string body = RandomBody(random);
+    v1::IssuePlaybackRequest playback;
+    v1::IssueTokenRequest token;
+    v1::Asset asset;
+    for (pb::Message* fast : {static_cast<pb::Message*>(&playback), static_cast<pb::Message*>(&token),
+                              static_cast<pb::Message*>(&asset)}) {
+      if (!PlainJsonToMessage(body, fast)) {
+        ++declined;
+        continue;
+      }
+      ++parsed;
+      std::unique_ptr<pb::Message> slow(fast->New());
+      ASSERT_TRUE(pb::util::JsonStringToMessage(body, slow.get()).ok()) << body;
+      ASSERT_EQ(fast->SerializeAsString(), slow->SerializeAsString()) << body;
+    }
+  }
+  EXPECT_GT(parsed, 1000);
+  EXPECT_GT(declined, 1000);
+}
+
+TEST(PlainJsonToMessage, ParsesTheTypicalIssuingBodyAndDeclinesTheRest) {
+  v1::IssuePlaybackRequest request;
+  ASSERT_TRUE(PlainJsonToMessage(R"({"viewer": {"ip": "192.0.2.1", "sessionId": "abc"}, "entitlement": "premium"})",
+                                 &request));
+  EXPECT_EQ(request.viewer().ip(), "192.0.2.1");
+  EXPECT_EQ(request.viewer().session_id(), "abc");
+  EXPECT_EQ(request.entitlement(), "premium");
+  for (const char* body : {R"({"viewer":{"headers":{"a":"b"}}})", R"({"assetId":"1","asset_id":"2"})",
+                           R"({"viewer":null})", R"({"nope":"x"})", R"({"entitlement":"caf\u00e9"})",
+                           R"({"entitlement":"a"} {})", R"({"entitlement":"a",})", R"(["x"])"}) {
+    v1::IssuePlaybackRequest r;
+    EXPECT_FALSE(PlainJsonToMessage(body, &r)) << body;
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "edgepass/v1/playback.pb.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/message.h"
 #include "http/http_message.h"
 #include "server/auth/access.h"
@@ -32,8 +33,9 @@ struct Route {
   std::string rpc;
   Scope scope;
   std::string body;  // "*" (whole request), a field name, or "" (no body)
-  std::function<std::unique_ptr<google::protobuf::Message>()> new_request;
-  std::function<std::unique_ptr<google::protobuf::Message>()> new_response;
+  // The request and reply messages of one call, on `arena`.
+  std::function<google::protobuf::Message*(google::protobuf::Arena* arena)> new_request;
+  std::function<google::protobuf::Message*(google::protobuf::Arena* arena)> new_response;
   std::function<absl::Status(const google::protobuf::Message&, google::protobuf::Message*)> call;
 };
 

@@ -28,8 +28,8 @@ std::unique_ptr<Route> MakeRoute(
   route->scope = *RpcScope(rpc);
   route->rpc = std::move(rpc);
   route->body = std::move(body);
-  route->new_request = [] { return std::make_unique<Req>(); };
-  route->new_response = [] { return std::make_unique<Resp>(); };
+  route->new_request = [](pb::Arena* arena) -> pb::Message* { return pb::Arena::CreateMessage<Req>(arena); };
+  route->new_response = [](pb::Arena* arena) -> pb::Message* { return pb::Arena::CreateMessage<Resp>(arena); };
   route->call = [api, fn](const pb::Message& q, pb::Message* r) {
     if (api == nullptr) return absl::UnimplementedError("not served here");
     return (api->*fn)(static_cast<const Req&>(q), static_cast<Resp*>(r));

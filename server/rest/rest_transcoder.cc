@@ -168,9 +168,12 @@ std::optional<http::Response> FillRequest(const Route& route, const http::Reques
       const pb::FieldDescriptor* f = message->GetDescriptor()->FindFieldByName(route.body);
       target = message->GetReflection()->MutableMessage(message, f);
     }
-    pb::util::JsonParseOptions parse;
-    if (pb::util::Status s = pb::util::JsonStringToMessage(request.body, target, parse); !s.ok()) {
-      return ErrorResponse(absl::StatusCode::kInvalidArgument, absl::StrCat("body: ", std::string(s.message())));
+    if (!PlainJsonToMessage(request.body, target)) {  // the usual bodies, without protobuf's type resolution
+      target->Clear();
+      pb::util::JsonParseOptions parse;
+      if (pb::util::Status s = pb::util::JsonStringToMessage(request.body, target, parse); !s.ok()) {
+        return ErrorResponse(absl::StatusCode::kInvalidArgument, absl::StrCat("body: ", std::string(s.message())));
+      }
     }
   } else if (!request.body.empty()) {
     return ErrorResponse(absl::StatusCode::kInvalidArgument, "body: this route takes none");
