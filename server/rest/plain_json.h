@@ -5,7 +5,7 @@
 // replies; anything else (maps, enums, floating point, 64-bit integers,
 // escapes, non-ASCII) is std::nullopt, and the caller uses protobuf's
 // printer, which resolves the message's type anew on every call. The output
-// is byte for byte protobuf's (rest_transcoder_test.cc holds them equal).
+// is byte for byte protobuf's (plain_json_test.cc holds them equal).
 //
 //   std::optional<std::string> json = PlainMessageToJson(reply);
 //   if (!json) google::protobuf::util::MessageToJsonString(reply, &text);
