@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -320,6 +321,55 @@ TEST_F(RedisStateTest, ReportsNeverReplaceManualNorRepeatUnderConcurrentWriters)
 
   std::vector<core::RevocationEntry> too_many(kMaxReportBatch + 1, AutoEntry("many", 3));
   EXPECT_EQ(store.Report(too_many).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RedisStateTest, LoadStreamsThePagesAndTheChangesMadeMeanwhile) {
+  std::unique_ptr<RedisClient> client = NewClient();
+  std::unique_ptr<RedisClient> other_client = NewClient();
+  RedisSessionStore store(*client, nullptr);
+  RedisSessionStore other(*other_client, nullptr);  // another replica
+  // 12,000 entries: three pages.
+  for (int batch = 0; batch < 12; ++batch) {
+    std::vector<core::RevocationEntry> entries;
+    for (int i = 0; i < 1000; ++i) entries.push_back(AutoEntry(absl::StrCat("s", batch * 1000 + i), 3));
+    ASSERT_TRUE(store.Report(entries).ok());
+  }
+  // While the second page is visited, the other replica removes, replaces
+  // and adds entries before and after the place the pages have reached.
+  std::map<std::string, core::RevocationEntry> seen;
+  bool changed = false;
+  size_t visits = 0;
+  absl::StatusOr<SessionLoad> loaded = store.Load([&](absl::string_view id, const core::RevocationEntry* e) {
+    ++visits;
+    if (e != nullptr) {
+      seen[std::string(id)] = *e;
+    } else {
+      seen.erase(std::string(id));
+    }
+    if (changed || visits != 6000) return;
+    changed = true;
+    ASSERT_TRUE(other.Remove("s10").ok());               // on a page read already
+    ASSERT_TRUE(other.Remove("s9999").ok());             // on a page not read yet
+    ASSERT_TRUE(other.Put(Entry("s11", 9000)).ok());     // replaced after it was read
+    ASSERT_TRUE(other.Put(Entry("s0new", 9000)).ok());   // new, where the pages were
+    ASSERT_TRUE(other.Put(Entry("zz", 9000)).ok());      // new, where they are going
+  });
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE(changed);
+  absl::StatusOr<SessionList> now = store.List();
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(loaded->version, now->version);
+  EXPECT_EQ(loaded->count, now->entries.size());
+  ASSERT_EQ(seen.size(), now->entries.size());
+  EXPECT_EQ(seen.size(), 12000u + 2 - 2);
+  for (const core::RevocationEntry& e : now->entries) {
+    auto it = seen.find(e.session_id);
+    ASSERT_NE(it, seen.end()) << e.session_id;
+    EXPECT_EQ(it->second.expires_at, e.expires_at) << e.session_id;
+    EXPECT_EQ(it->second.type, e.type) << e.session_id;
+  }
+  EXPECT_EQ(seen.count("s10") + seen.count("s9999"), 0u);
+  EXPECT_EQ(seen.at("s11").expires_at, absl::FromUnixSeconds(9000));
 }
 
 // Reports 600 AUTO entries in three batches, every `nth` of them expired

@@ -1,6 +1,7 @@
 #include "server/adapters/redis/redis_session_store.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -390,6 +391,27 @@ absl::StatusOr<SessionPage> RedisSessionStore::ListPage(absl::string_view after,
     page.entries.push_back(*std::move(entry));
   }
   return page;
+}
+
+absl::StatusOr<SessionLoad> RedisSessionStore::Load(LoadVisitor visit) {
+  std::string after;
+  std::optional<uint64_t> first_version;
+  while (true) {
+    EDGEPASS_ASSIGN_OR_RETURN(SessionPage page, ListPage(after, kMaxPageEntries));
+    if (!first_version.has_value()) first_version = page.version;
+    for (const core::RevocationEntry& e : page.entries) visit(e.session_id, &e);
+    if (!page.more || page.entries.empty()) break;
+    after = page.entries.back().session_id;
+  }
+  // An entry unchanged since the first page was seen once, as it is; what
+  // changed since is replayed after the pages, in order.
+  EDGEPASS_ASSIGN_OR_RETURN(SessionChanges since, ChangesSince(*first_version));
+  if (since.too_old || !since.stored_count.has_value()) {
+    return absl::UnavailableError(absl::StrCat("redis key ", hash_key_,
+                                               ": changed more while it was read than the change log keeps"));
+  }
+  for (const SessionChange& c : since.changes) visit(c.session_id, c.entry.has_value() ? &*c.entry : nullptr);
+  return SessionLoad{.version = since.version, .count = *since.stored_count};
 }
 
 absl::StatusOr<size_t> RedisSessionStore::Prune(absl::Time cutoff) {

@@ -75,6 +75,12 @@ class RedisSessionStore : public SessionStore {
   // entries, once. INVALID_ARGUMENT for an `after` that is no session id;
   // FAILED_PRECONDITION naming the field for an entry that does not parse.
   absl::StatusOr<SessionPage> ListPage(absl::string_view after, size_t max) override;
+  // Streams the list without holding it: every page in id order
+  // (kMaxPageEntries each), then the changes stored since the first page's
+  // version, which bring what the pages showed to one version (the pages
+  // were read at several). UNAVAILABLE when more changed meanwhile than
+  // the change log keeps (try again).
+  absl::StatusOr<SessionLoad> Load(LoadVisitor visit) override;
   // Walks the hash with HSCAN (prune_scan_count entries a step, so memory
   // stays bounded at any list size) and drops each step's expired entries in
   // one script (one version per step that drops any). FAILED_PRECONDITION
