@@ -33,6 +33,7 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 }
 
 absl::string_view PercentDecode(absl::string_view text, std::string* scratch) {
+  if (text.empty()) return text;  // its data() may be null, which memchr must not get
   const void* first = std::memchr(text.data(), '%', text.size());
   if (first == nullptr) return text;
   // One pass from the first '%'; the output is never longer than the input.
