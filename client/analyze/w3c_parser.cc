@@ -78,7 +78,7 @@ LineScan ScanLine(absl::string_view line, size_t needed, OnColumn on_column) {
 void W3cParser::SetFields(absl::string_view names) {
   for (int& c : column_) c = -1;
   field_count_ = 0;
-  max_needed_ = -1;
+  int max_needed = -1;  // highest column index read
   cached_date_.clear();
   for (absl::string_view name : absl::StrSplit(names, absl::ByAnyChar(" \t"), absl::SkipEmpty())) {
     const int index = static_cast<int>(field_count_++);
@@ -93,10 +93,10 @@ void W3cParser::SetFields(absl::string_view names) {
     else if (name == "cs(User-Agent)") slot = &column_[kUserAgent];
     if (slot != nullptr && *slot < 0) {
       *slot = index;
-      if (index > max_needed_) max_needed_ = index;
+      if (index > max_needed) max_needed = index;
     }
   }
-  column_of_index_.assign(static_cast<size_t>(max_needed_ + 1), -1);
+  column_of_index_.assign(static_cast<size_t>(max_needed + 1), -1);
   for (int c = 0; c < kColumns; ++c) {
     if (column_[c] >= 0) column_of_index_[static_cast<size_t>(column_[c])] = c;
   }

@@ -48,8 +48,8 @@ class W3cParser {
   enum Column { kDate, kTime, kIp, kUri, kStatus, kBytes, kReferer, kUserAgent, kColumns };
   int column_[kColumns] = {-1, -1, -1, -1, -1, -1, -1, -1};
   size_t field_count_ = 0;
-  int max_needed_ = -1;  // highest column index read
-  std::vector<int> column_of_index_;  // [0, max_needed_]: Column or -1
+  // Up to the highest column index read: the Column there, or -1.
+  std::vector<int> column_of_index_;
   std::string uri_buf_, referer_buf_, user_agent_buf_;
   std::string cached_date_;
   int64_t cached_days_ = 0;
