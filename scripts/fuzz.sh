@@ -40,7 +40,7 @@ start=$SECONDS
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
   -DCMAKE_CXX_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="$sanitize" -DCMAKE_SHARED_LINKER_FLAGS="$sanitize" \
-  -DEDGEPASS_FUZZ=ON >/dev/null
+  -DEDGEPASS_FUZZ=ON -DEDGEPASS_JEMALLOC=OFF >/dev/null
 "${lock[@]}" cmake --build "$build" -j"$(nproc)" --target edgepass_fuzz_all
 echo "fuzz: build took $((SECONDS - start))s" >&2
 ((build_only)) && exit 0

@@ -192,6 +192,7 @@ drive_wide="HTTP/1.1, $wide conns x 1"
 cat <<EOF
 service_ratios.sh: edgepass-server $(date -u -r "$server_bin" +%FT%TZ) (built), tree $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'),
   $(nproc) cores shared by the server and $(h2load --version | head -n1) (1 thread), load average $(cut -d' ' -f1-3 /proc/loadavg)
+  server's malloc: $(grep -qs libjemalloc "/proc/$server_pid/maps" && echo jemalloc || echo "glibc (built with -DEDGEPASS_JEMALLOC=OFF)")
   gRPC $grpc, REST $rest; bodies: health ${health_bytes}B reply, IssuePlayback $(stat -c %s "$work/issue.bin")B request / ${issue_bytes}B reply (grpc-status 0 checked)
   closed loop, ${seconds}s per run, $rounds round(s): gRPC as $drive_h2; REST as $drive_h1$([[ $rest_conns == 0 ]] || echo " (and $drive_wide)")
 EOF
