@@ -20,6 +20,13 @@ SingleFlightKeyring::SingleFlightKeyring(ChangeFeed* feed, SingleFlightKeyringOp
 absl::StatusOr<std::shared_ptr<const core::Keyring>> SingleFlightKeyring::Current() {
   const absl::Time now = options_.clock();
   const uint64_t invalidations = invalidations_->load(std::memory_order_relaxed);
+  {
+    // The common case, fresh and not invalidated, under a reader lock: the
+    // issuing threads read it on every call and must not queue behind each
+    // other.
+    absl::ReaderMutexLock lock(&mu_);
+    if (cached_ != nullptr && now < fresh_until_ && invalidations == seen_invalidations_) return cached_;
+  }
   bool have_cached = false;
   {
     absl::MutexLock lock(&mu_);

@@ -128,7 +128,9 @@ class ArenaAllocator final : public grpc::MessageAllocator<Request, Response> {
       options.initial_block_size = size;
       return options;
     }
-    alignas(8) char block_[512];  // the messages; the holder stays in malloc's thread cache
+    // The messages: an IssuePlayback uses about 1 KiB of arena (strings,
+    // the policy, cleanup entries), so one block holds a call.
+    alignas(8) char block_[1536];
     google::protobuf::Arena arena_;
   };
 };

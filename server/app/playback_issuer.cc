@@ -97,7 +97,7 @@ absl::StatusOr<IssuedPlayback> PlaybackIssuer::Issue(const PlaybackRequest& requ
   if (request.asset_id.empty()) return absl::InvalidArgumentError("asset_id: required");
   EDGEPASS_RETURN_IF_ERROR(CheckLength("asset_id", request.asset_id, kMaxAssetIdLength));
   EDGEPASS_RETURN_IF_ERROR(CheckLength("entitlement", request.entitlement, kMaxAssetIdLength));
-  const std::shared_ptr<const Catalog> catalog = catalog_();
+  std::shared_ptr<const Catalog> catalog = catalog_();
   if (const Asset* asked = catalog->Find(request.asset_id); asked != nullptr) {
     labels->asset = asked->id;
     labels->scheme = asked->scheme;
@@ -120,7 +120,7 @@ absl::StatusOr<IssuedPlayback> PlaybackIssuer::Issue(const PlaybackRequest& requ
   }
   out.scheme = served.asset->scheme;
   out.policy = served.policy;
-  out.catalog = catalog;
+  out.catalog = std::move(catalog);  // moved, not copied: no second count on the shared catalog
   out.asset_id = served.asset->id;
   out.variant = std::move(served.variant);
   return out;
