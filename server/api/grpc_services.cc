@@ -5,17 +5,21 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "core/status_macros.h"
 #include "google/protobuf/arena.h"
 #include "edgepass/v1/catalog.grpc.pb.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
 #include "edgepass/v1/keys.grpc.pb.h"
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "edgepass/v1/session.grpc.pb.h"
+#include "server/api/playback_reply.h"
 #include "server/api/status_map.h"
 
 namespace edgepass::server {
@@ -135,18 +139,59 @@ class ArenaAllocator final : public grpc::MessageAllocator<Request, Response> {
   };
 };
 
-class PlaybackGrpc final : public v1::PlaybackService::CallbackService {
+// Parses a raw call's request on `arena`; INVALID_ARGUMENT when the bytes are
+// not a `Message`.
+template <typename Message>
+absl::StatusOr<Message*> ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Arena* arena) {
+  auto* message = google::protobuf::Arena::CreateMessage<Message>(arena);
+  std::vector<grpc::Slice> slices;
+  bool parsed = false;
+  if (bytes.Dump(&slices).ok()) {
+    if (slices.size() == 1) {
+      parsed = message->ParseFromArray(slices[0].begin(), static_cast<int>(slices[0].size()));
+    } else {
+      std::string joined;
+      for (const grpc::Slice& slice : slices) joined.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+      parsed = message->ParseFromString(joined);
+    }
+  }
+  if (!parsed) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request: not a valid ", Message::descriptor()->full_name(), " message"));
+  }
+  return message;
+}
+
+class PlaybackGrpc final
+    : public v1::PlaybackService::WithRawCallbackMethod_IssuePlayback<v1::PlaybackService::CallbackService> {
  public:
   PlaybackGrpc(const PlaybackApi* api, const GrpcAccess* access) : api_(api), access_(access) {
-    SetMessageAllocatorFor_IssuePlayback(&issue_playback_messages_);
     SetMessageAllocatorFor_IssueToken(&issue_token_messages_);
   }
-  EDGEPASS_UNARY(PlaybackService, IssuePlayback, v1::IssuePlaybackRequest, v1::IssuePlaybackResponse, api_)
+  // The hot path, raw: the request parsed on a stack-first arena, the reply
+  // written as wire bytes straight from the issued playback (playback_reply.h).
+  grpc::ServerUnaryReactor* IssuePlayback(grpc::CallbackServerContext* c, const grpc::ByteBuffer* q,
+                                          grpc::ByteBuffer* r) override {
+    return Answer(c, access_, "/edgepass.v1.PlaybackService/IssuePlayback", [&]() -> absl::Status {
+      alignas(8) char block[512];
+      google::protobuf::ArenaOptions options;
+      options.initial_block = block;
+      options.initial_block_size = sizeof(block);
+      google::protobuf::Arena arena(options);
+      EDGEPASS_ASSIGN_OR_RETURN(const v1::IssuePlaybackRequest* request,
+                                ParseRequest<v1::IssuePlaybackRequest>(*q, &arena));
+      EDGEPASS_ASSIGN_OR_RETURN(const IssuedPlayback issued, api_->IssuePlayback(*request));
+      std::string wire;
+      AppendIssuePlaybackResponse(issued, &wire);
+      grpc::Slice slice(wire);
+      *r = grpc::ByteBuffer(&slice, 1);
+      return absl::OkStatus();
+    });
+  }
   EDGEPASS_UNARY(PlaybackService, IssueToken, v1::IssueTokenRequest, v1::IssueTokenResponse, api_)
 
  private:
-  // The issuing calls are the hot path: their messages live on an arena.
-  ArenaAllocator<v1::IssuePlaybackRequest, v1::IssuePlaybackResponse> issue_playback_messages_;
+  // IssueToken is on the hot path too: its messages live on an arena.
   ArenaAllocator<v1::IssueTokenRequest, v1::IssueTokenResponse> issue_token_messages_;
   const PlaybackApi* const api_;
   const GrpcAccess* const access_;

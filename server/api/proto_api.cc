@@ -5,31 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "server/api/playback_reply.h"
 #include "server/api/proto_convert.h"
 
 namespace edgepass::server {
 namespace {
 
 constexpr int64_t kMaxEpochSeconds = int64_t{1} << 40;
-
-// --- playback ---
-
-void PlaybackToProto(IssuedPlayback p, v1::IssuePlaybackResponse* r) {
-  r->set_playback_url(std::move(p.playback_url));
-  r->set_token(std::move(p.token));
-  r->set_session_id(std::move(p.session_id));
-  SetTimestamp(p.expires_at, r->mutable_expires_at());
-  TokenPolicyToProto(*p.policy, r->mutable_token_policy());
-  r->set_asset_id(std::move(p.asset_id));
-  r->set_variant(std::move(p.variant));
-  r->set_scheme(std::move(p.scheme));
-  for (IssuedCookie& c : p.cookies) {
-    v1::Cookie* out = r->add_cookies();
-    out->set_name(std::move(c.name));
-    out->set_value(std::move(c.value));
-    out->set_set_cookie(std::move(c.set_cookie));
-  }
-}
 
 // --- catalog ---
 
@@ -156,11 +138,13 @@ v1::KeyState KeyStateToProto(core::KeyState state) {
 
 }  // namespace
 
-absl::Status PlaybackApi::IssuePlayback(const v1::IssuePlaybackRequest& q, v1::IssuePlaybackResponse* r) const {
+absl::StatusOr<IssuedPlayback> PlaybackApi::IssuePlayback(const v1::IssuePlaybackRequest& q) const {
   EDGEPASS_ASSIGN_OR_RETURN(core::ViewerAttributes viewer, ViewerFromProto(q.viewer(), "viewer."));
-  EDGEPASS_ASSIGN_OR_RETURN(
-      IssuedPlayback issued,
-      issuer_->IssuePlayback({.asset_id = q.asset_id(), .entitlement = q.entitlement(), .viewer = std::move(viewer)}));
+  return issuer_->IssuePlayback({.asset_id = q.asset_id(), .entitlement = q.entitlement(), .viewer = std::move(viewer)});
+}
+
+absl::Status PlaybackApi::IssuePlayback(const v1::IssuePlaybackRequest& q, v1::IssuePlaybackResponse* r) const {
+  EDGEPASS_ASSIGN_OR_RETURN(IssuedPlayback issued, IssuePlayback(q));
   PlaybackToProto(std::move(issued), r);
   return absl::OkStatus();
 }

@@ -34,6 +34,8 @@ class PlaybackApi {
   PlaybackApi(const PlaybackIssuer* issuer, absl::Duration default_token_ttl)
       : issuer_(issuer), default_token_ttl_(default_token_ttl) {}
   absl::Status IssuePlayback(const v1::IssuePlaybackRequest& q, v1::IssuePlaybackResponse* r) const;
+  // The same before it becomes a reply (see playback_reply.h).
+  absl::StatusOr<IssuedPlayback> IssuePlayback(const v1::IssuePlaybackRequest& q) const;
   absl::Status IssueToken(const v1::IssueTokenRequest& q, v1::IssueTokenResponse* r) const;
 
  private:

@@ -123,18 +123,22 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(0);
 }
 
+std::string PolicyExpText(const core::TokenPolicy& policy) {
+  if (!policy.exp.text.empty()) return policy.exp.text;
+  if (policy.exp.relative) return absl::StrCat("+", absl::ToInt64Seconds(policy.exp.after), "s");
+  return absl::StrCat(absl::ToUnixSeconds(policy.exp.at));
+}
+
+std::string PolicyNbfText(const core::TokenPolicy& policy) {
+  return policy.nbf.has_value() ? absl::StrCat(absl::ToUnixSeconds(*policy.nbf)) : std::string();
+}
+
 void TokenPolicyToProto(const core::TokenPolicy& policy, v1::TokenPolicy* out_ptr) {
   v1::TokenPolicy& out = *out_ptr;
   for (const auto& p : policy.paths) out.add_paths(p);
   for (const auto& p : policy.exc) out.add_exc(p);
-  if (!policy.exp.text.empty()) {
-    out.set_exp(policy.exp.text);
-  } else if (policy.exp.relative) {
-    out.set_exp(absl::StrCat("+", absl::ToInt64Seconds(policy.exp.after), "s"));
-  } else {
-    out.set_exp(absl::StrCat(absl::ToUnixSeconds(policy.exp.at)));
-  }
-  if (policy.nbf.has_value()) out.set_nbf(absl::StrCat(absl::ToUnixSeconds(*policy.nbf)));
+  out.set_exp(PolicyExpText(policy));
+  if (policy.nbf.has_value()) out.set_nbf(PolicyNbfText(policy));
   out.set_ip(policy.ip);
   out.set_co(policy.co);
   out.set_co_fallback(policy.co_fallback);

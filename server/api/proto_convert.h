@@ -8,6 +8,8 @@
 #ifndef EDGEPASS_SERVER_API_PROTO_CONVERT_H_
 #define EDGEPASS_SERVER_API_PROTO_CONVERT_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -48,6 +50,11 @@ template <typename MutableField>
 void SetTimestampUnlessInfinite(absl::Time t, MutableField mutable_field) {
   if (t != absl::InfiniteFuture()) SetTimestamp(t, mutable_field());
 }
+
+// TokenPolicy's exp and nbf fields for `policy`: exp as written (or "+<n>s",
+// or epoch seconds when the text is lost), nbf as epoch seconds ("" = none).
+std::string PolicyExpText(const core::TokenPolicy& policy);
+std::string PolicyNbfText(const core::TokenPolicy& policy);
 
 // core::TokenPolicy -> TokenPolicy (exp as written, nbf as epoch seconds).
 // Written into `out` (a reply's field), not copied there.

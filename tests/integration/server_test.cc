@@ -158,6 +158,29 @@ TEST_F(ServerTest, UnknownAndMissingAsset) {
   EXPECT_EQ(status.error_message(), "asset_id: required");
 }
 
+// IssuePlayback parses its own request (the raw hot path): bytes that are
+// not a request get INVALID_ARGUMENT naming it, and the server keeps serving.
+TEST_F(ServerTest, MalformedIssuePlaybackRequestIsInvalidArgument) {
+  grpc::GenericStub generic(server_->channel());
+  const std::string garbage = "\x0a\xff\xff\xff\x0f";  // asset_id, length past the end
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer reply;
+  std::promise<grpc::Status> done;
+  std::unique_ptr<grpc::ClientContext> context = Context();
+  generic.UnaryCall(context.get(), "/edgepass.v1.PlaybackService/IssuePlayback", grpc::StubOptions(), &request,
+                    &reply, [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  const grpc::Status status = done.get_future().get();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "request: not a valid edgepass.v1.IssuePlaybackRequest message");
+
+  v1::IssuePlaybackRequest good;
+  good.set_asset_id("1");
+  v1::IssuePlaybackResponse response;
+  ASSERT_TRUE(server_->stub().IssuePlayback(Context().get(), good, &response).ok());
+  EXPECT_FALSE(response.token().empty());
+}
+
 TEST_F(ServerTest, OversizedViewerHeaderIsRefused) {
   v1::IssuePlaybackRequest request;
   request.set_asset_id("2");
