@@ -6,9 +6,11 @@
 // BoundedFamily (prometheus-cpp children) and the striped families
 // (striped_family.h) share it, so the cap behaves the same everywhere.
 //
-//   LabelSetIndex<Counter> index({"route", "code"}, /*max_children=*/400,
-//       [&](const prometheus::Labels& labels) -> Counter& { return
-//       family.Add(labels); });
+//   LabelSetIndex<Counter> index(
+//       {"route", "code"}, /*max_children=*/400,
+//       [&](const prometheus::Labels& labels) -> Counter& {
+//         return family.Add(labels);
+//       });
 //   index.Get({route, code}).Increment();
 #ifndef EDGEPASS_OBS_LABEL_SET_INDEX_H_
 #define EDGEPASS_OBS_LABEL_SET_INDEX_H_

@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "prometheus/check_names.h"
 #include "prometheus/metric_type.h"
 
 namespace edgepass::obs {
@@ -39,6 +40,14 @@ std::vector<prometheus::MetricFamily> CollectFamily(
     family.metric.push_back(std::move(metric));
   }
   return {std::move(family)};
+}
+
+// What prometheus-cpp's family builders throw on; names here are constants
+// of the program, so a debug check is enough.
+[[maybe_unused]] bool ValidNames(const std::string& name,
+                                 const std::vector<std::string>& labels) {
+  return prometheus::CheckMetricName(name) &&
+         std::all_of(labels.begin(), labels.end(), prometheus::CheckLabelName);
 }
 
 }  // namespace
@@ -97,6 +106,7 @@ StripedCounterFamily::StripedCounterFamily(std::string name, std::string help,
                children_.push_back(std::make_unique<StripedCounter>());
                return *children_.back();
              }) {
+  assert(ValidNames(name_, index_.label_names()));
   if (index_.label_names().empty()) index_.Get({});
 }
 
@@ -122,6 +132,7 @@ StripedHistogramFamily::StripedHistogramFamily(
                    std::make_unique<StripedHistogram>(boundaries_));
                return *children_.back();
              }) {
+  assert(ValidNames(name_, index_.label_names()));
   if (index_.label_names().empty()) index_.Get({});
 }
 
