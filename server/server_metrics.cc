@@ -2,16 +2,18 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/keyring.h"
 #include "obs/bounded_family.h"
 #include "obs/callback_collector.h"
+#include "obs/striped_family.h"
 #include "prometheus/counter.h"
-#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "server/app/edge_sync_hub.h"
 #include "server/app/key_rotator.h"
@@ -23,11 +25,10 @@ namespace edgepass::server {
 namespace {
 
 using prometheus::Counter;
-using prometheus::Histogram;
 
 constexpr int kMaxStatusCode = 16;  // UNAUTHENTICATED; absl and gRPC number codes alike
 
-// Caps on label sets per family (see obs::BoundedFamily).
+// Caps on label sets per family (see obs::LabelSetIndex).
 constexpr size_t kMaxTokenLabelSets = 2000;  // assets x outcomes
 constexpr size_t kMaxGrpcLabelSets = 400;    // methods x codes
 constexpr size_t kMaxGrpcMethods = 64;
@@ -35,13 +36,13 @@ constexpr size_t kMaxHttpLabelSets = 400;    // routes x codes
 constexpr size_t kMaxHttpRoutes = 64;
 
 // 50 us to 1 s: signing is tens of microseconds, a cold keyring read more.
-const Histogram::BucketBoundaries kIssueBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                                                   0.0025,  0.005,  0.01,    0.025,  0.05,
-                                                   0.1,     0.25,   0.5,     1};
+const std::vector<double> kIssueBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                           0.0025,  0.005,  0.01,    0.025,  0.05,
+                                           0.1,     0.25,   0.5,     1};
 // 0.5 ms to 10 s for whole requests.
-const Histogram::BucketBoundaries kRequestBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                     0.025,  0.05,  0.1,    0.25,  0.5,
-                                                     1,      2.5,   5,      10};
+const std::vector<double> kRequestBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                             0.025,  0.05,  0.1,    0.25,  0.5,
+                                             1,      2.5,   5,      10};
 
 // Names of codes 0..16, built once: "OK", "NOT_FOUND", ...
 const std::array<std::string, kMaxStatusCode + 1>& CodeNames() {
@@ -77,44 +78,41 @@ absl::string_view OutcomeName(absl::StatusCode code) {
   return i >= 0 && i <= kMaxStatusCode ? absl::string_view(OutcomeNames()[i]) : "unknown";
 }
 
+// The six families every call records are striped (obs/striped_family.h):
+// prometheus-cpp's children would make all serving threads write one atomic
+// per counter and take a mutex per histogram observation. The rare ones stay
+// in the prometheus-cpp registry.
 struct ServerMetrics::Families {
+  std::shared_ptr<obs::StripedCounterFamily> tokens_issued =
+      std::make_shared<obs::StripedCounterFamily>(
+          "edgepass_tokens_issued_total",
+          "IssuePlayback and IssueToken calls, by asset, token scheme and outcome.",
+          std::vector<std::string>{"asset", "scheme", "outcome"}, kMaxTokenLabelSets);
+  std::shared_ptr<obs::StripedHistogramFamily> issue_seconds =
+      std::make_shared<obs::StripedHistogramFamily>(
+          "edgepass_token_issue_duration_seconds",
+          "Time the playback service spent per issue call (lookup, keyring, signing).",
+          std::vector<std::string>{}, 1, kIssueBuckets);
+  obs::StripedHistogram& issue_seconds_child = issue_seconds->Get({});
+  std::shared_ptr<obs::StripedCounterFamily> grpc_requests =
+      std::make_shared<obs::StripedCounterFamily>(
+          "edgepass_grpc_requests_total", "gRPC calls served, by full method name and status code.",
+          std::vector<std::string>{"method", "code"}, kMaxGrpcLabelSets);
+  std::shared_ptr<obs::StripedHistogramFamily> grpc_seconds =
+      std::make_shared<obs::StripedHistogramFamily>(
+          "edgepass_grpc_request_duration_seconds",
+          "Time from a unary gRPC call's start to its status, by method.",
+          std::vector<std::string>{"method"}, kMaxGrpcMethods, kRequestBuckets);
+  std::shared_ptr<obs::StripedCounterFamily> http_requests =
+      std::make_shared<obs::StripedCounterFamily>(
+          "edgepass_http_requests_total", "HTTP requests served, by route template and status code.",
+          std::vector<std::string>{"route", "code"}, kMaxHttpLabelSets);
+  std::shared_ptr<obs::StripedHistogramFamily> http_seconds =
+      std::make_shared<obs::StripedHistogramFamily>(
+          "edgepass_http_request_duration_seconds",
+          "Time to serve an HTTP request, by route template.",
+          std::vector<std::string>{"route"}, kMaxHttpRoutes, kRequestBuckets);
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-  obs::BoundedFamily<Counter> tokens_issued{
-      prometheus::BuildCounter()
-          .Name("edgepass_tokens_issued_total")
-          .Help("IssuePlayback and IssueToken calls, by asset, token scheme and outcome.")
-          .Register(*registry),
-      {"asset", "scheme", "outcome"}, kMaxTokenLabelSets};
-  Histogram& issue_seconds =
-      prometheus::BuildHistogram()
-          .Name("edgepass_token_issue_duration_seconds")
-          .Help("Time the playback service spent per issue call (lookup, keyring, signing).")
-          .Register(*registry)
-          .Add({}, kIssueBuckets);
-  obs::BoundedFamily<Counter> grpc_requests{
-      prometheus::BuildCounter()
-          .Name("edgepass_grpc_requests_total")
-          .Help("gRPC calls served, by full method name and status code.")
-          .Register(*registry),
-      {"method", "code"}, kMaxGrpcLabelSets};
-  obs::BoundedFamily<Histogram> grpc_seconds{
-      prometheus::BuildHistogram()
-          .Name("edgepass_grpc_request_duration_seconds")
-          .Help("Time from a unary gRPC call's start to its status, by method.")
-          .Register(*registry),
-      {"method"}, kMaxGrpcMethods, kRequestBuckets};
-  obs::BoundedFamily<Counter> http_requests{
-      prometheus::BuildCounter()
-          .Name("edgepass_http_requests_total")
-          .Help("HTTP requests served, by route template and status code.")
-          .Register(*registry),
-      {"route", "code"}, kMaxHttpLabelSets};
-  obs::BoundedFamily<Histogram> http_seconds{
-      prometheus::BuildHistogram()
-          .Name("edgepass_http_request_duration_seconds")
-          .Help("Time to serve an HTTP request, by route template.")
-          .Register(*registry),
-      {"route"}, kMaxHttpRoutes, kRequestBuckets};
   obs::BoundedFamily<Counter> key_rotations{
       prometheus::BuildCounter()
           .Name("edgepass_key_rotations_total")
@@ -131,25 +129,29 @@ ServerMetrics::ServerMetrics(Clock clock)
 ServerMetrics::~ServerMetrics() = default;
 
 std::vector<std::shared_ptr<prometheus::Collectable>> ServerMetrics::collectables() const {
-  return {families_->registry, state_};
+  // The order a registry of all of them gave (counters, then histograms), so
+  // the scrape reads as before.
+  return {families_->tokens_issued, families_->grpc_requests, families_->http_requests,
+          families_->registry,      families_->issue_seconds, families_->grpc_seconds,
+          families_->http_seconds,  state_};
 }
 
 void ServerMetrics::RecordTokenIssue(absl::string_view asset, absl::string_view scheme,
                                      const absl::Status& outcome, absl::Duration elapsed) {
-  families_->tokens_issued.Get({asset, scheme, OutcomeName(outcome.code())}).Increment();
-  families_->issue_seconds.Observe(Seconds(elapsed));
+  families_->tokens_issued->Get({asset, scheme, OutcomeName(outcome.code())}).Increment();
+  families_->issue_seconds_child.Observe(Seconds(elapsed));
 }
 
 void ServerMetrics::RecordGrpcRequest(absl::string_view method, int code, absl::Duration elapsed,
                                       bool unary) {
-  families_->grpc_requests.Get({method, GrpcCodeName(code)}).Increment();
-  if (unary) families_->grpc_seconds.Get({method}).Observe(Seconds(elapsed));
+  families_->grpc_requests->Get({method, GrpcCodeName(code)}).Increment();
+  if (unary) families_->grpc_seconds->Get({method}).Observe(Seconds(elapsed));
 }
 
 void ServerMetrics::RecordHttpRequest(absl::string_view route, int status, absl::Duration elapsed) {
   const std::string code = status >= 100 && status <= 599 ? absl::StrCat(status) : "(invalid)";
-  families_->http_requests.Get({route, code}).Increment();
-  families_->http_seconds.Get({route}).Observe(Seconds(elapsed));
+  families_->http_requests->Get({route, code}).Increment();
+  families_->http_seconds->Get({route}).Observe(Seconds(elapsed));
 }
 
 void ServerMetrics::RecordKeyRotation(const absl::Status& outcome) {

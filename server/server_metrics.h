@@ -42,7 +42,7 @@
 //   edgepass_edge_validators_behind                      gauge: connected, acked < edge version
 //   edgepass_edge_validator_lag_versions_max             gauge: largest edge version - acked
 // Every labelled family has a cap on its label sets; sets past it are counted
-// under "(other)" (obs::BoundedFamily), so a scrape stays bounded.
+// under "(other)" (obs::LabelSetIndex), so a scrape stays bounded.
 #ifndef EDGEPASS_SERVER_SERVER_METRICS_H_
 #define EDGEPASS_SERVER_SERVER_METRICS_H_
 
@@ -79,8 +79,9 @@ struct CallCounts {
   int64_t errors = 0;
 };
 
-// Thread-safe. The Record* calls are cheap (a hash lookup under a reader
-// lock, then atomic adds) and may be made from any thread.
+// Thread-safe. The Record* calls are cheap (a hash lookup without a lock,
+// then relaxed adds on the calling thread's stripe of each child; no mutex)
+// and may be made from any thread.
 class ServerMetrics {
  public:
   using Clock = std::function<absl::Time()>;

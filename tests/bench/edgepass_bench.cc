@@ -23,6 +23,14 @@
 // BM_RevocationBuild_RawHashMap does the same with the former
 // flat_hash_map<std::string, absl::Time>. BM_RevocationParseJson reads a
 // persisted 1,000,000-entry list, with its peak resident memory (peak_mb).
+//
+// Per-call metrics (what ServerMetrics::RecordTokenIssue does: one labelled
+// counter increment, one histogram observation), with 1 and 2 threads:
+// BM_RecordIssue_PrometheusCpp as the server recorded it before (key string +
+// reader lock, then prometheus-cpp's shared atomic and per-Observe mutex),
+// BM_RecordIssue_PrometheusCppLockFreeLookup the same children found through
+// obs::BoundedFamily's lock-free index, BM_RecordIssue_Striped the striped
+// families the server uses now (obs/striped_family.h).
 // HMAC_CTX_copy (a baseline below) is deprecated in OpenSSL 3.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <malloc.h>
@@ -42,7 +50,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "core/hmac_key.h"
@@ -53,6 +63,11 @@
 #include "core/token_policy.h"
 #include "core/validator.h"
 #include "core/viewer.h"
+#include "obs/bounded_family.h"
+#include "obs/striped_family.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
 
 namespace edgepass {
 namespace {
@@ -464,6 +479,90 @@ void BM_RevocationParseJson(benchmark::State& state) {
   state.counters["text_mb"] = static_cast<double>(text->size()) / (1 << 20);
 }
 BENCHMARK(BM_RevocationParseJson)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// --- Per-call metrics -------------------------------------------------------
+
+const std::vector<double> kMetricBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                            0.0025,  0.005,  0.01,    0.025,  0.05,
+                                            0.1,     0.25,   0.5,     1};
+constexpr double kIssueSeconds = 0.00002;
+
+// The lookup the server used before LabelSetIndex: a joined key string and a
+// reader lock around a hash map of children.
+class LockedLookup {
+ public:
+  explicit LockedLookup(prometheus::Family<prometheus::Counter>& family) : family_(family) {}
+  prometheus::Counter& Get(std::initializer_list<absl::string_view> values,
+                           const std::vector<std::string>& names) {
+    const std::string key = absl::StrJoin(values, "\x1f");
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      if (auto it = children_.find(key); it != children_.end()) return *it->second;
+    }
+    absl::MutexLock lock(&mu_);
+    prometheus::Labels labels;
+    size_t i = 0;
+    for (absl::string_view v : values) labels[names[i++]] = std::string(v);
+    prometheus::Counter& child = family_.Add(labels);
+    children_.emplace(key, &child);
+    return child;
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>& family_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, prometheus::Counter*> children_;
+};
+
+struct PrometheusCppIssueMetrics {
+  prometheus::Registry registry;
+  prometheus::Family<prometheus::Counter>& issued =
+      prometheus::BuildCounter().Name("bench_issued_total").Help("Issued.").Register(registry);
+  prometheus::Histogram& seconds = prometheus::BuildHistogram()
+                                       .Name("bench_issue_seconds")
+                                       .Help("Issue time.")
+                                       .Register(registry)
+                                       .Add({}, kMetricBuckets);
+  const std::vector<std::string> names = {"asset", "scheme", "outcome"};
+  LockedLookup locked{issued};
+  obs::BoundedFamily<prometheus::Counter> bounded{issued, names, 2000};
+};
+
+PrometheusCppIssueMetrics& PrometheusCppMetrics() {
+  static auto* metrics = new PrometheusCppIssueMetrics;
+  return *metrics;
+}
+
+void BM_RecordIssue_PrometheusCpp(benchmark::State& state) {
+  PrometheusCppIssueMetrics& m = PrometheusCppMetrics();
+  for (auto _ : state) {
+    m.locked.Get({"asset-1", "smd-token", "ok"}, m.names).Increment();
+    m.seconds.Observe(kIssueSeconds);
+  }
+}
+BENCHMARK(BM_RecordIssue_PrometheusCpp)->Threads(1)->Threads(2);
+
+void BM_RecordIssue_PrometheusCppLockFreeLookup(benchmark::State& state) {
+  PrometheusCppIssueMetrics& m = PrometheusCppMetrics();
+  for (auto _ : state) {
+    m.bounded.Get({"asset-1", "smd-token", "ok"}).Increment();
+    m.seconds.Observe(kIssueSeconds);
+  }
+}
+BENCHMARK(BM_RecordIssue_PrometheusCppLockFreeLookup)->Threads(1)->Threads(2);
+
+void BM_RecordIssue_Striped(benchmark::State& state) {
+  static auto* issued = new obs::StripedCounterFamily(
+      "bench_issued_total", "Issued.", {"asset", "scheme", "outcome"}, 2000);
+  static auto* seconds =
+      new obs::StripedHistogramFamily("bench_issue_seconds", "Issue time.", {}, 1, kMetricBuckets);
+  obs::StripedHistogram& histogram = seconds->Get({});
+  for (auto _ : state) {
+    issued->Get({"asset-1", "smd-token", "ok"}).Increment();
+    histogram.Observe(kIssueSeconds);
+  }
+}
+BENCHMARK(BM_RecordIssue_Striped)->Threads(1)->Threads(2);
 
 }  // namespace
 }  // namespace edgepass
