@@ -109,6 +109,15 @@ grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, 
                            [api = api, q, r] { return api->Method(*q, r); });                               \
   }
 
+// An arena whose first block is `block` (a holder's member, a stack array):
+// a call that fits allocates nothing for its messages.
+google::protobuf::ArenaOptions ArenaOptionsOn(char* block, size_t size) {
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block;
+  options.initial_block_size = size;
+  return options;
+}
+
 // Request and reply of one call on one protobuf arena whose first block
 // comes with the holder: one allocation per call instead of one per field.
 template <typename Request, typename Response>
@@ -119,21 +128,15 @@ class ArenaAllocator final : public grpc::MessageAllocator<Request, Response> {
  private:
   class Holder final : public grpc::MessageHolder<Request, Response> {
    public:
-    Holder() : arena_(Options(block_, sizeof(block_))) {
+    Holder() : arena_(ArenaOptionsOn(block_, sizeof(block_))) {
       this->set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
       this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
     }
     void Release() override { delete this; }
 
    private:
-    static google::protobuf::ArenaOptions Options(char* block, size_t size) {
-      google::protobuf::ArenaOptions options;
-      options.initial_block = block;
-      options.initial_block_size = size;
-      return options;
-    }
-    // The messages: an IssuePlayback uses about 1 KiB of arena (strings,
-    // the policy, cleanup entries), so one block holds a call.
+    // The messages: an issue call uses about 1 KiB of arena (strings, the
+    // policy, cleanup entries), so one block holds it.
     alignas(8) char block_[1536];
     google::protobuf::Arena arena_;
   };
@@ -174,10 +177,7 @@ class PlaybackGrpc final
                                           grpc::ByteBuffer* r) override {
     return Answer(c, access_, "/edgepass.v1.PlaybackService/IssuePlayback", [&]() -> absl::Status {
       alignas(8) char block[512];
-      google::protobuf::ArenaOptions options;
-      options.initial_block = block;
-      options.initial_block_size = sizeof(block);
-      google::protobuf::Arena arena(options);
+      google::protobuf::Arena arena(ArenaOptionsOn(block, sizeof(block)));
       EDGEPASS_ASSIGN_OR_RETURN(const v1::IssuePlaybackRequest* request,
                                 ParseRequest<v1::IssuePlaybackRequest>(*q, &arena));
       EDGEPASS_ASSIGN_OR_RETURN(const IssuedPlayback issued, api_->IssuePlayback(*request));
