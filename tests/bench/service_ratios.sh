@@ -18,6 +18,7 @@
 # apart (at least 1 ms), each with h2load --rps, which releases a connection's
 # calls every 10 ms: so calls arrive in small groups every millisecond rather
 # than all connections' share at once (h2load's timers have 1 ms resolution).
+# Then the empty RPC the same way, as the latency's baseline.
 # Server CPU per call is the server's utime+stime (/proc/PID/stat) over the run
 # divided by the calls done; "h2load cpu" is the load tool's share of a core (near
 # 100% means the tool, not the server, set the pace); "others cpu" what the
@@ -25,8 +26,8 @@
 # load average as the run began (the server's own threads count in it).
 # Prints each round's ratios and PASS/FAIL on their median against issue 11's
 # targets: IssuePlayback >= 0.8x the empty RPC's calls/s, REST >= 0.7x gRPC;
-# and p99 at half rate <= 2 ms. A measurement, not a
-# test: exits 0 whatever the verdicts; 1 when the run itself fails (the server
+# and p99 at half rate <= 2 ms (with the empty RPC's p99 at that rate beside
+# it). A measurement, not a test: exits 0 whatever the verdicts; 1 when the run itself fails (the server
 # does not start, or any call fails, is not 2xx, or ends with a gRPC error);
 # 2 on bad usage. Not a ctest test.
 #   tests/bench/service_ratios.sh [BUILD_DIR] [SECONDS]     (default build/, 10 s)
@@ -227,9 +228,15 @@ print(f"{per_client:.2f} {max(clients, round(half * seconds))} {max(1, round(10 
       f"{max(streams, 2 * math.ceil(per_client / 100))}")
 PY
 )
-phase issue-half-rate 1 "h2c, $half_clients conns opened ${stagger_ms} ms apart x --rps $per_client, $half_streams streams" \
-  "$issue_bytes" --log -- "${grpc_headers[@]}" -d "$work/issue.bin" -c "$half_clients" -m "$half_streams" \
-  -r 1 --rate-period "${stagger_ms}ms" --rps "$per_client" -n "$calls" "http://$grpc$issue_path"
+half_driven="h2c, $half_clients conns opened ${stagger_ms} ms apart x --rps $per_client, $half_streams streams"
+half_rate=(-c "$half_clients" -m "$half_streams" -r 1 --rate-period "${stagger_ms}ms" --rps "$per_client" -n "$calls")
+phase issue-half-rate 1 "$half_driven" "$issue_bytes" --log -- \
+  "${grpc_headers[@]}" -d "$work/issue.bin" "${half_rate[@]}" "http://$grpc$issue_path"
+# The baseline of the latency: the empty RPC at the same rate, with the same
+# arrivals, right after, so what gRPC and the machine give any call shows
+# next to IssuePlayback's percentiles.
+phase health-half-rate 1 "$half_driven" "$health_bytes" --log -- \
+  "${grpc_headers[@]}" -d "$work/health.bin" "${half_rate[@]}" "http://$grpc$health_path"
 
 python3 "$helper" summary "$records"
 kill -0 "$server_pid" 2>/dev/null || { echo "service_ratios.sh: the server exited during the run" >&2; exit 1; }
