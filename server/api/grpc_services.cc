@@ -181,9 +181,10 @@ class PlaybackGrpc final
       EDGEPASS_ASSIGN_OR_RETURN(const v1::IssuePlaybackRequest* request,
                                 ParseRequest<v1::IssuePlaybackRequest>(*q, &arena));
       EDGEPASS_ASSIGN_OR_RETURN(const IssuedPlayback issued, api_->IssuePlayback(*request));
-      std::string wire;
-      AppendIssuePlaybackResponse(issued, &wire);
-      grpc::Slice slice(wire);
+      // The slice takes the bytes over: no second copy of the reply.
+      auto* wire = new std::string();
+      AppendIssuePlaybackResponse(issued, wire);
+      grpc::Slice slice(wire->data(), wire->size(), +[](void* s) { delete static_cast<std::string*>(s); }, wire);
       *r = grpc::ByteBuffer(&slice, 1);
       return absl::OkStatus();
     });

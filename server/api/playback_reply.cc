@@ -36,11 +36,14 @@ constexpr uint32_t kSeconds = 1;
 }
 
 void AppendVarint(uint64_t v, std::string* out) {
+  char bytes[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
+    bytes[n++] = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  bytes[n++] = static_cast<char>(v);
+  out->append(bytes, n);
 }
 
 void AppendTag(uint32_t field, uint32_t wire_type, std::string* out) { AppendVarint(field << 3 | wire_type, out); }
@@ -75,16 +78,40 @@ void AppendInt(uint32_t field, int64_t v, std::string* out) {
   AppendVarint(static_cast<uint64_t>(v), out);
 }
 
-// A sub-message field (present, even when empty): `write` appends its body,
-// whose length is then put in front of it.
+// A sub-message field (present, even when empty): `write` appends its body
+// after a one-byte length, widened in place when the body is 128 bytes or
+// more.
 template <typename Write>
 void AppendMessage(uint32_t field, std::string* out, Write write) {
   AppendTag(field, kLengthDelimited, out);
-  const size_t start = out->size();
+  const size_t length_at = out->size();
+  out->push_back('\0');
   write();
-  std::string length;
-  AppendVarint(out->size() - start, &length);
-  out->insert(start, length);
+  const size_t length = out->size() - length_at - 1;
+  if (length < 0x80) {
+    (*out)[length_at] = static_cast<char>(length);
+    return;
+  }
+  std::string varint;
+  AppendVarint(length, &varint);
+  out->replace(length_at, 1, varint);
+}
+
+size_t ListBytes(const std::vector<std::string>& list) {
+  size_t n = 0;
+  for (const std::string& s : list) n += s.size() + 3;
+  return n;
+}
+
+// Room for the whole reply (lengths and tags at most 3 bytes each but the
+// large strings'), so it is written without growing.
+size_t ReplyBytes(const IssuedPlayback& p) {
+  const core::TokenPolicy& tp = *p.policy;
+  size_t n = 96 + p.playback_url.size() + p.token.size() + p.session_id.size() + p.asset_id.size() +
+             p.variant.size() + p.scheme.size() + tp.exp.text.size() + ListBytes(tp.paths) + ListBytes(tp.exc) +
+             ListBytes(tp.headers) + ListBytes(tp.querystrings);
+  for (const IssuedCookie& c : p.cookies) n += 16 + c.name.size() + c.value.size() + c.set_cookie.size();
+  return n;
 }
 
 }  // namespace
@@ -107,6 +134,7 @@ void PlaybackToProto(IssuedPlayback p, v1::IssuePlaybackResponse* r) {
 }
 
 void AppendIssuePlaybackResponse(const IssuedPlayback& p, std::string* out) {
+  out->reserve(out->size() + ReplyBytes(p));
   AppendString(response::kPlaybackUrl, p.playback_url, out);
   AppendString(response::kToken, p.token, out);
   AppendString(response::kSessionId, p.session_id, out);
