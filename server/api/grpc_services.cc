@@ -142,23 +142,14 @@ class ArenaAllocator final : public grpc::MessageAllocator<Request, Response> {
   };
 };
 
-// Parses a raw call's request on `arena`; INVALID_ARGUMENT when the bytes are
-// not a `Message`.
+// Parses a raw call's request on `arena` with gRPC's own protobuf reader
+// (over the buffer's slices, however many); INVALID_ARGUMENT when the bytes
+// are not a `Message`.
 template <typename Message>
 absl::StatusOr<Message*> ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Arena* arena) {
   auto* message = google::protobuf::Arena::CreateMessage<Message>(arena);
-  std::vector<grpc::Slice> slices;
-  bool parsed = false;
-  if (bytes.Dump(&slices).ok()) {
-    if (slices.size() == 1) {
-      parsed = message->ParseFromArray(slices[0].begin(), static_cast<int>(slices[0].size()));
-    } else {
-      std::string joined;
-      for (const grpc::Slice& slice : slices) joined.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-      parsed = message->ParseFromString(joined);
-    }
-  }
-  if (!parsed) {
+  grpc::ByteBuffer consumed(bytes);  // Deserialize empties what it reads; this shares the slices
+  if (!grpc::SerializationTraits<Message>::Deserialize(&consumed, message).ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("request: not a valid ", Message::descriptor()->full_name(), " message"));
   }
