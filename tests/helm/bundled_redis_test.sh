@@ -36,7 +36,7 @@ ln -s "$redis_bin" "$work/bin/redis-server"
 export PATH=$work/bin:$PATH
 
 "$prefix/bin/helm" template edgepass "$src/helm/edgepass" -f "$src/helm/edgepass/variants/sentinel.yaml" \
-  --set redis.bundled.downAfterMilliseconds=1000 --set redis.bundled.failoverTimeout=5000 \
+  --set redis.bundled.downAfterMilliseconds=2000 --set redis.bundled.failoverTimeout=5000 \
   >"$work/rendered.yaml" 2>/dev/null
 node - "$work/rendered.yaml" "$work" <<'EOF'
 const fs = require('fs');
