@@ -204,7 +204,7 @@ std::string RedisSentinelGroup::sentinels_flag() const { return absl::StrJoin(se
   WriteFileOrDie(conf, absl::StrCat("port ", port, "\nbind 127.0.0.1\ndaemonize no\ndir ", dir,
                                     "\nsentinel monitor ", master_name_, " 127.0.0.1 ", nodes_[0].port,
                                     " 2\nsentinel down-after-milliseconds ", master_name_,
-                                    " 1000\nsentinel failover-timeout ", master_name_,
+                                    " 2000\nsentinel failover-timeout ", master_name_,
                                     " 3000\nsentinel parallel-syncs ", master_name_, " 1\n"));
   const std::string log = dir + "/sentinel.log";
   sentinels_[index] = std::make_unique<ChildProcess>(std::vector<std::string>{kRedisSentinelPath, conf}, log,

@@ -1,7 +1,9 @@
 // RAII harness for tests of Redis Sentinel failover: a redis-server primary,
 // one replica and three redis-sentinel processes watching them, all on free
 // loopback ports in one temporary directory, with a short failure detection
-// (down-after-milliseconds 1000, failover-timeout 3000). Every process is
+// (down-after-milliseconds 2000, failover-timeout 3000; not less: a sentinel
+// pings once a second and would take a primary it has just switched to for
+// down before the first ping is answered, and fail over again). Every process is
 // killed and the directory removed when the object goes, even when the test
 // failed.
 //
