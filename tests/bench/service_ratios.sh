@@ -18,7 +18,8 @@
 # apart (at least 1 ms), each with h2load --rps, which releases a connection's
 # calls every 10 ms: so calls arrive in small groups every millisecond rather
 # than all connections' share at once (h2load's timers have 1 ms resolution).
-# Then the empty RPC the same way, as the latency's baseline.
+# Then the empty RPC the same way, as the latency's baseline. Each half-rate
+# run follows 2 s of the same load that is not recorded.
 # Server CPU per call is the server's utime+stime (/proc/PID/stat) over the run
 # divided by the calls done; "h2load cpu" is the load tool's share of a core (near
 # 100% means the tool, not the server, set the pace); "others cpu" what the
@@ -220,23 +221,31 @@ done
 # stagger_ms apart so their 10 ms h2load --rps ticks interleave; enough streams
 # that a tick's calls never wait in h2load for a free stream.
 half=$(python3 "$helper" mean "$records" issue-grpc | python3 -c 'import sys; print(float(sys.stdin.read()) / 2)')
-read -r per_client calls stagger_ms half_streams < <(python3 - "$half" "$half_clients" "$seconds" "$streams" <<'PY'
+read -r per_client calls warm_calls stagger_ms half_streams < <(python3 - "$half" "$half_clients" "$seconds" "$streams" <<'PY'
 import math, sys
 half, clients, seconds, streams = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 per_client = half / clients
-print(f"{per_client:.2f} {max(clients, round(half * seconds))} {max(1, round(10 / clients))} "
-      f"{max(streams, 2 * math.ceil(per_client / 100))}")
+print(f"{per_client:.2f} {max(clients, round(half * seconds))} {max(clients, round(half * 2))} "
+      f"{max(1, round(10 / clients))} {max(streams, 2 * math.ceil(per_client / 100))}")
 PY
 )
 half_driven="h2c, $half_clients conns opened ${stagger_ms} ms apart x --rps $per_client, $half_streams streams"
-half_rate=(-c "$half_clients" -m "$half_streams" -r 1 --rate-period "${stagger_ms}ms" --rps "$per_client" -n "$calls")
+half_rate=(-c "$half_clients" -m "$half_streams" -r 1 --rate-period "${stagger_ms}ms" --rps "$per_client")
+# Each half-rate run follows 2 s of the same load, not recorded: the gRPC path
+# sat idle through the REST runs, and its first few hundred milliseconds
+# after that (threads, caches, freed memory taken back) are a start, not the
+# steady rate the target is about.
+run_h2load "$work/warmup.out" "${grpc_headers[@]}" -d "$work/issue.bin" "${half_rate[@]}" -n "$warm_calls" \
+  "http://$grpc$issue_path"
 phase issue-half-rate 1 "$half_driven" "$issue_bytes" --log -- \
-  "${grpc_headers[@]}" -d "$work/issue.bin" "${half_rate[@]}" "http://$grpc$issue_path"
+  "${grpc_headers[@]}" -d "$work/issue.bin" "${half_rate[@]}" -n "$calls" "http://$grpc$issue_path"
 # The baseline of the latency: the empty RPC at the same rate, with the same
 # arrivals, right after, so what gRPC and the machine give any call shows
 # next to IssuePlayback's percentiles.
+run_h2load "$work/warmup.out" "${grpc_headers[@]}" -d "$work/health.bin" "${half_rate[@]}" -n "$warm_calls" \
+  "http://$grpc$health_path"
 phase health-half-rate 1 "$half_driven" "$health_bytes" --log -- \
-  "${grpc_headers[@]}" -d "$work/health.bin" "${half_rate[@]}" "http://$grpc$health_path"
+  "${grpc_headers[@]}" -d "$work/health.bin" "${half_rate[@]}" -n "$calls" "http://$grpc$health_path"
 
 python3 "$helper" summary "$records"
 kill -0 "$server_pid" 2>/dev/null || { echo "service_ratios.sh: the server exited during the run" >&2; exit 1; }
