@@ -141,14 +141,22 @@ class SentinelFailoverE2eTest : public ::testing::Test {
     return v1::SessionService::NewStub(replica.channel())->RevokeSession(Context().get(), request, &response);
   }
 
-  // Every page of the stored list.
+  // Every page of the stored list. Right after a failover a replica may
+  // still be waiting out its reconnect backoff (up to 2 s), answering
+  // UNAVAILABLE meanwhile: a page is asked again for up to 10 s.
   static std::set<std::string> Listed(ServerProcess& replica) {
     v1::ListRevokedSessionsRequest request;
     std::set<std::string> ids;
     do {
       v1::ListRevokedSessionsResponse response;
-      grpc::Status s =
-          v1::SessionService::NewStub(replica.channel())->ListRevokedSessions(Context().get(), request, &response);
+      const absl::Time deadline = absl::Now() + absl::Seconds(10);
+      grpc::Status s;
+      while (true) {
+        response.Clear();
+        s = v1::SessionService::NewStub(replica.channel())->ListRevokedSessions(Context().get(), request, &response);
+        if (s.error_code() != grpc::StatusCode::UNAVAILABLE || absl::Now() >= deadline) break;
+        absl::SleepFor(absl::Milliseconds(100));
+      }
       EXPECT_TRUE(s.ok()) << s.error_message();
       if (!s.ok()) break;
       for (const v1::RevokedSession& r : response.sessions()) ids.insert(r.session_id());
