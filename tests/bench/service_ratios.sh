@@ -232,9 +232,9 @@ PY
 half_driven="h2c, $half_clients conns opened ${stagger_ms} ms apart x --rps $per_client, $half_streams streams"
 half_rate=(-c "$half_clients" -m "$half_streams" -r 1 --rate-period "${stagger_ms}ms" --rps "$per_client")
 # Each half-rate run follows 2 s of the same load, not recorded: the gRPC path
-# sat idle through the REST runs, and its first few hundred milliseconds
-# after that (threads, caches, freed memory taken back) are a start, not the
-# steady rate the target is about.
+# sat idle through the REST runs, and in 3 of 7 runs without this the first
+# 40-300 ms after that had calls of 10-46 ms, a start rather than the steady
+# rate the target is about (docs/benchmarks.md).
 run_h2load "$work/warmup.out" "${grpc_headers[@]}" -d "$work/issue.bin" "${half_rate[@]}" -n "$warm_calls" \
   "http://$grpc$issue_path"
 phase issue-half-rate 1 "$half_driven" "$issue_bytes" --log -- \
