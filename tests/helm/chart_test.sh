@@ -147,6 +147,7 @@ expect_refused 'serverr' --set serverr.replicaCount=1  # unknown top-level key
 expect_refused 'tls.enabled=false needs tls.allowPlaintext=true' --set tls.allowPlaintext=false
 expect_refused 'redis.mode=none' --set redis.mode=none
 expect_refused 'redis.external.addr' --set redis.mode=external
+expect_refused 'redis.bundled.downAfterMilliseconds' --set redis.bundled.downAfterMilliseconds=1000
 expect_refused 'secretsStore.aws.region' --set secretsStore.type=aws --set secretsStore.aws.secretId=x
 
 if ((failures > 0)); then
