@@ -231,21 +231,22 @@ PY
 )
 half_driven="h2c, $half_clients conns opened ${stagger_ms} ms apart x --rps $per_client, $half_streams streams"
 half_rate=(-c "$half_clients" -m "$half_streams" -r 1 --rate-period "${stagger_ms}ms" --rps "$per_client")
-# Each half-rate run follows 2 s of the same load, not recorded: the gRPC path
-# sat idle through the REST runs, and in 3 of 7 runs without this the first
-# 40-300 ms after that had calls of 10-46 ms, a start rather than the steady
-# rate the target is about (docs/benchmarks.md).
-run_h2load "$work/warmup.out" "${grpc_headers[@]}" -d "$work/issue.bin" "${half_rate[@]}" -n "$warm_calls" \
-  "http://$grpc$issue_path"
-phase issue-half-rate 1 "$half_driven" "$issue_bytes" --log -- \
-  "${grpc_headers[@]}" -d "$work/issue.bin" "${half_rate[@]}" -n "$calls" "http://$grpc$issue_path"
+# half_rate_phase NAME MIN_BYTES BODY PATH: 2 s of the half-rate load, not
+# recorded, then the recorded run. The warm-up: the gRPC path sat idle
+# through the REST runs, and in 3 of 7 runs without it the first 40-300 ms
+# after that had calls of 10-46 ms, a start rather than the steady rate the
+# target is about (docs/benchmarks.md).
+half_rate_phase() {
+  local name=$1 min_bytes=$2 body=$3 path=$4
+  run_h2load "$work/warmup.out" "${grpc_headers[@]}" -d "$body" "${half_rate[@]}" -n "$warm_calls" "http://$grpc$path"
+  phase "$name" 1 "$half_driven" "$min_bytes" --log -- \
+    "${grpc_headers[@]}" -d "$body" "${half_rate[@]}" -n "$calls" "http://$grpc$path"
+}
+half_rate_phase issue-half-rate "$issue_bytes" "$work/issue.bin" "$issue_path"
 # The baseline of the latency: the empty RPC at the same rate, with the same
 # arrivals, right after, so what gRPC and the machine give any call shows
 # next to IssuePlayback's percentiles.
-run_h2load "$work/warmup.out" "${grpc_headers[@]}" -d "$work/health.bin" "${half_rate[@]}" -n "$warm_calls" \
-  "http://$grpc$health_path"
-phase health-half-rate 1 "$half_driven" "$health_bytes" --log -- \
-  "${grpc_headers[@]}" -d "$work/health.bin" "${half_rate[@]}" -n "$calls" "http://$grpc$health_path"
+half_rate_phase health-half-rate "$health_bytes" "$work/health.bin" "$health_path"
 
 python3 "$helper" summary "$records"
 kill -0 "$server_pid" 2>/dev/null || { echo "service_ratios.sh: the server exited during the run" >&2; exit 1; }

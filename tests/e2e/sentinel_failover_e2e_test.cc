@@ -149,12 +149,12 @@ class SentinelFailoverE2eTest : public ::testing::Test {
     std::set<std::string> ids;
     do {
       v1::ListRevokedSessionsResponse response;
+      auto stub = v1::SessionService::NewStub(replica.channel());
       const absl::Time deadline = absl::Now() + absl::Seconds(10);
       grpc::Status s;
-      while (true) {
-        response.Clear();
-        s = v1::SessionService::NewStub(replica.channel())->ListRevokedSessions(Context().get(), request, &response);
-        if (s.error_code() != grpc::StatusCode::UNAVAILABLE || absl::Now() >= deadline) break;
+      while ((s = stub->ListRevokedSessions(Context().get(), request, &response)).error_code() ==
+                 grpc::StatusCode::UNAVAILABLE &&
+             absl::Now() < deadline) {
         absl::SleepFor(absl::Milliseconds(100));
       }
       EXPECT_TRUE(s.ok()) << s.error_message();
