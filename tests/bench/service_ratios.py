@@ -16,6 +16,12 @@
       (/proc/stat); TIMES: files holding the output of bash's `times` before
       and after it (the load tool's CPU).
       Exits 1 when the run is not clean.
+  service_ratios.py stalls RECORDS SECONDS
+      Measures how late the machine wakes a sleeping thread: on each CPU at
+      once, a process pinned to it sleeps 0.2 ms at a time for SECONDS and
+      counts the wake-ups more than 2 ms late (on a VM, a halted virtual CPU
+      the host has not yet scheduled again). Prints one line and appends a
+      record named "stalls". Run it while the server is idle.
   service_ratios.py mean RECORDS NAME
       Prints the mean calls/s of the runs named NAME.
   service_ratios.py summary RECORDS
@@ -29,6 +35,7 @@ import re
 import statistics
 import struct
 import sys
+import time
 
 TARGET_ISSUE_OVER_HEALTH = 0.8
 TARGET_REST_OVER_GRPC = 0.7
@@ -131,8 +138,65 @@ def phase(args):
     print(line, flush=True)
 
 
+STALL_MS = 2.0  # a wake-up later than this alone breaks the p99 target
+
+
+def stall_probe(seconds):
+    # Lateness of each 0.2 ms sleep: what a thread waiting for a call on an
+    # idle CPU pays before it runs, however fast the code it then runs.
+    late = []
+    nap = 0.0002
+    end = time.monotonic() + seconds
+    before = time.monotonic()
+    while before < end:
+        time.sleep(nap)
+        after = time.monotonic()
+        if after - before - nap > STALL_MS / 1000:
+            late.append(after - before - nap)
+        before = after
+    return dict(stalls=len(late), stalled_s=sum(late), max_ms=1000 * max(late, default=0.0))
+
+
+def stalls(records, seconds):
+    probes = {}
+    for cpu in sorted(os.sched_getaffinity(0)):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            os.sched_setaffinity(0, {cpu})
+            with os.fdopen(write_end, "w") as out:
+                out.write(json.dumps(stall_probe(seconds)))
+            os._exit(0)
+        os.close(write_end)
+        probes[cpu] = (pid, read_end)
+    per_cpu = {}
+    for cpu, (pid, read_end) in probes.items():
+        with os.fdopen(read_end) as f:
+            text = f.read()
+        os.waitpid(pid, 0)
+        if not text:
+            sys.exit(f"service_ratios: the stall probe on CPU {cpu} died")
+        per_cpu[cpu] = json.loads(text)
+    record = dict(name="stalls", seconds=seconds, per_cpu=per_cpu)
+    with open(records, "a") as f:
+        f.write(json.dumps(record) + "\n")
+    print(f"  {'stalls':<16} {stall_text(record)}", flush=True)
+
+
+def stall_text(record):
+    cpus = record["per_cpu"]
+    return (f"a thread sleeping 0.2 ms on an idle CPU woke over {STALL_MS:g} ms late "
+            f"{sum(c['stalls'] for c in cpus.values())} times in {record['seconds']} s ("
+            + ", ".join(f"cpu{cpu} {c['stalls']}, {100 * c['stalled_s'] / record['seconds']:.1f}% of the time"
+                        for cpu, c in cpus.items())
+            + f"; up to {max(c['max_ms'] for c in cpus.values()):.1f} ms)")
+
+
 def summary(records_path):
     records = [json.loads(line) for line in open(records_path)]
+    stall_records = [r for r in records if r["name"] == "stalls"]
+    records = [r for r in records if r["name"] != "stalls"]
     by_name = {}
     for r in records:
         by_name.setdefault(r["name"], []).append(r)
@@ -192,6 +256,8 @@ def summary(records_path):
             baseline = f"  (the empty RPC's: {b['p99_ms']:.3f} ms)"
         print(f"{'p99 at half rate':<26}{h['p99_ms']:.3f} ms  target <= {TARGET_P99_MS} ms  "
               f"{verdict(h['p99_ms'] <= TARGET_P99_MS)}{baseline}")
+        for r in stall_records:
+            print(f"{'the machine, idle':<26}{stall_text(r)}")
 
 
 def main():
@@ -204,6 +270,8 @@ def main():
         rates = [json.loads(line)["rps"] for line in open(args[0])
                  if json.loads(line)["name"] == args[1]]
         print(f"{sum(rates) / len(rates):.1f}")
+    elif command == "stalls":
+        stalls(args[0], int(args[1]))
     elif command == "summary":
         summary(args[0])
     else:

@@ -19,7 +19,11 @@
 # calls every 10 ms: so calls arrive in small groups every millisecond rather
 # than all connections' share at once (h2load's timers have 1 ms resolution).
 # Then the empty RPC the same way, as the latency's baseline. Each half-rate
-# run follows 2 s of the same load that is not recorded.
+# run follows 2 s of the same load that is not recorded. Before them, with the
+# server idle, 5 s of the machine's own wake-up stalls: on each CPU a thread
+# sleeping 0.2 ms at a time counts the wake-ups over 2 ms late, which no
+# server can answer within the p99 target (on a VM: a halted virtual CPU the
+# host has not scheduled again yet; docs/benchmarks.md).
 # Server CPU per call is the server's utime+stime (/proc/PID/stat) over the run
 # divided by the calls done; "h2load cpu" is the load tool's share of a core (near
 # 100% means the tool, not the server, set the pace); "others cpu" what the
@@ -242,6 +246,7 @@ half_rate_phase() {
   phase "$name" 1 "$half_driven" "$min_bytes" --log -- \
     "${grpc_headers[@]}" -d "$body" "${half_rate[@]}" -n "$calls" "http://$grpc$path"
 }
+python3 "$helper" stalls "$records" 5
 half_rate_phase issue-half-rate "$issue_bytes" "$work/issue.bin" "$issue_path"
 # The baseline of the latency: the empty RPC at the same rate, with the same
 # arrivals, right after, so what gRPC and the machine give any call shows
