@@ -289,6 +289,32 @@ TEST_F(RedisSentinelTest, APooledConnectionToTheDemotedPrimaryRediscovers) {
   EXPECT_EQ(client->primary_address(), absl::StrCat("127.0.0.1:", group_.primary_port()));
 }
 
+TEST_F(RedisSentinelTest, CallsResumeWhenTheWatcherFindsTheNewPrimaryNotWhenTheBackoffEnds) {
+  RedisOptions options = Options();
+  options.reconnect_backoff = options.max_reconnect_backoff = absl::Seconds(60);
+  options.sentinel_poll_interval = absl::Milliseconds(100);
+  std::unique_ptr<RedisClient> client = NewClient(options);
+  ASSERT_TRUE(client->Command({"SET", "before", "1"}).ok());
+  const int old_primary = group_.primary_port();
+  ASSERT_TRUE(group_.KillPrimary());
+  // The pooled connection fails, then a connect to the dead primary the
+  // sentinels still name (they wait down-after-milliseconds): from then on
+  // calls fail fast for the backoff.
+  absl::StatusOr<RedisReply> set;
+  ASSERT_TRUE(Eventually([&] {
+    set = client->Command({"SET", "during", "1"});
+    return !set.ok() && absl::StrContains(set.status().message(), "waiting before reconnecting");
+  }, absl::Seconds(2))) << (set.ok() ? set->str : set.status().ToString());
+  ASSERT_TRUE(group_.WaitForNewPrimary(old_primary));
+  // The watcher connects to the new primary, which ends the backoff earned
+  // against the dead one: calls resume within a few polls, not in 60 s.
+  ASSERT_TRUE(Eventually([&] {
+    set = client->Command({"SET", "after", "1"});
+    return set.ok() && !set->is_error();
+  }, absl::Seconds(5))) << (set.ok() ? set->str : set.status().ToString());
+  EXPECT_EQ(client->primary_address(), absl::StrCat("127.0.0.1:", group_.primary_port()));
+}
+
 TEST_F(RedisSentinelTest, KillingThePrimaryLosesNoWriteThatReturnedOkWithWait) {
   RedisOptions options = Options();
   options.wait_replicas = 1;

@@ -305,7 +305,10 @@ void RedisClient::WatchSentinels() {
       // A connection failed: find the new primary now, so that callers do
       // not wait for their next connect to do it.
       absl::StatusOr<Opened> opened = Discover();
-      if (opened.ok()) redisFree(opened->context);
+      if (opened.ok()) {
+        redisFree(opened->context);
+        EndReconnectBackoff();
+      }
       continue;
     }
     for (const Endpoint& sentinel : sentinels_) {
@@ -318,6 +321,7 @@ void RedisClient::WatchSentinels() {
         absl::StatusOr<Opened> opened = Discover();
         if (opened.ok()) {
           redisFree(opened->context);
+          EndReconnectBackoff();
         } else {
           SuspectPrimary();
         }
@@ -325,6 +329,12 @@ void RedisClient::WatchSentinels() {
       break;
     }
   }
+}
+
+void RedisClient::EndReconnectBackoff() {
+  absl::MutexLock lock(&mu_);
+  backoff_ = options_.reconnect_backoff;
+  next_connect_ = absl::InfinitePast();
 }
 
 absl::StatusOr<std::string> RedisClient::DiscoverPrimary() {

@@ -48,6 +48,8 @@ namespace edgepass::server {
 // even while the old primary still answers (until the sentinels demote it, it
 // would accept writes that are then lost). When the discovered primary
 // changes, pooled connections to the old one are closed instead of reused.
+// Once the watcher has reached a primary, a reconnect backoff still running
+// ends: calls resume then, not when the backoff would have run out.
 // A command whose connection fails gets UNAVAILABLE, never a silent success:
 // a write in flight when the primary died may or may not have been applied.
 class RedisClient {
@@ -177,8 +179,12 @@ class RedisClient {
   std::optional<Endpoint> AskSentinel(const Endpoint& sentinel, std::string* failure) const;
   // The watcher thread (Sentinel mode): every options.sentinel_poll_interval
   // asks a sentinel for the primary and rediscovers when it changed, or at
-  // once when a connection failed since.
+  // once when a connection failed since. Once it has connected to the
+  // primary, calls connect again at once (EndReconnectBackoff).
   void WatchSentinels();
+  // Forgets failed connects: the next Acquire() connects without waiting out
+  // the backoff (after a failover it was earned against the old primary).
+  void EndReconnectBackoff() ABSL_LOCKS_EXCLUDED(mu_);
 
   const RedisOptions options_;
   const std::vector<Endpoint> sentinels_;
