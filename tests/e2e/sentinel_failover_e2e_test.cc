@@ -141,9 +141,10 @@ class SentinelFailoverE2eTest : public ::testing::Test {
     return v1::SessionService::NewStub(replica.channel())->RevokeSession(Context().get(), request, &response);
   }
 
-  // Every page of the stored list. Right after a failover a replica may
-  // still be waiting out its reconnect backoff (up to 2 s), answering
-  // UNAVAILABLE meanwhile: a page is asked again for up to 10 s.
+  // Every page of the stored list. Right after a failover a replica may not
+  // have reached the new primary yet (its Sentinel watcher polls; until then
+  // a reconnect backoff may run), answering UNAVAILABLE meanwhile: a page is
+  // asked again for up to 10 s.
   static std::set<std::string> Listed(ServerProcess& replica) {
     v1::ListRevokedSessionsRequest request;
     std::set<std::string> ids;
