@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -85,11 +84,21 @@ struct ServerImpl {
     std::thread thread;
   };
   std::vector<std::unique_ptr<Worker>> workers;
-  size_t next_worker = 0;  // the acceptor's strand only
-  // On the first loop; declared after the workers, so destroyed first.
+  // The acceptor's own loop: a handler that takes long on a worker's loop
+  // neither stops new connections reaching the others nor delays Stop()
+  // closing the listening socket.
+  Worker accept_loop;
+  size_t next_worker = 0;  // the accept loop's only
+  // Declared after the loops, so destroyed first.
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
 
+  // The workers' loops and the accept loop.
+  std::vector<Worker*> Loops() {
+    std::vector<Worker*> loops{&accept_loop};
+    for (auto& worker : workers) loops.push_back(worker.get());
+    return loops;
+  }
   void Accept();
   void OnAccept(error_code ec, tcp::socket socket);
   template <class Stream>
@@ -536,7 +545,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   for (int i = 0; i < options.threads; ++i) {
     impl->workers.push_back(std::make_unique<ServerImpl::Worker>());
   }
-  impl->acceptor.emplace(asio::make_strand(impl->workers.front()->ioc));
+  impl->acceptor.emplace(impl->accept_loop.ioc);
   impl->accept_retry.emplace(impl->acceptor->get_executor());
   tcp::acceptor& acceptor = *impl->acceptor;
   auto fail = [&](absl::string_view what) {
@@ -557,12 +566,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       ip.is_v6() ? absl::StrCat("[", ip.to_string(), "]:", local.port())
                  : absl::StrCat(ip.to_string(), ":", local.port());
 
-  for (auto& worker : impl->workers) {
-    worker->work.emplace(worker->ioc.get_executor());
+  for (ServerImpl::Worker* loop : impl->Loops()) {
+    loop->work.emplace(loop->ioc.get_executor());
   }
   impl->Accept();
-  for (auto& worker : impl->workers) {
-    worker->thread = std::thread([ioc = &worker->ioc] { ioc->run(); });
+  for (ServerImpl::Worker* loop : impl->Loops()) {
+    loop->thread = std::thread([ioc = &loop->ioc] { ioc->run(); });
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -605,12 +614,12 @@ void Server::Stop() {
     impl_->mu.AwaitWithTimeout(absl::Condition(&all_closed),
                                impl_->options.shutdown_grace);
   }
-  for (auto& worker : impl_->workers) {
-    worker->work.reset();
-    worker->ioc.stop();
+  for (ServerImpl::Worker* loop : impl_->Loops()) {
+    loop->work.reset();
+    loop->ioc.stop();
   }
-  for (auto& worker : impl_->workers) {
-    if (worker->thread.joinable()) worker->thread.join();
+  for (ServerImpl::Worker* loop : impl_->Loops()) {
+    if (loop->thread.joinable()) loop->thread.join();
   }
 }
 

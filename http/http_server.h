@@ -61,7 +61,7 @@ struct TlsOptions {
 struct ServerOptions {
   std::string host = "127.0.0.1";  // an IP literal, or "localhost"
   uint16_t port = 0;               // 0: the OS picks one; see Server::port()
-  int threads = 2;                 // threads, each running its own event loop
+  int threads = 2;  // threads, each running its own event loop (and one more accepts)
   // Request line + header fields. Larger -> 431 and the connection closes.
   size_t max_header_bytes = 16 * 1024;
   // Request body. Larger (declared or sent) -> 413 and the connection closes.

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -299,6 +300,32 @@ TEST(HttpServer, StopClosesIdleConnectionsAndStopsAccepting) {
   EXPECT_TRUE(conn->WaitForClose(absl::Seconds(5)));
   EXPECT_EQ(TestConnection::Connect(port), nullptr);
   server->Stop();  // idempotent
+}
+
+TEST(HttpServer, ASlowHandlerOnOneLoopDoesNotStopAccepting) {
+  std::atomic<bool> entered{false}, release{false};
+  std::unique_ptr<Server> server = StartServer({.threads = 2}, [&](const Request& request) {
+    if (request.target == "/slow") {
+      entered = true;
+      while (!release.load()) std::this_thread::yield();
+    }
+    return Echo(request);
+  });
+  ASSERT_NE(server, nullptr);
+  absl::Cleanup unblock = [&] { release = true; };  // before ~Server, even on failure
+  auto slow = TestConnection::Connect(server->port());
+  ASSERT_NE(slow, nullptr);
+  slow->Send(Get("/slow"));
+  while (!entered.load()) std::this_thread::yield();
+  // The first connection's loop is busy in the handler; accepting goes on,
+  // and the next connection, dealt to the other loop, is served.
+  std::optional<TestResponse> fast = Fetch(server->port(), "GET", "/fast", {}, absl::Seconds(5));
+  ASSERT_TRUE(fast.has_value()) << "not answered while the other loop is busy";
+  EXPECT_EQ(fast->body, "GET /fast");
+  release = true;
+  std::optional<TestResponse> r = slow->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "GET /slow");
 }
 
 TEST(HttpServer, StopLetsARequestInFlightFinish) {
