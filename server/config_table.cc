@@ -88,7 +88,7 @@ std::vector<ConfigOption> BuildTable() {
        "threads serving REST requests (0 to 256); 0: the larger of 8 and the "
        "number of cores",
        "Each thread runs its own event loop and connections are dealt out "
-       "in turn; a handler that blocks (a revoke waits for the data dir and "
+       "in turn (one more thread accepts them); a handler that blocks (a revoke waits for the data dir and "
        "the edge snapshot, fleet mode for Redis) holds only its thread's "
        "connections, hence at least 8",
        IntField{&O::rest_threads, 0, 256}},
