@@ -541,6 +541,53 @@ TEST_F(RedisStateTest, ListPageReadsPagesInIdOrderAndRebuildsAStaleIndex) {
   EXPECT_EQ(store.ListPage(std::string(300, 'x'), 10).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RedisStateTest, AMissingIdIndexOfManyEntriesIsBuiltInStepsThatEachFitTheCommandTimeout) {
+  // 200,000 entries written straight into the hash, as data from before the
+  // index existed; the index also holds two ids no longer in the hash.
+  constexpr int kEntries = 200000;
+  std::unique_ptr<RedisClient> admin = NewClient();
+  RedisSessionStore seeding(*admin, nullptr);
+  ASSERT_TRUE(seeding.Put(Entry("tmplsess", 9000)).ok());
+  constexpr int kPerScript = 20000;  // each script well within the admin's 2 s
+  for (int from = 1; from <= kEntries; from += kPerScript) {
+    absl::StatusOr<RedisReply> seeded = admin->Command(
+        {"EVAL",
+         "local t = redis.call('HGET', KEYS[1], 'tmplsess') "
+         "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do "
+         "  local id = string.format('sess%07d', i) "
+         "  redis.call('HSET', KEYS[1], id, (string.gsub(t, 'tmplsess', id))) "
+         "end",
+         "1", "edgepass:sessions", absl::StrCat(from), absl::StrCat(from + kPerScript - 1)});
+    ASSERT_TRUE(seeded.ok()) << seeded.status();
+  }
+  ASSERT_EQ(admin->Command({"HDEL", "edgepass:sessions", "tmplsess"})->integer, 1);
+  ASSERT_TRUE(admin->Command({"DEL", "edgepass:sessions:ids"}).ok());
+  ASSERT_EQ(admin->Command({"ZADD", "edgepass:sessions:ids", "0", "gone1", "0", "gone2"})->integer, 2);
+  ASSERT_EQ(admin->Command({"HLEN", "edgepass:sessions"})->integer, kEntries);
+
+  // A replica whose every command must be answered within 100 ms: building
+  // the index in one script takes Redis longer than that.
+  RedisOptions tight = Options();
+  tight.command_timeout = absl::Milliseconds(100);
+  absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(tight);
+  ASSERT_TRUE(client.ok()) << client.status();
+  RedisSessionStore store(**client, nullptr);
+  size_t visited = 0;
+  absl::StatusOr<SessionLoad> load = store.Load([&](absl::string_view, const core::RevocationEntry* e) {
+    if (e != nullptr) ++visited;
+  });
+  ASSERT_TRUE(load.ok()) << load.status();
+  EXPECT_EQ(load->count, static_cast<size_t>(kEntries));
+  EXPECT_EQ(visited, static_cast<size_t>(kEntries));
+  EXPECT_EQ(admin->Command({"ZCARD", "edgepass:sessions:ids"})->integer, kEntries);
+  EXPECT_EQ(admin->Command({"ZSCORE", "edgepass:sessions:ids", "gone1"})->type, RedisReply::Type::kNil);
+  absl::StatusOr<SessionPage> first = store.ListPage("", 2);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->entries.size(), 2u);
+  EXPECT_EQ(first->entries[0].session_id, "sess0000001");
+  EXPECT_EQ(first->entries[1].session_id, "sess0000002");
+}
+
 TEST_F(RedisStateTest, ChangesSinceGivesEachReplicaOnlyWhatItHasNotSeen) {
   std::unique_ptr<RedisClient> client = NewClient();
   RedisSessionStore store(*client, nullptr, /*change_log_length=*/5);

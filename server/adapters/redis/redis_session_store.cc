@@ -108,25 +108,12 @@ return {v, 0, recs, count}
 
 // One page in id order: KEYS = hash, version, id index; ARGV = the last id
 // of the previous page ("" for the first), most entries. Returns {version,
-// more (0/1), ids, their entries (nil: gone)}. When the index does not hold
-// as many ids as the hash (data from before the index, an edit by hand), it
-// is built again from the hash first, once.
+// more (0/1), ids, their entries (nil: gone)}, or {version, -1, {}, {}} when
+// the index does not hold as many ids as the hash (data from before the
+// index, an edit by hand): kIndexStepScript puts it right first.
 constexpr char kPageScript[] = R"lua(
 local v = tonumber(redis.call('GET', KEYS[2]) or '0')
-if redis.call('ZCARD', KEYS[3]) ~= redis.call('HLEN', KEYS[1]) then
-  redis.call('DEL', KEYS[3])
-  local cursor = '0'
-  repeat
-    local r = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', 1000)
-    cursor = r[1]
-    local args = {}
-    for i = 1, #r[2], 2 do
-      args[#args + 1] = 0
-      args[#args + 1] = r[2][i]
-    end
-    if #args > 0 then redis.call('ZADD', KEYS[3], unpack(args)) end
-  until cursor == '0'
-end
+if redis.call('ZCARD', KEYS[3]) ~= redis.call('HLEN', KEYS[1]) then return {v, -1, {}, {}} end
 local max = tonumber(ARGV[2])
 local from = '-'
 if ARGV[1] ~= '' then from = '(' .. ARGV[1] end
@@ -139,6 +126,32 @@ end
 local entries = {}
 if #ids > 0 then entries = redis.call('HMGET', KEYS[1], unpack(ids)) end
 return {v, more, ids, entries}
+)lua";
+
+// One bounded step of putting the id index right: KEYS = hash, id index;
+// ARGV = step ("add" or "drop"), cursor, count. "add" indexes the fields of
+// one HSCAN step of the hash, "drop" removes the ids of one ZSCAN step of the
+// index that are not in the hash. Returns the next cursor ("0": that pass is
+// done). Every write keeps the index in step, so after an "add" pass and a
+// "drop" pass it holds the hash's ids exactly, whatever ran meanwhile; two
+// replicas doing it at once only repeat each other's work.
+constexpr char kIndexStepScript[] = R"lua(
+local out = {}
+if ARGV[1] == 'add' then
+  local r = redis.call('HSCAN', KEYS[1], ARGV[2], 'COUNT', ARGV[3])
+  for i = 1, #r[2], 2 do
+    out[#out + 1] = 0
+    out[#out + 1] = r[2][i]
+  end
+  if #out > 0 then redis.call('ZADD', KEYS[2], unpack(out)) end
+  return r[1]
+end
+local r = redis.call('ZSCAN', KEYS[2], ARGV[2], 'COUNT', ARGV[3])
+for i = 1, #r[2], 2 do
+  if redis.call('HEXISTS', KEYS[1], r[2][i]) == 0 then out[#out + 1] = r[2][i] end
+end
+if #out > 0 then redis.call('ZREM', KEYS[2], unpack(out)) end
+return r[1]
 )lua";
 
 absl::Status CheckSessionId(absl::string_view session_id) {
@@ -367,8 +380,20 @@ absl::StatusOr<SessionPage> RedisSessionStore::ListPage(absl::string_view after,
   EDGEPASS_RETURN_IF_ERROR(after.empty() ? absl::OkStatus() : CheckSessionId(after));
   max = std::clamp<size_t>(max, 1, kMaxPageEntries);
   const std::string what = absl::StrCat("EVAL page of ", index_key_);
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Read({"EVAL", kPageScript, "3", hash_key_, version_key_, index_key_,
-                                                       after, absl::StrCat(max)}));
+  RedisReply r;
+  for (int attempt = 0;; ++attempt) {
+    EDGEPASS_ASSIGN_OR_RETURN(r, redis_.Read({"EVAL", kPageScript, "3", hash_key_, version_key_, index_key_, after,
+                                              absl::StrCat(max)}));
+    if (r.type != RedisReply::Type::kArray || r.elements.size() != 4 ||
+        r.elements[1].type != RedisReply::Type::kInteger || r.elements[1].integer != -1) {
+      break;
+    }
+    if (attempt == 2) {
+      return absl::UnavailableError(absl::StrCat("redis key ", index_key_, ": still not the ids of ", hash_key_,
+                                                 " after putting it right twice (edited meanwhile?)"));
+    }
+    EDGEPASS_RETURN_IF_ERROR(RepairIndex());
+  }
   if (r.type != RedisReply::Type::kArray || r.elements.size() != 4 ||
       r.elements[0].type != RedisReply::Type::kInteger || r.elements[1].type != RedisReply::Type::kInteger ||
       r.elements[2].type != RedisReply::Type::kArray || r.elements[3].type != RedisReply::Type::kArray ||
@@ -391,6 +416,21 @@ absl::StatusOr<SessionPage> RedisSessionStore::ListPage(absl::string_view after,
     page.entries.push_back(*std::move(entry));
   }
   return page;
+}
+
+absl::Status RedisSessionStore::RepairIndex() {
+  const std::string count = absl::StrCat(prune_scan_count_);
+  for (const char* step : {"add", "drop"}) {
+    const std::string what = absl::StrCat("EVAL ", step, " step of ", index_key_);
+    std::string cursor = "0";
+    do {
+      EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, redis_.Read({"EVAL", kIndexStepScript, "2", hash_key_, index_key_,
+                                                           step, cursor, count}));
+      if (r.type != RedisReply::Type::kString) return RedisReplyError(r, what);
+      cursor = r.str;
+    } while (cursor != "0");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SessionLoad> RedisSessionStore::Load(LoadVisitor visit) {

@@ -49,7 +49,8 @@ class RedisSessionStore : public SessionStore {
   // Most records one ChangesSince() returns (more: too_old).
   static constexpr size_t kMaxChangesPerRead = 50000;
   // HSCAN COUNT of one Prune() step (a hint to Redis: about this many
-  // entries are read, and at most that many removed, per step).
+  // entries are read, and at most that many removed, per step), and the
+  // COUNT of one step of putting the id index right.
   static constexpr size_t kDefaultPruneScanCount = 1000;
   // Most entries one ListPage() returns (Lua's unpack() takes about 8000).
   static constexpr size_t kMaxPageEntries = 5000;
@@ -70,9 +71,9 @@ class RedisSessionStore : public SessionStore {
   absl::StatusOr<SessionList> List() override;
   // One script: ZRANGEBYLEX on the id index, HMGET of those fields (O(page +
   // log n)). When the index's size differs from the hash's (data stored
-  // before the index existed, an edit by hand) the script first builds it
-  // again from the hash, blocking Redis for about a second per million
-  // entries, once. INVALID_ARGUMENT for an `after` that is no session id;
+  // before the index existed, an edit by hand) it is put right first, in
+  // steps of prune_scan_count ids (RepairIndex), so no command takes long
+  // however large the list. INVALID_ARGUMENT for an `after` that is no session id;
   // FAILED_PRECONDITION naming the field for an entry that does not parse.
   absl::StatusOr<SessionPage> ListPage(absl::string_view after, size_t max) override;
   // Streams the list without holding it: every page in id order
@@ -97,6 +98,9 @@ class RedisSessionStore : public SessionStore {
   // Runs the write script; its reply (after WAIT) or the error.
   absl::StatusOr<RedisReply> Write(const std::vector<std::string>& args, absl::string_view what);
   void Announce();
+  // Makes the id index hold the hash's ids: bounded steps (kIndexStepScript),
+  // first indexing every field, then dropping every id not in the hash.
+  absl::Status RepairIndex();
 
   RedisClient& redis_;
   ChangeFeed* feed_;
