@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -129,6 +130,34 @@ TEST_F(RedisStateTest, CommandsAreBinarySafe) {
   r = client->Command({"GET", "absent"});
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->is_nil());
+}
+
+TEST_F(RedisStateTest, ACommandWithNoReplyWithinTheTimeoutSaysSo) {
+  RedisOptions options = Options();
+  options.command_timeout = absl::Milliseconds(100);
+  absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  // A script that keeps Redis busy for 400 ms.
+  absl::StatusOr<RedisReply> busy = (*client)->Command(
+      {"EVAL",
+       "local t0 = redis.call('TIME') "
+       "repeat local t = redis.call('TIME') until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 400000 "
+       "return 1",
+       "0"});
+  EXPECT_EQ(busy.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(busy.status().message(), "EVAL: no reply within the command timeout (100ms)"))
+      << busy.status();
+  // The connection that timed out is not reused (the script's late reply
+  // would be taken for the next command's): once Redis is free, the next
+  // command gets its own reply.
+  absl::StatusOr<RedisReply> echo;
+  for (int i = 0; i < 100; ++i) {
+    echo = (*client)->Command({"ECHO", "after"});
+    if (echo.ok()) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  EXPECT_EQ(echo->str, "after");
 }
 
 TEST_F(RedisStateTest, PasswordIsSentAndARefusalIsPermissionDenied) {

@@ -1,11 +1,13 @@
 #include "server/adapters/redis/redis_client.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -520,8 +522,12 @@ absl::StatusOr<RedisReply> RedisClient::Connection::CommandArgv(
   void* raw = redisCommandArgv(context, static_cast<int>(args.size()),
                                const_cast<const char**>(args.data()), lens.data());
   if (raw == nullptr || context->err != 0) {
-    absl::Status status =
-        client_->Unavailable(label, context->err != 0 ? context->errstr : "no reply");
+    // hiredis reports a read that hit the socket's timeout as EAGAIN's text.
+    const bool timed_out = context->err == REDIS_ERR_IO && absl::string_view(context->errstr) == strerror(EAGAIN);
+    absl::Status status = client_->Unavailable(
+        label, timed_out ? absl::StrCat("no reply within the command timeout (",
+                                        absl::FormatDuration(client_->options_.command_timeout), ")")
+                         : (context->err != 0 ? context->errstr : "no reply"));
     if (raw != nullptr) freeReplyObject(raw);
     client_->errors_.fetch_add(1, std::memory_order_relaxed);
     // The connection is unusable: it is closed when returned to the pool
