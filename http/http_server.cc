@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "http/tls_context.h"
 
 namespace edgepass::http {
@@ -590,11 +591,18 @@ void Server::Stop() {
   impl_->stopped = true;
   impl_->stopping.store(true);
 
-  asio::post(impl_->acceptor->get_executor(), [impl = impl_.get()] {
+  // Closed on the accept loop (the acceptor is not thread-safe), which no
+  // handler blocks; waited for, so that every connection accepted before is
+  // among the sessions below and none is accepted after, and so that the
+  // close runs before the loops stop.
+  auto closed = std::make_shared<absl::Notification>();
+  asio::post(impl_->acceptor->get_executor(), [impl = impl_.get(), closed] {
     error_code ec;
     impl->acceptor->close(ec);
     impl->accept_retry->cancel();
+    closed->Notify();
   });
+  closed->WaitForNotificationWithTimeout(impl_->options.shutdown_grace);
   std::vector<std::shared_ptr<SessionBase>> live;
   {
     absl::MutexLock lock(&impl_->mu);
