@@ -536,7 +536,9 @@ TEST_F(RedisStateTest, ListPageReadsPagesInIdOrderAndRebuildsAStaleIndex) {
   ASSERT_EQ(*store.Prune(absl::FromUnixSeconds(7000)), 1u);
   ASSERT_TRUE(store.Put(Entry("sess010b", 9000)).ok());
   std::vector<std::string> expected;
-  for (const core::RevocationEntry& e : store.List()->entries) expected.push_back(e.session_id);
+  absl::StatusOr<SessionList> listed = store.List();  // held: a range-for over a temporary's member dangles
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  for (const core::RevocationEntry& e : listed->entries) expected.push_back(e.session_id);
   std::sort(expected.begin(), expected.end());
   ASSERT_EQ(expected.size(), 299u);
 
@@ -570,37 +572,48 @@ TEST_F(RedisStateTest, ListPageReadsPagesInIdOrderAndRebuildsAStaleIndex) {
   EXPECT_EQ(store.ListPage(std::string(300, 'x'), 10).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(RedisStateTest, AMissingIdIndexOfManyEntriesIsBuiltInStepsThatEachFitTheCommandTimeout) {
-  // 200,000 entries written straight into the hash, as data from before the
-  // index existed; the index also holds two ids no longer in the hash.
-  constexpr int kEntries = 200000;
-  std::unique_ptr<RedisClient> admin = NewClient();
-  RedisSessionStore seeding(*admin, nullptr);
+// Writes `n` entries sess0000001... straight into the hash, as data stored
+// before the id index existed (which it leaves alone), 20,000 per script.
+void SeedHashDirectly(RedisClient& admin, int n) {
+  RedisSessionStore seeding(admin, nullptr);
   ASSERT_TRUE(seeding.Put(Entry("tmplsess", 9000)).ok());
-  constexpr int kPerScript = 20000;  // each script well within the admin's 2 s
-  for (int from = 1; from <= kEntries; from += kPerScript) {
-    absl::StatusOr<RedisReply> seeded = admin->Command(
+  constexpr int kPerScript = 20000;  // each script well within a 2 s timeout
+  for (int from = 1; from <= n; from += kPerScript) {
+    absl::StatusOr<RedisReply> seeded = admin.Command(
         {"EVAL",
          "local t = redis.call('HGET', KEYS[1], 'tmplsess') "
          "for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do "
          "  local id = string.format('sess%07d', i) "
          "  redis.call('HSET', KEYS[1], id, (string.gsub(t, 'tmplsess', id))) "
          "end",
-         "1", "edgepass:sessions", absl::StrCat(from), absl::StrCat(from + kPerScript - 1)});
+         "1", "edgepass:sessions", absl::StrCat(from), absl::StrCat(std::min(n, from + kPerScript - 1))});
     ASSERT_TRUE(seeded.ok()) << seeded.status();
   }
-  ASSERT_EQ(admin->Command({"HDEL", "edgepass:sessions", "tmplsess"})->integer, 1);
+  ASSERT_EQ(admin.Command({"HDEL", "edgepass:sessions", "tmplsess"})->integer, 1);
+  ASSERT_EQ(admin.Command({"HLEN", "edgepass:sessions"})->integer, n);
+}
+
+// A client whose every command must be answered within 100 ms.
+std::unique_ptr<RedisClient> TightClient(RedisOptions options) {
+  options.command_timeout = absl::Milliseconds(100);
+  absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(options);
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? *std::move(client) : nullptr;
+}
+
+TEST_F(RedisStateTest, AMissingIdIndexOfManyEntriesIsBuiltInStepsThatEachFitTheCommandTimeout) {
+  // 200,000 entries from before the index; the index holds two ids no
+  // longer in the hash.
+  constexpr int kEntries = 200000;
+  std::unique_ptr<RedisClient> admin = NewClient();
+  ASSERT_NO_FATAL_FAILURE(SeedHashDirectly(*admin, kEntries));
   ASSERT_TRUE(admin->Command({"DEL", "edgepass:sessions:ids"}).ok());
   ASSERT_EQ(admin->Command({"ZADD", "edgepass:sessions:ids", "0", "gone1", "0", "gone2"})->integer, 2);
-  ASSERT_EQ(admin->Command({"HLEN", "edgepass:sessions"})->integer, kEntries);
 
-  // A replica whose every command must be answered within 100 ms: building
-  // the index in one script takes Redis longer than that.
-  RedisOptions tight = Options();
-  tight.command_timeout = absl::Milliseconds(100);
-  absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(tight);
-  ASSERT_TRUE(client.ok()) << client.status();
-  RedisSessionStore store(**client, nullptr);
+  // Building the index in one script takes Redis longer than the 100 ms.
+  std::unique_ptr<RedisClient> client = TightClient(Options());
+  ASSERT_NE(client, nullptr);
+  RedisSessionStore store(*client, nullptr);
   size_t visited = 0;
   absl::StatusOr<SessionLoad> load = store.Load([&](absl::string_view, const core::RevocationEntry* e) {
     if (e != nullptr) ++visited;
@@ -615,6 +628,25 @@ TEST_F(RedisStateTest, AMissingIdIndexOfManyEntriesIsBuiltInStepsThatEachFitTheC
   ASSERT_EQ(first->entries.size(), 2u);
   EXPECT_EQ(first->entries[0].session_id, "sess0000001");
   EXPECT_EQ(first->entries[1].session_id, "sess0000002");
+}
+
+TEST_F(RedisStateTest, ListOfManyEntriesReadsPagesThatEachFitTheCommandTimeout) {
+  constexpr int kEntries = 200000;
+  std::unique_ptr<RedisClient> admin = NewClient();
+  ASSERT_NO_FATAL_FAILURE(SeedHashDirectly(*admin, kEntries));
+  RedisSessionStore writer(*admin, nullptr);
+  ASSERT_TRUE(writer.Put(Entry("sess0000001", 9999)).ok());  // a change after the seeding
+  std::unique_ptr<RedisClient> client = TightClient(Options());
+  ASSERT_NE(client, nullptr);
+  RedisSessionStore store(*client, nullptr);
+  absl::StatusOr<SessionList> all = store.List();
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->entries.size(), static_cast<size_t>(kEntries));
+  EXPECT_EQ(all->version, writer.ChangesSince(0)->version);
+  const auto changed = std::find_if(all->entries.begin(), all->entries.end(),
+                                    [](const core::RevocationEntry& e) { return e.session_id == "sess0000001"; });
+  ASSERT_NE(changed, all->entries.end());
+  EXPECT_EQ(changed->expires_at, absl::FromUnixSeconds(9999));
 }
 
 TEST_F(RedisStateTest, ChangesSinceGivesEachReplicaOnlyWhatItHasNotSeen) {

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -344,34 +345,36 @@ absl::StatusOr<std::vector<core::RevocationEntry>> RedisSessionStore::ParseEntri
 }
 
 absl::StatusOr<SessionList> RedisSessionStore::List() {
-  // A read: once more on a fresh connection when a failover cut the first.
-  absl::StatusOr<SessionList> list = TryList();
-  if (list.ok() || list.status().code() != absl::StatusCode::kUnavailable) return list;
-  return TryList();
-}
-
-absl::StatusOr<SessionList> RedisSessionStore::TryList() {
-  EDGEPASS_ASSIGN_OR_RETURN(RedisClient::Connection c, redis_.Acquire());
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply multi, c.Command({"MULTI"}));
-  if (multi.is_error()) return RedisReplyError(multi, "MULTI");
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply q1, c.Command({"HGETALL", hash_key_}));
-  if (q1.is_error()) return RedisReplyError(q1, "HGETALL");
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply q2, c.Command({"GET", version_key_}));
-  if (q2.is_error()) return RedisReplyError(q2, "GET");
-  EDGEPASS_ASSIGN_OR_RETURN(RedisReply exec, c.Command({"EXEC"}));
-  if (exec.type != RedisReply::Type::kArray || exec.elements.size() != 2) {
-    return RedisReplyError(exec, "EXEC");
-  }
+  // Pages come in id order, so an entry past the last one is appended; any
+  // other visit (a change replayed after the pages) is kept, the last per
+  // id, and applied at the end.
   SessionList out;
-  EDGEPASS_ASSIGN_OR_RETURN(out.entries, ParseEntries(exec.elements[0], absl::StrCat("HGETALL ", hash_key_)));
-  const RedisReply& version = exec.elements[1];
-  if (version.type == RedisReply::Type::kString) {
-    if (!absl::SimpleAtoi(version.str, &out.version)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("redis key ", version_key_, ": not a version number"));
+  absl::flat_hash_map<std::string, std::optional<core::RevocationEntry>> changed;
+  EDGEPASS_ASSIGN_OR_RETURN(
+      SessionLoad load, Load([&](absl::string_view session_id, const core::RevocationEntry* entry) {
+        if (entry != nullptr && (out.entries.empty() || session_id > out.entries.back().session_id)) {
+          out.entries.push_back(*entry);
+        } else if (entry != nullptr) {
+          changed.insert_or_assign(session_id, *entry);
+        } else {
+          changed.insert_or_assign(session_id, std::nullopt);
+        }
+      }));
+  out.version = load.version;
+  if (changed.empty()) return out;
+  for (core::RevocationEntry& e : out.entries) {
+    auto c = changed.find(e.session_id);
+    if (c == changed.end()) continue;
+    if (c->second.has_value()) {
+      e = *std::move(c->second);
+    } else {
+      e.session_id.clear();  // removed: dropped below
     }
-  } else if (!version.is_nil()) {
-    return RedisReplyError(version, absl::StrCat("GET ", version_key_));
+    changed.erase(c);
+  }
+  std::erase_if(out.entries, [](const core::RevocationEntry& e) { return e.session_id.empty(); });
+  for (auto& [session_id, entry] : changed) {
+    if (entry.has_value()) out.entries.push_back(*std::move(entry));
   }
   return out;
 }

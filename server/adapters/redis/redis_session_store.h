@@ -66,8 +66,10 @@ class RedisSessionStore : public SessionStore {
   // FAILED_PRECONDITION naming the record when a logged entry does not parse.
   // stored_count is the hash's HLEN at the returned version.
   absl::StatusOr<SessionChanges> ChangesSince(uint64_t version) override;
-  // FAILED_PRECONDITION naming the key and field when a stored entry does
-  // not parse (nothing is changed).
+  // Every entry at one version, read as Load() reads it (pages, then the
+  // changes made meanwhile), so no reply grows with the list: one HGETALL
+  // of a million entries does not fit the command timeout. FAILED_PRECONDITION
+  // naming the key and field when a stored entry does not parse.
   absl::StatusOr<SessionList> List() override;
   // One script: ZRANGEBYLEX on the id index, HMGET of those fields (O(page +
   // log n)). When the index's size differs from the hash's (data stored
@@ -93,7 +95,6 @@ class RedisSessionStore : public SessionStore {
   // `hash`: field, value pairs (HGETALL's or HSCAN's); `what` names the call.
   absl::StatusOr<std::vector<core::RevocationEntry>> ParseEntries(const RedisReply& hash,
                                                                   absl::string_view what) const;
-  absl::StatusOr<SessionList> TryList();
   absl::StatusOr<SessionChanges> TryChangesSince(uint64_t version);
   // Runs the write script; its reply (after WAIT) or the error.
   absl::StatusOr<RedisReply> Write(const std::vector<std::string>& args, absl::string_view what);
