@@ -92,7 +92,7 @@ class RedisSessionStore : public SessionStore {
   absl::StatusOr<size_t> Prune(absl::Time cutoff) override;
 
  private:
-  // `hash`: field, value pairs (HGETALL's or HSCAN's); `what` names the call.
+  // `hash`: field, value pairs (an HSCAN step's); `what` names the call.
   absl::StatusOr<std::vector<core::RevocationEntry>> ParseEntries(const RedisReply& hash,
                                                                   absl::string_view what) const;
   absl::StatusOr<SessionChanges> TryChangesSince(uint64_t version);
