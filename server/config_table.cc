@@ -250,8 +250,10 @@ std::vector<ConfigOption> BuildTable() {
       {"revocation_prune_interval", "DUR",
        "how often a replica drops revoked sessions that expired more than "
        "--revocation-prune-grace ago from the store (0: off; 1s to 24h)",
-       "Every replica may run it; a removal is sent to the other replicas as "
-       "a delta. Metric `edgepass_revocations_pruned_total`",
+       "Every replica may run it; each interval only the replica that claims "
+       "it first (a Redis key expiring after the interval) walks the store. "
+       "A removal is sent to the other replicas as a delta. Metric "
+       "`edgepass_revocations_pruned_total`",
        DurationOrOffField{&O::revocation_prune_interval}},
       {"revocation_prune_grace", "DUR",
        "a revoked session stays stored this long past its expires_at before "

@@ -36,7 +36,13 @@ void RevocationPruner::Start() {
         mu_.AwaitWithTimeout(absl::Condition(&stop_), wait);
         if (stop_) return;
       }
-      (void)PruneOnce();  // logged; a failed run is retried at the next interval
+      // One replica walks the store per interval; the others skip their turn.
+      absl::StatusOr<bool> mine = store_->ClaimPrune(options_.interval);
+      if (!mine.ok()) {
+        logging::Warning("revocation_prune_failed").Str("error", mine.status().ToString());
+      } else if (*mine) {
+        (void)PruneOnce();  // logged; a failed run is retried at the next interval
+      }
       wait = options_.interval;
     }
   });

@@ -3,8 +3,10 @@
 // the session store (SessionStore::Prune). Those no longer reach validators
 // (the token they block has expired); the store logs each removal as a
 // change, so the other replicas apply it as a delta. Every replica may run
-// one: the stores re-check each entry inside their atomic write, so two
-// prunes at once remove (and log, and count) each entry once.
+// one; each interval, the one that claims it in the store
+// (SessionStore::ClaimPrune) walks the store and the others skip their turn.
+// Should two prune at once anyway, the stores re-check each entry inside
+// their atomic write, so each entry is removed (and logged, and counted) once.
 //
 //   RevocationPruner pruner(&sessions, absl::Now, {.interval = absl::Hours(1)});
 //   pruner.Start();  // first run after options.first_delay
@@ -57,8 +59,10 @@ class RevocationPruner {
   // next run retries).
   absl::StatusOr<size_t> PruneOnce();
 
-  // Runs PruneOnce() after first_delay, then every interval, until Stop().
-  // Does nothing when the interval is zero.
+  // Runs PruneOnce() after first_delay, then every interval, until Stop(),
+  // each time the store grants this replica the claim for the interval (a
+  // claim that fails is logged as "revocation_prune_failed" and that run
+  // skipped). Does nothing when the interval is zero.
   void Start();
   // Waits for a run in progress to finish. Idempotent.
   void Stop();

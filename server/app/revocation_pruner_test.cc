@@ -3,6 +3,7 @@
 // timer. The stores' own Prune (Redis, files) is tested with them.
 #include "server/app/revocation_pruner.h"
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,44 @@ TEST(RevocationPruner, RunsEveryIntervalUntilStopped) {
   ASSERT_TRUE(store.Put(Expiring("afterStop", kNow - absl::Hours(1))).ok());
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_THAT(Ids(store), ::testing::ElementsAre("afterStop"));
+}
+
+// A store another replica's pruner has claimed (or that cannot be asked).
+class ClaimedSessionStore : public InMemorySessionStore {
+ public:
+  explicit ClaimedSessionStore(absl::StatusOr<bool> claim) : claim_(std::move(claim)) {}
+  absl::StatusOr<bool> ClaimPrune(absl::Duration period) override {
+    claims_.fetch_add(1);
+    EXPECT_EQ(period, absl::Milliseconds(10));  // the interval
+    return claim_;
+  }
+  int claims() const { return claims_.load(); }
+
+ private:
+  const absl::StatusOr<bool> claim_;
+  std::atomic<int> claims_{0};
+};
+
+TEST(RevocationPruner, SkipsItsTurnWhenAnotherReplicaClaimedTheInterval) {
+  for (absl::StatusOr<bool> claim : {absl::StatusOr<bool>(false),
+                                     absl::StatusOr<bool>(absl::UnavailableError("redis: connection refused"))}) {
+    ClaimedSessionStore store(claim);
+    ASSERT_TRUE(store.Put(Expiring("old", kNow - absl::Hours(10))).ok());
+    LogCapture log;
+    RevocationPruner pruner(&store, [] { return kNow; }, {.interval = absl::Milliseconds(10)});
+    pruner.Start();
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (store.claims() < 3 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+    pruner.Stop();
+    EXPECT_GE(store.claims(), 3);
+    EXPECT_EQ(pruner.pruned(), 0u);
+    EXPECT_THAT(Ids(store), ::testing::ElementsAre("old"));
+    if (!claim.ok()) {
+      ASSERT_FALSE(log.lines().empty());
+      EXPECT_THAT(log.lines()[0], HasSubstr("\"event\":\"revocation_prune_failed\""));
+      EXPECT_THAT(log.lines()[0], HasSubstr("connection refused"));
+    }
+  }
 }
 
 TEST(RevocationPruner, ZeroIntervalNeverRuns) {

@@ -161,6 +161,12 @@ class SessionStore {
   // longer reach validators anyway), each logged as a removal like Remove()
   // so replicas apply it as a delta. Returns how many were dropped.
   virtual absl::StatusOr<size_t> Prune(absl::Time cutoff) = 0;
+
+  // Claims the prune for the next `period` across the replicas sharing
+  // this store: true when no replica claimed it within that time (the
+  // caller prunes), false when one did (the caller skips its turn). The
+  // default, for a store one server owns, always says true.
+  virtual absl::StatusOr<bool> ClaimPrune(absl::Duration /*period*/) { return true; }
 };
 
 }  // namespace edgepass::server

@@ -468,6 +468,22 @@ TEST_F(RedisStateTest, PruneWalksTheHashInStepsAndLogsEachRemoval) {
   EXPECT_EQ(changes->stored_count, std::optional<size_t>(401));
 }
 
+TEST_F(RedisStateTest, OneReplicaClaimsThePrunePerInterval) {
+  std::unique_ptr<RedisClient> c1 = NewClient();
+  std::unique_ptr<RedisClient> c2 = NewClient();
+  RedisSessionStore a(*c1, nullptr), b(*c2, nullptr);
+  absl::StatusOr<bool> first = a.ClaimPrune(absl::Milliseconds(500));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*b.ClaimPrune(absl::Milliseconds(500)));
+  EXPECT_FALSE(*a.ClaimPrune(absl::Milliseconds(500)));  // the claimant too, until it expires
+  const int64_t ttl = c1->Command({"PTTL", "edgepass:sessions:prune-claim"})->integer;
+  EXPECT_GT(ttl, 0);
+  EXPECT_LE(ttl, 500);
+  absl::SleepFor(absl::Milliseconds(ttl + 50));
+  EXPECT_TRUE(*b.ClaimPrune(absl::Milliseconds(500)));
+}
+
 TEST_F(RedisStateTest, ConcurrentPrunesFromTwoReplicasDropAndLogEachEntryOnce) {
   std::unique_ptr<RedisClient> setup_client = NewClient();
   RedisSessionStore setup(*setup_client, nullptr);

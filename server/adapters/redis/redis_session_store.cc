@@ -174,6 +174,7 @@ RedisSessionStore::RedisSessionStore(RedisClient& redis, ChangeFeed* feed, size_
       version_key_(redis.Key("sessions:version")),
       changes_key_(redis.Key("sessions:changes")),
       index_key_(redis.Key("sessions:ids")),
+      prune_claim_key_(redis.Key("sessions:prune-claim")),
       change_log_length_(absl::StrCat(std::max<size_t>(change_log_length, 1))),
       prune_scan_count_(std::max<size_t>(prune_scan_count, 1)) {}
 
@@ -455,6 +456,14 @@ absl::StatusOr<SessionLoad> RedisSessionStore::Load(LoadVisitor visit) {
   }
   for (const SessionChange& c : since.changes) visit(c.session_id, c.entry.has_value() ? &*c.entry : nullptr);
   return SessionLoad{.version = since.version, .count = *since.stored_count};
+}
+
+absl::StatusOr<bool> RedisSessionStore::ClaimPrune(absl::Duration period) {
+  const int64_t ms = std::max<int64_t>(absl::ToInt64Milliseconds(period), 1);
+  EDGEPASS_ASSIGN_OR_RETURN(RedisReply r,
+                            redis_.Command({"SET", prune_claim_key_, "1", "NX", "PX", absl::StrCat(ms)}));
+  if (r.is_error()) return RedisReplyError(r, absl::StrCat("SET ", prune_claim_key_));
+  return !r.is_nil();
 }
 
 absl::StatusOr<size_t> RedisSessionStore::Prune(absl::Time cutoff) {

@@ -71,6 +71,8 @@ class RedisSessionStore : public SessionStore {
   // of a million entries does not fit the command timeout. FAILED_PRECONDITION
   // naming the key and field when a stored entry does not parse.
   absl::StatusOr<SessionList> List() override;
+  // SET sessions:prune-claim NX with `period` as its expiry.
+  absl::StatusOr<bool> ClaimPrune(absl::Duration period) override;
   // One script: ZRANGEBYLEX on the id index, HMGET of those fields (O(page +
   // log n)). When the index's size differs from the hash's (data stored
   // before the index existed, an edit by hand) it is put right first, in
@@ -109,6 +111,7 @@ class RedisSessionStore : public SessionStore {
   const std::string version_key_;
   const std::string changes_key_;
   const std::string index_key_;
+  const std::string prune_claim_key_;
   const std::string change_log_length_;
   const size_t prune_scan_count_;
 };
