@@ -82,10 +82,17 @@ class RedisStateTest : public ::testing::Test {
             .max_reconnect_backoff = absl::Milliseconds(200)};
   }
 
-  std::unique_ptr<RedisClient> NewClient() {
-    absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(Options());
+  std::unique_ptr<RedisClient> NewClient(const RedisOptions& options) {
+    absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(options);
     EXPECT_TRUE(client.ok()) << client.status();
     return client.ok() ? *std::move(client) : nullptr;
+  }
+  std::unique_ptr<RedisClient> NewClient() { return NewClient(Options()); }
+  // A client whose every command must be answered within 100 ms.
+  std::unique_ptr<RedisClient> TightClient() {
+    RedisOptions options = Options();
+    options.command_timeout = absl::Milliseconds(100);
+    return NewClient(options);
   }
 
   RedisServer redis_;
@@ -133,12 +140,10 @@ TEST_F(RedisStateTest, CommandsAreBinarySafe) {
 }
 
 TEST_F(RedisStateTest, ACommandWithNoReplyWithinTheTimeoutSaysSo) {
-  RedisOptions options = Options();
-  options.command_timeout = absl::Milliseconds(100);
-  absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(options);
-  ASSERT_TRUE(client.ok()) << client.status();
+  std::unique_ptr<RedisClient> client = TightClient();
+  ASSERT_NE(client, nullptr);
   // A script that keeps Redis busy for 400 ms.
-  absl::StatusOr<RedisReply> busy = (*client)->Command(
+  absl::StatusOr<RedisReply> busy = client->Command(
       {"EVAL",
        "local t0 = redis.call('TIME') "
        "repeat local t = redis.call('TIME') until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 400000 "
@@ -152,7 +157,7 @@ TEST_F(RedisStateTest, ACommandWithNoReplyWithinTheTimeoutSaysSo) {
   // command gets its own reply.
   absl::StatusOr<RedisReply> echo;
   for (int i = 0; i < 100; ++i) {
-    echo = (*client)->Command({"ECHO", "after"});
+    echo = client->Command({"ECHO", "after"});
     if (echo.ok()) break;
     absl::SleepFor(absl::Milliseconds(50));
   }
@@ -609,14 +614,6 @@ void SeedHashDirectly(RedisClient& admin, int n) {
   ASSERT_EQ(admin.Command({"HLEN", "edgepass:sessions"})->integer, n);
 }
 
-// A client whose every command must be answered within 100 ms.
-std::unique_ptr<RedisClient> TightClient(RedisOptions options) {
-  options.command_timeout = absl::Milliseconds(100);
-  absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(options);
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? *std::move(client) : nullptr;
-}
-
 TEST_F(RedisStateTest, AMissingIdIndexOfManyEntriesIsBuiltInStepsThatEachFitTheCommandTimeout) {
   // 200,000 entries from before the index; the index holds two ids no
   // longer in the hash.
@@ -627,7 +624,7 @@ TEST_F(RedisStateTest, AMissingIdIndexOfManyEntriesIsBuiltInStepsThatEachFitTheC
   ASSERT_EQ(admin->Command({"ZADD", "edgepass:sessions:ids", "0", "gone1", "0", "gone2"})->integer, 2);
 
   // Building the index in one script takes Redis longer than the 100 ms.
-  std::unique_ptr<RedisClient> client = TightClient(Options());
+  std::unique_ptr<RedisClient> client = TightClient();
   ASSERT_NE(client, nullptr);
   RedisSessionStore store(*client, nullptr);
   size_t visited = 0;
@@ -652,17 +649,43 @@ TEST_F(RedisStateTest, ListOfManyEntriesReadsPagesThatEachFitTheCommandTimeout) 
   ASSERT_NO_FATAL_FAILURE(SeedHashDirectly(*admin, kEntries));
   RedisSessionStore writer(*admin, nullptr);
   ASSERT_TRUE(writer.Put(Entry("sess0000001", 9999)).ok());  // a change after the seeding
-  std::unique_ptr<RedisClient> client = TightClient(Options());
+  ASSERT_TRUE(writer.ListPage("", 1).ok());  // the id index built first, so each script below is a page
+  // Scripts Redis has run so far.
+  auto scripts_run = [&] {
+    absl::StatusOr<RedisReply> info = admin->Command({"INFO", "commandstats"});
+    const size_t at = info.ok() ? info->str.find("cmdstat_eval:calls=") : std::string::npos;
+    int64_t calls = 0;
+    if (at != std::string::npos) {
+      const std::string rest = info->str.substr(at + 19);
+      EXPECT_TRUE(absl::SimpleAtoi(rest.substr(0, rest.find(',')), &calls)) << rest;
+    }
+    return calls;
+  };
+  const int64_t scripts_before = scripts_run();
+
+  std::unique_ptr<RedisClient> client = TightClient();
   ASSERT_NE(client, nullptr);
   RedisSessionStore store(*client, nullptr);
-  absl::StatusOr<SessionList> all = store.List();
+  absl::StatusOr<SessionList> all;
+  std::thread lister([&] { all = store.List(); });
+  // Once the first page (sess0000001 to sess0005000) is read, change three
+  // sessions while the other 39 pages are: what List() returns must have them.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (scripts_run() == scripts_before && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_TRUE(writer.Remove("sess0000002").ok());
+  EXPECT_TRUE(writer.Put(Entry("sess0000003", 9998)).ok());
+  EXPECT_TRUE(writer.Put(Entry("sess9999999", 9997)).ok());
+  lister.join();
   ASSERT_TRUE(all.ok()) << all.status();
-  EXPECT_EQ(all->entries.size(), static_cast<size_t>(kEntries));
   EXPECT_EQ(all->version, writer.ChangesSince(0)->version);
-  const auto changed = std::find_if(all->entries.begin(), all->entries.end(),
-                                    [](const core::RevocationEntry& e) { return e.session_id == "sess0000001"; });
-  ASSERT_NE(changed, all->entries.end());
-  EXPECT_EQ(changed->expires_at, absl::FromUnixSeconds(9999));
+  std::map<std::string, absl::Time> expiry;
+  for (const core::RevocationEntry& e : all->entries) expiry[e.session_id] = e.expires_at;
+  EXPECT_EQ(all->entries.size(), static_cast<size_t>(kEntries));  // one removed, one added
+  EXPECT_EQ(expiry.size(), static_cast<size_t>(kEntries));         // each once
+  EXPECT_EQ(expiry["sess0000001"], absl::FromUnixSeconds(9999));
+  EXPECT_EQ(expiry.count("sess0000002"), 0u);
+  EXPECT_EQ(expiry["sess0000003"], absl::FromUnixSeconds(9998));
+  EXPECT_EQ(expiry["sess9999999"], absl::FromUnixSeconds(9997));
 }
 
 TEST_F(RedisStateTest, ChangesSinceGivesEachReplicaOnlyWhatItHasNotSeen) {
