@@ -135,6 +135,16 @@ void RedisClient::SuspectPrimary() const {
   suspect_ = true;
 }
 
+std::string RedisClient::FailedReply(const redisContext* c) const {
+  if (c->err == 0) return "no reply";
+  // hiredis reports a read that hit the socket's timeout as EAGAIN's text.
+  if (c->err == REDIS_ERR_IO && absl::string_view(c->errstr) == strerror(EAGAIN)) {
+    return absl::StrCat("no reply within the command timeout (", absl::FormatDuration(options_.command_timeout),
+                        ")");
+  }
+  return c->errstr;
+}
+
 absl::StatusOr<redisContext*> RedisClient::Open(const Endpoint& at) const {
   const std::string where = at.ToString();
   auto unavailable = [&](absl::string_view what, absl::string_view error) {
@@ -159,7 +169,7 @@ absl::StatusOr<redisContext*> RedisClient::Open(const Endpoint& at) const {
     auto* reply = static_cast<redisReply*>(redisCommandArgv(c, 2, argv, lens));
     absl::Status status;
     if (reply == nullptr) {
-      status = unavailable("AUTH", c->err != 0 ? c->errstr : "no reply");
+      status = unavailable("AUTH", FailedReply(c));
     } else if (reply->type == REDIS_REPLY_ERROR) {
       // Redis' message never contains the password.
       status = absl::PermissionDeniedError(
@@ -177,7 +187,7 @@ absl::StatusOr<redisContext*> RedisClient::Open(const Endpoint& at) const {
     auto* reply = static_cast<redisReply*>(redisCommand(c, "ROLE"));
     absl::Status status;
     if (reply == nullptr) {
-      status = unavailable("ROLE", c->err != 0 ? c->errstr : "no reply");
+      status = unavailable("ROLE", FailedReply(c));
     } else if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0 ||
                reply->element[0]->type != REDIS_REPLY_STRING) {
       status = unavailable("ROLE", "unexpected reply");
@@ -211,7 +221,7 @@ std::optional<RedisClient::Endpoint> RedisClient::AskSentinel(const Endpoint& se
   auto* reply = static_cast<redisReply*>(redisCommandArgv(s, 3, argv, lens));
   Endpoint named;
   if (reply == nullptr) {
-    *failure = s->err != 0 ? s->errstr : "no reply";
+    *failure = FailedReply(s);
   } else if (reply->type == REDIS_REPLY_NIL) {
     *failure = absl::StrCat("does not know master \"", options_.sentinel_master, "\"");
   } else if (reply->type == REDIS_REPLY_ERROR) {
@@ -522,12 +532,7 @@ absl::StatusOr<RedisReply> RedisClient::Connection::CommandArgv(
   void* raw = redisCommandArgv(context, static_cast<int>(args.size()),
                                const_cast<const char**>(args.data()), lens.data());
   if (raw == nullptr || context->err != 0) {
-    // hiredis reports a read that hit the socket's timeout as EAGAIN's text.
-    const bool timed_out = context->err == REDIS_ERR_IO && absl::string_view(context->errstr) == strerror(EAGAIN);
-    absl::Status status = client_->Unavailable(
-        label, timed_out ? absl::StrCat("no reply within the command timeout (",
-                                        absl::FormatDuration(client_->options_.command_timeout), ")")
-                         : (context->err != 0 ? context->errstr : "no reply"));
+    absl::Status status = client_->Unavailable(label, client_->FailedReply(context));
     if (raw != nullptr) freeReplyObject(raw);
     client_->errors_.fetch_add(1, std::memory_order_relaxed);
     // The connection is unusable: it is closed when returned to the pool

@@ -168,6 +168,9 @@ class RedisClient {
   RedisClient(RedisOptions options, Endpoint fixed, std::vector<Endpoint> sentinels);
   void Release(size_t slot, bool close);
   absl::Status Unavailable(absl::string_view what, absl::string_view error) const;
+  // Why a command on `c` got no reply: its I/O error, a timeout named as
+  // such (hiredis words it "Resource temporarily unavailable"), or "no reply".
+  std::string FailedReply(const redisContext* c) const;
   // A connection to `at` with timeouts, keep-alive and AUTH; in Sentinel
   // mode also checked with ROLE.
   absl::StatusOr<redisContext*> Open(const Endpoint& at) const;
