@@ -2,7 +2,8 @@
 # and a CMake package so other projects can find_package(edgepass).
 include(CMakePackageConfigHelpers)
 
-install(TARGETS edgepass_core edgepass_validator EXPORT edgepass-targets
+# edgepass_text: core's JSON string writer (no public headers of its own).
+install(TARGETS edgepass_core edgepass_text edgepass_validator EXPORT edgepass-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/edgepass/core

@@ -8,55 +8,17 @@
 #include "core/cloudfront_url.h"
 #include "core/json_internal.h"
 #include "core/status_macros.h"
+#include "text/json_string.h"
 
 namespace edgepass::core {
 namespace {
 
 using internal::FieldError;
 using internal::Json;
+using text::AppendJsonString;  // JSON.stringify's escaping for the valid UTF-8 a policy holds
 
 // 9999-12-31T23:59:59Z: later expiries are refused rather than sent.
 constexpr int64_t kMaxEpochSeconds = 253402300799;
-
-// JSON.stringify's string escaping (input is UTF-8, kept as it is).
-void AppendJsonString(absl::string_view s, std::string* out) {
-  static constexpr char kHexLower[] = "0123456789abcdef";
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (static_cast<uint8_t>(c) < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHexLower[static_cast<uint8_t>(c) >> 4]);
-          out->push_back(kHexLower[c & 15]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 // A decimal number without sign or leading zeros, at most `max`.
 bool ParseSmallDecimal(absl::string_view s, int max, int* out) {

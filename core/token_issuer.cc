@@ -14,14 +14,14 @@
 #include "core/base64_internal.h"
 #include "core/crypto.h"
 #include "core/ip_address.h"
-#include "core/json_writer_internal.h"
 #include "core/status_macros.h"
 #include "core/url_query.h"
+#include "text/json_string.h"
 
 namespace edgepass::core {
 namespace {
 
-using internal::AppendJsonStringList;
+using text::AppendJsonStringList;
 
 constexpr char kSessionAlphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -4,7 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "text/json_string.h"
 
 namespace edgepass::http {
 
@@ -37,46 +37,11 @@ Response Response::Json(int status, std::string json_body) {
 }
 
 Response Response::Error(int status, absl::string_view message) {
-  return Json(status, absl::StrCat("{\"error\":", JsonQuote(message), "}"));
+  return Json(status, absl::StrCat("{\"error\":", text::JsonString(message), "}"));
 }
 
 absl::string_view TargetPath(absl::string_view target) {
   return target.substr(0, target.find('?'));
-}
-
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  out.reserve(text.size() + 2);
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        // Control bytes and bytes >= 0x7f are escaped one by one, so the
-        // output is valid JSON (ASCII) whatever the input bytes are.
-        if (static_cast<unsigned char>(c) < 0x20 ||
-            static_cast<unsigned char>(c) >= 0x7f) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 }  // namespace edgepass::http

@@ -56,16 +56,12 @@ struct Response {
 
   // `status` with a JSON body and Content-Type: application/json.
   static Response Json(int status, std::string json_body);
-  // `status` with {"error": message} (message JSON-escaped).
+  // `status` with {"error": message} (message as text::JsonString writes it).
   static Response Error(int status, absl::string_view message);
 };
 
 // The path of a request-target: everything before the first '?'.
 absl::string_view TargetPath(absl::string_view target);
-
-// `text` as a JSON string literal, quotes included; bytes outside printable
-// ASCII become \u00XX escapes, so the result is always valid JSON.
-std::string JsonQuote(absl::string_view text);
 
 }  // namespace edgepass::http
 

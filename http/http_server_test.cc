@@ -354,7 +354,7 @@ TEST(HttpServer, StopLetsARequestInFlightFinish) {
   EXPECT_EQ(*r->Header("Connection"), "close");
 }
 
-TEST(HttpMessage, HeadersAreCaseInsensitiveAndJsonQuoteIsSafe) {
+TEST(HttpMessage, HeadersAreCaseInsensitiveAndErrorBodiesAreJson) {
   Headers h;
   h.Add("X-Original-URI", "/a");
   h.Add("x-original-uri", "/b");
@@ -363,7 +363,9 @@ TEST(HttpMessage, HeadersAreCaseInsensitiveAndJsonQuoteIsSafe) {
   EXPECT_EQ(h.size(), 1u);
   EXPECT_EQ(*h.Find("x-original-uri"), "/c");
   EXPECT_EQ(h.Find("missing"), nullptr);
-  EXPECT_EQ(JsonQuote("a\"b\\\n\x01\xff"), "\"a\\\"b\\\\\\n\\u0001\\u00ff\"");
+  // Valid UTF-8 is kept (it reads back as the same text), an invalid byte becomes U+FFFD.
+  EXPECT_EQ(Response::Error(400, "a\"b\\\n\x01" "caf\xC3\xA9\xff").body,
+            "{\"error\":\"a\\\"b\\\\\\n\\u0001caf\xC3\xA9\xEF\xBF\xBD\"}");
   EXPECT_EQ(TargetPath("/p/q?x=1?y"), "/p/q");
 }
 

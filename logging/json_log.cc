@@ -9,9 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "nlohmann/json.hpp"
+#include "text/json_string.h"
 
 namespace edgepass::logging {
+
+using text::JsonString;
+
 namespace {
 
 std::string& Component() {
@@ -39,10 +42,6 @@ absl::string_view LevelName(Level level) {
 }
 
 }  // namespace
-
-std::string JsonString(absl::string_view text) {
-  return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 Line::Line(Level level, absl::string_view event) {
   text_.reserve(256);

@@ -49,9 +49,6 @@ void SetComponent(absl::string_view component);
 // Tests: capture lines instead of writing them to stderr (nullptr restores).
 void SetSinkForTesting(std::function<void(absl::string_view line)> sink);
 
-// `text` as a JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD.
-std::string JsonString(absl::string_view text);
-
 }  // namespace edgepass::logging
 
 #endif  // EDGEPASS_LOGGING_JSON_LOG_H_

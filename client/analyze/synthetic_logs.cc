@@ -9,9 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "text/json_string.h"
 
 namespace edgepass::analyze {
 namespace {
+
+using text::JsonString;
 
 constexpr int64_t kSegmentMs = 6000;
 
@@ -25,15 +28,6 @@ std::string Encode(const std::string& s) {
     }
   }
   return out.empty() ? "-" : out;
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"";
 }
 
 const char* const kAgents[] = {

@@ -9,6 +9,7 @@
 #include "client/sidecar/cloudfront_keys_file.h"
 #include "client/validator/cloudfront_check.h"
 #include "core/cloudfront_url.h"
+#include "text/json_string.h"
 
 namespace edgepass::sidecar {
 namespace {
@@ -98,8 +99,8 @@ http::Response CloudFrontAuth::Handle(
           "{\"event\":\"would_deny\",\"mode\":\"log-only\",\"scheme\":"
           "\"cloudfront\",\"reason\":\"",
           CloudFrontDenialName(decision.reason),
-          "\",\"path\":", http::JsonQuote(sub.path()),
-          ",\"client_ip\":", http::JsonQuote(sub.client_ip()), "}"));
+          "\",\"path\":", text::JsonString(sub.path()),
+          ",\"client_ip\":", text::JsonString(sub.client_ip()), "}"));
     }
     return WouldDeny(origin, decision.reason);
   }

@@ -11,7 +11,7 @@
 #include "client/channel/api_key.h"
 #include "core/status_macros.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
-#include "http/http_message.h"
+#include "text/json_string.h"
 
 namespace edgepass::sidecar {
 namespace {
@@ -92,9 +92,9 @@ std::string AuthErrorLine(const std::string& server, const grpc::Status& status,
   }
   return absl::StrCat(
       "{\"event\":\"edge_sync_denied\",\"level\":\"error\",\"server\":",
-      http::JsonQuote(server), ",\"code\":\"",
+      text::JsonString(server), ",\"code\":\"",
       unauthenticated ? "UNAUTHENTICATED" : "PERMISSION_DENIED",
-      "\",\"error\":", http::JsonQuote(message), ",\"hint\":\"",
+      "\",\"error\":", text::JsonString(message), ",\"hint\":\"",
       unauthenticated
           ? "the server does not know this caller: check --api-key-file or "
             "--client-cert against its access file"
@@ -251,7 +251,7 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
     log_(absl::StrCat(
         "{\"event\":\"edge_sync_unreachable\",\"level\":\"warning\","
         "\"server\":",
-        http::JsonQuote(server), "}"));
+        text::JsonString(server), "}"));
     return false;
   }
   std::unique_ptr<grpc::ClientReader<v1::EdgeUpdate>> reader =
@@ -269,15 +269,15 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
       absl::MutexLock lock(&mu_);
       connected_ = server;
       log_(absl::StrCat("{\"event\":\"edge_sync_connected\",\"server\":",
-                        http::JsonQuote(server),
+                        text::JsonString(server),
                         ",\"version\":", update.version(), "}"));
     }
     absl::StatusOr<std::optional<ValidatorState>> applied =
         state_.Apply(update);
     if (!applied.ok()) {
       log_(absl::StrCat("{\"event\":\"edge_sync_bad_update\",\"server\":",
-                        http::JsonQuote(server), ",\"error\":",
-                        http::JsonQuote(applied.status().message()), "}"));
+                        text::JsonString(server), ",\"error\":",
+                        text::JsonString(applied.status().message()), "}"));
       context.TryCancel();
       break;
     }
@@ -302,7 +302,7 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
     messages = 0;
     if (!saved.ok()) {
       log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
-                        http::JsonQuote(saved.message()), "}"));
+                        text::JsonString(saved.message()), "}"));
     }
     grpc::ClientContext ack_context;
     ack_context.set_deadline(
@@ -326,7 +326,7 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
     log_(absl::StrCat(
         "{\"event\":\"edge_sync_disconnected\",\"level\":\"warning\","
         "\"server\":",
-        http::JsonQuote(server),
+        text::JsonString(server),
         ",\"code\":", static_cast<int>(status.error_code()), "}"));
   }
   return got_any;

@@ -14,8 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "files/atomic_file.h"
 #include "files/unique_fd.h"
-#include "http/http_message.h"
 #include "nlohmann/json.hpp"
+#include "text/json_string.h"
 
 namespace edgepass::sidecar {
 namespace {
@@ -95,7 +95,7 @@ std::string SnapshotDeltaLine(uint64_t from, uint64_t version,
   std::string json = absl::StrCat("{\"from\":", from, ",\"version\":", version, ",\"changes\":[");
   for (size_t i = 0; i < changes.size(); ++i) {
     const client::RevocationChange& c = changes[i];
-    absl::StrAppend(&json, i == 0 ? "[" : ",[", http::JsonQuote(c.session_id), ",");
+    absl::StrAppend(&json, i == 0 ? "[" : ",[", text::JsonString(c.session_id), ",");
     if (c.remove) {
       json += "false]";
     } else if (c.expires_at == absl::InfiniteFuture()) {

@@ -129,6 +129,28 @@ TEST(SnapshotJson, AcceptsAReformattedFileAndOddIds) {
             absl::StatusCode::kDataLoss);
 }
 
+TEST(SnapshotJson, NonAsciiIdsReadBackUnchangedUpToTheLengthLimit) {
+  // UTF-8 is written as it stands: one \u00XX escape a byte would read back
+  // as other characters, and a long id as one over the limit.
+  TestKeys keys;
+  ValidatorState state = SampleState(keys);
+  core::RevocationSet revoked = state.revoked->Compacted();
+  std::string longest;
+  while (longest.size() + 2 <= core::kMaxRevokedSessionIdBytes) longest += "\xC3\xA9";
+  for (const std::string& id : {std::string("caf\xC3\xA9"), longest}) {
+    ASSERT_TRUE(revoked.Add(id, absl::FromUnixSeconds(5))) << id.size();
+  }
+  state.revoked = client::RevokedSessions::Share(std::move(revoked));
+  const std::string file = SnapshotToJson(state);
+  for (const std::string& text : {file, nlohmann::json::parse(file).dump(2)}) {  // fast and general parsers
+    absl::StatusOr<ValidatorState> back = ParseSnapshotJson(text);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->revoked->size(), 4u);
+    EXPECT_TRUE(back->revoked->Contains("caf\xC3\xA9", absl::FromUnixSeconds(4)));
+    EXPECT_TRUE(back->revoked->Contains(longest, absl::FromUnixSeconds(4)));
+  }
+}
+
 TEST(FileSnapshotStore, SaveIntoMissingDirectoryFailsCleanly) {
   ScratchDir dir;
   TestKeys keys;

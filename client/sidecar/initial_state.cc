@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/sidecar/file_snapshot_store.h"
-#include "http/http_message.h"
+#include "text/json_string.h"
 
 namespace edgepass::sidecar {
 namespace {
@@ -75,7 +75,7 @@ absl::StatusOr<std::optional<ValidatorState>> LoadInitialState(
       log(absl::StrCat(
           "{\"event\":\"snapshot_unusable\",\"level\":\"warning\","
           "\"error\":",
-          http::JsonQuote(loaded.status().message()),
+          text::JsonString(loaded.status().message()),
           ",\"action\":\"starting without it; waiting for --server\"}"));
     }
     return std::optional<ValidatorState>();

@@ -4,11 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/sidecar/auth_mapping.h"
+#include "text/json_string.h"
 
 namespace edgepass::sidecar {
 namespace {
 
-using http::JsonQuote;
+using text::JsonString;
 
 // One line for a request log-only let through: never the token (the path is
 // the stripped one), its signature or any key.
@@ -16,9 +17,9 @@ std::string WouldDenyLine(const AuthSubrequest& sub, core::Reason reason) {
   return absl::StrCat(
       "{\"event\":\"would_deny\",\"mode\":\"log-only\",\"reason\":\"",
       core::ReasonName(reason),
-      "\",\"path\":", JsonQuote(sub.unchecked_origin_path()),
-      ",\"session_id\":", JsonQuote(sub.claimed_session_id()),
-      ",\"client_ip\":", JsonQuote(sub.client_ip()), "}");
+      "\",\"path\":", JsonString(sub.unchecked_origin_path()),
+      ",\"session_id\":", JsonString(sub.claimed_session_id()),
+      ",\"client_ip\":", JsonString(sub.client_ip()), "}");
 }
 
 }  // namespace

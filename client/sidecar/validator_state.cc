@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "http/http_message.h"
 #include "nlohmann/json.hpp"
+#include "text/json_string.h"
 
 namespace edgepass::sidecar {
 namespace {
@@ -34,12 +34,12 @@ std::string SnapshotToJson(const ValidatorState& state) {
   absl::StrAppend(
       &out, "{\"format\":\"", kFormat, "\",\"format_version\":", kFormatVersion,
       ",\"version\":", state.version,
-      ",\"keyring_fingerprint\":", http::JsonQuote(state.keyring_fingerprint),
+      ",\"keyring_fingerprint\":", text::JsonString(state.keyring_fingerprint),
       ",\n\"keyring\":", core::KeyringToJson(state.keyring),
       ",\n\"revoked\":[");
   bool first = true;
   state.revoked->ForEach([&](absl::string_view id, absl::Time expires_at) {
-    absl::StrAppend(&out, first ? "\n[" : ",\n[", http::JsonQuote(id), ",");
+    absl::StrAppend(&out, first ? "\n[" : ",\n[", text::JsonString(id), ",");
     if (expires_at == absl::InfiniteFuture()) {
       out += "null]";
     } else {

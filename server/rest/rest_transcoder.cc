@@ -14,10 +14,10 @@
 #include "absl/strings/str_split.h"
 #include "core/url_query.h"
 #include "google/protobuf/util/json_util.h"
-#include "logging/json_log.h"
 #include "server/rest/rest_gateway.h"
 #include "server/rest/plain_json.h"
 #include "server/rest/rest_internal.h"
+#include "text/json_string.h"
 
 namespace edgepass::server {
 
@@ -139,9 +139,9 @@ std::string FieldOf(absl::string_view message) {
 
 http::Response ErrorResponse(absl::StatusCode code, absl::string_view message) {
   std::string body = absl::StrCat("{\"error\":{\"code\":\"", CodeName(code),
-                                  "\",\"message\":", logging::JsonString(message));
+                                  "\",\"message\":", text::JsonString(message));
   if (std::string field = FieldOf(message); !field.empty()) {
-    absl::StrAppend(&body, ",\"field\":", logging::JsonString(field));
+    absl::StrAppend(&body, ",\"field\":", text::JsonString(field));
   }
   body += "}}";
   http::Response response = http::Response::Json(HttpStatusOf(static_cast<int>(code)), std::move(body));

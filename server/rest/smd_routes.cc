@@ -9,9 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/url_query.h"
-#include "logging/json_log.h"
 #include "server/rest/rest_gateway.h"
 #include "server/rest/rest_internal.h"
+#include "text/json_string.h"
 
 namespace edgepass::server {
 http::Response RestGateway::TokenGenerate(const http::Request& request, std::string* session_id) const {
@@ -46,15 +46,15 @@ http::Response RestGateway::TokenGenerate(const http::Request& request, std::str
     }
     return 0;
   };
-  std::string body = absl::StrCat("{\"playback_url\":", logging::JsonString(reply.playback_url()),
+  std::string body = absl::StrCat("{\"playback_url\":", text::JsonString(reply.playback_url()),
                                   ",\"token_policy\":{\"ip\":", reply.token_policy().ip() ? 1 : 0,
-                                  ",\"ip_value\":", logging::JsonString(viewer->ip()), ",\"ua\":", binds("user-agent"));
+                                  ",\"ip_value\":", text::JsonString(viewer->ip()), ",\"ua\":", binds("user-agent"));
   if (const std::string* ua = request.headers.Find("user-agent")) {
-    absl::StrAppend(&body, ",\"ua_value\":", logging::JsonString(*ua));
+    absl::StrAppend(&body, ",\"ua_value\":", text::JsonString(*ua));
   }
   absl::StrAppend(&body, ",\"referer\":", binds("referer"));
   if (const std::string* referer = request.headers.Find("referer")) {
-    absl::StrAppend(&body, ",\"referer_value\":", logging::JsonString(*referer));
+    absl::StrAppend(&body, ",\"referer_value\":", text::JsonString(*referer));
   }
   body += "}}";
   http::Response response = http::Response::Json(200, std::move(body));

@@ -1,4 +1,4 @@
-#include "core/json_writer_internal.h"
+#include "text/json_string.h"
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "core/crypto.h"
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
-namespace edgepass::core::internal {
+namespace edgepass::text {
 namespace {
 
 // What the issuer wrote through nlohmann before: JSON.stringify's form.
@@ -38,10 +38,10 @@ TEST(AppendJsonString, MatchesNlohmannForAllShortStrings) {
   EXPECT_EQ(Written(s), NlohmannDump(s));
   for (int a = 0; a < 256; ++a) {
     s.assign(1, static_cast<char>(a));
-    ASSERT_EQ(Written(s), NlohmannDump(s)) << HexEncode(s);
+    ASSERT_EQ(Written(s), NlohmannDump(s)) << absl::BytesToHexString(s);
     for (int b = 0; b < 256; ++b) {
       s.assign({static_cast<char>(a), static_cast<char>(b)});
-      ASSERT_EQ(Written(s), NlohmannDump(s)) << HexEncode(s);
+      ASSERT_EQ(Written(s), NlohmannDump(s)) << absl::BytesToHexString(s);
     }
   }
 }
@@ -62,7 +62,7 @@ TEST(AppendJsonString, MatchesNlohmannAtUtf8Boundaries) {
       for (size_t k = c, i = 0; i < static_cast<size_t>(len); ++i, k /= n) {
         s.push_back(static_cast<char>(bytes[k % n]));
       }
-      ASSERT_EQ(Written(s), NlohmannDump(s)) << HexEncode(s);
+      ASSERT_EQ(Written(s), NlohmannDump(s)) << absl::BytesToHexString(s);
     }
   }
 }
@@ -79,7 +79,7 @@ TEST(AppendJsonString, MatchesNlohmannForRandomStrings) {
   for (int round = 0; round < 20000; ++round) {
     std::string s;
     for (int i = length(gen); i > 0; --i) s += pieces[pick(gen)];
-    ASSERT_EQ(Written(s), NlohmannDump(s)) << HexEncode(s);
+    ASSERT_EQ(Written(s), NlohmannDump(s)) << absl::BytesToHexString(s);
   }
 }
 
@@ -94,5 +94,16 @@ TEST(AppendJsonStringList, MatchesNlohmannArrays) {
   }
 }
 
+TEST(JsonString, QuotesAndKeepsUtf8SoItReadsBackUnchanged) {
+  EXPECT_EQ(JsonString("a\"b\\\n\x01"), "\"a\\\"b\\\\\\n\\u0001\"");
+  // Valid UTF-8 stands as it is (not one \u00XX escape a byte, which would
+  // read back as other characters); an invalid byte becomes U+FFFD.
+  for (const std::string s : {"caf\xC3\xA9", "\xE2\x82\xAC 1", "\xF0\x9F\x8E\xAC"}) {
+    EXPECT_EQ(JsonString(s), "\"" + s + "\"");
+    EXPECT_EQ(nlohmann::json::parse(JsonString(s)).get<std::string>(), s);
+  }
+  EXPECT_EQ(JsonString("\xFF"), "\"\xEF\xBF\xBD\"");
+}
+
 }  // namespace
-}  // namespace edgepass::core::internal
+}  // namespace edgepass::text

@@ -1,9 +1,9 @@
-#include "core/json_writer_internal.h"
+#include "text/json_string.h"
 
 #include <array>
 #include <cstdint>
 
-namespace edgepass::core::internal {
+namespace edgepass::text {
 namespace {
 
 // Bjoern Hoehrmann's UTF-8 decoder (MIT licence), table and steps as
@@ -139,4 +139,11 @@ void AppendJsonStringList(const std::vector<std::string>& list,
   out->push_back(']');
 }
 
-}  // namespace edgepass::core::internal
+std::string JsonString(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  AppendJsonString(s, &out);
+  return out;
+}
+
+}  // namespace edgepass::text
