@@ -139,6 +139,16 @@ void AppendJsonStringList(const std::vector<std::string>& list,
   out->push_back(']');
 }
 
+bool IsValidUtf8(absl::string_view s) {
+  uint32_t codepoint = 0;
+  uint8_t state = kAccept;
+  for (char c : s) {
+    if (state == kAccept && static_cast<unsigned char>(c) < 0x80) continue;
+    if (Decode(&state, &codepoint, static_cast<uint8_t>(c)) == kReject) return false;
+  }
+  return state == kAccept;
+}
+
 std::string JsonString(absl::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);

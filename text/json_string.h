@@ -32,6 +32,10 @@ void AppendJsonStringList(const std::vector<std::string>& list,
 // `s` as a JSON string literal, quotes included (AppendJsonString).
 std::string JsonString(absl::string_view s);
 
+// True when `s` is valid UTF-8, which AppendJsonString writes unchanged (and
+// a JSON parser reads back as the same bytes).
+bool IsValidUtf8(absl::string_view s);
+
 }  // namespace edgepass::text
 
 #endif  // EDGEPASS_TEXT_JSON_STRING_H_

@@ -105,5 +105,23 @@ TEST(JsonString, QuotesAndKeepsUtf8SoItReadsBackUnchanged) {
   EXPECT_EQ(JsonString("\xFF"), "\"\xEF\xBF\xBD\"");
 }
 
+// Valid exactly when the writer keeps the bytes as they are.
+TEST(IsValidUtf8, AgreesWithWhatTheWriterKeeps) {
+  for (const std::string s : {"", "abc", "caf\xC3\xA9", "\xF0\x9F\x8E\xAC", "\x7f"}) EXPECT_TRUE(IsValidUtf8(s)) << s;
+  for (const std::string s : {"\xFF", "\xC3", "a\xE2\x82", "\xED\xA0\x80", "\xC0\xAF", "\x80"}) {
+    EXPECT_FALSE(IsValidUtf8(s)) << absl::BytesToHexString(s);
+  }
+  // Every two bytes the writer need not escape: valid exactly when kept as they are.
+  std::string s(2, '\0');
+  for (int a = 0x20; a < 256; ++a) {
+    for (int b = 0x20; b < 256; ++b) {
+      if (a == '"' || a == '\\' || b == '"' || b == '\\') continue;
+      s[0] = static_cast<char>(a);
+      s[1] = static_cast<char>(b);
+      ASSERT_EQ(IsValidUtf8(s), Written(s) == "\"" + s + "\"") << absl::BytesToHexString(s);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace edgepass::text

@@ -124,6 +124,12 @@ TEST(SnapshotJson, AcceptsAReformattedFileAndOddIds) {
   EXPECT_TRUE(
       slow->revoked->Contains("odd\"id\\x\x01", absl::FromUnixSeconds(4)));
   EXPECT_TRUE(slow->revoked->Contains("sessBBBB2", absl::FromUnixSeconds(4)));
+  // Raw bytes that are not UTF-8 are damage, as the general parser says.
+  std::string raw = compact;
+  raw.replace(raw.find("sessBBBB2"), 9, "sess\xFA\xFA\xFA\xFA\xFA");
+  EXPECT_EQ(ParseSnapshotJson(raw).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(absl::StrContains(ParseSnapshotJson(raw).status().message(), "not valid UTF-8"))
+      << ParseSnapshotJson(raw).status();
   // Trailing garbage after the compact layout is damage, not ignored.
   EXPECT_EQ(ParseSnapshotJson(compact + "x").status().code(),
             absl::StatusCode::kDataLoss);

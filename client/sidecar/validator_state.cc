@@ -170,6 +170,9 @@ bool ScanRevoked(absl::string_view* in, core::RevocationSet* out,
       id = unescaped;
       s.remove_prefix(close + 1);
     } else {
+      // As the JSON parser would: raw bytes must be UTF-8 (SnapshotToJson
+      // writes nothing else), so every id read is one that writes back.
+      if (!text::IsValidUtf8(id)) return fail(i, "session id is not valid UTF-8");
       s.remove_prefix(end + 1);
     }
     if (s.empty() || s[0] != ',')

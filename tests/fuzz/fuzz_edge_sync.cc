@@ -29,11 +29,12 @@
 namespace {
 
 // SnapshotToJson writes strings as text::JsonString does: valid UTF-8 as it
-// stands. Every id and fingerprint here is valid UTF-8 (JSON strings and
-// proto3 strings must be), so each state reads back as it was written. (Until
-// the sidecar wrote one \u00XX escape a byte >= 0x80, a non-ASCII id changed
-// through the file and one near the 128-byte limit made it unreadable; the
-// round trip was held for printable ASCII only.)
+// stands. Every id and fingerprint here is valid UTF-8 (proto3 strings must
+// be, and ParseSnapshotJson refuses any other, in its fast scanner too), so
+// each state reads back as it was written. (Until the sidecar wrote one \u00XX
+// escape a byte >= 0x80, a non-ASCII id changed through the file and one near
+// the 128-byte limit made it unreadable; the round trip was held for printable
+// ASCII only.)
 void CheckSnapshotRoundTrip(const edgepass::sidecar::ValidatorState& state) {
   const std::string file = edgepass::sidecar::SnapshotToJson(state);
   absl::StatusOr<edgepass::sidecar::ValidatorState> back =
