@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -12,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "text/host_port.h"
 
 namespace edgepass::aws {
 namespace {
@@ -102,34 +104,13 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view url, absl::string_view 
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": only scheme://host[:port], no path, query or user info"));
   }
-  absl::string_view port_text;
-  if (absl::ConsumePrefix(&rest, "[")) {
-    size_t close = rest.find(']');
-    if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": unclosed '[' in the host"));
-    }
-    ep.host = std::string(rest.substr(0, close));
-    absl::string_view after = rest.substr(close + 1);
-    if (!after.empty() && !absl::ConsumePrefix(&after, ":")) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": bad host"));
-    }
-    port_text = after;
-  } else {
-    size_t colon = rest.rfind(':');
-    ep.host = std::string(rest.substr(0, colon));
-    if (colon != absl::string_view::npos) {
-      port_text = rest.substr(colon + 1);
-      if (port_text.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": empty port"));
-    }
-    if (!IsHostName(ep.host)) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": bad host name"));
-    }
+  absl::StatusOr<text::HostPort> authority = text::ParseHostPort(rest, {.min_port = 1, .port_optional = true});
+  if (!authority.ok()) return absl::InvalidArgumentError(absl::StrCat(field, ": ", authority.status().message()));
+  if (!absl::StartsWith(rest, "[") && !IsHostName(authority->host)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": bad host name"));
   }
-  if (ep.host.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": empty host"));
-  if (!port_text.empty() &&
-      (!absl::SimpleAtoi(port_text, &ep.port) || ep.port < 1 || ep.port > 65535)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": port must be 1..65535"));
-  }
+  ep.host = std::move(authority->host);
+  ep.port = std::max(authority->port, 0);  // 0: the scheme's default
   if (ep.scheme == "http" && !IsLoopbackHost(ep.host)) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": plain http is allowed only to a loopback address (127.0.0.1, ::1, localhost)"));

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "http/tls_context.h"
+#include "text/host_port.h"
 
 namespace edgepass::http {
 namespace {
@@ -563,9 +564,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   tcp::endpoint local = acceptor.local_endpoint(ec);
   if (ec) return fail("getsockname");
   impl->bound_port = local.port();
-  impl->bound_address =
-      ip.is_v6() ? absl::StrCat("[", ip.to_string(), "]:", local.port())
-                 : absl::StrCat(ip.to_string(), ":", local.port());
+  impl->bound_address = text::JoinHostPort(ip.to_string(), local.port());
 
   for (ServerImpl::Worker* loop : impl->Loops()) {
     loop->work.emplace(loop->ioc.get_executor());

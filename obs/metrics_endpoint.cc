@@ -1,48 +1,36 @@
 #include "obs/metrics_endpoint.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "prometheus/exposer.h"
+#include "text/host_port.h"
 
 namespace edgepass::obs {
 namespace {
 
-// Splits a validated address.
-void Split(absl::string_view address, absl::string_view* host, uint32_t* port) {
-  const size_t colon = address.rfind(':');
-  *host = address.substr(0, colon);
-  (void)absl::SimpleAtoi(address.substr(colon + 1), port);
-}
+constexpr char kNoIpv6[] = "IPv6 addresses are not supported for metrics; use an IPv4 address or a host name";
 
 }  // namespace
 
 absl::Status ValidateMetricsAddress(absl::string_view address) {
-  if (address.empty()) return absl::InvalidArgumentError("expected HOST:PORT");
-  if (address.front() == '[') {
-    return absl::InvalidArgumentError(
-        "IPv6 addresses are not supported for metrics; use an IPv4 address or "
-        "a host name");
+  // prometheus-cpp's server (CivetWeb) takes no brackets.
+  if (absl::StartsWith(address, "[") || std::count(address.begin(), address.end(), ':') > 1) {
+    return absl::InvalidArgumentError(kNoIpv6);
   }
-  const size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos)
-    return absl::InvalidArgumentError("expected HOST:PORT");
-  const absl::string_view host = address.substr(0, colon);
-  if (host.empty()) return absl::InvalidArgumentError("host is empty");
-  for (char c : host) {
+  absl::StatusOr<text::HostPort> parsed = text::ParseHostPort(address);
+  if (!parsed.ok()) return parsed.status();
+  for (char c : parsed->host) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
         c != '-') {
       return absl::InvalidArgumentError(
           "host must be an IPv4 address or a host name (IPv6 is not supported "
           "for metrics)");
     }
-  }
-  uint32_t port;
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &port) || port > 65535) {
-    return absl::InvalidArgumentError("port must be 0-65535");
   }
   return absl::OkStatus();
 }
@@ -70,10 +58,7 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
         absl::StrCat("metrics address ", address, ": no port bound"));
   }
   endpoint->port_ = static_cast<uint16_t>(ports.front());
-  absl::string_view host;
-  uint32_t unused_port = 0;
-  Split(address, &host, &unused_port);
-  endpoint->address_ = absl::StrCat(host, ":", endpoint->port_);
+  endpoint->address_ = text::JoinHostPort(text::ParseHostPort(address).value_or(text::HostPort{}).host, endpoint->port_);
   endpoint->collectables_ = std::move(collectables);
   for (const auto& collectable : endpoint->collectables_) {
     endpoint->exposer_->RegisterCollectable(collectable);

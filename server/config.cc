@@ -17,6 +17,7 @@
 #include "server/app/rotation_schedule.h"
 #include "server/config_table.h"
 #include "server/json_util.h"
+#include "text/host_port.h"
 
 namespace edgepass::server {
 namespace {
@@ -56,27 +57,6 @@ absl::Status ApplyConfigFile(const std::string& path, ServerOptions* o) {
 }
 
 }  // namespace
-
-absl::Status SplitHostPort(const std::string& addr, std::string* host, int* port) {
-  absl::string_view rest = addr;
-  size_t colon = rest.rfind(':');
-  if (colon == absl::string_view::npos) return absl::InvalidArgumentError("expected HOST:PORT");
-  absl::string_view h = rest.substr(0, colon);
-  absl::string_view p = rest.substr(colon + 1);
-  if (absl::ConsumePrefix(&h, "[")) {
-    if (!absl::ConsumeSuffix(&h, "]")) return absl::InvalidArgumentError("unbalanced '[' in host");
-  } else if (absl::StrContains(h, ':')) {
-    return absl::InvalidArgumentError("IPv6 hosts must be bracketed: [::1]:PORT");
-  }
-  if (h.empty()) return absl::InvalidArgumentError("host is empty");
-  int n;
-  if (p.empty() || !absl::SimpleAtoi(p, &n) || n < 0 || n > 65535) {
-    return absl::InvalidArgumentError("port must be 0-65535");
-  }
-  *host = std::string(h);
-  *port = n;
-  return absl::OkStatus();
-}
 
 int RestThreads(const ServerOptions& options, unsigned cores) {
   constexpr int kMinDefaultThreads = 8;
@@ -125,10 +105,7 @@ absl::Status ValidateRedisSentinelOptions(const ServerOptions& o) {
     }
     if (o.redis_sentinels.size() > 16) return Invalid("redis_sentinels", "at most 16 sentinels");
     for (const std::string& sentinel : o.redis_sentinels) {
-      std::string host;
-      int port = 0;
-      absl::Status split = SplitHostPort(sentinel, &host, &port);
-      if (!split.ok() || port == 0) {
+      if (!text::ParseHostPort(sentinel, {.min_port = 1}).ok()) {
         return Invalid("redis_sentinels", absl::StrCat("\"", sentinel.substr(0, 300),
                                                        "\" is not HOST:PORT with a port 1-65535 (expected a comma "
                                                        "list like s1:26379,s2:26379,s3:26379)"));
@@ -150,10 +127,8 @@ absl::Status ValidateRedisSentinelOptions(const ServerOptions& o) {
 }  // namespace
 
 absl::Status ValidateServerOptions(const ServerOptions& o) {
-  std::string host;
-  int port;
-  absl::Status addr = SplitHostPort(o.grpc_addr, &host, &port);
-  if (!addr.ok()) return Invalid("grpc_addr", addr.message());
+  absl::StatusOr<text::HostPort> grpc = text::ParseHostPort(o.grpc_addr);
+  if (!grpc.ok()) return Invalid("grpc_addr", grpc.status().message());
   // EdgeSync (always served) streams HMAC key values and callers send API
   // keys; REST callers send API keys, ID tokens and CloudFront private keys:
   // off loopback that needs TLS or an explicit opt-out. A host name other
@@ -168,21 +143,21 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
                                       "--insecure-plaintext to allow it"));
   };
   EDGEPASS_RETURN_IF_ERROR(require_tls_off_loopback(
-      "--grpc-addr", o.grpc_addr, host, "EdgeSync would send HMAC keys (and callers API keys)"));
+      "--grpc-addr", o.grpc_addr, grpc->host, "EdgeSync would send HMAC keys (and callers API keys)"));
   auto require_auth_off_loopback = [&](const char* field, const std::string& h) {
     if (core::IsLoopbackHost(h) || !o.access_file.empty() || o.insecure_allow_remote) return absl::OkStatus();
     return Invalid(field, absl::StrCat("\"", h,
                                        "\" is not loopback and there is no --access-file; "
                                        "pass --insecure-allow-remote to allow it"));
   };
-  EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("grpc_addr", host));
+  EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("grpc_addr", grpc->host));
   if (!o.rest_addr.empty()) {
-    absl::Status rest = SplitHostPort(o.rest_addr, &host, &port);
-    if (!rest.ok()) return Invalid("rest_addr", rest.message());
+    absl::StatusOr<text::HostPort> rest = text::ParseHostPort(o.rest_addr);
+    if (!rest.ok()) return Invalid("rest_addr", rest.status().message());
     EDGEPASS_RETURN_IF_ERROR(require_tls_off_loopback(
-        "--rest-addr", o.rest_addr, host,
+        "--rest-addr", o.rest_addr, rest->host,
         "callers would send API keys, ID tokens and CloudFront private keys"));
-    EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("rest_addr", host));
+    EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("rest_addr", rest->host));
   }
   if (o.rest_read_timeout > absl::Minutes(5)) return Invalid("rest_read_timeout", "must be at most 5m");
   if (o.key_rotation_interval != absl::ZeroDuration() &&
@@ -229,10 +204,8 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   }
   if (o.shutdown_grace > absl::Minutes(5)) return Invalid("shutdown_grace", "must be at most 5m");
   if (!o.redis_addr.empty()) {
-    absl::Status redis = SplitHostPort(o.redis_addr, &host, &port);
-    if (!redis.ok() || port == 0) {
-      return Invalid("redis_addr", redis.ok() ? "port must be 1-65535" : redis.message());
-    }
+    absl::StatusOr<text::HostPort> redis = text::ParseHostPort(o.redis_addr, {.min_port = 1});
+    if (!redis.ok()) return Invalid("redis_addr", redis.status().message());
   }
   if (o.redis_timeout > absl::Minutes(1)) return Invalid("redis_timeout", "must be at most 1m");
   EDGEPASS_RETURN_IF_ERROR(ValidateRedisSentinelOptions(o));

@@ -155,8 +155,6 @@ absl::StatusOr<ServerOptions> ParseServerOptions(
 // Checks the rules ParseServerOptions applies; exposed for tests.
 absl::Status ValidateServerOptions(const ServerOptions& options);
 
-// Splits "host:port" / "[v6]:port". INVALID_ARGUMENT on a malformed address.
-absl::Status SplitHostPort(const std::string& addr, std::string* host, int* port);
 
 // The REST gateway's thread count: options.rest_threads, or when that is 0
 // the larger of 8 (the Redis pool's default size) and `cores` (pass

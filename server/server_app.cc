@@ -62,6 +62,7 @@
 #include "server/rest/rest_gateway.h"
 #include "server/server_metrics.h"
 #include "server/smd_import.h"
+#include "text/host_port.h"
 
 namespace edgepass::server {
 namespace {
@@ -235,11 +236,8 @@ ClientCert ClientCertOf(const ServerOptions& o) {
   return o.tls_client_cert == "require" ? ClientCert::kRequire : ClientCert::kOptional;
 }
 
-// "host:port" with brackets around an IPv6 host.
-std::string HostPort(std::string host, int port) {
-  if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
-  return absl::StrCat(host, ":", port);
-}
+// An address option; ValidateServerOptions has checked it before the app starts.
+text::HostPort Address(const std::string& option) { return text::ParseHostPort(option).value_or(text::HostPort{}); }
 
 }  // namespace
 
@@ -420,10 +418,7 @@ absl::Status ServerApp::Parts::StartGrpc(std::string* address, Failure* failure)
   builder.experimental().SetInterceptorCreators(GrpcMetricsInterceptors(&metrics));
   grpc_server = builder.BuildAndStart();
   if (grpc_server == nullptr || port == 0) return absl::UnavailableError(absl::StrCat("cannot listen on ", options.grpc_addr));
-  std::string host;
-  int unused_port;
-  (void)SplitHostPort(options.grpc_addr, &host, &unused_port);
-  *address = HostPort(host, port);
+  *address = text::JoinHostPort(Address(options.grpc_addr).host, port);
   return absl::OkStatus();
 }
 
@@ -448,11 +443,9 @@ absl::Status ServerApp::Parts::StartRest() {
                                                           .keys = key_api.get()},
                                                          &access, std::move(rest_options)));
   http::ServerOptions http_options;
-  std::string rest_host;
-  int rest_port = 0;
-  (void)SplitHostPort(options.rest_addr, &rest_host, &rest_port);
-  http_options.host = rest_host;
-  http_options.port = static_cast<uint16_t>(rest_port);
+  const text::HostPort rest = Address(options.rest_addr);
+  http_options.host = rest.host;
+  http_options.port = static_cast<uint16_t>(rest.port);
   http_options.shutdown_grace = options.shutdown_grace;
   http_options.read_timeout = options.rest_read_timeout;
   http_options.idle_timeout = options.rest_idle_timeout;
@@ -504,12 +497,8 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
                                                                         : "mtls optional")
       .Str("viewer_mode", p->oidc ? "oidc" : "off")
       .Int("rest_threads", rest_threads);
-  std::string grpc_host, rest_host;
-  int unused_port = 0;
-  (void)SplitHostPort(options.grpc_addr, &grpc_host, &unused_port);
-  const bool rest_remote = !options.rest_addr.empty() && SplitHostPort(options.rest_addr, &rest_host, &unused_port).ok() &&
-                           !core::IsLoopbackHost(rest_host);
-  if (options.tls_cert.empty() && (rest_remote || !core::IsLoopbackHost(grpc_host))) {
+  const bool rest_remote = !options.rest_addr.empty() && !core::IsLoopbackHost(Address(options.rest_addr).host);
+  if (options.tls_cert.empty() && (rest_remote || !core::IsLoopbackHost(Address(options.grpc_addr).host))) {
     // Only with --insecure-plaintext (ValidateServerOptions refuses it otherwise).
     logging::Warning("insecure_plaintext")
         .Str("grpc", grpc_address)

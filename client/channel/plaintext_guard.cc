@@ -5,41 +5,43 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "text/host_port.h"
 
 namespace edgepass::client {
 
 
 namespace {
 
-// The host of one "HOST:PORT" or "[V6]:PORT".
+// The host of one "HOST:PORT" or "[V6]:PORT" (the port is optional); "" when
+// there is none to find.
 std::string HostOf(absl::string_view address) {
-  if (absl::StartsWith(address, "[")) {
-    const size_t close = address.find(']');
-    if (close == absl::string_view::npos) return "";
-    return std::string(address.substr(1, close - 1));
-  }
-  const size_t colon = address.rfind(':');
-  return std::string(colon == absl::string_view::npos ? address : address.substr(0, colon));
+  absl::StatusOr<text::HostPort> parsed = text::ParseHostPort(address, {.port_optional = true});
+  return parsed.ok() ? std::move(parsed->host) : "";
 }
 
 }  // namespace
 
-std::vector<std::string> GrpcTargetHosts(absl::string_view target) {
+std::vector<std::string> GrpcTargetAddresses(absl::string_view target) {
   if (!absl::ConsumePrefix(&target, "dns:///")) {
     // "dns://AUTHORITY/HOST:PORT" names a DNS server first.
     if (absl::StartsWith(target, "dns://")) {
       const size_t slash = target.find('/', 6);
-      if (slash == absl::string_view::npos) return {""};
+      if (slash == absl::string_view::npos) return {};
       target.remove_prefix(slash + 1);
     } else if (!absl::ConsumePrefix(&target, "dns:") &&
                !absl::ConsumePrefix(&target, "ipv4:") &&
                !absl::ConsumePrefix(&target, "ipv6:") &&
                absl::StrContains(target, ":/")) {
-      return {""};  // unix:, unix-abstract:, vsock: ... : no host
+      return {};  // unix:, unix-abstract:, vsock: ... : no host
     }
   }
+  return absl::StrSplit(target, ',');
+}
+
+std::vector<std::string> GrpcTargetHosts(absl::string_view target) {
   std::vector<std::string> hosts;
-  for (absl::string_view address : absl::StrSplit(target, ',')) hosts.push_back(HostOf(address));
+  for (const std::string& address : GrpcTargetAddresses(target)) hosts.push_back(HostOf(address));
+  if (hosts.empty()) hosts.push_back("");
   return hosts;
 }
 

@@ -22,9 +22,13 @@ namespace edgepass::client {
 
 using core::IsLoopbackHost;  // "localhost", 127/8, ::1; names never resolved
 
-// The hosts of a gRPC target: "HOST:PORT", "[V6]:PORT", optionally behind
-// "dns:///", "dns:" or "ipv4:"/"ipv6:" (every address of "ipv4:A:P,B:P": the
-// channel may use any of them). An empty host where there is none to find
+// The addresses of a gRPC target as written ("HOST:PORT", "[V6]:PORT"),
+// behind "dns:///", "dns://AUTHORITY/", "dns:" or "ipv4:"/"ipv6:" when there
+// is one (every address of "ipv4:A:P,B:P": the channel may use any of them);
+// none for a target without a network address (e.g. "unix:/path").
+std::vector<std::string> GrpcTargetAddresses(absl::string_view target);
+
+// The hosts of those addresses. An empty host where there is none to find
 // (e.g. "unix:/path"), which IsLoopbackHost() refuses.
 std::vector<std::string> GrpcTargetHosts(absl::string_view target);
 

@@ -10,9 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "client/channel/plaintext_guard.h"
 #include "core/validator.h"
 #include "obs/metrics_endpoint.h"
 #include "text/help_text.h"
+#include "text/host_port.h"
 
 namespace edgepass::sidecar {
 namespace flags_internal {
@@ -22,29 +24,12 @@ absl::Status Bad(absl::string_view flag, absl::string_view message) {
   return BadFlag(flag, message);
 }
 
-absl::Status ParseHostPort(absl::string_view flag, absl::string_view text,
-                           std::string* host, uint16_t* port) {
-  absl::string_view h, p;
-  if (absl::StartsWith(text, "[")) {
-    const size_t close = text.find("]:");
-    if (close == absl::string_view::npos)
-      return Bad(flag, "expected HOST:PORT or [V6]:PORT");
-    h = text.substr(1, close - 1);
-    p = text.substr(close + 2);
-  } else {
-    const size_t colon = text.rfind(':');
-    if (colon == absl::string_view::npos)
-      return Bad(flag, "expected HOST:PORT");
-    h = text.substr(0, colon);
-    p = text.substr(colon + 1);
-  }
-  uint32_t n;
-  if (h.empty() || !absl::SimpleAtoi(p, &n) || n > 65535) {
-    return Bad(flag, absl::StrCat("'", text,
-                                  "' is not HOST:PORT with a port 0-65535"));
-  }
-  *host = std::string(h);
-  *port = static_cast<uint16_t>(n);
+absl::Status ParseHostPort(absl::string_view flag, absl::string_view value,
+                           int min_port, std::string* host, uint16_t* port) {
+  absl::StatusOr<text::HostPort> parsed = text::ParseHostPort(value, {.min_port = min_port});
+  if (!parsed.ok()) return Bad(flag, parsed.status().message());
+  *host = std::move(parsed->host);
+  *port = static_cast<uint16_t>(parsed->port);
   return absl::OkStatus();
 }
 
@@ -97,7 +82,7 @@ const std::vector<FlagDef>& SidecarFlags() {
                  return absl::StrCat(d.listen_host, ":", d.listen_port);
                },
                [](const std::vector<std::string>& v, SidecarOptions* o) {
-                 return ParseHostPort("listen", v.front(), &o->listen_host,
+                 return ParseHostPort("listen", v.front(), 0, &o->listen_host,
                                       &o->listen_port);
                }},
               {"keyring", "EDGEPASS_VALIDATOR_KEYRING", "FILE", false,
@@ -187,15 +172,14 @@ const std::vector<FlagDef>& SidecarFlags() {
                nullptr,
                [](const std::vector<std::string>& v, SidecarOptions* o) {
                  for (const std::string& text : v) {
-                   std::string host;
-                   uint16_t port;
-                   if (absl::Status s =
-                           ParseHostPort("server", text, &host, &port);
-                       !s.ok())
-                     return s;
-                   if (port == 0)
-                     return Bad("server",
-                                absl::StrCat("'", text, "' needs a port"));
+                   // A gRPC target: HOST:PORT, perhaps behind dns:///.
+                   const std::vector<std::string> addresses = client::GrpcTargetAddresses(text);
+                   if (addresses.empty()) return Bad("server", "expected HOST:PORT");
+                   for (const std::string& address : addresses) {
+                     std::string host;
+                     uint16_t port;
+                     if (absl::Status s = ParseHostPort("server", address, 1, &host, &port); !s.ok()) return s;
+                   }
                    o->servers.push_back(text);
                  }
                  return absl::OkStatus();

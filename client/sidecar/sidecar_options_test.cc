@@ -154,7 +154,7 @@ TEST(SidecarOptions, BadConfigurationNamesTheFlag) {
            {{"--keyring", "k", "--listen", "127.0.0.1"},
             "--listen: expected HOST:PORT"},
            {{"--keyring", "k", "--listen", "h:70000"},
-            "--listen: 'h:70000' is not HOST:PORT with a port 0-65535"},
+            "--listen: port must be 0-65535"},
            {{"--keyring", "k", "--mode", "/x=strict"},
             "--mode: mode 'strict' must be enforce, log-only or off"},
            {{"--keyring", "k", "--mode", "x=off"},

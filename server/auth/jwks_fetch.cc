@@ -23,10 +23,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/ip_address.h"
 #include "files/atomic_file.h"
+#include "text/host_port.h"
 
 namespace edgepass::server {
 namespace {
@@ -70,35 +70,16 @@ absl::StatusOr<Url> ParseUrl(absl::string_view url) {
       return bad("path has a space or control");
   }
   if (absl::StrContains(authority, '@')) return bad("user info is not supported");
-  absl::string_view host = authority;
-  std::optional<absl::string_view> port;
-  if (absl::StartsWith(authority, "[")) {
-    const size_t close = authority.find(']');
-    if (close == absl::string_view::npos) return bad("unclosed [ in host");
-    host = authority.substr(1, close - 1);
-    absl::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return bad("junk after ]");
-      port = after.substr(1);
-    }
-  } else if (size_t colon = authority.rfind(':'); colon != absl::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty()) return bad("has no host");
-  for (char c : host) {
+  absl::StatusOr<text::HostPort> host_port =
+      text::ParseHostPort(authority, {.min_port = 1, .port_optional = true});
+  if (!host_port.ok()) return bad(host_port.status().message());
+  for (char c : host_port->host) {
     if (!absl::ascii_isalnum(c) && c != '.' && c != '-' && c != ':' && c != '_') {
       return bad("host has a character outside [A-Za-z0-9.-_:]");
     }
   }
-  int port_number = out.https ? 443 : 80;
-  if (port.has_value() &&
-      (port->empty() || port->size() > 5 || !absl::SimpleAtoi(*port, &port_number) ||
-       port_number < 1 || port_number > 65535)) {
-    return bad("bad port");
-  }
-  out.host = std::string(host);
-  out.port = absl::StrCat(port_number);
+  out.host = std::move(host_port->host);
+  out.port = absl::StrCat(host_port->port >= 0 ? host_port->port : out.https ? 443 : 80);
   out.host_header = std::string(authority);
   return out;
 }

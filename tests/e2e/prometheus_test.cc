@@ -45,10 +45,6 @@ const absl::Duration kQueryWait = absl::Seconds(60);
 
 bool Executable(const char* path) { return path[0] != '\0' && ::access(path, X_OK) == 0; }
 
-uint16_t PortOf(const std::string& host_port) {
-  return static_cast<uint16_t>(std::stoi(host_port.substr(host_port.rfind(':') + 1)));
-}
-
 std::string UrlEncode(absl::string_view text) {
   std::string out;
   for (unsigned char c : text) {
@@ -187,14 +183,14 @@ TEST_F(PrometheusTest, ScrapesServerAndValidator) {
   // One more over the REST gateway.
   {
     std::optional<http::testing::TestResponse> r =
-        Fetch(PortOf(server.rest_address()), "POST", "/v1/assets/1/playback");
+        Fetch(server.rest_port(), "POST", "/v1/assets/1/playback");
     ASSERT_TRUE(r.has_value());
     ASSERT_EQ(r->status, 200) << r->body;
   }
   constexpr int kIssued = kTokens + 1;
 
   // Both scrapes lint clean.
-  const std::string server_text = Scrape(PortOf(server.metrics_address()));
+  const std::string server_text = Scrape(server.metrics_port());
   const std::string sidecar_text = Scrape(sidecar_metrics_port);
   EXPECT_TRUE(PromtoolAccepts("server", server_text));
   EXPECT_TRUE(PromtoolAccepts("validator", sidecar_text));

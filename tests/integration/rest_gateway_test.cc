@@ -729,11 +729,8 @@ TEST(ForwardedForCloudFront, ViewerAddressBelievedWithTheSwitch) {
                        {"--import-smd-assets", work.path() + "/smd.json", "--trusted-proxies",
                         "127.0.0.0/8", "--trust-cloudfront-headers"});
   ASSERT_TRUE(server.WaitUntilServing());
-  int port = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(
-      server.rest_address().substr(server.rest_address().rfind(':') + 1), &port));
   const auto generate = [&](std::vector<std::pair<std::string, std::string>> headers) {
-    return Fetch(static_cast<uint16_t>(port), "GET", "/tokengenerate?id=smd1", headers);
+    return Fetch(server.rest_port(), "GET", "/tokengenerate?id=smd1", headers);
   };
   std::optional<TestResponse> r = generate({{"CloudFront-Viewer-Address", "198.51.100.7:1"},
                                             {"X-Forwarded-For", "198.51.100.9"}});

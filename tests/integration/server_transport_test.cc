@@ -8,7 +8,6 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -29,23 +28,13 @@ using ::edgepass::testing::TempDir;
 
 constexpr char kServerPath[] = EDGEPASS_SERVER_PATH;
 
-uint16_t PortOf(const std::string& address) {
-  uint32_t port = 0;
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
-    return 0;
-  }
-  return static_cast<uint16_t>(port);
-}
-
 TEST(RestIdleConnections, SilentAndKeptAliveConnectionsAreClosed) {
   TempDir dir;
   ServerProcess server(
       dir.path(), dir.path() + "/data",
       {"--rest-read-timeout", "1s", "--rest-idle-timeout", "3s"});
   ASSERT_TRUE(server.WaitUntilServing()) << server.log();
-  const uint16_t port = PortOf(server.rest_address());
+  const uint16_t port = server.rest_port();
   ASSERT_NE(port, 0) << server.rest_address();
 
   // Connects and sends nothing: closed after the read timeout (1 s), long

@@ -9,6 +9,7 @@
 #include "client/channel/plaintext_guard.h"
 #include "client/cli/flags.h"
 #include "core/status_macros.h"
+#include "text/host_port.h"
 
 namespace edgepass::load {
 namespace {
@@ -53,15 +54,8 @@ absl::Status CheckServer(const std::string& value) {
     return Invalid("server", value.substr(0, kMaxTextBytes),
                    "expected HOST:PORT");
   }
-  const size_t colon = value.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(absl::string_view(value).substr(colon + 1), &port) ||
-      port < 1 || port > 65535) {
-    return Invalid("server", value,
-                   "expected HOST:PORT with a port in 1..65535");
-  }
-  return absl::OkStatus();
+  absl::Status parsed = text::ParseHostPort(value, {.min_port = 1}).status();
+  return parsed.ok() ? parsed : Invalid("server", value, parsed.message());
 }
 
 absl::Status ParseInt(const ParsedFlags& flags, absl::string_view name, int min,

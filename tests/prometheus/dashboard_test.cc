@@ -76,8 +76,7 @@ std::set<std::string> EdgepassNames(const std::string& text) {
 }
 
 std::string Scrape(const std::string& host_port) {
-  const uint16_t port = static_cast<uint16_t>(std::stoi(host_port.substr(host_port.rfind(':') + 1)));
-  std::optional<http::testing::TestResponse> r = Fetch(port, "GET", "/metrics");
+  std::optional<http::testing::TestResponse> r = Fetch(testing::PortOf(host_port), "GET", "/metrics");
   return r.has_value() && r->status == 200 ? r->body : "";
 }
 

@@ -14,19 +14,14 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "text/host_port.h"
 
 namespace edgepass::testing {
 
 uint16_t PortOf(absl::string_view host_port) {
-  const size_t colon = host_port.rfind(':');
-  int port = 0;
-  if (colon == absl::string_view::npos || !absl::SimpleAtoi(host_port.substr(colon + 1), &port) || port <= 0 ||
-      port > 65535) {
-    return 0;
-  }
-  return static_cast<uint16_t>(port);
+  absl::StatusOr<text::HostPort> parsed = text::ParseHostPort(host_port, {.min_port = 1});
+  return parsed.ok() ? static_cast<uint16_t>(parsed->port) : 0;
 }
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_path,

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "text/host_port.h"
 
 namespace edgepass::server {
 namespace {
@@ -67,12 +68,15 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(const RedisOpti
   Endpoint fixed;
   std::vector<Endpoint> sentinels;
   if (options.sentinels.empty()) {
-    if (absl::Status s = SplitRedisAddress(options.address, &fixed.host, &fixed.port); !s.ok()) return s;
+    absl::StatusOr<text::HostPort> address = ParseRedisAddress("redis.address", options.address);
+    if (!address.ok()) return address.status();
+    fixed = {.host = std::move(address->host), .port = address->port};
   }
-  for (const std::string& address : options.sentinels) {
-    Endpoint sentinel;
-    if (absl::Status s = SplitRedisAddress(address, &sentinel.host, &sentinel.port); !s.ok()) return s;
-    sentinels.push_back(std::move(sentinel));
+  for (size_t i = 0; i < options.sentinels.size(); ++i) {
+    absl::StatusOr<text::HostPort> address =
+        ParseRedisAddress(absl::StrCat("redis.sentinels[", i, "]"), options.sentinels[i]);
+    if (!address.ok()) return address.status();
+    sentinels.push_back({.host = std::move(address->host), .port = address->port});
   }
   static std::once_flag ignore_sigpipe;
   std::call_once(ignore_sigpipe, [] { ::signal(SIGPIPE, SIG_IGN); });
@@ -105,10 +109,7 @@ RedisClient::~RedisClient() {
   }
 }
 
-std::string RedisClient::Endpoint::ToString() const {
-  return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
-                                             : absl::StrCat(host, ":", port);
-}
+std::string RedisClient::Endpoint::ToString() const { return text::JoinHostPort(host, port); }
 
 std::string RedisClient::Key(absl::string_view name) const {
   return absl::StrCat(options_.key_prefix, name);

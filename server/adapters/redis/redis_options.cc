@@ -1,53 +1,28 @@
 #include "server/adapters/redis/redis_options.h"
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace edgepass::server {
 
-namespace {
-
-absl::Status SplitNamedAddress(absl::string_view field, const std::string& address, std::string* host,
-                               int* port) {
-  auto bad = [&](absl::string_view why) {
+absl::StatusOr<text::HostPort> ParseRedisAddress(absl::string_view field, const std::string& address) {
+  absl::StatusOr<text::HostPort> parsed = text::ParseHostPort(address, {.min_port = 1});
+  if (!parsed.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", address.substr(0, 300), "\": ", why));
-  };
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return bad("expected HOST:PORT");
-  std::string h = address.substr(0, colon);
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  if (h.empty() || h.size() > 253) return bad("bad host");
-  int p = 0;
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &p) || p < 1 || p > 65535) {
-    return bad("port must be 1..65535");
+        absl::StrCat(field, ": \"", address.substr(0, 300), "\": ", parsed.status().message()));
   }
-  *host = std::move(h);
-  *port = p;
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::Status SplitRedisAddress(const std::string& address, std::string* host, int* port) {
-  return SplitNamedAddress("redis.address", address, host, port);
+  return parsed;
 }
 
 absl::Status ValidateRedisOptions(const RedisOptions& options) {
-  std::string host;
-  int port = 0;
   if (options.sentinels.empty()) {
-    if (absl::Status s = SplitRedisAddress(options.address, &host, &port); !s.ok()) return s;
+    if (absl::Status s = ParseRedisAddress("redis.address", options.address).status(); !s.ok()) return s;
   } else {
     if (options.sentinels.size() > kMaxSentinels) {
       return absl::InvalidArgumentError(absl::StrCat("redis.sentinels: more than ", kMaxSentinels));
     }
     for (size_t i = 0; i < options.sentinels.size(); ++i) {
-      if (absl::Status s = SplitNamedAddress(absl::StrCat("redis.sentinels[", i, "]"),
-                                             options.sentinels[i], &host, &port);
-          !s.ok()) {
-        return s;
-      }
+      absl::Status s = ParseRedisAddress(absl::StrCat("redis.sentinels[", i, "]"), options.sentinels[i]).status();
+      if (!s.ok()) return s;
     }
     const std::string& name = options.sentinel_master;
     if (name.empty() || name.size() > 128) {

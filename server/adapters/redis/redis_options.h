@@ -14,7 +14,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "text/host_port.h"
 
 namespace edgepass::server {
 
@@ -67,8 +70,9 @@ struct RedisOptions {
 absl::Status ValidateRedisOptions(const RedisOptions& options);
 inline constexpr size_t kMaxSentinels = 16;
 
-// Splits HOST:PORT ("[::1]:6379" for IPv6). INVALID_ARGUMENT as above.
-absl::Status SplitRedisAddress(const std::string& address, std::string* host, int* port);
+// HOST:PORT ("[::1]:6379" for IPv6) with a port in 1..65535; INVALID_ARGUMENT
+// naming `field` ("redis.address", "redis.sentinels[0]") and the address.
+absl::StatusOr<text::HostPort> ParseRedisAddress(absl::string_view field, const std::string& address);
 
 }  // namespace edgepass::server
 
