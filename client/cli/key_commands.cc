@@ -1,5 +1,5 @@
-// `edgepass keys status|rotate` and `edgepass cloudfront-key put`: the
-// signing keys and CloudFront keys over KeyService. No key value is ever
+// `edgepass keys status|rotate|revoke` and `edgepass cloudfront-key put`:
+// the signing keys and CloudFront keys over KeyService. No key value is ever
 // printed (the service never returns one).
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -70,6 +70,20 @@ int RunRotate(const OperatorArgs& args, CliEnv& env) {
   return kExitOk;
 }
 
+int RunRevoke(const OperatorArgs& args, CliEnv& env) {
+  if (!args.flags.Has("confirm-tokens-refused")) {
+    return ReportUsageError(args.command, env,
+                            "every token the key signed is refused at once: give --confirm-tokens-refused");
+  }
+  client::KeyClient keys(args.options);
+  absl::StatusOr<v1::KeyStatus> status = keys.RevokeKey(args.positional()[0]);
+  if (!status.ok()) return ReportCallError(args, env, status.status());
+  if (args.json) return PrintJson(args, env, *status);
+  env.out << "revoked key " << args.positional()[0] << "; tokens it signed are refused\n\n";
+  PrintStatus(env.out, *status);
+  return kExitOk;
+}
+
 constexpr size_t kMaxPrivateKeyBytes = 64 << 10;
 
 // The PEM of --private-key-file, which only its owner may read (as an API key
@@ -119,6 +133,7 @@ int RunCloudFrontPut(const OperatorArgs& args, CliEnv& env) {
 }
 
 constexpr FlagSpec kFlags[] = {EDGEPASS_OPERATOR_FLAG_SPECS};
+constexpr FlagSpec kRevokeFlags[] = {{"confirm-tokens-refused", FlagKind::kSwitch}, EDGEPASS_OPERATOR_FLAG_SPECS};
 constexpr FlagSpec kCloudFrontFlags[] = {{"private-key-file"}, EDGEPASS_OPERATOR_FLAG_SPECS};
 
 const OperatorSubcommand kKeySubcommands[] = {
@@ -135,6 +150,13 @@ const OperatorSubcommand kKeySubcommands[] = {
     --json: edgepass.v1.RotateKeysResponse.
 )",
      kFlags, 0, 0, RunRotate, absl::Seconds(60)},
+    {"revoke", "KEY_ID --confirm-tokens-refused",
+     R"(    Emergency: removes a compromised signing key at once. Every token it
+    signed is refused from then on, so the flag must confirm it; a revoked
+    primary is replaced at once. NOT_FOUND for an unknown key.
+    --json: edgepass.v1.KeyStatus after the removal.
+)",
+     kRevokeFlags, 1, 1, RunRevoke},
 };
 
 const OperatorSubcommand kCloudFrontSubcommands[] = {

@@ -30,6 +30,13 @@ absl::StatusOr<v1::RotateKeysResponse> KeyClient::RotateKeys() {
   return internal::UnaryCall(options_, stub_->get(), &KeyService::Stub::RotateKeys, v1::RotateKeysRequest());
 }
 
+absl::StatusOr<v1::KeyStatus> KeyClient::RevokeKey(const std::string& key_id) {
+  v1::RevokeKeyRequest request;
+  request.set_key_id(key_id);
+  request.set_confirm_tokens_refused(true);
+  return internal::UnaryCall(options_, stub_->get(), &KeyService::Stub::RevokeKey, request);
+}
+
 absl::StatusOr<v1::CloudFrontKey> KeyClient::PutCloudFrontKey(const v1::PutCloudFrontKeyRequest& request) {
   return internal::UnaryCall(options_, stub_->get(), &KeyService::Stub::PutCloudFrontKey, request);
 }

@@ -400,6 +400,58 @@ TEST_F(OperatorCliE2eTest, KeysStatusAndRotate) {
   EXPECT_TRUE(absl::StrContains(r.out, "last outcome: ok")) << r.out;
 }
 
+TEST_F(OperatorCliE2eTest, KeysRevokeRefusesTheKeysTokensAtOnceAndReplacesThePrimary) {
+  RunResult r = Cli({"asset", "put", "cli-key-revoke", "--hostname", "cdn.example.com", "--url-path",
+                     "/vod/cli/master.m3u8", "--policy-json", R"({"paths":["/vod/cli/"],"exp":"+10m"})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Cli({"keys", "status", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string primary;
+  const json keys_before = Json(r)["keys"];
+  for (const json& k : keys_before) {
+    if (k["state"] == "PRIMARY") primary = k["id"];
+  }
+  ASSERT_FALSE(primary.empty()) << r.out;
+  r = Cli({"issue", "cli-key-revoke", "--json"}, *issue_key_file_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string token = Json(r).value("token", "");
+  TestResponse auth = WaitForAuth(token, 200);
+  ASSERT_EQ(auth.status, 200) << HeaderOr(auth, "X-Edgepass-Reason");
+
+  // Without the confirmation: a usage error, nothing sent.
+  r = Cli({"keys", "revoke", primary});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "give --confirm-tokens-refused")) << r.err;
+  EXPECT_EQ(WaitForAuth(token, 200).status, 200);
+
+  r = Cli({"keys", "revoke", primary, "--confirm-tokens-refused", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string new_primary;
+  const json keys_after = Json(r)["keys"];
+  for (const json& k : keys_after) {
+    EXPECT_NE(k["id"], primary) << r.out;
+    EXPECT_FALSE(k.contains("value")) << k;
+    if (k["state"] == "PRIMARY") new_primary = k["id"];
+  }
+  EXPECT_FALSE(new_primary.empty()) << r.out;
+  auth = WaitForAuth(token, 403);
+  EXPECT_EQ(auth.status, 403);
+  EXPECT_EQ(HeaderOr(auth, "X-Edgepass-Reason"), "unknown_kid");
+
+  // New tokens are signed by the new primary and play.
+  r = Cli({"issue", "cli-key-revoke", "--json"}, *issue_key_file_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auth = WaitForAuth(Json(r).value("token", ""), 200);
+  EXPECT_EQ(auth.status, 200) << HeaderOr(auth, "X-Edgepass-Reason");
+
+  r = Cli({"keys", "revoke", primary, "--confirm-tokens-refused"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StartsWith(r.err, "edgepass keys revoke: NOT_FOUND: ")) << r.err;
+  r = Cli({"keys", "revoke", new_primary, "--confirm-tokens-refused"}, *issue_key_file_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(r.err, "lacks scope keys")) << r.err;
+}
+
 TEST_F(OperatorCliE2eTest, CloudFrontKeyPutPrintsThePublicHalfOnly) {
   const std::string key = dir_->path() + "/cf.pem";
   RunResult made = RunProcess({"/usr/bin/openssl", "genrsa", "-out", key, "2048"}, dir_->path());
@@ -495,7 +547,8 @@ TEST_F(OperatorCliE2eTest, EveryCommandAndSubcommandHasHelp) {
       {"asset", "put"},       {"asset", "get"},      {"asset", "list"},   {"asset", "delete"},
       {"policy", "put"},      {"policy", "get"},     {"policy", "list"},  {"policy", "delete"},
       {"session", "revoke"},  {"session", "report"}, {"session", "list"}, {"session", "restore"},
-      {"validators", "list"}, {"keys", "status"},    {"keys", "rotate"},  {"cloudfront-key", "put"}};
+      {"validators", "list"}, {"keys", "status"},    {"keys", "rotate"},  {"keys", "revoke"},
+      {"cloudfront-key", "put"}};
   for (const auto& command : commands) {
     RunResult group = RunProcess({EDGEPASS_CLI_PATH, command[0], "--help"}, dir_->path());
     EXPECT_EQ(group.exit_code, 0) << command[0];
