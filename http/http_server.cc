@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -91,6 +92,9 @@ struct ServerImpl {
   // closing the listening socket.
   Worker accept_loop;
   size_t next_worker = 0;  // the accept loop's only
+  // Handlers of the requests options.off_loop picks; joined by Stop() while
+  // the loops still run, since each posts its response back to one.
+  std::optional<asio::thread_pool> blocking;
   // Declared after the loops, so destroyed first.
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
@@ -250,7 +254,14 @@ class Session : public SessionBase,
         return OnReadError(bhttp::error::header_limit);
       }
       if (!parser_->is_done()) break;
-      if (!Handle()) return Flush(/*close=*/true);
+      switch (Handle()) {
+        case Next::kClose:
+          return Flush(/*close=*/true);
+        case Next::kWait:
+          return;  // the handler runs off the loop; Answered() goes on
+        case Next::kRead:
+          break;
+      }
       if (buffer_.size() == 0) break;
     }
     if (!out_.empty()) return Flush(/*close=*/false);
@@ -297,9 +308,16 @@ class Session : public SessionBase,
     Flush(/*close=*/true);
   }
 
-  // Runs the handler on the parsed request and queues its response; false
-  // when the connection closes after it.
-  bool Handle() {
+  enum class Next {
+    kRead,   // the response is queued; read on
+    kClose,  // the response is queued; close after it
+    kWait,   // the handler runs on the blocking pool
+  };
+
+  // Runs the handler on the parsed request and queues its response, or
+  // hands the request to the blocking pool (options.off_loop): then nothing
+  // more is read or written on this connection until it has answered.
+  Next Handle() {
     served_any_ = true;
     bhttp::request<bhttp::string_body>& req = parser_->get();
     Request request;
@@ -318,15 +336,40 @@ class Session : public SessionBase,
     request.remote_address = remote_address_;
     request.peer_identity = peer_identity_;
 
-    Response response;
-    try {
-      response = server_->handler(request);
-    } catch (...) {
-      response = Response::Error(500, "internal error");
-    }
     const bool head = req.method() == bhttp::verb::head;
-    const bool keep_alive = req.keep_alive() && !server_->stopping.load();
-    AppendResponse(std::move(response), keep_alive, req.version(), head);
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    if (server_->options.off_loop && server_->options.off_loop(request)) {
+      asio::post(*server_->blocking, [self = this->shared_from_this(), request = std::move(request), keep_alive, version,
+                                      head]() mutable {
+        Response response = self->Run(request);
+        asio::post(self->Lowest().get_executor(),
+                   [self, response = std::move(response), keep_alive, version, head]() mutable {
+                     if (!self->Answered(std::move(response), keep_alive, version, head)) {
+                       return self->Flush(/*close=*/true);
+                     }
+                     self->Parse();  // requests pipelined behind it, then the write
+                   });
+      });
+      return Next::kWait;
+    }
+    return Answered(Run(request), keep_alive, version, head) ? Next::kRead : Next::kClose;
+  }
+
+  Response Run(const Request& request) {
+    try {
+      return server_->handler(request);
+    } catch (...) {
+      return Response::Error(500, "internal error");
+    }
+  }
+
+  // Queues the response to the request just parsed (keep-alive when the
+  // client asked and the server is not stopping) and readies the parser for
+  // the next one. False when the connection closes after it.
+  bool Answered(Response response, bool client_keep_alive, unsigned version, bool head) {
+    const bool keep_alive = client_keep_alive && !server_->stopping.load();
+    AppendResponse(std::move(response), keep_alive, version, head);
     NewParser();
     // A pipelined request behind this one starts now for the read timeout,
     // not when the batch arrived (the handler may have blocked).
@@ -513,6 +556,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::InvalidArgumentError(
         "http server: threads must be in [1, 256]");
   }
+  if (options.off_loop && (options.blocking_threads < 1 || options.blocking_threads > 256)) {
+    return absl::InvalidArgumentError("http server: blocking_threads must be in [1, 256]");
+  }
   if (options.max_header_bytes < 256 ||
       options.max_header_bytes > (64u << 20)) {
     return absl::InvalidArgumentError(
@@ -543,6 +589,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl->tls = std::move(*tls);  // nullptr: plain HTTP
   impl->options = options;
   impl->handler = std::move(handler);
+  if (options.off_loop) impl->blocking.emplace(static_cast<size_t>(options.blocking_threads));
   tcp::endpoint endpoint(ip, options.port);
   for (int i = 0; i < options.threads; ++i) {
     impl->workers.push_back(std::make_unique<ServerImpl::Worker>());
@@ -621,6 +668,9 @@ void Server::Stop() {
     impl_->mu.AwaitWithTimeout(absl::Condition(&all_closed),
                                impl_->options.shutdown_grace);
   }
+  // A handler still running off the loop finishes, and its response is
+  // posted while the loops run.
+  if (impl_->blocking) impl_->blocking->join();
   for (ServerImpl::Worker* loop : impl_->Loops()) {
     loop->work.reset();
     loop->ioc.stop();

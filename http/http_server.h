@@ -38,7 +38,8 @@ namespace edgepass::http {
 
 // Called on a server thread for every complete request; must be thread-safe
 // and should not block for long (it holds the event loop of its connection,
-// shared with the other connections of that thread). An exception
+// shared with the other connections of that thread) unless
+// ServerOptions::off_loop sends the request elsewhere. An exception
 // escaping it becomes a 500 response.
 using Handler = std::function<Response(const Request&)>;
 
@@ -79,6 +80,14 @@ struct ServerOptions {
   size_t max_connections = 10000;
   // Stop() waits this long for requests in flight before cutting them off.
   absl::Duration shutdown_grace = absl::Seconds(5);
+  // Requests for which this returns true (called on the loop, so it must be
+  // quick) have their handler run on one of `blocking_threads` threads
+  // instead of their connection's event loop: a handler that waits (on a
+  // store, on other replicas) then holds up none of the loop's other
+  // connections. Responses still go out in request order. Unset: every
+  // handler runs on its loop.
+  std::function<bool(const Request&)> off_loop;
+  int blocking_threads = 8;
   // Off by default. The TLS handshake runs under read_timeout; a verified
   // client certificate's CN is Request::peer_identity.
   TlsOptions tls;

@@ -354,6 +354,72 @@ TEST(HttpServer, StopLetsARequestInFlightFinish) {
   EXPECT_EQ(*r->Header("Connection"), "close");
 }
 
+// One loop, and handlers that wait run off it: the loop's other
+// connections are answered meanwhile, and a connection's responses keep
+// their order.
+TEST(HttpServer, AHandlerRunOffTheLoopHoldsUpNoOtherConnection) {
+  std::atomic<int> waiting{0};
+  std::atomic<bool> release{false};
+  ServerOptions options{.threads = 1};
+  options.off_loop = [](const Request& request) { return request.target == "/wait"; };
+  std::unique_ptr<Server> server = StartServer(options, [&](const Request& request) {
+    if (request.target == "/wait") {
+      ++waiting;
+      while (!release.load()) std::this_thread::yield();
+    }
+    return Echo(request);
+  });
+  ASSERT_NE(server, nullptr);
+  absl::Cleanup unblock = [&] { release = true; };  // before ~Server, even on failure
+  auto waiter = TestConnection::Connect(server->port());
+  ASSERT_NE(waiter, nullptr);
+  // Pipelined behind the waiting request: answered after it, in order.
+  waiter->Send(Get("/wait") + Get("/after"));
+  auto other = TestConnection::Connect(server->port());
+  ASSERT_NE(other, nullptr);
+  other->Send(Get("/wait"));
+  while (waiting.load() < 2) std::this_thread::yield();
+  // Both handlers wait; the one loop serves another connection at once.
+  std::optional<TestResponse> fast = Fetch(server->port(), "GET", "/fast", {}, absl::Seconds(5));
+  ASSERT_TRUE(fast.has_value()) << "not answered while handlers wait off the loop";
+  EXPECT_EQ(fast->body, "GET /fast");
+  release = true;
+  std::optional<TestResponse> r = waiter->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "GET /wait");
+  r = waiter->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "GET /after");
+  r = other->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "GET /wait");
+}
+
+TEST(HttpServer, StopWaitsForAHandlerRunningOffTheLoop) {
+  std::atomic<bool> entered{false}, release{false};
+  ServerOptions options;
+  options.off_loop = [](const Request&) { return true; };
+  std::unique_ptr<Server> server = StartServer(options, [&](const Request& request) {
+    entered = true;
+    while (!release.load()) std::this_thread::yield();
+    return Echo(request);
+  });
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  conn->Send(Get("/slow"));
+  while (!entered.load()) std::this_thread::yield();
+  const uint16_t port = server->port();
+  std::thread stopper([&] { server->Stop(); });
+  while (TestConnection::Connect(port) != nullptr) std::this_thread::yield();
+  release = true;
+  std::optional<TestResponse> r = conn->ReadResponse();
+  stopper.join();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "GET /slow");
+  EXPECT_EQ(*r->Header("Connection"), "close");
+}
+
 TEST(HttpMessage, HeadersAreCaseInsensitiveAndErrorBodiesAreJson) {
   Headers h;
   h.Add("X-Original-URI", "/a");

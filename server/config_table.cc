@@ -88,9 +88,10 @@ std::vector<ConfigOption> BuildTable() {
        "threads serving REST requests (0 to 256); 0: the larger of 8 and the "
        "number of cores",
        "Each thread runs its own event loop and connections are dealt out "
-       "in turn (one more thread accepts them); a handler that blocks (a revoke waits for the data dir and "
-       "the edge snapshot, fleet mode for Redis) holds only its thread's "
-       "connections, hence at least 8",
+       "in turn (one more thread accepts them). Only issuing runs on the "
+       "loops: every other call (it may wait for the data dir, the edge "
+       "snapshot, Redis or the validators) runs on 8 more threads, as over "
+       "gRPC, and holds up no loop",
        IntField{&O::rest_threads, 0, 256}},
       {"access_file", "FILE",
        "API keys (SHA-256 hashes) and mTLS identities with scopes; without "

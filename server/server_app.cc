@@ -450,6 +450,7 @@ absl::Status ServerApp::Parts::StartRest() {
   http_options.read_timeout = options.rest_read_timeout;
   http_options.idle_timeout = options.rest_idle_timeout;
   http_options.threads = RestThreads(options, std::thread::hardware_concurrency());
+  http_options.off_loop = RestGateway::MayWait;  // control-plane calls wait off the loops
   http_options.tls = {.cert_file = options.tls_cert,
                       .key_file = options.tls_key,
                       .client_ca_file = options.tls_client_ca,

@@ -18,6 +18,9 @@ TEST(GrpcTargetHosts, FindsEveryHostBehindSchemesAndBrackets) {
   EXPECT_EQ(GrpcTargetHosts("ipv4:10.0.0.1:1,127.0.0.1:2"), (V{"10.0.0.1", "127.0.0.1"}));
   EXPECT_EQ(GrpcTargetHosts("ipv6:[::1]:1,[2001:db8::1]:2"), (V{"::1", "2001:db8::1"}));
   EXPECT_EQ(GrpcTargetHosts("unix:/run/edgepass.sock"), V{""});
+  EXPECT_EQ(GrpcTargetAddresses("dns:///edgepass.internal:50051"), V{"edgepass.internal:50051"});
+  EXPECT_EQ(GrpcTargetAddresses("ipv6:[::1]:1,[2001:db8::1]:2"), (V{"[::1]:1", "[2001:db8::1]:2"}));
+  EXPECT_EQ(GrpcTargetAddresses("unix:/run/edgepass.sock"), V{});
 }
 
 // gRPC's pick_first falls through to the next address: every one counts.

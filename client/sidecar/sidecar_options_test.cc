@@ -175,6 +175,9 @@ TEST(SidecarOptions, BadConfigurationNamesTheFlag) {
            {{"--keyring", "k", "--colour", "x"}, "unknown flag --colour"},
            {{"--keyring", "k", "extra"}, "unexpected argument 'extra'"},
            {{"--server", "host-without-port"}, "--server: expected HOST:PORT"},
+           {{"--server", "dns:///edge-sync.internal"}, "--server: expected HOST:PORT"},
+           {{"--server", "unix:/run/edgepass.sock"}, "--server: expected HOST:PORT"},
+           {{"--server", "h:0"}, "--server: port must be 1-65535"},
            {{"--keyring", "k", "--api-key-file", "key"},
             "--api-key-file: needs --server (credentials for the edge-sync "
             "servers)"},

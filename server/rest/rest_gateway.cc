@@ -191,6 +191,15 @@ absl::StatusOr<std::string> RestGateway::AuthorizePlayback(const http::Request& 
   return std::string();  // no entitlement: the asset's fallback, if any
 }
 
+bool RestGateway::MayWait(const http::Request& request) {
+  const absl::string_view path = http::TargetPath(request.target);
+  if (request.method == "GET") return path != kTokenGenerate;
+  if (request.method != "POST") return true;
+  const bool issue_playback = absl::StartsWith(path, "/v1/assets/") && absl::EndsWith(path, "/playback") &&
+                              absl::StrContains(path.substr(11), '/');
+  return !issue_playback && path != "/v1/tokens";
+}
+
 http::Response RestGateway::Handle(const http::Request& request) const {
   const absl::Time start = absl::Now();
   const std::string request_id = RequestId(request);

@@ -85,6 +85,14 @@ class RestGateway {
   ~RestGateway();
   http::Response Handle(const http::Request& request) const;
 
+  // False only for the issuing routes (IssuePlayback, IssueToken, SMD's
+  // /tokengenerate), served from memory; every other call may wait on a
+  // store or on other replicas (RotateKeys waits for the validators), so the
+  // HTTP server runs it off the connection's event loop
+  // (http::ServerOptions::off_loop), as gRPC runs those calls on its blocking
+  // pool. Looks at the method and path only.
+  static bool MayWait(const http::Request& request);
+
  private:
   RestGateway(const AccessPolicy* access, RestGatewayOptions options);
   http::Response Dispatch(const http::Request& request, std::string* route_name, std::string* session_id) const;

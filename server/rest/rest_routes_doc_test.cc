@@ -1,6 +1,7 @@
 // docs/rest.md's REST table lists every route the gateway serves, with its
 // scope.
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -24,6 +25,20 @@ TEST(RestRoutesDoc, DocListsEveryRouteAndScope) {
                                      << route.method << " " << route.pattern;
     const std::string line = doc.substr(at, doc.find('\n', at) - at);
     EXPECT_NE(line.find(absl::StrCat("| ", route.scope, " |")), std::string::npos) << line;
+  }
+}
+
+// Only the issuing routes run on the event loops; every other may wait on a
+// store, so it runs off them (the blocking pool).
+TEST(RestRoutes, OnlyIssuingRoutesRunOnTheEventLoop) {
+  for (const RestRouteInfo& route : RestRoutes()) {
+    http::Request request;
+    request.method = route.method;
+    request.target = std::regex_replace(route.pattern.substr(0, route.pattern.find('?')), std::regex("\\{[a-z_]+\\}"),
+                                        "x1");
+    const bool issuing = route.rpc == "/edgepass.v1.PlaybackService/IssuePlayback" ||
+                         route.rpc == "/edgepass.v1.PlaybackService/IssueToken" || request.target == "/tokengenerate";
+    EXPECT_EQ(RestGateway::MayWait(request), !issuing) << route.method << " " << request.target;
   }
 }
 

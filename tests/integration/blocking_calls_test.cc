@@ -1,7 +1,7 @@
 // Calls that wait on a store never hold up issuing: with Redis frozen
 // (SIGSTOP), dozens of revocations wait out the Redis timeout on the server's
 // blocking pool while IssuePlayback, served from memory, keeps answering
-// at once on gRPC's callback threads.
+// at once on gRPC's callback threads, and over REST on the event loops.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -14,6 +14,7 @@
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "edgepass/v1/session.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "http/http_test_client.h"
 #include "tests/integration/server_process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_process.h"
@@ -76,6 +77,49 @@ TEST(BlockingCallsTest, RevokesWaitingOnAFrozenRedisNeverHoldUpIssuing) {
         << done << " of " << kWaitingRevokes << " revokes answered";
   }
   std::printf("with %d revokes waiting on a frozen Redis, the slowest of 20 IssuePlayback calls took %.1f ms\n",
+              kWaitingRevokes, absl::ToDoubleMilliseconds(slowest));
+}
+
+TEST(BlockingCallsTest, RestRevokesWaitingOnAFrozenRedisNeverHoldUpRestIssuing) {
+  ASSERT_TRUE(RedisServerAvailable()) << "redis-server is not installed (scripts/deps.sh installs it)";
+  TempDir work;
+  RedisServer redis;
+  ASSERT_TRUE(redis.Start());
+  // Two event loops: without the blocking pool, the waiting revokes hold both.
+  ServerProcess server(work.path(), work.path() + "/data",
+                       {"--redis-addr", redis.address(), "--redis-timeout", "1s", "--rest-threads", "2"});
+  ASSERT_TRUE(server.WaitUntilServing());
+  std::optional<http::testing::TestResponse> issued =
+      http::testing::Fetch(server.rest_port(), "POST", "/v1/assets/1/playback");
+  ASSERT_TRUE(issued.has_value());
+  ASSERT_EQ(issued->status, 200) << issued->body;
+
+  ASSERT_EQ(kill(redis.pid(), SIGSTOP), 0);
+  std::vector<std::unique_ptr<http::testing::TestConnection>> revokes;
+  for (int i = 0; i < kWaitingRevokes; ++i) {
+    revokes.push_back(http::testing::TestConnection::Connect(server.rest_port()));
+    ASSERT_NE(revokes.back(), nullptr);
+    revokes.back()->Send(absl::StrCat("POST /v1/sessions/frozenRedisRest", i,
+                                      "/revoke HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+  }
+  absl::SleepFor(absl::Milliseconds(200));  // every revoke is waiting on Redis now
+
+  absl::Duration slowest;
+  for (int i = 0; i < 20; ++i) {
+    const absl::Time start = absl::Now();
+    issued = http::testing::Fetch(server.rest_port(), "POST", "/v1/assets/1/playback", {}, absl::Seconds(10));
+    slowest = std::max(slowest, absl::Now() - start);
+    ASSERT_TRUE(issued.has_value());
+    EXPECT_EQ(issued->status, 200) << issued->body;
+  }
+  ASSERT_EQ(kill(redis.pid(), SIGCONT), 0);
+  EXPECT_LT(slowest, absl::Milliseconds(300)) << "a REST IssuePlayback waited behind the revokes";
+  for (auto& revoke : revokes) {
+    std::optional<http::testing::TestResponse> r = revoke->ReadResponse(absl::Seconds(60));
+    ASSERT_TRUE(r.has_value()) << "a revoke was not answered";
+    EXPECT_TRUE(r->status == 200 || r->status == 503) << r->status << " " << r->body;
+  }
+  std::printf("with %d REST revokes waiting on a frozen Redis, the slowest of 20 REST IssuePlayback calls took %.1f ms\n",
               kWaitingRevokes, absl::ToDoubleMilliseconds(slowest));
 }
 
