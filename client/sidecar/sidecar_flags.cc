@@ -25,8 +25,8 @@ absl::Status Bad(absl::string_view flag, absl::string_view message) {
 }
 
 absl::Status ParseHostPort(absl::string_view flag, absl::string_view value,
-                           int min_port, std::string* host, uint16_t* port) {
-  absl::StatusOr<text::HostPort> parsed = text::ParseHostPort(value, {.min_port = min_port});
+                           std::string* host, uint16_t* port) {
+  absl::StatusOr<text::HostPort> parsed = text::ParseHostPort(value);
   if (!parsed.ok()) return Bad(flag, parsed.status().message());
   *host = std::move(parsed->host);
   *port = static_cast<uint16_t>(parsed->port);
@@ -82,7 +82,7 @@ const std::vector<FlagDef>& SidecarFlags() {
                  return absl::StrCat(d.listen_host, ":", d.listen_port);
                },
                [](const std::vector<std::string>& v, SidecarOptions* o) {
-                 return ParseHostPort("listen", v.front(), 0, &o->listen_host,
+                 return ParseHostPort("listen", v.front(), &o->listen_host,
                                       &o->listen_port);
                }},
               {"keyring", "EDGEPASS_VALIDATOR_KEYRING", "FILE", false,
@@ -176,9 +176,8 @@ const std::vector<FlagDef>& SidecarFlags() {
                    const std::vector<std::string> addresses = client::GrpcTargetAddresses(text);
                    if (addresses.empty()) return Bad("server", "expected HOST:PORT");
                    for (const std::string& address : addresses) {
-                     std::string host;
-                     uint16_t port;
-                     if (absl::Status s = ParseHostPort("server", address, 1, &host, &port); !s.ok()) return s;
+                     absl::Status s = text::ParseHostPort(address, {.min_port = 1}).status();
+                     if (!s.ok()) return Bad("server", s.message());
                    }
                    o->servers.push_back(text);
                  }
