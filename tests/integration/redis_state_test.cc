@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/random.h"
+#include "core/revocation.h"
 #include "gtest/gtest.h"
 #include "server/adapters/file_secret_store.h"
 #include "server/adapters/local_change_feed.h"
@@ -591,6 +592,11 @@ TEST_F(RedisStateTest, ListPageReadsPagesInIdOrderAndRebuildsAStaleIndex) {
   EXPECT_EQ(client->Command({"ZCARD", "edgepass:sessions:ids"})->integer, 298);
 
   EXPECT_EQ(store.ListPage(std::string(300, 'x'), 10).status().code(), absl::StatusCode::kInvalidArgument);
+  // The store takes no id longer than a replica's revocation set holds.
+  EXPECT_EQ(store.Put(Entry(std::string(core::kMaxRevokedSessionIdBytes + 1, 'x'), 9000)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.ListPage(std::string(core::kMaxRevokedSessionIdBytes + 1, 'x'), 10).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 // Writes `n` entries sess0000001... straight into the hash, as data stored

@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/revocation.h"
 #include "core/status_macros.h"
 
 namespace edgepass::server {
@@ -156,9 +157,11 @@ return r[1]
 )lua";
 
 absl::Status CheckSessionId(absl::string_view session_id) {
-  if (session_id.empty() || session_id.size() > RedisSessionStore::kMaxSessionIdBytes) {
+  // What a replica's revocation set can hold, so no entry stored here stops
+  // one loading the list.
+  if (session_id.empty() || session_id.size() > core::kMaxRevokedSessionIdBytes) {
     return absl::InvalidArgumentError(absl::StrCat("session_id: must be 1..",
-                                                   RedisSessionStore::kMaxSessionIdBytes,
+                                                   core::kMaxRevokedSessionIdBytes,
                                                    " bytes"));
   }
   return absl::OkStatus();
@@ -330,7 +333,7 @@ absl::StatusOr<std::vector<core::RevocationEntry>> RedisSessionStore::ParseEntri
   for (size_t i = 0; i + 1 < hash.elements.size(); i += 2) {
     const std::string& field = hash.elements[i].str;
     const std::string where = absl::StrCat("redis key ", hash_key_, " field \"",
-                                           field.substr(0, kMaxSessionIdBytes), "\"");
+                                           field.substr(0, core::kMaxRevokedSessionIdBytes), "\"");
     absl::StatusOr<core::RevocationEntry> entry =
         core::ParseRevocationEntryJson(hash.elements[i + 1].str);
     if (!entry.ok()) {
@@ -411,7 +414,7 @@ absl::StatusOr<SessionPage> RedisSessionStore::ListPage(absl::string_view after,
   for (size_t i = 0; i < ids.size(); ++i) {
     if (values[i].is_nil()) continue;  // in the index, not in the hash: gone
     const std::string where =
-        absl::StrCat("redis key ", hash_key_, " field \"", ids[i].str.substr(0, kMaxSessionIdBytes), "\"");
+        absl::StrCat("redis key ", hash_key_, " field \"", ids[i].str.substr(0, core::kMaxRevokedSessionIdBytes), "\"");
     absl::StatusOr<core::RevocationEntry> entry = core::ParseRevocationEntryJson(values[i].str);
     if (!entry.ok()) return absl::FailedPreconditionError(absl::StrCat(where, ": ", entry.status().message()));
     if (entry->session_id != ids[i].str) {

@@ -42,7 +42,6 @@ namespace edgepass::server {
 class RedisSessionStore : public SessionStore {
  public:
   static constexpr int kMaxAttempts = 16;
-  static constexpr size_t kMaxSessionIdBytes = 256;
   // Records kept in the change log: a replica more than this many changes
   // behind loads the whole hash once.
   static constexpr size_t kDefaultChangeLogLength = 100000;
