@@ -95,6 +95,7 @@ struct ServerImpl {
   // Handlers of the requests options.off_loop picks; joined by Stop() while
   // the loops still run, since each posts its response back to one.
   std::optional<asio::thread_pool> blocking;
+  std::atomic<size_t> off_loop_requests{0};  // handed to `blocking`, not yet answered
   // Declared after the loops, so destroyed first.
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
@@ -340,9 +341,16 @@ class Session : public SessionBase,
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     if (server_->options.off_loop && server_->options.off_loop(request)) {
+      if (server_->off_loop_requests.fetch_add(1) >= server_->options.max_off_loop_requests) {
+        server_->off_loop_requests.fetch_sub(1);
+        Response busy = Response::Error(503, "too many requests waiting; retry");
+        busy.headers.Add("Retry-After", "1");
+        return Answered(std::move(busy), keep_alive, version, head) ? Next::kRead : Next::kClose;
+      }
       asio::post(*server_->blocking, [self = this->shared_from_this(), request = std::move(request), keep_alive, version,
                                       head]() mutable {
         Response response = self->Run(request);
+        self->server_->off_loop_requests.fetch_sub(1);
         asio::post(self->Lowest().get_executor(),
                    [self, response = std::move(response), keep_alive, version, head]() mutable {
                      if (!self->Answered(std::move(response), keep_alive, version, head)) {
@@ -556,8 +564,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::InvalidArgumentError(
         "http server: threads must be in [1, 256]");
   }
-  if (options.off_loop && (options.blocking_threads < 1 || options.blocking_threads > 256)) {
-    return absl::InvalidArgumentError("http server: blocking_threads must be in [1, 256]");
+  if (options.off_loop && (options.blocking_threads < 1 || options.blocking_threads > 256 ||
+                           options.max_off_loop_requests < 1)) {
+    return absl::InvalidArgumentError(
+        "http server: blocking_threads must be in [1, 256] and max_off_loop_requests at least 1");
   }
   if (options.max_header_bytes < 256 ||
       options.max_header_bytes > (64u << 20)) {

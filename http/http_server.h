@@ -88,6 +88,10 @@ struct ServerOptions {
   // handler runs on its loop.
   std::function<bool(const Request&)> off_loop;
   int blocking_threads = 8;
+  // Requests handed to those threads and not answered yet, at most; one more
+  // gets 503 {"error": ...} with Retry-After: 1 at once, so a burst of them
+  // (each holding its body) cannot grow without bound behind a slow store.
+  size_t max_off_loop_requests = 1024;
   // Off by default. The TLS handshake runs under read_timeout; a verified
   // client certificate's CN is Request::peer_identity.
   TlsOptions tls;

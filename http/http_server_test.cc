@@ -328,6 +328,49 @@ TEST(HttpServer, ASlowHandlerOnOneLoopDoesNotStopAccepting) {
   EXPECT_EQ(r->body, "GET /slow");
 }
 
+// Requests waiting off the loop are bounded: one more is refused at once.
+TEST(HttpServer, RequestsWaitingOffTheLoopAreBounded) {
+  std::atomic<int> waiting{0};
+  std::atomic<bool> release{false};
+  ServerOptions options{.blocking_threads = 1, .max_off_loop_requests = 2};
+  options.off_loop = [](const Request& request) { return request.target == "/wait"; };
+  std::unique_ptr<Server> server = StartServer(options, [&](const Request& request) {
+    if (request.target == "/wait") {
+      ++waiting;
+      while (!release.load()) std::this_thread::yield();
+    }
+    return Echo(request);
+  });
+  ASSERT_NE(server, nullptr);
+  absl::Cleanup unblock = [&] { release = true; };  // before ~Server, even on failure
+  auto running = TestConnection::Connect(server->port());
+  auto queued = TestConnection::Connect(server->port());
+  ASSERT_NE(running, nullptr);
+  ASSERT_NE(queued, nullptr);
+  running->Send(Get("/wait"));
+  while (waiting.load() < 1) std::this_thread::yield();
+  queued->Send(Get("/wait"));  // the one thread is busy: queued, the second
+  absl::SleepFor(absl::Milliseconds(100));
+  std::optional<TestResponse> refused = Fetch(server->port(), "GET", "/wait", {}, absl::Seconds(5));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(*refused->Header("Retry-After"), "1");
+  // Requests that stay on the loop are not counted.
+  std::optional<TestResponse> fast = Fetch(server->port(), "GET", "/fast", {}, absl::Seconds(5));
+  ASSERT_TRUE(fast.has_value());
+  EXPECT_EQ(fast->status, 200);
+  release = true;
+  for (auto* conn : {running.get(), queued.get()}) {
+    std::optional<TestResponse> r = conn->ReadResponse();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->body, "GET /wait");
+  }
+  // Answered ones no longer count.
+  std::optional<TestResponse> again = Fetch(server->port(), "GET", "/wait", {}, absl::Seconds(5));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->status, 200);
+}
+
 // Stop() with a request in flight, its handler on the loop or (off_loop)
 // on the blocking pool: the handler finishes and its response goes out,
 // saying Connection: close.
