@@ -359,6 +359,10 @@ class Session : public SessionBase,
                      self->Parse();  // requests pipelined behind it, then the write
                    });
       });
+      // No deadline while the handler runs (the connection neither reads nor
+      // writes): the read's would cut a handler that takes longer than
+      // read_timeout. Answered() and what follows set the next one.
+      ExpireAt(std::chrono::steady_clock::time_point::max());
       return Next::kWait;
     }
     return Answered(Run(request), keep_alive, version, head) ? Next::kRead : Next::kClose;
@@ -678,9 +682,13 @@ void Server::Stop() {
     impl_->mu.AwaitWithTimeout(absl::Condition(&all_closed),
                                impl_->options.shutdown_grace);
   }
-  // A handler still running off the loop finishes, and its response is
-  // posted while the loops run.
-  if (impl_->blocking) impl_->blocking->join();
+  // A handler still running off the loop finishes, and its response (posted
+  // to a loop) goes out before the loops stop.
+  if (impl_->blocking) {
+    impl_->blocking->join();
+    absl::MutexLock lock(&impl_->mu);
+    impl_->mu.AwaitWithTimeout(absl::Condition(&all_closed), impl_->options.shutdown_grace);
+  }
   for (ServerImpl::Worker* loop : impl_->Loops()) {
     loop->work.reset();
     loop->ioc.stop();

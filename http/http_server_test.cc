@@ -328,6 +328,26 @@ TEST(HttpServer, ASlowHandlerOnOneLoopDoesNotStopAccepting) {
   EXPECT_EQ(r->body, "GET /slow");
 }
 
+// The read's deadline does not cut a handler that runs off the loop for
+// longer than read_timeout, on a new connection or a kept-alive one.
+TEST(HttpServer, AHandlerOffTheLoopMayTakeLongerThanTheReadTimeout) {
+  ServerOptions options{.read_timeout = absl::Milliseconds(200)};
+  options.off_loop = [](const Request&) { return true; };
+  std::unique_ptr<Server> server = StartServer(options, [](const Request& request) {
+    absl::SleepFor(absl::Milliseconds(600));
+    return Echo(request);
+  });
+  ASSERT_NE(server, nullptr);
+  auto conn = TestConnection::Connect(server->port());
+  ASSERT_NE(conn, nullptr);
+  for (const char* target : {"/first", "/second"}) {
+    conn->Send(Get(target));
+    std::optional<TestResponse> r = conn->ReadResponse(absl::Seconds(5));
+    ASSERT_TRUE(r.has_value()) << target << ": the connection was cut while the handler ran";
+    EXPECT_EQ(r->body, absl::StrCat("GET ", target));
+  }
+}
+
 // Requests waiting off the loop are bounded: one more is refused at once.
 TEST(HttpServer, RequestsWaitingOffTheLoopAreBounded) {
   std::atomic<int> waiting{0};
