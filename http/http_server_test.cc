@@ -328,6 +328,34 @@ TEST(HttpServer, ASlowHandlerOnOneLoopDoesNotStopAccepting) {
   EXPECT_EQ(r->body, "GET /slow");
 }
 
+// A server whose handler for "/wait" runs off the loop and waits until
+// Release() (or the end of the test, even a failed one); every other
+// request is echoed on its loop.
+struct WaitingServer {
+  explicit WaitingServer(ServerOptions options) {
+    options.off_loop = [](const Request& request) { return request.target == "/wait"; };
+    server = StartServer(options, [this](const Request& request) {
+      if (request.target == "/wait") {
+        ++waiting;
+        while (!released.load()) std::this_thread::yield();
+      }
+      return Echo(request);
+    });
+  }
+  ~WaitingServer() {
+    Release();  // before the server stops: Stop() waits for the handlers
+    server.reset();
+  }
+  void AwaitWaiting(int n) const {
+    while (waiting.load() < n) std::this_thread::yield();
+  }
+  void Release() { released = true; }
+
+  std::atomic<int> waiting{0};
+  std::atomic<bool> released{false};
+  std::unique_ptr<Server> server;
+};
+
 // The read's deadline does not cut a handler that runs off the loop for
 // longer than read_timeout, on a new connection or a kept-alive one.
 TEST(HttpServer, AHandlerOffTheLoopMayTakeLongerThanTheReadTimeout) {
@@ -350,43 +378,33 @@ TEST(HttpServer, AHandlerOffTheLoopMayTakeLongerThanTheReadTimeout) {
 
 // Requests waiting off the loop are bounded: one more is refused at once.
 TEST(HttpServer, RequestsWaitingOffTheLoopAreBounded) {
-  std::atomic<int> waiting{0};
-  std::atomic<bool> release{false};
-  ServerOptions options{.blocking_threads = 1, .max_off_loop_requests = 2};
-  options.off_loop = [](const Request& request) { return request.target == "/wait"; };
-  std::unique_ptr<Server> server = StartServer(options, [&](const Request& request) {
-    if (request.target == "/wait") {
-      ++waiting;
-      while (!release.load()) std::this_thread::yield();
-    }
-    return Echo(request);
-  });
-  ASSERT_NE(server, nullptr);
-  absl::Cleanup unblock = [&] { release = true; };  // before ~Server, even on failure
-  auto running = TestConnection::Connect(server->port());
-  auto queued = TestConnection::Connect(server->port());
+  WaitingServer waiting({.blocking_threads = 1, .max_off_loop_requests = 2});
+  ASSERT_NE(waiting.server, nullptr);
+  const uint16_t port = waiting.server->port();
+  auto running = TestConnection::Connect(port);
+  auto queued = TestConnection::Connect(port);
   ASSERT_NE(running, nullptr);
   ASSERT_NE(queued, nullptr);
   running->Send(Get("/wait"));
-  while (waiting.load() < 1) std::this_thread::yield();
+  waiting.AwaitWaiting(1);
   queued->Send(Get("/wait"));  // the one thread is busy: queued, the second
   absl::SleepFor(absl::Milliseconds(100));
-  std::optional<TestResponse> refused = Fetch(server->port(), "GET", "/wait", {}, absl::Seconds(5));
+  std::optional<TestResponse> refused = Fetch(port, "GET", "/wait", {}, absl::Seconds(5));
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status, 503);
   EXPECT_EQ(*refused->Header("Retry-After"), "1");
   // Requests that stay on the loop are not counted.
-  std::optional<TestResponse> fast = Fetch(server->port(), "GET", "/fast", {}, absl::Seconds(5));
+  std::optional<TestResponse> fast = Fetch(port, "GET", "/fast", {}, absl::Seconds(5));
   ASSERT_TRUE(fast.has_value());
   EXPECT_EQ(fast->status, 200);
-  release = true;
+  waiting.Release();
   for (auto* conn : {running.get(), queued.get()}) {
     std::optional<TestResponse> r = conn->ReadResponse();
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->body, "GET /wait");
   }
   // Answered ones no longer count.
-  std::optional<TestResponse> again = Fetch(server->port(), "GET", "/wait", {}, absl::Seconds(5));
+  std::optional<TestResponse> again = Fetch(port, "GET", "/wait", {}, absl::Seconds(5));
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->status, 200);
 }
@@ -432,32 +450,22 @@ TEST(HttpServer, StopWaitsForAHandlerRunningOffTheLoop) {
 // connections are answered meanwhile, and a connection's responses keep
 // their order.
 TEST(HttpServer, AHandlerRunOffTheLoopHoldsUpNoOtherConnection) {
-  std::atomic<int> waiting{0};
-  std::atomic<bool> release{false};
-  ServerOptions options{.threads = 1};
-  options.off_loop = [](const Request& request) { return request.target == "/wait"; };
-  std::unique_ptr<Server> server = StartServer(options, [&](const Request& request) {
-    if (request.target == "/wait") {
-      ++waiting;
-      while (!release.load()) std::this_thread::yield();
-    }
-    return Echo(request);
-  });
-  ASSERT_NE(server, nullptr);
-  absl::Cleanup unblock = [&] { release = true; };  // before ~Server, even on failure
-  auto waiter = TestConnection::Connect(server->port());
+  WaitingServer waiting({.threads = 1});
+  ASSERT_NE(waiting.server, nullptr);
+  const uint16_t port = waiting.server->port();
+  auto waiter = TestConnection::Connect(port);
   ASSERT_NE(waiter, nullptr);
   // Pipelined behind the waiting request: answered after it, in order.
   waiter->Send(Get("/wait") + Get("/after"));
-  auto other = TestConnection::Connect(server->port());
+  auto other = TestConnection::Connect(port);
   ASSERT_NE(other, nullptr);
   other->Send(Get("/wait"));
-  while (waiting.load() < 2) std::this_thread::yield();
+  waiting.AwaitWaiting(2);
   // Both handlers wait; the one loop serves another connection at once.
-  std::optional<TestResponse> fast = Fetch(server->port(), "GET", "/fast", {}, absl::Seconds(5));
+  std::optional<TestResponse> fast = Fetch(port, "GET", "/fast", {}, absl::Seconds(5));
   ASSERT_TRUE(fast.has_value()) << "not answered while handlers wait off the loop";
   EXPECT_EQ(fast->body, "GET /fast");
-  release = true;
+  waiting.Release();
   std::optional<TestResponse> r = waiter->ReadResponse();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->body, "GET /wait");
