@@ -13,7 +13,7 @@
 
 namespace edgepass::logging {
 
-using text::JsonString;
+using text::AppendJsonString;
 
 namespace {
 
@@ -47,8 +47,10 @@ Line::Line(Level level, absl::string_view event) {
   text_.reserve(256);
   absl::StrAppend(&text_, "{\"ts\":\"",
                   absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-                  "\",\"level\":\"", LevelName(level), "\",\"component\":", JsonString(Component()),
-                  ",\"event\":", JsonString(event));
+                  "\",\"level\":\"", LevelName(level), "\",\"component\":");
+  AppendJsonString(Component(), &text_);
+  text_ += ",\"event\":";
+  AppendJsonString(event, &text_);
 }
 
 Line::~Line() {
@@ -68,11 +70,15 @@ Line::~Line() {
   }
 }
 
-void Line::Key(absl::string_view key) { absl::StrAppend(&text_, ",", JsonString(key), ":"); }
+void Line::Key(absl::string_view key) {
+  text_ += ',';
+  AppendJsonString(key, &text_);
+  text_ += ':';
+}
 
 Line& Line::Str(absl::string_view key, absl::string_view value) {
   Key(key);
-  text_ += JsonString(value);
+  AppendJsonString(value, &text_);
   return *this;
 }
 
