@@ -346,8 +346,11 @@ struct WaitingServer {
     Release();  // before the server stops: Stop() waits for the handlers
     server.reset();
   }
-  void AwaitWaiting(int n) const {
-    while (waiting.load() < n) std::this_thread::yield();
+  // False when fewer than `n` handlers are waiting after 10 s.
+  bool AwaitWaiting(int n) const {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (waiting.load() < n && absl::Now() < deadline) std::this_thread::yield();
+    return waiting.load() >= n;
   }
   void Release() { released = true; }
 
@@ -386,7 +389,7 @@ TEST(HttpServer, RequestsWaitingOffTheLoopAreBounded) {
   ASSERT_NE(running, nullptr);
   ASSERT_NE(queued, nullptr);
   running->Send(Get("/wait"));
-  waiting.AwaitWaiting(1);
+  ASSERT_TRUE(waiting.AwaitWaiting(1));
   queued->Send(Get("/wait"));  // the one thread is busy: queued, the second
   absl::SleepFor(absl::Milliseconds(100));
   std::optional<TestResponse> refused = Fetch(port, "GET", "/wait", {}, absl::Seconds(5));
@@ -460,7 +463,7 @@ TEST(HttpServer, AHandlerRunOffTheLoopHoldsUpNoOtherConnection) {
   auto other = TestConnection::Connect(port);
   ASSERT_NE(other, nullptr);
   other->Send(Get("/wait"));
-  waiting.AwaitWaiting(2);
+  ASSERT_TRUE(waiting.AwaitWaiting(2)) << "the second handler did not run while the first waited";
   // Both handlers wait; the one loop serves another connection at once.
   std::optional<TestResponse> fast = Fetch(port, "GET", "/fast", {}, absl::Seconds(5));
   ASSERT_TRUE(fast.has_value()) << "not answered while handlers wait off the loop";
