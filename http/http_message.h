@@ -47,6 +47,9 @@ struct Request {
   // client CA (TlsOptions::client_ca_file); empty over plain HTTP, when the
   // client sent no certificate, or when its CN is missing or repeated.
   std::string peer_identity;
+  // True when ServerOptions::off_loop sent the request to the blocking
+  // threads: only then may the handler wait (on a store, the network).
+  bool off_loop = false;
 };
 
 struct Response {

@@ -347,6 +347,7 @@ class Session : public SessionBase,
         busy.headers.Add("Retry-After", "1");
         return Answered(std::move(busy), keep_alive, version, head) ? Next::kRead : Next::kClose;
       }
+      request.off_loop = true;
       asio::post(*server_->blocking, [self = this->shared_from_this(), request = std::move(request), keep_alive, version,
                                       head]() mutable {
         Response response = self->Run(request);

@@ -330,11 +330,13 @@ TEST(HttpServer, ASlowHandlerOnOneLoopDoesNotStopAccepting) {
 
 // A server whose handler for "/wait" runs off the loop and waits until
 // Release() (or the end of the test, even a failed one); every other
-// request is echoed on its loop.
+// request is echoed on its loop. Counts the requests whose
+// Request::off_loop says otherwise.
 struct WaitingServer {
   explicit WaitingServer(ServerOptions options) {
     options.off_loop = [](const Request& request) { return request.target == "/wait"; };
     server = StartServer(options, [this](const Request& request) {
+      if (request.off_loop != (request.target == "/wait")) ++misflagged;
       if (request.target == "/wait") {
         ++waiting;
         while (!released.load()) std::this_thread::yield();
@@ -355,6 +357,7 @@ struct WaitingServer {
   void Release() { released = true; }
 
   std::atomic<int> waiting{0};
+  std::atomic<int> misflagged{0};
   std::atomic<bool> released{false};
   std::unique_ptr<Server> server;
 };
@@ -478,6 +481,7 @@ TEST(HttpServer, AHandlerRunOffTheLoopHoldsUpNoOtherConnection) {
   r = other->ReadResponse();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->body, "GET /wait");
+  EXPECT_EQ(waiting.misflagged.load(), 0) << "Request::off_loop does not say where the handler ran";
 }
 
 TEST(HttpMessage, HeadersAreCaseInsensitiveAndErrorBodiesAreJson) {

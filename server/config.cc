@@ -188,6 +188,9 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.oidc_issuer.empty() && (!o.oidc_audiences.empty() || !o.oidc_jwks.empty())) {
     return Invalid("oidc_issuer", "required with oidc_audience and oidc_jwks");
   }
+  if (o.oidc_jwks_refresh < absl::Seconds(1) || o.oidc_jwks_refresh > absl::Hours(24)) {
+    return Invalid("oidc_jwks_refresh", "must be 1s to 24h");
+  }
   if (!o.metrics_addr.empty()) {
     absl::Status metrics = obs::ValidateMetricsAddress(o.metrics_addr);
     if (!metrics.ok()) return Invalid("metrics_addr", metrics.message());

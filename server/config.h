@@ -114,11 +114,13 @@ struct ServerOptions {
   // name the address and country its token binds.
   bool trust_cloudfront_headers = false;
   // Viewer-facing mode (REST playback routes take an end-user ID token):
-  // issuer, accepted audiences, JWKS file or URL, groups claim, and the
-  // entitlements in the order they are chosen from the viewer's groups.
+  // issuer, accepted audiences, JWKS file or URL and how often it is re-read,
+  // groups claim, and the entitlements in the order they are chosen from the
+  // viewer's groups.
   std::string oidc_issuer;
   std::vector<std::string> oidc_audiences;
   std::string oidc_jwks;
+  absl::Duration oidc_jwks_refresh = absl::Minutes(10);
   std::string oidc_groups_claim = "cognito:groups";
   std::vector<std::string> entitlements = {"premium", "standard"};
   // Listening on a non-loopback address without an access file is refused

@@ -141,6 +141,13 @@ std::vector<ConfigOption> BuildTable() {
        "only (127.0.0.0/8, `::1`, `localhost`), anything else stops the start "
        "naming `--oidc-jwks`",
        &O::oidc_jwks},
+      {"oidc_jwks_refresh", "DUR",
+       "re-read the JWKS this long after the last read (1s to 24h); a token "
+       "whose kid it lacks re-reads it early, at most every 30s",
+       "The call that finds the keys due, or a kid missing, is answered off "
+       "the REST event loop; the others are verified meanwhile with the keys "
+       "already read",
+       &O::oidc_jwks_refresh},
       {"oidc_groups_claim", "NAME",
        "ID-token claim listing the viewer's groups", "", &O::oidc_groups_claim},
       {"entitlements", "LIST",

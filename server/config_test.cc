@@ -193,6 +193,19 @@ TEST(ParseServerOptions, RestIdleTimeout) {
             "rest_idle_timeout: must be at most 1h");
 }
 
+TEST(ParseServerOptions, OidcJwksRefresh) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->oidc_jwks_refresh, absl::Minutes(10));
+  o = ParseServerOptions({"--oidc-jwks-refresh", "1s"}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->oidc_jwks_refresh, absl::Seconds(1));
+  EXPECT_EQ(std::string(ParseServerOptions({"--oidc-jwks-refresh", "500ms"}, FakeEnv{}).status().message()),
+            "oidc_jwks_refresh: must be 1s to 24h");
+  EXPECT_EQ(std::string(ParseServerOptions({"--oidc-jwks-refresh", "25h"}, FakeEnv{}).status().message()),
+            "oidc_jwks_refresh: must be 1s to 24h");
+}
+
 TEST(ParseServerOptions, KeyRotationIntervalZeroIsOff) {
   absl::StatusOr<ServerOptions> o = ParseServerOptions({"--key-rotation-interval", "0"}, FakeEnv{});
   ASSERT_TRUE(o.ok()) << o.status();

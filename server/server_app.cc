@@ -296,7 +296,8 @@ absl::Status ServerApp::Parts::OpenAccess(Failure* failure) {
   EDGEPASS_ASSIGN_OR_RETURN(oidc, OidcVerifier::Create({.issuer = options.oidc_issuer,
                                                         .audiences = options.oidc_audiences,
                                                         .groups_claim = options.oidc_groups_claim,
-                                                        .jwks_source = options.oidc_jwks},
+                                                        .jwks_source = options.oidc_jwks,
+                                                        .jwks_refresh = options.oidc_jwks_refresh},
                                                        [] { return absl::Now(); }));
   return absl::OkStatus();
 }
@@ -430,12 +431,7 @@ absl::Status ServerApp::Parts::StartRest() {
   rest_options.on_request = [this](absl::string_view route, int status, absl::Duration elapsed) {
     metrics.RecordHttpRequest(route, status, elapsed);
   };
-  if (oidc != nullptr) {
-    rest_options.verify_id_token = [this](absl::string_view token) -> absl::StatusOr<std::vector<std::string>> {
-      EDGEPASS_ASSIGN_OR_RETURN(OidcIdentity viewer, oidc->Verify(token));
-      return viewer.groups;
-    };
-  }
+  rest_options.viewer_tokens = oidc.get();
   EDGEPASS_ASSIGN_OR_RETURN(gateway, RestGateway::Create({.playback = playback_api.get(),
                                                           .catalog = catalog_api.get(),
                                                           .sessions = session_api.get(),
@@ -450,7 +446,8 @@ absl::Status ServerApp::Parts::StartRest() {
   http_options.read_timeout = options.rest_read_timeout;
   http_options.idle_timeout = options.rest_idle_timeout;
   http_options.threads = RestThreads(options, std::thread::hardware_concurrency());
-  http_options.off_loop = RestGateway::MayWait;  // control-plane calls wait off the loops
+  // Control-plane calls, and viewer tokens that would read the JWKS, wait off the loops.
+  http_options.off_loop = [gateway = gateway.get()](const http::Request& r) { return gateway->MayWait(r); };
   http_options.tls = {.cert_file = options.tls_cert,
                       .key_file = options.tls_key,
                       .client_ca_file = options.tls_client_ca,

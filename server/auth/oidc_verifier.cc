@@ -80,6 +80,35 @@ absl::StatusOr<Json> DecodeJsonPart(absl::string_view part, absl::string_view na
   return j;
 }
 
+// The three parts of a compact JWS, or the refusal of anything else.
+absl::StatusOr<std::vector<absl::string_view>> SplitToken(absl::string_view id_token, size_t max_bytes) {
+  if (id_token.size() > max_bytes) {
+    return Malformed(absl::StrCat("larger than ", max_bytes, " bytes"));
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(id_token, '.');
+  if (parts.size() == 5) return Malformed("encrypted tokens (JWE) are not supported");
+  if (parts.size() != 3) return Malformed("not three dot-separated parts");
+  return parts;
+}
+
+// The header's kid (nullopt when it names none), or the header's refusal.
+absl::StatusOr<std::optional<std::string>> HeaderKid(absl::string_view header_part) {
+  absl::StatusOr<Json> header = DecodeJsonPart(header_part, "header");
+  if (!header.ok()) return header.status();
+  auto alg = header->find("alg");
+  if (alg == header->end() || !alg->is_string() || *alg != "RS256") {
+    return Refuse(OidcReason::kAlgNotAllowed);
+  }
+  // RFC 7515 4.1.11: a critical extension we do not understand must fail.
+  if (header->contains("crit")) return Malformed("\"crit\" header is not supported");
+  std::optional<std::string> kid;
+  if (auto it = header->find("kid"); it != header->end()) {
+    if (!it->is_string()) return Malformed("\"kid\" is not a string");
+    kid = it->get<std::string>();
+  }
+  return kid;
+}
+
 // A JWT NumericDate: seconds since the epoch, integer or not.
 std::optional<absl::Time> NumericDate(const Json& j) {
   if (j.is_number_unsigned()) {
@@ -282,27 +311,24 @@ OidcKeysStatus OidcVerifier::KeysStatus() const {
           .last_error = last_error_};
 }
 
-absl::StatusOr<OidcIdentity> OidcVerifier::Verify(absl::string_view id_token) const {
-  if (id_token.size() > options_.max_token_bytes) {
-    return Malformed(absl::StrCat("larger than ", options_.max_token_bytes, " bytes"));
-  }
-  const std::vector<absl::string_view> parts = absl::StrSplit(id_token, '.');
-  if (parts.size() == 5) return Malformed("encrypted tokens (JWE) are not supported");
-  if (parts.size() != 3) return Malformed("not three dot-separated parts");
+bool OidcVerifier::MayWait(absl::string_view id_token) const {
+  absl::StatusOr<std::vector<absl::string_view>> parts = SplitToken(id_token, options_.max_token_bytes);
+  if (!parts.ok()) return false;
+  absl::StatusOr<std::optional<std::string>> kid = HeaderKid((*parts)[0]);
+  if (!kid.ok()) return false;
+  const absl::Time now = clock_();
+  absl::MutexLock lock(&mu_);
+  if (!refreshing_ && now >= next_refresh_) return true;  // CurrentKeys() would re-read
+  if (keys_->Find(*kid) != nullptr) return false;
+  return refreshing_ || now >= last_attempt_ + options_.jwks_min_refresh_interval;  // KeysAfterKidMiss()
+}
 
-  absl::StatusOr<Json> header = DecodeJsonPart(parts[0], "header");
-  if (!header.ok()) return header.status();
-  auto alg = header->find("alg");
-  if (alg == header->end() || !alg->is_string() || *alg != "RS256") {
-    return Refuse(OidcReason::kAlgNotAllowed);
-  }
-  // RFC 7515 4.1.11: a critical extension we do not understand must fail.
-  if (header->contains("crit")) return Malformed("\"crit\" header is not supported");
-  std::optional<std::string> kid;
-  if (auto it = header->find("kid"); it != header->end()) {
-    if (!it->is_string()) return Malformed("\"kid\" is not a string");
-    kid = it->get<std::string>();
-  }
+absl::StatusOr<OidcIdentity> OidcVerifier::Verify(absl::string_view id_token, JwksWait wait) const {
+  absl::StatusOr<std::vector<absl::string_view>> split = SplitToken(id_token, options_.max_token_bytes);
+  if (!split.ok()) return split.status();
+  const std::vector<absl::string_view>& parts = *split;
+  absl::StatusOr<std::optional<std::string>> kid = HeaderKid(parts[0]);
+  if (!kid.ok()) return kid.status();
   absl::StatusOr<Json> claims = DecodeJsonPart(parts[1], "payload");
   if (!claims.ok()) return claims.status();
   std::string signature;
@@ -310,11 +336,18 @@ absl::StatusOr<OidcIdentity> OidcVerifier::Verify(absl::string_view id_token) co
     return Malformed("signature is not unpadded base64url");
   }
 
-  std::shared_ptr<const JwksKeySet> keys = CurrentKeys();
-  const JwksKey* key = keys->Find(kid);
+  std::shared_ptr<const JwksKeySet> keys;
+  if (wait == JwksWait::kAllowed) {
+    keys = CurrentKeys();
+  } else {
+    absl::MutexLock lock(&mu_);
+    keys = keys_;
+  }
+  const JwksKey* key = keys->Find(*kid);
   if (key == nullptr) {
+    if (wait == JwksWait::kNever) return Refuse(OidcReason::kUnknownKid);
     keys = KeysAfterKidMiss(keys);
-    key = keys->Find(kid);
+    key = keys->Find(*kid);
     if (key == nullptr) return Refuse(OidcReason::kUnknownKid);
   }
   const absl::string_view signing_input(

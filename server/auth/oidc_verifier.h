@@ -19,6 +19,10 @@
 // `jwks_min_refresh_interval`; calls arriving while it runs wait for it. A
 // failed re-read keeps the old keys and is retried after
 // `jwks_min_refresh_interval`.
+//
+// A caller that must not block (an event loop) asks MayWait() first and sends
+// the calls it names to a thread that may wait; the rest it verifies with
+// JwksWait::kNever, which never reads the source nor waits for a read.
 #ifndef EDGEPASS_SERVER_AUTH_OIDC_VERIFIER_H_
 #define EDGEPASS_SERVER_AUTH_OIDC_VERIFIER_H_
 
@@ -102,6 +106,12 @@ struct OidcKeysStatus {
   std::string last_error;   // of the last read; "" when it succeeded
 };
 
+// Whether Verify() may read the JWKS source, and so wait on the network.
+enum class JwksWait {
+  kAllowed,  // re-read stale keys, or for an unknown kid (see above)
+  kNever,    // the keys as they are: stale ones are used, an unknown kid is refused
+};
+
 // Thread-safe: Verify() may be called from any number of threads.
 class OidcVerifier {
  public:
@@ -117,8 +127,18 @@ class OidcVerifier {
   // audience mismatch", "id token: unknown kid", "id token: alg must be
   // RS256", "id token: bad signature", "id token: malformed (...)") with the
   // OidcReason as payload (see OidcReasonOf). The message never holds the
-  // token or any part of it. May block for a JWKS re-read (see above).
-  absl::StatusOr<OidcIdentity> Verify(absl::string_view id_token) const;
+  // token or any part of it. With kAllowed it may block for a JWKS re-read
+  // (see above); with kNever it does not.
+  absl::StatusOr<OidcIdentity> Verify(absl::string_view id_token,
+                                      JwksWait wait = JwksWait::kAllowed) const;
+
+  // True when Verify(id_token) could read the JWKS or wait for a read now:
+  // the keys are due for their re-read, or the token's header names a kid
+  // they lack while a re-read runs or is allowed. False for a token refused
+  // before any key is looked at (malformed, wrong alg). Decodes the header
+  // only; the answer can be stale by the time Verify runs, so a caller that
+  // must not block still verifies the others with JwksWait::kNever.
+  bool MayWait(absl::string_view id_token) const;
 
   // Re-reads the JWKS now, after any read in progress. On failure the old
   // keys stay and the error (naming the source) is returned.

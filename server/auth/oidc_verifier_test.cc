@@ -427,6 +427,37 @@ TEST_F(OidcVerifierTest, JwksFileIsReReadAfterTheRefreshInterval) {
   EXPECT_EQ(v->KeysStatus().loaded_at, kStart + absl::Minutes(10));
 }
 
+// What an event loop relies on: MayWait() names every call that could read
+// the source, and JwksWait::kNever never reads it.
+TEST_F(OidcVerifierTest, MayWaitNamesTheCallsThatCouldReadTheJwks) {
+  auto v = Make();
+  const std::string token_a = KeyA().Mint(Claims());
+  const std::string token_c = KeyC().Mint(Claims());  // a kid the file lacks
+  EXPECT_FALSE(v->MayWait(token_a));
+  // Refused before any key is looked at: never a read.
+  EXPECT_FALSE(v->MayWait("not a token"));
+  EXPECT_FALSE(v->MayWait("e30.e30.c2ln"));  // header {} has no RS256 alg
+  EXPECT_FALSE(v->MayWait(std::string(kMaxIdTokenBytes + 1, 'a')));
+  // An unknown kid right after a read: refused at once, no read allowed yet.
+  EXPECT_FALSE(v->MayWait(token_c));
+  clock_.Advance(absl::Seconds(30));
+  EXPECT_TRUE(v->MayWait(token_c));  // an early re-read is allowed now
+  EXPECT_FALSE(v->MayWait(token_a));
+  clock_.Advance(absl::Minutes(10) - absl::Seconds(30));
+  EXPECT_TRUE(v->MayWait(token_a));  // the periodic re-read is due
+
+  // kNever: the stale keys are used as they are, nothing is read.
+  WriteJwksFile(jwks_path_, {&KeyC()});
+  EXPECT_TRUE(v->Verify(token_a, JwksWait::kNever).ok());
+  ExpectRefused(v->Verify(token_c, JwksWait::kNever), token_c, OidcReason::kUnknownKid, "id token: unknown kid");
+  EXPECT_EQ(v->KeysStatus().last_attempt, kStart);
+  // The call MayWait() named reads, and after it nobody needs to wait.
+  EXPECT_TRUE(v->Verify(token_c).ok());
+  EXPECT_EQ(v->KeysStatus().last_attempt, kStart + absl::Minutes(10));
+  EXPECT_FALSE(v->MayWait(token_c));
+  EXPECT_FALSE(v->MayWait(token_a));  // unknown now, but read within 30 s
+}
+
 TEST_F(OidcVerifierTest, FailedRefreshKeepsTheOldKeys) {
   auto v = Make();
   ASSERT_TRUE(

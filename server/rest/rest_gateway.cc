@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -171,33 +172,49 @@ absl::Status RestGateway::Authorize(const http::Request& request, Scope scope) c
   return AccessPolicy::Authorize(caller, scope);
 }
 
+namespace {
+
+// The ID token of "Authorization: Bearer <id token>", or nullopt.
+std::optional<absl::string_view> BearerToken(const http::Request& request) {
+  const std::string* authorization = request.headers.Find("authorization");
+  constexpr absl::string_view kBearer = "Bearer ";
+  if (authorization == nullptr || !absl::StartsWithIgnoreCase(*authorization, kBearer)) return std::nullopt;
+  return absl::string_view(*authorization).substr(kBearer.size());
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> RestGateway::AuthorizePlayback(const http::Request& request) const {
-  if (!options_.verify_id_token) {
+  if (options_.viewer_tokens == nullptr) {
     EDGEPASS_RETURN_IF_ERROR(Authorize(request, Scope::kIssue));
     return std::string();
   }
-  const std::string* authorization = request.headers.Find("authorization");
-  constexpr absl::string_view kBearer = "Bearer ";
-  if (authorization == nullptr || !absl::StartsWithIgnoreCase(*authorization, kBearer)) {
+  const std::optional<absl::string_view> id_token = BearerToken(request);
+  if (!id_token.has_value()) {
     return absl::UnauthenticatedError("authorization: expected \"Bearer <id token>\"");
   }
-  EDGEPASS_ASSIGN_OR_RETURN(std::vector<std::string> groups,
-                            options_.verify_id_token(absl::string_view(*authorization).substr(kBearer.size())));
+  EDGEPASS_ASSIGN_OR_RETURN(
+      OidcIdentity viewer,
+      options_.viewer_tokens->Verify(*id_token, request.off_loop ? JwksWait::kAllowed : JwksWait::kNever));
   for (const std::string& entitlement : options_.entitlements) {
-    for (const std::string& group : groups) {
+    for (const std::string& group : viewer.groups) {
       if (group == entitlement) return entitlement;
     }
   }
   return std::string();  // no entitlement: the asset's fallback, if any
 }
 
-bool RestGateway::MayWait(const http::Request& request) {
+bool RestGateway::MayWait(const http::Request& request) const {
   const absl::string_view path = http::TargetPath(request.target);
-  if (request.method == "GET") return path != kTokenGenerate;
-  if (request.method != "POST") return true;
-  const bool issue_playback = absl::StartsWith(path, "/v1/assets/") && absl::EndsWith(path, "/playback") &&
-                              absl::StrContains(path.substr(11), '/');
-  return !issue_playback && path != "/v1/tokens";
+  const bool playback = request.method == "GET"    ? path == kTokenGenerate
+                        : request.method == "POST" ? absl::StartsWith(path, "/v1/assets/") &&
+                                                         absl::EndsWith(path, "/playback") &&
+                                                         absl::StrContains(path.substr(11), '/')
+                                                   : false;
+  if (!playback) return request.method != "POST" || path != "/v1/tokens";
+  if (options_.viewer_tokens == nullptr) return false;
+  const std::optional<absl::string_view> id_token = BearerToken(request);
+  return id_token.has_value() && options_.viewer_tokens->MayWait(*id_token);
 }
 
 http::Response RestGateway::Handle(const http::Request& request) const {
@@ -279,7 +296,7 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
     if (field == "session_id") *session_id = value;
   }
 
-  if (is_playback && options_.verify_id_token) {
+  if (is_playback && options_.viewer_tokens != nullptr) {
     // Viewer mode: what the token binds comes from the connection and the
     // ID token, never from the viewer's body; the issuer makes the session id.
     auto* issue = static_cast<v1::IssuePlaybackRequest*>(message);

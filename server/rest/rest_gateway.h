@@ -29,6 +29,7 @@
 #include "server/api/proto_api.h"
 #include "server/rest/trusted_proxies.h"
 #include "server/auth/access.h"
+#include "server/auth/oidc_verifier.h"
 
 namespace edgepass::server {
 
@@ -56,10 +57,12 @@ struct RestGatewayOptions {
   bool trust_cloudfront_headers = false;
   // Viewer-facing mode: the playback routes require an end-user ID token
   // (Authorization: Bearer <id token>) instead of an API key with scope
-  // `issue`. `verify_id_token` checks one (OidcVerifier in main) and returns
-  // the viewer's groups, or UNAUTHENTICATED; the first of `entitlements` the
-  // viewer is in becomes the entitlement. Empty function: mode off.
-  std::function<absl::StatusOr<std::vector<std::string>>(absl::string_view id_token)> verify_id_token;
+  // `issue`, checked by `viewer_tokens` (outlives the gateway); the first of
+  // `entitlements` the viewer's groups hold becomes the entitlement. A
+  // request that is not off the loop (http::Request::off_loop) never waits
+  // for the verifier's JWKS: MayWait() sends those that would elsewhere.
+  // Null: mode off.
+  const OidcVerifier* viewer_tokens = nullptr;
   std::vector<std::string> entitlements = {"premium", "standard"};
   // Called once per request with the route template ("/v1/assets/{id}", or
   // "(unmatched)"; never the raw path), the status and the time spent (metrics).
@@ -85,13 +88,14 @@ class RestGateway {
   ~RestGateway();
   http::Response Handle(const http::Request& request) const;
 
-  // False only for the issuing routes (IssuePlayback, IssueToken, SMD's
-  // /tokengenerate), served from memory; every other call may wait on a
-  // store or on other replicas (RotateKeys waits for the validators), so the
-  // HTTP server runs it off the connection's event loop
-  // (http::ServerOptions::off_loop), as gRPC runs those calls on its blocking
-  // pool. Looks at the method and path only.
-  static bool MayWait(const http::Request& request);
+  // False for the issuing routes (IssuePlayback, IssueToken, SMD's
+  // /tokengenerate), served from memory, unless in viewer mode their ID
+  // token would have the verifier read its JWKS (OidcVerifier::MayWait);
+  // every other call may wait on a store or on other replicas (RotateKeys
+  // waits for the validators), so the HTTP server runs it off the
+  // connection's event loop (http::ServerOptions::off_loop), as gRPC runs
+  // those calls on its blocking pool.
+  bool MayWait(const http::Request& request) const;
 
  private:
   RestGateway(const AccessPolicy* access, RestGatewayOptions options);

@@ -7,10 +7,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/auth/oidc_test_tokens.h"
 #include "server/rest/rest_gateway.h"
+#include "tests/fakes/test_clock.h"
+#include "tests/support/temp_dir.h"
 
 namespace edgepass::server {
 namespace {
+
+using testing::IdTokenClaims;
+using testing::OidcTestKey;
+using testing::WriteJwksFile;
 
 TEST(RestRoutesDoc, DocListsEveryRouteAndScope) {
   std::ifstream in(EDGEPASS_REST_DOC_PATH);
@@ -28,18 +35,76 @@ TEST(RestRoutesDoc, DocListsEveryRouteAndScope) {
   }
 }
 
+// A request whose target is the route's pattern with every parameter "x1".
+http::Request RequestFor(const RestRouteInfo& route) {
+  http::Request request;
+  request.method = route.method;
+  request.target = std::regex_replace(route.pattern.substr(0, route.pattern.find('?')), std::regex("\\{[a-z_]+\\}"),
+                                      "x1");
+  return request;
+}
+
+bool IsIssuing(const RestRouteInfo& route) {
+  return route.rpc == "/edgepass.v1.PlaybackService/IssuePlayback" ||
+         route.rpc == "/edgepass.v1.PlaybackService/IssueToken" || route.pattern.rfind("/tokengenerate", 0) == 0;
+}
+
+std::unique_ptr<RestGateway> Gateway(RestGatewayOptions options = {}) {
+  static const AccessPolicy* open = new AccessPolicy(AccessPolicy::Open());
+  absl::StatusOr<std::unique_ptr<RestGateway>> gateway = RestGateway::Create({}, open, std::move(options));
+  EXPECT_TRUE(gateway.ok()) << gateway.status();
+  return gateway.ok() ? *std::move(gateway) : nullptr;
+}
+
 // Only the issuing routes run on the event loops; every other may wait on a
 // store, so it runs off them (the blocking pool).
 TEST(RestRoutes, OnlyIssuingRoutesRunOnTheEventLoop) {
+  std::unique_ptr<RestGateway> gateway = Gateway();
+  ASSERT_NE(gateway, nullptr);
   for (const RestRouteInfo& route : RestRoutes()) {
-    http::Request request;
-    request.method = route.method;
-    request.target = std::regex_replace(route.pattern.substr(0, route.pattern.find('?')), std::regex("\\{[a-z_]+\\}"),
-                                        "x1");
-    const bool issuing = route.rpc == "/edgepass.v1.PlaybackService/IssuePlayback" ||
-                         route.rpc == "/edgepass.v1.PlaybackService/IssueToken" || request.target == "/tokengenerate";
-    EXPECT_EQ(RestGateway::MayWait(request), !issuing) << route.method << " " << request.target;
+    const http::Request request = RequestFor(route);
+    EXPECT_EQ(gateway->MayWait(request), !IsIssuing(route)) << route.method << " " << request.target;
   }
+}
+
+// Viewer mode: a playback call whose ID token would have the verifier read
+// its JWKS (the keys are due, or its kid is new and a re-read is allowed)
+// runs off the loops too; the others stay on them.
+TEST(RestRoutes, InViewerModeATokenThatWouldReadTheJwksRunsOffTheLoop) {
+  const absl::Time start = absl::FromUnixSeconds(1'800'000'000);
+  ::edgepass::testing::TempDir dir;
+  ::edgepass::testing::TestClock clock(start);
+  OidcTestKey known("kid-known");
+  OidcTestKey rotated("kid-rotated");
+  WriteJwksFile(dir.path() + "/jwks.json", {&known});
+  absl::StatusOr<std::unique_ptr<OidcVerifier>> verifier = OidcVerifier::Create(
+      {.issuer = "https://idp.test", .audiences = {"app"}, .jwks_source = dir.path() + "/jwks.json"},
+      clock.AsFunction());
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  std::unique_ptr<RestGateway> gateway = Gateway({.viewer_tokens = verifier->get()});
+  ASSERT_NE(gateway, nullptr);
+  const auto bearer = [&](const OidcTestKey& key) {
+    return absl::StrCat("Bearer ", key.Mint(IdTokenClaims("https://idp.test", "app", clock.Now(), {})));
+  };
+  // Off the loop: every route that is not issuing, and the playback routes
+  // (not IssueToken, which takes an API key) whose token would read.
+  const auto expect_off_loop = [&](const std::string& authorization, bool reads) {
+    for (const RestRouteInfo& route : RestRoutes()) {
+      http::Request request = RequestFor(route);
+      request.headers.Add("Authorization", authorization);
+      const bool playback = IsIssuing(route) && route.rpc != "/edgepass.v1.PlaybackService/IssueToken";
+      EXPECT_EQ(gateway->MayWait(request), !IsIssuing(route) || (playback && reads))
+          << route.method << " " << request.target << " " << authorization.substr(0, 12);
+    }
+  };
+  expect_off_loop(bearer(known), false);
+  expect_off_loop(bearer(rotated), false);  // read just now: refused at once
+  expect_off_loop("Bearer not-a-token", false);
+  clock.Advance(absl::Seconds(30));
+  expect_off_loop(bearer(rotated), true);  // an early re-read is allowed now
+  expect_off_loop(bearer(known), false);
+  clock.Advance(absl::Minutes(10));
+  expect_off_loop(bearer(known), true);  // the periodic re-read is due
 }
 
 TEST(RestStatus, GrpcCodesMapToHttp) {

@@ -6,18 +6,23 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/validator.h"
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "http/http_server.h"
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
 #include "server/auth/oidc_test_tokens.h"
@@ -30,6 +35,7 @@ namespace {
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
 using ::edgepass::server::testing::IdTokenClaims;
+using ::edgepass::server::testing::JwksJson;
 using ::edgepass::server::testing::OidcTestKey;
 using ::edgepass::server::testing::SignHs256;
 using ::edgepass::server::testing::UnsignedToken;
@@ -300,6 +306,98 @@ TEST_F(ViewerModeTest, GrpcEntitlementAndEdgeEnforcement) {
   EXPECT_EQ(none.asset_id(), "unauthorized");
   EXPECT_TRUE(absl::EndsWith(none.playback_url(), "/clips/unauthorized/index.m3u8"));
   EXPECT_FALSE(edge(none, "/movie/sd/seg1.ts").allow);
+}
+
+// A JWKS provider on loopback whose answers can be made slow; counts the
+// reads.
+class SlowJwksHost {
+ public:
+  explicit SlowJwksHost(std::string jwks) : jwks_(std::move(jwks)) {
+    absl::StatusOr<std::unique_ptr<http::Server>> server =
+        http::Server::Start({}, [this](const http::Request&) {
+          absl::Duration delay;
+          {
+            absl::MutexLock lock(&mu_);
+            ++reads_;
+            delay = delay_;
+          }
+          absl::SleepFor(delay);
+          return http::Response::Json(200, jwks_);
+        });
+    EXPECT_TRUE(server.ok()) << server.status();
+    if (server.ok()) server_ = *std::move(server);
+  }
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", server_->port(), "/jwks.json"); }
+  void SetDelay(absl::Duration delay) {
+    absl::MutexLock lock(&mu_);
+    delay_ = delay;
+  }
+  // False when fewer than `n` reads have begun within 10 s.
+  bool AwaitReads(int n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n] {
+      mu_.AssertHeld();
+      return reads_ >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
+  }
+
+ private:
+  const std::string jwks_;
+  absl::Mutex mu_;
+  int reads_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Duration delay_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<http::Server> server_;
+};
+
+// The keys are due for their re-read and the provider is slow: the viewer
+// whose call found them due waits for the read off the REST event loop, and
+// the other viewers on that one loop are answered meanwhile with the keys
+// already read. (Before, the read ran on the loop and held up every
+// connection on it.)
+TEST(ViewerModeJwksUrl, ASlowJwksReReadHoldsUpNoOtherViewer) {
+  TempDir work;
+  OidcTestKey key("kid-1");
+  SlowJwksHost provider(JwksJson({&key}));
+  WriteFileOrDie(work.path() + "/catalog.json", kCatalog);
+  ServerProcess server(work.path(), work.path() + "/data",
+                       {"--catalog-file", work.path() + "/catalog.json", "--oidc-issuer", kIssuer,
+                        "--oidc-audience", kAudience, "--oidc-jwks", provider.url(), "--oidc-jwks-refresh", "1s",
+                        "--rest-threads", "1"});
+  ASSERT_TRUE(server.WaitUntilServing());
+  std::vector<std::string> parts = absl::StrSplit(server.rest_address(), ':');
+  int port = 0;
+  ASSERT_TRUE(parts.size() == 2 && absl::SimpleAtoi(parts[1], &port)) << server.rest_address();
+  const std::vector<std::pair<std::string, std::string>> viewer = {
+      {"Authorization", "Bearer " + key.Mint(IdTokenClaims(kIssuer, kAudience, absl::Now(), {"premium"}))}};
+  const auto generate = [&] {
+    return Fetch(static_cast<uint16_t>(port), "GET", "/tokengenerate?id=movie", viewer, absl::Seconds(20));
+  };
+  std::optional<TestResponse> first = generate();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->status, 200) << first->body;
+
+  constexpr absl::Duration kSlowRead = absl::Seconds(4);
+  provider.SetDelay(kSlowRead);
+  absl::SleepFor(absl::Milliseconds(1100));  // the keys are due now
+  std::optional<TestResponse> finder;
+  absl::Duration finder_took;
+  std::thread finder_thread([&] {
+    const absl::Time start = absl::Now();
+    finder = generate();
+    finder_took = absl::Now() - start;
+  });
+  ASSERT_TRUE(provider.AwaitReads(2)) << "the server did not re-read its JWKS";
+  const absl::Time start = absl::Now();
+  std::optional<TestResponse> other = generate();
+  const absl::Duration other_took = absl::Now() - start;
+  finder_thread.join();
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->status, 200) << other->body;
+  EXPECT_LT(other_took, absl::Seconds(2)) << "held up behind the JWKS read on the one REST loop";
+  ASSERT_TRUE(finder.has_value());
+  EXPECT_EQ(finder->status, 200) << finder->body;
+  EXPECT_GE(finder_took, kSlowRead - absl::Milliseconds(500)) << "the call that found the keys due did not read";
 }
 
 }  // namespace
