@@ -189,10 +189,7 @@ absl::StatusOr<RevokedSessions> RevocationDesk::List(bool compiled, int page_siz
 }
 
 absl::Status RevocationDesk::Restore(absl::string_view session_id) const {
-  if (!core::IsValidSessionId(session_id)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("session_id: must be 1 to ", core::kMaxSessionIdLength, " characters of [A-Za-z0-9_-]"));
-  }
+  EDGEPASS_RETURN_IF_ERROR(core::CheckSessionId(session_id, "session_id"));
   EDGEPASS_ASSIGN_OR_RETURN(uint64_t version, store_->Remove(session_id));
   live_->RequestReload(ChangeKind::kSessions);
   live_->AwaitEdgeVersion(version, kLocalPropagationWait);

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "core/random.h"
 #include "core/revocation.h"
+#include "core/token_policy.h"
 #include "gtest/gtest.h"
 #include "server/adapters/file_secret_store.h"
 #include "server/adapters/local_change_feed.h"
@@ -592,11 +593,18 @@ TEST_F(RedisStateTest, ListPageReadsPagesInIdOrderAndRebuildsAStaleIndex) {
   EXPECT_EQ(client->Command({"ZCARD", "edgepass:sessions:ids"})->integer, 298);
 
   EXPECT_EQ(store.ListPage(std::string(300, 'x'), 10).status().code(), absl::StatusCode::kInvalidArgument);
-  // The store takes no id longer than a replica's revocation set holds.
-  EXPECT_EQ(store.Put(Entry(std::string(core::kMaxRevokedSessionIdBytes + 1, 'x'), 9000)).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store.ListPage(std::string(core::kMaxRevokedSessionIdBytes + 1, 'x'), 10).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  // The store takes only what its readers take (core::CheckSessionId), so no
+  // entry stored here stops a replica loading the list.
+  const std::string too_long(core::kMaxSessionIdLength + 1, 'x');
+  for (const std::string& id : {too_long, std::string("bad id")}) {
+    absl::StatusOr<uint64_t> put = store.Put(Entry(id, 9000));
+    EXPECT_EQ(put.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(put.status().message(), "entry.session_id: must be 1 to 64 characters of [A-Za-z0-9_-]");
+    EXPECT_EQ(store.Remove(id).status().message(), "session_id: must be 1 to 64 characters of [A-Za-z0-9_-]");
+    EXPECT_EQ(store.ListPage(id, 10).status().message(), "after: must be 1 to 64 characters of [A-Za-z0-9_-]");
+  }
+  EXPECT_TRUE(store.Put(Entry(std::string(core::kMaxSessionIdLength, 'x'), 9000)).ok());
+  EXPECT_TRUE(store.List().ok());  // every entry reads back
 }
 
 // Writes `n` entries sess0000001... straight into the hash, as data stored

@@ -8,7 +8,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "core/revocation.h"
+#include "core/revocation_list.h"
+#include "core/token_policy.h"
 #include "core/status_macros.h"
 
 namespace edgepass::server {
@@ -156,17 +157,6 @@ if #out > 0 then redis.call('ZREM', KEYS[2], unpack(out)) end
 return r[1]
 )lua";
 
-absl::Status CheckSessionId(absl::string_view session_id) {
-  // What a replica's revocation set can hold, so no entry stored here stops
-  // one loading the list.
-  if (session_id.empty() || session_id.size() > core::kMaxRevokedSessionIdBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("session_id: must be 1..",
-                                                   core::kMaxRevokedSessionIdBytes,
-                                                   " bytes"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 RedisSessionStore::RedisSessionStore(RedisClient& redis, ChangeFeed* feed, size_t change_log_length,
@@ -213,14 +203,16 @@ absl::StatusOr<RedisReply> RedisSessionStore::Write(const std::vector<std::strin
 }
 
 absl::StatusOr<uint64_t> RedisSessionStore::Put(const core::RevocationEntry& entry) {
-  EDGEPASS_RETURN_IF_ERROR(CheckSessionId(entry.session_id));
+  // What the readers check (ParseRevocationEntryJson), so no entry stored
+  // here stops a replica loading the list.
+  EDGEPASS_RETURN_IF_ERROR(core::ValidateRevocationEntry(entry, "entry"));
   EDGEPASS_ASSIGN_OR_RETURN(
       RedisReply r, Write({"put", "0", entry.session_id, core::RevocationEntryToJson(entry)}, "EVAL put"));
   return static_cast<uint64_t>(r.elements[0].integer);
 }
 
 absl::StatusOr<uint64_t> RedisSessionStore::Remove(absl::string_view session_id) {
-  EDGEPASS_RETURN_IF_ERROR(CheckSessionId(session_id));
+  EDGEPASS_RETURN_IF_ERROR(core::CheckSessionId(session_id, "session_id"));
   EDGEPASS_ASSIGN_OR_RETURN(RedisReply r, Write({"remove", "0", std::string(session_id)}, "EVAL remove"));
   if (r.elements[1].integer == 0) {
     return absl::NotFoundError(absl::StrCat("session ", session_id, " is not revoked"));
@@ -235,7 +227,7 @@ absl::StatusOr<ReportResult> RedisSessionStore::Report(absl::Span<const core::Re
   std::vector<std::string> args = {"report", "0"};
   args.reserve(2 + 2 * entries.size());
   for (const core::RevocationEntry& e : entries) {
-    EDGEPASS_RETURN_IF_ERROR(CheckSessionId(e.session_id));
+    EDGEPASS_RETURN_IF_ERROR(core::ValidateRevocationEntry(e, "entry"));
     args.push_back(e.session_id);
     args.push_back(core::RevocationEntryToJson(e));
   }
@@ -333,7 +325,7 @@ absl::StatusOr<std::vector<core::RevocationEntry>> RedisSessionStore::ParseEntri
   for (size_t i = 0; i + 1 < hash.elements.size(); i += 2) {
     const std::string& field = hash.elements[i].str;
     const std::string where = absl::StrCat("redis key ", hash_key_, " field \"",
-                                           field.substr(0, core::kMaxRevokedSessionIdBytes), "\"");
+                                           field.substr(0, core::kMaxSessionIdLength), "\"");
     absl::StatusOr<core::RevocationEntry> entry =
         core::ParseRevocationEntryJson(hash.elements[i + 1].str);
     if (!entry.ok()) {
@@ -384,7 +376,7 @@ absl::StatusOr<SessionList> RedisSessionStore::List() {
 }
 
 absl::StatusOr<SessionPage> RedisSessionStore::ListPage(absl::string_view after, size_t max) {
-  EDGEPASS_RETURN_IF_ERROR(after.empty() ? absl::OkStatus() : CheckSessionId(after));
+  EDGEPASS_RETURN_IF_ERROR(after.empty() ? absl::OkStatus() : core::CheckSessionId(after, "after"));
   max = std::clamp<size_t>(max, 1, kMaxPageEntries);
   const std::string what = absl::StrCat("EVAL page of ", index_key_);
   RedisReply r;
@@ -414,7 +406,7 @@ absl::StatusOr<SessionPage> RedisSessionStore::ListPage(absl::string_view after,
   for (size_t i = 0; i < ids.size(); ++i) {
     if (values[i].is_nil()) continue;  // in the index, not in the hash: gone
     const std::string where =
-        absl::StrCat("redis key ", hash_key_, " field \"", ids[i].str.substr(0, core::kMaxRevokedSessionIdBytes), "\"");
+        absl::StrCat("redis key ", hash_key_, " field \"", ids[i].str.substr(0, core::kMaxSessionIdLength), "\"");
     absl::StatusOr<core::RevocationEntry> entry = core::ParseRevocationEntryJson(values[i].str);
     if (!entry.ok()) return absl::FailedPreconditionError(absl::StrCat(where, ": ", entry.status().message()));
     if (entry->session_id != ids[i].str) {
