@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -26,23 +27,65 @@ void Table::AddRow(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
-void Table::Print(std::ostream& out) const {
-  std::vector<size_t> width(headers_.size());
-  for (size_t i = 0; i < headers_.size(); ++i) width[i] = headers_[i].size();
-  for (const auto& row : rows_) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
+void Table::Flush(std::ostream& out) {
   auto print_row = [&](const std::vector<std::string>& row) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+      if (i + 1 < row.size()) line += std::string(std::max(width_[i], row[i].size()) - row[i].size() + 2, ' ');
     }
     out << line << "\n";
   };
-  print_row(headers_);
+  if (width_.empty()) {
+    width_.resize(headers_.size());
+    for (size_t i = 0; i < headers_.size(); ++i) width_[i] = headers_[i].size();
+    for (const auto& row : rows_) {
+      for (size_t i = 0; i < row.size(); ++i) width_[i] = std::max(width_[i], row[i].size());
+    }
+    print_row(headers_);
+  }
   for (const auto& row : rows_) print_row(row);
-  if (rows_.empty()) out << "(none)\n";
+  printed_rows_ |= !rows_.empty();
+  rows_.clear();
+}
+
+void Table::Print(std::ostream& out) {
+  Flush(out);
+  if (!printed_rows_) out << "(none)\n";
+}
+
+namespace {
+
+google::protobuf::util::JsonPrintOptions PrintOptions() {
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  return print;
+}
+
+}  // namespace
+
+JsonListWriter::JsonListWriter(std::ostream& out, std::string list_field)
+    : out_(out), list_field_(std::move(list_field)) {}
+
+bool JsonListWriter::Add(const google::protobuf::Message& element, std::ostream& err) {
+  std::string json;
+  if (auto s = google::protobuf::util::MessageToJsonString(element, &json, PrintOptions()); !s.ok()) {
+    err << "cannot print the reply as JSON: " << s.ToString() << "\n";
+    return false;
+  }
+  out_ << (any_ ? "," : absl::StrCat("{\"", list_field_, "\":[")) << json;
+  any_ = true;
+  return true;
+}
+
+void JsonListWriter::Finish(const std::vector<std::pair<std::string, std::string>>& fields) {
+  out_ << (any_ ? "]" : "{");
+  bool first = !any_;
+  for (const auto& [name, value] : fields) {
+    out_ << (first ? "" : ",") << "\"" << name << "\":" << value;
+    first = false;
+  }
+  out_ << "}\n";
 }
 
 void PrintFields(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -55,9 +98,7 @@ void PrintFields(std::ostream& out, const std::vector<std::pair<std::string, std
 
 int PrintJson(const OperatorArgs& args, CliEnv& env, const google::protobuf::Message& message) {
   std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  if (auto s = google::protobuf::util::MessageToJsonString(message, &json, print); !s.ok()) {
+  if (auto s = google::protobuf::util::MessageToJsonString(message, &json, PrintOptions()); !s.ok()) {
     env.err << "edgepass " << args.command << ": cannot print the reply as JSON: " << s.ToString() << "\n";
     return kExitDenied;
   }

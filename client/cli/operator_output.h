@@ -22,16 +22,43 @@ namespace edgepass::cli {
 // Columns left-aligned, two spaces apart, a header row first; "(none)"
 // under the header when there are no rows. Cells are printed as given, with
 // control characters replaced by '?' so a stored value cannot move the
-// terminal.
+// terminal. A long listing prints as it goes with Flush() after each part:
+// the first part sets the widths, and a wider cell later only pushes its row.
 class Table {
  public:
   explicit Table(std::vector<std::string> headers);
   void AddRow(std::vector<std::string> cells);
-  void Print(std::ostream& out) const;
+  // Prints the rows added since the last Flush() (the header first, once)
+  // and forgets them.
+  void Flush(std::ostream& out);
+  // Flush(), then "(none)" when no row was ever added.
+  void Print(std::ostream& out);
 
  private:
   std::vector<std::string> headers_;
   std::vector<std::vector<std::string>> rows_;
+  std::vector<size_t> width_;  // set by the first Flush()
+  bool printed_rows_ = false;
+};
+
+// A list reply printed as its pages arrive, byte for byte what PrintJson
+// prints for the whole reply: {"<list_field>":[...],"<field>":..., ...}.
+//   JsonListWriter list(env.out, "sessions");
+//   for (const auto& s : page.sessions()) list.Add(s);      // per page
+//   list.Finish({{"version", "\"5\""}});                  // fields after the list
+class JsonListWriter {
+ public:
+  JsonListWriter(std::ostream& out, std::string list_field);
+  // False (and a message on `err`) when the element cannot be printed.
+  bool Add(const google::protobuf::Message& element, std::ostream& err);
+  // Closes the list and the object; `fields` are name and JSON value (those
+  // at their default left out by the caller, as protobuf's printer does).
+  void Finish(const std::vector<std::pair<std::string, std::string>>& fields);
+
+ private:
+  std::ostream& out_;
+  const std::string list_field_;
+  bool any_ = false;
 };
 
 // "NAME: value" lines, names aligned.

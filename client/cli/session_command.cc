@@ -2,6 +2,7 @@
 // SessionService.
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "client/cli/operator_command.h"
 #include "client/cli/operator_output.h"
 #include "client/lib/session_client.h"
+#include "text/json_string.h"
 
 namespace edgepass::cli {
 namespace {
@@ -111,7 +113,9 @@ absl::StatusOr<int> CountFlag(const OperatorArgs& args, absl::string_view name) 
 }
 
 // Follows next_page_token from --page-token (default: the first page) to the
-// last page, or until --limit entries; prints them as one list.
+// last page, or until --limit entries; prints each page as it arrives, as one
+// table or one JSON document (a failed call part-way leaves what was printed
+// and exits 1).
 int RunList(const OperatorArgs& args, CliEnv& env) {
   absl::StatusOr<int> limit = CountFlag(args, "limit");
   absl::StatusOr<int> page_size = limit.ok() ? CountFlag(args, "page-size") : limit;
@@ -120,30 +124,42 @@ int RunList(const OperatorArgs& args, CliEnv& env) {
   request.set_compiled(args.flags.Has("compiled"));
   if (const std::string* token = args.flags.Get("page-token")) request.set_page_token(*token);
   client::SessionClient sessions(args.options);
-  v1::ListRevokedSessionsResponse all;
+  Table table({"SESSION_ID", "TYPE", "SCORE", "ADDED", "EXPIRES", "REASON"});
+  JsonListWriter json(env.out, "sessions");
+  int listed = 0;
   absl::StatusOr<v1::ListRevokedSessionsResponse> page;
   do {
     // The last page asks for just what --limit leaves, so its token resumes right after it.
-    const int left = *limit - all.sessions_size();
+    const int left = *limit - listed;
     request.set_page_size(*limit > 0 && (*page_size == 0 || left < *page_size) ? left : *page_size);
     page = sessions.ListRevokedSessions(request);
     if (!page.ok()) return ReportCallError(args, env, page.status());
-    for (v1::RevokedSession& s : *page->mutable_sessions()) *all.add_sessions() = std::move(s);
-    all.set_version(page->version());
-    all.set_next_page_token(page->next_page_token());
+    for (const v1::RevokedSession& s : page->sessions()) {
+      if (args.json) {
+        if (!json.Add(s, env.err)) return kExitDenied;
+        continue;
+      }
+      table.AddRow({s.session_id(), TypeName(s.type()), s.type() == v1::AUTO ? absl::StrFormat("%.3f", s.score()) : "-",
+                    FormatTimestamp(s.added_at()), FormatTimestamp(s.expires_at()),
+                    s.reason().empty() ? "-" : s.reason()});
+    }
+    if (!args.json) table.Flush(env.out);
+    listed += page->sessions_size();
     request.set_page_token(page->next_page_token());
-  } while (!page->next_page_token().empty() && (*limit == 0 || all.sessions_size() < *limit));
-  if (args.json) return PrintJson(args, env, all);
-  const v1::ListRevokedSessionsResponse* list = &all;
-  Table table({"SESSION_ID", "TYPE", "SCORE", "ADDED", "EXPIRES", "REASON"});
-  for (const v1::RevokedSession& s : list->sessions()) {
-    table.AddRow({s.session_id(), TypeName(s.type()), s.type() == v1::AUTO ? absl::StrFormat("%.3f", s.score()) : "-",
-                  FormatTimestamp(s.added_at()), FormatTimestamp(s.expires_at()),
-                  s.reason().empty() ? "-" : s.reason()});
+  } while (!page->next_page_token().empty() && (*limit == 0 || listed < *limit));
+  // The version is the last page's.
+  const uint64_t version = page->version();
+  const std::string& next = page->next_page_token();
+  if (args.json) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (version != 0) fields.emplace_back("version", absl::StrCat("\"", version, "\""));
+    if (!next.empty()) fields.emplace_back("next_page_token", text::JsonString(next));
+    json.Finish(fields);
+    return kExitOk;
   }
   table.Print(env.out);
-  env.out << "list version " << list->version() << "\n";
-  if (!list->next_page_token().empty()) env.out << "more after --page-token " << list->next_page_token() << "\n";
+  env.out << "list version " << version << "\n";
+  if (!next.empty()) env.out << "more after --page-token " << next << "\n";
   return kExitOk;
 }
 
@@ -180,8 +196,9 @@ const OperatorSubcommand kSubcommands[] = {
     {"list", "[--compiled] [--limit N] [--page-size N] [--page-token TOKEN]",
      R"(    The stored entries in session id order, or with --compiled the list as
     validators receive it. Fetches every page (--page-size entries a call,
-    default the server's 500, at most 1000), or stops after --limit entries
-    and prints the token to pass as --page-token to go on from there.
+    default the server's 500, at most 1000) and prints each as it arrives,
+    or stops after --limit entries and prints the token to pass as
+    --page-token to go on from there.
     --json: {"sessions":[...],"version":"N","next_page_token":"..."}; the
     version is the last page's.
 )",

@@ -303,6 +303,17 @@ TEST_F(OperatorCliE2eTest, SessionListFollowsPagesOrStopsAtLimitAndResumes) {
     EXPECT_EQ(std::count(all.begin(), all.end(), absl::StrCat("cli-page-", i)), 1) << r.out;
   }
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), all.size()) << r.out;
+  // Printed page by page, the same document and the same table as from one page.
+  const std::string two_a_page = r.out;
+  r = Cli({"session", "list", "--page-size", "1000", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, two_a_page);
+  r = Cli({"session", "list", "--page-size", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string table = r.out;
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), static_cast<long>(all.size()) + 2) << table;  // header, version
+  EXPECT_TRUE(absl::StartsWith(table, "SESSION_ID")) << table;
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(absl::StrContains(table, absl::StrCat("\ncli-page-", i, " "))) << table;
 
   // --limit stops part-way; --page-token goes on from there.
   r = Cli({"session", "list", "--page-size", "2", "--limit", "3", "--json"});
