@@ -92,10 +92,29 @@ struct ServerImpl {
   // closing the listening socket.
   Worker accept_loop;
   size_t next_worker = 0;  // the accept loop's only
-  // Handlers of the requests options.off_loop picks; joined by Stop() while
-  // the loops still run, since each posts its response back to one.
+  // Handlers of the requests options.off_loop picks, when the options name
+  // no run_off_loop; joined by Stop() while the loops still run, since each
+  // posts its response back to one.
   std::optional<asio::thread_pool> blocking;
-  std::atomic<size_t> off_loop_requests{0};  // handed to `blocking`, not yet answered
+  // The requests handed off the loop and not answered yet. Shared with each
+  // of them, so that the last one may count itself out while Stop(), woken
+  // by that, goes on to free the server.
+  struct OffLoop {
+    absl::Mutex mu;
+    std::atomic<size_t> requests{0};
+    void Done() {
+      absl::MutexLock lock(&mu);
+      requests.fetch_sub(1);
+    }
+  };
+  std::shared_ptr<OffLoop> off_loop = std::make_shared<OffLoop>();
+  void RunOffLoop(std::function<void()> task) {
+    if (options.run_off_loop) {
+      options.run_off_loop(std::move(task));
+    } else {
+      asio::post(*blocking, std::move(task));
+    }
+  }
   // Declared after the loops, so destroyed first.
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> accept_retry;
@@ -341,17 +360,17 @@ class Session : public SessionBase,
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     if (server_->options.off_loop && server_->options.off_loop(request)) {
-      if (server_->off_loop_requests.fetch_add(1) >= server_->options.max_off_loop_requests) {
-        server_->off_loop_requests.fetch_sub(1);
+      const std::shared_ptr<ServerImpl::OffLoop>& off_loop = server_->off_loop;
+      if (off_loop->requests.fetch_add(1) >= server_->options.max_off_loop_requests) {
+        off_loop->Done();
         Response busy = Response::Error(503, "too many requests waiting; retry");
         busy.headers.Add("Retry-After", "1");
         return Answered(std::move(busy), keep_alive, version, head) ? Next::kRead : Next::kClose;
       }
       request.off_loop = true;
-      asio::post(*server_->blocking, [self = this->shared_from_this(), request = std::move(request), keep_alive, version,
-                                      head]() mutable {
+      server_->RunOffLoop([self = this->shared_from_this(), off_loop, request = std::move(request), keep_alive,
+                           version, head]() mutable {
         Response response = self->Run(request);
-        self->server_->off_loop_requests.fetch_sub(1);
         asio::post(self->Lowest().get_executor(),
                    [self, response = std::move(response), keep_alive, version, head]() mutable {
                      if (!self->Answered(std::move(response), keep_alive, version, head)) {
@@ -359,6 +378,10 @@ class Session : public SessionBase,
                      }
                      self->Parse();  // requests pipelined behind it, then the write
                    });
+        // Nothing of the server is touched after Done(): Stop() may free it then.
+        self.reset();
+        request = Request();
+        off_loop->Done();
       });
       // No deadline while the handler runs (the connection neither reads nor
       // writes): the read's would cut a handler that takes longer than
@@ -604,7 +627,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   impl->tls = std::move(*tls);  // nullptr: plain HTTP
   impl->options = options;
   impl->handler = std::move(handler);
-  if (options.off_loop) impl->blocking.emplace(static_cast<size_t>(options.blocking_threads));
+  if (options.off_loop && !options.run_off_loop) impl->blocking.emplace(static_cast<size_t>(options.blocking_threads));
   tcp::endpoint endpoint(ip, options.port);
   for (int i = 0; i < options.threads; ++i) {
     impl->workers.push_back(std::make_unique<ServerImpl::Worker>());
@@ -685,8 +708,14 @@ void Server::Stop() {
   }
   // A handler still running off the loop finishes, and its response (posted
   // to a loop) goes out before the loops stop.
-  if (impl_->blocking) {
-    impl_->blocking->join();
+  if (impl_->options.off_loop) {
+    if (impl_->blocking) impl_->blocking->join();
+    {
+      ServerImpl::OffLoop& off_loop = *impl_->off_loop;
+      absl::MutexLock lock(&off_loop.mu);
+      off_loop.mu.Await(absl::Condition(
+          +[](std::atomic<size_t>* requests) { return requests->load() == 0; }, &off_loop.requests));
+    }
     absl::MutexLock lock(&impl_->mu);
     impl_->mu.AwaitWithTimeout(absl::Condition(&all_closed), impl_->options.shutdown_grace);
   }

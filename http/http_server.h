@@ -88,6 +88,11 @@ struct ServerOptions {
   // handler runs on its loop.
   std::function<bool(const Request&)> off_loop;
   int blocking_threads = 8;
+  // Runs those handlers instead of `blocking_threads` threads of the
+  // server's own: a pool it shares with other transports, so that one bound
+  // holds for all of them. Must run every task it is given, even while
+  // Stop() waits for them.
+  std::function<void(std::function<void()>)> run_off_loop;
   // Requests handed to those threads and not answered yet, at most; one more
   // gets 503 {"error": ...} with Retry-After: 1 at once, so a burst of them
   // (each holding its body) cannot grow without bound behind a slow store.

@@ -2,14 +2,17 @@
 #include "http/http_server.h"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
@@ -450,6 +453,25 @@ TEST(HttpServer, StopWaitsForAHandlerRunningOffTheLoop) {
   ServerOptions options;
   options.off_loop = [](const Request&) { return true; };
   ExpectStopLetsARequestInFlightFinish(options);
+}
+
+// run_off_loop: the handler runs on the caller's threads (a pool shared
+// with other transports), and Stop() waits for it all the same; the task
+// touches nothing of the server after Stop() has returned (the sanitizer
+// build checks).
+TEST(HttpServer, StopWaitsForAHandlerRunOnThreadsOfTheCaller) {
+  absl::Mutex mu;
+  std::vector<std::thread> threads;  // joined after the server is gone
+  ServerOptions options;
+  options.off_loop = [](const Request&) { return true; };
+  options.run_off_loop = [&](std::function<void()> task) {
+    absl::MutexLock lock(&mu);
+    threads.emplace_back(std::move(task));
+  };
+  ExpectStopLetsARequestInFlightFinish(options);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(threads.size(), 1u);
+  for (std::thread& t : threads) t.join();
 }
 
 // One loop, and handlers that wait run off it: the loop's other

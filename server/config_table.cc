@@ -90,8 +90,9 @@ std::vector<ConfigOption> BuildTable() {
        "Each thread runs its own event loop and connections are dealt out "
        "in turn (one more thread accepts them). Only issuing runs on the "
        "loops: every other call (it may wait for the data dir, the edge "
-       "snapshot, Redis or the validators) runs on 8 more threads, as over "
-       "gRPC, and holds up no loop",
+       "snapshot, Redis or the validators) runs on the blocking pool it shares "
+       "with gRPC (`--redis-pool-size` threads, at least 8) and holds up no "
+       "loop",
        IntField{&O::rest_threads, 0, 256}},
       {"access_file", "FILE",
        "API keys (SHA-256 hashes) and mTLS identities with scopes; without "
@@ -170,8 +171,10 @@ std::vector<ConfigOption> BuildTable() {
        "The keyring's durable home stays `DATA_DIR/keyring.json` (mount the "
        "same secret in every replica) unless `--secrets-store aws`",
        &O::redis_addr},
-      {"redis_pool_size", "N", "Redis connections per replica (1 to 256)", "",
-       IntField{&O::redis_pool_size, 1, 256}},
+      {"redis_pool_size", "N",
+       "Redis connections per replica (1 to 256); also the threads (at least "
+       "8) on which gRPC and REST calls that wait run, so that each has one",
+       "", IntField{&O::redis_pool_size, 1, 256}},
       {"redis_timeout", "DUR", "Redis connect and command timeout (up to 1m)",
        "", &O::redis_timeout},
       {"redis_sentinels", "HOST:PORT,...",

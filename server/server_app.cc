@@ -236,6 +236,10 @@ ClientCert ClientCertOf(const ServerOptions& o) {
   return o.tls_client_cert == "require" ? ClientCert::kRequire : ClientCert::kOptional;
 }
 
+// Threads for the calls that wait, over gRPC and REST together: in fleet
+// mode a Redis connection for each (--redis-pool-size), at least the default.
+int BlockingThreads(const ServerOptions& o) { return std::max(kDefaultBlockingThreads, o.redis_pool_size); }
+
 // An address option; ValidateServerOptions has checked it before the app starts.
 text::HostPort Address(const std::string& option) { return text::ParseHostPort(option).value_or(text::HostPort{}); }
 
@@ -266,7 +270,8 @@ struct ServerApp::Parts {
   std::unique_ptr<SessionApi> session_api;
   std::unique_ptr<EdgeSyncApi> edge_sync_api;
   std::unique_ptr<KeyApi> key_api;
-  // The transports.
+  // The transports, and the threads both run their waiting calls on.
+  std::unique_ptr<BlockingPool> blocking;
   std::unique_ptr<obs::MetricsEndpoint> metrics_endpoint;
   std::unique_ptr<GrpcAccess> grpc_access;
   std::unique_ptr<GrpcServices> grpc_services;
@@ -413,7 +418,8 @@ absl::Status ServerApp::Parts::StartGrpc(std::string* address, Failure* failure)
                                                           .sessions = session_api.get(),
                                                           .edge_sync = edge_sync_api.get(),
                                                           .hub = hub.get(),
-                                                          .keys = key_api.get()},
+                                                          .keys = key_api.get(),
+                                                          .blocking = blocking.get()},
                                                  grpc_access.get());
   grpc_services->RegisterWith(builder);
   builder.experimental().SetInterceptorCreators(GrpcMetricsInterceptors(&metrics));
@@ -448,6 +454,7 @@ absl::Status ServerApp::Parts::StartRest() {
   http_options.threads = RestThreads(options, std::thread::hardware_concurrency());
   // Control-plane calls, and viewer tokens that would read the JWKS, wait off the loops.
   http_options.off_loop = [gateway = gateway.get()](const http::Request& r) { return gateway->MayWait(r); };
+  http_options.run_off_loop = [pool = blocking.get()](std::function<void()> task) { pool->Run(std::move(task)); };
   http_options.tls = {.cert_file = options.tls_cert,
                       .key_file = options.tls_key,
                       .client_ca_file = options.tls_client_ca,
@@ -470,6 +477,7 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
   *failure = Failure{};
   EDGEPASS_RETURN_IF_ERROR(p->OpenState());
   p->BuildServices();
+  p->blocking = std::make_unique<BlockingPool>(BlockingThreads(options));
   EDGEPASS_RETURN_IF_ERROR(p->StartMetrics(failure));
   std::string grpc_address;
   EDGEPASS_RETURN_IF_ERROR(p->StartGrpc(&grpc_address, failure));
@@ -494,7 +502,8 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerOptions&
                   : client_cert == GrpcTlsOptions::ClientCert::kRequire ? "mtls required"
                                                                         : "mtls optional")
       .Str("viewer_mode", p->oidc ? "oidc" : "off")
-      .Int("rest_threads", rest_threads);
+      .Int("rest_threads", rest_threads)
+      .Int("blocking_threads", p->blocking->threads());
   const bool rest_remote = !options.rest_addr.empty() && !core::IsLoopbackHost(Address(options.rest_addr).host);
   if (options.tls_cert.empty() && (rest_remote || !core::IsLoopbackHost(Address(options.grpc_addr).host))) {
     // Only with --insecure-plaintext (ValidateServerOptions refuses it otherwise).

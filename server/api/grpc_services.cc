@@ -2,11 +2,9 @@
 
 #include <grpcpp/support/message_allocator.h>
 
-#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -24,52 +22,6 @@
 
 namespace edgepass::server {
 namespace {
-
-// Threads for the calls that wait on a store. Run() never blocks; the
-// destructor finishes what was queued and joins.
-class BlockingPool {
- public:
-  explicit BlockingPool(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
-  }
-  ~BlockingPool() {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-    }
-    for (std::thread& t : threads_) t.join();
-  }
-  void Run(std::function<void()> task) {
-    absl::MutexLock lock(&mu_);
-    tasks_.push_back(std::move(task));
-  }
-
- private:
-  void Work() {
-    while (true) {
-      std::function<void()> task;
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](BlockingPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) { return p->stopping_ || !p->tasks_.empty(); },
-            this));
-        if (tasks_.empty()) return;  // stopping, nothing left
-        task = std::move(tasks_.front());
-        tasks_.pop_front();
-      }
-      task();
-    }
-  }
-
-  absl::Mutex mu_;
-  std::deque<std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_;
-};
-
-// Threads of the blocking pool: as many calls may wait on a store at once
-// (the Redis pool's default size) before the next one queues.
-constexpr int kBlockingThreads = 8;
 
 // Answers a unary call inline: the caller's scope, then `call`.
 template <typename Call>
@@ -359,14 +311,12 @@ class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
 
 struct GrpcServices::Services {
   Services(const GrpcApis& apis, const GrpcAccess* access)
-      : pool(kBlockingThreads),
-        playback(apis.playback, access),
-        catalog(apis.catalog, access, &pool),
-        sessions(apis.sessions, access, &pool),
+      : playback(apis.playback, access),
+        catalog(apis.catalog, access, apis.blocking),
+        sessions(apis.sessions, access, apis.blocking),
         edge_sync(apis.edge_sync, apis.hub, access),
-        keys(apis.keys, access, &pool) {}
+        keys(apis.keys, access, apis.blocking) {}
 
-  BlockingPool pool;  // declared first: destroyed after the services
   PlaybackGrpc playback;
   CatalogGrpc catalog;
   SessionGrpc sessions;

@@ -2,13 +2,13 @@
 // thin adapter over server/api/proto_api.h. Issuing and the in-memory calls
 // are answered inline on the thread gRPC delivered them on (no hand-off):
 // the scope check (GrpcAccess, the one table in rpc_scopes.cc), then the Api
-// method. Calls that wait on a store (catalog, sessions, keys) run on a small
-// pool of their own, since gRPC's callback threads must never block. EdgeSyncService/Subscribe is a write reactor over the EdgeSyncHub,
-// so a replica holds thousands of subscribed validators without a thread
-// each. Adding an RPC: the proto, the app method, its Api method, one line
+// method. Calls that wait on a store (catalog, sessions, keys) run on the
+// replica's BlockingPool, since gRPC's callback threads must never block.
+// EdgeSyncService/Subscribe is a write reactor over the EdgeSyncHub, so a
+// replica holds thousands of subscribed validators without a thread each. Adding an RPC: the proto, the app method, its Api method, one line
 // here and one row in the scope table.
 //
-//   GrpcServices services({.playback = &playback_api, ...}, &access);
+//   GrpcServices services({.playback = &playback_api, ..., .blocking = &pool}, &access);
 //   services.RegisterWith(builder);
 #ifndef EDGEPASS_SERVER_API_GRPC_SERVICES_H_
 #define EDGEPASS_SERVER_API_GRPC_SERVICES_H_
@@ -17,6 +17,7 @@
 
 #include <memory>
 
+#include "server/api/blocking_pool.h"
 #include "server/api/proto_api.h"
 #include "server/api/rpc_scopes.h"
 
@@ -29,6 +30,7 @@ struct GrpcApis {
   const EdgeSyncApi* edge_sync = nullptr;
   EdgeSyncHub* hub = nullptr;  // the Subscribe streams
   const KeyApi* keys = nullptr;
+  BlockingPool* blocking = nullptr;  // the calls that wait on a store (shared with REST)
 };
 
 // Everything passed in outlives it, and it outlives the grpc::Server it is

@@ -1,11 +1,14 @@
 // Calls that wait on a store never hold up issuing: with Redis frozen
 // (SIGSTOP), dozens of revocations wait out the Redis timeout on the server's
 // blocking pool while IssuePlayback, served from memory, keeps answering
-// at once on gRPC's callback threads, and over REST on the event loops.
+// at once on gRPC's callback threads, and over REST on the event loops. The
+// two transports share that pool.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <memory>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -121,6 +124,67 @@ TEST(BlockingCallsTest, RestRevokesWaitingOnAFrozenRedisNeverHoldUpRestIssuing) 
   }
   std::printf("with %d REST revokes waiting on a frozen Redis, the slowest of 20 REST IssuePlayback calls took %.1f ms\n",
               kWaitingRevokes, absl::ToDoubleMilliseconds(slowest));
+}
+
+// Calls that wait share one pool across the transports, as many threads as
+// Redis connections: with Redis frozen, 8 revokes over gRPC and 8 over REST
+// (16 against a Redis pool of 8) all succeed once it thaws. With a pool per
+// transport (8 threads each) 16 waited on Redis at once, and the 8 that
+// found no free connection within 500 ms failed UNAVAILABLE.
+TEST(BlockingCallsTest, WaitingCallsOfBothTransportsShareOnePoolAndQueueRatherThanFail) {
+  ASSERT_TRUE(RedisServerAvailable()) << "redis-server is not installed (scripts/deps.sh installs it)";
+  TempDir work;
+  RedisServer redis;
+  ASSERT_TRUE(redis.Start());
+  ServerProcess server(work.path(), work.path() + "/data",
+                       {"--redis-addr", redis.address(), "--redis-timeout", "20s", "--redis-pool-size", "8"});
+  ASSERT_TRUE(server.WaitUntilServing());
+  constexpr int kPerTransport = 8;
+
+  ASSERT_EQ(kill(redis.pid(), SIGSTOP), 0);
+  auto sessions = v1::SessionService::NewStub(server.channel());
+  struct Call {
+    grpc::ClientContext context;
+    v1::RevokeSessionRequest request;
+    v1::RevokedSession reply;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  absl::Mutex mu;
+  int done = 0;
+  for (int i = 0; i < kPerTransport; ++i) {
+    auto call = std::make_unique<Call>();
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    call->request.set_session_id(absl::StrCat("sharedPoolGrpc", i));
+    sessions->async()->RevokeSession(&call->context, &call->request, &call->reply,
+                                     [&mu, &done, c = call.get()](grpc::Status status) {
+                                       absl::MutexLock lock(&mu);
+                                       c->status = std::move(status);
+                                       ++done;
+                                     });
+    calls.push_back(std::move(call));
+  }
+  std::vector<std::unique_ptr<http::testing::TestConnection>> rest;
+  for (int i = 0; i < kPerTransport; ++i) {
+    rest.push_back(http::testing::TestConnection::Connect(server.rest_port()));
+    ASSERT_NE(rest.back(), nullptr);
+    rest.back()->Send(absl::StrCat("POST /v1/sessions/sharedPoolRest", i,
+                                   "/revoke HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+  }
+  absl::SleepFor(absl::Milliseconds(1500));  // three times the wait for a free Redis connection
+  ASSERT_EQ(kill(redis.pid(), SIGCONT), 0);
+
+  for (auto& conn : rest) {
+    std::optional<http::testing::TestResponse> r = conn->ReadResponse(absl::Seconds(30));
+    ASSERT_TRUE(r.has_value()) << "a REST revoke was not answered";
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  absl::MutexLock lock(&mu);
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                      +[](int* n) { return *n == kPerTransport; }, &done),
+                                  absl::Seconds(30)))
+      << done << " of " << kPerTransport << " gRPC revokes answered";
+  for (const auto& call : calls) EXPECT_TRUE(call->status.ok()) << call->status.error_message();
 }
 
 }  // namespace
