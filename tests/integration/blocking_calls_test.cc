@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "edgepass/v1/playback.grpc.pb.h"
@@ -27,6 +29,68 @@ namespace {
 
 constexpr int kWaitingRevokes = 48;
 
+// `n` RevokeSession calls over gRPC, sessions <prefix>0..., all in flight
+// at once (30 s deadline each).
+class GrpcRevokes {
+ public:
+  GrpcRevokes(const std::shared_ptr<grpc::Channel>& channel, absl::string_view prefix, int n)
+      : sessions_(v1::SessionService::NewStub(channel)) {
+    for (int i = 0; i < n; ++i) {
+      auto call = std::make_unique<Call>();
+      call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+      call->request.set_session_id(absl::StrCat(prefix, i));
+      sessions_->async()->RevokeSession(&call->context, &call->request, &call->reply,
+                                        [this, c = call.get()](grpc::Status status) {
+                                          absl::MutexLock lock(&mu_);
+                                          c->status = std::move(status);
+                                          ++done_;
+                                        });
+      calls_.push_back(std::move(call));
+    }
+  }
+  ~GrpcRevokes() { EXPECT_TRUE(AwaitAll(absl::Seconds(60))) << "gRPC revokes still in flight"; }
+  // False when not every call has ended within `timeout`.
+  bool AwaitAll(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto all = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ == calls_.size(); };
+    return mu_.AwaitWithTimeout(absl::Condition(&all), timeout);
+  }
+  // After AwaitAll(): each call's status.
+  std::vector<grpc::Status> statuses() {
+    absl::MutexLock lock(&mu_);
+    std::vector<grpc::Status> out;
+    for (const auto& call : calls_) out.push_back(call->status);
+    return out;
+  }
+
+ private:
+  struct Call {
+    grpc::ClientContext context;
+    v1::RevokeSessionRequest request;
+    v1::RevokedSession reply;
+    grpc::Status status;
+  };
+  std::unique_ptr<v1::SessionService::Stub> sessions_;
+  std::vector<std::unique_ptr<Call>> calls_;
+  absl::Mutex mu_;
+  size_t done_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// `n` REST revokes, sessions <prefix>0..., each on a connection of its own;
+// read their answers from the connections.
+std::vector<std::unique_ptr<http::testing::TestConnection>> SendRestRevokes(uint16_t port, absl::string_view prefix,
+                                                                           int n) {
+  std::vector<std::unique_ptr<http::testing::TestConnection>> revokes;
+  for (int i = 0; i < n; ++i) {
+    revokes.push_back(http::testing::TestConnection::Connect(port));
+    EXPECT_NE(revokes.back(), nullptr);
+    if (revokes.back() == nullptr) break;
+    revokes.back()->Send(
+        absl::StrCat("POST /v1/sessions/", prefix, i, "/revoke HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+  }
+  return revokes;
+}
+
 TEST(BlockingCallsTest, RevokesWaitingOnAFrozenRedisNeverHoldUpIssuing) {
   ASSERT_TRUE(RedisServerAvailable()) << "redis-server is not installed (scripts/deps.sh installs it)";
   TempDir work;
@@ -40,25 +104,7 @@ TEST(BlockingCallsTest, RevokesWaitingOnAFrozenRedisNeverHoldUpIssuing) {
   ASSERT_TRUE(server.stub().IssuePlayback(Context().get(), issue, &issued).ok());
 
   ASSERT_EQ(kill(redis.pid(), SIGSTOP), 0);
-  auto sessions = v1::SessionService::NewStub(server.channel());
-  struct Call {
-    grpc::ClientContext context;
-    v1::RevokeSessionRequest request;
-    v1::RevokedSession reply;
-  };
-  std::vector<std::unique_ptr<Call>> calls;
-  absl::Mutex mu;
-  int done = 0;
-  for (int i = 0; i < kWaitingRevokes; ++i) {
-    auto call = std::make_unique<Call>();
-    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    call->request.set_session_id(absl::StrCat("frozenRedis", i));
-    sessions->async()->RevokeSession(&call->context, &call->request, &call->reply, [&](grpc::Status) {
-      absl::MutexLock lock(&mu);
-      ++done;
-    });
-    calls.push_back(std::move(call));
-  }
+  GrpcRevokes revokes(server.channel(), "frozenRedis", kWaitingRevokes);
   absl::SleepFor(absl::Milliseconds(200));  // every revoke is waiting on Redis now
 
   absl::Duration slowest;
@@ -72,13 +118,7 @@ TEST(BlockingCallsTest, RevokesWaitingOnAFrozenRedisNeverHoldUpIssuing) {
   }
   ASSERT_EQ(kill(redis.pid(), SIGCONT), 0);
   EXPECT_LT(slowest, absl::Milliseconds(300)) << "an IssuePlayback waited behind the revokes";
-  {
-    absl::MutexLock lock(&mu);
-    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(
-                                        +[](int* n) { return *n == kWaitingRevokes; }, &done),
-                                    absl::Seconds(60)))
-        << done << " of " << kWaitingRevokes << " revokes answered";
-  }
+  EXPECT_TRUE(revokes.AwaitAll(absl::Seconds(60))) << "not every revoke was answered";
   std::printf("with %d revokes waiting on a frozen Redis, the slowest of 20 IssuePlayback calls took %.1f ms\n",
               kWaitingRevokes, absl::ToDoubleMilliseconds(slowest));
 }
@@ -98,13 +138,9 @@ TEST(BlockingCallsTest, RestRevokesWaitingOnAFrozenRedisNeverHoldUpRestIssuing) 
   ASSERT_EQ(issued->status, 200) << issued->body;
 
   ASSERT_EQ(kill(redis.pid(), SIGSTOP), 0);
-  std::vector<std::unique_ptr<http::testing::TestConnection>> revokes;
-  for (int i = 0; i < kWaitingRevokes; ++i) {
-    revokes.push_back(http::testing::TestConnection::Connect(server.rest_port()));
-    ASSERT_NE(revokes.back(), nullptr);
-    revokes.back()->Send(absl::StrCat("POST /v1/sessions/frozenRedisRest", i,
-                                      "/revoke HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
-  }
+  std::vector<std::unique_ptr<http::testing::TestConnection>> revokes =
+      SendRestRevokes(server.rest_port(), "frozenRedisRest", kWaitingRevokes);
+  ASSERT_EQ(revokes.size(), static_cast<size_t>(kWaitingRevokes));
   absl::SleepFor(absl::Milliseconds(200));  // every revoke is waiting on Redis now
 
   absl::Duration slowest;
@@ -142,35 +178,9 @@ TEST(BlockingCallsTest, WaitingCallsOfBothTransportsShareOnePoolAndQueueRatherTh
   constexpr int kPerTransport = 8;
 
   ASSERT_EQ(kill(redis.pid(), SIGSTOP), 0);
-  auto sessions = v1::SessionService::NewStub(server.channel());
-  struct Call {
-    grpc::ClientContext context;
-    v1::RevokeSessionRequest request;
-    v1::RevokedSession reply;
-    grpc::Status status;
-  };
-  std::vector<std::unique_ptr<Call>> calls;
-  absl::Mutex mu;
-  int done = 0;
-  for (int i = 0; i < kPerTransport; ++i) {
-    auto call = std::make_unique<Call>();
-    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    call->request.set_session_id(absl::StrCat("sharedPoolGrpc", i));
-    sessions->async()->RevokeSession(&call->context, &call->request, &call->reply,
-                                     [&mu, &done, c = call.get()](grpc::Status status) {
-                                       absl::MutexLock lock(&mu);
-                                       c->status = std::move(status);
-                                       ++done;
-                                     });
-    calls.push_back(std::move(call));
-  }
-  std::vector<std::unique_ptr<http::testing::TestConnection>> rest;
-  for (int i = 0; i < kPerTransport; ++i) {
-    rest.push_back(http::testing::TestConnection::Connect(server.rest_port()));
-    ASSERT_NE(rest.back(), nullptr);
-    rest.back()->Send(absl::StrCat("POST /v1/sessions/sharedPoolRest", i,
-                                   "/revoke HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
-  }
+  GrpcRevokes grpc_revokes(server.channel(), "sharedPoolGrpc", kPerTransport);
+  std::vector<std::unique_ptr<http::testing::TestConnection>> rest =
+      SendRestRevokes(server.rest_port(), "sharedPoolRest", kPerTransport);
   absl::SleepFor(absl::Milliseconds(1500));  // three times the wait for a free Redis connection
   ASSERT_EQ(kill(redis.pid(), SIGCONT), 0);
 
@@ -179,12 +189,8 @@ TEST(BlockingCallsTest, WaitingCallsOfBothTransportsShareOnePoolAndQueueRatherTh
     ASSERT_TRUE(r.has_value()) << "a REST revoke was not answered";
     EXPECT_EQ(r->status, 200) << r->body;
   }
-  absl::MutexLock lock(&mu);
-  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
-                                      +[](int* n) { return *n == kPerTransport; }, &done),
-                                  absl::Seconds(30)))
-      << done << " of " << kPerTransport << " gRPC revokes answered";
-  for (const auto& call : calls) EXPECT_TRUE(call->status.ok()) << call->status.error_message();
+  ASSERT_TRUE(grpc_revokes.AwaitAll(absl::Seconds(30))) << "not every gRPC revoke was answered";
+  for (const grpc::Status& status : grpc_revokes.statuses()) EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 }  // namespace
