@@ -250,7 +250,7 @@ absl::Status LiveState::Start() {
 
 // Readers share the lock: every issuing call asks for the catalog.
 std::shared_ptr<const Catalog> LiveState::catalog() const {
-  absl::ReaderMutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&catalog_mu_);
   return catalog_;
 }
 
@@ -284,7 +284,7 @@ bool LiveState::AwaitEdgeVersion(uint64_t version, absl::Duration timeout) const
 
 absl::Status LiveState::ReloadCatalog() {
   EDGEPASS_ASSIGN_OR_RETURN(VersionedCatalog loaded, catalogs_->Load());
-  absl::MutexLock lock(&mu_);
+  absl::MutexLock lock(&catalog_mu_);
   catalog_ = std::move(loaded.catalog);
   return absl::OkStatus();
 }

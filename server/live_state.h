@@ -251,8 +251,13 @@ class LiveState {
   const Clock clock_;
   const LiveStateOptions options_;
 
+  // The catalog, read by every issuing call, has a mutex of its own: mu_
+  // always has a waiter (the edge-sync hub in WaitForEdgeChange), and then
+  // absl::Mutex sends every lock and unlock, readers' too, down its slow path
+  // to evaluate the waiters' conditions.
+  mutable absl::Mutex catalog_mu_;
+  std::shared_ptr<const Catalog> catalog_ ABSL_GUARDED_BY(catalog_mu_);
   mutable absl::Mutex mu_;
-  std::shared_ptr<const Catalog> catalog_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const EdgeSnapshot> edge_ ABSL_GUARDED_BY(mu_);
   std::deque<Kept> kept_changes_ ABSL_GUARDED_BY(mu_);
   // The reload thread's (Start's before it runs): every stored entry still
