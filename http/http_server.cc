@@ -101,10 +101,27 @@ struct ServerImpl {
   // by that, goes on to free the server.
   struct OffLoop {
     absl::Mutex mu;
-    std::atomic<size_t> requests{0};
+    size_t requests ABSL_GUARDED_BY(mu) = 0;
+    bool closed ABSL_GUARDED_BY(mu) = false;  // Stop() has begun: no more hand-offs
+    // False when `max` requests wait already or Stop() has begun.
+    bool TryAdd(size_t max) {
+      absl::MutexLock lock(&mu);
+      if (closed || requests >= max) return false;
+      ++requests;
+      return true;
+    }
     void Done() {
       absl::MutexLock lock(&mu);
-      requests.fetch_sub(1);
+      --requests;
+    }
+    void Close() {
+      absl::MutexLock lock(&mu);
+      closed = true;
+    }
+    void AwaitNone() {
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(
+          +[](OffLoop* o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(o->mu) { return o->requests == 0; }, this));
     }
   };
   std::shared_ptr<OffLoop> off_loop = std::make_shared<OffLoop>();
@@ -361,9 +378,9 @@ class Session : public SessionBase,
     const unsigned version = req.version();
     if (server_->options.off_loop && server_->options.off_loop(request)) {
       const std::shared_ptr<ServerImpl::OffLoop>& off_loop = server_->off_loop;
-      if (off_loop->requests.fetch_add(1) >= server_->options.max_off_loop_requests) {
-        off_loop->Done();
-        Response busy = Response::Error(503, "too many requests waiting; retry");
+      if (!off_loop->TryAdd(server_->options.max_off_loop_requests)) {
+        const bool stopping = server_->stopping.load();
+        Response busy = Response::Error(503, stopping ? "the server is stopping" : "too many requests waiting; retry");
         busy.headers.Add("Retry-After", "1");
         return Answered(std::move(busy), keep_alive, version, head) ? Next::kRead : Next::kClose;
       }
@@ -708,14 +725,11 @@ void Server::Stop() {
   }
   // A handler still running off the loop finishes, and its response (posted
   // to a loop) goes out before the loops stop.
+  // None is handed off after this (a request read meanwhile gets 503).
   if (impl_->options.off_loop) {
+    impl_->off_loop->Close();
     if (impl_->blocking) impl_->blocking->join();
-    {
-      ServerImpl::OffLoop& off_loop = *impl_->off_loop;
-      absl::MutexLock lock(&off_loop.mu);
-      off_loop.mu.Await(absl::Condition(
-          +[](std::atomic<size_t>* requests) { return requests->load() == 0; }, &off_loop.requests));
-    }
+    impl_->off_loop->AwaitNone();
     absl::MutexLock lock(&impl_->mu);
     impl_->mu.AwaitWithTimeout(absl::Condition(&all_closed), impl_->options.shutdown_grace);
   }

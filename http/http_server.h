@@ -78,7 +78,9 @@ struct ServerOptions {
   absl::Duration write_timeout = absl::Seconds(10);
   // Connections accepted beyond this are closed at once.
   size_t max_connections = 10000;
-  // Stop() waits this long for requests in flight before cutting them off.
+  // Stop() waits this long for requests in flight before cutting them off;
+  // a handler running off the loop (below) is waited for however long it
+  // takes (with run_off_loop, behind whatever the pool has queued).
   absl::Duration shutdown_grace = absl::Seconds(5);
   // Requests for which this returns true (called on the loop, so it must be
   // quick) have their handler run on one of `blocking_threads` threads

@@ -474,6 +474,35 @@ TEST(HttpServer, StopWaitsForAHandlerRunOnThreadsOfTheCaller) {
   for (std::thread& t : threads) t.join();
 }
 
+// A request read after Stop() has begun is not handed off the loop (where
+// nothing would run it, and Stop() would wait for it for ever): 503, and the
+// connection closes. The handler already off the loop finishes.
+TEST(HttpServer, ARequestReadAfterStopBeganIsRefusedNotHandedOff) {
+  WaitingServer waiting({.threads = 1, .shutdown_grace = absl::Milliseconds(200)});
+  ASSERT_NE(waiting.server, nullptr);
+  const uint16_t port = waiting.server->port();
+  auto busy = TestConnection::Connect(port);
+  auto late = TestConnection::Connect(port);
+  ASSERT_NE(busy, nullptr);
+  ASSERT_NE(late, nullptr);
+  busy->Send(Get("/wait"));
+  ASSERT_TRUE(waiting.AwaitWaiting(1));
+  const std::string request = Get("/wait");
+  late->Send(request.substr(0, 10));  // half a request: the connection is not idle
+  std::thread stopper([&] { waiting.server->Stop(); });
+  absl::SleepFor(absl::Milliseconds(600));  // past the grace: Stop() waits for the handler now
+  late->Send(request.substr(10));
+  std::optional<TestResponse> refused = late->ReadResponse(absl::Seconds(5));
+  waiting.Release();
+  stopper.join();
+  ASSERT_TRUE(refused.has_value()) << "the late request was not answered";
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->body, R"({"error":"the server is stopping"})");
+  std::optional<TestResponse> finished = busy->ReadResponse();
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_EQ(finished->body, "GET /wait");
+}
+
 // One loop, and handlers that wait run off it: the loop's other
 // connections are answered meanwhile, and a connection's responses keep
 // their order.

@@ -17,6 +17,13 @@ std::string Printable(std::string text) {
   return text;
 }
 
+// What every JSON reply is printed with: proto field names.
+google::protobuf::util::JsonPrintOptions PrintOptions() {
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  return print;
+}
+
 }  // namespace
 
 Table::Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
@@ -54,28 +61,17 @@ void Table::Print(std::ostream& out) {
   if (!printed_rows_) out << "(none)\n";
 }
 
-namespace {
-
-google::protobuf::util::JsonPrintOptions PrintOptions() {
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  return print;
-}
-
-}  // namespace
-
 JsonListWriter::JsonListWriter(std::ostream& out, std::string list_field)
     : out_(out), list_field_(std::move(list_field)) {}
 
-bool JsonListWriter::Add(const google::protobuf::Message& element, std::ostream& err) {
+absl::Status JsonListWriter::Add(const google::protobuf::Message& element) {
   std::string json;
   if (auto s = google::protobuf::util::MessageToJsonString(element, &json, PrintOptions()); !s.ok()) {
-    err << "cannot print the reply as JSON: " << s.ToString() << "\n";
-    return false;
+    return absl::InternalError(s.ToString());
   }
   out_ << (any_ ? "," : absl::StrCat("{\"", list_field_, "\":[")) << json;
   any_ = true;
-  return true;
+  return absl::OkStatus();
 }
 
 void JsonListWriter::Finish(const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -99,11 +95,15 @@ void PrintFields(std::ostream& out, const std::vector<std::pair<std::string, std
 int PrintJson(const OperatorArgs& args, CliEnv& env, const google::protobuf::Message& message) {
   std::string json;
   if (auto s = google::protobuf::util::MessageToJsonString(message, &json, PrintOptions()); !s.ok()) {
-    env.err << "edgepass " << args.command << ": cannot print the reply as JSON: " << s.ToString() << "\n";
-    return kExitDenied;
+    return ReportJsonError(args, env, absl::InternalError(s.ToString()));
   }
   env.out << json << "\n";
   return kExitOk;
+}
+
+int ReportJsonError(const OperatorArgs& args, CliEnv& env, const absl::Status& error) {
+  env.err << "edgepass " << args.command << ": cannot print the reply as JSON: " << error.message() << "\n";
+  return kExitDenied;
 }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& ts) {

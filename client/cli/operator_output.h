@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "client/cli/operator_command.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -44,13 +45,15 @@ class Table {
 // A list reply printed as its pages arrive, byte for byte what PrintJson
 // prints for the whole reply: {"<list_field>":[...],"<field>":..., ...}.
 //   JsonListWriter list(env.out, "sessions");
-//   for (const auto& s : page.sessions()) list.Add(s);      // per page
+//   for (const auto& s : page.sessions()) {                 // per page
+//     if (!list.Add(s).ok()) return ...;                      // ReportJsonError
+//   }
 //   list.Finish({{"version", "\"5\""}});                  // fields after the list
 class JsonListWriter {
  public:
   JsonListWriter(std::ostream& out, std::string list_field);
-  // False (and a message on `err`) when the element cannot be printed.
-  bool Add(const google::protobuf::Message& element, std::ostream& err);
+  // An error when protobuf cannot print the element (ReportJsonError).
+  absl::Status Add(const google::protobuf::Message& element);
   // Closes the list and the object; `fields` are name and JSON value (those
   // at their default left out by the caller, as protobuf's printer does).
   void Finish(const std::vector<std::pair<std::string, std::string>>& fields);
@@ -68,6 +71,9 @@ void PrintFields(std::ostream& out, const std::vector<std::pair<std::string, std
 // their default left out. Returns the exit code (1 when it cannot be printed,
 // with a message on stderr).
 int PrintJson(const OperatorArgs& args, CliEnv& env, const google::protobuf::Message& message);
+// "edgepass <command>: cannot print the reply as JSON: ..." on stderr; the
+// exit code (1).
+int ReportJsonError(const OperatorArgs& args, CliEnv& env, const absl::Status& error);
 
 // RFC 3339 in UTC, whole seconds ("2026-12-06T10:00:00Z"); "-" when unset.
 std::string FormatTimestamp(const google::protobuf::Timestamp& ts);

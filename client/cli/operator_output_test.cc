@@ -24,10 +24,10 @@ std::string WholeReply(const v1::ListRevokedSessionsResponse& reply) {
 
 // The same reply written page by page.
 std::string Streamed(const v1::ListRevokedSessionsResponse& reply, int page_size) {
-  std::ostringstream out, err;
+  std::ostringstream out;
   JsonListWriter list(out, "sessions");
   for (int i = 0; i < reply.sessions_size(); ++i) {
-    EXPECT_TRUE(list.Add(reply.sessions(i), err)) << err.str();
+    EXPECT_TRUE(list.Add(reply.sessions(i)).ok());
     if ((i + 1) % page_size == 0) out.flush();
   }
   std::vector<std::pair<std::string, std::string>> fields;

@@ -136,7 +136,7 @@ int RunList(const OperatorArgs& args, CliEnv& env) {
     if (!page.ok()) return ReportCallError(args, env, page.status());
     for (const v1::RevokedSession& s : page->sessions()) {
       if (args.json) {
-        if (!json.Add(s, env.err)) return kExitDenied;
+        if (absl::Status added = json.Add(s); !added.ok()) return ReportJsonError(args, env, added);
         continue;
       }
       table.AddRow({s.session_id(), TypeName(s.type()), s.type() == v1::AUTO ? absl::StrFormat("%.3f", s.score()) : "-",

@@ -19,8 +19,8 @@
 
 namespace edgepass::server {
 
-// Threads a replica's pool has by default (and in embedded mode); in fleet
-// mode, --redis-pool-size: one connection for each call that waits on Redis.
+// Threads a replica's pool has at least; more when --redis-pool-size is
+// larger, so that each call that waits on Redis has a connection to wait on.
 inline constexpr int kDefaultBlockingThreads = 8;
 
 // Thread-safe. Run() never blocks; the destructor runs what was queued, then

@@ -289,12 +289,9 @@ std::shared_ptr<const JwksKeySet> OidcVerifier::KeysAfterKidMiss(
   {
     absl::MutexLock lock(&mu_);
     if (keys_ != missed) return keys_;  // someone re-read meanwhile
-    if (refreshing_) {
-      // A re-read is running; its keys may hold the new kid.
-      mu_.Await(absl::Condition(
-          +[](bool* refreshing) { return !*refreshing; }, &refreshing_));
-      return keys_;
-    }
+    // A re-read is running: not waited for, or forged kids could hold every
+    // thread that may wait for its whole fetch timeout.
+    if (refreshing_) return keys_;
     if (now < last_attempt_ + options_.jwks_min_refresh_interval) return keys_;
     refreshing_ = true;
   }
@@ -319,8 +316,8 @@ bool OidcVerifier::MayWait(absl::string_view id_token) const {
   const absl::Time now = clock_();
   absl::MutexLock lock(&mu_);
   if (!refreshing_ && now >= next_refresh_) return true;  // CurrentKeys() would re-read
-  if (keys_->Find(*kid) != nullptr) return false;
-  return refreshing_ || now >= last_attempt_ + options_.jwks_min_refresh_interval;  // KeysAfterKidMiss()
+  if (keys_->Find(*kid) != nullptr || refreshing_) return false;
+  return now >= last_attempt_ + options_.jwks_min_refresh_interval;  // KeysAfterKidMiss() would re-read
 }
 
 absl::StatusOr<OidcIdentity> OidcVerifier::Verify(absl::string_view id_token, JwksWait wait) const {

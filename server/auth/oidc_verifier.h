@@ -16,8 +16,9 @@
 // passed re-reads the source on its own thread (blocking that one call for at
 // most `jwks_fetch_timeout`) while concurrent calls go on with the old keys.
 // A token whose kid is unknown triggers one early re-read, at most once per
-// `jwks_min_refresh_interval`; calls arriving while it runs wait for it. A
-// failed re-read keeps the old keys and is retried after
+// `jwks_min_refresh_interval`; an unknown kid arriving while it runs is
+// refused at once rather than wait (a viewer retries; forged kids cannot hold
+// threads). A failed re-read keeps the old keys and is retried after
 // `jwks_min_refresh_interval`.
 //
 // A caller that must not block (an event loop) asks MayWait() first and sends
@@ -132,12 +133,12 @@ class OidcVerifier {
   absl::StatusOr<OidcIdentity> Verify(absl::string_view id_token,
                                       JwksWait wait = JwksWait::kAllowed) const;
 
-  // True when Verify(id_token) could read the JWKS or wait for a read now:
-  // the keys are due for their re-read, or the token's header names a kid
-  // they lack while a re-read runs or is allowed. False for a token refused
-  // before any key is looked at (malformed, wrong alg). Decodes the header
-  // only; the answer can be stale by the time Verify runs, so a caller that
-  // must not block still verifies the others with JwksWait::kNever.
+  // True when Verify(id_token) could read the JWKS now: no read runs and the
+  // keys are due for their re-read, or the token's header names a kid they
+  // lack and an early re-read is allowed. False for a header refused before
+  // any key is looked at (malformed, wrong alg). Decodes the header only; the
+  // answer can be stale by the time Verify runs, so a caller that must not
+  // block still verifies the others with JwksWait::kNever.
   bool MayWait(absl::string_view id_token) const;
 
   // Re-reads the JWKS now, after any read in progress. On failure the old
@@ -155,7 +156,7 @@ class OidcVerifier {
   absl::Status RunRefresh() const ABSL_LOCKS_EXCLUDED(mu_);
   // The keys to use now, re-reading first when they are stale.
   std::shared_ptr<const JwksKeySet> CurrentKeys() const ABSL_LOCKS_EXCLUDED(mu_);
-  // After a kid miss: re-reads (or waits for a running re-read) when allowed.
+  // After a kid miss: re-reads when allowed and no re-read runs.
   std::shared_ptr<const JwksKeySet> KeysAfterKidMiss(
       const std::shared_ptr<const JwksKeySet>& missed) const ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -614,10 +614,16 @@ class JwksHost {
   JwksHost() {
     absl::StatusOr<std::unique_ptr<http::Server>> server =
         http::Server::Start({}, [this](const http::Request& request) {
-          absl::MutexLock lock(&mu_);
-          ++requests_;
-          if (request.target != "/.well-known/jwks.json") return http::Response::Error(404, "no");
-          http::Response response = http::Response::Json(status_, body_);
+          absl::Duration delay;
+          http::Response response;
+          {
+            absl::MutexLock lock(&mu_);
+            ++requests_;
+            if (request.target != "/.well-known/jwks.json") return http::Response::Error(404, "no");
+            response = http::Response::Json(status_, body_);
+            delay = delay_;
+          }
+          absl::SleepFor(delay);
           return response;
         });
     EXPECT_TRUE(server.ok()) << server.status();
@@ -635,9 +641,15 @@ class JwksHost {
     absl::MutexLock lock(&mu_);
     return requests_;
   }
+  // Each answer from now on takes this long.
+  void SetDelay(absl::Duration delay) {
+    absl::MutexLock lock(&mu_);
+    delay_ = delay;
+  }
 
  private:
   mutable absl::Mutex mu_;
+  absl::Duration delay_;
   int status_ = 200;
   std::string body_;
   int requests_ = 0;
@@ -677,6 +689,36 @@ TEST_F(OidcVerifierTest, JwksFromAnHttpUrl) {
             absl::StrCat("jwks url ", host.url(), ": HTTP status 503, want 200"));
   EXPECT_TRUE(v->Verify(KeyC().Mint(Claims())).ok());
   EXPECT_EQ(v->KeysStatus().keys, 2u);
+}
+
+// While an early re-read runs (a slow provider), another unknown kid is
+// refused at once instead of waiting for it: forged kids cannot hold the
+// threads that may wait. The call that started the read gets its answer.
+TEST_F(OidcVerifierTest, AnUnknownKidDoesNotWaitForARunningReRead) {
+  JwksHost host;
+  host.Serve(200, JwksJson({&KeyA()}));
+  OidcOptions options = Options();
+  options.jwks_source = host.url();
+  auto v = Make(options);
+  ASSERT_NE(v, nullptr);
+  host.Serve(200, JwksJson({&KeyA(), &KeyC()}));
+  host.SetDelay(absl::Seconds(3));
+  clock_.Advance(absl::Seconds(30));
+  const std::string token_c = KeyC().Mint(Claims());
+  const std::string forged = KeyB().Mint(Claims());
+  ASSERT_TRUE(v->MayWait(token_c));
+  absl::StatusOr<OidcIdentity> first;
+  std::thread reader([&] { first = v->Verify(token_c); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (host.requests() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_EQ(host.requests(), 2) << "the re-read did not start";
+  EXPECT_FALSE(v->MayWait(forged));
+  const absl::Time start = absl::Now();
+  Refused(*v, forged, OidcReason::kUnknownKid, "id token: unknown kid");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1)) << "waited for the running re-read";
+  reader.join();
+  EXPECT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(host.requests(), 2);
 }
 
 TEST_F(OidcVerifierTest, CreateFailsWhenTheJwksUrlDoesNotServeOne) {

@@ -84,6 +84,14 @@ std::string RequestId(const http::Request& request) {
   return core::HexEncode(absl::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
+// The ID token of "Authorization: Bearer <id token>", or nullopt.
+std::optional<absl::string_view> BearerToken(const http::Request& request) {
+  const std::string* authorization = request.headers.Find("authorization");
+  constexpr absl::string_view kBearer = "Bearer ";
+  if (authorization == nullptr || !absl::StartsWithIgnoreCase(*authorization, kBearer)) return std::nullopt;
+  return absl::string_view(*authorization).substr(kBearer.size());
+}
+
 }  // namespace
 
 namespace rest_internal {
@@ -171,18 +179,6 @@ absl::Status RestGateway::Authorize(const http::Request& request, Scope scope) c
       Caller caller, access_->Authenticate(authorization == nullptr ? "" : *authorization, request.peer_identity));
   return AccessPolicy::Authorize(caller, scope);
 }
-
-namespace {
-
-// The ID token of "Authorization: Bearer <id token>", or nullopt.
-std::optional<absl::string_view> BearerToken(const http::Request& request) {
-  const std::string* authorization = request.headers.Find("authorization");
-  constexpr absl::string_view kBearer = "Bearer ";
-  if (authorization == nullptr || !absl::StartsWithIgnoreCase(*authorization, kBearer)) return std::nullopt;
-  return absl::string_view(*authorization).substr(kBearer.size());
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> RestGateway::AuthorizePlayback(const http::Request& request) const {
   if (options_.viewer_tokens == nullptr) {
