@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/crypto.h"
 #include "files/atomic_file.h"
 
@@ -127,6 +128,53 @@ std::string SignHs256(absl::string_view header_json, absl::string_view claims_js
 
 std::string UnsignedToken(absl::string_view header_json, absl::string_view claims_json) {
   return absl::StrCat(SigningInput(header_json, claims_json), ".");
+}
+
+JwksHost::JwksHost() {
+  absl::StatusOr<std::unique_ptr<http::Server>> server = http::Server::Start({}, [this](const http::Request& request) {
+    absl::Duration delay;
+    http::Response response;
+    {
+      absl::MutexLock lock(&mu_);
+      ++requests_;
+      if (request.target != "/.well-known/jwks.json") return http::Response::Error(404, "no such path");
+      response = http::Response::Json(status_, body_);
+      delay = delay_;
+    }
+    absl::SleepFor(delay);
+    return response;
+  });
+  if (!server.ok()) {
+    std::cerr << "JwksHost: " << server.status() << "\n";
+    std::abort();
+  }
+  server_ = *std::move(server);
+}
+
+std::string JwksHost::url() const {
+  return absl::StrCat("http://127.0.0.1:", server_->port(), "/.well-known/jwks.json");
+}
+
+void JwksHost::Serve(int status, std::string body) {
+  absl::MutexLock lock(&mu_);
+  status_ = status;
+  body_ = std::move(body);
+}
+
+void JwksHost::SetDelay(absl::Duration delay) {
+  absl::MutexLock lock(&mu_);
+  delay_ = delay;
+}
+
+int JwksHost::requests() const {
+  absl::MutexLock lock(&mu_);
+  return requests_;
+}
+
+bool JwksHost::AwaitRequests(int n) const {
+  absl::MutexLock lock(&mu_);
+  auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return requests_ >= n; };
+  return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
 }
 
 }  // namespace edgepass::server::testing

@@ -1,7 +1,8 @@
 // Test only (library edgepass_oidc_test_tokens): an identity provider in a
 // few lines — RSA keys generated at test time (no key is ever committed), a
 // JWKS document for them, and ID tokens signed with them, well-formed or
-// hostile (HS256 under the public key, `alg: none`, any header).
+// hostile (HS256 under the public key, `alg: none`, any header); and a
+// JWKS URL served on loopback, slow on demand.
 //
 //   OidcTestKey key("kid-1");
 //   WriteJwksFile(dir + "/jwks.json", {&key});
@@ -14,8 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "http/http_server.h"
 
 namespace edgepass::server::testing {
 
@@ -65,6 +69,29 @@ std::string SignHs256(absl::string_view header_json, absl::string_view claims_js
                       absl::string_view secret);
 // header.claims. with an empty signature, as `alg: none` tokens are.
 std::string UnsignedToken(absl::string_view header_json, absl::string_view claims_json);
+
+// A JWKS provider on loopback (the project's HTTP server): url() answers
+// Serve()'s status and body (200 and {"keys":[]} until then), each answer
+// after SetDelay()'s delay; other paths get 404. Counts the requests as they
+// arrive. Thread-safe.
+class JwksHost {
+ public:
+  JwksHost();
+  std::string url() const;  // http://127.0.0.1:PORT/.well-known/jwks.json
+  void Serve(int status, std::string body);
+  void SetDelay(absl::Duration delay);
+  int requests() const;
+  // False when fewer than `n` requests have arrived within 10 s.
+  bool AwaitRequests(int n) const;
+
+ private:
+  mutable absl::Mutex mu_;
+  int status_ ABSL_GUARDED_BY(mu_) = 200;
+  std::string body_ ABSL_GUARDED_BY(mu_) = R"({"keys":[]})";
+  absl::Duration delay_ ABSL_GUARDED_BY(mu_);
+  int requests_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<http::Server> server_;  // last: stopped before the state it reads goes
+};
 
 }  // namespace edgepass::server::testing
 

@@ -16,7 +16,6 @@
 #include "core/crypto.h"
 #include "files/atomic_file.h"
 #include "gtest/gtest.h"
-#include "http/http_server.h"
 #include "server/auth/oidc_test_tokens.h"
 #include "tests/fakes/test_clock.h"
 #include "tests/support/test_process.h"
@@ -25,6 +24,7 @@ namespace edgepass::server {
 namespace {
 
 using ::edgepass::server::testing::IdTokenClaims;
+using ::edgepass::server::testing::JwksHost;
 using ::edgepass::server::testing::JwksJson;
 using ::edgepass::server::testing::OidcTestKey;
 using ::edgepass::server::testing::SignHs256;
@@ -609,53 +609,6 @@ TEST_F(OidcVerifierTest, CreateFailsOnABadJwksNamingTheProblem) {
 
 // --- JWKS over HTTP, from the project's own server ------------------------
 
-class JwksHost {
- public:
-  JwksHost() {
-    absl::StatusOr<std::unique_ptr<http::Server>> server =
-        http::Server::Start({}, [this](const http::Request& request) {
-          absl::Duration delay;
-          http::Response response;
-          {
-            absl::MutexLock lock(&mu_);
-            ++requests_;
-            if (request.target != "/.well-known/jwks.json") return http::Response::Error(404, "no");
-            response = http::Response::Json(status_, body_);
-            delay = delay_;
-          }
-          absl::SleepFor(delay);
-          return response;
-        });
-    EXPECT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-  std::string url() const {
-    return absl::StrCat("http://127.0.0.1:", server_->port(), "/.well-known/jwks.json");
-  }
-  void Serve(int status, std::string body) {
-    absl::MutexLock lock(&mu_);
-    status_ = status;
-    body_ = std::move(body);
-  }
-  int requests() const {
-    absl::MutexLock lock(&mu_);
-    return requests_;
-  }
-  // Each answer from now on takes this long.
-  void SetDelay(absl::Duration delay) {
-    absl::MutexLock lock(&mu_);
-    delay_ = delay;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Duration delay_;
-  int status_ = 200;
-  std::string body_;
-  int requests_ = 0;
-  std::unique_ptr<http::Server> server_;
-};
-
 TEST_F(OidcVerifierTest, JwksFromAnHttpUrl) {
   JwksHost host;
   host.Serve(200, JwksJson({&KeyA()}));
@@ -709,9 +662,7 @@ TEST_F(OidcVerifierTest, AnUnknownKidDoesNotWaitForARunningReRead) {
   ASSERT_TRUE(v->MayWait(token_c));
   absl::StatusOr<OidcIdentity> first;
   std::thread reader([&] { first = v->Verify(token_c); });
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (host.requests() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
-  ASSERT_EQ(host.requests(), 2) << "the re-read did not start";
+  ASSERT_TRUE(host.AwaitRequests(2)) << "the re-read did not start";
   EXPECT_FALSE(v->MayWait(forged));
   const absl::Time start = absl::Now();
   Refused(*v, forged, OidcReason::kUnknownKid, "id token: unknown kid");

@@ -15,14 +15,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/validator.h"
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "http/http_server.h"
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
 #include "server/auth/oidc_test_tokens.h"
@@ -35,6 +33,7 @@ namespace {
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
 using ::edgepass::server::testing::IdTokenClaims;
+using ::edgepass::server::testing::JwksHost;
 using ::edgepass::server::testing::JwksJson;
 using ::edgepass::server::testing::OidcTestKey;
 using ::edgepass::server::testing::SignHs256;
@@ -308,48 +307,6 @@ TEST_F(ViewerModeTest, GrpcEntitlementAndEdgeEnforcement) {
   EXPECT_FALSE(edge(none, "/movie/sd/seg1.ts").allow);
 }
 
-// A JWKS provider on loopback whose answers can be made slow; counts the
-// reads.
-class SlowJwksHost {
- public:
-  explicit SlowJwksHost(std::string jwks) : jwks_(std::move(jwks)) {
-    absl::StatusOr<std::unique_ptr<http::Server>> server =
-        http::Server::Start({}, [this](const http::Request&) {
-          absl::Duration delay;
-          {
-            absl::MutexLock lock(&mu_);
-            ++reads_;
-            delay = delay_;
-          }
-          absl::SleepFor(delay);
-          return http::Response::Json(200, jwks_);
-        });
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (server.ok()) server_ = *std::move(server);
-  }
-  std::string url() const { return absl::StrCat("http://127.0.0.1:", server_->port(), "/jwks.json"); }
-  void SetDelay(absl::Duration delay) {
-    absl::MutexLock lock(&mu_);
-    delay_ = delay;
-  }
-  // False when fewer than `n` reads have begun within 10 s.
-  bool AwaitReads(int n) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, n] {
-      mu_.AssertHeld();
-      return reads_ >= n;
-    };
-    return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
-  }
-
- private:
-  const std::string jwks_;
-  absl::Mutex mu_;
-  int reads_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Duration delay_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<http::Server> server_;
-};
-
 // The keys are due for their re-read and the provider is slow: the viewer
 // whose call found them due waits for the read off the REST event loop, and
 // the other viewers on that one loop are answered meanwhile with the keys
@@ -358,7 +315,8 @@ class SlowJwksHost {
 TEST(ViewerModeJwksUrl, ASlowJwksReReadHoldsUpNoOtherViewer) {
   TempDir work;
   OidcTestKey key("kid-1");
-  SlowJwksHost provider(JwksJson({&key}));
+  JwksHost provider;
+  provider.Serve(200, JwksJson({&key}));
   WriteFileOrDie(work.path() + "/catalog.json", kCatalog);
   ServerProcess server(work.path(), work.path() + "/data",
                        {"--catalog-file", work.path() + "/catalog.json", "--oidc-issuer", kIssuer,
@@ -387,7 +345,7 @@ TEST(ViewerModeJwksUrl, ASlowJwksReReadHoldsUpNoOtherViewer) {
     finder = generate();
     finder_took = absl::Now() - start;
   });
-  ASSERT_TRUE(provider.AwaitReads(2)) << "the server did not re-read its JWKS";
+  ASSERT_TRUE(provider.AwaitRequests(2)) << "the server did not re-read its JWKS";
   const absl::Time start = absl::Now();
   std::optional<TestResponse> other = generate();
   const absl::Duration other_took = absl::Now() - start;
