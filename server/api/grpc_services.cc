@@ -18,6 +18,7 @@
 #include "edgepass/v1/playback.grpc.pb.h"
 #include "edgepass/v1/session.grpc.pb.h"
 #include "server/api/playback_reply.h"
+#include "server/api/playback_request.h"
 #include "server/api/status_map.h"
 
 namespace edgepass::server {
@@ -114,16 +115,14 @@ class PlaybackGrpc final
   PlaybackGrpc(const PlaybackApi* api, const GrpcAccess* access) : api_(api), access_(access) {
     SetMessageAllocatorFor_IssueToken(&issue_token_messages_);
   }
-  // The hot path, raw: the request parsed on a stack-first arena, the reply
-  // written as wire bytes straight from the issued playback (playback_reply.h).
+  // The hot path, raw: the request read straight from its bytes when it has
+  // the common shape (playback_request.h), else parsed on a stack-first
+  // arena; the reply written as wire bytes straight from the issued playback
+  // (playback_reply.h).
   grpc::ServerUnaryReactor* IssuePlayback(grpc::CallbackServerContext* c, const grpc::ByteBuffer* q,
                                           grpc::ByteBuffer* r) override {
     return Answer(c, access_, "/edgepass.v1.PlaybackService/IssuePlayback", [&]() -> absl::Status {
-      alignas(8) char block[512];
-      google::protobuf::Arena arena(ArenaOptionsOn(block, sizeof(block)));
-      EDGEPASS_ASSIGN_OR_RETURN(const v1::IssuePlaybackRequest* request,
-                                ParseRequest<v1::IssuePlaybackRequest>(*q, &arena));
-      EDGEPASS_ASSIGN_OR_RETURN(const IssuedPlayback issued, api_->IssuePlayback(*request));
+      EDGEPASS_ASSIGN_OR_RETURN(const IssuedPlayback issued, Issue(*q));
       // The slice takes the bytes over: no second copy of the reply.
       auto* wire = new std::string();
       AppendIssuePlaybackResponse(issued, wire);
@@ -135,6 +134,22 @@ class PlaybackGrpc final
   EDGEPASS_UNARY(PlaybackService, IssueToken, v1::IssueTokenRequest, v1::IssueTokenResponse, api_)
 
  private:
+  absl::StatusOr<IssuedPlayback> Issue(const grpc::ByteBuffer& bytes) const {
+    grpc::Slice slice;
+    if (bytes.TrySingleSlice(&slice).ok() || bytes.DumpToSingleSlice(&slice).ok()) {
+      PlaybackRequest request;
+      if (DecodeCommonIssuePlaybackRequest(
+              absl::string_view(reinterpret_cast<const char*>(slice.begin()), slice.size()), &request)) {
+        return api_->IssuePlayback(request);
+      }
+    }
+    alignas(8) char block[512];
+    google::protobuf::Arena arena(ArenaOptionsOn(block, sizeof(block)));
+    EDGEPASS_ASSIGN_OR_RETURN(const v1::IssuePlaybackRequest* request,
+                              ParseRequest<v1::IssuePlaybackRequest>(bytes, &arena));
+    return api_->IssuePlayback(*request);
+  }
+
   // IssueToken is on the hot path too: its messages live on an arena.
   ArenaAllocator<v1::IssueTokenRequest, v1::IssueTokenResponse> issue_token_messages_;
   const PlaybackApi* const api_;

@@ -5,7 +5,7 @@
 // 1.2 KB, the token twice), and building the message only to serialize it
 // meant a string copy, an arena entry and a destructor per field. The bytes
 // are exactly what SerializeToString writes for PlaybackToProto's message
-// (fields in number order, proto3 defaults left out); playback_reply_test
+// (fields in number order, proto3 defaults left out); playback_wire_test
 // holds the two equal over randomized playbacks.
 //
 //   v1::IssuePlaybackResponse reply;

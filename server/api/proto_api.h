@@ -36,6 +36,10 @@ class PlaybackApi {
   absl::Status IssuePlayback(const v1::IssuePlaybackRequest& q, v1::IssuePlaybackResponse* r) const;
   // The same before it becomes a reply (see playback_reply.h).
   absl::StatusOr<IssuedPlayback> IssuePlayback(const v1::IssuePlaybackRequest& q) const;
+  // A request already read and bounded (see playback_request.h).
+  absl::StatusOr<IssuedPlayback> IssuePlayback(const PlaybackRequest& request) const {
+    return issuer_->IssuePlayback(request);
+  }
   absl::Status IssueToken(const v1::IssueTokenRequest& q, v1::IssueTokenResponse* r) const;
 
  private:

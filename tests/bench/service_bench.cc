@@ -11,6 +11,8 @@
 #include "core/random.h"
 #include "server/adapters/local_change_feed.h"
 #include "server/api/playback_reply.h"
+#include "server/api/playback_request.h"
+#include "server/api/proto_convert.h"
 #include "server/api/proto_api.h"
 #include "server/app/playback_issuer.h"
 #include "server/live_state.h"
@@ -68,19 +70,47 @@ void BM_IssuePlayback_ProtoApi(benchmark::State& state) {
 }
 BENCHMARK(BM_IssuePlayback_ProtoApi);
 
-// Bytes in, bytes out, as the gRPC adapter answers: the request parsed, the
-// reply written as wire bytes from the issued playback (playback_reply.h)...
-void BM_IssuePlayback_ProtoApiWire(benchmark::State& state) {
-  Bed& bed = TheBed();
+std::string RequestWire() {
   v1::IssuePlaybackRequest request;
   request.set_asset_id("1");
   request.mutable_viewer()->set_ip("203.0.113.7");
-  const std::string wire = request.SerializeAsString();
-  size_t bytes = 0;
+  return request.SerializeAsString();
+}
+
+// The request's bytes read by the fast reader (playback_request.h)...
+void BM_ReadIssuePlaybackRequest_Fast(benchmark::State& state) {
+  const std::string wire = RequestWire();
+  for (auto _ : state) {
+    PlaybackRequest request;
+    benchmark::DoNotOptimize(DecodeCommonIssuePlaybackRequest(wire, &request));
+    benchmark::DoNotOptimize(request);
+  }
+}
+BENCHMARK(BM_ReadIssuePlaybackRequest_Fast);
+
+// ...and by the path it stands in for: protobuf, then ViewerFromProto.
+void BM_ReadIssuePlaybackRequest_Protobuf(benchmark::State& state) {
+  const std::string wire = RequestWire();
   for (auto _ : state) {
     v1::IssuePlaybackRequest parsed;
     parsed.ParseFromString(wire);
-    absl::StatusOr<IssuedPlayback> issued = bed.api.IssuePlayback(parsed);
+    PlaybackRequest request{.asset_id = parsed.asset_id(), .entitlement = parsed.entitlement()};
+    request.viewer = *ViewerFromProto(parsed.viewer(), "viewer.");
+    benchmark::DoNotOptimize(request);
+  }
+}
+BENCHMARK(BM_ReadIssuePlaybackRequest_Protobuf);
+
+// Bytes in, bytes out, as the gRPC adapter answers: the request read, the
+// reply written as wire bytes from the issued playback (playback_reply.h)...
+void BM_IssuePlayback_ProtoApiWire(benchmark::State& state) {
+  Bed& bed = TheBed();
+  const std::string wire = RequestWire();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    PlaybackRequest request;
+    DecodeCommonIssuePlaybackRequest(wire, &request);
+    absl::StatusOr<IssuedPlayback> issued = bed.api.IssuePlayback(request);
     std::string out;
     AppendIssuePlaybackResponse(*issued, &out);
     bytes = out.size();
@@ -90,14 +120,11 @@ void BM_IssuePlayback_ProtoApiWire(benchmark::State& state) {
 }
 BENCHMARK(BM_IssuePlayback_ProtoApiWire);
 
-// ...and the same through the reply message and protobuf's serializer, as
-// the adapter did before.
+// ...and the same through protobuf's messages both ways, as the adapter did
+// before.
 void BM_IssuePlayback_ProtoApiWire_ViaMessage(benchmark::State& state) {
   Bed& bed = TheBed();
-  v1::IssuePlaybackRequest request;
-  request.set_asset_id("1");
-  request.mutable_viewer()->set_ip("203.0.113.7");
-  const std::string wire = request.SerializeAsString();
+  const std::string wire = RequestWire();
   for (auto _ : state) {
     v1::IssuePlaybackRequest parsed;
     parsed.ParseFromString(wire);
