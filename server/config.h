@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/api/blocking_pool.h"
 
 namespace edgepass::server {
 
@@ -91,10 +92,12 @@ struct ServerOptions {
   // A kept-alive REST connection waiting for its next request is closed
   // after this (a new connection waits at most rest_read_timeout).
   absl::Duration rest_idle_timeout = absl::Seconds(60);
-  // Threads serving REST requests; 0: RestThreads()'s default. Handlers run
-  // on them and may block (a revoke waits for the data dir and the edge
-  // snapshot; fleet mode waits on Redis), so the default is at least 8.
+  // Threads serving REST requests; 0: RestThreads()'s default. Only issuing
+  // runs on them; calls that may wait run on the blocking pool.
   int rest_threads = 0;
+  // Calls that wait (catalog, sessions, keys) queued on the blocking pool or
+  // running there, per transport; one more is refused at once.
+  int max_waiting_calls = kDefaultMaxWaitingCalls;
   // API keys (hashed) and mTLS identities with their scopes (server/auth/access.h).
   // Empty: no authentication, allowed on loopback only.
   std::string access_file;

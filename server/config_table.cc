@@ -94,6 +94,13 @@ std::vector<ConfigOption> BuildTable() {
        "with gRPC (`--redis-pool-size` threads, at least 8) and holds up no "
        "loop",
        IntField{&O::rest_threads, 0, 256}},
+      {"max_waiting_calls", "N",
+       "calls that wait (catalog, sessions, keys) queued or running at once, "
+       "per transport (1 to 65536); one more is refused at once: gRPC "
+       "UNAVAILABLE, REST 503 with `Retry-After: 1`",
+       "Each holds its request until it is answered, so without a bound a "
+       "burst of them, or a slow store, would grow the queue without limit",
+       IntField{&O::max_waiting_calls, 1, 65536}},
       {"access_file", "FILE",
        "API keys (SHA-256 hashes) and mTLS identities with scopes; without "
        "it nobody is authenticated, only loopback addresses are allowed and "

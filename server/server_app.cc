@@ -419,7 +419,8 @@ absl::Status ServerApp::Parts::StartGrpc(std::string* address, Failure* failure)
                                                           .edge_sync = edge_sync_api.get(),
                                                           .hub = hub.get(),
                                                           .keys = key_api.get(),
-                                                          .blocking = blocking.get()},
+                                                          .blocking = blocking.get(),
+                                                          .max_waiting_calls = options.max_waiting_calls},
                                                  grpc_access.get());
   grpc_services->RegisterWith(builder);
   builder.experimental().SetInterceptorCreators(GrpcMetricsInterceptors(&metrics));
@@ -455,6 +456,7 @@ absl::Status ServerApp::Parts::StartRest() {
   // Control-plane calls, and viewer tokens that would read the JWKS, wait off the loops.
   http_options.off_loop = [gateway = gateway.get()](const http::Request& r) { return gateway->MayWait(r); };
   http_options.run_off_loop = [pool = blocking.get()](std::function<void()> task) { pool->Run(std::move(task)); };
+  http_options.max_off_loop_requests = static_cast<size_t>(options.max_waiting_calls);
   http_options.tls = {.cert_file = options.tls_cert,
                       .key_file = options.tls_key,
                       .client_ca_file = options.tls_client_ca,

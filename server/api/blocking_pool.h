@@ -22,6 +22,9 @@ namespace edgepass::server {
 // Threads a replica's pool has at least; more when --redis-pool-size is
 // larger, so that each call that waits on Redis has a connection to wait on.
 inline constexpr int kDefaultBlockingThreads = 8;
+// Calls of one transport queued on the pool or running there, at most
+// (--max-waiting-calls); one more is refused at once.
+inline constexpr int kDefaultMaxWaitingCalls = 1024;
 
 // Thread-safe. Run() never blocks; the destructor runs what was queued, then
 // joins.

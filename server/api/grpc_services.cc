@@ -2,6 +2,7 @@
 
 #include <grpcpp/support/message_allocator.h>
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -34,18 +35,47 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const Grp
   return reactor;
 }
 
-// Answers a call that may block (store I/O, a revoke waiting for this
-// replica's snapshot) on one of `pool`'s threads: gRPC's callback threads are
-// few and must not wait, or every other call waits with them.
+// The calls that may block (store I/O, a revoke waiting for this replica's
+// snapshot), answered on one of the blocking pool's threads: gRPC's callback
+// threads are few and must not wait, or every other call waits with them. At
+// most `max` of them are queued or running at once; one more is refused at
+// once, so a burst or a slow store cannot grow the pool's queue without
+// bound (REST's hand-offs have the same bound, http::ServerOptions).
+class WaitingCalls {
+ public:
+  WaitingCalls(BlockingPool* pool, int max) : pool_(pool), max_(max) {}
+
+  template <typename Call>
+  void Answer(grpc::ServerUnaryReactor* reactor, Call call) {
+    if (count_.fetch_add(1, std::memory_order_relaxed) >= max_) {
+      count_.fetch_sub(1, std::memory_order_relaxed);
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   absl::StrCat("too many calls waiting (", max_, "); retry")));
+      return;
+    }
+    pool_->Run([this, reactor, call] {
+      grpc::Status status = ToGrpcStatus(call());
+      count_.fetch_sub(1, std::memory_order_relaxed);  // before Finish: a retry right after it is let in
+      reactor->Finish(status);
+    });
+  }
+
+ private:
+  BlockingPool* const pool_;
+  const int max_;
+  std::atomic<int> count_{0};
+};
+
+// Answers a call that may block on `waiting`'s pool, after the scope check.
 template <typename Call>
 grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, const GrpcAccess* access,
-                                          absl::string_view method, BlockingPool* pool, Call call) {
+                                          absl::string_view method, WaitingCalls* waiting, Call call) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (grpc::Status allowed = access->Check(*context, method); !allowed.ok()) {
     reactor->Finish(allowed);
     return reactor;
   }
-  pool->Run([reactor, call] { reactor->Finish(ToGrpcStatus(call())); });
+  waiting->Answer(reactor, std::move(call));
   return reactor;
 }
 
@@ -58,7 +88,7 @@ grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, 
   }
 #define EDGEPASS_UNARY_BLOCKING(Service, Method, Request, Response, api)                                \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
-    return AnswerOffThread(c, access_, "/edgepass.v1." #Service "/" #Method, pool_,                            \
+    return AnswerOffThread(c, access_, "/edgepass.v1." #Service "/" #Method, waiting_,                         \
                            [api = api, q, r] { return api->Method(*q, r); });                               \
   }
 
@@ -158,8 +188,8 @@ class PlaybackGrpc final
 
 class CatalogGrpc final : public v1::CatalogService::CallbackService {
  public:
-  CatalogGrpc(const CatalogApi* api, const GrpcAccess* access, BlockingPool* pool)
-      : api_(api), access_(access), pool_(pool) {}
+  CatalogGrpc(const CatalogApi* api, const GrpcAccess* access, WaitingCalls* waiting)
+      : api_(api), access_(access), waiting_(waiting) {}
   EDGEPASS_UNARY_BLOCKING(CatalogService, PutAsset, v1::PutAssetRequest, v1::Asset, api_)
   EDGEPASS_UNARY_BLOCKING(CatalogService, GetAsset, v1::GetAssetRequest, v1::Asset, api_)
   EDGEPASS_UNARY_BLOCKING(CatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse, api_)
@@ -172,13 +202,13 @@ class CatalogGrpc final : public v1::CatalogService::CallbackService {
  private:
   const CatalogApi* const api_;
   const GrpcAccess* const access_;
-  BlockingPool* const pool_;
+  WaitingCalls* const waiting_;
 };
 
 class SessionGrpc final : public v1::SessionService::CallbackService {
  public:
-  SessionGrpc(const SessionApi* api, const GrpcAccess* access, BlockingPool* pool)
-      : api_(api), access_(access), pool_(pool) {}
+  SessionGrpc(const SessionApi* api, const GrpcAccess* access, WaitingCalls* waiting)
+      : api_(api), access_(access), waiting_(waiting) {}
   EDGEPASS_UNARY_BLOCKING(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession, api_)
   EDGEPASS_UNARY_BLOCKING(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession, api_)
   EDGEPASS_UNARY_BLOCKING(SessionService, ReportSessions, v1::ReportSessionsRequest, v1::ReportSessionsResponse, api_)
@@ -189,13 +219,13 @@ class SessionGrpc final : public v1::SessionService::CallbackService {
  private:
   const SessionApi* const api_;
   const GrpcAccess* const access_;
-  BlockingPool* const pool_;
+  WaitingCalls* const waiting_;
 };
 
 class KeyGrpc final : public v1::KeyService::CallbackService {
  public:
-  KeyGrpc(const KeyApi* api, const GrpcAccess* access, BlockingPool* pool)
-      : api_(api), access_(access), pool_(pool) {}
+  KeyGrpc(const KeyApi* api, const GrpcAccess* access, WaitingCalls* waiting)
+      : api_(api), access_(access), waiting_(waiting) {}
   EDGEPASS_UNARY_BLOCKING(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey, api_)
   EDGEPASS_UNARY_BLOCKING(KeyService, RotateKeys, v1::RotateKeysRequest, v1::RotateKeysResponse, api_)
   EDGEPASS_UNARY_BLOCKING(KeyService, GetKeyStatus, v1::GetKeyStatusRequest, v1::KeyStatus, api_)
@@ -204,7 +234,7 @@ class KeyGrpc final : public v1::KeyService::CallbackService {
  private:
   const KeyApi* const api_;
   const GrpcAccess* const access_;
-  BlockingPool* const pool_;
+  WaitingCalls* const waiting_;
 };
 
 constexpr absl::string_view kSubscribe = "/edgepass.v1.EdgeSyncService/Subscribe";
@@ -326,12 +356,14 @@ class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
 
 struct GrpcServices::Services {
   Services(const GrpcApis& apis, const GrpcAccess* access)
-      : playback(apis.playback, access),
-        catalog(apis.catalog, access, apis.blocking),
-        sessions(apis.sessions, access, apis.blocking),
+      : waiting(apis.blocking, apis.max_waiting_calls),
+        playback(apis.playback, access),
+        catalog(apis.catalog, access, &waiting),
+        sessions(apis.sessions, access, &waiting),
         edge_sync(apis.edge_sync, apis.hub, access),
-        keys(apis.keys, access, apis.blocking) {}
+        keys(apis.keys, access, &waiting) {}
 
+  WaitingCalls waiting;  // the services' calls on the blocking pool
   PlaybackGrpc playback;
   CatalogGrpc catalog;
   SessionGrpc sessions;

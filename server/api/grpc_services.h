@@ -3,7 +3,8 @@
 // are answered inline on the thread gRPC delivered them on (no hand-off):
 // the scope check (GrpcAccess, the one table in rpc_scopes.cc), then the Api
 // method. Calls that wait on a store (catalog, sessions, keys) run on the
-// replica's BlockingPool, since gRPC's callback threads must never block.
+// replica's BlockingPool, since gRPC's callback threads must never block;
+// at most max_waiting_calls of them wait at once (--max-waiting-calls).
 // EdgeSyncService/Subscribe is a write reactor over the EdgeSyncHub, so a
 // replica holds thousands of subscribed validators without a thread each. Adding an RPC: the proto, the app method, its Api method, one line
 // here and one row in the scope table.
@@ -31,6 +32,8 @@ struct GrpcApis {
   EdgeSyncHub* hub = nullptr;  // the Subscribe streams
   const KeyApi* keys = nullptr;
   BlockingPool* blocking = nullptr;  // the calls that wait on a store (shared with REST)
+  // Of those, queued or running at once; one more gets UNAVAILABLE at once.
+  int max_waiting_calls = kDefaultMaxWaitingCalls;
 };
 
 // Everything passed in outlives it, and it outlives the grpc::Server it is

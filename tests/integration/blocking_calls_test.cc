@@ -193,5 +193,70 @@ TEST(BlockingCallsTest, WaitingCallsOfBothTransportsShareOnePoolAndQueueRatherTh
   for (const grpc::Status& status : grpc_revokes.statuses()) EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+// At most --max-waiting-calls calls wait per transport; one more is refused
+// at once (gRPC UNAVAILABLE, REST 503 with Retry-After), so a burst cannot
+// grow the pool's queue without bound. Those let in still succeed once
+// Redis thaws. (gRPC's queue had no bound.)
+TEST(BlockingCallsTest, CallsBeyondTheWaitingBoundAreRefusedAtOnce) {
+  ASSERT_TRUE(RedisServerAvailable()) << "redis-server is not installed (scripts/deps.sh installs it)";
+  TempDir work;
+  RedisServer redis;
+  ASSERT_TRUE(redis.Start());
+  constexpr int kBound = 3, kSent = 8;
+  ServerProcess server(work.path(), work.path() + "/data",
+                       {"--redis-addr", redis.address(), "--redis-timeout", "20s", "--max-waiting-calls",
+                        absl::StrCat(kBound)});
+  ASSERT_TRUE(server.WaitUntilServing());
+
+  ASSERT_EQ(kill(redis.pid(), SIGSTOP), 0);
+  GrpcRevokes grpc_revokes(server.channel(), "boundGrpc", kSent);
+  std::vector<std::unique_ptr<http::testing::TestConnection>> rest =
+      SendRestRevokes(server.rest_port(), "boundRest", kSent);
+  // The refusals come while Redis is still frozen.
+  int rest_refused = 0;
+  std::vector<http::testing::TestConnection*> rest_waiting;
+  for (auto& conn : rest) {
+    std::optional<http::testing::TestResponse> r = conn->ReadResponse(absl::Milliseconds(1500));
+    if (!r.has_value()) {
+      rest_waiting.push_back(conn.get());
+      continue;
+    }
+    EXPECT_EQ(r->status, 503) << r->body;
+    EXPECT_NE(r->body.find("too many requests waiting; retry"), std::string::npos) << r->body;
+    ++rest_refused;
+  }
+  EXPECT_EQ(rest_refused, kSent - kBound);
+  std::vector<grpc::Status> refused;
+  {
+    // gRPC's refusals: every call past the bound has ended, with Redis frozen.
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    while (absl::Now() < deadline) {
+      refused.clear();
+      for (const grpc::Status& s : grpc_revokes.statuses()) {
+        if (s.error_code() == grpc::StatusCode::UNAVAILABLE) refused.push_back(s);
+      }
+      if (refused.size() >= static_cast<size_t>(kSent - kBound)) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  ASSERT_EQ(refused.size(), static_cast<size_t>(kSent - kBound));
+  for (const grpc::Status& s : refused) EXPECT_EQ(s.error_message(), "too many calls waiting (3); retry");
+  ASSERT_EQ(kill(redis.pid(), SIGCONT), 0);
+
+  for (http::testing::TestConnection* conn : rest_waiting) {
+    std::optional<http::testing::TestResponse> r = conn->ReadResponse(absl::Seconds(30));
+    ASSERT_TRUE(r.has_value()) << "a REST revoke let in was not answered";
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  ASSERT_TRUE(grpc_revokes.AwaitAll(absl::Seconds(30))) << "not every gRPC revoke was answered";
+  int ok = 0;
+  for (const grpc::Status& status : grpc_revokes.statuses()) ok += status.ok() ? 1 : 0;
+  EXPECT_EQ(ok, kBound);
+  // Once they are answered, calls are let in again.
+  GrpcRevokes after(server.channel(), "boundAfter", 1);
+  ASSERT_TRUE(after.AwaitAll(absl::Seconds(30)));
+  EXPECT_TRUE(after.statuses()[0].ok()) << after.statuses()[0].error_message();
+}
+
 }  // namespace
 }  // namespace edgepass::testing
