@@ -95,7 +95,7 @@ struct ServerOptions {
   // Threads serving REST requests; 0: RestThreads()'s default. Only issuing
   // runs on them; calls that may wait run on the blocking pool.
   int rest_threads = 0;
-  // Calls that wait (catalog, sessions, keys) queued on the blocking pool or
+  // Calls that may wait (all but issuing) queued on the blocking pool or
   // running there, per transport; one more is refused at once.
   int max_waiting_calls = kDefaultMaxWaitingCalls;
   // API keys (hashed) and mTLS identities with their scopes (server/auth/access.h).

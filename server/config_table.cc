@@ -95,11 +95,13 @@ std::vector<ConfigOption> BuildTable() {
        "loop",
        IntField{&O::rest_threads, 0, 256}},
       {"max_waiting_calls", "N",
-       "calls that wait (catalog, sessions, keys) queued or running at once, "
-       "per transport (1 to 65536); one more is refused at once: gRPC "
+       "calls that may wait queued on the blocking pool or running there at "
+       "once, per transport (1 to 65536); one more is refused at once: gRPC "
        "UNAVAILABLE, REST 503 with `Retry-After: 1`",
-       "Each holds its request until it is answered, so without a bound a "
-       "burst of them, or a slow store, would grow the queue without limit",
+       "Every call but issuing may wait (catalog, sessions, keys, validators; "
+       "in viewer mode also a playback call that would read the JWKS). Each "
+       "holds its request until it is answered, so without a bound a burst "
+       "of them, or a slow store, would grow the queue without limit",
        IntField{&O::max_waiting_calls, 1, 65536}},
       {"access_file", "FILE",
        "API keys (SHA-256 hashes) and mTLS identities with scopes; without "

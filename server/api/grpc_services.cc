@@ -47,12 +47,14 @@ class WaitingCalls {
 
   template <typename Call>
   void Answer(grpc::ServerUnaryReactor* reactor, Call call) {
-    if (count_.fetch_add(1, std::memory_order_relaxed) >= max_) {
-      count_.fetch_sub(1, std::memory_order_relaxed);
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                   absl::StrCat("too many calls waiting (", max_, "); retry")));
-      return;
-    }
+    int count = count_.load(std::memory_order_relaxed);
+    do {
+      if (count >= max_) {
+        reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                     absl::StrCat("too many calls waiting (", max_, "); retry")));
+        return;
+      }
+    } while (!count_.compare_exchange_weak(count, count + 1, std::memory_order_relaxed));
     pool_->Run([this, reactor, call] {
       grpc::Status status = ToGrpcStatus(call());
       count_.fetch_sub(1, std::memory_order_relaxed);  // before Finish: a retry right after it is let in
