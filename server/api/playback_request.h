@@ -2,8 +2,9 @@
 // the shape nearly every call has: asset_id, entitlement, and a viewer of
 // ip, country, region, city and session_id, all ASCII and within the
 // viewer's bounds. Parsing that into a message on an arena and copying it
-// into a PlaybackRequest cost about as much as signing the token's
-// intsig; this reads it in one pass, with no message and no arena.
+// into a PlaybackRequest cost ~0.7 µs in process, a sixth of the issuing
+// itself; this reads it in one pass, with no message and no arena, in
+// ~50 ns (edgepass_service_bench, BM_ReadIssuePlaybackRequest_*).
 //
 // Anything else (headers or query maps, unknown fields, non-ASCII bytes,
 // values over their bounds, malformed bytes) is declined, and the caller
