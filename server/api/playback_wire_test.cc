@@ -91,15 +91,14 @@ TEST(PlaybackReply, WireBytesAreWhatProtobufSerializesForTheMessage) {
   }
 }
 
-// What protobuf and ViewerFromProto make of `wire`, the path the fast reader
+// What protobuf and PlaybackRequestFromProto make of `wire`, the path the fast reader
 // stands in for; nullopt when either refuses it.
 std::optional<PlaybackRequest> ReadWithProtobuf(const std::string& wire) {
   v1::IssuePlaybackRequest message;
   if (!message.ParseFromString(wire)) return std::nullopt;
-  absl::StatusOr<core::ViewerAttributes> viewer = ViewerFromProto(message.viewer(), "viewer.");
-  if (!viewer.ok()) return std::nullopt;
-  return PlaybackRequest{.asset_id = message.asset_id(), .entitlement = message.entitlement(),
-                         .viewer = *std::move(viewer)};
+  absl::StatusOr<PlaybackRequest> request = PlaybackRequestFromProto(message);
+  if (!request.ok()) return std::nullopt;
+  return *std::move(request);
 }
 
 std::optional<PlaybackRequest> ReadFast(const std::string& wire) {

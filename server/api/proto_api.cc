@@ -139,8 +139,8 @@ v1::KeyState KeyStateToProto(core::KeyState state) {
 }  // namespace
 
 absl::StatusOr<IssuedPlayback> PlaybackApi::IssuePlayback(const v1::IssuePlaybackRequest& q) const {
-  EDGEPASS_ASSIGN_OR_RETURN(core::ViewerAttributes viewer, ViewerFromProto(q.viewer(), "viewer."));
-  return issuer_->IssuePlayback({.asset_id = q.asset_id(), .entitlement = q.entitlement(), .viewer = std::move(viewer)});
+  EDGEPASS_ASSIGN_OR_RETURN(const PlaybackRequest request, PlaybackRequestFromProto(q));
+  return issuer_->IssuePlayback(request);
 }
 
 absl::Status PlaybackApi::IssuePlayback(const v1::IssuePlaybackRequest& q, v1::IssuePlaybackResponse* r) const {

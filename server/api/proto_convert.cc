@@ -82,6 +82,11 @@ absl::StatusOr<core::ViewerAttributes> ViewerFromProto(const v1::Viewer& viewer,
   return out;
 }
 
+absl::StatusOr<PlaybackRequest> PlaybackRequestFromProto(const v1::IssuePlaybackRequest& request) {
+  EDGEPASS_ASSIGN_OR_RETURN(core::ViewerAttributes viewer, ViewerFromProto(request.viewer(), "viewer."));
+  return PlaybackRequest{.asset_id = request.asset_id(), .entitlement = request.entitlement(), .viewer = std::move(viewer)};
+}
+
 absl::StatusOr<core::TokenPolicy> TokenPolicyFromProto(const v1::TokenPolicy& policy,
                                                        absl::Duration default_ttl,
                                                        absl::string_view prefix) {

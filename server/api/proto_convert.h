@@ -15,8 +15,10 @@
 #include "absl/time/time.h"
 #include "core/token_policy.h"
 #include "core/viewer.h"
+#include "edgepass/v1/playback.pb.h"
 #include "edgepass/v1/policy.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "server/app/playback_issuer.h"
 
 namespace edgepass::server {
 
@@ -32,6 +34,10 @@ inline constexpr size_t kMaxPolicyRepeated = 64;
 // over core::kMaxViewerValueLength, an IP over kMaxViewerIpLength.
 absl::StatusOr<core::ViewerAttributes> ViewerFromProto(const v1::Viewer& viewer,
                                                        absl::string_view field_prefix);
+
+// IssuePlaybackRequest -> PlaybackRequest, the viewer by ViewerFromProto
+// under "viewer.".
+absl::StatusOr<PlaybackRequest> PlaybackRequestFromProto(const v1::IssuePlaybackRequest& request);
 
 // TokenPolicy -> core::TokenPolicy, validated with core::ValidateTokenPolicy
 // under `field_prefix`. An empty `exp` means `default_ttl`; an empty `nbf`

@@ -1,8 +1,8 @@
 // libFuzzer target: the IssuePlayback request's fast reader
 // (server/api/playback_request.h) against the path it stands in for,
-// protobuf's parser and ViewerFromProto. Input: the request's wire bytes.
+// protobuf's parser and PlaybackRequestFromProto. Input: the request's wire bytes.
 // Checks: no crash, leak, UB or timeout; whatever the reader accepts,
-// protobuf parses and ViewerFromProto accepts too, into the same request.
+// protobuf parses and PlaybackRequestFromProto accepts too, into the same request.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -39,13 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   edgepass::v1::IssuePlaybackRequest message;
   if (!message.ParseFromArray(data, static_cast<int>(size))) Fail("protobuf refuses");
-  absl::StatusOr<edgepass::core::ViewerAttributes> viewer =
-      edgepass::server::ViewerFromProto(message.viewer(), "viewer.");
-  if (!viewer.ok()) Fail("ViewerFromProto refuses");
-  if (fast.asset_id != message.asset_id()) Fail("with another asset_id");
-  if (fast.entitlement != message.entitlement()) Fail("with another entitlement");
+  absl::StatusOr<PlaybackRequest> slow = edgepass::server::PlaybackRequestFromProto(message);
+  if (!slow.ok()) Fail("PlaybackRequestFromProto refuses");
+  if (fast.asset_id != slow->asset_id) Fail("with another asset_id");
+  if (fast.entitlement != slow->entitlement) Fail("with another entitlement");
   const edgepass::core::ViewerAttributes& a = fast.viewer;
-  const edgepass::core::ViewerAttributes& b = *viewer;
+  const edgepass::core::ViewerAttributes& b = slow->viewer;
   if (a.ip != b.ip || a.co != b.co || a.reg != b.reg || a.cty != b.cty || a.session_id != b.session_id ||
       a.headers != b.headers || a.qs != b.qs) {
     Fail("with another viewer");
