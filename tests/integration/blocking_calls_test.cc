@@ -43,6 +43,7 @@ class GrpcRevokes {
                                         [this, c = call.get()](grpc::Status status) {
                                           absl::MutexLock lock(&mu_);
                                           c->status = std::move(status);
+                                          c->ended = true;
                                           ++done_;
                                         });
       calls_.push_back(std::move(call));
@@ -54,6 +55,16 @@ class GrpcRevokes {
     absl::MutexLock lock(&mu_);
     auto all = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ == calls_.size(); };
     return mu_.AwaitWithTimeout(absl::Condition(&all), timeout);
+  }
+  // False when fewer than `n` calls have ended with `code` within `timeout`.
+  bool AwaitEnded(grpc::StatusCode code, size_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      size_t ended = 0;
+      for (const auto& call : calls_) ended += call->ended && call->status.error_code() == code ? 1 : 0;
+      return ended >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
   }
   // After AwaitAll(): each call's status.
   std::vector<grpc::Status> statuses() {
@@ -69,6 +80,7 @@ class GrpcRevokes {
     v1::RevokeSessionRequest request;
     v1::RevokedSession reply;
     grpc::Status status;
+    bool ended = false;  // guarded by mu_
   };
   std::unique_ptr<v1::SessionService::Stub> sessions_;
   std::vector<std::unique_ptr<Call>> calls_;
@@ -226,21 +238,15 @@ TEST(BlockingCallsTest, CallsBeyondTheWaitingBoundAreRefusedAtOnce) {
     ++rest_refused;
   }
   EXPECT_EQ(rest_refused, kSent - kBound);
-  std::vector<grpc::Status> refused;
-  {
-    // gRPC's refusals: every call past the bound has ended, with Redis frozen.
-    const absl::Time deadline = absl::Now() + absl::Seconds(5);
-    while (absl::Now() < deadline) {
-      refused.clear();
-      for (const grpc::Status& s : grpc_revokes.statuses()) {
-        if (s.error_code() == grpc::StatusCode::UNAVAILABLE) refused.push_back(s);
-      }
-      if (refused.size() >= static_cast<size_t>(kSent - kBound)) break;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+  // gRPC's refusals: every call past the bound ends, with Redis still frozen.
+  ASSERT_TRUE(grpc_revokes.AwaitEnded(grpc::StatusCode::UNAVAILABLE, kSent - kBound, absl::Seconds(5)));
+  int refused = 0;
+  for (const grpc::Status& s : grpc_revokes.statuses()) {
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) continue;
+    EXPECT_EQ(s.error_message(), "too many calls waiting (3); retry");
+    ++refused;
   }
-  ASSERT_EQ(refused.size(), static_cast<size_t>(kSent - kBound));
-  for (const grpc::Status& s : refused) EXPECT_EQ(s.error_message(), "too many calls waiting (3); retry");
+  EXPECT_EQ(refused, kSent - kBound);
   ASSERT_EQ(kill(redis.pid(), SIGCONT), 0);
 
   for (http::testing::TestConnection* conn : rest_waiting) {
