@@ -49,6 +49,22 @@ bool ModuleMode() {
 std::string NginxModulePath() { return kNginxModulePath; }
 std::string NginxModuleTestPath() { return kNginxModuleTestPath; }
 
+bool SettlesAt(int want, const std::function<int()>& status, absl::Duration timeout, absl::Duration hold) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::optional<absl::Time> since;
+  while (absl::Now() < deadline) {
+    if (status() != want) {
+      since.reset();
+    } else if (!since) {
+      since = absl::Now();
+    } else if (absl::Now() - *since >= hold) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
+}
+
 std::string RandomBytes(size_t n) {
   core::SecureRandom random;
   std::string out(n, '\0');

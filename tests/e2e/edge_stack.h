@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,14 @@
 namespace edgepass::testing {
 
 std::string RandomBytes(size_t n);
+
+// Asks `status` every 10 ms until it has answered `want` without a break for
+// `hold` (true), or `timeout` has passed (false). With the nginx module each
+// worker reads the published state itself, at most every
+// edgepass_state_check_interval (50 ms), so one worker's answer says nothing
+// yet of the next request, which another worker may serve.
+bool SettlesAt(int want, const std::function<int()>& status, absl::Duration timeout,
+               absl::Duration hold = absl::Milliseconds(200));
 
 // True when the end-to-end tests run nginx with ngx_http_edgepass_module
 // (EDGEPASS_E2E_NGINX=module; ctest registers the module runs so): the

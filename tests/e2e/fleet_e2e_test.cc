@@ -37,6 +37,7 @@ using ::edgepass::testing::HeaderOr;
 using ::edgepass::testing::Nginx;
 using ::edgepass::testing::NginxAvailable;
 using ::edgepass::testing::RedisServer;
+using ::edgepass::testing::SettlesAt;
 using ::edgepass::testing::ServerProcess;
 using ::edgepass::testing::Sidecar;
 using ::edgepass::testing::TempDir;
@@ -123,25 +124,9 @@ class FleetE2eTest : public ::testing::Test {
     return Get("/" + p.token + path).status;
   }
 
-  // Waits up to `timeout` until `p` is refused and stays refused for 200 ms.
-  // With the nginx module each worker reads the published state itself, at
-  // most every edgepass_state_check_interval (50 ms), so a first refusal may
-  // come from one worker while the next request reaches one that has not
-  // read it yet.
+  // Waits up to `timeout` until `p` is refused and stays refused (SettlesAt).
   bool RefusedFromNowOn(const Playback& p, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    std::optional<absl::Time> refused_since;
-    while (absl::Now() < deadline) {
-      if (Status(p) != 403) {
-        refused_since.reset();
-      } else if (!refused_since) {
-        refused_since = absl::Now();
-      } else if (absl::Now() - *refused_since >= absl::Milliseconds(200)) {
-        return true;
-      }
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return false;
+    return SettlesAt(403, [&] { return Status(p); }, timeout);
   }
 
   static grpc::Status Revoke(ServerProcess& replica, const std::string& session_id) {
