@@ -221,7 +221,9 @@ ngx_http_edgepass_same_file(const struct stat *a, const struct stat *b)
 /*
  * Opens the state file when it is another file than the one last tried: a
  * good one replaces the mapping, a bad one is logged and counted once and
- * the last good mapping stays.
+ * the last good mapping stays. A worker with a state looks at most every
+ * check_interval; one without looks on every request, so that it stops
+ * refusing with 503 as soon as the sidecar has published.
  */
 static void
 ngx_http_edgepass_refresh(ngx_log_t *log, ngx_http_edgepass_main_conf_t *mcf,
@@ -233,7 +235,7 @@ ngx_http_edgepass_refresh(ngx_log_t *log, ngx_http_edgepass_main_conf_t *mcf,
     ngx_uint_t                   overlay_present;
     char                         err[512];
 
-    if (!force && w->looked
+    if (!force && w->looked && w->state != NULL
         && ngx_current_msec - w->checked < mcf->check_interval)
     {
         return;

@@ -70,7 +70,7 @@ std::shared_ptr<prometheus::Collectable> SidecarMetrics(
                      prometheus::MetricType::Counter,
                      [stats] { return HttpRequests(*stats); });
   metrics->AddGauge("edgepass_validator_ready",
-                    "1 once a keyring with at least one key is held.",
+                    "1 once a keyring with at least one key is held (and, with --module-state, written there).",
                     [sink] { return sink->ready() ? 1.0 : 0.0; });
   metrics->AddGauge(
       "edgepass_validator_state_version",

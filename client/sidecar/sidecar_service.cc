@@ -50,8 +50,10 @@ http::Response SidecarService::Route(const http::Request& request,
     const std::string state =
         absl::StrCat(",\"version\":", sink_->version(),
                      ",\"revoked\":", sink_->revoked_count(), "}");
-    if (!sink_->ready())
-      return http::Response::Json(503, "{\"status\":\"no keyring\"" + state);
+    if (!sink_->ready()) {
+      const char* status = sink_->key_count() == 0 ? "no keyring" : "no module state";
+      return http::Response::Json(503, absl::StrCat("{\"status\":\"", status, "\"", state));
+    }
     return http::Response::Json(200, "{\"status\":\"ok\"" + state);
   }
   if (path == "/stats") {

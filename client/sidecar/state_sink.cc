@@ -24,7 +24,6 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
   version_.store(version, std::memory_order_release);
   revoked_count_.store(revoked, std::memory_order_release);
   key_count_.store(keys, std::memory_order_release);
-  ready_.store(has_keys, std::memory_order_release);
   if (timing != nullptr) timing->applied_at = absl::Now();
   // The module's file first: nginx workers refuse a revoked session only
   // once it is there, while the snapshot only serves the next restart.
@@ -36,6 +35,9 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
                                absl::StrCat("module state: ", published.message()));
     }
   }
+  // With the module, nginx can check nothing until a file is there.
+  module_published_ = module_published_ || (!module_state_file_.empty() && published.ok());
+  ready_.store(has_keys && (module_state_file_.empty() || module_published_), std::memory_order_release);
   const absl::Time published_at = absl::Now();
   if (timing != nullptr) timing->published_at = published_at;
   absl::Status saved =

@@ -64,7 +64,9 @@ class StateSink {
   void set_module_state_file(std::string path) { module_state_file_ = std::move(path); }
   static constexpr absl::Duration kModuleStateSettle = absl::Milliseconds(120);
 
-  // True once a state with at least one key has been applied.
+  // True once a state with at least one key has been applied and, with a
+  // module state file, a state has been published there (nginx's workers
+  // refuse everything with 503 until then).
   bool ready() const { return ready_.load(std::memory_order_acquire); }
   uint64_t version() const { return version_.load(std::memory_order_acquire); }
   size_t revoked_count() const {
@@ -88,6 +90,7 @@ class StateSink {
   // the next publish must write the whole file.
   std::shared_ptr<const core::RevocationSet> published_base_;
   uint64_t published_base_version_ = 0;
+  bool module_published_ = false;  // a module state file was written once
   absl::Mutex mu_;
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> version_{0};

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include <memory>
 #include <string>
@@ -68,6 +69,14 @@ TEST(StateSinkModuleState, AFailedPublishIsReturnedAndTheStateAppliedAnyway) {
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("module state: "), absl::string_view::npos) << status;
   EXPECT_EQ(sink.version(), 5u);
+  // Not ready while nginx has no file to check against; ready once one is
+  // written, and it stays so when a later write fails (nginx keeps the last).
+  EXPECT_FALSE(sink.ready());
+  ASSERT_TRUE(std::filesystem::create_directory(dir.path() + "/missing"));
+  ASSERT_TRUE(sink.ApplyState(State(keys, 6, {})).ok());
+  EXPECT_TRUE(sink.ready());
+  std::filesystem::remove_all(dir.path() + "/missing");
+  EXPECT_FALSE(sink.ApplyState(State(keys, 7, {})).ok());
   EXPECT_TRUE(sink.ready());
 }
 
