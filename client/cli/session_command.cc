@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -114,8 +115,9 @@ absl::StatusOr<int> CountFlag(const OperatorArgs& args, absl::string_view name) 
 
 // Follows next_page_token from --page-token (default: the first page) to the
 // last page, or until --limit entries; prints each page as it arrives, as one
-// table or one JSON document (a failed call part-way leaves what was printed
-// and exits 1).
+// table or one JSON document. A call that fails part-way leaves what was
+// printed; with --json the document is still closed, with the error and the
+// next_page_token that resumes at the failed page.
 int RunList(const OperatorArgs& args, CliEnv& env) {
   absl::StatusOr<int> limit = CountFlag(args, "limit");
   absl::StatusOr<int> page_size = limit.ok() ? CountFlag(args, "page-size") : limit;
@@ -133,7 +135,14 @@ int RunList(const OperatorArgs& args, CliEnv& env) {
     const int left = *limit - listed;
     request.set_page_size(*limit > 0 && (*page_size == 0 || left < *page_size) ? left : *page_size);
     page = sessions.ListRevokedSessions(request);
-    if (!page.ok()) return ReportCallError(args, env, page.status());
+    if (!page.ok()) {
+      if (args.json && json.started()) {
+        json.Finish({{"error", text::JsonString(absl::StrCat(absl::StatusCodeToString(page.status().code()), ": ",
+                                                             page.status().message()))},
+                     {"next_page_token", text::JsonString(request.page_token())}});
+      }
+      return ReportCallError(args, env, page.status());
+    }
     for (const v1::RevokedSession& s : page->sessions()) {
       if (args.json) {
         if (absl::Status added = json.Add(s); !added.ok()) return ReportJsonError(args, env, added);
@@ -144,6 +153,7 @@ int RunList(const OperatorArgs& args, CliEnv& env) {
                     s.reason().empty() ? "-" : s.reason()});
     }
     if (!args.json) table.Flush(env.out);
+    env.out.flush();  // a reader of a pipe gets each page as it arrives
     listed += page->sessions_size();
     request.set_page_token(page->next_page_token());
   } while (!page->next_page_token().empty() && (*limit == 0 || listed < *limit));

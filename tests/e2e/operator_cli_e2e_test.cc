@@ -8,6 +8,7 @@
 // key rotation it acknowledges, and bad input (unknown asset, malformed file,
 // missing scope, no server) with the message and exit code a script relies
 // on. Label: integration.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -21,8 +22,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "client/lib/session_client.h"
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/edge_stack.h"
@@ -34,6 +37,7 @@ namespace {
 
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
+using ::edgepass::testing::ChildProcess;
 using ::edgepass::testing::FreeLoopbackPort;
 using ::edgepass::testing::HeaderOr;
 using ::edgepass::testing::MakeApiKey;
@@ -59,6 +63,7 @@ class OperatorCliE2eTest : public ::testing::Test {
     const NewApiKey admin = MakeApiKey("operator:admin", root);
     const NewApiKey edge = MakeApiKey("edge-validator:edge-sync", root);
     const NewApiKey backend = MakeApiKey("playback-backend:issue", root);
+    admin_key_ = new std::string(admin.key);
     admin_key_file_ = new std::string(KeyFile("admin", admin.key));
     issue_key_file_ = new std::string(KeyFile("backend", backend.key));
     const std::string access = root + "/access.json";
@@ -75,6 +80,7 @@ class OperatorCliE2eTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete sidecar_;
     delete server_;
+    delete admin_key_;
     delete admin_key_file_;
     delete issue_key_file_;
     delete dir_;
@@ -130,7 +136,15 @@ class OperatorCliE2eTest : public ::testing::Test {
     return r;
   }
 
+  // The session ids of a `session list --json` document, in its order.
+  static std::vector<std::string> SessionIds(const json& reply) {
+    std::vector<std::string> out;
+    for (const json& s : reply["sessions"]) out.push_back(s["session_id"]);
+    return out;
+  }
+
   static TempDir* dir_;
+  static std::string* admin_key_;
   static std::string* admin_key_file_;
   static std::string* issue_key_file_;
   static ServerProcess* server_;
@@ -139,6 +153,7 @@ class OperatorCliE2eTest : public ::testing::Test {
 };
 
 TempDir* OperatorCliE2eTest::dir_ = nullptr;
+std::string* OperatorCliE2eTest::admin_key_ = nullptr;
 std::string* OperatorCliE2eTest::admin_key_file_ = nullptr;
 std::string* OperatorCliE2eTest::issue_key_file_ = nullptr;
 ServerProcess* OperatorCliE2eTest::server_ = nullptr;
@@ -284,20 +299,67 @@ TEST_F(OperatorCliE2eTest, RevokedSessionIsRefusedByTheValidatorUntilRestored) {
   EXPECT_TRUE(absl::StartsWith(r.err, "edgepass session restore: NOT_FOUND: ")) << r.err;
 }
 
+// A list whose call fails part-way (the server frozen after the first page)
+// still prints one whole JSON document: the entries so far, the error, and
+// the token that resumes at the failed page.
+TEST_F(OperatorCliE2eTest, SessionListFailingPartWayPrintsOneDocumentThatResumes) {
+  constexpr int kSessions = 300;  // a page each: far more pages than the freeze takes
+  client::SessionClient sessions({.address = server_->address(), .api_key = *admin_key_});
+  v1::ReportSessionsRequest report;
+  for (int i = 0; i < kSessions; ++i) {
+    v1::ReportSessionRequest* s = report.add_sessions();
+    s->set_session_id(absl::StrFormat("cli-partial-%03d", i));
+    s->set_score(0.9);
+  }
+  ASSERT_TRUE(sessions.ReportSessions(report).ok());
+  RunResult whole = Cli({"session", "list", "--json"});
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  const std::vector<std::string> all = SessionIds(Json(whole));
+  ASSERT_GE(all.size(), static_cast<size_t>(kSessions));
+
+  const std::string out = absl::StrCat(dir_->path(), "/partial.out");
+  const std::string err = absl::StrCat(dir_->path(), "/partial.err");
+  ChildProcess cli({EDGEPASS_CLI_PATH, "session", "list", "--page-size", "1", "--json", "--deadline", "500ms",
+                    "--server", server_->address(), "--api-key-file", *admin_key_file_},
+                   out, err);
+  // Each page is written out as it arrives: at the first, freeze the server.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (ReadFileOrEmpty(out).empty() && cli.Running() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_TRUE(server_->process().Signal(SIGSTOP));
+  const std::optional<int> code = cli.WaitForExit(absl::Seconds(20));
+  ASSERT_TRUE(server_->process().Signal(SIGCONT));
+  EXPECT_EQ(code, 3) << ReadFileOrEmpty(err);  // not reached in time
+  EXPECT_TRUE(absl::StartsWith(ReadFileOrEmpty(err), "edgepass session list: DEADLINE_EXCEEDED: "))
+      << ReadFileOrEmpty(err);
+
+  const std::string text = ReadFileOrEmpty(out);
+  const json partial = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(partial.is_object()) << text;
+  EXPECT_TRUE(absl::StartsWith(partial.value("error", ""), "DEADLINE_EXCEEDED: ")) << text;
+  const std::string token = partial.value("next_page_token", "");
+  ASSERT_FALSE(token.empty()) << text;
+  std::vector<std::string> listed = SessionIds(partial);
+  ASSERT_FALSE(listed.empty()) << text;
+  ASSERT_LT(listed.size(), all.size()) << "the list ended before the server was frozen";
+
+  // The token goes on right after the last entry printed.
+  RunResult rest = Cli({"session", "list", "--page-token", token, "--json"});
+  ASSERT_EQ(rest.exit_code, 0) << rest.err;
+  for (const std::string& id : SessionIds(Json(rest))) listed.push_back(id);
+  EXPECT_EQ(listed, all);
+}
+
 TEST_F(OperatorCliE2eTest, SessionListFollowsPagesOrStopsAtLimitAndResumes) {
   for (int i = 0; i < 5; ++i) {
     RunResult r = Cli({"session", "revoke", absl::StrCat("cli-page-", i)});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  auto ids = [](const json& reply) {
-    std::vector<std::string> out;
-    for (const json& s : reply["sessions"]) out.push_back(s["session_id"]);
-    return out;
-  };
   // Every page, two entries a call: the whole list, each entry once.
   RunResult r = Cli({"session", "list", "--page-size", "2", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::vector<std::string> all = ids(Json(r));
+  const std::vector<std::string> all = SessionIds(Json(r));
   EXPECT_FALSE(Json(r).contains("next_page_token")) << r.out;
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(std::count(all.begin(), all.end(), absl::StrCat("cli-page-", i)), 1) << r.out;
@@ -318,13 +380,13 @@ TEST_F(OperatorCliE2eTest, SessionListFollowsPagesOrStopsAtLimitAndResumes) {
   // --limit stops part-way; --page-token goes on from there.
   r = Cli({"session", "list", "--page-size", "2", "--limit", "3", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> listed = ids(Json(r));
+  std::vector<std::string> listed = SessionIds(Json(r));
   const std::string token = Json(r).value("next_page_token", "");
   ASSERT_EQ(listed.size(), 3u) << r.out;
   ASSERT_FALSE(token.empty()) << r.out;
   r = Cli({"session", "list", "--page-size", "2", "--page-token", token, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const std::string& id : ids(Json(r))) listed.push_back(id);
+  for (const std::string& id : SessionIds(Json(r))) listed.push_back(id);
   EXPECT_EQ(listed, all);
   r = Cli({"session", "list", "--limit", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
