@@ -6,7 +6,6 @@
 
 #include <cstring>
 #include <filesystem>
-
 #include <memory>
 #include <string>
 #include <utility>
