@@ -263,7 +263,10 @@ void LiveState::RequestReload(ChangeKind kind) {
   absl::MutexLock lock(&mu_);
   if (kind == ChangeKind::kCatalog) catalog_dirty_ = true;
   if (kind == ChangeKind::kSessions) sessions_dirty_ = true;
-  // kKeyring: the keyring source invalidates itself; the poll picks it up.
+  // kKeyring: the keyring source invalidated itself (it subscribed to the
+  // feed first, so it was told first); the loop asks it now rather than at
+  // the next poll, so a revoked key leaves the edge at once.
+  if (kind == ChangeKind::kKeyring) keyring_dirty_ = true;
 }
 
 std::shared_ptr<const EdgeSnapshot> LiveState::WaitForEdgeChange(const EdgeSnapshot& have,
@@ -530,13 +533,13 @@ void LiveState::Run() {
     {
       absl::MutexLock lock(&mu_);
       auto woken = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return stop_ || catalog_dirty_ || sessions_dirty_;
+        return stop_ || catalog_dirty_ || sessions_dirty_ || keyring_dirty_;
       };
       mu_.AwaitWithTimeout(absl::Condition(&woken), options_.keyring_poll_interval);
       if (stop_) return;
       catalog_pending = catalog_pending || catalog_dirty_;
       sessions_pending = sessions_pending || sessions_dirty_;
-      catalog_dirty_ = sessions_dirty_ = false;
+      catalog_dirty_ = sessions_dirty_ = keyring_dirty_ = false;
     }
     if (clock_() >= next_full) {
       catalog_pending = sessions_pending = true;

@@ -132,7 +132,8 @@ struct LiveStateOptions {
   // Reload of the catalog, and catching up on session changes, even
   // without notifications.
   absl::Duration refresh_interval = absl::Seconds(30);
-  // How often the keyring source is asked whether the keyring changed.
+  // How often the keyring source is asked whether the keyring changed (a
+  // kKeyring notification on the feed asks at once).
   absl::Duration keyring_poll_interval = absl::Seconds(1);
   // How often the revocation list is checked against the session store:
   // after catching up on the store's changes, the number of entries this
@@ -278,6 +279,7 @@ class LiveState {
   EdgeRevokedSet compiled_;
   bool catalog_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool sessions_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool keyring_dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> resyncs_{0};
   std::thread thread_;

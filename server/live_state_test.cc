@@ -182,6 +182,29 @@ TEST(LiveStateIncremental, StartStreamsBaseAndLogIntoTheSameList) {
   EXPECT_EQ(live.edge()->version, list->version);
 }
 
+// A keyring written on any replica is announced on the feed; the edge
+// snapshot follows at once, not at the next poll (here an hour away), so a
+// revoked key leaves every validator at once.
+TEST(LiveStateKeyring, AKeyringNotificationIsPickedUpWithoutWaitingForThePoll) {
+  ::edgepass::testing::TempDir dir;
+  LocalChangeFeed feed;
+  FileSessionStore store(dir.path() + "/revocations.json", &feed);
+  testing::InMemoryCatalogStore catalogs;
+  testing::FixedKeyringSource keys(TestKeyring());
+  LiveState live(&catalogs, &store, &keys, &feed, [] { return kStart; },
+                 {.refresh_interval = absl::Hours(100), .keyring_poll_interval = absl::Hours(1)});
+  ASSERT_TRUE(live.Start().ok());
+  const std::shared_ptr<const EdgeSnapshot> before = live.edge();
+  absl::StatusOr<core::Keyring> next = core::Keyring::Create(
+      {{.id = "20260102_fedcba9876543210fedc", .value = std::string(128, 'b'), .state = core::KeyState::kPrimary}});
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_TRUE(keys.Share(*next).ok());
+  feed.Publish(ChangeKind::kKeyring);
+  const std::shared_ptr<const EdgeSnapshot> after = live.WaitForEdgeChange(*before, absl::Seconds(10));
+  EXPECT_EQ(after->keyring_fingerprint, KeyringFingerprint(*next));
+  EXPECT_EQ(after->version, before->version);
+}
+
 TEST(EdgeRevokedSet, ChangesShareUntouchedBucketsAndDiffFindsTheRest) {
   std::vector<EdgeRevoked> all;
   for (int i = 0; i < 5000; ++i) all.push_back({absl::StrCat("id", i), absl::InfiniteFuture()});

@@ -7,6 +7,7 @@ namespace edgepass::server {
 CachedKeyringSource::CachedKeyringSource(SecretStore& store, ChangeFeed* feed,
                                          CachedKeyringSourceOptions options)
     : store_(store),
+      feed_(feed),
       options_(std::move(options)),
       cache_(feed,
              {.retry_interval = options_.retry_interval,
@@ -25,6 +26,7 @@ absl::StatusOr<std::shared_ptr<const core::Keyring>> CachedKeyringSource::Curren
 
 absl::Status CachedKeyringSource::Share(const core::Keyring& keyring) {
   cache_.Set(std::make_shared<const core::Keyring>(keyring), options_.clock() + options_.ttl);
+  if (feed_ != nullptr) feed_->Publish(ChangeKind::kKeyring);
   return absl::OkStatus();
 }
 

@@ -47,13 +47,16 @@ class CachedKeyringSource : public KeyringSource {
   // while another thread's first read is still running after first_wait).
   absl::StatusOr<std::shared_ptr<const core::Keyring>> Current() override;
 
-  // Serves `keyring` (just written to the store) at once, fresh for ttl.
+  // Serves `keyring` (just written to the store) at once, fresh for ttl, and
+  // announces kKeyring on the feed so the edge snapshot follows at once (the
+  // announcement also makes the next call read the store once more).
   absl::Status Share(const core::Keyring& keyring) override;
 
   void Invalidate() { cache_.Invalidate(); }
 
  private:
   SecretStore& store_;
+  ChangeFeed* const feed_;
   const CachedKeyringSourceOptions options_;
   SingleFlightKeyring cache_;
 };

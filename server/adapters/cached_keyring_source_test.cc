@@ -6,9 +6,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "core/random.h"
 #include "gtest/gtest.h"
 #include "server/adapters/file_secret_store.h"
+#include "server/adapters/local_change_feed.h"
 #include "tests/fakes/counting_secret_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -123,6 +125,29 @@ TEST_F(CachedKeyringSourceTest, InvalidateRereadsTheStore) {
   ASSERT_TRUE(source.Current().ok());
   ASSERT_TRUE(source.Current().ok());
   EXPECT_EQ(store_->read_count(), 2);
+}
+
+// Share() serves the keyring at once and announces it, so that the edge
+// snapshot of this replica (LiveState, listening on the same feed) follows
+// without waiting for its poll.
+TEST_F(CachedKeyringSourceTest, ShareServesTheKeyringAndAnnouncesIt) {
+  absl::Mutex mu;
+  int announced = 0;  // before the feed: its thread may call the listener until it is gone
+  LocalChangeFeed feed;
+  feed.Subscribe([&](ChangeKind kind) {
+    absl::MutexLock lock(&mu);
+    if (kind == ChangeKind::kKeyring) ++announced;
+  });
+  CachedKeyringSource source(*store_, &feed, Options());
+  absl::StatusOr<std::shared_ptr<const core::Keyring>> first = source.Current();
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<core::Keyring> next = core::Keyring::Create(
+      {{.id = "20260102_fedcba9876543210fedc", .value = std::string(128, 'b'), .state = core::KeyState::kPrimary}});
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_TRUE(source.Share(*next).ok());
+  EXPECT_EQ(source.Current().value()->Primary()->id, "20260102_fedcba9876543210fedc");
+  absl::MutexLock lock(&mu);
+  EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(+[](int* n) { return *n > 0; }, &announced), absl::Seconds(10)));
 }
 
 }  // namespace
