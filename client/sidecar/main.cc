@@ -3,6 +3,7 @@
 // Logs one JSON object per line on stderr (logging/json_log.h).
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -129,7 +130,7 @@ int Run(const std::vector<std::string>& args) {
   if (!cloudfront.ok()) return ConfigError(cloudfront.status().message());
 
   // Block the stop signals before any thread starts (edge sync, metrics,
-  // HTTP), so only the sigwait() below sees them.
+  // HTTP), so only the sigtimedwait() below sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
@@ -229,8 +230,16 @@ int Run(const std::vector<std::string>& args) {
       .Int("version", static_cast<int64_t>(sink.version()))
       .Bool("ready", sink.ready());
 
+  // Until a stop signal: a module state that could not be written is tried
+  // again every second.
+  const timespec second{.tv_sec = 1, .tv_nsec = 0};
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while ((signal_number = sigtimedwait(&stop_signals, nullptr, &second)) < 0) {
+    absl::StatusOr<bool> retried = sink.RetryModuleState();
+    if (retried.ok() && *retried) {
+      logging::Info("module_state_written").Int("version", static_cast<int64_t>(sink.version()));
+    }
+  }
   logging::Info("stopping").Str("signal", strsignal(signal_number));
   if (edge_sync != nullptr) edge_sync->Stop();
   (*server)->Stop();

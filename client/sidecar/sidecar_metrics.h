@@ -16,7 +16,7 @@
 //     route "/auth" (every path but the two below), "/healthz", "/stats";
 //     code the HTTP status ("other" outside 100-599). Requests the HTTP
 //     layer refuses before the handler (malformed, oversized) are not counted.
-//   edgepass_validator_ready             gauge: 1 once a keyring is held
+//   edgepass_validator_ready             gauge: 1 once ready (StateSink::ready)
 //   edgepass_validator_state_version     gauge: edge-sync version applied
 //   edgepass_validator_revoked_sessions  gauge: revoked session ids held
 //   edgepass_validator_keys              gauge: keys held

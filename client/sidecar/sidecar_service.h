@@ -1,5 +1,5 @@
 // The sidecar's HTTP endpoints, as an edgepass::http handler:
-//   GET /healthz  200 {"status":"ok",...} once a keyring is loaded, 503 before
+//   GET /healthz  200 {"status":"ok",...} once ready (StateSink::ready), 503 before
 //   GET /stats    decision counters (SidecarStats) and the state version
 //   anything else the nginx auth_request check (contract: auth_mapping.h),
 //                 conventionally GET /auth

@@ -28,32 +28,59 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
   // The module's file first: nginx workers refuse a revoked session only
   // once it is there, while the snapshot only serves the next restart.
   absl::Status published;
+  bool new_keyring = false;
   if (!module_state_file_.empty()) {
-    published = PublishModuleState(state);
-    if (!published.ok()) {
-      published = absl::Status(published.code(),
-                               absl::StrCat("module state: ", published.message()));
+    published = PublishModuleState(state, &new_keyring);
+    if (published.ok()) {
+      unpublished_.reset();
+    } else {  // RetryModuleState() tries again; the set is shared, not copied
+      unpublished_ = ValidatorState{.version = state.version,
+                                    .keyring_fingerprint = state.keyring_fingerprint,
+                                    .keyring = state.keyring,
+                                    .revoked = state.revoked};
     }
   }
-  // With the module, nginx can check nothing until a file is there.
-  module_published_ = module_published_ || (!module_state_file_.empty() && published.ok());
-  ready_.store(has_keys && (module_state_file_.empty() || module_published_), std::memory_order_release);
+  UpdateReady(has_keys);
   const absl::Time published_at = absl::Now();
   if (timing != nullptr) timing->published_at = published_at;
   absl::Status saved =
       store_ != nullptr ? store_->Save(state) : absl::OkStatus();
   if (timing != nullptr) timing->saved_at = absl::Now();
-  if (!module_state_file_.empty() && published.ok()) {
-    const bool new_keyring =
-        state.keyring_fingerprint != published_fingerprint_ || keys != published_keys_;
-    published_fingerprint_ = state.keyring_fingerprint;
-    published_keys_ = keys;
-    if (new_keyring) absl::SleepFor(published_at + kModuleStateSettle - absl::Now());
-  }
+  if (new_keyring) absl::SleepFor(published_at + kModuleStateSettle - absl::Now());
   return published.ok() ? saved : published;
 }
 
-absl::Status StateSink::PublishModuleState(const ValidatorState& state) {
+absl::StatusOr<bool> StateSink::RetryModuleState() {
+  absl::MutexLock lock(&mu_);
+  if (!unpublished_.has_value()) return false;
+  bool new_keyring = false;
+  if (absl::Status published = PublishModuleState(*unpublished_, &new_keyring); !published.ok()) {
+    return published;
+  }
+  const bool has_keys = !unpublished_->keyring.keys().empty();
+  unpublished_.reset();
+  UpdateReady(has_keys);
+  return true;
+}
+
+void StateSink::UpdateReady(bool has_keys) {
+  // With the module, nginx can check nothing until a file is there; once
+  // one is, a failed write leaves nginx the last one.
+  module_published_ = module_published_ || (!module_state_file_.empty() && !unpublished_.has_value());
+  ready_.store(has_keys && (module_state_file_.empty() || module_published_), std::memory_order_release);
+}
+
+absl::Status StateSink::PublishModuleState(const ValidatorState& state, bool* new_keyring) {
+  absl::Status written = WriteModuleState(state);
+  if (!written.ok()) return absl::Status(written.code(), absl::StrCat("module state: ", written.message()));
+  *new_keyring = state.keyring_fingerprint != published_fingerprint_ ||
+                 state.keyring.keys().size() != published_keys_;
+  published_fingerprint_ = state.keyring_fingerprint;
+  published_keys_ = state.keyring.keys().size();
+  return absl::OkStatus();
+}
+
+absl::Status StateSink::WriteModuleState(const ValidatorState& state) {
   const std::string overlay_path = client::ModuleOverlayPath(module_state_file_);
   const client::RevokedSessions& revoked = *state.revoked;
   const bool same_keyring = published_base_ != nullptr &&

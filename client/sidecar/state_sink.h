@@ -12,10 +12,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "client/sidecar/snapshot_store.h"
@@ -64,6 +66,13 @@ class StateSink {
   void set_module_state_file(std::string path) { module_state_file_ = std::move(path); }
   static constexpr absl::Duration kModuleStateSettle = absl::Milliseconds(120);
 
+  // Writes again the module state of the last applied state when writing it
+  // failed (a directory not mounted yet, a full disk): true when it is now
+  // written, false when nothing was pending, the error when it failed again.
+  // The sidecar calls it every second, so that neither a static keyring
+  // (applied once) nor a quiet fleet leaves nginx without the state.
+  absl::StatusOr<bool> RetryModuleState();
+
   // True once a state with at least one key has been applied and, with a
   // module state file, a state has been published there (nginx's workers
   // refuse everything with 503 until then).
@@ -81,8 +90,14 @@ class StateSink {
   client::EdgeValidator* const validator_;
   SnapshotStore* const store_;
   std::string module_state_file_;
+  // WriteModuleState, then records the keyring the file holds; *new_keyring
+  // says whether it differs from the one written before. Errors say
+  // "module state: ".
+  absl::Status PublishModuleState(const ValidatorState& state, bool* new_keyring)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes the module's state file or its overlay for `state`.
-  absl::Status PublishModuleState(const ValidatorState& state);
+  absl::Status WriteModuleState(const ValidatorState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UpdateReady(bool has_keys) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string published_fingerprint_;  // keyring of the last file written
   size_t published_keys_ = 0;
@@ -91,6 +106,8 @@ class StateSink {
   std::shared_ptr<const core::RevocationSet> published_base_;
   uint64_t published_base_version_ = 0;
   bool module_published_ = false;  // a module state file was written once
+  // The last applied state when its module state could not be written.
+  std::optional<ValidatorState> unpublished_;
   absl::Mutex mu_;
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> version_{0};

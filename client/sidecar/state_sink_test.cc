@@ -33,6 +33,15 @@ ValidatorState State(const TestKeys& keys, uint64_t version, std::vector<std::st
   return state;
 }
 
+// The file as 8-byte words (the parser reads it aligned, as mmap gives it).
+absl::StatusOr<std::string> ReadAligned(const std::string& path, std::vector<uint64_t>* words) {
+  absl::StatusOr<std::string> bytes = files::ReadFileToString(path);
+  if (!bytes.ok()) return bytes;
+  words->assign(bytes->size() / 8 + 1, 0);
+  std::memcpy(words->data(), bytes->data(), bytes->size());
+  return bytes;
+}
+
 TEST(StateSinkModuleState, EveryAppliedStateIsPublishedMode0600) {
   ScratchDir dir;
   TestKeys keys;
@@ -42,10 +51,9 @@ TEST(StateSinkModuleState, EveryAppliedStateIsPublishedMode0600) {
   sink.set_module_state_file(path);
   for (uint64_t version : {1u, 2u}) {
     ASSERT_TRUE(sink.ApplyState(State(keys, version, {"sessREVOKED" + std::to_string(version)})).ok());
-    absl::StatusOr<std::string> bytes = files::ReadFileToString(path);
+    std::vector<uint64_t> aligned;
+    absl::StatusOr<std::string> bytes = ReadAligned(path, &aligned);
     ASSERT_TRUE(bytes.ok()) << bytes.status();
-    std::vector<uint64_t> aligned(bytes->size() / 8 + 1);
-    std::memcpy(aligned.data(), bytes->data(), bytes->size());
     absl::StatusOr<client::ModuleState> state = client::ParseModuleState(
         absl::MakeConstSpan(reinterpret_cast<const char*>(aligned.data()), bytes->size()));
     ASSERT_TRUE(state.ok()) << state.status();
@@ -68,23 +76,27 @@ TEST(StateSinkModuleState, AFailedPublishIsReturnedAndTheStateAppliedAnyway) {
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("module state: "), absl::string_view::npos) << status;
   EXPECT_EQ(sink.version(), 5u);
-  // Not ready while nginx has no file to check against; ready once one is
-  // written, and it stays so when a later write fails (nginx keeps the last).
+  // Not ready while nginx has no file to check against. A retry writes the
+  // pending state once it can; then it is ready, and stays so when a later
+  // write fails (nginx keeps the last file).
+  EXPECT_FALSE(sink.ready());
+  EXPECT_FALSE(sink.RetryModuleState().ok());
   EXPECT_FALSE(sink.ready());
   ASSERT_TRUE(std::filesystem::create_directory(dir.path() + "/missing"));
-  ASSERT_TRUE(sink.ApplyState(State(keys, 6, {})).ok());
+  EXPECT_EQ(sink.RetryModuleState().value_or(false), true);
   EXPECT_TRUE(sink.ready());
+  EXPECT_EQ(sink.RetryModuleState().value_or(true), false);  // nothing pending
+  std::vector<uint64_t> aligned;
+  absl::StatusOr<std::string> bytes = ReadAligned(dir.path() + "/missing/module.state", &aligned);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  absl::StatusOr<client::ModuleState> written = client::ParseModuleState(
+      absl::MakeConstSpan(reinterpret_cast<const char*>(aligned.data()), bytes->size()));
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ(written->version, 5u);
+
   std::filesystem::remove_all(dir.path() + "/missing");
   EXPECT_FALSE(sink.ApplyState(State(keys, 7, {})).ok());
   EXPECT_TRUE(sink.ready());
-}
-
-absl::StatusOr<std::string> ReadAligned(const std::string& path, std::vector<uint64_t>* words) {
-  absl::StatusOr<std::string> bytes = files::ReadFileToString(path);
-  if (!bytes.ok()) return bytes;
-  words->assign(bytes->size() / 8 + 1, 0);
-  std::memcpy(words->data(), bytes->data(), bytes->size());
-  return bytes;
 }
 
 TEST(StateSinkModuleState, ADeltaRewritesOnlyTheOverlayAndAFoldTheBase) {

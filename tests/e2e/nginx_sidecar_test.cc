@@ -301,6 +301,33 @@ TEST_F(NginxSidecarTest,
   EXPECT_EQ(Get("/" + token + "/vod/demo/master.m3u8").status, 200);
 }
 
+// No nginx needed: with --module-state in a directory that is not there yet
+// (a volume not mounted yet), the sidecar is not ready, and it writes the
+// file, and so becomes ready, soon after the directory appears.
+TEST(EdgepassValidatorBinary, AModuleStateItCouldNotWriteIsWrittenOnceItCan) {
+  TempDir dir;
+  core::SecureRandom random;
+  const std::string keyring = dir.path() + "/keyring.json";
+  WriteFileOrDie(keyring, core::KeyringToJson(*core::Keyring::Create(
+                              {core::GenerateSigningKey(absl::Now(), core::KeyState::kPrimary, random)})));
+  ASSERT_EQ(::chmod(keyring.c_str(), 0600), 0);
+  const std::string state = dir.path() + "/later/module.state";
+  Sidecar sidecar(dir.path(), {"--keyring", keyring, "--module-state", state, "--listen", "127.0.0.1:0"});
+  const uint16_t port = sidecar.WaitListening();
+  ASSERT_NE(port, 0) << sidecar.log();
+  std::optional<TestResponse> health = Fetch(port, "GET", "/healthz");
+  ASSERT_TRUE(health.has_value());
+  EXPECT_EQ(health->status, 503);
+  EXPECT_TRUE(absl::StrContains(health->body, "\"no module state\"")) << health->body;
+
+  ASSERT_TRUE(std::filesystem::create_directory(dir.path() + "/later"));
+  EXPECT_TRUE(sidecar.WaitReady(absl::Seconds(10)));
+  struct stat st {};
+  ASSERT_EQ(::stat(state.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_TRUE(absl::StrContains(sidecar.log(), "\"event\":\"module_state_written\"")) << sidecar.log();
+}
+
 // No nginx needed: the binary's start-up contract.
 TEST(EdgepassValidatorBinary, BadConfigurationIsOneLineAndExit2) {
   TempDir dir;
