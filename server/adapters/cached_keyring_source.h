@@ -35,12 +35,13 @@ struct CachedKeyringSourceOptions {
 // caller reads the store; concurrent callers get the stale keyring meanwhile
 // (or wait up to first_wait when there is none yet), so the store sees one
 // read per ttl however many callers there are. A failed read keeps the old
-// keyring. A kKeyring notification (or Invalidate()) makes the next call
-// read the store again.
+// keyring. Invalidate() makes the next call read the store again. The source
+// does not listen to the feed: on a single replica only its own Share()
+// changes the keyring, and re-reading the store after it could bring back
+// an older keyring from an eventually consistent store.
 class CachedKeyringSource : public KeyringSource {
  public:
-  // `store` must outlive the source; `feed` may be null. The feed's listener
-  // holds no reference to the source, so either may be destroyed first.
+  // `store` and `feed` must outlive the source; `feed` may be null.
   CachedKeyringSource(SecretStore& store, ChangeFeed* feed, CachedKeyringSourceOptions options = {});
 
   // See KeyringSource; with nothing cached, the store's error (UNAVAILABLE
@@ -48,8 +49,7 @@ class CachedKeyringSource : public KeyringSource {
   absl::StatusOr<std::shared_ptr<const core::Keyring>> Current() override;
 
   // Serves `keyring` (just written to the store) at once, fresh for ttl, and
-  // announces kKeyring on the feed so the edge snapshot follows at once (the
-  // announcement also makes the next call read the store once more).
+  // announces kKeyring on the feed so the edge snapshot follows at once.
   absl::Status Share(const core::Keyring& keyring) override;
 
   void Invalidate() { cache_.Invalidate(); }

@@ -129,7 +129,7 @@ TEST_F(CachedKeyringSourceTest, InvalidateRereadsTheStore) {
 
 // Share() serves the keyring at once and announces it, so that the edge
 // snapshot of this replica (LiveState, listening on the same feed) follows
-// without waiting for its poll.
+// without waiting for its poll; the store is not read again for it.
 TEST_F(CachedKeyringSourceTest, ShareServesTheKeyringAndAnnouncesIt) {
   absl::Mutex mu;
   int announced = 0;  // before the feed: its thread may call the listener until it is gone
@@ -146,8 +146,13 @@ TEST_F(CachedKeyringSourceTest, ShareServesTheKeyringAndAnnouncesIt) {
   ASSERT_TRUE(next.ok()) << next.status();
   ASSERT_TRUE(source.Share(*next).ok());
   EXPECT_EQ(source.Current().value()->Primary()->id, "20260102_fedcba9876543210fedc");
-  absl::MutexLock lock(&mu);
-  EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(+[](int* n) { return *n > 0; }, &announced), absl::Seconds(10)));
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(+[](int* n) { return *n > 0; }, &announced), absl::Seconds(10)));
+  }
+  // Its own announcement does not make it read the store again.
+  EXPECT_EQ(source.Current().value()->Primary()->id, "20260102_fedcba9876543210fedc");
+  EXPECT_EQ(store_->read_count(), 1);
 }
 
 }  // namespace
