@@ -48,9 +48,13 @@ absl::StatusOr<absl::Time> ParseEpochFlag(absl::string_view flag,
       absl::StrCat("--", flag, " '", text, "': expected Unix seconds"));
 }
 
+std::string FailedCallText(const absl::Status& status) {
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+}
+
 int ReportFailedCall(absl::string_view command, const absl::Status& status, std::ostream& err) {
   const absl::StatusCode code = status.code();
-  err << "edgepass " << command << ": " << absl::StatusCodeToString(code) << ": " << status.message() << "\n";
+  err << "edgepass " << command << ": " << FailedCallText(status) << "\n";
   return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ? kExitUnavailable
                                                                                                : kExitDenied;
 }

@@ -28,6 +28,9 @@ absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag,
 absl::StatusOr<absl::Time> ParseEpochFlag(absl::string_view flag,
                                           absl::string_view text);
 
+// "<CODE>: <message>", e.g. "UNAVAILABLE: failed to connect".
+std::string FailedCallText(const absl::Status& status);
+
 // A call to the service failed: prints "edgepass <command>: <CODE>: <message>"
 // on `err` and returns the exit code, kExitUnavailable for UNAVAILABLE and
 // DEADLINE_EXCEEDED (worth a retry), kExitDenied for any other refusal.

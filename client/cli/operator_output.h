@@ -57,8 +57,6 @@ class JsonListWriter {
   // Closes the list and the object; `fields` are name and JSON value (those
   // at their default left out by the caller, as protobuf's printer does).
   void Finish(const std::vector<std::pair<std::string, std::string>>& fields);
-  // True once an element has been written (the document is open).
-  bool started() const { return any_; }
 
  private:
   std::ostream& out_;

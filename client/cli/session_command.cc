@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -129,6 +128,7 @@ int RunList(const OperatorArgs& args, CliEnv& env) {
   Table table({"SESSION_ID", "TYPE", "SCORE", "ADDED", "EXPIRES", "REASON"});
   JsonListWriter json(env.out, "sessions");
   int listed = 0;
+  bool fetched = false;  // a page came (perhaps empty, with a token)
   absl::StatusOr<v1::ListRevokedSessionsResponse> page;
   do {
     // The last page asks for just what --limit leaves, so its token resumes right after it.
@@ -136,13 +136,13 @@ int RunList(const OperatorArgs& args, CliEnv& env) {
     request.set_page_size(*limit > 0 && (*page_size == 0 || left < *page_size) ? left : *page_size);
     page = sessions.ListRevokedSessions(request);
     if (!page.ok()) {
-      if (args.json && json.started()) {
-        json.Finish({{"error", text::JsonString(absl::StrCat(absl::StatusCodeToString(page.status().code()), ": ",
-                                                             page.status().message()))},
+      if (args.json && fetched) {
+        json.Finish({{"error", text::JsonString(FailedCallText(page.status()))},
                      {"next_page_token", text::JsonString(request.page_token())}});
       }
       return ReportCallError(args, env, page.status());
     }
+    fetched = true;
     for (const v1::RevokedSession& s : page->sessions()) {
       if (args.json) {
         if (absl::Status added = json.Add(s); !added.ok()) return ReportJsonError(args, env, added);
@@ -210,7 +210,8 @@ const OperatorSubcommand kSubcommands[] = {
     or stops after --limit entries and prints the token to pass as
     --page-token to go on from there.
     --json: {"sessions":[...],"version":"N","next_page_token":"..."}; the
-    version is the last page's.
+    version is the last page's. A call failing after the first page ends
+    the document with "error" and the "next_page_token" to go on from.
 )",
      kListFlags, 0, 0, RunList},
     {"restore", "SESSION_ID", "    Takes a session off the list (NOT_FOUND when it is not on it).\n", kFlags, 1, 1,

@@ -303,7 +303,7 @@ TEST_F(OperatorCliE2eTest, RevokedSessionIsRefusedByTheValidatorUntilRestored) {
 // still prints one whole JSON document: the entries so far, the error, and
 // the token that resumes at the failed page.
 TEST_F(OperatorCliE2eTest, SessionListFailingPartWayPrintsOneDocumentThatResumes) {
-  constexpr int kSessions = 300;  // a page each: far more pages than the freeze takes
+  constexpr int kSessions = 1000;  // a page each: far more calls than it takes to freeze the server
   client::SessionClient sessions({.address = server_->address(), .api_key = *admin_key_});
   v1::ReportSessionsRequest report;
   for (int i = 0; i < kSessions; ++i) {
