@@ -257,6 +257,7 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
   std::unique_ptr<grpc::ClientReader<v1::EdgeUpdate>> reader =
       stub->Subscribe(&context, request);
   bool got_any = false;
+  bool module_state_failed = false;  // not acknowledged: no backoff reset
   v1::EdgeUpdate update;
   // When the first message of the version being received arrived, and how
   // many it took.
@@ -300,6 +301,16 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
         ",\"apply_ms\":", ms(timing.applied_at - receiving_since),
         ",\"save_ms\":", ms(timing.saved_at - timing.applied_at), "}"));
     messages = 0;
+    if (sink_->module_state_pending()) {
+      // nginx's workers do not hold this version: acknowledging it would let
+      // the server promote a key they lack. Subscribe again after a backoff
+      // that grows; the resumed stream's first message writes it again.
+      log_(absl::StrCat("{\"event\":\"module_state_failed\",\"level\":\"error\",\"version\":",
+                        update.version(), ",\"error\":", text::JsonString(saved.message()), "}"));
+      module_state_failed = true;
+      context.TryCancel();
+      break;
+    }
     if (!saved.ok()) {
       log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
                         text::JsonString(saved.message()), "}"));
@@ -329,7 +340,7 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
         text::JsonString(server),
         ",\"code\":", static_cast<int>(status.error_code()), "}"));
   }
-  return got_any;
+  return got_any && !module_state_failed;
 }
 
 }  // namespace edgepass::sidecar

@@ -72,6 +72,13 @@ class StateSink {
   // The sidecar calls it every second, so that neither a static keyring
   // (applied once) nor a quiet fleet leaves nginx without the state.
   absl::StatusOr<bool> RetryModuleState();
+  // True while the last applied state is not in the module state file
+  // (its write failed and no retry has succeeded yet): not to be
+  // acknowledged, nginx's workers do not hold it.
+  bool module_state_pending() const {
+    absl::MutexLock lock(&mu_);
+    return unpublished_.has_value();
+  }
 
   // True once a state with at least one key has been applied and, with a
   // module state file, a state has been published there (nginx's workers
@@ -108,7 +115,7 @@ class StateSink {
   bool module_published_ = false;  // a module state file was written once
   // The last applied state when its module state could not be written.
   std::optional<ValidatorState> unpublished_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> version_{0};
   std::atomic<size_t> revoked_count_{0};

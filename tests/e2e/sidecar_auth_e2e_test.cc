@@ -7,11 +7,14 @@
 // made the operator's way, with `edgepass-server --new-api-key`. No nginx:
 // the sidecar's /auth is asked directly. Also: a non-loopback --server
 // without TLS is refused at start, and idle connections to the sidecar are
-// closed (read timeout, --idle-timeout). Label: integration.
+// closed (read timeout, --idle-timeout), and with --module-state a version
+// is acknowledged only once that file holds it. Label: integration.
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +29,7 @@
 #include "core/random.h"
 #include "edgepass/v1/edge_sync.grpc.pb.h"
 #include "edgepass/v1/playback.grpc.pb.h"
+#include "edgepass/v1/session.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
@@ -146,6 +150,26 @@ class SidecarAuthE2eTest : public ::testing::Test {
     return found;
   }
 
+  // Asks the server (with `admin_key`) until a validator has acknowledged
+  // its current version: true, or false after `timeout`.
+  bool Acknowledged(const std::string& admin_key, absl::Duration timeout) {
+    auto edge_sync = v1::EdgeSyncService::NewStub(server_->channel());
+    const absl::Time deadline = absl::Now() + timeout;
+    do {
+      v1::ListValidatorsResponse list;
+      std::unique_ptr<grpc::ClientContext> context = Context();
+      client::AddApiKey(admin_key, context.get());
+      grpc::Status s = edge_sync->ListValidators(context.get(), {}, &list);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      for (const v1::ValidatorInfo& v : list.validators()) {
+        // A fresh data dir is at version 0: the fingerprint shows the ack.
+        if (!v.acked_keyring_fingerprint().empty() && v.acked_version() == list.current_version()) return true;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    } while (absl::Now() < deadline);
+    return false;
+  }
+
   // The sidecar's answer for the asset with `token`.
   static TestResponse Auth(uint16_t port, const std::string& token) {
     std::optional<TestResponse> r =
@@ -193,23 +217,7 @@ TEST_F(SidecarAuthE2eTest, KeyWithEdgeSyncScopeSyncsAcknowledgesAndValidates) {
   ExpectValidates(port, IssueToken(admin.key));
 
   // Acknowledge carried the key too: the server lists the version as acked.
-  auto edge_sync = v1::EdgeSyncService::NewStub(server_->channel());
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  bool acked = false;
-  while (!acked && absl::Now() < deadline) {
-    v1::ListValidatorsResponse list;
-    std::unique_ptr<grpc::ClientContext> context = Context();
-    client::AddApiKey(admin.key, context.get());
-    grpc::Status s = edge_sync->ListValidators(context.get(), {}, &list);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    for (const v1::ValidatorInfo& v : list.validators()) {
-      // A fresh data dir is at version 0: the fingerprint shows the ack.
-      acked |= !v.acked_keyring_fingerprint().empty() &&
-               v.acked_version() == list.current_version();
-    }
-    if (!acked) absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_TRUE(acked) << sidecar->log();
+  EXPECT_TRUE(Acknowledged(admin.key, absl::Seconds(10))) << sidecar->log();
 
   const std::vector<nlohmann::json> listening =
       WaitForEvents(*sidecar, "listening");
@@ -223,6 +231,42 @@ TEST_F(SidecarAuthE2eTest, KeyWithEdgeSyncScopeSyncsAcknowledgesAndValidates) {
       << sidecar->log();
   EXPECT_FALSE(absl::StrContains(sidecar->log(), edge.key))
       << "the API key was logged";
+  EXPECT_EQ(sidecar->Stop(), 0);
+}
+
+// With --module-state a version is acknowledged only once the file nginx
+// reads holds it: while the file cannot be written the server sees the
+// validator behind (a rotation waits for it rather than promote a key nginx
+// lacks); once it can be, the validator writes it and acknowledges.
+TEST_F(SidecarAuthE2eTest, WithAModuleStateOnlyAVersionWrittenThereIsAcknowledged) {
+  const NewApiKey edge = MakeApiKey("edge-validator:edge-sync", root_);
+  const NewApiKey admin = MakeApiKey("operator:admin", root_);
+  StartServer({edge, admin}, "");
+  ASSERT_TRUE(server_->WaitUntilServing()) << server_->log();
+  const std::string module_dir = root_ + "/module";
+  ASSERT_TRUE(std::filesystem::create_directory(module_dir));
+  uint16_t port = 0;
+  std::unique_ptr<Sidecar> sidecar = StartSidecar(
+      {"--api-key-file", KeyFile("edge", edge.key), "--module-state", module_dir + "/module.state"}, &port);
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(WaitReady(port, *sidecar));
+  ASSERT_TRUE(Acknowledged(admin.key, absl::Seconds(10))) << sidecar->log();
+
+  // The directory goes away; a revocation makes a new version.
+  ASSERT_EQ(std::rename(module_dir.c_str(), (module_dir + ".away").c_str()), 0);
+  v1::RevokeSessionRequest revoke;
+  revoke.set_session_id("moduleStateSess1");
+  v1::RevokedSession revoked;
+  std::unique_ptr<grpc::ClientContext> context = Context();
+  client::AddApiKey(admin.key, context.get());
+  grpc::Status s = v1::SessionService::NewStub(server_->channel())->RevokeSession(context.get(), revoke, &revoked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_FALSE(WaitForEvents(*sidecar, "module_state_failed").empty()) << sidecar->log();
+  EXPECT_FALSE(Acknowledged(admin.key, absl::Seconds(1))) << sidecar->log();
+  EXPECT_EQ(Healthz(port), 200);  // nginx keeps the file it has
+
+  ASSERT_EQ(std::rename((module_dir + ".away").c_str(), module_dir.c_str()), 0);
+  EXPECT_TRUE(Acknowledged(admin.key, absl::Seconds(15))) << sidecar->log();
   EXPECT_EQ(sidecar->Stop(), 0);
 }
 
