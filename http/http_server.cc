@@ -158,7 +158,9 @@ class SessionBase {
   virtual ~SessionBase() = default;
   // Called on any thread by Stop(): an idle connection (or one still in its
   // TLS handshake) is closed now; one with a request in flight closes after
-  // its response.
+  // its response. A connection is not idle once bytes of its next request
+  // have arrived, read or still waiting in the socket (the loop may not
+  // have read them yet), so a request already sent is answered.
   virtual void CloseIfIdle() = 0;
 };
 
@@ -190,7 +192,9 @@ class Session : public SessionBase,
 
   void CloseIfIdle() override {
     asio::post(Lowest().get_executor(), [self = this->shared_from_this()] {
-      if (self->idle_) self->CloseNow();
+      error_code ec;
+      const size_t waiting = self->Lowest().socket().available(ec);
+      if (self->idle_ && (ec || waiting == 0)) self->CloseNow();
     });
   }
 
