@@ -257,7 +257,6 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
   std::unique_ptr<grpc::ClientReader<v1::EdgeUpdate>> reader =
       stub->Subscribe(&context, request);
   bool got_any = false;
-  bool module_state_failed = false;  // not acknowledged: no backoff reset
   v1::EdgeUpdate update;
   // When the first message of the version being received arrived, and how
   // many it took.
@@ -303,13 +302,13 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
     messages = 0;
     if (sink_->module_state_pending()) {
       // nginx's workers do not hold this version: acknowledging it would let
-      // the server promote a key they lack. Subscribe again after a backoff
-      // that grows; the resumed stream's first message writes it again.
+      // the server promote a key they lack. Stay subscribed (a validator that
+      // leaves stops counting, and a rotation would go on without it) and
+      // acknowledge once the file is written.
       log_(absl::StrCat("{\"event\":\"module_state_failed\",\"level\":\"error\",\"version\":",
                         update.version(), ",\"error\":", text::JsonString(saved.message()), "}"));
-      module_state_failed = true;
-      context.TryCancel();
-      break;
+      if (!AwaitModuleState()) break;  // Stop()
+      log_(absl::StrCat("{\"event\":\"module_state_written\",\"version\":", update.version(), "}"));
     }
     if (!saved.ok()) {
       log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
@@ -340,7 +339,18 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
         text::JsonString(server),
         ",\"code\":", static_cast<int>(status.error_code()), "}"));
   }
-  return got_any && !module_state_failed;
+  return got_any;
+}
+
+bool EdgeSyncClient::AwaitModuleState() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Seconds(1))) return false;
+    }
+    (void)sink_->RetryModuleState();  // the error is the one already logged, or its like
+    if (!sink_->module_state_pending()) return true;
+  }
 }
 
 }  // namespace edgepass::sidecar

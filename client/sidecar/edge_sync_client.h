@@ -1,8 +1,8 @@
 // The sidecar's edge-sync subscriber: keeps a stream open to one of the
 // configured servers (moving to the next on failure, with exponential backoff
 // and jitter), applies snapshots and deltas to the StateSink, and acknowledges
-// each applied version (with a module state file, once written there; a
-// failed write ends the stream, to be resumed after the backoff). It resumes from the version it holds, so a reconnect
+// each applied version (with a module state file, once written there: a
+// failed write is tried again every second before the acknowledgement). It resumes from the version it holds, so a reconnect
 // to any replica of the fleet needs no snapshot when nothing changed.
 //
 //   EdgeSyncClient sync({.servers = {"10.0.0.5:50051"}, .validator_id =
@@ -106,6 +106,9 @@ class EdgeSyncClient {
   void Run();
   // One stream to `server` until it ends; true when any update arrived.
   bool StreamFrom(const std::string& server);
+  // After a failed write of the module state: writes it again every second
+  // until it is written (true) or Stop() (false).
+  bool AwaitModuleState();
 
   const EdgeSyncClientOptions options_;
   StateSink* const sink_;

@@ -60,6 +60,9 @@ absl::StatusOr<bool> StateSink::RetryModuleState() {
   const bool has_keys = !unpublished_->keyring.keys().empty();
   unpublished_.reset();
   UpdateReady(has_keys);
+  // As in ApplyState: whoever acknowledges next does so once every worker
+  // has looked at the file (module_state_pending() waits on the lock).
+  if (new_keyring) absl::SleepFor(kModuleStateSettle);
   return true;
 }
 

@@ -70,7 +70,8 @@ class StateSink {
   // failed (a directory not mounted yet, a full disk): true when it is now
   // written, false when nothing was pending, the error when it failed again.
   // The sidecar calls it every second, so that neither a static keyring
-  // (applied once) nor a quiet fleet leaves nginx without the state.
+  // (applied once) nor a quiet fleet leaves nginx without the state. A new
+  // keyring written returns only kModuleStateSettle later, as ApplyState.
   absl::StatusOr<bool> RetryModuleState();
   // True while the last applied state is not in the module state file
   // (its write failed and no retry has succeeded yet): not to be

@@ -325,6 +325,10 @@ TEST(EdgepassValidatorBinary, AModuleStateItCouldNotWriteIsWrittenOnceItCan) {
   struct stat st {};
   ASSERT_EQ(::stat(state.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);  // logged once the write returns
+  while (!absl::StrContains(sidecar.log(), "\"event\":\"module_state_written\"") && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
   EXPECT_TRUE(absl::StrContains(sidecar.log(), "\"event\":\"module_state_written\"")) << sidecar.log();
 }
 

@@ -170,6 +170,20 @@ class SidecarAuthE2eTest : public ::testing::Test {
     return false;
   }
 
+  // True when the server lists a validator, still subscribed, whose
+  // acknowledged version is behind its current one.
+  bool ListedBehind(const std::string& admin_key) {
+    v1::ListValidatorsResponse list;
+    std::unique_ptr<grpc::ClientContext> context = Context();
+    client::AddApiKey(admin_key, context.get());
+    grpc::Status s = v1::EdgeSyncService::NewStub(server_->channel())->ListValidators(context.get(), {}, &list);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    for (const v1::ValidatorInfo& v : list.validators()) {
+      if (v.acked_version() < list.current_version()) return true;
+    }
+    return false;
+  }
+
   // The sidecar's answer for the asset with `token`.
   static TestResponse Auth(uint16_t port, const std::string& token) {
     std::optional<TestResponse> r =
@@ -263,10 +277,14 @@ TEST_F(SidecarAuthE2eTest, WithAModuleStateOnlyAVersionWrittenThereIsAcknowledge
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_FALSE(WaitForEvents(*sidecar, "module_state_failed").empty()) << sidecar->log();
   EXPECT_FALSE(Acknowledged(admin.key, absl::Seconds(1))) << sidecar->log();
+  // Still subscribed, so a rotation counts it and waits for it.
+  EXPECT_TRUE(ListedBehind(admin.key)) << sidecar->log();
   EXPECT_EQ(Healthz(port), 200);  // nginx keeps the file it has
 
   ASSERT_EQ(std::rename((module_dir + ".away").c_str(), module_dir.c_str()), 0);
   EXPECT_TRUE(Acknowledged(admin.key, absl::Seconds(15))) << sidecar->log();
+  EXPECT_EQ(WaitForEvents(*sidecar, "module_state_written").size(), 1u) << sidecar->log();
+  EXPECT_EQ(WaitForEvents(*sidecar, "edge_sync_connected").size(), 1u) << "it never left: " << sidecar->log();
   EXPECT_EQ(sidecar->Stop(), 0);
 }
 
