@@ -263,9 +263,10 @@ void LiveState::RequestReload(ChangeKind kind) {
   absl::MutexLock lock(&mu_);
   if (kind == ChangeKind::kCatalog) catalog_dirty_ = true;
   if (kind == ChangeKind::kSessions) sessions_dirty_ = true;
-  // kKeyring: the keyring source invalidated itself (it subscribed to the
-  // feed first, so it was told first); the loop asks it now rather than at
-  // the next poll, so a revoked key leaves the edge at once.
+  // kKeyring: the keyring source is up to date by now (the Redis cache
+  // subscribed to the feed first, so it was told first and re-reads its copy;
+  // the embedded cache announces its own Share()); the loop asks it now
+  // rather than at the next poll, so a revoked key leaves the edge at once.
   if (kind == ChangeKind::kKeyring) keyring_dirty_ = true;
 }
 

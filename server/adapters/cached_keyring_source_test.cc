@@ -35,6 +35,12 @@ class CachedKeyringSourceTest : public ::testing::Test {
             .clock = [this] { return absl::FromUnixMicros(now_micros_.load()); }};
   }
   void Advance(absl::Duration d) { now_micros_ += absl::ToInt64Microseconds(d); }
+  // A keyring the store does not hold, primary kNextKeyId.
+  static constexpr char kNextKeyId[] = "20260102_fedcba9876543210fedc";
+  static core::Keyring NextKeyring() {
+    return *core::Keyring::Create(
+        {{.id = kNextKeyId, .value = std::string(128, 'b'), .state = core::KeyState::kPrimary}});
+  }
 
   ::edgepass::testing::TempDir temp_;
   std::string dir_;
@@ -141,18 +147,32 @@ TEST_F(CachedKeyringSourceTest, ShareServesTheKeyringAndAnnouncesIt) {
   CachedKeyringSource source(*store_, &feed, Options());
   absl::StatusOr<std::shared_ptr<const core::Keyring>> first = source.Current();
   ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<core::Keyring> next = core::Keyring::Create(
-      {{.id = "20260102_fedcba9876543210fedc", .value = std::string(128, 'b'), .state = core::KeyState::kPrimary}});
-  ASSERT_TRUE(next.ok()) << next.status();
-  ASSERT_TRUE(source.Share(*next).ok());
-  EXPECT_EQ(source.Current().value()->Primary()->id, "20260102_fedcba9876543210fedc");
+  ASSERT_TRUE(source.Share(NextKeyring()).ok());
+  EXPECT_EQ(source.Current().value()->Primary()->id, kNextKeyId);
   {
     absl::MutexLock lock(&mu);
     EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(+[](int* n) { return *n > 0; }, &announced), absl::Seconds(10)));
   }
   // Its own announcement does not make it read the store again.
-  EXPECT_EQ(source.Current().value()->Primary()->id, "20260102_fedcba9876543210fedc");
+  EXPECT_EQ(source.Current().value()->Primary()->id, kNextKeyId);
   EXPECT_EQ(store_->read_count(), 1);
+}
+
+// A fetch that started before Share() does not replace the shared keyring
+// with what it read (the file, never given the new keyring, stands for a
+// read that came before the write).
+TEST_F(CachedKeyringSourceTest, AFetchUnderWayWhenAKeyringIsSharedDoesNotReplaceIt) {
+  CachedKeyringSource source(*store_, nullptr, Options());
+  ASSERT_TRUE(source.Current().ok());
+  Advance(absl::Seconds(11));  // stale: the next call fetches
+  store_->BlockReads();
+  std::thread fetcher([&] { (void)source.Current(); });
+  ASSERT_TRUE(store_->WaitForBlockedReads(1, absl::Seconds(10)));
+  ASSERT_TRUE(source.Share(NextKeyring()).ok());
+  store_->ReleaseReads();
+  fetcher.join();
+  EXPECT_EQ(store_->read_count(), 2);
+  EXPECT_EQ(source.Current().value()->Primary()->id, kNextKeyId);
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ absl::StatusOr<std::shared_ptr<const core::Keyring>> SingleFlightKeyring::Curren
     if (cached_ != nullptr && now < fresh_until_ && invalidations == seen_invalidations_) return cached_;
   }
   bool have_cached = false;
+  uint64_t sets_before = 0;
   {
     absl::MutexLock lock(&mu_);
     if (invalidations != seen_invalidations_) {
@@ -51,13 +52,17 @@ absl::StatusOr<std::shared_ptr<const core::Keyring>> SingleFlightKeyring::Curren
     }
     refreshing_ = true;
     have_cached = cached_ != nullptr;
+    sets_before = sets_;
   }
 
   absl::StatusOr<std::optional<FetchedKeyring>> fetched = fetch_(now, have_cached);
 
   absl::MutexLock lock(&mu_);
   refreshing_ = false;
-  if (fetched.ok() && fetched->has_value()) {
+  if (sets_ != sets_before) {
+    // Set() served a keyring just written while this fetch ran: what the
+    // fetch read may be older.
+  } else if (fetched.ok() && fetched->has_value()) {
     cached_ = std::move((*fetched)->keyring);
     fresh_until_ = (*fetched)->fresh_until;
     next_attempt_ = absl::InfinitePast();
@@ -78,6 +83,7 @@ void SingleFlightKeyring::Set(std::shared_ptr<const core::Keyring> keyring, absl
   absl::MutexLock lock(&mu_);
   cached_ = std::move(keyring);
   fresh_until_ = fresh_until;
+  ++sets_;
 }
 
 }  // namespace edgepass::server

@@ -65,6 +65,8 @@ class SingleFlightKeyring {
   void Invalidate() { invalidations_->fetch_add(1, std::memory_order_relaxed); }
 
   // Serves `keyring` from now on, fresh until `fresh_until` (after a rotation).
+  // A fetch already under way when it is called is dropped: it may have read
+  // the store before `keyring` was written there.
   void Set(std::shared_ptr<const core::Keyring> keyring, absl::Time fresh_until);
 
  private:
@@ -78,6 +80,7 @@ class SingleFlightKeyring {
   absl::Time next_attempt_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t seen_invalidations_ ABSL_GUARDED_BY(mu_) = 0;
   bool refreshing_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t sets_ ABSL_GUARDED_BY(mu_) = 0;  // Set() calls
   absl::Status last_error_ ABSL_GUARDED_BY(mu_) =
       absl::UnavailableError("keyring: not loaded yet");
 };
