@@ -194,7 +194,9 @@ class Session : public SessionBase,
     asio::post(Lowest().get_executor(), [self = this->shared_from_this()] {
       error_code ec;
       const size_t waiting = self->Lowest().socket().available(ec);
-      if (self->idle_ && (ec || waiting == 0)) self->CloseNow();
+      // In a TLS handshake, bytes waiting are handshake, not a request.
+      const bool handshaking = kTls && !self->tls_ready_;
+      if (self->idle_ && (ec || waiting == 0 || handshaking)) self->CloseNow();
     });
   }
 
