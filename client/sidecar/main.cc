@@ -231,12 +231,13 @@ int Run(const std::vector<std::string>& args) {
       .Bool("ready", sink.ready());
 
   // Until a stop signal. A module state that could not be written is tried
-  // again every second: here for static files (applied once), by the
-  // edge-sync client (which acknowledges it then) otherwise.
+  // again every second: here for static files (applied once) and while no
+  // edge-sync stream is open, by the edge-sync client (which acknowledges
+  // it then) while one is.
   const timespec second{.tv_sec = 1, .tv_nsec = 0};
   int signal_number = 0;
   while ((signal_number = sigtimedwait(&stop_signals, nullptr, &second)) < 0) {
-    if (edge_sync != nullptr) continue;
+    if (edge_sync != nullptr && !edge_sync->connected_server().empty()) continue;
     absl::StatusOr<bool> retried = sink.RetryModuleState();
     if (retried.ok() && *retried) {
       logging::Info("module_state_written").Int("version", static_cast<int64_t>(sink.version()));
