@@ -348,8 +348,9 @@ bool EdgeSyncClient::AwaitModuleState() {
       absl::MutexLock lock(&mu_);
       if (mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Seconds(1))) return false;
     }
-    (void)sink_->RetryModuleState();  // the error is the one already logged, or its like
-    if (!sink_->module_state_pending()) return true;
+    // OK: written now, or nothing pending any more. An error is the one
+    // already logged, or its like.
+    if (sink_->RetryModuleState().ok()) return true;
   }
 }
 

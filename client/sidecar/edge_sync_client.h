@@ -2,8 +2,9 @@
 // configured servers (moving to the next on failure, with exponential backoff
 // and jitter), applies snapshots and deltas to the StateSink, and acknowledges
 // each applied version (with a module state file, once written there: a
-// failed write is tried again every second before the acknowledgement). It resumes from the version it holds, so a reconnect
-// to any replica of the fleet needs no snapshot when nothing changed.
+// failed write is tried again every second before the acknowledgement). It
+// resumes from the version it holds, so a reconnect to any replica of the
+// fleet needs no snapshot when nothing changed.
 //
 //   EdgeSyncClient sync({.servers = {"10.0.0.5:50051"}, .validator_id =
 //   "edge-1"}, &sink, state); sync.Start();   // returns at once; Stop() (or

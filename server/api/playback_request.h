@@ -8,9 +8,9 @@
 //
 // Anything else (headers or query maps, unknown fields, non-ASCII bytes,
 // values over their bounds, malformed bytes) is declined, and the caller
-// parses with protobuf and converts with PlaybackRequestFromProto as before, which
-// also names whatever is wrong. So an accepted request is exactly what that
-// path would have produced: fuzz_playback_request holds the two equal.
+// parses with protobuf and converts with PlaybackRequestFromProto as before,
+// which also names whatever is wrong. So an accepted request is exactly what
+// that path would have produced: fuzz_playback_request holds the two equal.
 //
 //   PlaybackRequest request;
 //   if (!DecodeCommonIssuePlaybackRequest(wire, &request)) { /* protobuf */ }

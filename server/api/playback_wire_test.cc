@@ -91,8 +91,8 @@ TEST(PlaybackReply, WireBytesAreWhatProtobufSerializesForTheMessage) {
   }
 }
 
-// What protobuf and PlaybackRequestFromProto make of `wire`, the path the fast reader
-// stands in for; nullopt when either refuses it.
+// What protobuf and PlaybackRequestFromProto make of `wire`, the path the
+// fast reader stands in for; nullopt when either refuses it.
 std::optional<PlaybackRequest> ReadWithProtobuf(const std::string& wire) {
   v1::IssuePlaybackRequest message;
   if (!message.ParseFromString(wire)) return std::nullopt;
