@@ -420,7 +420,8 @@ absl::Status ServerApp::Parts::StartGrpc(std::string* address, Failure* failure)
                                                           .hub = hub.get(),
                                                           .keys = key_api.get(),
                                                           .blocking = blocking.get(),
-                                                          .max_waiting_calls = options.max_waiting_calls},
+                                                          .max_waiting_calls = options.max_waiting_calls,
+                                                          .metrics = &metrics},
                                                  grpc_access.get());
   grpc_services->RegisterWith(builder);
   builder.experimental().SetInterceptorCreators(GrpcMetricsInterceptors(&metrics));

@@ -212,7 +212,8 @@ TEST_F(ServerMetricsTest, GrpcCallsAndConnectedValidators) {
   metrics_.WatchEdgeSync(&edge_sync, live_.get());
   const AccessPolicy open = AccessPolicy::Open();
   GrpcAccess access(&open);
-  GrpcServices services({.playback = playback_.get(), .edge_sync = &edge_sync_api, .hub = &edge_sync}, &access);
+  GrpcServices services(
+      {.playback = playback_.get(), .edge_sync = &edge_sync_api, .hub = &edge_sync, .metrics = &metrics_}, &access);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -3,6 +3,7 @@
 #include <grpcpp/support/message_allocator.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "core/status_macros.h"
 #include "google/protobuf/arena.h"
 #include "edgepass/v1/catalog.grpc.pb.h"
@@ -21,19 +23,37 @@
 #include "server/api/playback_reply.h"
 #include "server/api/playback_request.h"
 #include "server/api/status_map.h"
+#include "server/server_metrics.h"
 
 namespace edgepass::server {
 namespace {
 
-// Answers a unary call inline: the caller's scope, then `call`.
-template <typename Call>
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const GrpcAccess* access,
-                                 absl::string_view method, Call call) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status allowed = access->Check(*context, method);
-  reactor->Finish(allowed.ok() ? ToGrpcStatus(call()) : allowed);
-  return reactor;
-}
+// One unary call from its start: Finish() records its method, status and
+// time in ServerMetrics (edgepass_grpc_requests_total,
+// edgepass_grpc_request_duration_seconds), then sends the status. Recorded
+// here, not by the metrics interceptor, which leaves these methods alone:
+// gRPC's interception machinery cost every call about 15% of the server's
+// CPU (docs/benchmarks.md, tenth pass).
+class UnaryCall {
+ public:
+  UnaryCall(ServerMetrics* metrics, absl::string_view method)
+      : metrics_(metrics),
+        method_(method),
+        start_(metrics != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point()) {}
+
+  void Finish(grpc::ServerUnaryReactor* reactor, const grpc::Status& status) const {
+    if (metrics_ != nullptr) {
+      metrics_->RecordGrpcRequest(method_, status.error_code(),
+                                  absl::FromChrono(std::chrono::steady_clock::now() - start_), /*unary=*/true);
+    }
+    reactor->Finish(status);
+  }
+
+ private:
+  ServerMetrics* metrics_;
+  absl::string_view method_;  // a literal
+  std::chrono::steady_clock::time_point start_;
+};
 
 // The calls that may block (store I/O, a revoke waiting for this replica's
 // snapshot), answered on one of the blocking pool's threads: gRPC's callback
@@ -46,19 +66,19 @@ class WaitingCalls {
   WaitingCalls(BlockingPool* pool, int max) : pool_(pool), max_(max) {}
 
   template <typename Call>
-  void Answer(grpc::ServerUnaryReactor* reactor, Call call) {
+  void Answer(grpc::ServerUnaryReactor* reactor, const UnaryCall& unary, Call call) {
     int count = count_.load(std::memory_order_relaxed);
     do {
       if (count >= max_) {
-        reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                     absl::StrCat("too many calls waiting (", max_, "); retry")));
+        unary.Finish(reactor, grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                           absl::StrCat("too many calls waiting (", max_, "); retry")));
         return;
       }
     } while (!count_.compare_exchange_weak(count, count + 1, std::memory_order_relaxed));
-    pool_->Run([this, reactor, call] {
+    pool_->Run([this, reactor, unary, call] {
       grpc::Status status = ToGrpcStatus(call());
       count_.fetch_sub(1, std::memory_order_relaxed);  // before Finish: a retry right after it is let in
-      reactor->Finish(status);
+      unary.Finish(reactor, status);
     });
   }
 
@@ -68,16 +88,37 @@ class WaitingCalls {
   std::atomic<int> count_{0};
 };
 
-// Answers a call that may block on `waiting`'s pool, after the scope check.
+// What every adapter answers through: the scope check, the metrics each
+// unary call is recorded in (may be null), the pool of calls that wait.
+struct Calls {
+  const GrpcAccess* access;
+  ServerMetrics* metrics;
+  WaitingCalls waiting;
+};
+
+// Answers a unary call inline: the caller's scope, then `call`.
 template <typename Call>
-grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, const GrpcAccess* access,
-                                          absl::string_view method, WaitingCalls* waiting, Call call) {
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, Calls* calls, absl::string_view method,
+                                 Call call) {
+  const UnaryCall unary(calls->metrics, method);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status allowed = access->Check(*context, method); !allowed.ok()) {
-    reactor->Finish(allowed);
+  grpc::Status allowed = calls->access->Check(*context, method);
+  unary.Finish(reactor, allowed.ok() ? ToGrpcStatus(call()) : allowed);
+  return reactor;
+}
+
+// Answers a call that may block on the pool of calls that wait, after the
+// scope check.
+template <typename Call>
+grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, Calls* calls,
+                                          absl::string_view method, Call call) {
+  const UnaryCall unary(calls->metrics, method);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status allowed = calls->access->Check(*context, method); !allowed.ok()) {
+    unary.Finish(reactor, allowed);
     return reactor;
   }
-  waiting->Answer(reactor, std::move(call));
+  calls->waiting.Answer(reactor, unary, std::move(call));
   return reactor;
 }
 
@@ -86,11 +127,11 @@ grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, 
 // answered inline, or on the blocking pool for calls that wait on a store.
 #define EDGEPASS_UNARY(Service, Method, Request, Response, api)                                       \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
-    return Answer(c, access_, "/edgepass.v1." #Service "/" #Method, [&] { return api->Method(*q, r); });      \
+    return Answer(c, calls_, "/edgepass.v1." #Service "/" #Method, [&] { return api->Method(*q, r); });       \
   }
 #define EDGEPASS_UNARY_BLOCKING(Service, Method, Request, Response, api)                                \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
-    return AnswerOffThread(c, access_, "/edgepass.v1." #Service "/" #Method, waiting_,                         \
+    return AnswerOffThread(c, calls_, "/edgepass.v1." #Service "/" #Method,                                  \
                            [api = api, q, r] { return api->Method(*q, r); });                               \
   }
 
@@ -144,7 +185,7 @@ absl::StatusOr<Message*> ParseRequest(const grpc::ByteBuffer& bytes, google::pro
 class PlaybackGrpc final
     : public v1::PlaybackService::WithRawCallbackMethod_IssuePlayback<v1::PlaybackService::CallbackService> {
  public:
-  PlaybackGrpc(const PlaybackApi* api, const GrpcAccess* access) : api_(api), access_(access) {
+  PlaybackGrpc(const PlaybackApi* api, Calls* calls) : api_(api), calls_(calls) {
     SetMessageAllocatorFor_IssueToken(&issue_token_messages_);
   }
   // The hot path, raw: the request read straight from its bytes when it has
@@ -153,7 +194,7 @@ class PlaybackGrpc final
   // (playback_reply.h).
   grpc::ServerUnaryReactor* IssuePlayback(grpc::CallbackServerContext* c, const grpc::ByteBuffer* q,
                                           grpc::ByteBuffer* r) override {
-    return Answer(c, access_, "/edgepass.v1.PlaybackService/IssuePlayback", [&]() -> absl::Status {
+    return Answer(c, calls_, "/edgepass.v1.PlaybackService/IssuePlayback", [&]() -> absl::Status {
       EDGEPASS_ASSIGN_OR_RETURN(const IssuedPlayback issued, Issue(*q));
       // The slice takes the bytes over: no second copy of the reply.
       auto* wire = new std::string();
@@ -187,13 +228,12 @@ class PlaybackGrpc final
   // IssueToken is on the hot path too: its messages live on an arena.
   ArenaAllocator<v1::IssueTokenRequest, v1::IssueTokenResponse> issue_token_messages_;
   const PlaybackApi* const api_;
-  const GrpcAccess* const access_;
+  Calls* const calls_;
 };
 
 class CatalogGrpc final : public v1::CatalogService::CallbackService {
  public:
-  CatalogGrpc(const CatalogApi* api, const GrpcAccess* access, WaitingCalls* waiting)
-      : api_(api), access_(access), waiting_(waiting) {}
+  CatalogGrpc(const CatalogApi* api, Calls* calls) : api_(api), calls_(calls) {}
   EDGEPASS_UNARY_BLOCKING(CatalogService, PutAsset, v1::PutAssetRequest, v1::Asset, api_)
   EDGEPASS_UNARY_BLOCKING(CatalogService, GetAsset, v1::GetAssetRequest, v1::Asset, api_)
   EDGEPASS_UNARY_BLOCKING(CatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse, api_)
@@ -205,14 +245,12 @@ class CatalogGrpc final : public v1::CatalogService::CallbackService {
 
  private:
   const CatalogApi* const api_;
-  const GrpcAccess* const access_;
-  WaitingCalls* const waiting_;
+  Calls* const calls_;
 };
 
 class SessionGrpc final : public v1::SessionService::CallbackService {
  public:
-  SessionGrpc(const SessionApi* api, const GrpcAccess* access, WaitingCalls* waiting)
-      : api_(api), access_(access), waiting_(waiting) {}
+  SessionGrpc(const SessionApi* api, Calls* calls) : api_(api), calls_(calls) {}
   EDGEPASS_UNARY_BLOCKING(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession, api_)
   EDGEPASS_UNARY_BLOCKING(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession, api_)
   EDGEPASS_UNARY_BLOCKING(SessionService, ReportSessions, v1::ReportSessionsRequest, v1::ReportSessionsResponse, api_)
@@ -222,14 +260,12 @@ class SessionGrpc final : public v1::SessionService::CallbackService {
 
  private:
   const SessionApi* const api_;
-  const GrpcAccess* const access_;
-  WaitingCalls* const waiting_;
+  Calls* const calls_;
 };
 
 class KeyGrpc final : public v1::KeyService::CallbackService {
  public:
-  KeyGrpc(const KeyApi* api, const GrpcAccess* access, WaitingCalls* waiting)
-      : api_(api), access_(access), waiting_(waiting) {}
+  KeyGrpc(const KeyApi* api, Calls* calls) : api_(api), calls_(calls) {}
   EDGEPASS_UNARY_BLOCKING(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey, api_)
   EDGEPASS_UNARY_BLOCKING(KeyService, RotateKeys, v1::RotateKeysRequest, v1::RotateKeysResponse, api_)
   EDGEPASS_UNARY_BLOCKING(KeyService, GetKeyStatus, v1::GetKeyStatusRequest, v1::KeyStatus, api_)
@@ -237,8 +273,7 @@ class KeyGrpc final : public v1::KeyService::CallbackService {
 
  private:
   const KeyApi* const api_;
-  const GrpcAccess* const access_;
-  WaitingCalls* const waiting_;
+  Calls* const calls_;
 };
 
 constexpr absl::string_view kSubscribe = "/edgepass.v1.EdgeSyncService/Subscribe";
@@ -338,11 +373,10 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::EdgeUpdate> {
 
 class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
  public:
-  EdgeSyncGrpc(const EdgeSyncApi* api, EdgeSyncHub* hub, const GrpcAccess* access)
-      : api_(api), hub_(hub), access_(access) {}
+  EdgeSyncGrpc(const EdgeSyncApi* api, EdgeSyncHub* hub, Calls* calls) : api_(api), hub_(hub), calls_(calls) {}
   grpc::ServerWriteReactor<v1::EdgeUpdate>* Subscribe(grpc::CallbackServerContext* c,
                                                       const v1::SubscribeRequest* q) override {
-    return new SubscribeReactor(hub_, access_, c, *q);
+    return new SubscribeReactor(hub_, calls_->access, c, *q);
   }
   EDGEPASS_UNARY(EdgeSyncService, Acknowledge, v1::AcknowledgeRequest, v1::AcknowledgeResponse, api_)
   EDGEPASS_UNARY(EdgeSyncService, ListValidators, v1::ListValidatorsRequest, v1::ListValidatorsResponse, api_)
@@ -350,7 +384,7 @@ class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
  private:
   const EdgeSyncApi* const api_;
   EdgeSyncHub* const hub_;
-  const GrpcAccess* const access_;
+  Calls* const calls_;
 };
 
 #undef EDGEPASS_UNARY
@@ -360,14 +394,14 @@ class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
 
 struct GrpcServices::Services {
   Services(const GrpcApis& apis, const GrpcAccess* access)
-      : waiting(apis.blocking, apis.max_waiting_calls),
-        playback(apis.playback, access),
-        catalog(apis.catalog, access, &waiting),
-        sessions(apis.sessions, access, &waiting),
-        edge_sync(apis.edge_sync, apis.hub, access),
-        keys(apis.keys, access, &waiting) {}
+      : calls{.access = access, .metrics = apis.metrics, .waiting{apis.blocking, apis.max_waiting_calls}},
+        playback(apis.playback, &calls),
+        catalog(apis.catalog, &calls),
+        sessions(apis.sessions, &calls),
+        edge_sync(apis.edge_sync, apis.hub, &calls),
+        keys(apis.keys, &calls) {}
 
-  WaitingCalls waiting;  // the services' calls on the blocking pool
+  Calls calls;
   PlaybackGrpc playback;
   CatalogGrpc catalog;
   SessionGrpc sessions;

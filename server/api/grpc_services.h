@@ -24,6 +24,8 @@
 
 namespace edgepass::server {
 
+class ServerMetrics;
+
 struct GrpcApis {
   const PlaybackApi* playback = nullptr;
   const CatalogApi* catalog = nullptr;
@@ -34,6 +36,10 @@ struct GrpcApis {
   BlockingPool* blocking = nullptr;  // the calls that wait on a store (shared with REST)
   // Of those, queued or running at once; one more gets UNAVAILABLE at once.
   int max_waiting_calls = kDefaultMaxWaitingCalls;
+  // Where each unary call is recorded (method, status, time), or nothing
+  // when null; the metrics interceptor (GrpcMetricsInterceptors) records
+  // the other calls and leaves these alone.
+  ServerMetrics* metrics = nullptr;
 };
 
 // Everything passed in outlives it, and it outlives the grpc::Server it is
