@@ -300,7 +300,8 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
         ",\"apply_ms\":", ms(timing.applied_at - receiving_since),
         ",\"save_ms\":", ms(timing.saved_at - timing.applied_at), "}"));
     messages = 0;
-    if (sink_->module_state_pending()) {
+    const bool module_failed = sink_->module_state_pending();
+    if (module_failed) {
       // nginx's workers do not hold this version: acknowledging it would let
       // the server promote a key they lack. Stay subscribed (a validator that
       // leaves stops counting, and a rotation would go on without it) and
@@ -310,7 +311,7 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
       if (!AwaitModuleState()) break;  // Stop()
       log_(absl::StrCat("{\"event\":\"module_state_written\",\"version\":", update.version(), "}"));
     }
-    if (!saved.ok()) {
+    if (!saved.ok() && !module_failed) {  // else module_state_failed named it
       log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
                         text::JsonString(saved.message()), "}"));
     }

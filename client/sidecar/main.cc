@@ -165,8 +165,10 @@ int Run(const std::vector<std::string>& args) {
     const bool from_static = !options->keyring_file.empty();
     absl::Status applied = sink.ApplyState(**std::move(initial));
     if (!applied.ok()) {
-      // Validating matters more than persisting: say so, keep going.
-      logging::Error("snapshot_save_failed").Str("error", applied.message());
+      // Validating matters more than persisting: say so, keep going (the
+      // loop below retries a module state).
+      logging::Error(sink.module_state_pending() ? "module_state_failed" : "snapshot_save_failed")
+          .Str("error", applied.message());
     }
     logging::Info("state_loaded")
         .Str("source", from_static ? "static files" : "snapshot")

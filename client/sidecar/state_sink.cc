@@ -47,7 +47,10 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
       store_ != nullptr ? store_->Save(state) : absl::OkStatus();
   if (timing != nullptr) timing->saved_at = absl::Now();
   if (new_keyring) absl::SleepFor(published_at + kModuleStateSettle - absl::Now());
-  return published.ok() ? saved : published;
+  if (published.ok()) return saved;
+  if (saved.ok()) return published;
+  // Both failed: one status naming both, the module's code first.
+  return absl::Status(published.code(), absl::StrCat(published.message(), "; and ", saved.message()));
 }
 
 absl::StatusOr<bool> StateSink::RetryModuleState() {

@@ -56,7 +56,9 @@ class StateSink {
   // overlay file next to it ("<path>.overlay"); a new base (a snapshot, an
   // overlay folded in, a new keyring) rewrites the state file and removes
   // the overlay. A failed write is returned like a failed save, the previous
-  // file staying. Call before the first ApplyState.
+  // file staying (when both fail, one status names both, the write's code
+  // first; module_state_pending() tells a failed write from a failed save).
+  // Call before the first ApplyState.
   //
   // A state with a new keyring returns only kModuleStateSettle after its file
   // was written, so that the acknowledgement the edge-sync client sends next

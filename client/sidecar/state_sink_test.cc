@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/sidecar/file_snapshot_store.h"
 #include "client/sidecar/sidecar_test_util.h"
 #include "client/validator/module_state.h"
 #include "files/atomic_file.h"
@@ -97,6 +98,21 @@ TEST(StateSinkModuleState, AFailedPublishIsReturnedAndTheStateAppliedAnyway) {
   std::filesystem::remove_all(dir.path() + "/missing");
   EXPECT_FALSE(sink.ApplyState(State(keys, 7, {})).ok());
   EXPECT_TRUE(sink.ready());
+}
+
+TEST(StateSinkModuleState, AFailedPublishAndAFailedSaveAreBothNamed) {
+  ScratchDir dir;
+  TestKeys keys;
+  client::EdgeValidator validator(core::Keyring{});
+  FileSnapshotStore store(dir.path() + "/gone/validator.snapshot");
+  StateSink sink(&validator, &store);
+  sink.set_module_state_file(dir.path() + "/missing/module.state");
+  const absl::Status status = sink.ApplyState(State(keys, 5, {}));
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("module state: "), absl::string_view::npos) << status;
+  EXPECT_NE(status.message().find("validator.snapshot"), absl::string_view::npos) << status;
+  EXPECT_TRUE(sink.module_state_pending());
+  EXPECT_EQ(sink.version(), 5u);
 }
 
 TEST(StateSinkModuleState, ADeltaRewritesOnlyTheOverlayAndAFoldTheBase) {

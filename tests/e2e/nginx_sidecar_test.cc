@@ -319,6 +319,9 @@ TEST(EdgepassValidatorBinary, AModuleStateItCouldNotWriteIsWrittenOnceItCan) {
   ASSERT_TRUE(health.has_value());
   EXPECT_EQ(health->status, 503);
   EXPECT_TRUE(absl::StrContains(health->body, "\"no module state\"")) << health->body;
+  // Logged as what failed: there is no snapshot file to save.
+  EXPECT_TRUE(absl::StrContains(sidecar.log(), "\"event\":\"module_state_failed\"")) << sidecar.log();
+  EXPECT_FALSE(absl::StrContains(sidecar.log(), "snapshot_save_failed")) << sidecar.log();
 
   ASSERT_TRUE(std::filesystem::create_directory(dir.path() + "/later"));
   EXPECT_TRUE(sidecar.WaitReady(absl::Seconds(10)));
