@@ -240,9 +240,10 @@ int Run(const std::vector<std::string>& args) {
   int signal_number = 0;
   while ((signal_number = sigtimedwait(&stop_signals, nullptr, &second)) < 0) {
     if (edge_sync != nullptr && !edge_sync->connected_server().empty()) continue;
-    absl::StatusOr<bool> retried = sink.RetryModuleState();
+    uint64_t written = 0;
+    absl::StatusOr<bool> retried = sink.RetryModuleState(&written);
     if (retried.ok() && *retried) {
-      logging::Info("module_state_written").Int("version", static_cast<int64_t>(sink.version()));
+      logging::Info("module_state_written").Int("version", static_cast<int64_t>(written));
     }
   }
   logging::Info("stopping").Str("signal", strsignal(signal_number));

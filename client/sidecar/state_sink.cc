@@ -53,7 +53,7 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
   return absl::Status(published.code(), absl::StrCat(published.message(), "; and ", saved.message()));
 }
 
-absl::StatusOr<bool> StateSink::RetryModuleState() {
+absl::StatusOr<bool> StateSink::RetryModuleState(uint64_t* written) {
   absl::MutexLock lock(&mu_);
   if (!unpublished_.has_value()) return false;
   bool new_keyring = false;
@@ -61,6 +61,7 @@ absl::StatusOr<bool> StateSink::RetryModuleState() {
     return published;
   }
   const bool has_keys = !unpublished_->keyring.keys().empty();
+  if (written != nullptr) *written = unpublished_->version;
   unpublished_.reset();
   UpdateReady(has_keys);
   // As in ApplyState: whoever acknowledges next does so once every worker

@@ -74,7 +74,8 @@ class StateSink {
   // The sidecar calls it every second, so that neither a static keyring
   // (applied once) nor a quiet fleet leaves nginx without the state. A new
   // keyring written returns only kModuleStateSettle later, as ApplyState.
-  absl::StatusOr<bool> RetryModuleState();
+  // `written`, when not null, gets the version written (true only).
+  absl::StatusOr<bool> RetryModuleState(uint64_t* written = nullptr);
   // True while the last applied state is not in the module state file
   // (its write failed and no retry has succeeded yet): not to be
   // acknowledged, nginx's workers do not hold it.

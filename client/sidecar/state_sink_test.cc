@@ -84,7 +84,9 @@ TEST(StateSinkModuleState, AFailedPublishIsReturnedAndTheStateAppliedAnyway) {
   EXPECT_FALSE(sink.RetryModuleState().ok());
   EXPECT_FALSE(sink.ready());
   ASSERT_TRUE(std::filesystem::create_directory(dir.path() + "/missing"));
-  EXPECT_EQ(sink.RetryModuleState().value_or(false), true);
+  uint64_t written_version = 0;
+  EXPECT_EQ(sink.RetryModuleState(&written_version).value_or(false), true);
+  EXPECT_EQ(written_version, 5u);
   EXPECT_TRUE(sink.ready());
   EXPECT_EQ(sink.RetryModuleState().value_or(true), false);  // nothing pending
   std::vector<uint64_t> aligned;
