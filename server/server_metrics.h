@@ -102,7 +102,7 @@ class ServerMetrics {
                         const absl::Status& outcome, absl::Duration elapsed);
 
   // One finished gRPC call (the interceptor of grpc_metrics_interceptor.h
-  // calls this). `method` is "/package.Service/Method" of a registered
+  // calls this, and GrpcServices for the methods it records itself). `method` is "/package.Service/Method" of a registered
   // method, or kUnknownGrpcMethod; `code` a grpc::StatusCode value. The
   // latency histogram gets `elapsed` only when `unary` (a stream's lifetime
   // is not a latency).

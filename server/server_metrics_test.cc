@@ -241,6 +241,16 @@ TEST_F(ServerMetricsTest, GrpcCallsAndConnectedValidators) {
                       &request, &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
     EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::UNIMPLEMENTED);
   }
+  {  // bytes that are no IssuePlayback request: recorded by the adapter too
+    grpc::GenericStub generic(channel);
+    grpc::ClientContext context;
+    grpc::Slice garbage(std::string("\xff\xff\xff"));
+    grpc::ByteBuffer request(&garbage, 1), response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, "/edgepass.v1.PlaybackService/IssuePlayback", grpc::StubOptions(), &request,
+                      &response, [&done](grpc::Status s) { done.set_value(std::move(s)); });
+    EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
 
   // One validator subscribes and acknowledges a version behind the edge's.
   const uint64_t edge_version = live_->edge()->version;
@@ -266,13 +276,15 @@ TEST_F(ServerMetricsTest, GrpcCallsAndConnectedValidators) {
                               "method=\"/edgepass.v1.PlaybackService/IssuePlayback\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_grpc_requests_total{code=\"NOT_FOUND\","
                               "method=\"/edgepass.v1.PlaybackService/IssuePlayback\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("edgepass_grpc_requests_total{code=\"INVALID_ARGUMENT\","
+                              "method=\"/edgepass.v1.PlaybackService/IssuePlayback\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_grpc_requests_total{code=\"UNIMPLEMENTED\","
                               "method=\"(unknown)\"} 1\n"));
   EXPECT_THAT(text, Not(HasSubstr("NoSuchMethod")));
   EXPECT_THAT(text, HasSubstr("edgepass_grpc_requests_total{code=\"OK\","
                               "method=\"/edgepass.v1.EdgeSyncService/Acknowledge\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_grpc_request_duration_seconds_count{"
-                              "method=\"/edgepass.v1.PlaybackService/IssuePlayback\"} 3\n"));
+                              "method=\"/edgepass.v1.PlaybackService/IssuePlayback\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_edge_validators_connected 1\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_edge_validators_behind 1\n"));
   EXPECT_THAT(text, HasSubstr("edgepass_edge_validator_lag_versions_max 1\n"));

@@ -6,6 +6,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
+#include "server/api/grpc_services.h"
 
 namespace edgepass::server {
 namespace {
@@ -16,22 +17,16 @@ using grpc::experimental::InterceptionHookPoints;
 constexpr absl::string_view kHealthMethods[] = {"/grpc.health.v1.Health/Check",
                                                 "/grpc.health.v1.Health/Watch"};
 
-// The generated method "/pkg.Service/Method" names, or null when no service
-// linked in has it.
-const google::protobuf::MethodDescriptor* GeneratedMethod(absl::string_view method) {
-  if (!absl::ConsumePrefix(&method, "/")) return nullptr;
+// "/pkg.Service/Method" names a method of a generated service linked in.
+bool IsGeneratedMethod(absl::string_view method) {
+  if (!absl::ConsumePrefix(&method, "/")) return false;
   const size_t slash = method.find('/');
   if (slash == absl::string_view::npos || method.find('/', slash + 1) != absl::string_view::npos) {
-    return nullptr;
+    return false;
   }
-  const std::string full_name = absl::StrCat(method.substr(0, slash), ".", method.substr(slash + 1));
-  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name);
-}
-
-// GrpcServices records the unary calls of edgepass.v1 itself.
-bool RecordedByServices(const google::protobuf::MethodDescriptor& method) {
-  return method.service()->file()->package() == "edgepass.v1" && !method.client_streaming() &&
-         !method.server_streaming();
+  const std::string full_name =
+      absl::StrCat(method.substr(0, slash), ".", method.substr(slash + 1));
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name) != nullptr;
 }
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
@@ -58,30 +53,27 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
 
 }  // namespace
 
-GrpcMetricsInterceptorFactory::Method GrpcMetricsInterceptorFactory::Lookup(absl::string_view method) {
+absl::string_view GrpcMetricsInterceptorFactory::MethodLabel(absl::string_view method) {
   {
     absl::ReaderMutexLock lock(&mu_);
-    if (auto it = known_.find(method); it != known_.end()) return {.label = it->first, .recorded_by_services = it->second};
+    if (auto it = known_.find(method); it != known_.end()) return *it;
   }
-  const google::protobuf::MethodDescriptor* generated = GeneratedMethod(method);
-  bool known = generated != nullptr;
+  bool known = IsGeneratedMethod(method);
   for (absl::string_view health : kHealthMethods) known = known || method == health;
-  if (!known) return {.label = kUnknownGrpcMethod, .recorded_by_services = false};
-  const bool recorded = generated != nullptr && RecordedByServices(*generated);
+  if (!known) return kUnknownGrpcMethod;
   absl::MutexLock lock(&mu_);
-  auto it = known_.emplace(method, recorded).first;
-  return {.label = it->first, .recorded_by_services = it->second};
+  return *known_.emplace(method).first;
 }
 
 grpc::experimental::Interceptor* GrpcMetricsInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  const char* name = info->method();
-  const Method method = Lookup(name != nullptr ? name : "");
-  const bool unary = info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY;
-  // No interceptor at all for these: gRPC then skips its interception
-  // machinery for the call.
-  if (unary && method.recorded_by_services) return nullptr;
-  return new MetricsInterceptor(metrics_, method.label, unary);
+  const char* method = info->method();
+  // No interceptor for those the services record: gRPC then skips its
+  // interception machinery for the call.
+  if (method != nullptr && GrpcServices::RecordsCallsOf(method)) return nullptr;
+  return new MetricsInterceptor(
+      metrics_, MethodLabel(method != nullptr ? method : ""),
+      info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY);
 }
 
 std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

@@ -1,10 +1,9 @@
 // A gRPC server interceptor that records calls in ServerMetrics: their
 // method, the status code sent and, for unary calls, the time from the
 // call's start to its status (edgepass_grpc_requests_total,
-// edgepass_grpc_request_duration_seconds). It records every call except the
-// unary calls of edgepass.v1, which GrpcServices records itself
-// (GrpcApis::metrics) so that they skip gRPC's interception machinery: the
-// health check, reflection, the Subscribe streams and unknown methods.
+// edgepass_grpc_request_duration_seconds). It leaves alone the methods
+// GrpcServices records itself (GrpcServices::RecordsCallsOf: IssuePlayback),
+// so install both, with the same metrics.
 //
 //   GrpcServices services({..., .metrics = &metrics}, &access);
 //   grpc::ServerBuilder builder;
@@ -20,7 +19,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/node_hash_map.h"
+#include "absl/container/node_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "server/server_metrics.h"
@@ -41,20 +40,14 @@ class GrpcMetricsInterceptorFactory
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
-  struct Method {
-    // The method ("/package.Service/Method") when it is a known one, else
-    // kUnknownGrpcMethod; valid as long as the factory.
-    absl::string_view label;
-    // A unary method of edgepass.v1, which GrpcServices records itself.
-    bool recorded_by_services;
-  };
-  Method Lookup(absl::string_view method);
+  // `method` ("/package.Service/Method") when it is a known method, else
+  // kUnknownGrpcMethod. The view stays valid as long as the factory.
+  absl::string_view MethodLabel(absl::string_view method);
 
  private:
   ServerMetrics* const metrics_;
   absl::Mutex mu_;
-  // Known methods, and whether GrpcServices records them; stable key addresses.
-  absl::node_hash_map<std::string, bool> known_ ABSL_GUARDED_BY(mu_);
+  absl::node_hash_set<std::string> known_ ABSL_GUARDED_BY(mu_);  // stable element addresses
 };
 
 // The creators to pass to ServerBuilder::experimental().SetInterceptorCreators.

@@ -28,32 +28,24 @@
 namespace edgepass::server {
 namespace {
 
-// One unary call from its start: Finish() records its method, status and
-// time in ServerMetrics (edgepass_grpc_requests_total,
-// edgepass_grpc_request_duration_seconds), then sends the status. Recorded
-// here, not by the metrics interceptor, which leaves these methods alone:
-// gRPC's interception machinery cost every call about 15% of the server's
-// CPU (docs/benchmarks.md, tenth pass).
-class UnaryCall {
- public:
-  UnaryCall(ServerMetrics* metrics, absl::string_view method)
-      : metrics_(metrics),
-        method_(method),
-        start_(metrics != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point()) {}
-
-  void Finish(grpc::ServerUnaryReactor* reactor, const grpc::Status& status) const {
-    if (metrics_ != nullptr) {
-      metrics_->RecordGrpcRequest(method_, status.error_code(),
-                                  absl::FromChrono(std::chrono::steady_clock::now() - start_), /*unary=*/true);
-    }
-    reactor->Finish(status);
+// Answers a unary call inline: the caller's scope, then `call`. With
+// `record_in`, also records the call there (edgepass_grpc_requests_total,
+// edgepass_grpc_request_duration_seconds from here to the status), for the
+// methods the metrics interceptor leaves alone (GrpcServices::RecordsCallsOf).
+template <typename Call>
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const GrpcAccess* access,
+                                 absl::string_view method, Call call, ServerMetrics* record_in = nullptr) {
+  const auto start = record_in != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status allowed = access->Check(*context, method);
+  const grpc::Status status = allowed.ok() ? ToGrpcStatus(call()) : allowed;
+  if (record_in != nullptr) {
+    record_in->RecordGrpcRequest(method, status.error_code(), absl::FromChrono(std::chrono::steady_clock::now() - start),
+                                 /*unary=*/true);
   }
-
- private:
-  ServerMetrics* metrics_;
-  absl::string_view method_;  // a literal
-  std::chrono::steady_clock::time_point start_;
-};
+  reactor->Finish(status);
+  return reactor;
+}
 
 // The calls that may block (store I/O, a revoke waiting for this replica's
 // snapshot), answered on one of the blocking pool's threads: gRPC's callback
@@ -66,19 +58,19 @@ class WaitingCalls {
   WaitingCalls(BlockingPool* pool, int max) : pool_(pool), max_(max) {}
 
   template <typename Call>
-  void Answer(grpc::ServerUnaryReactor* reactor, const UnaryCall& unary, Call call) {
+  void Answer(grpc::ServerUnaryReactor* reactor, Call call) {
     int count = count_.load(std::memory_order_relaxed);
     do {
       if (count >= max_) {
-        unary.Finish(reactor, grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                           absl::StrCat("too many calls waiting (", max_, "); retry")));
+        reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                     absl::StrCat("too many calls waiting (", max_, "); retry")));
         return;
       }
     } while (!count_.compare_exchange_weak(count, count + 1, std::memory_order_relaxed));
-    pool_->Run([this, reactor, unary, call] {
+    pool_->Run([this, reactor, call] {
       grpc::Status status = ToGrpcStatus(call());
       count_.fetch_sub(1, std::memory_order_relaxed);  // before Finish: a retry right after it is let in
-      unary.Finish(reactor, status);
+      reactor->Finish(status);
     });
   }
 
@@ -88,37 +80,16 @@ class WaitingCalls {
   std::atomic<int> count_{0};
 };
 
-// What every adapter answers through: the scope check, the metrics each
-// unary call is recorded in (may be null), the pool of calls that wait.
-struct Calls {
-  const GrpcAccess* access;
-  ServerMetrics* metrics;
-  WaitingCalls waiting;
-};
-
-// Answers a unary call inline: the caller's scope, then `call`.
+// Answers a call that may block on `waiting`'s pool, after the scope check.
 template <typename Call>
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, Calls* calls, absl::string_view method,
-                                 Call call) {
-  const UnaryCall unary(calls->metrics, method);
+grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, const GrpcAccess* access,
+                                          absl::string_view method, WaitingCalls* waiting, Call call) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status allowed = calls->access->Check(*context, method);
-  unary.Finish(reactor, allowed.ok() ? ToGrpcStatus(call()) : allowed);
-  return reactor;
-}
-
-// Answers a call that may block on the pool of calls that wait, after the
-// scope check.
-template <typename Call>
-grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, Calls* calls,
-                                          absl::string_view method, Call call) {
-  const UnaryCall unary(calls->metrics, method);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status allowed = calls->access->Check(*context, method); !allowed.ok()) {
-    unary.Finish(reactor, allowed);
+  if (grpc::Status allowed = access->Check(*context, method); !allowed.ok()) {
+    reactor->Finish(allowed);
     return reactor;
   }
-  calls->waiting.Answer(reactor, unary, std::move(call));
+  waiting->Answer(reactor, std::move(call));
   return reactor;
 }
 
@@ -127,11 +98,11 @@ grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, 
 // answered inline, or on the blocking pool for calls that wait on a store.
 #define EDGEPASS_UNARY(Service, Method, Request, Response, api)                                       \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
-    return Answer(c, calls_, "/edgepass.v1." #Service "/" #Method, [&] { return api->Method(*q, r); });       \
+    return Answer(c, access_, "/edgepass.v1." #Service "/" #Method, [&] { return api->Method(*q, r); });      \
   }
 #define EDGEPASS_UNARY_BLOCKING(Service, Method, Request, Response, api)                                \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
-    return AnswerOffThread(c, calls_, "/edgepass.v1." #Service "/" #Method,                                  \
+    return AnswerOffThread(c, access_, "/edgepass.v1." #Service "/" #Method, waiting_,                         \
                            [api = api, q, r] { return api->Method(*q, r); });                               \
   }
 
@@ -185,16 +156,20 @@ absl::StatusOr<Message*> ParseRequest(const grpc::ByteBuffer& bytes, google::pro
 class PlaybackGrpc final
     : public v1::PlaybackService::WithRawCallbackMethod_IssuePlayback<v1::PlaybackService::CallbackService> {
  public:
-  PlaybackGrpc(const PlaybackApi* api, Calls* calls) : api_(api), calls_(calls) {
+  PlaybackGrpc(const PlaybackApi* api, const GrpcAccess* access, ServerMetrics* metrics)
+      : api_(api), access_(access), metrics_(metrics) {
     SetMessageAllocatorFor_IssueToken(&issue_token_messages_);
   }
   // The hot path, raw: the request read straight from its bytes when it has
   // the common shape (playback_request.h), else parsed on a stack-first
   // arena; the reply written as wire bytes straight from the issued playback
-  // (playback_reply.h).
+  // (playback_reply.h). Recorded in the metrics here, without gRPC's
+  // interception machinery, which cost every call about 15% of the server's
+  // CPU (docs/benchmarks.md, tenth pass); a request it cannot parse is
+  // answered here too, so it is counted.
   grpc::ServerUnaryReactor* IssuePlayback(grpc::CallbackServerContext* c, const grpc::ByteBuffer* q,
                                           grpc::ByteBuffer* r) override {
-    return Answer(c, calls_, "/edgepass.v1.PlaybackService/IssuePlayback", [&]() -> absl::Status {
+    return Answer(c, access_, GrpcServices::kIssuePlayback, [&]() -> absl::Status {
       EDGEPASS_ASSIGN_OR_RETURN(const IssuedPlayback issued, Issue(*q));
       // The slice takes the bytes over: no second copy of the reply.
       auto* wire = new std::string();
@@ -202,7 +177,7 @@ class PlaybackGrpc final
       grpc::Slice slice(wire->data(), wire->size(), +[](void* s) { delete static_cast<std::string*>(s); }, wire);
       *r = grpc::ByteBuffer(&slice, 1);
       return absl::OkStatus();
-    });
+    }, metrics_);
   }
   EDGEPASS_UNARY(PlaybackService, IssueToken, v1::IssueTokenRequest, v1::IssueTokenResponse, api_)
 
@@ -228,12 +203,14 @@ class PlaybackGrpc final
   // IssueToken is on the hot path too: its messages live on an arena.
   ArenaAllocator<v1::IssueTokenRequest, v1::IssueTokenResponse> issue_token_messages_;
   const PlaybackApi* const api_;
-  Calls* const calls_;
+  const GrpcAccess* const access_;
+  ServerMetrics* const metrics_;
 };
 
 class CatalogGrpc final : public v1::CatalogService::CallbackService {
  public:
-  CatalogGrpc(const CatalogApi* api, Calls* calls) : api_(api), calls_(calls) {}
+  CatalogGrpc(const CatalogApi* api, const GrpcAccess* access, WaitingCalls* waiting)
+      : api_(api), access_(access), waiting_(waiting) {}
   EDGEPASS_UNARY_BLOCKING(CatalogService, PutAsset, v1::PutAssetRequest, v1::Asset, api_)
   EDGEPASS_UNARY_BLOCKING(CatalogService, GetAsset, v1::GetAssetRequest, v1::Asset, api_)
   EDGEPASS_UNARY_BLOCKING(CatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse, api_)
@@ -245,12 +222,14 @@ class CatalogGrpc final : public v1::CatalogService::CallbackService {
 
  private:
   const CatalogApi* const api_;
-  Calls* const calls_;
+  const GrpcAccess* const access_;
+  WaitingCalls* const waiting_;
 };
 
 class SessionGrpc final : public v1::SessionService::CallbackService {
  public:
-  SessionGrpc(const SessionApi* api, Calls* calls) : api_(api), calls_(calls) {}
+  SessionGrpc(const SessionApi* api, const GrpcAccess* access, WaitingCalls* waiting)
+      : api_(api), access_(access), waiting_(waiting) {}
   EDGEPASS_UNARY_BLOCKING(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession, api_)
   EDGEPASS_UNARY_BLOCKING(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession, api_)
   EDGEPASS_UNARY_BLOCKING(SessionService, ReportSessions, v1::ReportSessionsRequest, v1::ReportSessionsResponse, api_)
@@ -260,12 +239,14 @@ class SessionGrpc final : public v1::SessionService::CallbackService {
 
  private:
   const SessionApi* const api_;
-  Calls* const calls_;
+  const GrpcAccess* const access_;
+  WaitingCalls* const waiting_;
 };
 
 class KeyGrpc final : public v1::KeyService::CallbackService {
  public:
-  KeyGrpc(const KeyApi* api, Calls* calls) : api_(api), calls_(calls) {}
+  KeyGrpc(const KeyApi* api, const GrpcAccess* access, WaitingCalls* waiting)
+      : api_(api), access_(access), waiting_(waiting) {}
   EDGEPASS_UNARY_BLOCKING(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey, api_)
   EDGEPASS_UNARY_BLOCKING(KeyService, RotateKeys, v1::RotateKeysRequest, v1::RotateKeysResponse, api_)
   EDGEPASS_UNARY_BLOCKING(KeyService, GetKeyStatus, v1::GetKeyStatusRequest, v1::KeyStatus, api_)
@@ -273,7 +254,8 @@ class KeyGrpc final : public v1::KeyService::CallbackService {
 
  private:
   const KeyApi* const api_;
-  Calls* const calls_;
+  const GrpcAccess* const access_;
+  WaitingCalls* const waiting_;
 };
 
 constexpr absl::string_view kSubscribe = "/edgepass.v1.EdgeSyncService/Subscribe";
@@ -373,10 +355,11 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::EdgeUpdate> {
 
 class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
  public:
-  EdgeSyncGrpc(const EdgeSyncApi* api, EdgeSyncHub* hub, Calls* calls) : api_(api), hub_(hub), calls_(calls) {}
+  EdgeSyncGrpc(const EdgeSyncApi* api, EdgeSyncHub* hub, const GrpcAccess* access)
+      : api_(api), hub_(hub), access_(access) {}
   grpc::ServerWriteReactor<v1::EdgeUpdate>* Subscribe(grpc::CallbackServerContext* c,
                                                       const v1::SubscribeRequest* q) override {
-    return new SubscribeReactor(hub_, calls_->access, c, *q);
+    return new SubscribeReactor(hub_, access_, c, *q);
   }
   EDGEPASS_UNARY(EdgeSyncService, Acknowledge, v1::AcknowledgeRequest, v1::AcknowledgeResponse, api_)
   EDGEPASS_UNARY(EdgeSyncService, ListValidators, v1::ListValidatorsRequest, v1::ListValidatorsResponse, api_)
@@ -384,7 +367,7 @@ class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
  private:
   const EdgeSyncApi* const api_;
   EdgeSyncHub* const hub_;
-  Calls* const calls_;
+  const GrpcAccess* const access_;
 };
 
 #undef EDGEPASS_UNARY
@@ -394,14 +377,14 @@ class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
 
 struct GrpcServices::Services {
   Services(const GrpcApis& apis, const GrpcAccess* access)
-      : calls{.access = access, .metrics = apis.metrics, .waiting{apis.blocking, apis.max_waiting_calls}},
-        playback(apis.playback, &calls),
-        catalog(apis.catalog, &calls),
-        sessions(apis.sessions, &calls),
-        edge_sync(apis.edge_sync, apis.hub, &calls),
-        keys(apis.keys, &calls) {}
+      : waiting(apis.blocking, apis.max_waiting_calls),
+        playback(apis.playback, access, apis.metrics),
+        catalog(apis.catalog, access, &waiting),
+        sessions(apis.sessions, access, &waiting),
+        edge_sync(apis.edge_sync, apis.hub, access),
+        keys(apis.keys, access, &waiting) {}
 
-  Calls calls;
+  WaitingCalls waiting;  // the services' calls on the blocking pool
   PlaybackGrpc playback;
   CatalogGrpc catalog;
   SessionGrpc sessions;
@@ -413,6 +396,8 @@ GrpcServices::GrpcServices(GrpcApis apis, const GrpcAccess* access)
     : services_(std::make_unique<Services>(apis, access)) {}
 
 GrpcServices::~GrpcServices() = default;
+
+bool GrpcServices::RecordsCallsOf(absl::string_view method) { return method == kIssuePlayback; }
 
 void GrpcServices::RegisterWith(grpc::ServerBuilder& builder) {
   builder.RegisterService(&services_->playback);

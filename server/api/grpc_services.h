@@ -18,6 +18,7 @@
 
 #include <memory>
 
+#include "absl/strings/string_view.h"
 #include "server/api/blocking_pool.h"
 #include "server/api/proto_api.h"
 #include "server/api/rpc_scopes.h"
@@ -36,9 +37,9 @@ struct GrpcApis {
   BlockingPool* blocking = nullptr;  // the calls that wait on a store (shared with REST)
   // Of those, queued or running at once; one more gets UNAVAILABLE at once.
   int max_waiting_calls = kDefaultMaxWaitingCalls;
-  // Where each unary call is recorded (method, status, time), or nothing
-  // when null; the metrics interceptor (GrpcMetricsInterceptors) records
-  // the other calls and leaves these alone.
+  // Where the calls of the methods RecordsCallsOf names are recorded
+  // (method, status, time), or nowhere when null; the metrics interceptor
+  // (GrpcMetricsInterceptors) records every other call.
   ServerMetrics* metrics = nullptr;
 };
 
@@ -49,6 +50,13 @@ class GrpcServices {
   GrpcServices(GrpcApis apis, const GrpcAccess* access);
   ~GrpcServices();
   void RegisterWith(grpc::ServerBuilder& builder);
+
+  static constexpr absl::string_view kIssuePlayback = "/edgepass.v1.PlaybackService/IssuePlayback";
+  // True for the methods whose calls the services record in
+  // GrpcApis::metrics themselves, and the metrics interceptor leaves alone:
+  // IssuePlayback, the hot path, which answers every request it is handed
+  // (even one it cannot parse).
+  static bool RecordsCallsOf(absl::string_view method);
 
  private:
   struct Services;  // grpc_services.cc
