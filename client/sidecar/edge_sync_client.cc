@@ -300,7 +300,7 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
         ",\"apply_ms\":", ms(timing.applied_at - receiving_since),
         ",\"save_ms\":", ms(timing.saved_at - timing.applied_at), "}"));
     messages = 0;
-    const bool module_failed = sink_->module_state_pending();
+    const bool module_failed = timing.module_state_failed;
     if (module_failed) {
       // nginx's workers do not hold this version: acknowledging it would let
       // the server promote a key they lack. Stay subscribed (a validator that

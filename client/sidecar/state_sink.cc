@@ -42,7 +42,10 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
   }
   UpdateReady(has_keys);
   const absl::Time published_at = absl::Now();
-  if (timing != nullptr) timing->published_at = published_at;
+  if (timing != nullptr) {
+    timing->published_at = published_at;
+    timing->module_state_failed = !published.ok();
+  }
   absl::Status saved =
       store_ != nullptr ? store_->Save(state) : absl::OkStatus();
   if (timing != nullptr) timing->saved_at = absl::Now();

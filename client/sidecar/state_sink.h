@@ -28,11 +28,14 @@ namespace edgepass::sidecar {
 
 class StateSink {
  public:
-  // When ApplyState's two steps ended.
+  // When ApplyState's steps ended, and whether the module state's failed.
   struct Timing {
     absl::Time applied_at;  // the validator checks against the new state
     absl::Time published_at;  // the module state file is written (or failed)
     absl::Time saved_at;    // the snapshot file is written (or failed)
+    // Its write failed: the status returned names it first. Unlike a later
+    // module_state_pending(), not changed by a retry that succeeded since.
+    bool module_state_failed = false;
   };
 
   // `validator` must outlive the sink; `store` may be null (nothing persisted).

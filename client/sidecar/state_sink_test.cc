@@ -109,10 +109,12 @@ TEST(StateSinkModuleState, AFailedPublishAndAFailedSaveAreBothNamed) {
   FileSnapshotStore store(dir.path() + "/gone/validator.snapshot");
   StateSink sink(&validator, &store);
   sink.set_module_state_file(dir.path() + "/missing/module.state");
-  const absl::Status status = sink.ApplyState(State(keys, 5, {}));
+  StateSink::Timing timing;
+  const absl::Status status = sink.ApplyState(State(keys, 5, {}), &timing);
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("module state: "), absl::string_view::npos) << status;
   EXPECT_NE(status.message().find("validator.snapshot"), absl::string_view::npos) << status;
+  EXPECT_TRUE(timing.module_state_failed);
   EXPECT_TRUE(sink.module_state_pending());
   EXPECT_EQ(sink.version(), 5u);
 }
