@@ -102,8 +102,9 @@ class ServerMetrics {
                         const absl::Status& outcome, absl::Duration elapsed);
 
   // One finished gRPC call (the interceptor of grpc_metrics_interceptor.h
-  // calls this, and GrpcServices for the methods it records itself). `method` is "/package.Service/Method" of a registered
-  // method, or kUnknownGrpcMethod; `code` a grpc::StatusCode value. The
+  // calls this, and GrpcServices for the methods it records itself).
+  // `method` is "/package.Service/Method" of a registered method, or
+  // kUnknownGrpcMethod; `code` a grpc::StatusCode value. The
   // latency histogram gets `elapsed` only when `unary` (a stream's lifetime
   // is not a latency).
   void RecordGrpcRequest(absl::string_view method, int code, absl::Duration elapsed, bool unary);

@@ -163,11 +163,12 @@ int Run(const std::vector<std::string>& args) {
       initial->has_value() ? **initial : ValidatorState{};
   if (initial->has_value()) {
     const bool from_static = !options->keyring_file.empty();
-    absl::Status applied = sink.ApplyState(**std::move(initial));
+    StateSink::Timing timing;
+    absl::Status applied = sink.ApplyState(**std::move(initial), &timing);
     if (!applied.ok()) {
       // Validating matters more than persisting: say so, keep going (the
       // loop below retries a module state).
-      logging::Error(sink.module_state_pending() ? "module_state_failed" : "snapshot_save_failed")
+      logging::Error(timing.module_state_failed ? "module_state_failed" : "snapshot_save_failed")
           .Str("error", applied.message());
     }
     logging::Info("state_loaded")

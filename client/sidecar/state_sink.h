@@ -28,7 +28,7 @@ namespace edgepass::sidecar {
 
 class StateSink {
  public:
-  // When ApplyState's steps ended, and whether the module state's failed.
+  // When ApplyState's steps ended, and whether the module state's write failed.
   struct Timing {
     absl::Time applied_at;  // the validator checks against the new state
     absl::Time published_at;  // the module state file is written (or failed)
@@ -60,7 +60,8 @@ class StateSink {
   // overlay folded in, a new keyring) rewrites the state file and removes
   // the overlay. A failed write is returned like a failed save, the previous
   // file staying (when both fail, one status names both, the write's code
-  // first; module_state_pending() tells a failed write from a failed save).
+  // first; Timing::module_state_failed tells a failed write from a failed
+  // save).
   // Call before the first ApplyState.
   //
   // A state with a new keyring returns only kModuleStateSettle after its file

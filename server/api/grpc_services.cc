@@ -35,7 +35,8 @@ namespace {
 template <typename Call>
 grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const GrpcAccess* access,
                                  absl::string_view method, Call call, ServerMetrics* record_in = nullptr) {
-  const auto start = record_in != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  const auto start =
+      record_in != nullptr ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   grpc::Status allowed = access->Check(*context, method);
   const grpc::Status status = allowed.ok() ? ToGrpcStatus(call()) : allowed;
