@@ -37,19 +37,17 @@ namespace {
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
 using ::edgepass::testing::Context;
-using ::edgepass::testing::EdgePorts;
+using ::edgepass::testing::EdgeNginx;
 using ::edgepass::testing::Nginx;
 using ::edgepass::testing::NginxAvailable;
-using ::edgepass::testing::ReadFileOrEmpty;
 using ::edgepass::testing::RunProcess;
 using ::edgepass::testing::RunResult;
 using ::edgepass::testing::ServerProcess;
 using ::edgepass::testing::Sidecar;
 using ::edgepass::testing::TempDir;
-using ::edgepass::testing::WaitForPort;
+using ::edgepass::testing::StartEdgeNginx;
 using ::edgepass::testing::WriteFileOrDie;
 using ::edgepass::testing::WriteHlsTree;
-using ::edgepass::testing::WriteNginxConf;
 
 constexpr char kNow[] = "1796544600";  // end of the synthetic log's 10 minutes
 
@@ -81,12 +79,10 @@ class AnalyzeE2eTest : public ::testing::Test {
         root_, std::vector<std::string>{"--server", server_->address(), "--listen", "127.0.0.1:0"});
     const uint16_t sidecar_port = sidecar_->WaitListening();
     ASSERT_NE(sidecar_port, 0) << sidecar_->log();
-    absl::StatusOr<EdgePorts> ports = WriteNginxConf(root_, sidecar_port);
-    ASSERT_TRUE(ports.ok()) << ports.status();
-    edge_port_ = ports->edge;
-    nginx_ = std::make_unique<Nginx>(root_, root_ + "/nginx.conf");
-    ASSERT_TRUE(WaitForPort(edge_port_)) << ReadFileOrEmpty(root_ + "/logs/error.log");
-    ASSERT_TRUE(WaitForPort(ports->origin));
+    absl::StatusOr<EdgeNginx> edge = StartEdgeNginx(root_, sidecar_port);
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    nginx_ = std::move(edge->nginx);
+    edge_port_ = edge->ports.edge;
     const absl::Time deadline = absl::Now() + absl::Seconds(15);
     while (absl::Now() < deadline) {
       std::optional<TestResponse> r = Fetch(sidecar_port, "GET", "/healthz");

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/random.h"
+#include "core/status_macros.h"
 
 namespace edgepass::testing {
 namespace {
@@ -195,6 +196,26 @@ std::string HeaderOr(const http::testing::TestResponse& r, absl::string_view nam
 
 bool NginxAvailable() {
   return !std::string(kNginxPath).empty() && std::filesystem::exists(kNginxPath);
+}
+
+absl::StatusOr<EdgeNginx> StartEdgeNginx(const std::string& root, uint16_t sidecar_port) {
+  const std::string pid_file = root + "/logs/nginx.pid";  // the shipped configs' `pid`
+  std::string error_log;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    EDGEPASS_ASSIGN_OR_RETURN(EdgePorts ports, WriteNginxConf(root, sidecar_port));
+    std::filesystem::remove(pid_file);
+    auto nginx = std::make_unique<Nginx>(root, root + "/nginx.conf");
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!std::filesystem::exists(pid_file) && nginx->Running() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    if (std::filesystem::exists(pid_file) && WaitForPort(ports.edge) && WaitForPort(ports.origin)) {
+      return EdgeNginx{.nginx = std::move(nginx), .ports = ports};
+    }
+    error_log = ReadFileOrEmpty(root + "/logs/error.log");
+    if (!absl::StrContains(error_log, "bind()")) break;  // not a port taken first
+  }
+  return absl::UnavailableError(absl::StrCat("nginx did not start: ", error_log));
 }
 
 absl::StatusOr<EdgePorts> WriteModuleNginxConf(const std::string& root, const std::string& module,

@@ -105,6 +105,16 @@ struct EdgePorts {
 // Creates `root`/logs and `root`/tmp. FAILED_PRECONDITION when the shipped
 // config lost a literal the substitution relies on.
 absl::StatusOr<EdgePorts> WriteNginxConf(const std::string& root, uint16_t sidecar_port);
+// nginx on WriteNginxConf's config, once it holds its ports: it has written
+// its pid file, which nginx does only after binding every listening socket.
+// A free port another process took before nginx bound it (nginx cannot bind,
+// retries for 2.5 s and exits; meanwhile a test would reach the other
+// process) gets new ports and nginx started again, up to three times.
+struct EdgeNginx {
+  std::unique_ptr<Nginx> nginx;
+  EdgePorts ports;
+};
+absl::StatusOr<EdgeNginx> StartEdgeNginx(const std::string& root, uint16_t sidecar_port);
 // The shipped module config (deploy/nginx/edgepass-module.conf) with free
 // ports, the origin tree at `root`/hls, `module` loaded and `state_file`;
 // written to `root`/nginx.conf. Creates `root`/logs and `root`/tmp.

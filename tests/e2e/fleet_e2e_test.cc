@@ -32,7 +32,7 @@ namespace {
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
 using ::edgepass::testing::Context;
-using ::edgepass::testing::EdgePorts;
+using ::edgepass::testing::EdgeNginx;
 using ::edgepass::testing::HeaderOr;
 using ::edgepass::testing::Nginx;
 using ::edgepass::testing::NginxAvailable;
@@ -41,9 +41,8 @@ using ::edgepass::testing::ServerProcess;
 using ::edgepass::testing::SettlesAt;
 using ::edgepass::testing::Sidecar;
 using ::edgepass::testing::TempDir;
-using ::edgepass::testing::WaitForPort;
+using ::edgepass::testing::StartEdgeNginx;
 using ::edgepass::testing::WriteHlsTree;
-using ::edgepass::testing::WriteNginxConf;
 
 struct Playback {
   std::string token;
@@ -77,12 +76,10 @@ class FleetE2eTest : public ::testing::Test {
 
     snapshot_ = root_ + "/validator.snapshot";
     StartSidecar("127.0.0.1:0");
-    absl::StatusOr<EdgePorts> ports = WriteNginxConf(root_, sidecar_port_);
-    ASSERT_TRUE(ports.ok()) << ports.status();
-    edge_port_ = ports->edge;
-    nginx_ = std::make_unique<Nginx>(root_, root_ + "/nginx.conf");
-    ASSERT_TRUE(WaitForPort(edge_port_)) << testing::ReadFileOrEmpty(root_ + "/logs/error.log");
-    ASSERT_TRUE(WaitForPort(ports->origin));
+    absl::StatusOr<EdgeNginx> edge = StartEdgeNginx(root_, sidecar_port_);
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    nginx_ = std::move(edge->nginx);
+    edge_port_ = edge->ports.edge;
   }
 
   void StartSidecar(const std::string& listen) {

@@ -39,7 +39,7 @@ namespace {
 
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
-using ::edgepass::testing::EdgePorts;
+using ::edgepass::testing::EdgeNginx;
 using ::edgepass::testing::HeaderOr;
 using ::edgepass::testing::Nginx;
 using ::edgepass::testing::NginxAvailable;
@@ -47,10 +47,9 @@ using ::edgepass::testing::RandomBytes;
 using ::edgepass::testing::ReadFileOrEmpty;
 using ::edgepass::testing::Sidecar;
 using ::edgepass::testing::TempDir;
-using ::edgepass::testing::WaitForPort;
+using ::edgepass::testing::StartEdgeNginx;
 using ::edgepass::testing::WriteFileOrDie;
 using ::edgepass::testing::WriteHlsTree;
-using ::edgepass::testing::WriteNginxConf;
 
 constexpr char kUrlBase[] = "https://cdn.example.com";
 constexpr char kKeyPairId[] = "K2JCJMDEHXQW5F";
@@ -88,12 +87,10 @@ class NginxCloudFrontTest : public ::testing::Test {
     const uint16_t sidecar_port = sidecar_->WaitListening();
     ASSERT_NE(sidecar_port, 0) << sidecar_->log();
 
-    absl::StatusOr<EdgePorts> ports = WriteNginxConf(root_, sidecar_port);
-    ASSERT_TRUE(ports.ok()) << ports.status();
-    edge_port_ = ports->edge;
-    nginx_ = std::make_unique<Nginx>(root_, root_ + "/nginx.conf");
-    ASSERT_TRUE(WaitForPort(edge_port_)) << ReadFileOrEmpty(root_ + "/logs/error.log");
-    ASSERT_TRUE(WaitForPort(ports->origin));
+    absl::StatusOr<EdgeNginx> edge = StartEdgeNginx(root_, sidecar_port);
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    nginx_ = std::move(edge->nginx);
+    edge_port_ = edge->ports.edge;
   }
 
   // The path and query of a URL signed for kUrlBase + `path_and_query`.

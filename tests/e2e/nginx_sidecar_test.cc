@@ -37,14 +37,13 @@ namespace {
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestConnection;
 using ::edgepass::http::testing::TestResponse;
-using ::edgepass::testing::EdgePorts;
+using ::edgepass::testing::EdgeNginx;
 using ::edgepass::testing::HeaderOr;
 using ::edgepass::testing::Nginx;
 using ::edgepass::testing::NginxAvailable;
 using ::edgepass::testing::Sidecar;
-using ::edgepass::testing::WaitForPort;
+using ::edgepass::testing::StartEdgeNginx;
 using ::edgepass::testing::WriteHlsTree;
-using ::edgepass::testing::WriteNginxConf;
 using ::edgepass::testing::ReadFileOrEmpty;
 using ::edgepass::testing::TempDir;
 using ::edgepass::testing::WriteFileOrDie;
@@ -75,14 +74,11 @@ class NginxSidecarTest : public ::testing::Test {
     sidecar_port_ = sidecar_->WaitListening();
     ASSERT_NE(sidecar_port_, 0) << sidecar_->log();
 
-    absl::StatusOr<EdgePorts> ports = WriteNginxConf(root_, sidecar_port_);
-    ASSERT_TRUE(ports.ok()) << ports.status();
-    edge_port_ = ports->edge;
-    origin_port_ = ports->origin;
-    nginx_ = std::make_unique<Nginx>(root_, root_ + "/nginx.conf");
-    ASSERT_TRUE(WaitForPort(edge_port_))
-        << ReadFileOrEmpty(root_ + "/logs/error.log");
-    ASSERT_TRUE(WaitForPort(origin_port_));
+    absl::StatusOr<EdgeNginx> edge = StartEdgeNginx(root_, sidecar_port_);
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    nginx_ = std::move(edge->nginx);
+    edge_port_ = edge->ports.edge;
+    origin_port_ = edge->ports.origin;
   }
 
   // A token for `paths`, bound to the loopback viewer IP, issued at `issued`.

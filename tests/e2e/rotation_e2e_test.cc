@@ -35,7 +35,7 @@ namespace {
 
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
-using ::edgepass::testing::EdgePorts;
+using ::edgepass::testing::EdgeNginx;
 using ::edgepass::testing::HeaderOr;
 using ::edgepass::testing::Nginx;
 using ::edgepass::testing::NginxAvailable;
@@ -44,9 +44,8 @@ using ::edgepass::testing::ServerProcess;
 using ::edgepass::testing::SettlesAt;
 using ::edgepass::testing::Sidecar;
 using ::edgepass::testing::TempDir;
-using ::edgepass::testing::WaitForPort;
+using ::edgepass::testing::StartEdgeNginx;
 using ::edgepass::testing::WriteHlsTree;
-using ::edgepass::testing::WriteNginxConf;
 
 constexpr char kSegment[] = "/vod/demo/720p/seg0.ts";
 
@@ -89,12 +88,10 @@ class RotationE2eTest : public ::testing::Test {
 
     sidecar_ = StartSidecar("edge-1");
     ASSERT_NE(sidecar_port_, 0);
-    absl::StatusOr<EdgePorts> ports = WriteNginxConf(root_, sidecar_port_);
-    ASSERT_TRUE(ports.ok()) << ports.status();
-    edge_port_ = ports->edge;
-    nginx_ = std::make_unique<Nginx>(root_, root_ + "/nginx.conf");
-    ASSERT_TRUE(WaitForPort(edge_port_)) << testing::ReadFileOrEmpty(root_ + "/logs/error.log");
-    ASSERT_TRUE(WaitForPort(ports->origin));
+    absl::StatusOr<EdgeNginx> edge = StartEdgeNginx(root_, sidecar_port_);
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    nginx_ = std::move(edge->nginx);
+    edge_port_ = edge->ports.edge;
     ASSERT_TRUE(sidecar_->WaitReady());
   }
 
