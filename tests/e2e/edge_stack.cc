@@ -198,13 +198,15 @@ bool NginxAvailable() {
   return !std::string(kNginxPath).empty() && std::filesystem::exists(kNginxPath);
 }
 
-absl::StatusOr<EdgeNginx> StartEdgeNginx(const std::string& root, uint16_t sidecar_port) {
-  const std::string pid_file = root + "/logs/nginx.pid";  // the shipped configs' `pid`
+absl::StatusOr<EdgeNginx> StartNginxOn(const std::string& root,
+                                       const std::function<absl::StatusOr<EdgePorts>()>& write_conf,
+                                       std::vector<std::string> extra_env) {
+  const std::string pid_file = root + "/logs/nginx.pid";
   std::string error_log;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    EDGEPASS_ASSIGN_OR_RETURN(EdgePorts ports, WriteNginxConf(root, sidecar_port));
+    EDGEPASS_ASSIGN_OR_RETURN(EdgePorts ports, write_conf());
     std::filesystem::remove(pid_file);
-    auto nginx = std::make_unique<Nginx>(root, root + "/nginx.conf");
+    auto nginx = std::make_unique<Nginx>(root, root + "/nginx.conf", extra_env);
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
     while (!std::filesystem::exists(pid_file) && nginx->Running() && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(10));
@@ -216,6 +218,10 @@ absl::StatusOr<EdgeNginx> StartEdgeNginx(const std::string& root, uint16_t sidec
     if (!absl::StrContains(error_log, "bind()")) break;  // not a port taken first
   }
   return absl::UnavailableError(absl::StrCat("nginx did not start: ", error_log));
+}
+
+absl::StatusOr<EdgeNginx> StartEdgeNginx(const std::string& root, uint16_t sidecar_port) {
+  return StartNginxOn(root, [&] { return WriteNginxConf(root, sidecar_port); });
 }
 
 absl::StatusOr<EdgePorts> WriteModuleNginxConf(const std::string& root, const std::string& module,

@@ -105,15 +105,21 @@ struct EdgePorts {
 // Creates `root`/logs and `root`/tmp. FAILED_PRECONDITION when the shipped
 // config lost a literal the substitution relies on.
 absl::StatusOr<EdgePorts> WriteNginxConf(const std::string& root, uint16_t sidecar_port);
-// nginx on WriteNginxConf's config, once it holds its ports: it has written
-// its pid file, which nginx does only after binding every listening socket.
-// A free port another process took before nginx bound it (nginx cannot bind,
-// retries for 2.5 s and exits; meanwhile a test would reach the other
-// process) gets new ports and nginx started again, up to three times.
+// nginx on the config `write_conf` writes to `root`/nginx.conf with free
+// ports (returning them; its `pid` must be logs/nginx.pid), once nginx holds
+// them: it has written its pid file, which nginx does only after binding
+// every listening socket. A free port another process took before nginx
+// bound it (nginx cannot bind, retries for 2.5 s and exits; meanwhile a test
+// would reach the other process) gets the config written again with new
+// ports and nginx started again, up to three times. `extra_env` as Nginx's.
 struct EdgeNginx {
   std::unique_ptr<Nginx> nginx;
   EdgePorts ports;
 };
+absl::StatusOr<EdgeNginx> StartNginxOn(const std::string& root,
+                                       const std::function<absl::StatusOr<EdgePorts>()>& write_conf,
+                                       std::vector<std::string> extra_env = {});
+// StartNginxOn WriteNginxConf's config.
 absl::StatusOr<EdgeNginx> StartEdgeNginx(const std::string& root, uint16_t sidecar_port);
 // The shipped module config (deploy/nginx/edgepass-module.conf) with free
 // ports, the origin tree at `root`/hls, `module` loaded and `state_file`;

@@ -42,6 +42,7 @@ namespace {
 
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
+using ::edgepass::testing::EdgeNginx;
 using ::edgepass::testing::EdgePorts;
 using ::edgepass::testing::HeaderOr;
 using ::edgepass::testing::Nginx;
@@ -50,8 +51,8 @@ using ::edgepass::testing::ReadFileOrEmpty;
 using ::edgepass::testing::RunProcess;
 using ::edgepass::testing::RunResult;
 using ::edgepass::testing::Sidecar;
+using ::edgepass::testing::StartNginxOn;
 using ::edgepass::testing::TempDir;
-using ::edgepass::testing::WaitForPort;
 using ::edgepass::testing::WriteFileOrDie;
 using ::edgepass::testing::WriteHlsTree;
 using ::edgepass::testing::WriteNginxConf;
@@ -99,11 +100,6 @@ class NginxGeoTest : public ::testing::Test {
 
   // Writes the shipped config set up as `setup` and starts nginx on it.
   void StartNginx(GeoSetup setup) {
-    absl::StatusOr<EdgePorts> ports = WriteNginxConf(root_, sidecar_port_);
-    ASSERT_TRUE(ports.ok()) << ports.status();
-    edge_port_ = ports->edge;
-    const std::string conf_path = root_ + "/nginx.conf";
-    std::string conf = ReadFileOrEmpty(conf_path);
     // The origin's access log also records the geo headers it was sent.
     std::vector<std::pair<std::string, std::string>> edits = {
         {"http {\n",
@@ -145,14 +141,22 @@ class NginxGeoTest : public ::testing::Test {
           {"map \"\" $edgepass_geo_source {\n    default lookup;",
            "map \"\" $edgepass_geo_source {\n    default cloudfront;"});
     }
-    const std::string missing = Substitute(&conf, edits);
+    std::string missing;
+    absl::StatusOr<EdgeNginx> edge = StartNginxOn(root_, [&]() -> absl::StatusOr<EdgePorts> {
+      absl::StatusOr<EdgePorts> ports = WriteNginxConf(root_, sidecar_port_);
+      if (!ports.ok()) return ports;
+      const std::string conf_path = root_ + "/nginx.conf";
+      std::string conf = ReadFileOrEmpty(conf_path);
+      missing = Substitute(&conf, edits);
+      if (!missing.empty()) return absl::FailedPreconditionError("the shipped config lost a literal");
+      WriteFileOrDie(conf_path, conf);
+      return ports;
+    });
     ASSERT_EQ(missing, "")
         << "the shipped config lost a literal this test edits";
-    WriteFileOrDie(conf_path, conf);
-    nginx_ = std::make_unique<Nginx>(root_, conf_path);
-    ASSERT_TRUE(WaitForPort(edge_port_))
-        << ReadFileOrEmpty(root_ + "/logs/error.log");
-    ASSERT_TRUE(WaitForPort(ports->origin));
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    nginx_ = std::move(edge->nginx);
+    edge_port_ = edge->ports.edge;
   }
 
   // A token for /vod/demo/ bound to the viewer's country `co` (and region and

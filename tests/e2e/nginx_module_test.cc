@@ -133,7 +133,18 @@ class NginxModuleTest : public ::testing::Test {
   // target it was asked for.
   // `cloudfront_keys` non-empty: CloudFront routes on /cf/ with those keys.
   void StartTestNginx(int workers = 1, const std::string& cloudfront_keys = "") {
-    edge_port_ = FreeLoopbackPort();
+    const std::string asan = Trim(RunCaptureOrEmpty({"/usr/bin/gcc", "-print-file-name=libasan.so"}));
+    absl::StatusOr<EdgeNginx> edge = StartNginxOn(
+        root_, [&] { return WriteTestNginxConf(workers, cloudfront_keys); },
+        {"LD_PRELOAD=" + asan, "ASAN_OPTIONS=detect_leaks=0:log_path=" + root_ + "/logs/asan"});
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    nginx_ = std::move(edge->nginx);
+    edge_port_ = edge->ports.edge;
+  }
+
+  // StartTestNginx's config, with free ports, written to `root_`/nginx.conf.
+  absl::StatusOr<EdgePorts> WriteTestNginxConf(int workers, const std::string& cloudfront_keys) {
+    const uint16_t edge = FreeLoopbackPort();
     const uint16_t origin = FreeLoopbackPort();
     std::string conf = absl::StrCat(
         ::geteuid() == 0 ? "user root;\n" : "", "load_module ", NginxModuleTestPath(), ";\n",
@@ -148,7 +159,7 @@ class NginxModuleTest : public ::testing::Test {
                            ";\n  edgepass_cloudfront_url_base https://cdn.example.com;\n",
                            "  edgepass_cloudfront_route /cf/;\n"),
         "  set_real_ip_from 127.0.0.1; real_ip_header X-Test-Real-IP;\n", "  server {\n",
-        "    listen 127.0.0.1:", edge_port_, ";\n",
+        "    listen 127.0.0.1:", edge, ";\n",
         "    location = /_version { return 200 \"$edgepass_state_version $edgepass_state_errors\"; }\n",
         "    location / {\n", "      edgepass enforce;\n",
         "      edgepass_test_now_ms $http_x_test_now_ms;\n",
@@ -168,12 +179,7 @@ class NginxModuleTest : public ::testing::Test {
         "  server {\n    listen 127.0.0.1:", origin, ";\n",
         "    location / { return 200 \"$request_uri\"; }\n  }\n}\n");
     WriteFileOrDie(root_ + "/nginx.conf", conf);
-    const std::string asan = Trim(RunCaptureOrEmpty({"/usr/bin/gcc", "-print-file-name=libasan.so"}));
-    nginx_ = std::make_unique<Nginx>(
-        root_, root_ + "/nginx.conf",
-        std::vector<std::string>{"LD_PRELOAD=" + asan,
-                                 "ASAN_OPTIONS=detect_leaks=0:log_path=" + root_ + "/logs/asan"});
-    ASSERT_TRUE(WaitForPort(edge_port_)) << ReadFileOrEmpty(root_ + "/logs/error.log");
+    return EdgePorts{.edge = edge, .origin = origin};
   }
 
   static std::string RunCaptureOrEmpty(const std::vector<std::string>& args) {
@@ -539,16 +545,18 @@ TEST_F(NginxModuleTest, AMillionRevokedSessionsCostOneCopyForFourWorkers) {
   auto pss_with = [&](const core::RevocationSet& revoked, int64_t* file_kb) -> int64_t {
     Publish(1, keys, revoked);
     *file_kb = static_cast<int64_t>(std::filesystem::file_size(state_) / 1024);
-    absl::StatusOr<EdgePorts> ports = WriteModuleNginxConf(root_, NginxModulePath(), state_);
-    EXPECT_TRUE(ports.ok()) << ports.status();
-    std::string conf = ReadFileOrEmpty(root_ + "/nginx.conf");
-    conf = absl::StrReplaceAll(conf, {{"worker_processes auto;", "worker_processes 4;"}});
-    WriteFileOrDie(root_ + "/nginx.conf", conf);
-    auto nginx = std::make_unique<Nginx>(root_, root_ + "/nginx.conf");
-    EXPECT_TRUE(WaitForPort(ports->edge)) << ReadFileOrEmpty(root_ + "/logs/error.log");
+    absl::StatusOr<EdgeNginx> nginx = StartNginxOn(root_, [&] {
+      absl::StatusOr<EdgePorts> ports = WriteModuleNginxConf(root_, NginxModulePath(), state_);
+      if (!ports.ok()) return ports;
+      std::string conf = ReadFileOrEmpty(root_ + "/nginx.conf");
+      conf = absl::StrReplaceAll(conf, {{"worker_processes auto;", "worker_processes 4;"}});
+      WriteFileOrDie(root_ + "/nginx.conf", conf);
+      return ports;
+    });
+    EXPECT_TRUE(nginx.ok()) << nginx.status();
     absl::SleepFor(absl::Seconds(1));  // every worker has mapped and checked the state
     const int64_t pss = NginxPssKb(root_ + "/logs/nginx.pid");
-    nginx.reset();
+    if (nginx.ok()) nginx->nginx.reset();
     absl::SleepFor(absl::Milliseconds(300));
     return pss;
   };
@@ -576,12 +584,13 @@ TEST_F(NginxModuleTest, ReplacingAMillionEntrySetDoesNotStallRequests) {
   million.Reserve(1'000'000, 12'000'000);
   for (int i = 0; i < 1'000'000; ++i) million.Add(absl::StrCat("s", 10'000'000 + i, "xyz"));
   Publish(1, keys, million);
-  absl::StatusOr<EdgePorts> ports = WriteModuleNginxConf(root_, NginxModulePath(), state_);
-  ASSERT_TRUE(ports.ok()) << ports.status();
   std::filesystem::create_directories(root_ + "/hls/vod");
   WriteFileOrDie(root_ + "/hls/vod/a.ts", "segment");
-  nginx_ = std::make_unique<Nginx>(root_, root_ + "/nginx.conf");
-  ASSERT_TRUE(WaitForPort(ports->edge)) << ReadFileOrEmpty(root_ + "/logs/error.log");
+  absl::StatusOr<EdgeNginx> edge =
+      StartNginxOn(root_, [&] { return WriteModuleNginxConf(root_, NginxModulePath(), state_); });
+  ASSERT_TRUE(edge.ok()) << edge.status();
+  nginx_ = std::move(edge->nginx);
+  const EdgePorts* ports = &edge->ports;
 
   core::TokenPolicy policy;
   policy.paths = {"/vod/"};
