@@ -61,8 +61,7 @@ class StateSink {
   // the overlay. A failed write is returned like a failed save, the previous
   // file staying (when both fail, one status names both, the write's code
   // first; Timing::module_state_failed tells a failed write from a failed
-  // save).
-  // Call before the first ApplyState.
+  // save). Call before the first ApplyState.
   //
   // A state with a new keyring returns only kModuleStateSettle after its file
   // was written, so that the acknowledgement the edge-sync client sends next
