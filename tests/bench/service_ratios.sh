@@ -18,7 +18,14 @@
 # apart (at least 1 ms), each with h2load --rps, which releases a connection's
 # calls every 10 ms: so calls arrive in small groups every millisecond rather
 # than all connections' share at once (h2load's timers have 1 ms resolution).
-# Then the empty RPC the same way, as the latency's baseline. Each half-rate
+# HALF_CLIENTS is by default the rate / (100 x TICK_CALLS): each connection's
+# 10 ms release then holds about TICK_CALLS calls, as close to independent
+# arrivals (a backend's viewers) as h2load's 10 ms floor on --rps ticks lets
+# the load come. Then the empty RPC the same way, as the latency's baseline.
+# Then both again at the same rate over BURST_CLIENTS connections, so each
+# release puts rate/(100 x BURST_CLIENTS) calls on one connection at the same
+# instant: how the tail grows with bursts, printed beside the target, not
+# judged by it (docs/benchmarks.md, "Eleventh pass"). Each half-rate
 # run follows 2 s of the same load that is not recorded. Before them, with the
 # server idle, 5 s of the machine's own wake-up stalls: on each CPU a thread
 # sleeping 0.2 ms at a time counts the wake-ups over 2 ms late, which no
@@ -36,9 +43,10 @@
 # does not start, or any call fails, is not 2xx, or ends with a gRPC error);
 # 2 on bad usage. Not a ctest test.
 #   tests/bench/service_ratios.sh [BUILD_DIR] [SECONDS]     (default build/, 10 s)
-# Environment: CLIENTS (4), STREAMS (16), ROUNDS (3), HALF_CLIENTS (10),
-# REST_CONNS (1; 0 skips issue-rest-conns), SERVER_FLAGS (extra edgepass-server
-# flags, split on spaces).
+# Environment: CLIENTS (4), STREAMS (16), ROUNDS (3), TICK_CALLS (10),
+# HALF_CLIENTS (from TICK_CALLS; a number fixes it), BURST_CLIENTS (10; 0
+# skips the bursts), REST_CONNS (1; 0 skips issue-rest-conns), SERVER_FLAGS
+# (extra edgepass-server flags, split on spaces).
 set -euo pipefail
 shopt -s inherit_errexit
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -47,9 +55,12 @@ seconds=${2:-10}
 clients=${CLIENTS:-4}
 streams=${STREAMS:-16}
 rounds=${ROUNDS:-3}
-half_clients=${HALF_CLIENTS:-10}
+tick_calls=${TICK_CALLS:-10}
+half_clients=${HALF_CLIENTS:-}
+burst_clients=${BURST_CLIENTS:-10}
 rest_conns=${REST_CONNS:-1}
-for v in seconds clients streams rounds half_clients; do
+[[ $burst_clients =~ ^[0-9]{1,4}$ ]] || { echo "service_ratios.sh: burst_clients '$burst_clients': expected 0..9999" >&2; exit 2; }
+for v in seconds clients streams rounds tick_calls ${half_clients:+half_clients}; do
   [[ ${!v} =~ ^[1-9][0-9]{0,3}$ ]] || { echo "service_ratios.sh: $v '${!v}': expected 1..9999" >&2; exit 2; }
 done
 asset=1
@@ -221,11 +232,19 @@ for round in $(seq 1 "$rounds"); do
   fi
 done
 
-# Half of the mean IssuePlayback rate: HALF_CLIENTS connections, opened
-# stagger_ms apart so their 10 ms h2load --rps ticks interleave; enough streams
-# that a tick's calls never wait in h2load for a free stream.
+# Half of the mean IssuePlayback rate over N connections, opened stagger_ms
+# apart so their 10 ms h2load --rps ticks interleave; enough streams that a
+# tick's calls never wait in h2load for a free stream.
 half=$(python3 "$helper" mean "$records" issue-grpc | python3 -c 'import sys; print(float(sys.stdin.read()) / 2)')
-read -r per_client calls warm_calls stagger_ms half_streams < <(python3 - "$half" "$half_clients" "$seconds" "$streams" <<'PY'
+[[ -n $half_clients ]] || half_clients=$(python3 -c "import math; print(max(1, min(9999, math.ceil($half / (100 * $tick_calls)))))")
+# half_rate_phase NAME CONNS MIN_BYTES BODY PATH: 2 s of the half-rate load
+# over CONNS connections, not recorded, then the recorded run. The warm-up:
+# the gRPC path sat idle through the REST runs, and in 3 of 7 runs without it
+# the first 40-300 ms after that had calls of 10-46 ms, a start rather than
+# the steady rate the target is about (docs/benchmarks.md).
+half_rate_phase() {
+  local name=$1 conns=$2 min_bytes=$3 body=$4 path=$5 per_client calls warm_calls stagger_ms half_streams
+  read -r per_client calls warm_calls stagger_ms half_streams < <(python3 - "$half" "$conns" "$seconds" "$streams" <<'PY'
 import math, sys
 half, clients, seconds, streams = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 per_client = half / clients
@@ -233,25 +252,21 @@ print(f"{per_client:.2f} {max(clients, round(half * seconds))} {max(clients, rou
       f"{max(1, round(10 / clients))} {max(streams, 2 * math.ceil(per_client / 100))}")
 PY
 )
-half_driven="h2c, $half_clients conns opened ${stagger_ms} ms apart x --rps $per_client, $half_streams streams"
-half_rate=(-c "$half_clients" -m "$half_streams" -r 1 --rate-period "${stagger_ms}ms" --rps "$per_client")
-# half_rate_phase NAME MIN_BYTES BODY PATH: 2 s of the half-rate load, not
-# recorded, then the recorded run. The warm-up: the gRPC path sat idle
-# through the REST runs, and in 3 of 7 runs without it the first 40-300 ms
-# after that had calls of 10-46 ms, a start rather than the steady rate the
-# target is about (docs/benchmarks.md).
-half_rate_phase() {
-  local name=$1 min_bytes=$2 body=$3 path=$4
-  run_h2load "$work/warmup.out" "${grpc_headers[@]}" -d "$body" "${half_rate[@]}" -n "$warm_calls" "http://$grpc$path"
-  phase "$name" 1 "$half_driven" "$min_bytes" --log -- \
-    "${grpc_headers[@]}" -d "$body" "${half_rate[@]}" -n "$calls" "http://$grpc$path"
+  local rate=(-c "$conns" -m "$half_streams" -r 1 --rate-period "${stagger_ms}ms" --rps "$per_client")
+  run_h2load "$work/warmup.out" "${grpc_headers[@]}" -d "$body" "${rate[@]}" -n "$warm_calls" "http://$grpc$path"
+  phase "$name" 1 "h2c, $conns conns opened ${stagger_ms} ms apart x --rps $per_client, $half_streams streams" \
+    "$min_bytes" --log -- "${grpc_headers[@]}" -d "$body" "${rate[@]}" -n "$calls" "http://$grpc$path"
 }
 python3 "$helper" stalls "$records" 5
-half_rate_phase issue-half-rate "$issue_bytes" "$work/issue.bin" "$issue_path"
+half_rate_phase issue-half-rate "$half_clients" "$issue_bytes" "$work/issue.bin" "$issue_path"
 # The baseline of the latency: the empty RPC at the same rate, with the same
 # arrivals, right after, so what gRPC and the machine give any call shows
 # next to IssuePlayback's percentiles.
-half_rate_phase health-half-rate "$health_bytes" "$work/health.bin" "$health_path"
+half_rate_phase health-half-rate "$half_clients" "$health_bytes" "$work/health.bin" "$health_path"
+if ((burst_clients > 0)); then
+  half_rate_phase issue-bursts "$burst_clients" "$issue_bytes" "$work/issue.bin" "$issue_path"
+  half_rate_phase health-bursts "$burst_clients" "$health_bytes" "$work/health.bin" "$health_path"
+fi
 
 python3 "$helper" summary "$records"
 kill -0 "$server_pid" 2>/dev/null || { echo "service_ratios.sh: the server exited during the run" >&2; exit 1; }
