@@ -286,7 +286,7 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
     const size_t revoked = (*applied)->revoked->size();
     const absl::Time received_at = absl::Now();
     StateSink::Timing timing;
-    absl::Status saved = sink_->ApplyState(**std::move(applied), &timing);
+    sink_->ApplyState(**std::move(applied), &timing).IgnoreError();  // each failure logged below
     // One line per version once it is applied and the snapshot file written
     // (tools and benchmarks wait for it). From the version's first message:
     // receive_ms to the state built, apply_ms to the validator checking
@@ -300,20 +300,19 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
         ",\"apply_ms\":", ms(timing.applied_at - receiving_since),
         ",\"save_ms\":", ms(timing.saved_at - timing.applied_at), "}"));
     messages = 0;
-    const bool module_failed = timing.module_state_failed;
-    if (module_failed) {
+    if (!timing.snapshot.ok()) {
+      log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
+                        text::JsonString(timing.snapshot.message()), "}"));
+    }
+    if (!timing.module_state.ok()) {
       // nginx's workers do not hold this version: acknowledging it would let
       // the server promote a key they lack. Stay subscribed (a validator that
       // leaves stops counting, and a rotation would go on without it) and
       // acknowledge once the file is written.
       log_(absl::StrCat("{\"event\":\"module_state_failed\",\"level\":\"error\",\"version\":",
-                        update.version(), ",\"error\":", text::JsonString(saved.message()), "}"));
+                        update.version(), ",\"error\":", text::JsonString(timing.module_state.message()), "}"));
       if (!AwaitModuleState()) break;  // Stop()
       log_(absl::StrCat("{\"event\":\"module_state_written\",\"version\":", update.version(), "}"));
-    }
-    if (!saved.ok() && !module_failed) {  // else module_state_failed named it
-      log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
-                        text::JsonString(saved.message()), "}"));
     }
     grpc::ClientContext ack_context;
     ack_context.set_deadline(

@@ -164,13 +164,11 @@ int Run(const std::vector<std::string>& args) {
   if (initial->has_value()) {
     const bool from_static = !options->keyring_file.empty();
     StateSink::Timing timing;
-    absl::Status applied = sink.ApplyState(**std::move(initial), &timing);
-    if (!applied.ok()) {
-      // Validating matters more than persisting: say so, keep going (the
-      // loop below retries a module state).
-      logging::Error(timing.module_state_failed ? "module_state_failed" : "snapshot_save_failed")
-          .Str("error", applied.message());
-    }
+    sink.ApplyState(**std::move(initial), &timing).IgnoreError();  // each failure logged here
+    // Validating matters more than persisting: say so, keep going (the loop
+    // below retries a module state).
+    if (!timing.module_state.ok()) logging::Error("module_state_failed").Str("error", timing.module_state.message());
+    if (!timing.snapshot.ok()) logging::Error("snapshot_save_failed").Str("error", timing.snapshot.message());
     logging::Info("state_loaded")
         .Str("source", from_static ? "static files" : "snapshot")
         .Int("version", static_cast<int64_t>(sink.version()))

@@ -44,11 +44,14 @@ absl::Status StateSink::ApplyState(ValidatorState state, Timing* timing) {
   const absl::Time published_at = absl::Now();
   if (timing != nullptr) {
     timing->published_at = published_at;
-    timing->module_state_failed = !published.ok();
+    timing->module_state = published;
   }
   absl::Status saved =
       store_ != nullptr ? store_->Save(state) : absl::OkStatus();
-  if (timing != nullptr) timing->saved_at = absl::Now();
+  if (timing != nullptr) {
+    timing->saved_at = absl::Now();
+    timing->snapshot = saved;
+  }
   if (new_keyring) absl::SleepFor(published_at + kModuleStateSettle - absl::Now());
   if (published.ok()) return saved;
   if (saved.ok()) return published;

@@ -28,14 +28,16 @@ namespace edgepass::sidecar {
 
 class StateSink {
  public:
-  // When ApplyState's steps ended, and whether the module state's write failed.
+  // When ApplyState's steps ended, and how each write went, so a caller can
+  // name each failure on its own (the status returned names both at once).
   struct Timing {
     absl::Time applied_at;  // the validator checks against the new state
     absl::Time published_at;  // the module state file is written (or failed)
     absl::Time saved_at;    // the snapshot file is written (or failed)
-    // Its write failed: the status returned names it first. Unlike a later
+    // The module state file's write (OK without one). Unlike a later
     // module_state_pending(), not changed by a retry that succeeded since.
-    bool module_state_failed = false;
+    absl::Status module_state;
+    absl::Status snapshot;  // the snapshot's save (OK without a store)
   };
 
   // `validator` must outlive the sink; `store` may be null (nothing persisted).
@@ -60,8 +62,7 @@ class StateSink {
   // overlay folded in, a new keyring) rewrites the state file and removes
   // the overlay. A failed write is returned like a failed save, the previous
   // file staying (when both fail, one status names both, the write's code
-  // first; Timing::module_state_failed tells a failed write from a failed
-  // save). Call before the first ApplyState.
+  // first; Timing has each on its own). Call before the first ApplyState.
   //
   // A state with a new keyring returns only kModuleStateSettle after its file
   // was written, so that the acknowledgement the edge-sync client sends next

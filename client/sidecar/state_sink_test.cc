@@ -114,7 +114,11 @@ TEST(StateSinkModuleState, AFailedPublishAndAFailedSaveAreBothNamed) {
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("module state: "), absl::string_view::npos) << status;
   EXPECT_NE(status.message().find("validator.snapshot"), absl::string_view::npos) << status;
-  EXPECT_TRUE(timing.module_state_failed);
+  // Each on its own, for a log line of its own.
+  EXPECT_NE(timing.module_state.message().find("module state: "), absl::string_view::npos) << timing.module_state;
+  EXPECT_EQ(timing.module_state.message().find("validator.snapshot"), absl::string_view::npos) << timing.module_state;
+  EXPECT_NE(timing.snapshot.message().find("validator.snapshot"), absl::string_view::npos) << timing.snapshot;
+  EXPECT_EQ(timing.snapshot.message().find("module state: "), absl::string_view::npos) << timing.snapshot;
   EXPECT_TRUE(sink.module_state_pending());
   EXPECT_EQ(sink.version(), 5u);
 }

@@ -127,8 +127,10 @@ class SidecarAuthE2eTest : public ::testing::Test {
            << "sidecar never ready: " << sidecar.log();
   }
 
+  void OnlyAVersionWrittenInTheModuleStateIsAcknowledged(bool snapshot_too);
+
   // The sidecar's log lines (JSON) with this event, once at least `count`
-  // are there (or what there is after 15 s).
+  // are there (or what there is after 15 s; count 0: what there is now).
   static std::vector<nlohmann::json> WaitForEvents(const Sidecar& sidecar,
                                                    const std::string& event,
                                                    size_t count = 1) {
@@ -251,8 +253,10 @@ TEST_F(SidecarAuthE2eTest, KeyWithEdgeSyncScopeSyncsAcknowledgesAndValidates) {
 // With --module-state a version is acknowledged only once the file nginx
 // reads holds it: while the file cannot be written the server sees the
 // validator behind (a rotation waits for it rather than promote a key nginx
-// lacks); once it can be, the validator writes it and acknowledges.
-TEST_F(SidecarAuthE2eTest, WithAModuleStateOnlyAVersionWrittenThereIsAcknowledged) {
+// lacks); once it can be, the validator writes it and acknowledges. With
+// `snapshot_too`, the snapshot file is in the same directory and fails with
+// it: each failure is logged as its own event, so an alert on either sees it.
+void SidecarAuthE2eTest::OnlyAVersionWrittenInTheModuleStateIsAcknowledged(bool snapshot_too) {
   const NewApiKey edge = MakeApiKey("edge-validator:edge-sync", root_);
   const NewApiKey admin = MakeApiKey("operator:admin", root_);
   StartServer({edge, admin}, "");
@@ -260,8 +264,10 @@ TEST_F(SidecarAuthE2eTest, WithAModuleStateOnlyAVersionWrittenThereIsAcknowledge
   const std::string module_dir = root_ + "/module";
   ASSERT_TRUE(std::filesystem::create_directory(module_dir));
   uint16_t port = 0;
-  std::unique_ptr<Sidecar> sidecar = StartSidecar(
-      {"--api-key-file", KeyFile("edge", edge.key), "--module-state", module_dir + "/module.state"}, &port);
+  std::vector<std::string> args = {"--api-key-file", KeyFile("edge", edge.key), "--module-state",
+                                   module_dir + "/module.state"};
+  if (snapshot_too) args.insert(args.end(), {"--snapshot", module_dir + "/validator.snapshot"});
+  std::unique_ptr<Sidecar> sidecar = StartSidecar(args, &port);
   ASSERT_NE(port, 0);
   ASSERT_TRUE(WaitReady(port, *sidecar));
   ASSERT_TRUE(Acknowledged(admin.key, absl::Seconds(10))) << sidecar->log();
@@ -284,10 +290,24 @@ TEST_F(SidecarAuthE2eTest, WithAModuleStateOnlyAVersionWrittenThereIsAcknowledge
   ASSERT_EQ(std::rename((module_dir + ".away").c_str(), module_dir.c_str()), 0);
   EXPECT_TRUE(Acknowledged(admin.key, absl::Seconds(15))) << sidecar->log();
   EXPECT_EQ(WaitForEvents(*sidecar, "module_state_written").size(), 1u) << sidecar->log();
-  // The snapshot was saved: the failure is logged once, as the module's.
-  EXPECT_FALSE(absl::StrContains(sidecar->log(), "snapshot_save_failed")) << sidecar->log();
+  // The module state's failure is logged once, and the snapshot's only when
+  // it failed too, each with its own error.
+  const std::vector<nlohmann::json> module_failed = WaitForEvents(*sidecar, "module_state_failed");
+  ASSERT_EQ(module_failed.size(), 1u) << sidecar->log();
+  EXPECT_FALSE(absl::StrContains(module_failed[0]["error"].get<std::string>(), "validator.snapshot"))
+      << sidecar->log();
+  EXPECT_EQ(WaitForEvents(*sidecar, "snapshot_save_failed", /*count=*/0).size(), snapshot_too ? 1u : 0u)
+      << sidecar->log();
   EXPECT_EQ(WaitForEvents(*sidecar, "edge_sync_connected").size(), 1u) << "it never left: " << sidecar->log();
   EXPECT_EQ(sidecar->Stop(), 0);
+}
+
+TEST_F(SidecarAuthE2eTest, WithAModuleStateOnlyAVersionWrittenThereIsAcknowledged) {
+  OnlyAVersionWrittenInTheModuleStateIsAcknowledged(/*snapshot_too=*/false);
+}
+
+TEST_F(SidecarAuthE2eTest, WhenTheModuleStateAndTheSnapshotBothFailEachIsLogged) {
+  OnlyAVersionWrittenInTheModuleStateIsAcknowledged(/*snapshot_too=*/true);
 }
 
 TEST_F(SidecarAuthE2eTest, KeyWithoutTheScopeOrNoKeyNeverGetsStateAndSaysWhy) {
