@@ -18,7 +18,8 @@
 # apart (at least 1 ms), each with h2load --rps, which releases a connection's
 # calls every 10 ms: so calls arrive in small groups every millisecond rather
 # than all connections' share at once (h2load's timers have 1 ms resolution).
-# HALF_CLIENTS is by default the rate / (100 x TICK_CALLS): each connection's
+# HALF_CLIENTS is by default the rate / (100 x TICK_CALLS), rounded up (at
+# most 9999): each connection's
 # 10 ms release then holds about TICK_CALLS calls, as close to independent
 # arrivals (a backend's viewers) as h2load's 10 ms floor on --rps ticks lets
 # the load come. Then the empty RPC the same way, as the latency's baseline.
@@ -59,7 +60,7 @@ tick_calls=${TICK_CALLS:-10}
 half_clients=${HALF_CLIENTS:-}
 burst_clients=${BURST_CLIENTS:-10}
 rest_conns=${REST_CONNS:-1}
-[[ $burst_clients =~ ^[0-9]{1,4}$ ]] || { echo "service_ratios.sh: burst_clients '$burst_clients': expected 0..9999" >&2; exit 2; }
+[[ $burst_clients =~ ^(0|[1-9][0-9]{0,3})$ ]] || { echo "service_ratios.sh: burst_clients '$burst_clients': expected 0..9999" >&2; exit 2; }
 for v in seconds clients streams rounds tick_calls ${half_clients:+half_clients}; do
   [[ ${!v} =~ ^[1-9][0-9]{0,3}$ ]] || { echo "service_ratios.sh: $v '${!v}': expected 1..9999" >&2; exit 2; }
 done
