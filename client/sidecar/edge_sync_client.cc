@@ -301,8 +301,8 @@ bool EdgeSyncClient::StreamFrom(const std::string& server) {
         ",\"save_ms\":", ms(timing.saved_at - timing.applied_at), "}"));
     messages = 0;
     if (!timing.snapshot.ok()) {
-      log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"error\":",
-                        text::JsonString(timing.snapshot.message()), "}"));
+      log_(absl::StrCat("{\"event\":\"snapshot_save_failed\",\"level\":\"error\",\"version\":",
+                        update.version(), ",\"error\":", text::JsonString(timing.snapshot.message()), "}"));
     }
     if (!timing.module_state.ok()) {
       // nginx's workers do not hold this version: acknowledging it would let

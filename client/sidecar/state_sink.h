@@ -30,6 +30,8 @@ class StateSink {
  public:
   // When ApplyState's steps ended, and how each write went, so a caller can
   // name each failure on its own (the status returned names both at once).
+  // The two writes are all that can fail: ApplyState returns OK exactly when
+  // both statuses here are OK.
   struct Timing {
     absl::Time applied_at;  // the validator checks against the new state
     absl::Time published_at;  // the module state file is written (or failed)
