@@ -40,6 +40,7 @@ import time
 TARGET_ISSUE_OVER_HEALTH = 0.8
 TARGET_REST_OVER_GRPC = 0.7
 TARGET_P99_MS = 2.0
+SPEED_SHIFT = 1.3  # rounds further apart than this: the host changed speed
 
 
 def frame(out):
@@ -230,6 +231,12 @@ def summary(records_path):
     print(f"mean calls/s over {len(rounds)} round(s): health {health:.0f}, IssuePlayback gRPC {grpc:.0f}, "
           f"REST {rest:.0f}" + (f", REST a connection per call {mean('issue-rest-conns', 'rps'):.0f}"
                                 if "issue-rest-conns" in by_name else ""))
+    issue_rates = [r["rps"] for r in by_name["issue-grpc"]]
+    if max(issue_rates) > SPEED_SHIFT * min(issue_rates):
+        # The half rate is half the mean: on a host whose speed shifted during
+        # the rounds it can be more than the host gave at the end.
+        print(f"note: IssuePlayback's rounds ran at {min(issue_rates):.0f}..{max(issue_rates):.0f} calls/s, "
+              f"the host's speed changed during the run; read the half-rate p99 beside the empty RPC's")
     print(f"server CPU per call (mean): health {mean('health', 'server_us_per_call'):.1f} us, "
           f"IssuePlayback gRPC {mean('issue-grpc', 'server_us_per_call'):.1f} us, "
           f"REST {mean('issue-rest', 'server_us_per_call'):.1f} us" +
