@@ -13,7 +13,6 @@
 namespace edgepass::core {
 namespace {
 
-using internal::FieldError;
 using internal::Json;
 using text::AppendJsonString;  // JSON.stringify's escaping for the valid UTF-8 a policy holds
 

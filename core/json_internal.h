@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/status_macros.h"
 
 namespace edgepass::core::internal {
 
@@ -60,10 +61,6 @@ inline bool ParseStrictJson(absl::string_view text, Json* out) {
   };
   *out = Json::parse(text.begin(), text.end(), on_event, /*allow_exceptions=*/false);
   return !duplicate && !out->is_discarded();
-}
-
-inline absl::Status FieldError(absl::string_view path, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
 }
 
 inline absl::Status GetString(const Json& j, absl::string_view path, std::string* out) {

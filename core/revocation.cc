@@ -280,7 +280,7 @@ class RevocationListReader final : public internal::Json::json_sax_t {
   std::string EntryPath() const { return absl::StrCat("sessions[", index_, "]"); }
 
   bool Fail(absl::string_view path, absl::string_view message) {
-    status_ = internal::FieldError(path, message);
+    status_ = FieldError(path, message);
     return false;
   }
 

@@ -13,7 +13,6 @@
 namespace edgepass::core {
 namespace {
 
-using internal::FieldError;
 using internal::Json;
 
 constexpr size_t kMaxEntryJsonBytes = 64 * 1024;

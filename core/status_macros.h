@@ -1,12 +1,16 @@
-// Small status helpers: Abseil 20220623 has no ABSL_RETURN_IF_ERROR.
+// Small status helpers: Abseil 20220623 has no ABSL_RETURN_IF_ERROR; and
+// the one way a parser or a rule names what is wrong where.
 //
 //   EDGEPASS_RETURN_IF_ERROR(ValidateTokenPolicy(policy));
 //   EDGEPASS_ASSIGN_OR_RETURN(Keyring keys, ParseKeyringJson(text));
+//   return FieldError("policy.paths[0]", "must start with '/'");
 #ifndef EDGEPASS_CORE_STATUS_MACROS_H_
 #define EDGEPASS_CORE_STATUS_MACROS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 #define EDGEPASS_RETURN_IF_ERROR(expr)             \
   do {                                             \
@@ -22,5 +26,15 @@
   auto tmp = (expr);                                    \
   if (!tmp.ok()) return tmp.status();                   \
   lhs = std::move(*tmp)
+
+namespace edgepass::core {
+
+// INVALID_ARGUMENT "<where>: <what>"; `where` is a field path, a flag or a
+// file, `what` says what is wrong with it.
+inline absl::Status FieldError(absl::string_view where, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+}  // namespace edgepass::core
 
 #endif  // EDGEPASS_CORE_STATUS_MACROS_H_

@@ -13,7 +13,6 @@
 namespace edgepass::core {
 namespace {
 
-using internal::FieldError;
 using internal::Json;
 
 // Far enough for any real token, small enough that exp*1000 fits JS numbers.

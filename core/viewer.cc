@@ -8,7 +8,6 @@
 namespace edgepass::core {
 namespace {
 
-using internal::FieldError;
 using internal::Json;
 
 constexpr size_t kMaxViewerJsonBytes = 64 * 1024;

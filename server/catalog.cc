@@ -14,7 +14,6 @@
 namespace edgepass::server {
 
 using catalog_rules::CheckAsset;
-using catalog_rules::Invalid;
 using catalog_rules::IsValidAssetId;
 
 absl::StatusOr<Catalog> Catalog::Merge(const Catalog& base, const Catalog& overlay,
@@ -37,7 +36,8 @@ absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, Asset asset, abs
   const std::string where =
       absl::StrCat(where_prefix, " (id \"", absl::string_view(asset.id).substr(0, kMaxAssetIdLength), "\")");
   if (!IsValidAssetId(asset.id)) {
-    return Invalid(where, absl::StrCat("id: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+    return core::FieldError(
+        where, absl::StrCat("id: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
   }
   // A named policy is the catalog's; an inline one is written as given.
   auto resolve = [&](absl::string_view at, std::string& name, std::string& inline_json,
@@ -49,25 +49,26 @@ absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, Asset asset, abs
     inline_json.clear();
     auto named = base.policies_.find(name);
     if (named == base.policies_.end()) {
-      return Invalid(at, absl::StrCat("token_policy: unknown policy \"", name, "\""));
+      return core::FieldError(at, absl::StrCat("token_policy: unknown policy \"", name, "\""));
     }
     policy = named->second.policy;
     return absl::OkStatus();
   };
   EDGEPASS_RETURN_IF_ERROR(resolve(where, asset.policy_name, asset.inline_policy_json, asset.policy));
   if (asset.variants.size() > kMaxAssetVariants) {
-    return Invalid(where, absl::StrCat("variants: more than ", kMaxAssetVariants));
+    return core::FieldError(where, absl::StrCat("variants: more than ", kMaxAssetVariants));
   }
   for (auto& [entitlement, v] : asset.variants) {
     const std::string at =
         absl::StrCat(where, ": variants[\"", absl::string_view(entitlement).substr(0, kMaxAssetIdLength), "\"]");
     if (!IsValidAssetId(entitlement)) {
-      return Invalid(at, absl::StrCat("entitlement: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+      return core::FieldError(
+          at, absl::StrCat("entitlement: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
     }
     EDGEPASS_RETURN_IF_ERROR(resolve(at, v.policy_name, v.inline_policy_json, v.policy));
   }
   if (!asset.fallback_asset.empty() && !IsValidAssetId(asset.fallback_asset)) {
-    return Invalid(where, "fallback_asset: must be an asset id");
+    return core::FieldError(where, "fallback_asset: must be an asset id");
   }
   EDGEPASS_RETURN_IF_ERROR(CheckAsset(asset, where));
   return Put(base, std::move(asset), where_prefix);
@@ -90,8 +91,8 @@ absl::StatusOr<Catalog> Catalog::Put(const Catalog& base, Asset asset, absl::str
 absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_view name,
                                             const core::TokenPolicy& policy, absl::string_view where) {
   if (name.empty() || name.size() > kMaxAssetIdLength || !IsValidAssetId(name)) {
-    return Invalid(where, absl::StrCat("name: must be 1-", kMaxAssetIdLength,
-                                       " characters of [A-Za-z0-9._:-]"));
+    return core::FieldError(
+        where, absl::StrCat("name: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
   }
   return Put(base, name, NamedPolicy{.json = core::TokenPolicyToJson(policy), .policy = policy}, where);
 }

@@ -17,7 +17,6 @@ namespace edgepass::server {
 namespace {
 
 using catalog_rules::CheckAsset;
-using catalog_rules::Invalid;
 using catalog_rules::IsValidAssetId;
 using catalog_rules::Within;
 using nlohmann::json;
@@ -25,9 +24,9 @@ using nlohmann::json;
 absl::StatusOr<std::string> RequiredString(const json& obj, const char* key,
                                            absl::string_view where) {
   auto it = obj.find(key);
-  if (it == obj.end()) return Invalid(where, absl::StrCat(key, ": required"));
+  if (it == obj.end()) return core::FieldError(where, absl::StrCat(key, ": required"));
   if (!it->is_string()) {
-    return Invalid(where, absl::StrCat(key, ": must be a string, got ", JsonTypeName(*it)));
+    return core::FieldError(where, absl::StrCat(key, ": must be a string, got ", JsonTypeName(*it)));
   }
   return it->get_ref<const std::string&>();
 }
@@ -37,12 +36,12 @@ absl::Status ParsePolicyRef(const json& obj, const std::map<std::string, NamedPo
                             absl::string_view where, std::string* policy_name, std::string* inline_json,
                             core::TokenPolicy* policy) {
   auto tp = obj.find("token_policy");
-  if (tp == obj.end()) return Invalid(where, "token_policy: required");
+  if (tp == obj.end()) return core::FieldError(where, "token_policy: required");
   if (tp->is_string()) {
     *policy_name = tp->get_ref<const std::string&>();
     auto named = policies.find(*policy_name);
     if (named == policies.end()) {
-      return Invalid(where, absl::StrCat("token_policy: unknown policy \"", *policy_name, "\""));
+      return core::FieldError(where, absl::StrCat("token_policy: unknown policy \"", *policy_name, "\""));
     }
     *policy = named->second.policy;
   } else if (tp->is_object()) {
@@ -51,7 +50,8 @@ absl::Status ParsePolicyRef(const json& obj, const std::map<std::string, NamedPo
     if (!parsed.ok()) return Within(where, parsed.status());
     *policy = *std::move(parsed);
   } else {
-    return Invalid(where, absl::StrCat("token_policy: must be a policy name or an object, got ", JsonTypeName(*tp)));
+    return core::FieldError(
+        where, absl::StrCat("token_policy: must be a policy name or an object, got ", JsonTypeName(*tp)));
   }
   return absl::OkStatus();
 }
@@ -59,18 +59,21 @@ absl::Status ParsePolicyRef(const json& obj, const std::map<std::string, NamedPo
 absl::StatusOr<std::map<std::string, AssetVariant, std::less<>>> ParseVariants(
     const json& obj, const std::map<std::string, NamedPolicy>& policies, absl::string_view where) {
   std::map<std::string, AssetVariant, std::less<>> variants;
-  if (!obj.is_object()) return Invalid(where, "variants: must be an object of entitlement -> variant");
+  if (!obj.is_object())
+    return core::FieldError(where, "variants: must be an object of entitlement -> variant");
   if (obj.size() > kMaxAssetVariants) {
-    return Invalid(where, absl::StrCat("variants: more than ", kMaxAssetVariants));
+    return core::FieldError(where, absl::StrCat("variants: more than ", kMaxAssetVariants));
   }
   for (const auto& [entitlement, value] : obj.items()) {
     const std::string at = absl::StrCat(where, ": variants[\"", entitlement.substr(0, kMaxAssetIdLength), "\"]");
     if (!IsValidAssetId(entitlement)) {
-      return Invalid(at, absl::StrCat("entitlement: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+      return core::FieldError(
+          at, absl::StrCat("entitlement: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
     }
-    if (!value.is_object()) return Invalid(at, "must be an object");
+    if (!value.is_object()) return core::FieldError(at, "must be an object");
     for (const auto& [key, unused] : value.items()) {
-      if (key != "url_path" && key != "token_policy") return Invalid(at, absl::StrCat("unknown field \"", key, "\""));
+      if (key != "url_path" && key != "token_policy")
+        return core::FieldError(at, absl::StrCat("unknown field \"", key, "\""));
     }
     AssetVariant v;
     EDGEPASS_ASSIGN_OR_RETURN(v.url_path, RequiredString(value, "url_path", at));
@@ -87,7 +90,7 @@ json PolicyRefToJson(const std::string& policy_name, const std::string& inline_j
 
 absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, NamedPolicy>& policies,
                                  absl::string_view where_index) {
-  if (!obj.is_object()) return Invalid(where_index, "must be an object");
+  if (!obj.is_object()) return core::FieldError(where_index, "must be an object");
   std::string where = std::string(where_index);
   auto id_it = obj.find("id");
   if (id_it != obj.end() && id_it->is_string()) {
@@ -97,14 +100,14 @@ absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, Na
     if (key != "id" && key != "hostname" && key != "url_path" && key != "scheme" &&
         key != "token_policy" && key != "variants" && key != "fallback_asset" &&
         key != "cloudfront_key_pair_id" && key != "cookie_domain" && key != "cookie_same_site") {
-      return Invalid(where, absl::StrCat("unknown field \"", key, "\""));
+      return core::FieldError(where, absl::StrCat("unknown field \"", key, "\""));
     }
   }
   Asset asset;
   EDGEPASS_ASSIGN_OR_RETURN(asset.id, RequiredString(obj, "id", where));
   if (!IsValidAssetId(asset.id)) {
-    return Invalid(where, absl::StrCat("id: must be 1-", kMaxAssetIdLength,
-                                       " characters of [A-Za-z0-9._:-]"));
+    return core::FieldError(
+        where, absl::StrCat("id: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
   }
   EDGEPASS_ASSIGN_OR_RETURN(asset.hostname, RequiredString(obj, "hostname", where));
   EDGEPASS_ASSIGN_OR_RETURN(asset.url_path, RequiredString(obj, "url_path", where));
@@ -119,7 +122,7 @@ absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, Na
   if (obj.contains("fallback_asset")) {
     EDGEPASS_ASSIGN_OR_RETURN(asset.fallback_asset, RequiredString(obj, "fallback_asset", where));
     if (!IsValidAssetId(asset.fallback_asset)) {
-      return Invalid(where, "fallback_asset: must be an asset id");
+      return core::FieldError(where, "fallback_asset: must be an asset id");
     }
   }
   for (auto [key, field] : {std::pair<const char*, std::string*>{"cloudfront_key_pair_id", &asset.cloudfront_key_pair_id},
@@ -173,20 +176,20 @@ json ToDocument(const std::map<std::string, NamedPolicy>& policies, const std::v
 absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view source) {
   EDGEPASS_ASSIGN_OR_RETURN(json doc, ParseJson(text, source));
   Catalog catalog;
-  if (!doc.is_object()) return Invalid(source, "must be a JSON object");
+  if (!doc.is_object()) return core::FieldError(source, "must be a JSON object");
   for (const auto& [key, unused] : doc.items()) {
     if (key != "policies" && key != "assets") {
-      return Invalid(source, absl::StrCat("unknown field \"", key, "\""));
+      return core::FieldError(source, absl::StrCat("unknown field \"", key, "\""));
     }
   }
   if (auto it = doc.find("policies"); it != doc.end()) {
-    if (!it->is_object()) return Invalid(source, "policies: must be an object");
+    if (!it->is_object()) return core::FieldError(source, "policies: must be an object");
     for (const auto& [name, value] : it->items()) {
       std::string where = absl::StrCat(source, ": policies[\"", name, "\"]");
       if (name.empty() || name.size() > kMaxAssetIdLength) {
-        return Invalid(where, "name: must be 1-128 characters");
+        return core::FieldError(where, "name: must be 1-128 characters");
       }
-      if (!value.is_object()) return Invalid(where, "must be an object");
+      if (!value.is_object()) return core::FieldError(where, "must be an object");
       NamedPolicy named;
       named.json = DumpJson(value);
       auto policy = core::ParseTokenPolicyJson(named.json);
@@ -196,16 +199,16 @@ absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view
     }
   }
   if (auto it = doc.find("assets"); it != doc.end()) {
-    if (!it->is_array()) return Invalid(source, "assets: must be an array");
+    if (!it->is_array()) return core::FieldError(source, "assets: must be an array");
     if (it->size() > kMaxCatalogAssets) {
-      return Invalid(source, absl::StrCat("assets: more than ", kMaxCatalogAssets, " entries"));
+      return core::FieldError(source, absl::StrCat("assets: more than ", kMaxCatalogAssets, " entries"));
     }
     for (size_t i = 0; i < it->size(); ++i) {
       std::string where = absl::StrCat(source, ": assets[", i, "]");
       EDGEPASS_ASSIGN_OR_RETURN(Asset asset, ParseAsset((*it)[i], catalog.policies_, where));
       if (catalog.index_.count(asset.id) != 0) {
-        return Invalid(absl::StrCat(where, " (id \"", asset.id, "\")"),
-                       absl::StrCat("id: duplicate of assets[", catalog.index_[asset.id], "]"));
+        return core::FieldError(absl::StrCat(where, " (id \"", asset.id, "\")"),
+                                absl::StrCat("id: duplicate of assets[", catalog.index_[asset.id], "]"));
       }
       catalog.index_.emplace(asset.id, catalog.assets_.size());
       catalog.assets_.push_back(std::move(asset));
@@ -214,8 +217,8 @@ absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view
   for (size_t i = 0; i < catalog.assets_.size(); ++i) {
     const Asset& a = catalog.assets_[i];
     if (!a.fallback_asset.empty() && catalog.Find(a.fallback_asset) == nullptr) {
-      return Invalid(absl::StrCat(source, ": assets[", i, "] (id \"", a.id, "\")"),
-                     absl::StrCat("fallback_asset: unknown asset \"", a.fallback_asset, "\""));
+      return core::FieldError(absl::StrCat(source, ": assets[", i, "] (id \"", a.id, "\")"),
+                              absl::StrCat("fallback_asset: unknown asset \"", a.fallback_asset, "\""));
     }
   }
   return catalog;
@@ -238,12 +241,12 @@ absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, absl::string_vie
 absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_view name,
                                             absl::string_view policy_json, absl::string_view where) {
   if (name.empty() || name.size() > kMaxAssetIdLength || !IsValidAssetId(name)) {
-    return Invalid(where, absl::StrCat("name: must be 1-", kMaxAssetIdLength,
-                                       " characters of [A-Za-z0-9._:-]"));
+    return core::FieldError(
+        where, absl::StrCat("name: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
   }
   NamedPolicy named;
   EDGEPASS_ASSIGN_OR_RETURN(json obj, ParseJson(policy_json, where));
-  if (!obj.is_object()) return Invalid(where, "policy: must be an object");
+  if (!obj.is_object()) return core::FieldError(where, "policy: must be an object");
   named.json = DumpJson(obj);
   auto policy = core::ParseTokenPolicyJson(named.json, "policy.");
   if (!policy.ok()) return Within(where, policy.status());

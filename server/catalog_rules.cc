@@ -14,10 +14,6 @@
 namespace edgepass::server {
 namespace catalog_rules {
 
-absl::Status Invalid(absl::string_view where, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
-}
-
 absl::Status Within(absl::string_view where, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
 }
@@ -45,18 +41,20 @@ bool IsValidHostname(absl::string_view host) {
 }
 
 absl::Status CheckServed(absl::string_view url_path, const core::TokenPolicy& policy, absl::string_view where) {
-  if (url_path.empty() || url_path[0] != '/') return Invalid(where, "url_path: must start with '/'");
+  if (url_path.empty() || url_path[0] != '/') return core::FieldError(where, "url_path: must start with '/'");
   if (url_path.size() > kMaxUrlPathLength) {
-    return Invalid(where, absl::StrCat("url_path: longer than ", kMaxUrlPathLength, " bytes"));
+    return core::FieldError(where, absl::StrCat("url_path: longer than ", kMaxUrlPathLength, " bytes"));
   }
   if (!core::IsSafePath(url_path)) {
-    return Invalid(where, "url_path: has dot segments, '//', encoded separators or control characters");
+    return core::FieldError(where,
+                            "url_path: has dot segments, '//', encoded separators or control characters");
   }
   bool covered = false;
   for (const auto& p : policy.paths) covered = covered || core::PathPrefixMatches(p, url_path);
   for (const auto& p : policy.exc) covered = covered || core::PathPrefixMatches(p, url_path);
   if (!covered) {
-    return Invalid(where, absl::StrCat("url_path: \"", url_path, "\" is not opened by any token_policy.paths entry"));
+    return core::FieldError(
+        where, absl::StrCat("url_path: \"", url_path, "\" is not opened by any token_policy.paths entry"));
   }
   return absl::OkStatus();
 }
@@ -66,8 +64,9 @@ absl::Status CheckServed(absl::string_view url_path, const core::TokenPolicy& po
 absl::Status CheckCloudFrontPolicy(const core::TokenPolicy& policy, absl::string_view scheme,
                                    absl::string_view where) {
   auto refuse = [&](absl::string_view field) {
-    return Invalid(where, absl::StrCat("token_policy.", field, ": a CloudFront policy cannot check it (scheme \"",
-                                       scheme, "\" takes only paths, exp, nbf and ip)"));
+    return core::FieldError(
+        where, absl::StrCat("token_policy.", field, ": a CloudFront policy cannot check it (scheme \"",
+                            scheme, "\" takes only paths, exp, nbf and ip)"));
   };
   if (!policy.exc.empty()) return refuse("exc");
   if (policy.ssn) return refuse("ssn");
@@ -77,9 +76,10 @@ absl::Status CheckCloudFrontPolicy(const core::TokenPolicy& policy, absl::string
   if (!policy.headers.empty()) return refuse("headers");
   if (!policy.querystrings.empty()) return refuse("querystrings");
   if (scheme == kCloudFrontCookieScheme && policy.paths.size() != 1) {
-    return Invalid(where, absl::StrCat("token_policy.paths: scheme \"", scheme,
-                                       "\" takes exactly one path (the cookies' Path and the policy's resource), got ",
-                                       policy.paths.size()));
+    return core::FieldError(
+        where, absl::StrCat("token_policy.paths: scheme \"", scheme,
+                            "\" takes exactly one path (the cookies' Path and the policy's resource), got ",
+                            policy.paths.size()));
   }
   return absl::OkStatus();
 }
@@ -88,18 +88,22 @@ absl::Status CheckCloudFrontFields(const Asset& asset, absl::string_view where) 
   const bool cookie = asset.scheme == kCloudFrontCookieScheme;
   if (!asset.is_cloudfront()) {
     if (!asset.cloudfront_key_pair_id.empty()) {
-      return Invalid(where, "cloudfront_key_pair_id: only for the cloudfront-url and cloudfront-cookie schemes");
+      return core::FieldError(
+          where, "cloudfront_key_pair_id: only for the cloudfront-url and cloudfront-cookie schemes");
     }
   } else if (asset.cloudfront_key_pair_id.empty()) {
-    return Invalid(where, absl::StrCat("cloudfront_key_pair_id: required for scheme \"", asset.scheme,
-                                       "\" (the id of a key put with KeyService.PutCloudFrontKey)"));
+    return core::FieldError(where,
+                            absl::StrCat("cloudfront_key_pair_id: required for scheme \"", asset.scheme,
+                                         "\" (the id of a key put with KeyService.PutCloudFrontKey)"));
   } else if (!core::IsValidCloudFrontKeyPairId(asset.cloudfront_key_pair_id)) {
-    return Invalid(where, absl::StrCat("cloudfront_key_pair_id: must be 1-", core::kMaxCloudFrontKeyPairIdLength,
-                                       " ASCII letters and digits"));
+    return core::FieldError(
+        where, absl::StrCat("cloudfront_key_pair_id: must be 1-", core::kMaxCloudFrontKeyPairIdLength,
+                            " ASCII letters and digits"));
   }
   if (!cookie && (!asset.cookie_domain.empty() || !asset.cookie_same_site.empty())) {
-    return Invalid(where, absl::StrCat(asset.cookie_domain.empty() ? "cookie_same_site" : "cookie_domain",
-                                       ": only for the cloudfront-cookie scheme"));
+    return core::FieldError(where,
+                            absl::StrCat(asset.cookie_domain.empty() ? "cookie_same_site" : "cookie_domain",
+                                         ": only for the cloudfront-cookie scheme"));
   }
   if (!cookie) return absl::OkStatus();
   core::CloudFrontCookieAttributes attributes{.domain = asset.cookie_domain};
@@ -111,19 +115,20 @@ absl::Status CheckCloudFrontFields(const Asset& asset, absl::string_view where) 
   if (!formatted.ok()) {
     absl::string_view m = formatted.status().message();
     if (absl::StartsWith(m, "cookie.domain: ")) m.remove_prefix(std::string("cookie.domain: ").size());
-    return Invalid(where, absl::StrCat("cookie_domain: ", m));
+    return core::FieldError(where, absl::StrCat("cookie_domain: ", m));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckAsset(const Asset& asset, absl::string_view where) {
   if (!IsValidHostname(asset.hostname)) {
-    return Invalid(where, "hostname: must be a host name (letters, digits, '-', '.', optional :port)");
+    return core::FieldError(where,
+                            "hostname: must be a host name (letters, digits, '-', '.', optional :port)");
   }
   if (asset.scheme != kSmdTokenScheme && !asset.is_cloudfront()) {
-    return Invalid(where, absl::StrCat("scheme: unsupported \"", asset.scheme, "\" (supported: \"",
-                                       kSmdTokenScheme, "\", \"", kCloudFrontUrlScheme, "\", \"",
-                                       kCloudFrontCookieScheme, "\")"));
+    return core::FieldError(
+        where, absl::StrCat("scheme: unsupported \"", asset.scheme, "\" (supported: \"", kSmdTokenScheme,
+                            "\", \"", kCloudFrontUrlScheme, "\", \"", kCloudFrontCookieScheme, "\")"));
   }
   EDGEPASS_RETURN_IF_ERROR(CheckCloudFrontFields(asset, where));
   EDGEPASS_RETURN_IF_ERROR(CheckServed(asset.url_path, asset.policy, where));
@@ -133,7 +138,8 @@ absl::Status CheckAsset(const Asset& asset, absl::string_view where) {
     EDGEPASS_RETURN_IF_ERROR(CheckServed(variant.url_path, variant.policy, at));
     if (asset.is_cloudfront()) EDGEPASS_RETURN_IF_ERROR(CheckCloudFrontPolicy(variant.policy, asset.scheme, at));
   }
-  if (asset.fallback_asset == asset.id) return Invalid(where, "fallback_asset: must be another asset");
+  if (asset.fallback_asset == asset.id)
+    return core::FieldError(where, "fallback_asset: must be another asset");
   return absl::OkStatus();
 }
 

@@ -4,19 +4,17 @@
 // scheme can express. Errors name the entry and field at fault.
 //
 //   EDGEPASS_RETURN_IF_ERROR(catalog_rules::CheckAsset(asset, "assets[3]"));
-//   if (!catalog_rules::IsValidAssetId(id)) return Invalid("asset", "id: ...");
+//   if (!catalog_rules::IsValidAssetId(id)) return core::FieldError("asset", "id: ...");
 #ifndef EDGEPASS_SERVER_CATALOG_RULES_H_
 #define EDGEPASS_SERVER_CATALOG_RULES_H_
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "core/status_macros.h"
 #include "core/token_policy.h"
 #include "server/catalog.h"
 
 namespace edgepass::server::catalog_rules {
-
-// INVALID_ARGUMENT "<where>: <what>".
-absl::Status Invalid(absl::string_view where, absl::string_view what);
 
 // `status` with "<where>: " before its message; same code.
 absl::Status Within(absl::string_view where, const absl::Status& status);

@@ -29,18 +29,13 @@ using nlohmann::json;
 // validator allows, i.e. the clock skew the fleet is built to tolerate.
 constexpr absl::Duration kMinRevocationPruneGrace = core::kMaxLeeway;
 
-absl::Status Invalid(absl::string_view where, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
-}
-
 absl::Status ApplyConfigFile(const std::string& path, ServerOptions* o) {
   EDGEPASS_ASSIGN_OR_RETURN(std::string text, files::ReadFileToString(path));
   EDGEPASS_ASSIGN_OR_RETURN(json doc, ParseJson(text, path));
-  if (!doc.is_object()) return Invalid(path, "must be a JSON object");
+  if (!doc.is_object()) return core::FieldError(path, "must be a JSON object");
   for (const auto& [key, value] : doc.items()) {
     const ConfigOption* option = config_internal::FindByKey(key);
-    if (option == nullptr)
-      return Invalid(path, absl::StrCat("unknown option \"", key, "\""));
+    if (option == nullptr) return core::FieldError(path, absl::StrCat("unknown option \"", key, "\""));
     std::string where = absl::StrCat(path, ": ", key);
     std::string text_value;
     if (value.is_string()) {
@@ -48,8 +43,7 @@ absl::Status ApplyConfigFile(const std::string& path, ServerOptions* o) {
     } else if (option->IsSwitch() && value.is_boolean()) {
       text_value = value.get<bool>() ? "true" : "false";
     } else {
-      return Invalid(
-          where, option->IsSwitch() ? "must be a boolean" : "must be a string");
+      return core::FieldError(where, option->IsSwitch() ? "must be a boolean" : "must be a string");
     }
     EDGEPASS_RETURN_IF_ERROR(option->Apply(text_value, where, o));
   }
@@ -73,7 +67,7 @@ absl::Status ValidateSecretsStoreOptions(const ServerOptions& o) {
     for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"aws_region", &o.aws_region},
                                       {"aws_endpoint", &o.aws_endpoint},
                                       {"smd_stack_name", &o.smd_stack_name}}) {
-      if (!value->empty()) return Invalid(name, "needs secrets_store aws");
+      if (!value->empty()) return core::FieldError(name, "needs secrets_store aws");
     }
     return absl::OkStatus();
   }
@@ -82,13 +76,14 @@ absl::Status ValidateSecretsStoreOptions(const ServerOptions& o) {
     if (!endpoint.ok()) return endpoint;
   }
   if (o.aws_secret_id.empty() || o.aws_secret_id.size() > 512) {
-    return Invalid("aws_secret_id", "must be 1 to 512 characters");
+    return core::FieldError("aws_secret_id", "must be 1 to 512 characters");
   }
   if (!o.smd_stack_name.empty() &&
       (o.smd_stack_name.size() > 128 || !absl::ascii_isalpha(o.smd_stack_name[0]) ||
        o.smd_stack_name.find_first_not_of(
            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)) {
-    return Invalid("smd_stack_name", "a CloudFormation stack name: a letter, then letters, digits and '-'");
+    return core::FieldError("smd_stack_name",
+                            "a CloudFormation stack name: a letter, then letters, digits and '-'");
   }
   return absl::OkStatus();
 }
@@ -101,26 +96,31 @@ namespace {
 absl::Status ValidateRedisSentinelOptions(const ServerOptions& o) {
   if (!o.redis_sentinels.empty()) {
     if (!o.redis_addr.empty()) {
-      return Invalid("redis_sentinels", "goes instead of redis_addr (the sentinels name the primary), not with it");
+      return core::FieldError("redis_sentinels",
+                              "goes instead of redis_addr (the sentinels name the primary), not with it");
     }
-    if (o.redis_sentinels.size() > 16) return Invalid("redis_sentinels", "at most 16 sentinels");
+    if (o.redis_sentinels.size() > 16) return core::FieldError("redis_sentinels", "at most 16 sentinels");
     for (const std::string& sentinel : o.redis_sentinels) {
       if (!text::ParseHostPort(sentinel, {.min_port = 1}).ok()) {
-        return Invalid("redis_sentinels", absl::StrCat("\"", sentinel.substr(0, 300),
-                                                       "\" is not HOST:PORT with a port 1-65535 (expected a comma "
-                                                       "list like s1:26379,s2:26379,s3:26379)"));
+        return core::FieldError("redis_sentinels",
+                                absl::StrCat("\"", sentinel.substr(0, 300),
+                                             "\" is not HOST:PORT with a port 1-65535 (expected a comma "
+                                             "list like s1:26379,s2:26379,s3:26379)"));
       }
     }
   }
   const std::string& name = o.redis_sentinel_master;
   if (name.empty() || name.size() > 128 ||
       std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 0x7f; })) {
-    return Invalid("redis_sentinel_master", "must be 1 to 128 characters without spaces or control characters");
+    return core::FieldError("redis_sentinel_master",
+                            "must be 1 to 128 characters without spaces or control characters");
   }
   if (o.redis_wait_replicas > 0 && o.redis_addr.empty() && o.redis_sentinels.empty()) {
-    return Invalid("redis_wait_replicas", "needs redis_addr or redis_sentinels (there is no Redis to wait on)");
+    return core::FieldError("redis_wait_replicas",
+                            "needs redis_addr or redis_sentinels (there is no Redis to wait on)");
   }
-  if (o.redis_wait_timeout > absl::Seconds(10)) return Invalid("redis_wait_timeout", "must be at most 10s");
+  if (o.redis_wait_timeout > absl::Seconds(10))
+    return core::FieldError("redis_wait_timeout", "must be at most 10s");
   return absl::OkStatus();
 }
 
@@ -128,7 +128,7 @@ absl::Status ValidateRedisSentinelOptions(const ServerOptions& o) {
 
 absl::Status ValidateServerOptions(const ServerOptions& o) {
   absl::StatusOr<text::HostPort> grpc = text::ParseHostPort(o.grpc_addr);
-  if (!grpc.ok()) return Invalid("grpc_addr", grpc.status().message());
+  if (!grpc.ok()) return core::FieldError("grpc_addr", grpc.status().message());
   // EdgeSync (always served) streams HMAC key values and callers send API
   // keys; REST callers send API keys, ID tokens and CloudFront private keys:
   // off loopback that needs TLS or an explicit opt-out. A host name other
@@ -138,91 +138,96 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
     if (core::IsLoopbackHost(h) || !o.tls_cert.empty() || o.insecure_plaintext) {
       return absl::OkStatus();
     }
-    return Invalid(flag, absl::StrCat(addr, " is not a loopback address and TLS is off: ", what,
-                                      " in cleartext; give --tls-cert and --tls-key, or "
-                                      "--insecure-plaintext to allow it"));
+    return core::FieldError(flag, absl::StrCat(addr, " is not a loopback address and TLS is off: ", what,
+                                               " in cleartext; give --tls-cert and --tls-key, or "
+                                               "--insecure-plaintext to allow it"));
   };
   EDGEPASS_RETURN_IF_ERROR(require_tls_off_loopback(
       "--grpc-addr", o.grpc_addr, grpc->host, "EdgeSync would send HMAC keys (and callers API keys)"));
   auto require_auth_off_loopback = [&](const char* field, const std::string& h) {
     if (core::IsLoopbackHost(h) || !o.access_file.empty() || o.insecure_allow_remote) return absl::OkStatus();
-    return Invalid(field, absl::StrCat("\"", h,
-                                       "\" is not loopback and there is no --access-file; "
-                                       "pass --insecure-allow-remote to allow it"));
+    return core::FieldError(field, absl::StrCat("\"", h,
+                                                "\" is not loopback and there is no --access-file; "
+                                                "pass --insecure-allow-remote to allow it"));
   };
   EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("grpc_addr", grpc->host));
   if (!o.rest_addr.empty()) {
     absl::StatusOr<text::HostPort> rest = text::ParseHostPort(o.rest_addr);
-    if (!rest.ok()) return Invalid("rest_addr", rest.status().message());
+    if (!rest.ok()) return core::FieldError("rest_addr", rest.status().message());
     EDGEPASS_RETURN_IF_ERROR(require_tls_off_loopback(
         "--rest-addr", o.rest_addr, rest->host,
         "callers would send API keys, ID tokens and CloudFront private keys"));
     EDGEPASS_RETURN_IF_ERROR(require_auth_off_loopback("rest_addr", rest->host));
   }
-  if (o.rest_read_timeout > absl::Minutes(5)) return Invalid("rest_read_timeout", "must be at most 5m");
+  if (o.rest_read_timeout > absl::Minutes(5))
+    return core::FieldError("rest_read_timeout", "must be at most 5m");
   if (o.key_rotation_interval != absl::ZeroDuration() &&
       (o.key_rotation_interval < absl::Seconds(1) || o.key_rotation_interval > absl::Hours(8784))) {
-    return Invalid("key_rotation_interval", "must be 0 (off) or 1s to 8784h");
+    return core::FieldError("key_rotation_interval", "must be 0 (off) or 1s to 8784h");
   }
   if (!o.key_rotation_schedule.empty()) {
     if (o.key_rotation_interval != absl::ZeroDuration()) {
-      return Invalid("key_rotation_schedule", "give key_rotation_interval or key_rotation_schedule, not both");
+      return core::FieldError("key_rotation_schedule",
+                              "give key_rotation_interval or key_rotation_schedule, not both");
     }
     absl::StatusOr<RotationSchedule> schedule = RotationSchedule::Parse(o.key_rotation_schedule);
-    if (!schedule.ok()) return Invalid("key_rotation_schedule", schedule.status().message());
+    if (!schedule.ok()) return core::FieldError("key_rotation_schedule", schedule.status().message());
   }
   if (o.key_rotation_ack_deadline < absl::Seconds(1) || o.key_rotation_ack_deadline > absl::Hours(1)) {
-    return Invalid("key_rotation_ack_deadline", "must be 1s to 1h");
+    return core::FieldError("key_rotation_ack_deadline", "must be 1s to 1h");
   }
-  if (o.rest_idle_timeout > absl::Hours(1)) return Invalid("rest_idle_timeout", "must be at most 1h");
+  if (o.rest_idle_timeout > absl::Hours(1))
+    return core::FieldError("rest_idle_timeout", "must be at most 1h");
   if (o.tls_cert.empty() != o.tls_key.empty()) {
-    return Invalid(o.tls_cert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
+    return core::FieldError(o.tls_cert.empty() ? "tls_cert" : "tls_key", "tls_cert and tls_key go together");
   }
   if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
-    return Invalid("tls_client_ca", "needs tls_cert and tls_key (mTLS is TLS first)");
+    return core::FieldError("tls_client_ca", "needs tls_cert and tls_key (mTLS is TLS first)");
   }
   if (!o.oidc_issuer.empty() && (o.oidc_audiences.empty() || o.oidc_jwks.empty())) {
-    return Invalid(o.oidc_audiences.empty() ? "oidc_audience" : "oidc_jwks",
-                   "required with oidc_issuer");
+    return core::FieldError(o.oidc_audiences.empty() ? "oidc_audience" : "oidc_jwks",
+                            "required with oidc_issuer");
   }
   if (o.oidc_issuer.empty() && (!o.oidc_audiences.empty() || !o.oidc_jwks.empty())) {
-    return Invalid("oidc_issuer", "required with oidc_audience and oidc_jwks");
+    return core::FieldError("oidc_issuer", "required with oidc_audience and oidc_jwks");
   }
   if (o.oidc_jwks_refresh < absl::Seconds(1) || o.oidc_jwks_refresh > absl::Hours(24)) {
-    return Invalid("oidc_jwks_refresh", "must be 1s to 24h");
+    return core::FieldError("oidc_jwks_refresh", "must be 1s to 24h");
   }
   if (!o.metrics_addr.empty()) {
     absl::Status metrics = obs::ValidateMetricsAddress(o.metrics_addr);
-    if (!metrics.ok()) return Invalid("metrics_addr", metrics.message());
+    if (!metrics.ok()) return core::FieldError("metrics_addr", metrics.message());
   }
-  if (o.data_dir.empty()) return Invalid("data_dir", "must not be empty");
+  if (o.data_dir.empty()) return core::FieldError("data_dir", "must not be empty");
   if (o.default_token_ttl > absl::Hours(24 * 30)) {
-    return Invalid("default_token_ttl", "must be at most 720h");
+    return core::FieldError("default_token_ttl", "must be at most 720h");
   }
-  if (o.max_token_ttl > absl::Hours(24 * 366)) return Invalid("max_token_ttl", "must be at most 8784h");
+  if (o.max_token_ttl > absl::Hours(24 * 366))
+    return core::FieldError("max_token_ttl", "must be at most 8784h");
   if (o.default_token_ttl > o.max_token_ttl) {
-    return Invalid("default_token_ttl", absl::StrCat(absl::FormatDuration(o.default_token_ttl),
-                                                     " is longer than max_token_ttl (",
-                                                     absl::FormatDuration(o.max_token_ttl), ")"));
+    return core::FieldError("default_token_ttl", absl::StrCat(absl::FormatDuration(o.default_token_ttl),
+                                                              " is longer than max_token_ttl (",
+                                                              absl::FormatDuration(o.max_token_ttl), ")"));
   }
-  if (o.shutdown_grace > absl::Minutes(5)) return Invalid("shutdown_grace", "must be at most 5m");
+  if (o.shutdown_grace > absl::Minutes(5)) return core::FieldError("shutdown_grace", "must be at most 5m");
   if (!o.redis_addr.empty()) {
     absl::StatusOr<text::HostPort> redis = text::ParseHostPort(o.redis_addr, {.min_port = 1});
-    if (!redis.ok()) return Invalid("redis_addr", redis.status().message());
+    if (!redis.ok()) return core::FieldError("redis_addr", redis.status().message());
   }
-  if (o.redis_timeout > absl::Minutes(1)) return Invalid("redis_timeout", "must be at most 1m");
+  if (o.redis_timeout > absl::Minutes(1)) return core::FieldError("redis_timeout", "must be at most 1m");
   EDGEPASS_RETURN_IF_ERROR(ValidateRedisSentinelOptions(o));
-  if (o.key_cache_ttl > absl::Hours(24)) return Invalid("key_cache_ttl", "must be at most 24h");
+  if (o.key_cache_ttl > absl::Hours(24)) return core::FieldError("key_cache_ttl", "must be at most 24h");
   if (o.revocation_check_interval < absl::Seconds(1) || o.revocation_check_interval > absl::Hours(24)) {
-    return Invalid("revocation_check_interval", "must be 1s to 24h");
+    return core::FieldError("revocation_check_interval", "must be 1s to 24h");
   }
   if (o.revocation_prune_interval != absl::ZeroDuration() &&
       (o.revocation_prune_interval < absl::Seconds(1) || o.revocation_prune_interval > absl::Hours(24))) {
-    return Invalid("revocation_prune_interval", "must be 0 (off) or 1s to 24h");
+    return core::FieldError("revocation_prune_interval", "must be 0 (off) or 1s to 24h");
   }
   if (o.revocation_prune_grace < kMinRevocationPruneGrace || o.revocation_prune_grace > absl::Hours(720)) {
-    return Invalid("revocation_prune_grace",
-                   absl::StrCat("must be ", absl::FormatDuration(kMinRevocationPruneGrace), " to 720h"));
+    return core::FieldError(
+        "revocation_prune_grace",
+        absl::StrCat("must be ", absl::FormatDuration(kMinRevocationPruneGrace), " to 720h"));
   }
   EDGEPASS_RETURN_IF_ERROR(ValidateSecretsStoreOptions(o));
   return absl::OkStatus();
@@ -251,14 +256,14 @@ absl::StatusOr<ServerOptions> ParseServerOptions(
       return o;
     }
     const ConfigOption* option = config_internal::FindByFlag(arg);
-    if (option == nullptr) return Invalid(arg, "unknown flag (see --help)");
+    if (option == nullptr) return core::FieldError(arg, "unknown flag (see --help)");
     if (!has_value) {
       if (option->IsSwitch()) {
         value = "true";
       } else if (i + 1 < args.size()) {
         value = args[++i];
       } else {
-        return Invalid(arg, "missing value");
+        return core::FieldError(arg, "missing value");
       }
     }
     if (!option->in_config_file) {  // --config

@@ -8,16 +8,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "core/status_macros.h"
 #include "text/help_text.h"
 
 namespace edgepass::server::config_internal {
 namespace {
 
 using O = ServerOptions;
-
-absl::Status Invalid(absl::string_view where, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
-}
 
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
@@ -343,10 +340,10 @@ absl::Status ConfigOption::Apply(const std::string& value,
           [&](const IntField& f) {
             int n;
             if (!absl::SimpleAtoi(value, &n) || n < f.min || n > f.max) {
-              return Invalid(where, absl::StrCat("\"", value,
-                                                 "\" is not an integer "
-                                                 "from ",
-                                                 f.min, " to ", f.max));
+              return core::FieldError(where, absl::StrCat("\"", value,
+                                                          "\" is not an integer "
+                                                          "from ",
+                                                          f.min, " to ", f.max));
             }
             o->*(f.field) = n;
             return absl::OkStatus();
@@ -355,9 +352,9 @@ absl::Status ConfigOption::Apply(const std::string& value,
             absl::Duration d;
             if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration() ||
                 d == absl::InfiniteDuration()) {
-              return Invalid(where, absl::StrCat("\"", value,
-                                                 "\" is not a positive "
-                                                 "duration like 30s, 10m, 2h"));
+              return core::FieldError(where, absl::StrCat("\"", value,
+                                                          "\" is not a positive "
+                                                          "duration like 30s, 10m, 2h"));
             }
             o->*f = d;
             return absl::OkStatus();
@@ -366,9 +363,9 @@ absl::Status ConfigOption::Apply(const std::string& value,
             absl::Duration d;
             if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration() ||
                 d == absl::InfiniteDuration()) {
-              return Invalid(where, absl::StrCat("\"", value,
-                                                 "\" is not 0 (off) or a "
-                                                 "duration like 30s, 10m, 2h"));
+              return core::FieldError(where, absl::StrCat("\"", value,
+                                                          "\" is not 0 (off) or a "
+                                                          "duration like 30s, 10m, 2h"));
             }
             o->*(f.field) = d;
             return absl::OkStatus();
@@ -379,8 +376,7 @@ absl::Status ConfigOption::Apply(const std::string& value,
             } else if (value == "0" || value == "false") {
               o->*f = false;
             } else {
-              return Invalid(where,
-                             absl::StrCat("\"", value, "\" is not true/false"));
+              return core::FieldError(where, absl::StrCat("\"", value, "\" is not true/false"));
             }
             return absl::OkStatus();
           },
@@ -395,9 +391,8 @@ absl::Status ConfigOption::Apply(const std::string& value,
                 return absl::OkStatus();
               }
             }
-            return Invalid(where,
-                           absl::StrCat("\"", value, "\" is not ",
-                                        absl::StrJoin(f.choices, " or ")));
+            return core::FieldError(
+                where, absl::StrCat("\"", value, "\" is not ", absl::StrJoin(f.choices, " or ")));
           },
       },
       field);

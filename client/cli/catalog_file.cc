@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 #include "core/token_policy.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
@@ -19,10 +20,6 @@ namespace pb = google::protobuf;
 using nlohmann::json;
 
 constexpr size_t kMaxDocumentBytes = 1 << 20;
-
-absl::Status Invalid(absl::string_view source, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(source, ": ", message));
-}
 
 const char* TypeName(const json& j) {
   switch (j.type()) {
@@ -53,7 +50,7 @@ absl::StatusOr<json> ParseJsonText(absl::string_view text, absl::string_view sou
   } catch (const json::parse_error& e) {
     std::string what = e.what();
     if (size_t at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    return Invalid(source, what);
+    return core::FieldError(source, what);
   }
 }
 
@@ -196,7 +193,8 @@ absl::Status ToMessage(const json& doc, const std::string& path, pb::Message* me
 absl::StatusOr<v1::Asset> ParseAssetDocument(absl::string_view text, absl::string_view source) {
   absl::StatusOr<json> doc = ParseDocument(text, source);
   if (!doc.ok()) return doc.status();
-  if (!doc->is_object()) return Invalid(source, absl::StrCat("asset: must be an object, got ", TypeName(*doc)));
+  if (!doc->is_object())
+    return core::FieldError(source, absl::StrCat("asset: must be an object, got ", TypeName(*doc)));
   absl::Status s = NormalizePolicyRef(*doc, "asset");
   if (s.ok() && doc->contains("fallback_asset")) {
     if (doc->contains("fallback_asset_id") || doc->contains("fallbackAssetId")) {
@@ -214,7 +212,7 @@ absl::StatusOr<v1::Asset> ParseAssetDocument(absl::string_view text, absl::strin
   }
   v1::Asset asset;
   if (s.ok()) s = ToMessage(*doc, "asset", &asset);
-  if (!s.ok()) return Invalid(source, s.message());
+  if (!s.ok()) return core::FieldError(source, s.message());
   return asset;
 }
 
@@ -222,13 +220,14 @@ absl::StatusOr<v1::NamedPolicy> ParsePolicyDocument(absl::string_view text, absl
                                                     const std::string& name) {
   absl::StatusOr<json> doc = ParseDocument(text, source);
   if (!doc.ok()) return doc.status();
-  if (!doc->is_object()) return Invalid(source, absl::StrCat("policy: must be an object, got ", TypeName(*doc)));
+  if (!doc->is_object())
+    return core::FieldError(source, absl::StrCat("policy: must be an object, got ", TypeName(*doc)));
   v1::NamedPolicy named;
   absl::Status s;
   if (doc->contains("policy")) {  // a NamedPolicy
     json& inner = (*doc)["policy"];
     absl::StatusOr<json> normalized = NormalizeSmdPolicy(inner, "policy.policy");
-    if (!normalized.ok()) return Invalid(source, normalized.status().message());
+    if (!normalized.ok()) return core::FieldError(source, normalized.status().message());
     inner = *std::move(normalized);
     s = ToMessage(*doc, "policy", &named);
   } else {  // an SMD policy object
@@ -236,13 +235,14 @@ absl::StatusOr<v1::NamedPolicy> ParsePolicyDocument(absl::string_view text, absl
     s = normalized.status();
     if (s.ok()) s = ToMessage(*normalized, "policy", named.mutable_policy());
   }
-  if (!s.ok()) return Invalid(source, s.message());
+  if (!s.ok()) return core::FieldError(source, s.message());
   if (!name.empty() && !named.name().empty() && named.name() != name) {
-    return Invalid(source,
-                   absl::StrCat("policy.name: \"", named.name(), "\" differs from the name given, \"", name, "\""));
+    return core::FieldError(source, absl::StrCat("policy.name: \"", named.name(),
+                                                 "\" differs from the name given, \"", name, "\""));
   }
   if (named.name().empty()) named.set_name(name);
-  if (named.name().empty()) return Invalid(source, "policy.name: required (give NAME or a \"name\" field)");
+  if (named.name().empty())
+    return core::FieldError(source, "policy.name: required (give NAME or a \"name\" field)");
   return named;
 }
 
@@ -317,17 +317,17 @@ absl::StatusOr<json> ParseYamlText(absl::string_view text, absl::string_view sou
     YAML::Node root = YAML::Load(std::string(text));
     size_t nodes = 0;
     absl::StatusOr<json> doc = YamlToJson(root, 0, &nodes, "document");
-    if (!doc.ok()) return Invalid(source, doc.status().message());
+    if (!doc.ok()) return core::FieldError(source, doc.status().message());
     return doc;
   } catch (const YAML::Exception& e) {
-    return Invalid(source,
-                   absl::StrCat("parse error at line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
+    return core::FieldError(source, absl::StrCat("parse error at line ", e.mark.line + 1, ", column ",
+                                                 e.mark.column + 1, ": ", e.msg));
   }
 }
 
 absl::StatusOr<json> ParseDocument(absl::string_view text, absl::string_view source) {
   if (text.size() > kMaxDocumentBytes) {
-    return Invalid(source, absl::StrCat("larger than ", kMaxDocumentBytes, " bytes"));
+    return core::FieldError(source, absl::StrCat("larger than ", kMaxDocumentBytes, " bytes"));
   }
   // The source names the file: "--file 'asset.yaml'".
   std::string name = absl::AsciiStrToLower(source);
