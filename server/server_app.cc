@@ -58,9 +58,9 @@
 #include "server/auth/jwks_fetch.h"
 #include "server/auth/oidc_verifier.h"
 #include "server/catalog.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 #include "server/rest/rest_gateway.h"
-#include "server/server_metrics.h"
+#include "server/app/server_metrics.h"
 #include "server/smd_import.h"
 #include "text/host_port.h"
 
@@ -254,7 +254,7 @@ struct ServerApp::Parts {
   core::SecureRandom random;
   StateStores stores;
   std::unique_ptr<LiveState> live;
-  ServerMetrics metrics;  // the families: server/server_metrics.h
+  ServerMetrics metrics;  // the families: server/app/server_metrics.h
   std::unique_ptr<CloudFrontKeyCache> cloudfront_keys;
   // The service layer and its proto face.
   std::unique_ptr<PlaybackIssuer> issuer;

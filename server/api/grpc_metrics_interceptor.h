@@ -22,7 +22,7 @@
 #include "absl/container/node_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "server/server_metrics.h"
+#include "server/app/server_metrics.h"
 
 namespace edgepass::server {
 

@@ -23,7 +23,7 @@
 #include "server/api/playback_reply.h"
 #include "server/api/playback_request.h"
 #include "server/api/status_map.h"
-#include "server/server_metrics.h"
+#include "server/app/server_metrics.h"
 
 namespace edgepass::server {
 namespace {

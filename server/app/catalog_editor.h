@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/catalog.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 #include "server/state/catalog_store.h"
 
 namespace edgepass::server {

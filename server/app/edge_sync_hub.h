@@ -31,7 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 
 namespace edgepass::server {
 

@@ -8,8 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "logging/json_log.h"
-#include "server/live_state.h"
-#include "server/server_metrics.h"
+#include "server/app/live_state.h"
+#include "server/app/server_metrics.h"
 
 namespace edgepass::server {
 namespace {

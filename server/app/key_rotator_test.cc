@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "server/adapters/local_rotation.h"
 #include "server/app/rotation_schedule.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 #include "tests/fakes/in_memory_state.h"
 #include "tests/fakes/test_clock.h"
 

@@ -12,7 +12,7 @@
 #include "core/status_macros.h"
 #include "core/token_issuer.h"
 #include "core/url_query.h"
-#include "server/server_metrics.h"
+#include "server/app/server_metrics.h"
 
 namespace edgepass::server {
 namespace {

@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/revocation_list.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 #include "server/state/session_store.h"
 
 namespace edgepass::server {

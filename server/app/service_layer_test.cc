@@ -25,7 +25,7 @@
 #include "server/app/playback_issuer.h"
 #include "server/app/revocation_desk.h"
 #include "server/adapters/local_change_feed.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 #include "tests/fakes/in_memory_state.h"
 #include "tests/fakes/test_clock.h"
 

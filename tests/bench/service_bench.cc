@@ -15,9 +15,9 @@
 #include "server/api/proto_convert.h"
 #include "server/api/proto_api.h"
 #include "server/app/playback_issuer.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 #include "server/rest/rest_gateway.h"
-#include "server/server_metrics.h"
+#include "server/app/server_metrics.h"
 #include "tests/fakes/in_memory_state.h"
 
 namespace edgepass::server {

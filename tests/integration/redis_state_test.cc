@@ -28,7 +28,7 @@
 #include "server/adapters/redis/redis_keyring_cache.h"
 #include "server/adapters/redis/redis_rotation.h"
 #include "server/adapters/redis/redis_session_store.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 #include "tests/fakes/counting_secret_store.h"
 #include "tests/fakes/in_memory_state.h"
 #include "tests/fakes/keyring_load.h"

@@ -43,8 +43,8 @@
 //   edgepass_edge_validator_lag_versions_max             gauge: largest edge version - acked
 // Every labelled family has a cap on its label sets; sets past it are counted
 // under "(other)" (obs::LabelSetIndex), so a scrape stays bounded.
-#ifndef EDGEPASS_SERVER_SERVER_METRICS_H_
-#define EDGEPASS_SERVER_SERVER_METRICS_H_
+#ifndef EDGEPASS_SERVER_APP_SERVER_METRICS_H_
+#define EDGEPASS_SERVER_APP_SERVER_METRICS_H_
 
 #include <cstdint>
 #include <functional>
@@ -152,4 +152,4 @@ absl::string_view OutcomeName(absl::StatusCode code);
 
 }  // namespace edgepass::server
 
-#endif  // EDGEPASS_SERVER_SERVER_METRICS_H_
+#endif  // EDGEPASS_SERVER_APP_SERVER_METRICS_H_

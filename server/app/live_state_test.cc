@@ -2,7 +2,7 @@
 // from change records, against core::CompileRevocationList over what the
 // real file store holds: random revokes, reports, restores and time passing,
 // with a small capacity so entries move on and off the list.
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 
 #include <filesystem>
 #include <map>

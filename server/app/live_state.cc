@@ -1,4 +1,4 @@
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 
 #include <malloc.h>
 

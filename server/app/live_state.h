@@ -6,8 +6,8 @@
 //   LiveState state(&catalogs, &sessions, &keys, &feed, absl::Now, {});
 //   EDGEPASS_RETURN_IF_ERROR(state.Start());
 //   std::shared_ptr<const Catalog> c = state.catalog();
-#ifndef EDGEPASS_SERVER_LIVE_STATE_H_
-#define EDGEPASS_SERVER_LIVE_STATE_H_
+#ifndef EDGEPASS_SERVER_APP_LIVE_STATE_H_
+#define EDGEPASS_SERVER_APP_LIVE_STATE_H_
 
 #include <atomic>
 #include <cstdint>
@@ -287,4 +287,4 @@ class LiveState {
 
 }  // namespace edgepass::server
 
-#endif  // EDGEPASS_SERVER_LIVE_STATE_H_
+#endif  // EDGEPASS_SERVER_APP_LIVE_STATE_H_

@@ -2,7 +2,7 @@
 // the embedded file stores, an in-process gRPC server with the metrics
 // interceptor, and the edge-sync registry; checked in the text a scrape
 // would return.
-#include "server/server_metrics.h"
+#include "server/app/server_metrics.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -32,7 +32,7 @@
 #include "server/app/edge_sync_hub.h"
 #include "server/app/playback_issuer.h"
 #include "server/app/revocation_pruner.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 #include "tests/support/temp_dir.h"
 
 namespace edgepass::server {

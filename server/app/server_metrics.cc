@@ -1,4 +1,4 @@
-#include "server/server_metrics.h"
+#include "server/app/server_metrics.h"
 
 #include <algorithm>
 #include <array>
@@ -18,7 +18,7 @@
 #include "server/app/edge_sync_hub.h"
 #include "server/app/key_rotator.h"
 #include "server/app/revocation_pruner.h"
-#include "server/live_state.h"
+#include "server/app/live_state.h"
 #include "server/state/secret_store.h"
 
 namespace edgepass::server {
