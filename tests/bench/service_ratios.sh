@@ -19,10 +19,9 @@
 # calls every 10 ms: so calls arrive in small groups every millisecond rather
 # than all connections' share at once (h2load's timers have 1 ms resolution).
 # HALF_CLIENTS is by default the rate / (100 x TICK_CALLS), rounded up (at
-# most 9999): each connection's
-# 10 ms release then holds about TICK_CALLS calls, as close to independent
-# arrivals (a backend's viewers) as h2load's 10 ms floor on --rps ticks lets
-# the load come. Then the empty RPC the same way, as the latency's baseline.
+# most 9999): each connection's 10 ms release then holds about TICK_CALLS
+# calls, as close to independent arrivals (a backend's viewers) as h2load's
+# 10 ms floor on --rps ticks lets the load come. Then the empty RPC the same way, as the latency's baseline.
 # Then both again at the same rate over BURST_CLIENTS connections, so each
 # release puts rate/(100 x BURST_CLIENTS) calls on one connection at the same
 # instant: how the tail grows with bursts, printed beside the target, not
