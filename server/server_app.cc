@@ -28,7 +28,7 @@
 #include "obs/metrics_endpoint.h"
 #include "server/adapters/aws/open_aws_secret_store.h"
 #include "server/adapters/cached_keyring_source.h"
-#include "server/adapters/cloudfront_key_cache.h"
+#include "server/app/cloudfront_key_cache.h"
 #include "server/adapters/file_catalog_store.h"
 #include "server/adapters/file_secret_store.h"
 #include "server/adapters/file_session_store.h"

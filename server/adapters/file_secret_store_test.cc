@@ -11,7 +11,7 @@
 #include "core/cloudfront_test_keys_internal.h"
 #include "files/atomic_file.h"
 #include "gtest/gtest.h"
-#include "server/adapters/cloudfront_key_cache.h"
+#include "server/app/cloudfront_key_cache.h"
 #include "tests/support/temp_dir.h"
 
 namespace edgepass::server {

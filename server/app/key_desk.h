@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "server/adapters/cloudfront_key_cache.h"
+#include "server/app/cloudfront_key_cache.h"
 #include "server/state/secret_store.h"
 
 namespace edgepass::server {

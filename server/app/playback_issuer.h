@@ -20,7 +20,7 @@
 #include "core/random.h"
 #include "core/token_policy.h"
 #include "core/viewer.h"
-#include "server/adapters/cloudfront_key_cache.h"
+#include "server/app/cloudfront_key_cache.h"
 #include "server/catalog.h"
 #include "server/state/keyring_source.h"
 

@@ -8,8 +8,8 @@
 //   CloudFrontKeyCache keys(secret_store, [] { return absl::Now(); });
 //   absl::StatusOr<core::CloudFrontSigner> signer = keys.Signer("K2JCJMDEHXQW5F");
 //   keys.Invalidate();   // after this process wrote a key
-#ifndef EDGEPASS_SERVER_ADAPTERS_CLOUDFRONT_KEY_CACHE_H_
-#define EDGEPASS_SERVER_ADAPTERS_CLOUDFRONT_KEY_CACHE_H_
+#ifndef EDGEPASS_SERVER_APP_CLOUDFRONT_KEY_CACHE_H_
+#define EDGEPASS_SERVER_APP_CLOUDFRONT_KEY_CACHE_H_
 
 #include <functional>
 #include <map>
@@ -65,4 +65,4 @@ class CloudFrontKeyCache {
 
 }  // namespace edgepass::server
 
-#endif  // EDGEPASS_SERVER_ADAPTERS_CLOUDFRONT_KEY_CACHE_H_
+#endif  // EDGEPASS_SERVER_APP_CLOUDFRONT_KEY_CACHE_H_

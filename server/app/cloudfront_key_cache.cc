@@ -1,4 +1,4 @@
-#include "server/adapters/cloudfront_key_cache.h"
+#include "server/app/cloudfront_key_cache.h"
 
 #include <utility>
 #include <vector>
