@@ -16,7 +16,7 @@
 #include "obs/metrics_endpoint.h"
 #include "server/app/rotation_schedule.h"
 #include "server/config_table.h"
-#include "server/json_util.h"
+#include "server/state/json_util.h"
 #include "text/host_port.h"
 
 namespace edgepass::server {

@@ -57,7 +57,7 @@
 #include "server/auth/grpc_tls.h"
 #include "server/auth/jwks_fetch.h"
 #include "server/auth/oidc_verifier.h"
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 #include "server/app/live_state.h"
 #include "server/rest/rest_gateway.h"
 #include "server/app/server_metrics.h"

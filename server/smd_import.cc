@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "server/json_util.h"
+#include "server/state/json_util.h"
 
 namespace edgepass::server {
 namespace {

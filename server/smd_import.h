@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 
 namespace edgepass::server {
 

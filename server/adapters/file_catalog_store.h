@@ -16,7 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 #include "server/state/catalog_store.h"
 #include "server/state/change_feed.h"
 

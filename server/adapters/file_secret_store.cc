@@ -11,7 +11,7 @@
 #include "core/status_macros.h"
 #include "files/atomic_file.h"
 #include "nlohmann/json.hpp"
-#include "server/json_util.h"
+#include "server/state/json_util.h"
 
 namespace edgepass::server {
 namespace {

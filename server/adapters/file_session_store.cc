@@ -16,7 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
 #include "files/atomic_file.h"
-#include "server/json_util.h"
+#include "server/state/json_util.h"
 
 namespace edgepass::server {
 namespace {

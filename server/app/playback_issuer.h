@@ -21,7 +21,7 @@
 #include "core/token_policy.h"
 #include "core/viewer.h"
 #include "server/app/cloudfront_key_cache.h"
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 #include "server/state/keyring_source.h"
 
 namespace edgepass::server {

@@ -14,7 +14,7 @@
 #include "core/crypto.h"
 #include "core/status_macros.h"
 #include "files/atomic_file.h"
-#include "server/json_util.h"
+#include "server/state/json_util.h"
 
 namespace edgepass::server {
 namespace {

@@ -20,7 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/keyring.h"
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 #include "server/state/catalog_store.h"
 #include "server/state/keyring_source.h"
 #include "server/state/secret_store.h"

@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 
 namespace edgepass::testing {
 

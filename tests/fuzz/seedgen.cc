@@ -14,7 +14,7 @@
 #include "core/keyring.h"
 #include "core/random.h"
 #include "edgepass/v1/edge_sync.pb.h"
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "server/catalog_rules.h"
+#include "server/state/catalog_rules.h"
 
 #include <string>
 #include <vector>

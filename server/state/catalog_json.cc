@@ -1,7 +1,7 @@
 // The catalog file's JSON: Catalog::Parse and the writers, and the edits
 // that take JSON (WithAsset, WithPolicy). The rules each entry must satisfy
 // are catalog_rules.h's.
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 
 #include <string>
 #include <utility>
@@ -10,8 +10,8 @@
 #include "core/status_macros.h"
 #include "core/token_policy.h"
 #include "nlohmann/json.hpp"
-#include "server/catalog_rules.h"
-#include "server/json_util.h"
+#include "server/state/catalog_rules.h"
+#include "server/state/json_util.h"
 
 namespace edgepass::server {
 namespace {

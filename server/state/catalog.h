@@ -5,8 +5,8 @@
 //   absl::StatusOr<Catalog> c = Catalog::Parse(text, "catalog.json");
 //   const Asset* a = c->Find("1");     // nullptr when unknown
 //   std::string url = "https://" + a->hostname + a->url_path;
-#ifndef EDGEPASS_SERVER_CATALOG_H_
-#define EDGEPASS_SERVER_CATALOG_H_
+#ifndef EDGEPASS_SERVER_STATE_CATALOG_H_
+#define EDGEPASS_SERVER_STATE_CATALOG_H_
 
 #include <map>
 #include <string>
@@ -169,4 +169,4 @@ absl::string_view SampleCatalogJson();
 
 }  // namespace edgepass::server
 
-#endif  // EDGEPASS_SERVER_CATALOG_H_
+#endif  // EDGEPASS_SERVER_STATE_CATALOG_H_

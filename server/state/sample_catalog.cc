@@ -1,4 +1,4 @@
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 
 namespace edgepass::server {
 

@@ -5,14 +5,14 @@
 //
 //   EDGEPASS_RETURN_IF_ERROR(catalog_rules::CheckAsset(asset, "assets[3]"));
 //   if (!catalog_rules::IsValidAssetId(id)) return core::FieldError("asset", "id: ...");
-#ifndef EDGEPASS_SERVER_CATALOG_RULES_H_
-#define EDGEPASS_SERVER_CATALOG_RULES_H_
+#ifndef EDGEPASS_SERVER_STATE_CATALOG_RULES_H_
+#define EDGEPASS_SERVER_STATE_CATALOG_RULES_H_
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/status_macros.h"
 #include "core/token_policy.h"
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 
 namespace edgepass::server::catalog_rules {
 
@@ -52,4 +52,4 @@ absl::Status CheckAsset(const Asset& asset, absl::string_view where);
 
 }  // namespace edgepass::server::catalog_rules
 
-#endif  // EDGEPASS_SERVER_CATALOG_RULES_H_
+#endif  // EDGEPASS_SERVER_STATE_CATALOG_RULES_H_

@@ -1,6 +1,6 @@
 // The catalog model: lookups and the typed edits. Parsing and writing JSON
 // are catalog_json.cc's; the rules an entry must satisfy catalog_rules.h's.
-#include "server/catalog.h"
+#include "server/state/catalog.h"
 
 #include <map>
 #include <string>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "server/catalog_rules.h"
+#include "server/state/catalog_rules.h"
 
 namespace edgepass::server {
 

@@ -3,8 +3,8 @@
 //
 //   EDGEPASS_ASSIGN_OR_RETURN(nlohmann::json doc, ParseJson(text, "catalog.json"));
 //   std::string out = DumpJson(doc, /*indent=*/2);
-#ifndef EDGEPASS_SERVER_JSON_UTIL_H_
-#define EDGEPASS_SERVER_JSON_UTIL_H_
+#ifndef EDGEPASS_SERVER_STATE_JSON_UTIL_H_
+#define EDGEPASS_SERVER_STATE_JSON_UTIL_H_
 
 #include <string>
 
@@ -27,4 +27,4 @@ std::string JsonTypeName(const nlohmann::json& value);
 
 }  // namespace edgepass::server
 
-#endif  // EDGEPASS_SERVER_JSON_UTIL_H_
+#endif  // EDGEPASS_SERVER_STATE_JSON_UTIL_H_

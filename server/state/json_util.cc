@@ -1,4 +1,4 @@
-#include "server/json_util.h"
+#include "server/state/json_util.h"
 
 #include "absl/strings/str_cat.h"
 
