@@ -14,6 +14,7 @@
 namespace edgepass::server {
 
 using catalog_rules::CheckAsset;
+using catalog_rules::BadAssetId;
 using catalog_rules::IsValidAssetId;
 
 absl::StatusOr<Catalog> Catalog::Merge(const Catalog& base, const Catalog& overlay,
@@ -36,8 +37,7 @@ absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, Asset asset, abs
   const std::string where =
       absl::StrCat(where_prefix, " (id \"", absl::string_view(asset.id).substr(0, kMaxAssetIdLength), "\")");
   if (!IsValidAssetId(asset.id)) {
-    return core::FieldError(
-        where, absl::StrCat("id: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+    return BadAssetId(where, "id");
   }
   // A named policy is the catalog's; an inline one is written as given.
   auto resolve = [&](absl::string_view at, std::string& name, std::string& inline_json,
@@ -62,8 +62,7 @@ absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, Asset asset, abs
     const std::string at =
         absl::StrCat(where, ": variants[\"", absl::string_view(entitlement).substr(0, kMaxAssetIdLength), "\"]");
     if (!IsValidAssetId(entitlement)) {
-      return core::FieldError(
-          at, absl::StrCat("entitlement: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+      return BadAssetId(at, "entitlement");
     }
     EDGEPASS_RETURN_IF_ERROR(resolve(at, v.policy_name, v.inline_policy_json, v.policy));
   }
@@ -91,8 +90,7 @@ absl::StatusOr<Catalog> Catalog::Put(const Catalog& base, Asset asset, absl::str
 absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_view name,
                                             const core::TokenPolicy& policy, absl::string_view where) {
   if (name.empty() || name.size() > kMaxAssetIdLength || !IsValidAssetId(name)) {
-    return core::FieldError(
-        where, absl::StrCat("name: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+    return BadAssetId(where, "name");
   }
   return Put(base, name, NamedPolicy{.json = core::TokenPolicyToJson(policy), .policy = policy}, where);
 }

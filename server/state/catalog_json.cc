@@ -17,6 +17,7 @@ namespace edgepass::server {
 namespace {
 
 using catalog_rules::CheckAsset;
+using catalog_rules::BadAssetId;
 using catalog_rules::IsValidAssetId;
 using catalog_rules::Within;
 using nlohmann::json;
@@ -67,8 +68,7 @@ absl::StatusOr<std::map<std::string, AssetVariant, std::less<>>> ParseVariants(
   for (const auto& [entitlement, value] : obj.items()) {
     const std::string at = absl::StrCat(where, ": variants[\"", entitlement.substr(0, kMaxAssetIdLength), "\"]");
     if (!IsValidAssetId(entitlement)) {
-      return core::FieldError(
-          at, absl::StrCat("entitlement: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+      return BadAssetId(at, "entitlement");
     }
     if (!value.is_object()) return core::FieldError(at, "must be an object");
     for (const auto& [key, unused] : value.items()) {
@@ -106,8 +106,7 @@ absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, Na
   Asset asset;
   EDGEPASS_ASSIGN_OR_RETURN(asset.id, RequiredString(obj, "id", where));
   if (!IsValidAssetId(asset.id)) {
-    return core::FieldError(
-        where, absl::StrCat("id: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+    return BadAssetId(where, "id");
   }
   EDGEPASS_ASSIGN_OR_RETURN(asset.hostname, RequiredString(obj, "hostname", where));
   EDGEPASS_ASSIGN_OR_RETURN(asset.url_path, RequiredString(obj, "url_path", where));
@@ -241,8 +240,7 @@ absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, absl::string_vie
 absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_view name,
                                             absl::string_view policy_json, absl::string_view where) {
   if (name.empty() || name.size() > kMaxAssetIdLength || !IsValidAssetId(name)) {
-    return core::FieldError(
-        where, absl::StrCat("name: must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+    return BadAssetId(where, "name");
   }
   NamedPolicy named;
   EDGEPASS_ASSIGN_OR_RETURN(json obj, ParseJson(policy_json, where));

@@ -29,6 +29,11 @@ bool IsValidAssetId(absl::string_view id) {
   return true;
 }
 
+absl::Status BadAssetId(absl::string_view where, absl::string_view field) {
+  return core::FieldError(where,
+                          absl::StrCat(field, ": must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+}
+
 bool IsValidHostname(absl::string_view host) {
   if (host.empty() || host.size() > kMaxHostnameLength) return false;
   for (char c : host) {

@@ -22,6 +22,9 @@ absl::Status Within(absl::string_view where, const absl::Status& status);
 // 1 to kMaxAssetIdLength characters of [A-Za-z0-9._:-]: asset ids,
 // entitlements and policy names.
 bool IsValidAssetId(absl::string_view id);
+// INVALID_ARGUMENT "<where>: <field>: must be 1-<kMaxAssetIdLength> characters of
+// [A-Za-z0-9._:-]", for an id IsValidAssetId refuses.
+absl::Status BadAssetId(absl::string_view where, absl::string_view field);
 
 // A host name or IP literal with an optional :port, at most
 // kMaxHostnameLength; no userinfo, path or whitespace.
