@@ -30,9 +30,9 @@
 #include "server/api/grpc_metrics_interceptor.h"
 #include "server/api/grpc_services.h"
 #include "server/app/edge_sync_hub.h"
+#include "server/app/live_state.h"
 #include "server/app/playback_issuer.h"
 #include "server/app/revocation_pruner.h"
-#include "server/app/live_state.h"
 #include "tests/support/temp_dir.h"
 
 namespace edgepass::server {

@@ -16,8 +16,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/state/catalog.h"
 #include "server/app/live_state.h"
+#include "server/state/catalog.h"
 #include "server/state/catalog_store.h"
 
 namespace edgepass::server {

@@ -15,8 +15,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/adapters/local_rotation.h"
-#include "server/app/rotation_schedule.h"
 #include "server/app/live_state.h"
+#include "server/app/rotation_schedule.h"
 #include "tests/fakes/in_memory_state.h"
 #include "tests/fakes/test_clock.h"
 

@@ -17,8 +17,8 @@
 #include "prometheus/registry.h"
 #include "server/app/edge_sync_hub.h"
 #include "server/app/key_rotator.h"
-#include "server/app/revocation_pruner.h"
 #include "server/app/live_state.h"
+#include "server/app/revocation_pruner.h"
 #include "server/state/secret_store.h"
 
 namespace edgepass::server {
