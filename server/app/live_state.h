@@ -29,7 +29,7 @@
 #include "absl/types/span.h"
 #include "core/keyring.h"
 #include "core/revocation_list.h"
-#include "server/page_allocator.h"
+#include "server/app/page_allocator.h"
 #include "server/state/catalog.h"
 #include "server/state/catalog_store.h"
 #include "server/state/change_feed.h"

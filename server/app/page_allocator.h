@@ -6,8 +6,8 @@
 // revoke at a million entries, fragmentation that malloc does not return).
 //
 //   std::vector<Entry, PageAllocator<Entry>> bucket;
-#ifndef EDGEPASS_SERVER_PAGE_ALLOCATOR_H_
-#define EDGEPASS_SERVER_PAGE_ALLOCATOR_H_
+#ifndef EDGEPASS_SERVER_APP_PAGE_ALLOCATOR_H_
+#define EDGEPASS_SERVER_APP_PAGE_ALLOCATOR_H_
 
 #include <sys/mman.h>
 
@@ -48,4 +48,4 @@ class PageAllocator {
 
 }  // namespace edgepass::server
 
-#endif  // EDGEPASS_SERVER_PAGE_ALLOCATOR_H_
+#endif  // EDGEPASS_SERVER_APP_PAGE_ALLOCATOR_H_
