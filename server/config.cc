@@ -17,6 +17,7 @@
 #include "server/app/rotation_schedule.h"
 #include "server/config_table.h"
 #include "server/state/json_util.h"
+#include "text/flags.h"
 #include "text/host_port.h"
 
 namespace edgepass::server {
@@ -233,46 +234,51 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The table's options as flags. Every option that takes a value may be given
+// again; the last one counts.
+absl::Span<const text::FlagSpec> ServerFlagSpecs() {
+  struct Specs {
+    std::vector<std::string> names;  // reserved: the specs' views stay valid
+    std::vector<text::FlagSpec> specs;
+  };
+  static const Specs* const kSpecs = [] {
+    const std::vector<ConfigOption>& table = config_internal::ConfigTable();
+    auto* s = new Specs();
+    s->names.reserve(table.size());
+    for (const ConfigOption& option : table) {
+      s->names.push_back(option.Flag().substr(2));
+      s->specs.push_back(
+          {s->names.back(), option.IsSwitch() ? text::FlagKind::kSwitch : text::FlagKind::kRepeated});
+    }
+    return s;
+  }();
+  return kSpecs->specs;
+}
+
+}  // namespace
+
 absl::StatusOr<ServerOptions> ParseServerOptions(
     const std::vector<std::string>& args,
     const std::function<const char*(const char*)>& getenv) {
   ServerOptions o;
-
-  // Flags are parsed first into (option, value) pairs and applied last.
-  std::vector<std::pair<const ConfigOption*, std::string>> flags;
-  std::string config_file;
-  if (const char* env = getenv("EDGEPASS_CONFIG"); env != nullptr && *env != '\0') config_file = env;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    std::string value;
-    bool has_value = false;
-    if (size_t eq = arg.find('='); absl::StartsWith(arg, "--") && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    if (arg == "--help" || arg == "-h") {
-      o.help = true;
-      return o;
-    }
-    const ConfigOption* option = config_internal::FindByFlag(arg);
-    if (option == nullptr) return core::FieldError(arg, "unknown flag (see --help)");
-    if (!has_value) {
-      if (option->IsSwitch()) {
-        value = "true";
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return core::FieldError(arg, "missing value");
-      }
-    }
-    if (!option->in_config_file) {  // --config
-      config_file = value;
-    } else {
-      flags.emplace_back(option, value);
-    }
+  text::FlagParse parse = text::TokenizeFlags(
+      args, ServerFlagSpecs(), {.positional = false, .switch_value = true, .help_stops = true});
+  if (parse.error.has_value()) {
+    return core::FieldError(parse.error->arg, parse.error->kind == text::FlagError::Kind::kMissingValue
+                                                  ? "missing value"
+                                                  : "unknown flag (see --help)");
+  }
+  if (parse.flags.help()) {
+    o.help = true;
+    return o;
   }
 
+  // The config file, then the environment, then the flags.
+  std::string config_file;
+  if (const char* env = getenv("EDGEPASS_CONFIG"); env != nullptr && *env != '\0') config_file = env;
+  if (const std::string* flag = parse.flags.Get("config")) config_file = *flag;
   if (!config_file.empty()) {
     absl::Status s = ApplyConfigFile(config_file, &o);
     if (!s.ok()) return s;
@@ -284,8 +290,9 @@ absl::StatusOr<ServerOptions> ParseServerOptions(
     if (env == nullptr || *env == '\0') continue;
     EDGEPASS_RETURN_IF_ERROR(option.Apply(env, name, &o));
   }
-  for (const auto& [option, value] : flags) {
-    EDGEPASS_RETURN_IF_ERROR(option->Apply(value, option->Flag(), &o));
+  for (const text::ParsedFlags::Flag& flag : parse.flags.flags()) {
+    const ConfigOption* option = config_internal::FindByFlag(absl::StrCat("--", flag.name));
+    if (option->in_config_file) EDGEPASS_RETURN_IF_ERROR(option->Apply(flag.value, option->Flag(), &o));
   }
   EDGEPASS_RETURN_IF_ERROR(ValidateServerOptions(o));
   return o;

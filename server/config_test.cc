@@ -346,6 +346,19 @@ TEST(ParseServerOptions, Help) {
   EXPECT_TRUE(o->help);
 }
 
+TEST(ParseServerOptions, HelpStopsReadingAndALaterFlagWins) {
+  absl::StatusOr<ServerOptions> o = ParseServerOptions({"--help", "--bogus"}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_TRUE(o->help);
+  EXPECT_EQ(std::string(ParseServerOptions({"--bogus", "--help"}, FakeEnv{}).status().message()),
+            "--bogus: unknown flag (see --help)");
+  EXPECT_EQ(std::string(ParseServerOptions({"--data-dir", "/a", "extra"}, FakeEnv{}).status().message()),
+            "extra: unknown flag (see --help)");
+  o = ParseServerOptions({"--data-dir", "/a", "--data-dir=/b"}, FakeEnv{});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->data_dir, "/b");
+}
+
 TEST(ParseServerOptions, ChoiceAndBooleanValues) {
   EXPECT_EQ(
       std::string(ParseServerOptions({"--tls-client-cert", "maybe"}, FakeEnv{})

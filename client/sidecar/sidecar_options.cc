@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/channel/plaintext_guard.h"
 #include "client/sidecar/sidecar_flags.h"
+#include "text/flags.h"
 
 namespace edgepass::sidecar {
 namespace {
@@ -52,9 +52,20 @@ absl::Status ParseCloudFrontOptions(
   return absl::OkStatus();
 }
 
-// One flag, declared once: its names, what it takes, its help (for --help
-// and, with `details`, docs/sidecar.md's table), its default as shown, and
-// how its values land in SidecarOptions.
+// The table's flags for the tokenizer.
+absl::Span<const text::FlagSpec> SidecarFlagSpecs() {
+  static const std::vector<text::FlagSpec>* const kSpecs = [] {
+    auto* specs = new std::vector<text::FlagSpec>();
+    for (const FlagDef& f : SidecarFlags()) {
+      specs->push_back({f.name, *f.value_name == '\0' ? text::FlagKind::kSwitch
+                                : f.repeated          ? text::FlagKind::kRepeated
+                                                      : text::FlagKind::kSingle});
+    }
+    return specs;
+  }();
+  return *kSpecs;
+}
+
 }  // namespace
 
 absl::StatusOr<SidecarOptions> ParseSidecarOptions(
@@ -73,43 +84,30 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
       values[f.name] = {v};
     }
   }
-  std::map<std::string, bool> from_flags;
   SidecarOptions options;
-  for (size_t i = 0; i < args.size(); ++i) {
-    absl::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      options.help = true;
-      return options;
+  text::FlagParse parse = text::TokenizeFlags(
+      args, SidecarFlagSpecs(), {.positional = false, .switch_value = true, .help_stops = true});
+  if (parse.error.has_value()) {
+    const text::FlagError& e = *parse.error;
+    switch (e.kind) {
+      case text::FlagError::Kind::kUnknownFlag:
+        return absl::InvalidArgumentError(absl::StrCat("unknown flag ", e.arg));
+      case text::FlagError::Kind::kMissingValue:
+        return Bad(e.name, "needs a value");
+      case text::FlagError::Kind::kGivenTwice:
+        return Bad(e.name, "given more than once");
+      case text::FlagError::Kind::kValueOnSwitch:  // not with switch_value
+      case text::FlagError::Kind::kUnexpectedArgument:
+        return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", e.arg, "'"));
     }
-    if (!absl::ConsumePrefix(&arg, "--")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unexpected argument '", arg, "'"));
-    }
-    const size_t eq = arg.find('=');
-    const std::string name(arg.substr(0, eq));
-    const FlagDef* def = nullptr;
-    for (const FlagDef& f : SidecarFlags()) {
-      if (name == f.name) def = &f;
-    }
-    if (def == nullptr)
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-    std::string value;
-    if (eq != absl::string_view::npos) {
-      value = std::string(arg.substr(eq + 1));
-    } else if (*def->value_name == '\0') {  // a switch
-      value = "true";
-    } else {
-      if (i + 1 >= args.size()) return Bad(name, "needs a value");
-      value = args[++i];
-    }
-    std::vector<std::string>& slot = values[name];
-    if (!from_flags[name]) slot.clear();  // flags replace the environment
-    if (!def->repeated && !slot.empty())
-      return Bad(name, "given more than once");
-    from_flags[name] = true;
-    slot.push_back(std::move(value));
   }
-
+  if (parse.flags.help()) {
+    options.help = true;
+    return options;
+  }
+  for (const FlagDef& f : SidecarFlags()) {  // flags replace the environment
+    if (parse.flags.Has(f.name)) values[f.name] = parse.flags.All(f.name);
+  }
   for (const FlagDef& f : SidecarFlags()) {
     auto it = values.find(f.name);
     if (f.apply == nullptr || it == values.end() || it->second.empty()) {

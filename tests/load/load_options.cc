@@ -7,16 +7,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "client/channel/plaintext_guard.h"
-#include "client/cli/flags.h"
 #include "core/status_macros.h"
+#include "text/flags.h"
 #include "text/host_port.h"
 
 namespace edgepass::load {
 namespace {
 
-using ::edgepass::cli::FlagKind;
-using ::edgepass::cli::FlagSpec;
-using ::edgepass::cli::ParsedFlags;
+using ::edgepass::text::FlagKind;
+using ::edgepass::text::FlagSpec;
+using ::edgepass::text::ParsedFlags;
 
 constexpr FlagSpec kSpecs[] = {
     {"server", FlagKind::kRepeated},
@@ -133,7 +133,7 @@ Exit codes: 0 run completed (see the error counts), 1 cannot connect,
 absl::StatusOr<LoadOptions> ParseLoadOptions(
     absl::Span<const std::string> args,
     const std::function<const char*(const char*)>& env) {
-  EDGEPASS_ASSIGN_OR_RETURN(ParsedFlags flags, cli::ParseFlags(args, kSpecs));
+  EDGEPASS_ASSIGN_OR_RETURN(ParsedFlags flags, text::ParseFlags(args, kSpecs));
   LoadOptions options;
   if (flags.help()) {
     options.help = true;
