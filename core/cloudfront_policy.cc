@@ -8,6 +8,7 @@
 #include "core/cloudfront_url.h"
 #include "core/json_internal.h"
 #include "core/status_macros.h"
+#include "text/json_doc.h"
 #include "text/json_string.h"
 
 namespace edgepass::core {
@@ -179,7 +180,8 @@ std::string CloudFrontPolicyJson(const CloudFrontPolicy& policy) {
 }
 
 absl::StatusOr<ParsedCloudFrontPolicy> ParseCloudFrontPolicyJson(absl::string_view json) {
-  EDGEPASS_ASSIGN_OR_RETURN(Json j, internal::ParseJson(json, "policy", kMaxCloudFrontPolicyBytes));
+  EDGEPASS_ASSIGN_OR_RETURN(
+      Json j, text::ParseJson(json, "policy", {.max_bytes = kMaxCloudFrontPolicyBytes, .object = true}));
   if (j.size() != 1 || !j.contains("Statement")) {
     return FieldError("policy", "must hold exactly one key, Statement");
   }

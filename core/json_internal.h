@@ -19,22 +19,6 @@ namespace edgepass::core::internal {
 
 using Json = nlohmann::json;
 
-// Parses `text` without throwing. INVALID_ARGUMENT "<what>: ..." when it is not
-// JSON, is larger than `max_bytes`, or (when `want_object`) not an object.
-inline absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view what,
-                                      size_t max_bytes, bool want_object = true) {
-  if (text.size() > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": larger than ", max_bytes, " bytes"));
-  }
-  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(what, ": not valid JSON"));
-  if (want_object && !j.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": must be a JSON object"));
-  }
-  return j;
-}
-
 // Parses `text` as strictly as a signed token's parts need: false when it is
 // not JSON, holds a NUL byte (nlohmann would stop there as if the text had
 // ended, ignoring what follows), or repeats a key in any object (a verifier

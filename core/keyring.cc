@@ -9,6 +9,7 @@
 #include "core/crypto.h"
 #include "core/json_internal.h"
 #include "core/status_macros.h"
+#include "text/json_doc.h"
 
 namespace edgepass::core {
 namespace {
@@ -157,7 +158,8 @@ const SigningKey* Keyring::Primary() const {
 }
 
 absl::StatusOr<Keyring> ParseKeyringJson(absl::string_view text) {
-  EDGEPASS_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, "keyring", kMaxKeyringBytes));
+  EDGEPASS_ASSIGN_OR_RETURN(
+      Json j, text::ParseJson(text, "keyring", {.max_bytes = kMaxKeyringBytes, .object = true}));
   std::vector<SigningKey> keys;
   if (j.contains("keys")) {
     for (const auto& [name, value] : j.items()) {

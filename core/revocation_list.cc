@@ -9,6 +9,7 @@
 #include "core/json_internal.h"
 #include "core/status_macros.h"
 #include "core/token_issuer.h"
+#include "text/json_doc.h"
 
 namespace edgepass::core {
 namespace {
@@ -122,7 +123,8 @@ std::string RevocationEntryToJson(const RevocationEntry& entry) {
 }
 
 absl::StatusOr<RevocationEntry> ParseRevocationEntryJson(absl::string_view text) {
-  EDGEPASS_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, "entry", kMaxEntryJsonBytes));
+  EDGEPASS_ASSIGN_OR_RETURN(
+      Json j, text::ParseJson(text, "entry", {.max_bytes = kMaxEntryJsonBytes, .object = true}));
   RevocationEntry e;
   for (const auto& [key, value] : j.items()) {
     if (key == "session_id") {

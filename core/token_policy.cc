@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/json_internal.h"
 #include "core/status_macros.h"
+#include "text/json_doc.h"
 
 namespace edgepass::core {
 namespace {
@@ -167,7 +168,8 @@ absl::Status ValidateTokenPolicy(const TokenPolicy& p, absl::string_view prefix)
 absl::StatusOr<TokenPolicy> ParseTokenPolicyJson(absl::string_view text, absl::string_view prefix) {
   const std::string pre(prefix);
   const std::string what = pre.empty() ? "token_policy" : pre.substr(0, pre.size() - 1);
-  EDGEPASS_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, what, kMaxPolicyJsonBytes));
+  EDGEPASS_ASSIGN_OR_RETURN(Json j,
+                            text::ParseJson(text, what, {.max_bytes = kMaxPolicyJsonBytes, .object = true}));
   TokenPolicy p;
   bool have_exp = false;
   for (const auto& [name, value] : j.items()) {

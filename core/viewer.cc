@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/json_internal.h"
 #include "core/status_macros.h"
+#include "text/json_doc.h"
 
 namespace edgepass::core {
 namespace {
@@ -38,7 +39,8 @@ absl::Status GetPairs(const Json& j, const std::string& field,
 absl::StatusOr<ViewerAttributes> ParseViewerJson(absl::string_view text, absl::string_view prefix) {
   const std::string pre(prefix);
   const std::string what = pre.empty() ? "viewer" : pre.substr(0, pre.size() - 1);
-  EDGEPASS_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, what, kMaxViewerJsonBytes));
+  EDGEPASS_ASSIGN_OR_RETURN(Json j,
+                            text::ParseJson(text, what, {.max_bytes = kMaxViewerJsonBytes, .object = true}));
   ViewerAttributes v;
   for (const auto& [name, value] : j.items()) {
     const std::string field = pre + name;

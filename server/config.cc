@@ -16,9 +16,9 @@
 #include "obs/metrics_endpoint.h"
 #include "server/app/rotation_schedule.h"
 #include "server/config_table.h"
-#include "server/state/json_util.h"
 #include "text/flags.h"
 #include "text/host_port.h"
+#include "text/json_doc.h"
 
 namespace edgepass::server {
 namespace {
@@ -32,8 +32,7 @@ constexpr absl::Duration kMinRevocationPruneGrace = core::kMaxLeeway;
 
 absl::Status ApplyConfigFile(const std::string& path, ServerOptions* o) {
   EDGEPASS_ASSIGN_OR_RETURN(std::string text, files::ReadFileToString(path));
-  EDGEPASS_ASSIGN_OR_RETURN(json doc, ParseJson(text, path));
-  if (!doc.is_object()) return core::FieldError(path, "must be a JSON object");
+  EDGEPASS_ASSIGN_OR_RETURN(json doc, text::ParseJson(text, path, {.object = true, .detail = true}));
   for (const auto& [key, value] : doc.items()) {
     const ConfigOption* option = config_internal::FindByKey(key);
     if (option == nullptr) return core::FieldError(path, absl::StrCat("unknown option \"", key, "\""));

@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "server/state/json_util.h"
+#include "text/json_doc.h"
 
 namespace edgepass::server {
 namespace {
@@ -90,13 +90,13 @@ absl::StatusOr<std::string> ItemString(const json& item, const char* key, absl::
 
 absl::StatusOr<std::string> DynamoDbValueToJson(absl::string_view attribute_json,
                                                 absl::string_view field) {
-  EDGEPASS_ASSIGN_OR_RETURN(json attr, ParseJson(attribute_json, field));
+  EDGEPASS_ASSIGN_OR_RETURN(json attr, text::ParseJson(attribute_json, field, {.detail = true}));
   EDGEPASS_ASSIGN_OR_RETURN(json plain, Convert(attr, std::string(field), 0));
-  return DumpJson(plain);
+  return text::DumpJson(plain);
 }
 
 absl::StatusOr<Catalog> ParseSmdAssets(absl::string_view text, absl::string_view source) {
-  EDGEPASS_ASSIGN_OR_RETURN(json doc, ParseJson(text, source));
+  EDGEPASS_ASSIGN_OR_RETURN(json doc, text::ParseJson(text, source, {.detail = true}));
   json items;
   if (doc.is_array()) {
     items = std::move(doc);
@@ -136,12 +136,12 @@ absl::StatusOr<Catalog> ParseSmdAssets(absl::string_view text, absl::string_view
       }
     }
     // Validate here so the error names the SMD item, not a catalog entry.
-    auto parsed = core::ParseTokenPolicyJson(DumpJson(*policy), "token_policy.");
+    auto parsed = core::ParseTokenPolicyJson(text::DumpJson(*policy), "token_policy.");
     if (!parsed.ok()) return core::FieldError(where, parsed.status().message());
     asset["token_policy"] = *policy;
     // Per-asset rules (hostname, url_path covered by paths, ...).
     json single = json::object({{"assets", json::array({asset})}});
-    auto checked = Catalog::Parse(DumpJson(single), "");
+    auto checked = Catalog::Parse(text::DumpJson(single), "");
     if (!checked.ok()) {
       // Catalog's message is ": assets[0] (id \"x\"): <field>: ..."; keep the field part.
       absl::string_view msg = checked.status().message();
@@ -150,7 +150,7 @@ absl::StatusOr<Catalog> ParseSmdAssets(absl::string_view text, absl::string_view
     }
     assets.push_back(std::move(asset));
   }
-  return Catalog::Parse(DumpJson(json::object({{"assets", std::move(assets)}})), source);
+  return Catalog::Parse(text::DumpJson(json::object({{"assets", std::move(assets)}})), source);
 }
 
 }  // namespace edgepass::server

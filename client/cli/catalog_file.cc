@@ -11,6 +11,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
+#include "text/json_doc.h"
 #include "yaml-cpp/yaml.h"
 
 namespace edgepass::cli {
@@ -39,18 +40,6 @@ const char* TypeName(const json& j) {
       return "a number";
     default:
       return "something else";
-  }
-}
-
-// JSON; the position of a syntax error comes from nlohmann's message
-// ("parse error at line 3, column 5: ..."), caught here.
-absl::StatusOr<json> ParseJsonText(absl::string_view text, absl::string_view source) {
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    if (size_t at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
-    return core::FieldError(source, what);
   }
 }
 
@@ -333,7 +322,7 @@ absl::StatusOr<json> ParseDocument(absl::string_view text, absl::string_view sou
   std::string name = absl::AsciiStrToLower(source);
   if (absl::EndsWith(name, "'")) name.pop_back();
   if (absl::EndsWith(name, ".yaml") || absl::EndsWith(name, ".yml")) return ParseYamlText(text, source);
-  return ParseJsonText(text, source);
+  return text::ParseJson(text, source, {.detail = true});
 }
 
 }  // namespace

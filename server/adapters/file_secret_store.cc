@@ -11,7 +11,7 @@
 #include "core/status_macros.h"
 #include "files/atomic_file.h"
 #include "nlohmann/json.hpp"
-#include "server/state/json_util.h"
+#include "text/json_doc.h"
 
 namespace edgepass::server {
 namespace {
@@ -27,9 +27,9 @@ absl::StatusOr<std::vector<CloudFrontKeyEntry>> ParseCloudFrontKeys(const std::s
     return absl::FailedPreconditionError(absl::StrCat(path, ": ", what));
   };
   // No parser detail in the error: it may quote bytes of a private key.
-  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return bad("not valid JSON");
-  if (!doc.is_object()) return bad("must be a JSON object");
+  absl::StatusOr<nlohmann::json> parsed = text::ParseJson(text, path, {.object = true});
+  if (!parsed.ok()) return absl::FailedPreconditionError(parsed.status().message());
+  const nlohmann::json& doc = *parsed;
   for (const auto& [key, unused] : doc.items()) {
     if (key != "cloudfront_keys") return bad(absl::StrCat("unknown field \"", key, "\""));
   }
@@ -102,8 +102,7 @@ absl::Status FileSecretStore::WriteCloudFrontKey(const CloudFrontKeyEntry& entry
     list.push_back({{"key_pair_id", k.key_pair_id}, {"private_key_pem", k.private_key_pem}});
   }
   nlohmann::json doc = {{"cloudfront_keys", std::move(list)}};
-  return files::WriteFileAtomically(cloudfront_keys_path_,
-                                    DumpJson(doc, 2) + "\n",
+  return files::WriteFileAtomically(cloudfront_keys_path_, text::DumpJson(doc, 2) + "\n",
                                     {.mode = 0600, .replace_existing = true});
 }
 

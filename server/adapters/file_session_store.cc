@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <limits>
 #include <iostream>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -16,7 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
 #include "files/atomic_file.h"
-#include "server/state/json_util.h"
+#include "text/json_doc.h"
 
 namespace edgepass::server {
 namespace {
@@ -242,7 +242,7 @@ absl::Status FileSessionStore::ReplayBase(Visit visit, uint64_t* version, bool* 
   // Anything else (older formats, hand-edited files): the whole document.
   absl::StatusOr<std::string> text = files::ReadFileToString(path_, kMaxSessionFileBytes);
   if (!text.ok()) return text.status();
-  absl::StatusOr<nlohmann::json> doc = ParseJson(*text, path_);
+  absl::StatusOr<nlohmann::json> doc = text::ParseJson(*text, path_, {.detail = true});
   if (!doc.ok()) return absl::FailedPreconditionError(doc.status().message());
   SessionList list;
   if (doc->is_array() || (doc->is_object() && doc->contains("sessions"))) {
@@ -263,7 +263,8 @@ absl::Status FileSessionStore::ReplayBase(Visit visit, uint64_t* version, bool* 
     }
     const nlohmann::json& entries = (*doc)["entries"];
     for (size_t i = 0; i < entries.size(); ++i) {
-      absl::StatusOr<core::RevocationEntry> entry = core::ParseRevocationEntryJson(DumpJson(entries[i]));
+      absl::StatusOr<core::RevocationEntry> entry =
+          core::ParseRevocationEntryJson(text::DumpJson(entries[i]));
       if (!entry.ok()) {
         return Corrupt(path_, absl::StrCat("entries[", i, "]: ", entry.status().message()));
       }
@@ -307,7 +308,7 @@ absl::Status FileSessionStore::ReplayLog(Visit visit, uint64_t* version, bool re
         sum != Fnv1a(text.substr(17))) {
       return bad("bad checksum");
     }
-    absl::StatusOr<nlohmann::json> record = ParseJson(text.substr(17), log);
+    absl::StatusOr<nlohmann::json> record = text::ParseJson(text.substr(17), log);
     if (!record.ok() || !record->is_object() || !record->contains("v") || !(*record)["v"].is_number_unsigned()) {
       return bad("expected {\"v\":N,...}");
     }
@@ -316,7 +317,7 @@ absl::Status FileSessionStore::ReplayLog(Visit visit, uint64_t* version, bool re
     if (record->contains("put") && (*record)["put"].is_array()) {
       const nlohmann::json& puts = (*record)["put"];
       for (size_t i = 0; i < puts.size(); ++i) {
-        absl::StatusOr<core::RevocationEntry> entry = core::ParseRevocationEntryJson(DumpJson(puts[i]));
+        absl::StatusOr<core::RevocationEntry> entry = core::ParseRevocationEntryJson(text::DumpJson(puts[i]));
         if (!entry.ok()) return bad(absl::StrCat("put[", i, "]: ", entry.status().message()));
         visit(v, &*entry, {});
       }

@@ -14,7 +14,7 @@
 #include "core/crypto.h"
 #include "core/status_macros.h"
 #include "files/atomic_file.h"
-#include "server/state/json_util.h"
+#include "text/json_doc.h"
 
 namespace edgepass::server {
 namespace {
@@ -90,8 +90,8 @@ AccessPolicy AccessPolicy::Open() {
 }
 
 absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view json, absl::string_view source) {
-  EDGEPASS_ASSIGN_OR_RETURN(nlohmann::json doc, ParseJson(json, source));
-  if (!doc.is_object()) return absl::InvalidArgumentError(absl::StrCat(source, ": must be a JSON object"));
+  EDGEPASS_ASSIGN_OR_RETURN(nlohmann::json doc,
+                            text::ParseJson(json, source, {.object = true, .detail = true}));
   for (const auto& [field, value] : doc.items()) {
     if (field != "api_keys" && field != "mtls") {
       return absl::InvalidArgumentError(
@@ -198,7 +198,7 @@ absl::StatusOr<NewApiKey> MakeApiKey(absl::string_view name, const std::vector<S
   std::vector<std::string> names;
   for (Scope s : scopes) names.emplace_back(ScopeName(s));
   nlohmann::json entry = {{"name", std::string(name)}, {"sha256", ApiKeyHash(out.key)}, {"scopes", names}};
-  out.entry_json = DumpJson(entry);
+  out.entry_json = text::DumpJson(entry);
   return out;
 }
 

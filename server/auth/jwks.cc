@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/crypto.h"
+#include "core/status_macros.h"
+#include "text/json_doc.h"
 
 namespace edgepass::server {
 namespace {
@@ -116,11 +118,7 @@ bool JwksKey::VerifyRs256(absl::string_view data, absl::string_view signature) c
 
 absl::StatusOr<JwksKeySet> JwksKeySet::Parse(absl::string_view text, absl::string_view source) {
   if (text.empty()) return JwksError(source, "is empty");
-  if (text.size() > kMaxJwksBytes) {
-    return JwksError(source, absl::StrCat("larger than ", kMaxJwksBytes, " bytes"));
-  }
-  const Json doc = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return JwksError(source, "not valid JSON");
+  EDGEPASS_ASSIGN_OR_RETURN(const Json doc, text::ParseJson(text, source, {.max_bytes = kMaxJwksBytes}));
   if (!doc.is_object()) return JwksError(source, "must be a JSON object with a \"keys\" list");
   auto keys = doc.find("keys");
   if (keys == doc.end() || !keys->is_array()) {

@@ -1,8 +1,6 @@
 // The catalog file's JSON: Catalog::Parse and the writers, and the edits
 // that take JSON (WithAsset, WithPolicy). The rules each entry must satisfy
 // are catalog_rules.h's.
-#include "server/state/catalog.h"
-
 #include <string>
 #include <utility>
 
@@ -10,8 +8,9 @@
 #include "core/status_macros.h"
 #include "core/token_policy.h"
 #include "nlohmann/json.hpp"
+#include "server/state/catalog.h"
 #include "server/state/catalog_rules.h"
-#include "server/state/json_util.h"
+#include "text/json_doc.h"
 
 namespace edgepass::server {
 namespace {
@@ -27,7 +26,7 @@ absl::StatusOr<std::string> RequiredString(const json& obj, const char* key,
   auto it = obj.find(key);
   if (it == obj.end()) return core::FieldError(where, absl::StrCat(key, ": required"));
   if (!it->is_string()) {
-    return core::FieldError(where, absl::StrCat(key, ": must be a string, got ", JsonTypeName(*it)));
+    return core::FieldError(where, absl::StrCat(key, ": must be a string, got ", it->type_name()));
   }
   return it->get_ref<const std::string&>();
 }
@@ -46,13 +45,13 @@ absl::Status ParsePolicyRef(const json& obj, const std::map<std::string, NamedPo
     }
     *policy = named->second.policy;
   } else if (tp->is_object()) {
-    *inline_json = DumpJson(*tp);
+    *inline_json = text::DumpJson(*tp);
     auto parsed = core::ParseTokenPolicyJson(*inline_json, "token_policy.");
     if (!parsed.ok()) return Within(where, parsed.status());
     *policy = *std::move(parsed);
   } else {
     return core::FieldError(
-        where, absl::StrCat("token_policy: must be a policy name or an object, got ", JsonTypeName(*tp)));
+        where, absl::StrCat("token_policy: must be a policy name or an object, got ", tp->type_name()));
   }
   return absl::OkStatus();
 }
@@ -173,9 +172,8 @@ json ToDocument(const std::map<std::string, NamedPolicy>& policies, const std::v
 }  // namespace
 
 absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view source) {
-  EDGEPASS_ASSIGN_OR_RETURN(json doc, ParseJson(text, source));
+  EDGEPASS_ASSIGN_OR_RETURN(json doc, text::ParseJson(text, source, {.object = true, .detail = true}));
   Catalog catalog;
-  if (!doc.is_object()) return core::FieldError(source, "must be a JSON object");
   for (const auto& [key, unused] : doc.items()) {
     if (key != "policies" && key != "assets") {
       return core::FieldError(source, absl::StrCat("unknown field \"", key, "\""));
@@ -190,7 +188,7 @@ absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view
       }
       if (!value.is_object()) return core::FieldError(where, "must be an object");
       NamedPolicy named;
-      named.json = DumpJson(value);
+      named.json = text::DumpJson(value);
       auto policy = core::ParseTokenPolicyJson(named.json);
       if (!policy.ok()) return Within(where, policy.status());
       named.policy = *std::move(policy);
@@ -227,12 +225,12 @@ absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view
 // catalog file would be.
 absl::StatusOr<Catalog> Catalog::FromParts(std::map<std::string, NamedPolicy> policies,
                                            std::vector<Asset> assets, absl::string_view source) {
-  return Parse(DumpJson(ToDocument(policies, assets)), source);
+  return Parse(text::DumpJson(ToDocument(policies, assets)), source);
 }
 
 absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, absl::string_view asset_json,
                                            absl::string_view where) {
-  EDGEPASS_ASSIGN_OR_RETURN(json obj, ParseJson(asset_json, where));
+  EDGEPASS_ASSIGN_OR_RETURN(json obj, text::ParseJson(asset_json, where, {.detail = true}));
   EDGEPASS_ASSIGN_OR_RETURN(Asset asset, ParseAsset(obj, base.policies_, where));
   return Put(base, std::move(asset), where);
 }
@@ -243,17 +241,17 @@ absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_vi
     return BadAssetId(where, "name");
   }
   NamedPolicy named;
-  EDGEPASS_ASSIGN_OR_RETURN(json obj, ParseJson(policy_json, where));
+  EDGEPASS_ASSIGN_OR_RETURN(json obj, text::ParseJson(policy_json, where, {.detail = true}));
   if (!obj.is_object()) return core::FieldError(where, "policy: must be an object");
-  named.json = DumpJson(obj);
+  named.json = text::DumpJson(obj);
   auto policy = core::ParseTokenPolicyJson(named.json, "policy.");
   if (!policy.ok()) return Within(where, policy.status());
   named.policy = *std::move(policy);
   return Put(base, name, std::move(named), where);
 }
 
-std::string Catalog::AssetToJson(const Asset& asset) { return DumpJson(AssetToJsonObject(asset)); }
+std::string Catalog::AssetToJson(const Asset& asset) { return text::DumpJson(AssetToJsonObject(asset)); }
 
-std::string Catalog::ToJson() const { return DumpJson(ToDocument(policies_, assets_), 2) + "\n"; }
+std::string Catalog::ToJson() const { return text::DumpJson(ToDocument(policies_, assets_), 2) + "\n"; }
 
 }  // namespace edgepass::server

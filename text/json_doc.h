@@ -1,0 +1,45 @@
+// JSON documents through nlohmann::json with no exception escaping: the one
+// parser of every document edgepass reads whole (core's keyrings, policies
+// and viewers; the server's config, catalog, access and session files; the
+// CLI's catalog files), and its writer of documents. Callers see
+// absl::Status naming `what`.
+//
+//   EDGEPASS_ASSIGN_OR_RETURN(nlohmann::json doc,
+//                             text::ParseJson(body, "catalog.json", {.object = true, .detail = true}));
+//   std::string out = text::DumpJson(doc, /*indent=*/2);
+#ifndef EDGEPASS_TEXT_JSON_DOC_H_
+#define EDGEPASS_TEXT_JSON_DOC_H_
+
+#include <cstddef>
+#include <limits>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
+namespace edgepass::text {
+
+struct JsonRules {
+  // Longer text is refused before it is parsed.
+  size_t max_bytes = std::numeric_limits<size_t>::max();
+  // The document must be an object.
+  bool object = false;
+  // A syntax error says where and why, in the parser's words, which quote
+  // the bytes last read: never for text that may hold a secret.
+  bool detail = false;
+};
+
+// INVALID_ARGUMENT "<what>: larger than N bytes", "<what>: not valid JSON"
+// (with `detail`: "<what>: parse error at line 2, column 14: syntax error
+// while parsing ...") or "<what>: must be a JSON object".
+absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view what,
+                                         JsonRules rules = {});
+
+// Serializes `value`; invalid UTF-8 is replaced, never thrown. indent < 0:
+// compact.
+std::string DumpJson(const nlohmann::json& value, int indent = -1);
+
+}  // namespace edgepass::text
+
+#endif  // EDGEPASS_TEXT_JSON_DOC_H_
