@@ -26,8 +26,8 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "http/http_server.h"
-#include "server/auth/oidc_test_tokens.h"
 #include "server/auth/oidc_verifier.h"
+#include "tests/support/oidc_test_tokens.h"
 #include "tests/support/test_process.h"
 
 namespace edgepass::server {
@@ -35,9 +35,9 @@ namespace {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
-using ::edgepass::server::testing::IdTokenClaims;
-using ::edgepass::server::testing::JwksJson;
-using ::edgepass::server::testing::OidcTestKey;
+using ::edgepass::testing::IdTokenClaims;
+using ::edgepass::testing::JwksJson;
+using ::edgepass::testing::OidcTestKey;
 
 // ---- A throwaway PKI: one CA, one server certificate ----------------------
 

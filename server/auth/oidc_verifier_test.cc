@@ -16,20 +16,20 @@
 #include "core/crypto.h"
 #include "files/atomic_file.h"
 #include "gtest/gtest.h"
-#include "server/auth/oidc_test_tokens.h"
 #include "tests/fakes/test_clock.h"
+#include "tests/support/oidc_test_tokens.h"
 #include "tests/support/test_process.h"
 
 namespace edgepass::server {
 namespace {
 
-using ::edgepass::server::testing::IdTokenClaims;
-using ::edgepass::server::testing::JwksHost;
-using ::edgepass::server::testing::JwksJson;
-using ::edgepass::server::testing::OidcTestKey;
-using ::edgepass::server::testing::SignHs256;
-using ::edgepass::server::testing::UnsignedToken;
-using ::edgepass::server::testing::WriteJwksFile;
+using ::edgepass::testing::IdTokenClaims;
+using ::edgepass::testing::JwksHost;
+using ::edgepass::testing::JwksJson;
+using ::edgepass::testing::OidcTestKey;
+using ::edgepass::testing::SignHs256;
+using ::edgepass::testing::UnsignedToken;
+using ::edgepass::testing::WriteJwksFile;
 using Json = nlohmann::json;
 
 constexpr char kIssuer[] = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EdgeTest";

@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "server/auth/oidc_test_tokens.h"
 #include "server/rest/rest_gateway.h"
 #include "tests/fakes/test_clock.h"
+#include "tests/support/oidc_test_tokens.h"
 #include "tests/support/temp_dir.h"
 
 namespace edgepass::server {

@@ -23,8 +23,8 @@
 #include "gtest/gtest.h"
 #include "http/http_test_client.h"
 #include "nlohmann/json.hpp"
-#include "server/auth/oidc_test_tokens.h"
 #include "tests/integration/server_process.h"
+#include "tests/support/oidc_test_tokens.h"
 #include "tests/support/test_process.h"
 
 namespace edgepass {
@@ -32,16 +32,16 @@ namespace {
 
 using ::edgepass::http::testing::Fetch;
 using ::edgepass::http::testing::TestResponse;
-using ::edgepass::server::testing::IdTokenClaims;
-using ::edgepass::server::testing::JwksHost;
-using ::edgepass::server::testing::JwksJson;
-using ::edgepass::server::testing::OidcTestKey;
-using ::edgepass::server::testing::SignHs256;
-using ::edgepass::server::testing::UnsignedToken;
-using ::edgepass::server::testing::WriteJwksFile;
+using ::edgepass::testing::IdTokenClaims;
+using ::edgepass::testing::JwksHost;
+using ::edgepass::testing::JwksJson;
+using ::edgepass::testing::OidcTestKey;
 using ::edgepass::testing::ServerProcess;
+using ::edgepass::testing::SignHs256;
 using ::edgepass::testing::TempDir;
+using ::edgepass::testing::UnsignedToken;
 using ::edgepass::testing::WriteFileOrDie;
+using ::edgepass::testing::WriteJwksFile;
 
 constexpr char kIssuer[] = "https://idp.example.test/pool-1";
 constexpr char kAudience[] = "playback-web";

@@ -1,4 +1,4 @@
-#include "server/auth/oidc_test_tokens.h"
+#include "tests/support/oidc_test_tokens.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -15,7 +15,7 @@
 #include "core/crypto.h"
 #include "files/atomic_file.h"
 
-namespace edgepass::server::testing {
+namespace edgepass::testing {
 namespace {
 
 [[noreturn]] void Die(absl::string_view what) {
@@ -74,8 +74,7 @@ std::string OidcTestKey::PublicKeyPem() const {
   return pem;
 }
 
-std::string OidcTestKey::SignRs256(absl::string_view header_json,
-                                   absl::string_view claims_json) const {
+std::string OidcTestKey::SignRs256(absl::string_view header_json, absl::string_view claims_json) const {
   const std::string input = SigningInput(header_json, claims_json);
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   size_t len = static_cast<size_t>(EVP_PKEY_get_size(impl_->pkey));
@@ -116,8 +115,7 @@ std::string JwksJson(const std::vector<const OidcTestKey*>& keys) {
 }
 
 void WriteJwksFile(const std::string& path, const std::vector<const OidcTestKey*>& keys) {
-  if (!files::WriteFileAtomically(path, JwksJson(keys)).ok())
-    Die(absl::StrCat("writing ", path));
+  if (!files::WriteFileAtomically(path, JwksJson(keys)).ok()) Die(absl::StrCat("writing ", path));
 }
 
 std::string SignHs256(absl::string_view header_json, absl::string_view claims_json,
@@ -131,19 +129,20 @@ std::string UnsignedToken(absl::string_view header_json, absl::string_view claim
 }
 
 JwksHost::JwksHost() {
-  absl::StatusOr<std::unique_ptr<http::Server>> server = http::Server::Start({}, [this](const http::Request& request) {
-    absl::Duration delay;
-    http::Response response;
-    {
-      absl::MutexLock lock(&mu_);
-      ++requests_;
-      if (request.target != "/.well-known/jwks.json") return http::Response::Error(404, "no such path");
-      response = http::Response::Json(status_, body_);
-      delay = delay_;
-    }
-    absl::SleepFor(delay);
-    return response;
-  });
+  absl::StatusOr<std::unique_ptr<http::Server>> server =
+      http::Server::Start({}, [this](const http::Request& request) {
+        absl::Duration delay;
+        http::Response response;
+        {
+          absl::MutexLock lock(&mu_);
+          ++requests_;
+          if (request.target != "/.well-known/jwks.json") return http::Response::Error(404, "no such path");
+          response = http::Response::Json(status_, body_);
+          delay = delay_;
+        }
+        absl::SleepFor(delay);
+        return response;
+      });
   if (!server.ok()) {
     std::cerr << "JwksHost: " << server.status() << "\n";
     std::abort();
@@ -177,4 +176,4 @@ bool JwksHost::AwaitRequests(int n) const {
   return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
 }
 
-}  // namespace edgepass::server::testing
+}  // namespace edgepass::testing

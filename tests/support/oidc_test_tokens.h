@@ -1,4 +1,4 @@
-// Test only (library edgepass_oidc_test_tokens): an identity provider in a
+// Test only (edgepass::testing): an identity provider in a
 // few lines — RSA keys generated at test time (no key is ever committed), a
 // JWKS document for them, and ID tokens signed with them, well-formed or
 // hostile (HS256 under the public key, `alg: none`, any header); and a
@@ -7,8 +7,8 @@
 //   OidcTestKey key("kid-1");
 //   WriteJwksFile(dir + "/jwks.json", {&key});
 //   std::string token = key.Mint(IdTokenClaims("https://idp.test", "app", now, {"gold"}));
-#ifndef EDGEPASS_SERVER_AUTH_OIDC_TEST_TOKENS_H_
-#define EDGEPASS_SERVER_AUTH_OIDC_TEST_TOKENS_H_
+#ifndef EDGEPASS_TESTS_SUPPORT_OIDC_TEST_TOKENS_H_
+#define EDGEPASS_TESTS_SUPPORT_OIDC_TEST_TOKENS_H_
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,7 +21,7 @@
 #include "absl/time/time.h"
 #include "http/http_server.h"
 
-namespace edgepass::server::testing {
+namespace edgepass::testing {
 
 // An RSA key pair, generated at construction (2048 bits: ~50 ms). Copies
 // share the key. Thread-safe. Aborts if OpenSSL fails (a broken install).
@@ -53,8 +53,7 @@ class OidcTestKey {
 // iat = now, exp = now + ttl, and `groups` under `groups_claim` (omitted when
 // `groups` is empty). Tweak the result to make invalid ones.
 nlohmann::json IdTokenClaims(const std::string& issuer, const std::string& audience, absl::Time now,
-                             const std::vector<std::string>& groups = {},
-                             absl::Duration ttl = absl::Hours(1),
+                             const std::vector<std::string>& groups = {}, absl::Duration ttl = absl::Hours(1),
                              const std::string& groups_claim = "cognito:groups",
                              const std::string& subject = "viewer-1");
 
@@ -65,8 +64,7 @@ std::string JwksJson(const std::vector<const OidcTestKey*>& keys);
 void WriteJwksFile(const std::string& path, const std::vector<const OidcTestKey*>& keys);
 
 // header.claims.HMAC-SHA256 under `secret`, the texts taken as given.
-std::string SignHs256(absl::string_view header_json, absl::string_view claims_json,
-                      absl::string_view secret);
+std::string SignHs256(absl::string_view header_json, absl::string_view claims_json, absl::string_view secret);
 // header.claims. with an empty signature, as `alg: none` tokens are.
 std::string UnsignedToken(absl::string_view header_json, absl::string_view claims_json);
 
@@ -93,6 +91,6 @@ class JwksHost {
   std::unique_ptr<http::Server> server_;  // last: stopped before the state it reads goes
 };
 
-}  // namespace edgepass::server::testing
+}  // namespace edgepass::testing
 
-#endif  // EDGEPASS_SERVER_AUTH_OIDC_TEST_TOKENS_H_
+#endif  // EDGEPASS_TESTS_SUPPORT_OIDC_TEST_TOKENS_H_
