@@ -61,7 +61,7 @@ int RunTokenVerify(absl::Span<const std::string> args, CliEnv& env);
 // `edgepass token explain --keyring FILE (TOKEN|PATH|URL | --uri URI) [--path
 //  P] [request flags of token verify] [--expected-ip A] [--expected-header
 //  N=V]... [--expected-query N=V]... [--json]`: decodes the token and shows
-// why the request is allowed or refused (client/cli/token_explain.h). Same
+// why the request is allowed or refused (client/explain/token_explain.h). Same
 // exit codes as token verify for the same request.
 int RunTokenExplain(absl::Span<const std::string> args, CliEnv& env);
 

@@ -13,8 +13,8 @@
 #include "client/cli/cli_util.h"
 #include "client/cli/commands.h"
 #include "client/cli/flags.h"
-#include "client/cli/token_explain.h"
-#include "client/cli/token_explain_text.h"
+#include "client/explain/token_explain.h"
+#include "client/explain/token_explain_text.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/token_issuer.h"
@@ -322,14 +322,14 @@ int RunTokenExplain(absl::Span<const std::string> args, CliEnv& env) {
   }
   const std::string& input = uri != nullptr ? *uri : flags->positional()[0];
   const std::string* path = flags->Get("path");
-  absl::StatusOr<ExplainTarget> target =
-      ParseExplainTarget(input, path == nullptr ? absl::string_view() : absl::string_view(*path));
+  absl::StatusOr<explain::ExplainTarget> target =
+      explain::ParseExplainTarget(input, path == nullptr ? absl::string_view() : absl::string_view(*path));
   if (!target.ok()) return UsageError(env, kCmd, target.status());
 
   CheckInputs in;
   if (std::optional<int> done = LoadCheckInputs(*flags, kCmd, env, &in)) return *done;
 
-  ExplainRequest request{.target = *target};
+  explain::ExplainRequest request{.target = *target};
   if (const std::string* ip = flags->Get("ip")) request.client_ip = *ip;
   auto headers = NameValues(*flags, "header");
   if (!headers.ok()) return UsageError(env, kCmd, headers.status());
@@ -339,7 +339,7 @@ int RunTokenExplain(absl::Span<const std::string> args, CliEnv& env) {
   request.query = *std::move(query);
 
   // --expected-*: the request with the values the viewer had at issue time.
-  std::optional<ExplainRequest> expected;
+  std::optional<explain::ExplainRequest> expected;
   if (flags->Has("expected-ip") || flags->Has("expected-header") || flags->Has("expected-query")) {
     expected = request;
     if (const std::string* ip = flags->Get("expected-ip")) expected->client_ip = *ip;
@@ -364,12 +364,12 @@ int RunTokenExplain(absl::Span<const std::string> args, CliEnv& env) {
     }
   }
 
-  const nlohmann::ordered_json report = ExplainToken(
+  const nlohmann::ordered_json report = explain::ExplainToken(
       request, expected.has_value() ? &*expected : nullptr, in.keys, in.revoked, in.now);
   if (flags->Has("json")) {
     env.out << report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
-    env.out << RenderExplanation(report);
+    env.out << explain::RenderExplanation(report);
   }
   return report["decision"]["allow"].get<bool>() ? kExitOk : kExitDenied;
 }

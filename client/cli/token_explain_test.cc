@@ -2,7 +2,7 @@
 // expired, an unknown-kid, a tampered and a viewer-mismatched token, for a
 // bare token, a path and a URL; --json for scripts; the same exit codes as
 // `token verify` for the same request; garbage never crashes it.
-#include "client/cli/token_explain.h"
+#include "client/explain/token_explain.h"
 
 #include <algorithm>
 #include <fstream>
@@ -25,6 +25,8 @@
 namespace edgepass::cli {
 namespace {
 
+using ::edgepass::explain::kMaxExplainInputBytes;
+using ::edgepass::explain::ReasonHint;
 using ::testing::HasSubstr;
 
 constexpr char kKeyId[] = "20260101_aaaaaaaaaaaaaaaaaaaa";

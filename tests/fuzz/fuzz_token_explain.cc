@@ -1,5 +1,5 @@
 // libFuzzer target: `edgepass token explain`'s input parsing, token decoding,
-// report and text rendering (client/cli/token_explain.h) on arbitrary input,
+// report and text rendering (client/explain/token_explain.h) on arbitrary input,
 // against a fixed keyring (the public vector keys).
 //
 // Input, one item per line ('\n'):
@@ -23,8 +23,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "client/cli/token_explain.h"
-#include "client/cli/token_explain_text.h"
+#include "client/explain/token_explain.h"
+#include "client/explain/token_explain_text.h"
 #include "core/keyring.h"
 #include "core/revocation.h"
 #include "core/validator.h"
@@ -79,11 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view in(reinterpret_cast<const char*>(data), size);
   std::vector<absl::string_view> lines = absl::StrSplit(in, '\n');
   lines.resize(std::max<size_t>(lines.size(), 3));
-  auto target = edgepass::cli::ParseExplainTarget(lines[0], lines[2]);
+  auto target = edgepass::explain::ParseExplainTarget(lines[0], lines[2]);
   if (!target.ok()) return 0;
-  edgepass::cli::ExplainRequest request{.target = *target,
-                                        .client_ip = std::string(lines[1])};
-  std::optional<edgepass::cli::ExplainRequest> expected;
+  edgepass::explain::ExplainRequest request{.target = *target, .client_ip = std::string(lines[1])};
+  std::optional<edgepass::explain::ExplainRequest> expected;
   for (size_t i = 3; i < lines.size(); ++i) {
     const absl::string_view l = lines[i];
     if (l.size() < 2 || l[1] != ' ') continue;
@@ -109,9 +108,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   static const edgepass::core::RevocationSet revoked;
   const absl::Time now = absl::FromUnixSeconds(1767225600);
-  const nlohmann::ordered_json report = edgepass::cli::ExplainToken(
-      request, expected ? &*expected : nullptr, Keys(), revoked, now);
-  const std::string text = edgepass::cli::RenderExplanation(report);
+  const nlohmann::ordered_json report =
+      edgepass::explain::ExplainToken(request, expected ? &*expected : nullptr, Keys(), revoked, now);
+  const std::string text = edgepass::explain::RenderExplanation(report);
   if (text.empty()) std::abort();
   (void)report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return 0;

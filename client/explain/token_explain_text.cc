@@ -1,4 +1,4 @@
-#include "client/cli/token_explain_text.h"
+#include "client/explain/token_explain_text.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -10,14 +10,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 
-namespace edgepass::cli {
+namespace edgepass::explain {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Dump(const Json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 std::string StrOr(const Json& j, absl::string_view dflt) {
   return j.is_string() ? j.get<std::string>() : std::string(dflt);
@@ -39,34 +37,26 @@ std::string RenderExplanation(const Json& report) {
   for (const char* side : {"request", "expected"}) {
     const Json& b = report["bindings"][side];
     if (!b.is_object()) continue;
-    for (const Json& p : b["parts"])
-      label_width = std::max(label_width, StrOr(p["name"], "").size() + 4);
+    for (const Json& p : b["parts"]) label_width = std::max(label_width, StrOr(p["name"], "").size() + 4);
   }
   label_width = std::min<size_t>(label_width, 40);
-  auto line = [&out, label_width](absl::string_view label,
-                                  absl::string_view text) {
-    absl::StrAppend(
-        &out, label,
-        std::string(label.size() < label_width ? label_width - label.size() : 1,
-                    ' '),
-        text, "\n");
+  auto line = [&out, label_width](absl::string_view label, absl::string_view text) {
+    absl::StrAppend(&out, label,
+                    std::string(label.size() < label_width ? label_width - label.size() : 1, ' '), text,
+                    "\n");
   };
   const Json& input = report["input"];
-  line("input", absl::StrCat(StrOr(input["kind"], "?"), "  ",
-                             StrOr(input["origin_path"], "(no path)"),
-                             input["origin_path_assumed"].get<bool>()
-                                 ? "  (first of the token's paths)"
-                                 : ""));
+  line("input",
+       absl::StrCat(StrOr(input["kind"], "?"), "  ", StrOr(input["origin_path"], "(no path)"),
+                    input["origin_path_assumed"].get<bool>() ? "  (first of the token's paths)" : ""));
   {
     std::vector<std::string> req;
     req.push_back(absl::StrCat("ip ", StrOr(input["client_ip"], "(none)")));
     for (const Json& h : input["headers"]) {
-      req.push_back(
-          absl::StrCat("header ", StrOr(h[0], ""), "=", StrOr(h[1], "")));
+      req.push_back(absl::StrCat("header ", StrOr(h[0], ""), "=", StrOr(h[1], "")));
     }
     for (const Json& q : input["query"]) {
-      req.push_back(
-          absl::StrCat("query ", StrOr(q[0], ""), "=", StrOr(q[1], "")));
+      req.push_back(absl::StrCat("query ", StrOr(q[0], ""), "=", StrOr(q[1], "")));
     }
     line("request", absl::StrJoin(req, "; "));
   }
@@ -75,14 +65,10 @@ std::string RenderExplanation(const Json& report) {
     line("token", absl::StrCat("not decoded: ", StrOr(t["error"], "")));
   } else {
     line("session", StrOr(t["session_id"], "(none)"));
-    line("header",
-         t.contains("header_error")
-             ? absl::StrCat("not decoded: ", StrOr(t["header_error"], ""))
-             : Dump(t["header"]));
-    line("claims",
-         t.contains("claims_error")
-             ? absl::StrCat("not decoded: ", StrOr(t["claims_error"], ""))
-             : Dump(t["claims"]));
+    line("header", t.contains("header_error") ? absl::StrCat("not decoded: ", StrOr(t["header_error"], ""))
+                                              : Dump(t["header"]));
+    line("claims", t.contains("claims_error") ? absl::StrCat("not decoded: ", StrOr(t["claims_error"], ""))
+                                              : Dump(t["claims"]));
   }
   const Json& times = report["times"];
   line("now", StrOr(times["now"]["utc"], ""));
@@ -105,16 +91,14 @@ std::string RenderExplanation(const Json& report) {
     if (key["known"].get<bool>()) {
       absl::StrAppend(&text, "  known, state ", StrOr(key["state"], "?"));
       if (key["not_after"].is_string())
-        absl::StrAppend(&text, ", validates until ",
-                        StrOr(key["not_after"], ""));
+        absl::StrAppend(&text, ", validates until ", StrOr(key["not_after"], ""));
     } else {
       std::vector<std::string> ids;
       for (const Json& k : key["keyring"]) {
-        ids.push_back(
-            absl::StrCat(StrOr(k["id"], ""), " (", StrOr(k["state"], ""), ")"));
+        ids.push_back(absl::StrCat(StrOr(k["id"], ""), " (", StrOr(k["state"], ""), ")"));
       }
-      absl::StrAppend(&text, "  NOT in the keyring; it has: ",
-                      ids.empty() ? "no keys" : absl::StrJoin(ids, ", "));
+      absl::StrAppend(&text,
+                      "  NOT in the keyring; it has: ", ids.empty() ? "no keys" : absl::StrJoin(ids, ", "));
     }
     line("key", text);
   }
@@ -122,20 +106,17 @@ std::string RenderExplanation(const Json& report) {
   const Json& b = report["bindings"];
   std::vector<std::string> bound;
   for (const Json& n : b["bound"]) bound.push_back(StrOr(n, ""));
-  line("bound", bound.empty() ? "nothing (no viewer binding)"
-                              : absl::StrJoin(bound, ", "));
+  line("bound", bound.empty() ? "nothing (no viewer binding)" : absl::StrJoin(bound, ", "));
   const Json& got = b["request"];
   const Json& want = b["expected"];
   if (got["viewer_attributes"].is_string()) {
     if (want.is_null()) {
-      line("attributes", absl::StrCat("\"", StrOr(got["viewer_attributes"], ""),
-                                      "\"  (built from this request)"));
+      line("attributes",
+           absl::StrCat("\"", StrOr(got["viewer_attributes"], ""), "\"  (built from this request)"));
       for (const Json& p : got["parts"]) {
-        line(absl::StrCat("  ", StrOr(p["name"], "")),
-             StrOr(p["value"], "(absent: left out)"));
+        line(absl::StrCat("  ", StrOr(p["name"], "")), StrOr(p["value"], "(absent: left out)"));
       }
-      if (got["intsig_checked"].get<bool>() &&
-          !got["intsig_matches"].get<bool>()) {
+      if (got["intsig_checked"].get<bool>() && !got["intsig_matches"].get<bool>()) {
         line("bound to",
              "only its HMAC (intsig) is in the token; pass "
              "--expected-ip/--expected-header/--expected-query");
@@ -145,39 +126,28 @@ std::string RenderExplanation(const Json& report) {
       }
     } else {
       // Side by side: what this request gives, what the token was bound to.
-      std::vector<std::pair<std::string, std::pair<std::string, std::string>>>
-          rows;
-      auto value_of = [](const Json& parts,
-                         const std::string& name) -> std::string {
+      std::vector<std::pair<std::string, std::pair<std::string, std::string>>> rows;
+      auto value_of = [](const Json& parts, const std::string& name) -> std::string {
         for (const Json& p : parts) {
-          if (StrOr(p["name"], "") == name)
-            return StrOr(p["value"], "(absent)");
+          if (StrOr(p["name"], "") == name) return StrOr(p["value"], "(absent)");
         }
         return "(absent)";
       };
       std::vector<std::string> names;
       for (const Json& p : got["parts"]) names.push_back(StrOr(p["name"], ""));
       for (const Json& p : want["parts"]) {
-        if (std::find(names.begin(), names.end(), StrOr(p["name"], "")) ==
-            names.end()) {
+        if (std::find(names.begin(), names.end(), StrOr(p["name"], "")) == names.end()) {
           names.push_back(StrOr(p["name"], ""));
         }
       }
-      const std::string got_string =
-          StrOr(got["viewer_attributes"], "(not built)");
-      const std::string want_string =
-          StrOr(want["viewer_attributes"], "(not built)");
-      size_t width = std::max<size_t>(got_string.size() + 2,
-                                      std::string("this request").size());
-      for (const std::string& n : names)
-        width = std::max(width, value_of(got["parts"], n).size());
-      auto row = [&](absl::string_view label, absl::string_view left,
-                     absl::string_view right, absl::string_view mark) {
-        line(label,
-             absl::StrCat(
-                 left,
-                 std::string(width - std::min(width, left.size()) + 2, ' '),
-                 "| ", right, mark));
+      const std::string got_string = StrOr(got["viewer_attributes"], "(not built)");
+      const std::string want_string = StrOr(want["viewer_attributes"], "(not built)");
+      size_t width = std::max<size_t>(got_string.size() + 2, std::string("this request").size());
+      for (const std::string& n : names) width = std::max(width, value_of(got["parts"], n).size());
+      auto row = [&](absl::string_view label, absl::string_view left, absl::string_view right,
+                     absl::string_view mark) {
+        line(label, absl::StrCat(left, std::string(width - std::min(width, left.size()) + 2, ' '), "| ",
+                                 right, mark));
       };
       row("attributes", "this request", "expected (--expected-*)", "");
       for (const std::string& n : names) {
@@ -185,23 +155,19 @@ std::string RenderExplanation(const Json& report) {
         const std::string r = value_of(want["parts"], n);
         row(absl::StrCat("  ", n), l, r, l == r ? "" : "   <- differs");
       }
-      row("  string", absl::StrCat("\"", got_string, "\""),
-          absl::StrCat("\"", want_string, "\""), "");
+      row("  string", absl::StrCat("\"", got_string, "\""), absl::StrCat("\"", want_string, "\""), "");
       line("intsig",
            absl::StrCat(
-               "this request: ",
-               got["intsig_matches"].get<bool>() ? "matches" : "does not match",
+               "this request: ", got["intsig_matches"].get<bool>() ? "matches" : "does not match",
                "; expected: ",
                want["intsig_matches"].get<bool>()
                    ? "matches (the token was bound to the expected string)"
-                   : (want["intsig_checked"].get<bool>()
-                          ? "does not match either (the token was bound to "
-                            "other values)"
-                          : "not checked")));
+                   : (want["intsig_checked"].get<bool>() ? "does not match either (the token was bound to "
+                                                           "other values)"
+                                                         : "not checked")));
     }
   } else if (!bound.empty()) {
-    line("attributes",
-         "not built: the request was refused before the viewer bindings");
+    line("attributes", "not built: the request was refused before the viewer bindings");
   }
 
   const Json& d = report["decision"];
@@ -214,4 +180,4 @@ std::string RenderExplanation(const Json& report) {
   return out;
 }
 
-}  // namespace edgepass::cli
+}  // namespace edgepass::explain

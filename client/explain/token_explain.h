@@ -8,8 +8,8 @@
 //   ExplainRequest request{.target = *target, .client_ip = "203.0.113.9"};
 //   auto report = ExplainToken(request, nullptr, keys, revoked, now);
 //   bool allowed = report["decision"]["allow"].get<bool>();
-#ifndef EDGEPASS_CLIENT_CLI_TOKEN_EXPLAIN_H_
-#define EDGEPASS_CLIENT_CLI_TOKEN_EXPLAIN_H_
+#ifndef EDGEPASS_CLIENT_EXPLAIN_TOKEN_EXPLAIN_H_
+#define EDGEPASS_CLIENT_EXPLAIN_TOKEN_EXPLAIN_H_
 
 #include <string>
 #include <utility>
@@ -22,19 +22,17 @@
 #include "core/revocation.h"
 #include "nlohmann/json.hpp"
 
-namespace edgepass::cli {
+namespace edgepass::explain {
 
 // Longest token, path or URL `token explain` reads.
 inline constexpr size_t kMaxExplainInputBytes = 16 * 1024;
 
 // What the operator handed over, split into the request the validator sees.
 struct ExplainTarget {
-  std::string kind;  // "url", "path" or "token"
-  std::string uri;   // path with the token as first segment, no query
-  std::vector<std::pair<std::string, std::string>>
-      query;  // decoded, from the input
-  bool path_assumed =
-      false;  // a bare token: checked against its first `paths` prefix
+  std::string kind;                                        // "url", "path" or "token"
+  std::string uri;                                         // path with the token as first segment, no query
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, from the input
+  bool path_assumed = false;  // a bare token: checked against its first `paths` prefix
 };
 
 // Reads `input`: an absolute http(s) URL
@@ -45,8 +43,7 @@ struct ExplainTarget {
 // empty request path (missing_token, as `token verify --uri ""`).
 // INVALID_ARGUMENT naming the input for an input over kMaxExplainInputBytes,
 // a URL without a path, or a `path` that does not start with '/'.
-absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
-                                                 absl::string_view path);
+absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input, absl::string_view path);
 
 // One edge request, as `token verify` takes it.
 struct ExplainRequest {
@@ -63,15 +60,13 @@ struct ExplainRequest {
 // token's intsig matches it) and "decision" (what `token verify` prints for
 // the same request, plus a hint). Never fails: undecodable parts are reported
 // as such. Thread-safe.
-nlohmann::ordered_json ExplainToken(const ExplainRequest& request,
-                                    const ExplainRequest* expected,
-                                    const core::Keyring& keys,
-                                    const core::RevocationSet& revoked,
+nlohmann::ordered_json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
+                                    const core::Keyring& keys, const core::RevocationSet& revoked,
                                     absl::Time now);
 
 // One line on what a deny reason means and where to look ("" for kOk).
 absl::string_view ReasonHint(absl::string_view reason_name);
 
-}  // namespace edgepass::cli
+}  // namespace edgepass::explain
 
-#endif  // EDGEPASS_CLIENT_CLI_TOKEN_EXPLAIN_H_
+#endif  // EDGEPASS_CLIENT_EXPLAIN_TOKEN_EXPLAIN_H_

@@ -4,18 +4,18 @@
 //
 //   std::cout << RenderExplanation(ExplainToken(request, &expected, keys,
 //                                               revoked, now));
-#ifndef EDGEPASS_CLIENT_CLI_TOKEN_EXPLAIN_TEXT_H_
-#define EDGEPASS_CLIENT_CLI_TOKEN_EXPLAIN_TEXT_H_
+#ifndef EDGEPASS_CLIENT_EXPLAIN_TOKEN_EXPLAIN_TEXT_H_
+#define EDGEPASS_CLIENT_EXPLAIN_TOKEN_EXPLAIN_TEXT_H_
 
 #include <string>
 
 #include "nlohmann/json.hpp"
 
-namespace edgepass::cli {
+namespace edgepass::explain {
 
 // `report` must come from ExplainToken. Never fails; thread-safe.
 std::string RenderExplanation(const nlohmann::ordered_json& report);
 
-}  // namespace edgepass::cli
+}  // namespace edgepass::explain
 
-#endif  // EDGEPASS_CLIENT_CLI_TOKEN_EXPLAIN_TEXT_H_
+#endif  // EDGEPASS_CLIENT_EXPLAIN_TOKEN_EXPLAIN_TEXT_H_

@@ -1,4 +1,4 @@
-#include "client/cli/token_explain.h"
+#include "client/explain/token_explain.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -15,17 +15,14 @@
 #include "core/url_query.h"
 #include "core/validator.h"
 
-namespace edgepass::cli {
+namespace edgepass::explain {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr int64_t kMaxTimeClaim =
-    253402300799;  // 9999-12-31T23:59:59Z, as core
+constexpr int64_t kMaxTimeClaim = 253402300799;  // 9999-12-31T23:59:59Z, as core
 
-std::string Utc(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
+std::string Utc(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
 
 // A token split as the validator splits it.
 struct TokenParts {
@@ -116,16 +113,14 @@ Json BoundNames(const Json& claims) {
   }
   if (flag("co")) names.push_back(flag("co_fallback") ? "co (fallback)" : "co");
   if (flag("cty")) names.push_back("cty");
-  if (flag("reg"))
-    names.push_back(flag("reg_fallback") ? "reg (fallback)" : "reg");
+  if (flag("reg")) names.push_back(flag("reg_fallback") ? "reg (fallback)" : "reg");
   if (flag("ssn")) names.push_back("ssn");
   for (const char* list : {"headers", "qs"}) {
     auto it = claims.find(list);
     if (it == claims.end() || !it->is_array()) continue;
     for (const Json& n : *it) {
       if (n.is_string()) {
-        names.push_back(absl::StrCat(list[0] == 'h' ? "header:" : "query:",
-                                     n.get_ref<const std::string&>()));
+        names.push_back(absl::StrCat(list[0] == 'h' ? "header:" : "query:", n.get_ref<const std::string&>()));
       }
     }
   }
@@ -138,12 +133,10 @@ struct Run {
 };
 
 // Validates `request` as `token verify` does (its URI, its own query first).
-Run Validate(const ExplainRequest& request, const core::Keyring& keys,
-             const core::RevocationSet& revoked, absl::Time now) {
-  std::vector<core::NameValue> headers(request.headers.begin(),
-                                       request.headers.end());
-  std::vector<core::NameValue> query(request.target.query.begin(),
-                                     request.target.query.end());
+Run Validate(const ExplainRequest& request, const core::Keyring& keys, const core::RevocationSet& revoked,
+             absl::Time now) {
+  std::vector<core::NameValue> headers(request.headers.begin(), request.headers.end());
+  std::vector<core::NameValue> query(request.target.query.begin(), request.target.query.end());
   query.insert(query.end(), request.query.begin(), request.query.end());
   const core::EdgeRequest edge{
       .uri = request.target.uri,
@@ -152,19 +145,16 @@ Run Validate(const ExplainRequest& request, const core::Keyring& keys,
       .query = query,
   };
   Run run;
-  run.decision =
-      core::ValidateTraced(edge, keys, revoked.view(), now, {}, &run.trace);
+  run.decision = core::ValidateTraced(edge, keys, revoked.view(), now, {}, &run.trace);
   return run;
 }
 
 Json TraceJson(const core::ValidateTrace& trace) {
   Json out;
-  out["viewer_attributes"] =
-      trace.reached_bindings ? Json(trace.viewer_attributes) : Json(nullptr);
+  out["viewer_attributes"] = trace.reached_bindings ? Json(trace.viewer_attributes) : Json(nullptr);
   Json parts = Json::array();
   for (const core::ValidateTrace::Part& p : trace.parts) {
-    parts.push_back(Json{{"name", p.name},
-                         {"value", p.present ? Json(p.value) : Json(nullptr)}});
+    parts.push_back(Json{{"name", p.name}, {"value", p.present ? Json(p.value) : Json(nullptr)}});
   }
   out["parts"] = std::move(parts);
   out["intsig_checked"] = trace.intsig_checked;
@@ -179,8 +169,7 @@ absl::string_view ReasonHint(absl::string_view reason) {
       {"missing_token",
        "no token as the first path segment: the player lost the token or the "
        "URL was rewritten"},
-      {"token_too_large",
-       "the token segment is over 4096 bytes: not a token edgepass issued"},
+      {"token_too_large", "the token segment is over 4096 bytes: not a token edgepass issued"},
       {"malformed_token",
        "not [session.]header.payload.signature, or bad base64url/JSON/claim "
        "types: a cut or edited URL"},
@@ -203,14 +192,10 @@ absl::string_view ReasonHint(absl::string_view reason) {
       {"unsafe_path",
        "the origin path has dot segments, encoded separators, '//' or bad "
        "UTF-8"},
-      {"path_not_allowed",
-       "no prefix of the token's paths claim matches the requested path"},
-      {"ip_version_mismatch",
-       "the viewer now connects over another IP version than the one bound"},
-      {"missing_viewer_ip",
-       "the token binds the IP but the request has no valid client IP"},
-      {"missing_session",
-       "the token binds the session but the URL carries no session id"},
+      {"path_not_allowed", "no prefix of the token's paths claim matches the requested path"},
+      {"ip_version_mismatch", "the viewer now connects over another IP version than the one bound"},
+      {"missing_viewer_ip", "the token binds the IP but the request has no valid client IP"},
+      {"missing_session", "the token binds the session but the URL carries no session id"},
       {"missing_geo",
        "the token binds a geo value but the request has no such "
        "CloudFront-Viewer-* header"},
@@ -220,8 +205,7 @@ absl::string_view ReasonHint(absl::string_view reason) {
       {"binding_mismatch",
        "the request's viewer attributes differ from those the token was issued "
        "for"},
-      {"duplicate_binding",
-       "a bound header or query parameter appears more than once"},
+      {"duplicate_binding", "a bound header or query parameter appears more than once"},
   };
   for (const auto& [name, hint] : kHints) {
     if (name == reason) return hint;
@@ -229,8 +213,7 @@ absl::string_view ReasonHint(absl::string_view reason) {
   return "";
 }
 
-absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
-                                                 absl::string_view path) {
+absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input, absl::string_view path) {
   if (input.empty()) {
     // As `token verify --uri ""`: a request without a token (missing_token).
     ExplainTarget empty;
@@ -238,18 +221,16 @@ absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
     return empty;
   }
   if (input.size() > kMaxExplainInputBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "token/URL: longer than ", kMaxExplainInputBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("token/URL: longer than ", kMaxExplainInputBytes, " bytes"));
   }
   if (!path.empty() && path[0] != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--path '", path, "': must start with '/'"));
+    return absl::InvalidArgumentError(absl::StrCat("--path '", path, "': must start with '/'"));
   }
   ExplainTarget target;
   absl::string_view uri = input;
   const std::string lower = absl::AsciiStrToLower(input.substr(0, 8));
-  if (absl::StartsWith(lower, "http://") ||
-      absl::StartsWith(lower, "https://")) {
+  if (absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://")) {
     target.kind = "url";
     const size_t host = input.find("://") + 3;
     const size_t slash = input.find_first_of("/?#", host);
@@ -265,8 +246,7 @@ absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
   if (target.kind != "token") {
     uri = uri.substr(0, uri.find('#'));
     const size_t q = uri.find('?');
-    if (q != absl::string_view::npos)
-      target.query = core::ParseQueryString(uri.substr(q + 1));
+    if (q != absl::string_view::npos) target.query = core::ParseQueryString(uri.substr(q + 1));
     target.uri = std::string(uri.substr(0, q));
     return target;
   }
@@ -281,8 +261,7 @@ absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
       const Json claims = DecodeObject(parts.payload_b64, &error);
       if (claims.is_object()) {
         auto paths = claims.find("paths");
-        if (paths != claims.end() && paths->is_array() && !paths->empty() &&
-            (*paths)[0].is_string() &&
+        if (paths != claims.end() && paths->is_array() && !paths->empty() && (*paths)[0].is_string() &&
             absl::StartsWith((*paths)[0].get_ref<const std::string&>(), "/")) {
           origin_path = (*paths)[0].get<std::string>();
         }
@@ -294,9 +273,8 @@ absl::StatusOr<ExplainTarget> ParseExplainTarget(absl::string_view input,
   return target;
 }
 
-Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
-                  const core::Keyring& keys, const core::RevocationSet& revoked,
-                  absl::Time now) {
+Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected, const core::Keyring& keys,
+                  const core::RevocationSet& revoked, absl::Time now) {
   Json report;
   const absl::string_view token = TokenOfUri(request.target.uri);
   const size_t slash = request.target.uri.find('/', 1);
@@ -304,21 +282,16 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     Json input;
     input["kind"] = request.target.kind;
     input["uri"] = request.target.uri;
-    input["origin_path"] = slash == std::string::npos
-                               ? Json(nullptr)
-                               : Json(request.target.uri.substr(slash));
+    input["origin_path"] =
+        slash == std::string::npos ? Json(nullptr) : Json(request.target.uri.substr(slash));
     input["origin_path_assumed"] = request.target.path_assumed;
-    input["client_ip"] =
-        request.client_ip.empty() ? Json(nullptr) : Json(request.client_ip);
+    input["client_ip"] = request.client_ip.empty() ? Json(nullptr) : Json(request.client_ip);
     Json headers = Json::array();
-    for (const auto& [n, v] : request.headers)
-      headers.push_back(Json::array({n, v}));
+    for (const auto& [n, v] : request.headers) headers.push_back(Json::array({n, v}));
     input["headers"] = std::move(headers);
     Json query = Json::array();
-    for (const auto& [n, v] : request.target.query)
-      query.push_back(Json::array({n, v}));
-    for (const auto& [n, v] : request.query)
-      query.push_back(Json::array({n, v}));
+    for (const auto& [n, v] : request.target.query) query.push_back(Json::array({n, v}));
+    for (const auto& [n, v] : request.query) query.push_back(Json::array({n, v}));
     input["query"] = std::move(query);
     report["input"] = std::move(input);
   }
@@ -331,15 +304,11 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     if (token.empty()) {
       t["error"] = "no token segment";
     } else if (token.size() > core::kDefaultMaxTokenBytes) {
-      t["error"] = absl::StrCat("longer than ", core::kDefaultMaxTokenBytes,
-                                " bytes; not decoded");
+      t["error"] = absl::StrCat("longer than ", core::kDefaultMaxTokenBytes, " bytes; not decoded");
     } else if (!parts.ok) {
-      t["error"] = absl::StrCat(
-          parts.count,
-          " dot-separated parts; a token has 3, or 4 with a session id");
+      t["error"] = absl::StrCat(parts.count, " dot-separated parts; a token has 3, or 4 with a session id");
     } else {
-      t["session_id"] =
-          parts.session_id.empty() ? Json(nullptr) : Json(parts.session_id);
+      t["session_id"] = parts.session_id.empty() ? Json(nullptr) : Json(parts.session_id);
       std::string error;
       header = DecodeObject(parts.header_b64, &error);
       t["header"] = header;
@@ -357,8 +326,7 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     Json times;
     times["now"] = Json{{"epoch", absl::ToUnixSeconds(now)}, {"utc", Utc(now)}};
     if (claims.is_object()) {
-      for (const char* name : {"iat", "nbf", "exp"})
-        times[name] = TimeEntry(claims, name, now);
+      for (const char* name : {"iat", "nbf", "exp"}) times[name] = TimeEntry(claims, name, now);
     }
     report["times"] = std::move(times);
   }
@@ -375,15 +343,12 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     key["kid"] = kid.empty() ? Json(nullptr) : Json(kid);
     const core::SigningKey* found = kid.empty() ? nullptr : keys.Find(kid);
     key["known"] = found != nullptr;
-    key["state"] = found ? Json(std::string(core::KeyStateName(found->state)))
-                         : Json(nullptr);
-    key["not_after"] = found && found->not_after != absl::InfiniteFuture()
-                           ? Json(Utc(found->not_after))
-                           : Json(nullptr);
+    key["state"] = found ? Json(std::string(core::KeyStateName(found->state))) : Json(nullptr);
+    key["not_after"] =
+        found && found->not_after != absl::InfiniteFuture() ? Json(Utc(found->not_after)) : Json(nullptr);
     Json ring = Json::array();
     for (const core::SigningKey& k : keys.keys()) {
-      ring.push_back(Json{{"id", k.id},
-                          {"state", std::string(core::KeyStateName(k.state))}});
+      ring.push_back(Json{{"id", k.id}, {"state", std::string(core::KeyStateName(k.state))}});
     }
     key["keyring"] = std::move(ring);
     report["key"] = std::move(key);
@@ -398,8 +363,7 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     if (expected != nullptr) {
       const Run bound = Validate(*expected, keys, revoked, now);
       Json e = TraceJson(bound.trace);
-      e["client_ip"] = expected->client_ip.empty() ? Json(nullptr)
-                                                   : Json(expected->client_ip);
+      e["client_ip"] = expected->client_ip.empty() ? Json(nullptr) : Json(expected->client_ip);
       bindings["expected"] = std::move(e);
     } else {
       bindings["expected"] = nullptr;
@@ -412,16 +376,13 @@ Json ExplainToken(const ExplainRequest& request, const ExplainRequest* expected,
     Json decision;  // the fields and order of `token verify`'s line
     decision["allow"] = d.allow;
     decision["path"] = d.allow ? Json(std::string(d.path)) : Json(nullptr);
-    decision["session_id"] = d.allow && !d.session_id.empty()
-                                 ? Json(std::string(d.session_id))
-                                 : Json(nullptr);
+    decision["session_id"] =
+        d.allow && !d.session_id.empty() ? Json(std::string(d.session_id)) : Json(nullptr);
     decision["reason"] = std::string(core::ReasonName(d.reason));
-    decision["hint"] =
-        d.allow ? Json(nullptr)
-                : Json(std::string(ReasonHint(core::ReasonName(d.reason))));
+    decision["hint"] = d.allow ? Json(nullptr) : Json(std::string(ReasonHint(core::ReasonName(d.reason))));
     report["decision"] = std::move(decision);
   }
   return report;
 }
 
-}  // namespace edgepass::cli
+}  // namespace edgepass::explain
