@@ -1,22 +1,34 @@
-// libFuzzer target: the text/ parsers and writers every address option and
-// JSON writer goes through (text/host_port.h, text/json_string.h).
+// libFuzzer target: the text/ parsers and writers every address option,
+// argv, JSON document and JSON writer goes through (text/host_port.h,
+// text/flags.h, text/json_doc.h, text/json_string.h).
 //
 // Input: byte 0 picks the HOST:PORT rules (bit 0: port optional; bit 1: ports
-// from 1); the rest is the text.
+// from 1) and the flag syntax (bits 2-4: positionals, switch values, help
+// stops); the rest is the text (split at '\n' into argv for the flags).
 // Checks, besides no crash, leak, UB or timeout:
 //   - an address ParseHostPort accepts keeps its rules (host 1..253 bytes, the
 //     port in range or -1 only where optional), and JoinHostPort writes one it
 //     reads back as the same host and port;
+//   - TokenizeFlags returns only declared flags, a switch's value "true"
+//     unless switch values are allowed, positionals only where allowed, and
+//     an error that names the argument at fault;
+//   - ParseJson accepts exactly what nlohmann accepts, with or without
+//     detail, and without detail its error never quotes the text;
 //   - JsonString always writes one JSON string that nlohmann reads, and it
 //     reads back as the same bytes exactly when IsValidUtf8 says so.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
+#include "text/flags.h"
 #include "text/host_port.h"
+#include "text/json_doc.h"
 #include "text/json_string.h"
 
 namespace {
@@ -40,6 +52,39 @@ void CheckHostPort(absl::string_view text, edgepass::text::HostPortRules rules) 
   if (!again.ok() || again->host != parsed->host || again->port != parsed->port) Fail("join does not read back", text);
 }
 
+void CheckFlags(absl::string_view text, edgepass::text::FlagSyntax syntax) {
+  using edgepass::text::FlagKind;
+  using edgepass::text::FlagSpec;
+  constexpr FlagSpec kSpecs[] = {{"a"}, {"list", FlagKind::kRepeated}, {"on", FlagKind::kSwitch}};
+  const std::vector<std::string> args = absl::StrSplit(text, '\n');
+  const edgepass::text::FlagParse parse = edgepass::text::TokenizeFlags(args, kSpecs, syntax);
+  if (parse.error.has_value()) {
+    if (parse.error->arg.empty() && !absl::c_linear_search(args, "")) Fail("error names no argument", text);
+    return;
+  }
+  for (const edgepass::text::ParsedFlags::Flag& flag : parse.flags.flags()) {
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& s : kSpecs) {
+      if (s.name == flag.name) spec = &s;
+    }
+    if (spec == nullptr) Fail("undeclared flag returned", text);
+    if (spec->kind == FlagKind::kSwitch && !syntax.switch_value && flag.value != "true")
+      Fail("switch value", text);
+  }
+  if (parse.flags.All("a").size() > 1) Fail("single flag twice", text);
+  if (!syntax.positional && !parse.flags.positional().empty()) Fail("positional where none allowed", text);
+}
+
+void CheckJsonDoc(absl::string_view text) {
+  const bool valid =
+      !nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false).is_discarded();
+  const absl::StatusOr<nlohmann::json> plain = edgepass::text::ParseJson(text, "doc");
+  const absl::StatusOr<nlohmann::json> detailed = edgepass::text::ParseJson(text, "doc", {.detail = true});
+  if (plain.ok() != valid || detailed.ok() != valid) Fail("ParseJson disagrees with nlohmann", text);
+  if (!plain.ok() && plain.status().message() != "doc: not valid JSON")
+    Fail("plain error quotes the text", text);
+}
+
 void CheckJsonString(absl::string_view text) {
   const std::string quoted = edgepass::text::JsonString(text);
   const nlohmann::json read = nlohmann::json::parse(quoted, nullptr, /*allow_exceptions=*/false);
@@ -53,6 +98,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const absl::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   CheckHostPort(text, {.min_port = (data[0] & 2) != 0 ? 1 : 0, .port_optional = (data[0] & 1) != 0});
+  CheckFlags(text, {.positional = (data[0] & 4) != 0,
+                    .switch_value = (data[0] & 8) != 0,
+                    .help_stops = (data[0] & 16) != 0});
+  CheckJsonDoc(text);
   CheckJsonString(text);
   return 0;
 }
