@@ -354,6 +354,8 @@ TEST(ParseServerOptions, HelpStopsReadingAndALaterFlagWins) {
             "--bogus: unknown flag (see --help)");
   EXPECT_EQ(std::string(ParseServerOptions({"--data-dir", "/a", "extra"}, FakeEnv{}).status().message()),
             "extra: unknown flag (see --help)");
+  EXPECT_EQ(std::string(ParseServerOptions({"--", "--data-dir", "/a"}, FakeEnv{}).status().message()),
+            "--: unknown flag (see --help)");
   o = ParseServerOptions({"--data-dir", "/a", "--data-dir=/b"}, FakeEnv{});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->data_dir, "/b");

@@ -40,6 +40,7 @@ FlagParse TokenizeFlags(absl::Span<const std::string> args, absl::Span<const Fla
       continue;
     }
     if (arg == "--") {
+      if (!syntax.positional) return fail(FlagError::Kind::kUnknownFlag, arg, "");
       flags_done = true;
       continue;
     }

@@ -33,7 +33,9 @@ struct FlagSpec {
 
 // What a program accepts around its flags.
 struct FlagSyntax {
-  bool positional = true;     // false: a non-flag argument is kUnexpectedArgument
+  // false: a non-flag argument is kUnexpectedArgument, and "--" (which would
+  // start them) kUnknownFlag.
+  bool positional = true;
   bool switch_value = false;  // true: "--switch=false" gives the switch "false"
   bool help_stops = false;    // true: nothing after -h/--help is read
 };
@@ -47,8 +49,9 @@ struct FlagError {
     kUnexpectedArgument,  // a positional argument without FlagSyntax::positional
   };
   Kind kind;
-  // The argument at fault as written, without an "=VALUE": "--bogus", "-k",
-  // "extra".
+  // The argument at fault: a "--flag" without its "=VALUE" ("--bogus"), any
+  // other argument whole ("-k=1", "extra", "--" where positionals are not
+  // taken).
   std::string arg;
   // The flag's name without "--" ("bogus"); empty for a positional argument
   // and for a single-dash one.
@@ -88,8 +91,8 @@ struct FlagParse {
 };
 
 // Splits `args` by `specs`. "--" ends the flags; later arguments are
-// positional. A switch's value is "true" (or its "=VALUE" under
-// switch_value).
+// positional. A switch may be given again (each time "true"). A switch's value is "true" (or its "=VALUE"
+// under switch_value).
 FlagParse TokenizeFlags(absl::Span<const std::string> args, absl::Span<const FlagSpec> specs,
                         FlagSyntax syntax = {});
 

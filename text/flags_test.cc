@@ -73,7 +73,7 @@ TEST(TokenizeFlags, TypedErrorsNameTheArgumentAsWritten) {
            {{"--keyring=a", "--keyring", "b"}, FlagError::Kind::kGivenTwice, "--keyring", "keyring"},
            {{"--json=false"}, FlagError::Kind::kValueOnSwitch, "--json", "json"},
            {{"--keyring", "k", "extra"}, FlagError::Kind::kUnexpectedArgument, "extra", ""},
-           {{"--", "--keyring"}, FlagError::Kind::kUnexpectedArgument, "--keyring", ""},
+           {{"--", "--keyring"}, FlagError::Kind::kUnknownFlag, "--", ""},
        }) {
     FlagParse p = Tokenize(c.args, strict);
     ASSERT_TRUE(p.error.has_value()) << c.args.front();

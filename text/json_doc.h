@@ -1,7 +1,9 @@
-// JSON documents through nlohmann::json with no exception escaping: the one
-// parser of every document edgepass reads whole (core's keyrings, policies
-// and viewers; the server's config, catalog, access and session files; the
-// CLI's catalog files), and its writer of documents. Callers see
+// JSON documents through nlohmann::json with no exception escaping, and
+// their writer: the parser of core's keyrings, policies and viewers, the
+// server's config, catalog, access, session and SMD files, JWKS documents,
+// CloudFront key files and the CLI's catalog files. (Readers with their own
+// error wording or a streaming parse, such as the sidecar's snapshot and the
+// validator library's keys file, call nlohmann directly.) Callers see
 // absl::Status naming `what`.
 //
 //   EDGEPASS_ASSIGN_OR_RETURN(nlohmann::json doc,

@@ -3,7 +3,7 @@
 //
 //   constexpr FlagSpec kSpecs[] = {{"keyring"}, {"header", FlagKind::kRepeated}};
 //   absl::StatusOr<ParsedFlags> f = ParseFlags(args, kSpecs);
-//   for (const std::string& h : f->All("header")) auto nv = SplitNameValue("header", h);
+//   for (const std::string& h : f->All("header")) { auto name_value = SplitNameValue("header", h); }
 #ifndef EDGEPASS_CLIENT_CLI_FLAGS_H_
 #define EDGEPASS_CLIENT_CLI_FLAGS_H_
 

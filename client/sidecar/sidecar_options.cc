@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -91,6 +92,9 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     const text::FlagError& e = *parse.error;
     switch (e.kind) {
       case text::FlagError::Kind::kUnknownFlag:
+        if (!absl::StartsWith(e.arg, "--")) {  // "-x"
+          return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", e.arg, "'"));
+        }
         return absl::InvalidArgumentError(absl::StrCat("unknown flag ", e.arg));
       case text::FlagError::Kind::kMissingValue:
         return Bad(e.name, "needs a value");
@@ -106,7 +110,10 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     return options;
   }
   for (const FlagDef& f : SidecarFlags()) {  // flags replace the environment
-    if (parse.flags.Has(f.name)) values[f.name] = parse.flags.All(f.name);
+    if (!parse.flags.Has(f.name)) continue;
+    values[f.name] = parse.flags.All(f.name);
+    // The tokenizer lets a switch come again; here only a repeated flag may.
+    if (!f.repeated && values[f.name].size() > 1) return Bad(f.name, "given more than once");
   }
   for (const FlagDef& f : SidecarFlags()) {
     auto it = values.find(f.name);

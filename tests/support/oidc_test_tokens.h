@@ -11,7 +11,6 @@
 #define EDGEPASS_TESTS_SUPPORT_OIDC_TEST_TOKENS_H_
 
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -20,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "http/http_server.h"
+#include "nlohmann/json.hpp"
 
 namespace edgepass::testing {
 
