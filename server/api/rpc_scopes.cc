@@ -3,6 +3,13 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "edgepass/v1/catalog.pb.h"
+#include "edgepass/v1/edge_sync.pb.h"
+#include "edgepass/v1/keys.pb.h"
+#include "edgepass/v1/playback.pb.h"
+#include "edgepass/v1/session.pb.h"
+#include "google/protobuf/descriptor.h"
 #include "server/api/status_map.h"
 #include "server/auth/grpc_tls.h"
 
@@ -46,6 +53,26 @@ absl::string_view Metadata(const grpc::ServerContextBase& context, absl::string_
 }
 
 }  // namespace
+
+std::vector<DeclaredRpc> DeclaredRpcs() {
+  // A message of each file: its descriptor leads to the file's services.
+  const google::protobuf::FileDescriptor* files[] = {
+      v1::IssuePlaybackRequest::descriptor()->file(), v1::PutAssetRequest::descriptor()->file(),
+      v1::RevokeSessionRequest::descriptor()->file(), v1::AcknowledgeRequest::descriptor()->file(),
+      v1::RotateKeysRequest::descriptor()->file()};
+  std::vector<DeclaredRpc> rpcs;
+  for (const google::protobuf::FileDescriptor* file : files) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      const google::protobuf::ServiceDescriptor* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        const google::protobuf::MethodDescriptor* method = service->method(m);
+        rpcs.push_back({absl::StrCat("/", service->full_name(), "/", method->name()),
+                        method->client_streaming() || method->server_streaming()});
+      }
+    }
+  }
+  return rpcs;
+}
 
 std::optional<Scope> RpcScope(absl::string_view full_method) {
   auto it = ScopeTable().find(full_method);

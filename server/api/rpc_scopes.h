@@ -12,6 +12,8 @@
 #include <grpcpp/server_context.h>
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "server/auth/access.h"
@@ -21,6 +23,17 @@ namespace edgepass::server {
 // The scope an RPC needs, by its full name ("/edgepass.v1.PlaybackService/IssuePlayback").
 // std::nullopt for an unknown name (callers refuse it).
 std::optional<Scope> RpcScope(absl::string_view full_method);
+
+// An RPC the edgepass.v1 protos declare.
+struct DeclaredRpc {
+  std::string full_method;  // "/edgepass.v1.PlaybackService/IssuePlayback"
+  bool streaming;           // either side streams (REST serves none of these)
+};
+
+// Every RPC of every edgepass.v1 service, from the generated descriptors: what
+// the scope table, the gRPC services and the REST routes must each cover
+// (their tests check it).
+std::vector<DeclaredRpc> DeclaredRpcs();
 
 // Thread-safe; `policy` outlives it.
 class GrpcAccess {

@@ -25,7 +25,7 @@ std::unique_ptr<Route> MakeRoute(
   route->method = std::move(method);
   route->pattern = pattern;
   route->segments = absl::StrSplit(absl::string_view(pattern).substr(1), '/');
-  route->scope = *RpcScope(rpc);
+  route->scope = RpcScope(rpc).value();  // every RPC has a row (RpcScopes test)
   route->rpc = std::move(rpc);
   route->body = std::move(body);
   route->new_request = [](pb::Arena* arena) -> pb::Message* { return pb::Arena::CreateMessage<Req>(arena); };
