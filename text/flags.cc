@@ -62,16 +62,16 @@ FlagParse TokenizeFlags(absl::Span<const std::string> args, absl::Span<const Fla
       if (s.name == name) spec = &s;
     }
     if (spec == nullptr) return fail(FlagError::Kind::kUnknownFlag, written, name);
+    if ((spec->kind == FlagKind::kSingle || spec->kind == FlagKind::kSwitchOnce) && parsed.Has(name)) {
+      return fail(FlagError::Kind::kGivenTwice, written, name);
+    }
     std::string value;
-    if (spec->kind == FlagKind::kSwitch) {
+    if (spec->kind == FlagKind::kSwitch || spec->kind == FlagKind::kSwitchOnce) {
       if (inline_value.has_value() && !syntax.switch_value) {
         return fail(FlagError::Kind::kValueOnSwitch, written, name);
       }
       value = inline_value.has_value() ? std::string(*inline_value) : "true";
     } else {
-      if (spec->kind == FlagKind::kSingle && parsed.Has(name)) {
-        return fail(FlagError::Kind::kGivenTwice, written, name);
-      }
       if (inline_value.has_value()) {
         value = std::string(*inline_value);
       } else if (i + 1 < args.size()) {

@@ -23,7 +23,8 @@ namespace edgepass::text {
 enum class FlagKind {
   kSingle,    // takes a value, at most once
   kRepeated,  // takes a value, any number of times
-  kSwitch,    // no value ("true"), unless FlagSyntax::switch_value allows one
+  kSwitch,    // no value ("true"), unless FlagSyntax::switch_value allows one; any number of times
+  kSwitchOnce,  // a switch at most once
 };
 
 struct FlagSpec {
@@ -44,7 +45,7 @@ struct FlagError {
   enum class Kind {
     kUnknownFlag,         // "--bogus", "-k": no such flag
     kMissingValue,        // a flag that takes a value is the last argument
-    kGivenTwice,          // a kSingle flag again
+    kGivenTwice,          // a kSingle or kSwitchOnce flag again
     kValueOnSwitch,       // "--json=yes" without FlagSyntax::switch_value
     kUnexpectedArgument,  // a positional argument without FlagSyntax::positional
   };
@@ -91,7 +92,7 @@ struct FlagParse {
 };
 
 // Splits `args` by `specs`. "--" ends the flags; later arguments are
-// positional. A switch may be given again (each time "true"). A switch's value is "true" (or its "=VALUE"
+// positional. A switch's value is "true" (or its "=VALUE"
 // under switch_value).
 FlagParse TokenizeFlags(absl::Span<const std::string> args, absl::Span<const FlagSpec> specs,
                         FlagSyntax syntax = {});

@@ -8,7 +8,8 @@
 namespace edgepass::text {
 namespace {
 
-constexpr FlagSpec kSpecs[] = {{"keyring"}, {"header", FlagKind::kRepeated}, {"json", FlagKind::kSwitch}};
+constexpr FlagSpec kSpecs[] = {
+    {"keyring"}, {"header", FlagKind::kRepeated}, {"json", FlagKind::kSwitch}, {"strict", FlagKind::kSwitchOnce}};
 
 absl::StatusOr<ParsedFlags> Parse(std::vector<std::string> args) { return ParseFlags(args, kSpecs); }
 
@@ -72,6 +73,7 @@ TEST(TokenizeFlags, TypedErrorsNameTheArgumentAsWritten) {
            {{"--json", "--keyring"}, FlagError::Kind::kMissingValue, "--keyring", "keyring"},
            {{"--keyring=a", "--keyring", "b"}, FlagError::Kind::kGivenTwice, "--keyring", "keyring"},
            {{"--json=false"}, FlagError::Kind::kValueOnSwitch, "--json", "json"},
+           {{"--json", "--strict", "--json", "--strict"}, FlagError::Kind::kGivenTwice, "--strict", "strict"},
            {{"--keyring", "k", "extra"}, FlagError::Kind::kUnexpectedArgument, "extra", ""},
            {{"--", "--keyring"}, FlagError::Kind::kUnknownFlag, "--", ""},
        }) {

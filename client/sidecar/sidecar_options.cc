@@ -58,9 +58,11 @@ absl::Span<const text::FlagSpec> SidecarFlagSpecs() {
   static const std::vector<text::FlagSpec>* const kSpecs = [] {
     auto* specs = new std::vector<text::FlagSpec>();
     for (const FlagDef& f : SidecarFlags()) {
-      specs->push_back({f.name, *f.value_name == '\0' ? text::FlagKind::kSwitch
-                                : f.repeated          ? text::FlagKind::kRepeated
-                                                      : text::FlagKind::kSingle});
+      using text::FlagKind;
+      const bool is_switch = *f.value_name == '\0';
+      const FlagKind kind = is_switch ? (f.repeated ? FlagKind::kSwitch : FlagKind::kSwitchOnce)
+                                      : (f.repeated ? FlagKind::kRepeated : FlagKind::kSingle);
+      specs->push_back({f.name, kind});
     }
     return specs;
   }();
@@ -110,10 +112,7 @@ absl::StatusOr<SidecarOptions> ParseSidecarOptions(
     return options;
   }
   for (const FlagDef& f : SidecarFlags()) {  // flags replace the environment
-    if (!parse.flags.Has(f.name)) continue;
-    values[f.name] = parse.flags.All(f.name);
-    // The tokenizer lets a switch come again; here only a repeated flag may.
-    if (!f.repeated && values[f.name].size() > 1) return Bad(f.name, "given more than once");
+    if (parse.flags.Has(f.name)) values[f.name] = parse.flags.All(f.name);
   }
   for (const FlagDef& f : SidecarFlags()) {
     auto it = values.find(f.name);
