@@ -152,6 +152,56 @@ absl::StatusOr<Catalog> Catalog::WithoutPolicy(const Catalog& base, absl::string
   return FromParts(std::move(policies), base.assets_, "catalog");
 }
 
+absl::StatusOr<Catalog> Catalog::FromParts(std::map<std::string, NamedPolicy> policies,
+                                           std::vector<Asset> assets, absl::string_view source) {
+  if (assets.size() > kMaxCatalogAssets) {
+    return core::FieldError(source, absl::StrCat("assets: more than ", kMaxCatalogAssets, " entries"));
+  }
+  // A named policy is the catalog's: each asset and variant naming one takes
+  // its current value (a merge or a policy edit may have replaced it).
+  auto resolve = [&](absl::string_view where, const std::string& name, core::TokenPolicy& policy) {
+    if (name.empty()) return absl::OkStatus();
+    auto named = policies.find(name);
+    if (named == policies.end()) {
+      return core::FieldError(where, absl::StrCat("token_policy: unknown policy \"", name, "\""));
+    }
+    policy = named->second.policy;
+    return absl::OkStatus();
+  };
+  Catalog catalog;
+  for (size_t i = 0; i < assets.size(); ++i) {
+    Asset& asset = assets[i];
+    const std::string where = absl::StrCat(source, ": assets[", i, "] (id \"",
+                                           absl::string_view(asset.id).substr(0, kMaxAssetIdLength), "\")");
+    if (!IsValidAssetId(asset.id)) return BadAssetId(where, "id");
+    EDGEPASS_RETURN_IF_ERROR(resolve(where, asset.policy_name, asset.policy));
+    if (asset.variants.size() > kMaxAssetVariants) {
+      return core::FieldError(where, absl::StrCat("variants: more than ", kMaxAssetVariants));
+    }
+    for (auto& [entitlement, v] : asset.variants) {
+      const std::string at = absl::StrCat(where, ": variants[\"",
+                                          absl::string_view(entitlement).substr(0, kMaxAssetIdLength), "\"]");
+      if (!IsValidAssetId(entitlement)) return BadAssetId(at, "entitlement");
+      EDGEPASS_RETURN_IF_ERROR(resolve(at, v.policy_name, v.policy));
+    }
+    EDGEPASS_RETURN_IF_ERROR(CheckAsset(asset, where));
+    auto [it, added] = catalog.index_.emplace(asset.id, i);
+    if (!added) {
+      return core::FieldError(where, absl::StrCat("id: duplicate of assets[", it->second, "]"));
+    }
+  }
+  for (size_t i = 0; i < assets.size(); ++i) {
+    const Asset& a = assets[i];
+    if (!a.fallback_asset.empty() && catalog.index_.count(a.fallback_asset) == 0) {
+      return core::FieldError(absl::StrCat(source, ": assets[", i, "] (id \"", a.id, "\")"),
+                              absl::StrCat("fallback_asset: unknown asset \"", a.fallback_asset, "\""));
+    }
+  }
+  catalog.policies_ = std::move(policies);
+  catalog.assets_ = std::move(assets);
+  return catalog;
+}
+
 const Asset* Catalog::Find(absl::string_view id) const {
   auto it = index_.find(id);
   return it == index_.end() ? nullptr : &assets_[it->second];

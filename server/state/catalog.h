@@ -108,19 +108,14 @@ class Catalog {
   static absl::StatusOr<Catalog> Merge(const Catalog& base, const Catalog& overlay,
                                        absl::string_view source);
 
-  // `base` with one asset added or replaced. `asset_json` is an asset object
-  // of the catalog file; a named policy must exist in `base`. Errors are
-  // INVALID_ARGUMENT "<where>: <field>: ..." (e.g. "asset: url_path: ...").
-  static absl::StatusOr<Catalog> WithAsset(const Catalog& base, absl::string_view asset_json,
-                                           absl::string_view where);
-  // The same for a typed asset: a policy named (policy_name) must exist in
-  // `base` and its `policy` is filled from there; an inline one is `policy`
-  // itself (inline_policy_json is written from it). Same errors.
+  // `base` with one asset added or replaced: a policy named (policy_name)
+  // must exist in `base` and its `policy` is filled from there; an inline
+  // one is `policy` itself (inline_policy_json is written from it). Errors
+  // are INVALID_ARGUMENT "<where>: <field>: ..." (e.g. "asset: url_path: ...").
   static absl::StatusOr<Catalog> WithAsset(const Catalog& base, Asset asset, absl::string_view where);
   // `base` with the named policy added or replaced; every asset naming it is
-  // re-validated. INVALID_ARGUMENT "<where>: <field>: ..." otherwise.
-  static absl::StatusOr<Catalog> WithPolicy(const Catalog& base, absl::string_view name,
-                                            absl::string_view policy_json, absl::string_view where);
+  // re-validated. INVALID_ARGUMENT "<where>: <field>: ..." for a bad name,
+  // FAILED_PRECONDITION when an asset using it would no longer be valid.
   static absl::StatusOr<Catalog> WithPolicy(const Catalog& base, absl::string_view name,
                                             const core::TokenPolicy& policy, absl::string_view where);
   // `base` without the asset. NOT_FOUND "id: unknown asset \"x\"".
@@ -150,7 +145,9 @@ class Catalog {
   static absl::StatusOr<Catalog> Put(const Catalog& base, Asset asset, absl::string_view where);
   static absl::StatusOr<Catalog> Put(const Catalog& base, absl::string_view name, NamedPolicy named,
                                      absl::string_view where);
-  // Rebuilds and re-validates a catalog from its parts.
+  // The catalog of these parts, each asset checked against catalog_rules
+  // (named policies resolved again, ids unique, fallbacks known), without a
+  // trip through JSON. Errors name "<source>: assets[i] (id \"x\")".
   static absl::StatusOr<Catalog> FromParts(std::map<std::string, NamedPolicy> policies,
                                            std::vector<Asset> assets, absl::string_view source);
 

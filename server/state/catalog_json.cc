@@ -1,8 +1,10 @@
-// The catalog file's JSON: Catalog::Parse and the writers, and the edits
-// that take JSON (WithAsset, WithPolicy). The rules each entry must satisfy
-// are catalog_rules.h's.
+// The catalog file's JSON: Catalog::Parse and the writers. Parse reads each
+// entry's shape; the catalog is then built and checked as a typed edit's is
+// (Catalog::FromParts, catalog.cc), by the rules of catalog_rules.h.
+#include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -15,7 +17,6 @@
 namespace edgepass::server {
 namespace {
 
-using catalog_rules::CheckAsset;
 using catalog_rules::BadAssetId;
 using catalog_rules::IsValidAssetId;
 using catalog_rules::Within;
@@ -130,8 +131,7 @@ absl::StatusOr<Asset> ParseAsset(const json& obj, const std::map<std::string, Na
       EDGEPASS_ASSIGN_OR_RETURN(*field, RequiredString(obj, key, where));
     }
   }
-  EDGEPASS_RETURN_IF_ERROR(CheckAsset(asset, where));
-  return asset;
+  return asset;  // checked against the rules with the rest (Catalog::FromParts)
 }
 
 json AssetToJsonObject(const Asset& asset) {
@@ -173,7 +173,7 @@ json ToDocument(const std::map<std::string, NamedPolicy>& policies, const std::v
 
 absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view source) {
   EDGEPASS_ASSIGN_OR_RETURN(json doc, text::ParseJson(text, source, {.object = true, .detail = true}));
-  Catalog catalog;
+  std::map<std::string, NamedPolicy> policies;
   for (const auto& [key, unused] : doc.items()) {
     if (key != "policies" && key != "assets") {
       return core::FieldError(source, absl::StrCat("unknown field \"", key, "\""));
@@ -192,62 +192,22 @@ absl::StatusOr<Catalog> Catalog::Parse(absl::string_view text, absl::string_view
       auto policy = core::ParseTokenPolicyJson(named.json);
       if (!policy.ok()) return Within(where, policy.status());
       named.policy = *std::move(policy);
-      catalog.policies_.emplace(name, std::move(named));
+      policies.emplace(name, std::move(named));
     }
   }
+  std::vector<Asset> assets;
   if (auto it = doc.find("assets"); it != doc.end()) {
     if (!it->is_array()) return core::FieldError(source, "assets: must be an array");
     if (it->size() > kMaxCatalogAssets) {
       return core::FieldError(source, absl::StrCat("assets: more than ", kMaxCatalogAssets, " entries"));
     }
     for (size_t i = 0; i < it->size(); ++i) {
-      std::string where = absl::StrCat(source, ": assets[", i, "]");
-      EDGEPASS_ASSIGN_OR_RETURN(Asset asset, ParseAsset((*it)[i], catalog.policies_, where));
-      if (catalog.index_.count(asset.id) != 0) {
-        return core::FieldError(absl::StrCat(where, " (id \"", asset.id, "\")"),
-                                absl::StrCat("id: duplicate of assets[", catalog.index_[asset.id], "]"));
-      }
-      catalog.index_.emplace(asset.id, catalog.assets_.size());
-      catalog.assets_.push_back(std::move(asset));
+      EDGEPASS_ASSIGN_OR_RETURN(Asset asset,
+                                ParseAsset((*it)[i], policies, absl::StrCat(source, ": assets[", i, "]")));
+      assets.push_back(std::move(asset));
     }
   }
-  for (size_t i = 0; i < catalog.assets_.size(); ++i) {
-    const Asset& a = catalog.assets_[i];
-    if (!a.fallback_asset.empty() && catalog.Find(a.fallback_asset) == nullptr) {
-      return core::FieldError(absl::StrCat(source, ": assets[", i, "] (id \"", a.id, "\")"),
-                              absl::StrCat("fallback_asset: unknown asset \"", a.fallback_asset, "\""));
-    }
-  }
-  return catalog;
-}
-
-// Rebuilt through the file format, so the result is checked exactly as a
-// catalog file would be.
-absl::StatusOr<Catalog> Catalog::FromParts(std::map<std::string, NamedPolicy> policies,
-                                           std::vector<Asset> assets, absl::string_view source) {
-  return Parse(text::DumpJson(ToDocument(policies, assets)), source);
-}
-
-absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, absl::string_view asset_json,
-                                           absl::string_view where) {
-  EDGEPASS_ASSIGN_OR_RETURN(json obj, text::ParseJson(asset_json, where, {.detail = true}));
-  EDGEPASS_ASSIGN_OR_RETURN(Asset asset, ParseAsset(obj, base.policies_, where));
-  return Put(base, std::move(asset), where);
-}
-
-absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_view name,
-                                            absl::string_view policy_json, absl::string_view where) {
-  if (name.empty() || name.size() > kMaxAssetIdLength || !IsValidAssetId(name)) {
-    return BadAssetId(where, "name");
-  }
-  NamedPolicy named;
-  EDGEPASS_ASSIGN_OR_RETURN(json obj, text::ParseJson(policy_json, where, {.detail = true}));
-  if (!obj.is_object()) return core::FieldError(where, "policy: must be an object");
-  named.json = text::DumpJson(obj);
-  auto policy = core::ParseTokenPolicyJson(named.json, "policy.");
-  if (!policy.ok()) return Within(where, policy.status());
-  named.policy = *std::move(policy);
-  return Put(base, name, std::move(named), where);
+  return FromParts(std::move(policies), std::move(assets), source);
 }
 
 std::string Catalog::AssetToJson(const Asset& asset) { return text::DumpJson(AssetToJsonObject(asset)); }

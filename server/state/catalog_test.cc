@@ -6,6 +6,12 @@
 namespace edgepass::server {
 namespace {
 
+core::TokenPolicy Policy(absl::string_view json) {
+  absl::StatusOr<core::TokenPolicy> policy = core::ParseTokenPolicyJson(json);
+  EXPECT_TRUE(policy.ok()) << policy.status();
+  return policy.value_or(core::TokenPolicy{});
+}
+
 TEST(Catalog, ParsesSample) {
   absl::StatusOr<Catalog> c = Catalog::Parse(SampleCatalogJson(), "sample");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -23,6 +29,32 @@ TEST(Catalog, RoundTripsThroughToJson) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->ToJson(), c->ToJson());
   EXPECT_EQ(again->Find("2")->policy_name, "session-ua-2h");
+}
+
+TEST(Catalog, AMergedPolicyReachesTheAssetsThatNameIt) {
+  absl::StatusOr<Catalog> base =
+      Catalog::Parse(R"({"policies": {"sd": {"paths": ["/movie/sd/"], "exp": "+2h"}},
+    "assets": [{"id": "movie", "hostname": "h", "url_path": "/movie/sd/index.m3u8", "token_policy": "sd"}]})",
+                     "base.json");
+  ASSERT_TRUE(base.ok()) << base.status();
+  absl::StatusOr<Catalog> wider =
+      Catalog::Parse(R"({"policies": {"sd": {"paths": ["/movie/"], "exp": "+1h"}}})", "overlay.json");
+  ASSERT_TRUE(wider.ok()) << wider.status();
+  absl::StatusOr<Catalog> merged = Catalog::Merge(*base, *wider, "merged");
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(merged->Find("movie")->policy.paths, std::vector<std::string>{"/movie/"});
+
+  // A replaced policy that no longer opens the asset's manifest is refused,
+  // naming the asset.
+  absl::StatusOr<Catalog> elsewhere =
+      Catalog::Parse(R"({"policies": {"sd": {"paths": ["/elsewhere/"], "exp": "+1h"}}})", "overlay.json");
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
+  absl::StatusOr<Catalog> refused = Catalog::Merge(*base, *elsewhere, "merged");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(refused.status().message()),
+            "merged: assets[0] (id \"movie\"): url_path: \"/movie/sd/index.m3u8\" is not opened by any "
+            "token_policy.paths entry");
 }
 
 TEST(Catalog, ErrorNamesEntryAndField) {
@@ -152,7 +184,7 @@ TEST(Catalog, FallbackAndVariantPoliciesCannotBeDeletedFromUnderAnAsset) {
   EXPECT_EQ(Catalog::WithoutAsset(*c, "unauthorized").status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Catalog::WithoutPolicy(*c, "full").status().code(), absl::StatusCode::kFailedPrecondition);
   // A policy change that no longer opens a variant's manifest is refused.
-  EXPECT_EQ(Catalog::WithPolicy(*c, "full", R"({"paths": ["/elsewhere/"], "exp": "+1h"})", "policy")
+  EXPECT_EQ(Catalog::WithPolicy(*c, "full", Policy(R"({"paths": ["/elsewhere/"], "exp": "+1h"})"), "policy")
                 .status()
                 .code(),
             absl::StatusCode::kFailedPrecondition);
@@ -235,10 +267,11 @@ TEST(Catalog, CloudFrontSchemesRefuseWhatCloudFrontCannotCheck) {
   // CloudFront cannot check.
   absl::StatusOr<Catalog> c = Catalog::Parse(kCloudFrontCatalog, "catalog.json");
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(Catalog::WithPolicy(*c, "cf", R"({"paths": ["/movie/"], "exp": "+1h", "ssn": true})", "policy")
-                .status()
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      Catalog::WithPolicy(*c, "cf", Policy(R"({"paths": ["/movie/"], "exp": "+1h", "ssn": true})"), "policy")
+          .status()
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
