@@ -12,6 +12,9 @@
 #   - server/app/ includes no adapter (server/adapters/): the service layer
 #     takes the store interfaces, and only the composition root names the
 #     adapters (its tests may, to run over the local ones);
+#   - server/state/ includes no adapter, and the Redis adapters
+#     (server/adapters/redis/) no other adapter: they build on the state
+#     interfaces alone;
 #   - client/ includes nothing from server/.
 # A folder that does not exist (yet) passes. Prints one line per offending
 # include, "path:line: #include ... (rule)", and exits 1.
@@ -23,6 +26,7 @@ set -euo pipefail
 readonly kGrpcOrProtobuf='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]((grpcpp|grpc|grpc\+\+|google/protobuf|edgepass/v1)/|[^">]*\.pb\.h[">])'
 readonly kOutsideCore='^[[:space:]]*#[[:space:]]*include[[:space:]]*"(server|client|http|files|obs|logging|proto|tests)/'
 readonly kAdapter='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]server/adapters/'
+readonly kOtherAdapter='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]server/adapters/(aws/|[^/">]+[">])'
 readonly kTransport='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]server/(api|rest)/'
 readonly kServer='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]server/'
 
@@ -56,6 +60,8 @@ check() {
     server/app "$kAdapter" "the service layer must not include an adapter (it takes the store interfaces)" "*_test.cc" \
     server/state "$kGrpcOrProtobuf" "the store interfaces must not include gRPC or protobuf headers" "" \
     server/state "$kTransport" "the store interfaces must not include a transport" "" \
+    server/state "$kAdapter" "the store interfaces must not include an adapter" "" \
+    server/adapters/redis "$kOtherAdapter" "the Redis adapters must not include another adapter" "" \
     server/adapters "$kGrpcOrProtobuf" "the state adapters must not include gRPC or protobuf headers" "" \
     server/adapters "$kTransport" "the state adapters must not include a transport" "" \
     files "$kGrpcOrProtobuf" "edgepass::files must not include gRPC or protobuf headers" "" \
@@ -91,6 +97,9 @@ self_test() {
   printf '#include "google/protobuf/message.h"\n' >"$tmp/files/k.h"
   printf '#include "server/adapters/file_secret_store.h"\n' >"$tmp/server/app/l.h"
   printf '#include "server/adapters/local_change_feed.h"\n' >"$tmp/server/app/m_test.cc"
+  printf '#include "server/adapters/redis/redis_client.h"\n' >"$tmp/server/state/n.h"
+  printf '#include "server/adapters/redis/redis_client.h"\n#include "server/adapters/cached_keyring_source.h"\n' \
+    >"$tmp/server/adapters/redis/o.cc"
   local out
   if out=$(check "$tmp"); then
     echo "self-test: violations were not reported" >&2
@@ -109,14 +118,16 @@ self_test() {
     'server/adapters/redis/i.cc:1: #include <grpcpp/grpcpp.h> (the state adapters must not' \
     'server/state/j.h:1: #include "server/rest/rest_gateway.h" (the store interfaces must not include a transport)' \
     'files/k.h:1: #include "google/protobuf/message.h" (edgepass::files must not' \
-    'server/app/l.h:1: #include "server/adapters/file_secret_store.h" (the service layer must not include an adapter'; do
+    'server/app/l.h:1: #include "server/adapters/file_secret_store.h" (the service layer must not include an adapter' \
+    'server/state/n.h:1: #include "server/adapters/redis/redis_client.h" (the store interfaces must not include an adapter)' \
+    'server/adapters/redis/o.cc:2: #include "server/adapters/cached_keyring_source.h" (the Redis adapters must not include another'; do
     if ! grep -qF "$want" <<<"$out"; then
       printf 'self-test: missing %s\nin:\n%s\n' "$want" "$out" >&2
       return 1
     fi
   done
-  if [[ $(wc -l <<<"$out") -ne 12 ]]; then  # m_test.cc: a test may run over an adapter
-    printf 'self-test: expected 12 violations, got:\n%s\n' "$out" >&2
+  if [[ $(wc -l <<<"$out") -ne 14 ]]; then  # m_test.cc: a test may run over an adapter; o.cc:1 is its own kind
+    printf 'self-test: expected 14 violations, got:\n%s\n' "$out" >&2
     return 1
   fi
   echo "self-test: ok"

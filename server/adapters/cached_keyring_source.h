@@ -12,10 +12,10 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/adapters/single_flight_keyring.h"
 #include "server/state/change_feed.h"
 #include "server/state/keyring_source.h"
 #include "server/state/secret_store.h"
+#include "server/state/single_flight_keyring.h"
 
 namespace edgepass::server {
 

@@ -1,11 +1,10 @@
-#include "server/adapters/single_flight_keyring.h"
+#include "server/state/single_flight_keyring.h"
 
 #include <utility>
 
 namespace edgepass::server {
 
-SingleFlightKeyring::SingleFlightKeyring(ChangeFeed* feed, SingleFlightKeyringOptions options,
-                                         Fetch fetch)
+SingleFlightKeyring::SingleFlightKeyring(ChangeFeed* feed, SingleFlightKeyringOptions options, Fetch fetch)
     : options_(std::move(options)),
       fetch_(std::move(fetch)),
       invalidations_(std::make_shared<std::atomic<uint64_t>>(0)) {

@@ -8,8 +8,8 @@
 //   SingleFlightKeyring cache(&feed, {.clock = clock}, [&](absl::Time now, bool have_cached) {
 //     return ReadFromSomewhere(now, have_cached); });
 //   absl::StatusOr<std::shared_ptr<const core::Keyring>> k = cache.Current();
-#ifndef EDGEPASS_SERVER_ADAPTERS_SINGLE_FLIGHT_KEYRING_H_
-#define EDGEPASS_SERVER_ADAPTERS_SINGLE_FLIGHT_KEYRING_H_
+#ifndef EDGEPASS_SERVER_STATE_SINGLE_FLIGHT_KEYRING_H_
+#define EDGEPASS_SERVER_STATE_SINGLE_FLIGHT_KEYRING_H_
 
 #include <atomic>
 #include <cstdint>
@@ -81,10 +81,9 @@ class SingleFlightKeyring {
   uint64_t seen_invalidations_ ABSL_GUARDED_BY(mu_) = 0;
   bool refreshing_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t sets_ ABSL_GUARDED_BY(mu_) = 0;  // Set() calls
-  absl::Status last_error_ ABSL_GUARDED_BY(mu_) =
-      absl::UnavailableError("keyring: not loaded yet");
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_) = absl::UnavailableError("keyring: not loaded yet");
 };
 
 }  // namespace edgepass::server
 
-#endif  // EDGEPASS_SERVER_ADAPTERS_SINGLE_FLIGHT_KEYRING_H_
+#endif  // EDGEPASS_SERVER_STATE_SINGLE_FLIGHT_KEYRING_H_
