@@ -39,11 +39,6 @@ absl::string_view RevocationTypeName(RevocationType type) {
   return type == RevocationType::kAuto ? "AUTO" : "MANUAL";
 }
 
-absl::Status CheckSessionId(absl::string_view session_id, absl::string_view field) {
-  if (IsValidSessionId(session_id)) return absl::OkStatus();
-  return FieldError(field, absl::StrCat("must be 1 to ", kMaxSessionIdLength, " characters of [A-Za-z0-9_-]"));
-}
-
 absl::Status ValidateRevocationEntry(const RevocationEntry& entry, absl::string_view prefix) {
   const auto field = [&](absl::string_view name) { return absl::StrCat(prefix, ".", name); };
   EDGEPASS_RETURN_IF_ERROR(CheckSessionId(entry.session_id, field("session_id")));

@@ -47,11 +47,6 @@ struct RevocationEntry {
 // or negative, or expires_at is not after added_at.
 absl::Status ValidateRevocationEntry(const RevocationEntry& entry, absl::string_view prefix);
 
-// INVALID_ARGUMENT "<field>: must be 1 to 64 characters of [A-Za-z0-9_-]"
-// unless IsValidSessionId(session_id): the one session id rule of every API,
-// store and file.
-absl::Status CheckSessionId(absl::string_view session_id, absl::string_view field);
-
 struct RevocationListOptions {
   // Entries added longer ago than this are dropped.
   absl::Duration retention = absl::Hours(24);

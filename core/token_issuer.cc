@@ -113,6 +113,12 @@ void WritePayload(const TokenPolicy& policy, int64_t exp, int64_t iat,
 
 bool IsValidSessionId(absl::string_view id) { return IsIdentifier(id, kMaxSessionIdLength); }
 
+absl::Status CheckSessionId(absl::string_view session_id, absl::string_view field) {
+  if (IsValidSessionId(session_id)) return absl::OkStatus();
+  return FieldError(field,
+                    absl::StrCat("must be 1 to ", kMaxSessionIdLength, " characters of [A-Za-z0-9_-]"));
+}
+
 std::string GenerateSessionId(int length, RandomSource& random) {
   std::string id;
   id.reserve(length);
@@ -185,10 +191,7 @@ absl::StatusOr<IssuedToken> IssueToken(const TokenPolicy& policy,
   }
   if (policy.ssn) {
     if (!viewer.session_id.empty()) {
-      if (!IsValidSessionId(viewer.session_id)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "viewer.sessionId: must be 1 to ", kMaxSessionIdLength, " characters of [A-Za-z0-9_-]"));
-      }
+      EDGEPASS_RETURN_IF_ERROR(CheckSessionId(viewer.session_id, "viewer.sessionId"));
       out.session_id = viewer.session_id;
     } else {
       out.session_id = GenerateSessionId(

@@ -62,6 +62,10 @@ absl::StatusOr<std::string> InsertTokenIntoUrl(absl::string_view url, absl::stri
 
 // True for 1 to kMaxSessionIdLength characters of [A-Za-z0-9_-].
 bool IsValidSessionId(absl::string_view id);
+// OK when IsValidSessionId(session_id), else INVALID_ARGUMENT "<field>: must
+// be 1 to 64 characters of [A-Za-z0-9_-]": the one session id rule of every
+// API, store and file.
+absl::Status CheckSessionId(absl::string_view session_id, absl::string_view field);
 
 // Session id of `length` characters from [A-Za-z0-9], uniformly distributed
 // (rejection sampling over `random`).

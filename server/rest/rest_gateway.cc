@@ -30,7 +30,6 @@ namespace pb = google::protobuf;
 namespace {
 
 constexpr size_t kMaxRequestIdBytes = 64;
-constexpr size_t kMaxSmdIdBytes = 200;
 
 // SMD's playback API routes.
 constexpr absl::string_view kTokenGenerate = "/tokengenerate";
@@ -95,14 +94,6 @@ std::optional<absl::string_view> BearerToken(const http::Request& request) {
 }  // namespace
 
 namespace rest_internal {
-
-bool IsSmdId(absl::string_view id) {
-  if (id.empty() || id.size() > kMaxSmdIdBytes) return false;
-  for (char c : id) {
-    if (!absl::ascii_isalnum(c) && c != '_') return false;
-  }
-  return true;
-}
 
 std::string QueryValue(const std::vector<std::pair<std::string, std::string>>& query, absl::string_view name,
                        bool* present) {

@@ -78,9 +78,6 @@ void AddSetCookies(const v1::IssuePlaybackResponse& reply, http::Response* respo
 std::string QueryValue(const std::vector<std::pair<std::string, std::string>>& query,
                        absl::string_view name, bool* present);
 
-// SMD's id rule: /^\w+$/ and at most 200 characters.
-bool IsSmdId(absl::string_view id);
-
 }  // namespace edgepass::server::rest_internal
 
 #endif  // EDGEPASS_SERVER_REST_REST_INTERNAL_H_

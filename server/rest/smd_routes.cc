@@ -5,12 +5,14 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "core/token_issuer.h"
 #include "core/url_query.h"
 #include "server/rest/rest_gateway.h"
 #include "server/rest/rest_internal.h"
+#include "server/state/catalog_rules.h"
 #include "text/json_string.h"
 
 namespace edgepass::server {
@@ -18,9 +20,11 @@ http::Response RestGateway::TokenGenerate(const http::Request& request, std::str
   const auto query = core::ParseQueryString(rest_internal::QueryText(request.target));
   bool present = false;
   const std::string id = rest_internal::QueryValue(query, "id", &present);
-  if (!present || !rest_internal::IsSmdId(id)) {
-    return rest_internal::ErrorResponse(absl::InvalidArgumentError(
-        "id: required, 1-200 characters of [A-Za-z0-9_]"));
+  // Any id the catalog can hold (catalog_rules), not only SMD's narrower
+  // /^\w{1,200}$/: an asset "movie.1" plays through this route too.
+  if (!present) return rest_internal::ErrorResponse(core::FieldError("id", "required"));
+  if (absl::Status valid = catalog_rules::CheckAssetId(id, "id"); !valid.ok()) {
+    return rest_internal::ErrorResponse(valid);
   }
   v1::IssuePlaybackRequest issue;
   issue.set_asset_id(id);
@@ -66,9 +70,11 @@ http::Response RestGateway::SessionRevoke(const http::Request& request, std::str
   const auto query = core::ParseQueryString(rest_internal::QueryText(request.target));
   bool present = false;
   const std::string id = rest_internal::QueryValue(query, "sessionid", &present);
-  if (!present || !rest_internal::IsSmdId(id)) {
-    return rest_internal::ErrorResponse(absl::InvalidArgumentError(
-        "sessionid: required, 1-200 characters of [A-Za-z0-9_]"));
+  // The one session id rule of every API (core): a session this server
+  // issued or stores can always be revoked here.
+  if (!present) return rest_internal::ErrorResponse(core::FieldError("sessionid", "required"));
+  if (absl::Status valid = core::CheckSessionId(id, "sessionid"); !valid.ok()) {
+    return rest_internal::ErrorResponse(valid);
   }
   *session_id = id;
   if (absl::Status allowed = Authorize(request, Scope::kRevoke); !allowed.ok()) {

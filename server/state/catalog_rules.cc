@@ -29,9 +29,14 @@ bool IsValidAssetId(absl::string_view id) {
   return true;
 }
 
+absl::Status CheckAssetId(absl::string_view id, absl::string_view field) {
+  if (IsValidAssetId(id)) return absl::OkStatus();
+  return core::FieldError(field,
+                          absl::StrCat("must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+}
+
 absl::Status BadAssetId(absl::string_view where, absl::string_view field) {
-  return core::FieldError(where,
-                          absl::StrCat(field, ": must be 1-", kMaxAssetIdLength, " characters of [A-Za-z0-9._:-]"));
+  return Within(where, CheckAssetId("", field));
 }
 
 bool IsValidHostname(absl::string_view host) {

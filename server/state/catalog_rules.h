@@ -22,8 +22,11 @@ absl::Status Within(absl::string_view where, const absl::Status& status);
 // 1 to kMaxAssetIdLength characters of [A-Za-z0-9._:-]: asset ids,
 // entitlements and policy names.
 bool IsValidAssetId(absl::string_view id);
-// INVALID_ARGUMENT "<where>: <field>: must be 1-<kMaxAssetIdLength> characters of
-// [A-Za-z0-9._:-]", for an id IsValidAssetId refuses.
+// OK when IsValidAssetId(id), else INVALID_ARGUMENT "<field>: must be
+// 1-<kMaxAssetIdLength> characters of [A-Za-z0-9._:-]": the one asset id rule
+// of the catalog and of every route that names an asset.
+absl::Status CheckAssetId(absl::string_view id, absl::string_view field);
+// CheckAssetId's error under "<where>: ", for an id IsValidAssetId refuses.
 absl::Status BadAssetId(absl::string_view where, absl::string_view field);
 
 // A host name or IP literal with an optional :port, at most

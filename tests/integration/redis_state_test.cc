@@ -10,14 +10,15 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/random.h"
 #include "core/revocation.h"
+#include "core/token_issuer.h"
 #include "core/token_policy.h"
 #include "gtest/gtest.h"
 #include "server/adapters/file_secret_store.h"

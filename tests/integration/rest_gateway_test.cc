@@ -537,9 +537,16 @@ TEST_F(RestGatewayTest, SmdTokenGenerateAnswersLikeSmd) {
   EXPECT_EQ(body.size(), 2u);
 
   // Errors as SMD: 400 for a missing or malformed id, 404 for an unknown asset.
+  // Malformed is the catalog's asset id rule, so an id the catalog may hold
+  // ("a-b") is looked up, and one it may not is refused by name.
   EXPECT_EQ(Call("GET", "/tokengenerate", keys_["issue"])->status, 400);
-  EXPECT_EQ(Call("GET", "/tokengenerate?id=a-b", keys_["issue"])->status, 400);
-  EXPECT_EQ(Call("GET", "/tokengenerate?id=" + std::string(201, 'a'), keys_["issue"])->status, 400);
+  std::optional<TestResponse> bad = Call("GET", "/tokengenerate?id=a/b", keys_["issue"]);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(nlohmann::json::parse(bad->body)["error"]["message"],
+            "id: must be 1-128 characters of [A-Za-z0-9._:-]")
+      << bad->body;
+  EXPECT_EQ(Call("GET", "/tokengenerate?id=" + std::string(129, 'a'), keys_["issue"])->status, 400);
+  EXPECT_EQ(Call("GET", "/tokengenerate?id=a-b", keys_["issue"])->status, 404);
   EXPECT_EQ(Call("GET", "/tokengenerate?id=unknown", keys_["issue"])->status, 404);
   EXPECT_EQ(Call("POST", "/tokengenerate?id=smd1", keys_["issue"])->status, 405);
 }
@@ -559,6 +566,11 @@ TEST_F(RestGatewayTest, SmdSessionRevoke) {
   EXPECT_EQ(r->body, "Session submitted to the revocation list");
   EXPECT_EQ(Call("POST", "/sessionrevoke", keys_["revoke"])->status, 400);
   EXPECT_EQ(Call("POST", "/sessionrevoke?sessionid=a/b", keys_["revoke"])->status, 400);
+  EXPECT_EQ(Call("POST", "/sessionrevoke?sessionid=" + std::string(65, 'a'), keys_["revoke"])->status, 400);
+  // Any session id the issuer takes from a viewer can be revoked here, the
+  // same as through RevokeSession.
+  r = Call("POST", "/sessionrevoke?sessionid=viewer-chosen_1", keys_["revoke"]);
+  EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(Call("GET", "/sessionrevoke?sessionid=abc", keys_["revoke"])->status, 405);
 }
 

@@ -9,8 +9,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/revocation_list.h"
-#include "core/token_policy.h"
 #include "core/status_macros.h"
+#include "core/token_issuer.h"
+#include "core/token_policy.h"
 
 namespace edgepass::server {
 namespace {
