@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -35,19 +36,22 @@ std::string DirectoryOf(const std::string& path) {
   return parent.empty() ? "." : parent;
 }
 
-absl::Status WriteAll(int fd, absl::string_view contents, const std::string& path) {
-  while (!contents.empty()) {
-    ssize_t n = ::write(fd, contents.data(), contents.size());
+}  // namespace
+
+absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus(errno, "write", path);
     }
-    contents.remove_prefix(static_cast<size_t>(n));
+    data.remove_prefix(static_cast<size_t>(n));
   }
   return absl::OkStatus();
 }
 
-absl::Status SyncDirectory(const std::string& dir) {
+absl::Status SyncDirectoryOf(const std::string& path) {
+  const std::string dir = DirectoryOf(path);
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "open directory", dir);
   int rc = ::fsync(fd);
@@ -57,12 +61,9 @@ absl::Status SyncDirectory(const std::string& dir) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
-                                 const AtomicWriteOptions& options) {
-  const std::string dir = DirectoryOf(path);
-  const std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+absl::StatusOr<AtomicFileWriter> AtomicFileWriter::Create(std::string path,
+                                                          const AtomicWriteOptions& options) {
+  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
   if (fd < 0 && errno == EEXIST) {
     // A leftover from a crashed writer with our pid; it was never in place.
@@ -70,25 +71,52 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view cont
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
   }
   if (fd < 0) return ErrnoStatus(errno, "create", tmp);
+  return AtomicFileWriter(std::move(path), std::move(tmp), fd, options);
+}
 
-  absl::Status status = WriteAll(fd, contents, tmp);
-  // The umask may have narrowed the mode; never widen beyond it silently
-  // otherwise, but make sure the requested bits are exact.
-  if (status.ok() && ::fchmod(fd, options.mode) != 0) status = ErrnoStatus(errno, "chmod", tmp);
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus(errno, "fsync", tmp);
-  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus(errno, "close", tmp);
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
+    : path_(std::move(other.path_)), tmp_(std::move(other.tmp_)), fd_(other.fd_), options_(other.options_) {
+  other.fd_ = -1;
+}
 
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(tmp_.c_str());
+}
+
+absl::Status AtomicFileWriter::Append(absl::string_view data) {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(tmp_, ": already committed"));
+  return WriteAll(fd_, data, tmp_);
+}
+
+absl::Status AtomicFileWriter::Commit() {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(tmp_, ": already committed"));
+  const int fd = std::exchange(fd_, -1);
+  absl::Status status;
+  // The umask may have narrowed the mode; make the requested bits exact.
+  if (::fchmod(fd, options_.mode) != 0) status = ErrnoStatus(errno, "chmod", tmp_);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus(errno, "fsync", tmp_);
+  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus(errno, "close", tmp_);
   if (status.ok()) {
-    if (options.replace_existing) {
-      if (::rename(tmp.c_str(), path.c_str()) != 0) status = ErrnoStatus(errno, "rename", path);
+    if (options_.replace_existing) {
+      if (::rename(tmp_.c_str(), path_.c_str()) != 0) status = ErrnoStatus(errno, "rename", path_);
     } else {
       // link() fails with EEXIST instead of replacing the target.
-      if (::link(tmp.c_str(), path.c_str()) != 0) status = ErrnoStatus(errno, "create", path);
+      if (::link(tmp_.c_str(), path_.c_str()) != 0) status = ErrnoStatus(errno, "create", path_);
     }
   }
-  ::unlink(tmp.c_str());  // no-op after rename; drops the extra name after link
+  ::unlink(tmp_.c_str());  // no-op after rename; drops the extra name after link
   if (!status.ok()) return status;
-  return SyncDirectory(dir);
+  return SyncDirectoryOf(path_);
+}
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
+                                 const AtomicWriteOptions& options) {
+  absl::StatusOr<AtomicFileWriter> out = AtomicFileWriter::Create(path, options);
+  if (!out.ok()) return out.status();
+  if (absl::Status written = out->Append(contents); !written.ok()) return written;
+  return out->Commit();
 }
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {

@@ -41,5 +41,32 @@ TEST_F(AtomicFileTest, MissingFileIsNotFound) {
   EXPECT_EQ(WriteFileAtomically(dir_ + "/no/such/dir/f", "x").code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(AtomicFileTest, AWriterInPiecesReplacesOnlyWhenCommitted) {
+  std::string path = dir_ + "/sessions.json";
+  ASSERT_TRUE(WriteFileAtomically(path, "old").ok());
+  {
+    absl::StatusOr<AtomicFileWriter> out = AtomicFileWriter::Create(path);
+    ASSERT_TRUE(out.ok()) << out.status();
+    ASSERT_TRUE(out->Append("abandoned").ok());
+    EXPECT_EQ(*ReadFileToString(path), "old");  // nothing in place before Commit
+  }
+  EXPECT_EQ(*ReadFileToString(path), "old");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1);  // its temp file removed
+
+  absl::StatusOr<AtomicFileWriter> out = AtomicFileWriter::Create(path);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_TRUE(out->Append("one, ").ok());
+  ASSERT_TRUE(out->Append("two").ok());
+  ASSERT_TRUE(out->Commit().ok());
+  EXPECT_EQ(*ReadFileToString(path), "one, two");
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1);
+  EXPECT_EQ(out->Append("late").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(out->Commit().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(AtomicFileWriter::Create(dir_ + "/no/such/dir/f").status().code(), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace edgepass::files

@@ -86,28 +86,6 @@ std::string Hex16(uint64_t v) {
   return out;
 }
 
-absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno("write", path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SyncDirectoryOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("open directory", dir);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? absl::OkStatus() : Errno("fsync directory", dir);
-}
-
 // One log line (without its newline): checksum, space, the record.
 std::string LogLine(absl::string_view json) { return absl::StrCat(Hex16(Fnv1a(json)), " ", json, "\n"); }
 
@@ -412,7 +390,7 @@ absl::Status FileSessionStore::Append(const std::vector<const core::RevocationEn
   }
   const std::string line = LogLine(json);
   const std::string log = log_path();
-  absl::Status written = WriteAll(log_fd_, line, log);
+  absl::Status written = files::WriteAll(log_fd_, line, log);
   if (written.ok() && ::fdatasync(log_fd_) != 0) written = Errno("fsync", log);
   if (!written.ok()) {
     // Leave no partial record behind; a later open would cut it anyway.
@@ -459,9 +437,7 @@ absl::Status FileSessionStore::Compact() {
         }
       },
       &logged_version, /*repair=*/false));
-  const std::string tmp = absl::StrCat(path_, ".tmp");
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("open", tmp);
+  EDGEPASS_ASSIGN_OR_RETURN(files::AtomicFileWriter out, files::AtomicFileWriter::Create(path_));
   std::string buffer = absl::StrCat(kBaseHead, version_, kBaseEntries);
   absl::Status status;
   size_t bytes = 0;
@@ -470,7 +446,7 @@ absl::Status FileSessionStore::Compact() {
     absl::StrAppend(&buffer, first ? "\n" : ",\n", json);
     first = false;
     if (status.ok() && buffer.size() >= (size_t{1} << 20)) {
-      status = WriteAll(fd, buffer, tmp);
+      status = out.Append(buffer);
       bytes += buffer.size();
       buffer.clear();
     }
@@ -498,16 +474,11 @@ absl::Status FileSessionStore::Compact() {
       &logged_version, /*repair=*/false);
   if (status.ok()) status = log;
   absl::StrAppend(&buffer, "\n]}\n");
-  if (status.ok()) status = WriteAll(fd, buffer, tmp);
+  if (status.ok()) status = out.Append(buffer);
   bytes += buffer.size();
-  if (status.ok() && ::fsync(fd) != 0) status = Errno("fsync", tmp);
-  ::close(fd);
-  if (status.ok() && ::rename(tmp.c_str(), path_.c_str()) != 0) status = Errno("rename", tmp);
-  if (!status.ok()) {
-    ::unlink(tmp.c_str());
-    return status;
-  }
-  EDGEPASS_RETURN_IF_ERROR(SyncDirectoryOf(path_));
+  // Not committed on an error: the writer removes its file, the base stays.
+  EDGEPASS_RETURN_IF_ERROR(status);
+  EDGEPASS_RETURN_IF_ERROR(out.Commit());
   base_version_ = version_;
   base_current_ = true;
   base_bytes_ = bytes;
