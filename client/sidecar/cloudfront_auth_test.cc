@@ -24,7 +24,7 @@ namespace {
 using core::CloudFrontReason;
 using core::CloudFrontReasonName;
 using testing::kNow;
-using testing::ScratchDir;
+using testing::TempDir;
 
 constexpr absl::string_view kBase = "https://cdn.example.com";
 constexpr absl::string_view kKeyPairId = "K2JCJMDEHXQW5F";
@@ -250,7 +250,7 @@ TEST(CloudFrontAuth, CreateNamesTheOptionAtFault) {
 }
 
 TEST(CloudFrontKeysFile, LoadsAndNamesTheKeyAtFault) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string pem =
       core::CloudFrontSigner::Create(kKeyPairId, core::testing::RsaPrivateKeyPem())
           ->PublicKeyPem();
@@ -311,7 +311,7 @@ TEST(CloudFrontAuth, OptionsGoTogetherAndStartErrorsNameTheKey) {
   EXPECT_TRUE(absl::StartsWith(o.status().message(), "--cloudfront-route: needed"))
       << o.status();
 
-  ScratchDir dir;
+  TempDir dir;
   const std::string keys_file = dir.path() + "/cf-keys.json";
   std::ofstream(keys_file) << R"({"KBROKENKEY1": "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n"})";
   const std::string env_routes = "/premium/,/preview/";

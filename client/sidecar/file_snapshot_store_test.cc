@@ -17,7 +17,7 @@
 namespace edgepass::sidecar {
 namespace {
 
-using testing::ScratchDir;
+using testing::TempDir;
 using testing::TestKeys;
 
 std::string Slurp(const std::string& path) {
@@ -41,7 +41,7 @@ ValidatorState SampleState(TestKeys& keys) {
 }
 
 TEST(FileSnapshotStore, MissingFileIsNoSnapshot) {
-  ScratchDir dir;
+  TempDir dir;
   FileSnapshotStore store(dir.path() + "/none.json");
   absl::StatusOr<std::optional<ValidatorState>> loaded = store.Load();
   ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -49,7 +49,7 @@ TEST(FileSnapshotStore, MissingFileIsNoSnapshot) {
 }
 
 TEST(FileSnapshotStore, RoundTripsStateWithMode0600) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   FileSnapshotStore store(dir.path() + "/snap.json");
   ASSERT_TRUE(store.Save(SampleState(keys)).ok());
@@ -75,7 +75,7 @@ TEST(FileSnapshotStore, RoundTripsStateWithMode0600) {
 }
 
 TEST(FileSnapshotStore, DamagedFileIsDataLossAndLeftUntouched) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   const std::string path = dir.path() + "/snap.json";
   const std::string good = SnapshotToJson(SampleState(keys));
@@ -158,7 +158,7 @@ TEST(SnapshotJson, NonAsciiIdsReadBackUnchangedUpToTheLengthLimit) {
 }
 
 TEST(FileSnapshotStore, SaveIntoMissingDirectoryFailsCleanly) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   FileSnapshotStore store(dir.path() + "/no/such/dir/snap.json");
   EXPECT_EQ(store.Save(SampleState(keys)).code(), absl::StatusCode::kNotFound);
@@ -167,7 +167,7 @@ TEST(FileSnapshotStore, SaveIntoMissingDirectoryFailsCleanly) {
 // The size the sidecar must handle; the load time is printed, not asserted
 // (tests/bench holds timings), but must stay well under 2 s.
 TEST(FileSnapshotStore, LoadsAMillionRevokedSessions) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   ValidatorState state;
   state.version = 7;
@@ -208,7 +208,7 @@ ValidatorState Delta(const ValidatorState& state, uint64_t version,
 }
 
 TEST(FileSnapshotStore, DeltasAreAppendedAndLoadedBack) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   FileSnapshotStore store(dir.path() + "/snap.json");
   ValidatorState state = SampleState(keys);
@@ -251,7 +251,7 @@ TEST(FileSnapshotStore, DeltasAreAppendedAndLoadedBack) {
 }
 
 TEST(FileSnapshotStore, ATornOrDamagedTailIsDroppedAndOverwritten) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   const std::string path = dir.path() + "/snap.json";
   ValidatorState state = SampleState(keys);
@@ -295,7 +295,7 @@ TEST(FileSnapshotStore, ATornOrDamagedTailIsDroppedAndOverwritten) {
 }
 
 TEST(FileSnapshotStore, RewritesOnceTheDeltasOutgrowTheSnapshot) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   FileSnapshotStore store(dir.path() + "/snap.json");
   ValidatorState state = SampleState(keys);

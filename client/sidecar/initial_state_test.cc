@@ -12,7 +12,7 @@
 namespace edgepass::sidecar {
 namespace {
 
-using testing::ScratchDir;
+using testing::TempDir;
 using testing::TestKeys;
 
 void Write(const std::string& path, const std::string& text) {
@@ -21,7 +21,7 @@ void Write(const std::string& path, const std::string& text) {
 }
 
 struct Fixture {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   std::vector<std::string> logged;
   LogSink log = [this](absl::string_view line) { logged.emplace_back(line); };

@@ -1,15 +1,12 @@
-// Test-only helpers for the sidecar unit tests: a temporary directory that is
-// removed, and a key plus tokens issued with the real core issuer.
+// Test-only helpers for the sidecar unit tests: a key plus tokens issued with
+// the real core issuer (and the project's TempDir, for the directories).
 //
-//   ScratchDir dir;
+//   TempDir dir;
 //   TestKeys keys;
 //   std::string uri = keys.Uri({"/v/1/"}, "/v/1/a.ts", now);
 #ifndef EDGEPASS_CLIENT_SIDECAR_SIDECAR_TEST_UTIL_H_
 #define EDGEPASS_CLIENT_SIDECAR_SIDECAR_TEST_UTIL_H_
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -19,28 +16,11 @@
 #include "core/token_issuer.h"
 #include "core/token_policy.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace edgepass::sidecar::testing {
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl =
-        std::filesystem::temp_directory_path() / "edgepass-sidecar-XXXXXX";
-    path_ = ::mkdtemp(tmpl.data()) != nullptr ? tmpl : "";
-    EXPECT_FALSE(path_.empty());
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::edgepass::testing::TempDir;  // tests/support/temp_dir.h
 
 inline const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 

@@ -21,7 +21,7 @@ namespace edgepass::sidecar {
 namespace {
 
 using testing::kNow;
-using testing::ScratchDir;
+using testing::TempDir;
 using testing::TestKeys;
 
 ValidatorState State(const TestKeys& keys, uint64_t version, std::vector<std::string> revoked_ids) {
@@ -44,7 +44,7 @@ absl::StatusOr<std::string> ReadAligned(const std::string& path, std::vector<uin
 }
 
 TEST(StateSinkModuleState, EveryAppliedStateIsPublishedMode0600) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   client::EdgeValidator validator(core::Keyring{});
   StateSink sink(&validator, nullptr);
@@ -68,7 +68,7 @@ TEST(StateSinkModuleState, EveryAppliedStateIsPublishedMode0600) {
 }
 
 TEST(StateSinkModuleState, AFailedPublishIsReturnedAndTheStateAppliedAnyway) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   client::EdgeValidator validator(core::Keyring{});
   StateSink sink(&validator, nullptr);
@@ -103,7 +103,7 @@ TEST(StateSinkModuleState, AFailedPublishIsReturnedAndTheStateAppliedAnyway) {
 }
 
 TEST(StateSinkModuleState, AFailedPublishAndAFailedSaveAreBothNamed) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   client::EdgeValidator validator(core::Keyring{});
   FileSnapshotStore store(dir.path() + "/gone/validator.snapshot");
@@ -124,7 +124,7 @@ TEST(StateSinkModuleState, AFailedPublishAndAFailedSaveAreBothNamed) {
 }
 
 TEST(StateSinkModuleState, ADeltaRewritesOnlyTheOverlayAndAFoldTheBase) {
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   client::EdgeValidator validator(core::Keyring{});
   StateSink sink(&validator, nullptr);
@@ -184,7 +184,7 @@ TEST(StateSinkModuleState, ADeltaRewritesOnlyTheOverlayAndAFoldTheBase) {
 
 TEST(StateSinkModuleState, AStateWithAnOverlayPublishedWholeFoldsIt) {
   // E.g. the first state after a restart, loaded from a snapshot with deltas.
-  ScratchDir dir;
+  TempDir dir;
   TestKeys keys;
   client::EdgeValidator validator(core::Keyring{});
   StateSink sink(&validator, nullptr);

@@ -32,11 +32,12 @@
 namespace edgepass::server {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::FixedKeyringSource;
+using ::testing::HasSubstr;
 using testing::InMemoryCatalogStore;
+using testing::InMemorySecretStore;
 using testing::InMemorySessionStore;
+using ::testing::StartsWith;
 using testing::TestClock;
 
 const absl::Time kNow = absl::FromUnixSeconds(1767225600);  // 2026-01-01
@@ -62,23 +63,6 @@ const std::string& CloudFrontKeyPem() {
   }();
   return *pem;
 }
-
-// CloudFront keys in memory (the keyring is unused here).
-class InMemorySecretStore : public SecretStore {
- public:
-  absl::StatusOr<core::Keyring> ReadKeyring() override { return *TestKeyring(); }
-  absl::Status WriteKeyring(const core::Keyring&) override { return absl::OkStatus(); }
-  absl::StatusOr<std::vector<CloudFrontKeyEntry>> ReadCloudFrontKeys() override { return keys_; }
-  absl::Status WriteCloudFrontKey(const CloudFrontKeyEntry& entry) override {
-    keys_.push_back(entry);
-    return absl::OkStatus();
-  }
-  int64_t read_count() const override { return 0; }
-  int64_t read_error_count() const override { return 0; }
-
- private:
-  std::vector<CloudFrontKeyEntry> keys_;
-};
 
 constexpr absl::string_view kCatalog = R"({
   "policies": {"two-hours": {"paths": ["/v/"], "exp": "+2h", "ssn": true}},
@@ -125,7 +109,7 @@ class ServiceLayerTest : public ::testing::Test {
   InMemorySessionStore sessions_;
   FixedKeyringSource keys_{TestKeyring()};
   LocalChangeFeed feed_;
-  InMemorySecretStore secrets_;
+  InMemorySecretStore secrets_{*TestKeyring()};
   std::unique_ptr<InMemoryCatalogStore> catalogs_;
   std::unique_ptr<LiveState> live_;
   std::unique_ptr<CloudFrontKeyCache> cloudfront_;

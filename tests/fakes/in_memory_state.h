@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
@@ -135,8 +136,9 @@ class FixedKeyringSource : public server::KeyringSource {
 };
 
 // A secrets store in memory: the keyring as its JSON text, so what is read
-// back went through the same format as a real store. `fail_writes` makes
-// every write fail (UNAVAILABLE) without changing what is stored.
+// back went through the same format as a real store, and the CloudFront keys
+// as written. `fail_writes` makes every write fail (UNAVAILABLE) without
+// changing what is stored.
 class InMemorySecretStore : public server::SecretStore {
  public:
   explicit InMemorySecretStore(const core::Keyring& keyring) : json_(core::KeyringToJson(keyring)) {}
@@ -150,6 +152,16 @@ class InMemorySecretStore : public server::SecretStore {
     if (fail_writes_) return absl::UnavailableError("secrets store: unreachable (test)");
     json_ = core::KeyringToJson(keyring);
     ++writes_;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<server::CloudFrontKeyEntry>> ReadCloudFrontKeys() override {
+    absl::MutexLock lock(&mu_);
+    return cloudfront_keys_;
+  }
+  absl::Status WriteCloudFrontKey(const server::CloudFrontKeyEntry& entry) override {
+    absl::MutexLock lock(&mu_);
+    if (fail_writes_) return absl::UnavailableError("secrets store: unreachable (test)");
+    cloudfront_keys_.push_back(entry);
     return absl::OkStatus();
   }
   int64_t read_count() const override {
@@ -173,6 +185,7 @@ class InMemorySecretStore : public server::SecretStore {
  private:
   mutable absl::Mutex mu_;
   std::string json_ ABSL_GUARDED_BY(mu_);
+  std::vector<server::CloudFrontKeyEntry> cloudfront_keys_ ABSL_GUARDED_BY(mu_);
   int64_t reads_ ABSL_GUARDED_BY(mu_) = 0;
   int writes_ ABSL_GUARDED_BY(mu_) = 0;
   bool fail_writes_ ABSL_GUARDED_BY(mu_) = false;

@@ -34,6 +34,7 @@
 #include "tests/fakes/in_memory_state.h"
 #include "tests/fakes/keyring_load.h"
 #include "tests/fakes/test_catalog.h"
+#include "tests/fakes/test_clock.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_process.h"
 
@@ -43,6 +44,9 @@ namespace {
 using ::edgepass::testing::CountingSecretStore;
 using ::edgepass::testing::RedisServer;
 using ::edgepass::testing::TempDir;
+
+// Where the tests' clocks start: 2026-01-01.
+constexpr absl::Time kStart = absl::FromUnixSeconds(1767225600);
 using ::edgepass::testing::WithTestAsset;
 
 // Polls `condition` until true or `timeout` (real time) passes.
@@ -55,18 +59,6 @@ bool Eventually(F condition, absl::Duration timeout = absl::Seconds(15)) {
   }
   return true;
 }
-
-class FakeClock {
- public:
-  absl::Time Now() const { return absl::FromUnixMicros(micros_.load()); }
-  void Advance(absl::Duration d) { micros_ += absl::ToInt64Microseconds(d); }
-  std::function<absl::Time()> AsFunction() {
-    return [this] { return Now(); };
-  }
-
- private:
-  std::atomic<int64_t> micros_{int64_t{1767225600} * 1000000};
-};
 
 class RedisStateTest : public ::testing::Test {
  protected:
@@ -760,7 +752,7 @@ TEST_F(RedisStateTest, ReplicaReloadsTheListWhenTheStoreDriftsOutsideTheChangeLo
   std::unique_ptr<RedisClient> client = NewClient();
   LocalChangeFeed feed;
   RedisSessionStore store(*client, &feed);
-  FakeClock clock;
+  edgepass::testing::TestClock clock{kStart};
   auto revoked = [&](const std::string& id) {
     core::RevocationEntry e;
     e.session_id = id;
@@ -913,7 +905,7 @@ class RedisKeyringCacheTest : public RedisStateTest {
   }
 
   TempDir keys_dir_;
-  FakeClock clock_;
+  edgepass::testing::TestClock clock_{kStart};
   std::unique_ptr<FileSecretStore> file_;
   std::unique_ptr<CountingSecretStore> store_;
 };
