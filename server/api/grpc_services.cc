@@ -95,16 +95,19 @@ grpc::ServerUnaryReactor* AnswerOffThread(grpc::CallbackServerContext* context, 
 }
 
 // One adapter line per unary RPC: `api->Method(*request, response)` under
-// the scope of "/edgepass.v1.<Service>/<Method>" (one string literal);
-// answered inline, or on the blocking pool for calls that wait on a store.
-#define EDGEPASS_UNARY(Service, Method, Request, Response, api)                                       \
+// the scope of "/edgepass.v1.<Service>/<Method>" (one string literal),
+// answered inline, or on the blocking pool when the rule table says the call
+// may wait on a store (RpcMayWait, looked up once per method). A service
+// using it has `api_`, `access_` and `waiting_`.
+#define EDGEPASS_UNARY(Service, Method, Request, Response)                                                   \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
-    return Answer(c, access_, "/edgepass.v1." #Service "/" #Method, [&] { return api->Method(*q, r); });      \
-  }
-#define EDGEPASS_UNARY_BLOCKING(Service, Method, Request, Response, api)                                \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* c, const Request* q, Response* r) override { \
-    return AnswerOffThread(c, access_, "/edgepass.v1." #Service "/" #Method, waiting_,                         \
-                           [api = api, q, r] { return api->Method(*q, r); });                               \
+    static constexpr absl::string_view kMethod = "/edgepass.v1." #Service "/" #Method;                       \
+    static const bool waits = RpcMayWait(kMethod);                                                           \
+    if (waits) {                                                                                             \
+      return AnswerOffThread(c, access_, kMethod, waiting_,                                                  \
+                             [api = api_, q, r] { return api->Method(*q, r); });                             \
+    }                                                                                                        \
+    return Answer(c, access_, kMethod, [&] { return api_->Method(*q, r); });                                 \
   }
 
 // An arena whose first block is `block` (a holder's member, a stack array):
@@ -157,8 +160,9 @@ absl::StatusOr<Message*> ParseRequest(const grpc::ByteBuffer& bytes, google::pro
 class PlaybackGrpc final
     : public v1::PlaybackService::WithRawCallbackMethod_IssuePlayback<v1::PlaybackService::CallbackService> {
  public:
-  PlaybackGrpc(const PlaybackApi* api, const GrpcAccess* access, ServerMetrics* metrics)
-      : api_(api), access_(access), metrics_(metrics) {
+  PlaybackGrpc(const PlaybackApi* api, const GrpcAccess* access, WaitingCalls* waiting,
+               ServerMetrics* metrics)
+      : api_(api), access_(access), waiting_(waiting), metrics_(metrics) {
     SetMessageAllocatorFor_IssueToken(&issue_token_messages_);
   }
   // The hot path, raw: the request read straight from its bytes when it has
@@ -180,7 +184,7 @@ class PlaybackGrpc final
       return absl::OkStatus();
     }, metrics_);
   }
-  EDGEPASS_UNARY(PlaybackService, IssueToken, v1::IssueTokenRequest, v1::IssueTokenResponse, api_)
+  EDGEPASS_UNARY(PlaybackService, IssueToken, v1::IssueTokenRequest, v1::IssueTokenResponse)
 
  private:
   // The request read fast when it is one flat buffer of the common shape,
@@ -205,6 +209,7 @@ class PlaybackGrpc final
   ArenaAllocator<v1::IssueTokenRequest, v1::IssueTokenResponse> issue_token_messages_;
   const PlaybackApi* const api_;
   const GrpcAccess* const access_;
+  WaitingCalls* const waiting_;
   ServerMetrics* const metrics_;
 };
 
@@ -212,14 +217,14 @@ class CatalogGrpc final : public v1::CatalogService::CallbackService {
  public:
   CatalogGrpc(const CatalogApi* api, const GrpcAccess* access, WaitingCalls* waiting)
       : api_(api), access_(access), waiting_(waiting) {}
-  EDGEPASS_UNARY_BLOCKING(CatalogService, PutAsset, v1::PutAssetRequest, v1::Asset, api_)
-  EDGEPASS_UNARY_BLOCKING(CatalogService, GetAsset, v1::GetAssetRequest, v1::Asset, api_)
-  EDGEPASS_UNARY_BLOCKING(CatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse, api_)
-  EDGEPASS_UNARY_BLOCKING(CatalogService, DeleteAsset, v1::DeleteAssetRequest, google::protobuf::Empty, api_)
-  EDGEPASS_UNARY_BLOCKING(CatalogService, PutPolicy, v1::PutPolicyRequest, v1::NamedPolicy, api_)
-  EDGEPASS_UNARY_BLOCKING(CatalogService, GetPolicy, v1::GetPolicyRequest, v1::NamedPolicy, api_)
-  EDGEPASS_UNARY_BLOCKING(CatalogService, ListPolicies, v1::ListPoliciesRequest, v1::ListPoliciesResponse, api_)
-  EDGEPASS_UNARY_BLOCKING(CatalogService, DeletePolicy, v1::DeletePolicyRequest, google::protobuf::Empty, api_)
+  EDGEPASS_UNARY(CatalogService, PutAsset, v1::PutAssetRequest, v1::Asset)
+  EDGEPASS_UNARY(CatalogService, GetAsset, v1::GetAssetRequest, v1::Asset)
+  EDGEPASS_UNARY(CatalogService, ListAssets, v1::ListAssetsRequest, v1::ListAssetsResponse)
+  EDGEPASS_UNARY(CatalogService, DeleteAsset, v1::DeleteAssetRequest, google::protobuf::Empty)
+  EDGEPASS_UNARY(CatalogService, PutPolicy, v1::PutPolicyRequest, v1::NamedPolicy)
+  EDGEPASS_UNARY(CatalogService, GetPolicy, v1::GetPolicyRequest, v1::NamedPolicy)
+  EDGEPASS_UNARY(CatalogService, ListPolicies, v1::ListPoliciesRequest, v1::ListPoliciesResponse)
+  EDGEPASS_UNARY(CatalogService, DeletePolicy, v1::DeletePolicyRequest, google::protobuf::Empty)
 
  private:
   const CatalogApi* const api_;
@@ -231,12 +236,12 @@ class SessionGrpc final : public v1::SessionService::CallbackService {
  public:
   SessionGrpc(const SessionApi* api, const GrpcAccess* access, WaitingCalls* waiting)
       : api_(api), access_(access), waiting_(waiting) {}
-  EDGEPASS_UNARY_BLOCKING(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession, api_)
-  EDGEPASS_UNARY_BLOCKING(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession, api_)
-  EDGEPASS_UNARY_BLOCKING(SessionService, ReportSessions, v1::ReportSessionsRequest, v1::ReportSessionsResponse, api_)
-  EDGEPASS_UNARY_BLOCKING(SessionService, ListRevokedSessions, v1::ListRevokedSessionsRequest,
-                 v1::ListRevokedSessionsResponse, api_)
-  EDGEPASS_UNARY_BLOCKING(SessionService, RestoreSession, v1::RestoreSessionRequest, google::protobuf::Empty, api_)
+  EDGEPASS_UNARY(SessionService, RevokeSession, v1::RevokeSessionRequest, v1::RevokedSession)
+  EDGEPASS_UNARY(SessionService, ReportSession, v1::ReportSessionRequest, v1::RevokedSession)
+  EDGEPASS_UNARY(SessionService, ReportSessions, v1::ReportSessionsRequest, v1::ReportSessionsResponse)
+  EDGEPASS_UNARY(SessionService, ListRevokedSessions, v1::ListRevokedSessionsRequest,
+                 v1::ListRevokedSessionsResponse)
+  EDGEPASS_UNARY(SessionService, RestoreSession, v1::RestoreSessionRequest, google::protobuf::Empty)
 
  private:
   const SessionApi* const api_;
@@ -248,10 +253,10 @@ class KeyGrpc final : public v1::KeyService::CallbackService {
  public:
   KeyGrpc(const KeyApi* api, const GrpcAccess* access, WaitingCalls* waiting)
       : api_(api), access_(access), waiting_(waiting) {}
-  EDGEPASS_UNARY_BLOCKING(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey, api_)
-  EDGEPASS_UNARY_BLOCKING(KeyService, RotateKeys, v1::RotateKeysRequest, v1::RotateKeysResponse, api_)
-  EDGEPASS_UNARY_BLOCKING(KeyService, GetKeyStatus, v1::GetKeyStatusRequest, v1::KeyStatus, api_)
-  EDGEPASS_UNARY_BLOCKING(KeyService, RevokeKey, v1::RevokeKeyRequest, v1::KeyStatus, api_)
+  EDGEPASS_UNARY(KeyService, PutCloudFrontKey, v1::PutCloudFrontKeyRequest, v1::CloudFrontKey)
+  EDGEPASS_UNARY(KeyService, RotateKeys, v1::RotateKeysRequest, v1::RotateKeysResponse)
+  EDGEPASS_UNARY(KeyService, GetKeyStatus, v1::GetKeyStatusRequest, v1::KeyStatus)
+  EDGEPASS_UNARY(KeyService, RevokeKey, v1::RevokeKeyRequest, v1::KeyStatus)
 
  private:
   const KeyApi* const api_;
@@ -356,33 +361,33 @@ class SubscribeReactor final : public grpc::ServerWriteReactor<v1::EdgeUpdate> {
 
 class EdgeSyncGrpc final : public v1::EdgeSyncService::CallbackService {
  public:
-  EdgeSyncGrpc(const EdgeSyncApi* api, EdgeSyncHub* hub, const GrpcAccess* access)
-      : api_(api), hub_(hub), access_(access) {}
+  EdgeSyncGrpc(const EdgeSyncApi* api, EdgeSyncHub* hub, const GrpcAccess* access, WaitingCalls* waiting)
+      : api_(api), hub_(hub), access_(access), waiting_(waiting) {}
   grpc::ServerWriteReactor<v1::EdgeUpdate>* Subscribe(grpc::CallbackServerContext* c,
                                                       const v1::SubscribeRequest* q) override {
     return new SubscribeReactor(hub_, access_, c, *q);
   }
-  EDGEPASS_UNARY(EdgeSyncService, Acknowledge, v1::AcknowledgeRequest, v1::AcknowledgeResponse, api_)
-  EDGEPASS_UNARY(EdgeSyncService, ListValidators, v1::ListValidatorsRequest, v1::ListValidatorsResponse, api_)
+  EDGEPASS_UNARY(EdgeSyncService, Acknowledge, v1::AcknowledgeRequest, v1::AcknowledgeResponse)
+  EDGEPASS_UNARY(EdgeSyncService, ListValidators, v1::ListValidatorsRequest, v1::ListValidatorsResponse)
 
  private:
   const EdgeSyncApi* const api_;
   EdgeSyncHub* const hub_;
   const GrpcAccess* const access_;
+  WaitingCalls* const waiting_;
 };
 
 #undef EDGEPASS_UNARY
-#undef EDGEPASS_UNARY_BLOCKING
 
 }  // namespace
 
 struct GrpcServices::Services {
   Services(const GrpcApis& apis, const GrpcAccess* access)
       : waiting(apis.blocking, apis.max_waiting_calls),
-        playback(apis.playback, access, apis.metrics),
+        playback(apis.playback, access, &waiting, apis.metrics),
         catalog(apis.catalog, access, &waiting),
         sessions(apis.sessions, access, &waiting),
-        edge_sync(apis.edge_sync, apis.hub, access),
+        edge_sync(apis.edge_sync, apis.hub, access, &waiting),
         keys(apis.keys, access, &waiting) {}
 
   WaitingCalls waiting;  // the services' calls on the blocking pool

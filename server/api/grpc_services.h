@@ -2,12 +2,13 @@
 // thin adapter over server/api/proto_api.h. Issuing and the in-memory calls
 // are answered inline on the thread gRPC delivered them on (no hand-off):
 // the scope check (GrpcAccess, the one table in rpc_scopes.cc), then the Api
-// method. Calls that wait on a store (catalog, sessions, keys) run on the
-// replica's BlockingPool, since gRPC's callback threads must never block;
+// method. Calls that may wait on a store (catalog, sessions, keys; the rule
+// table's RpcMayWait, which REST follows too) run on the replica's
+// BlockingPool, since gRPC's callback threads must never block;
 // at most max_waiting_calls of them wait at once (--max-waiting-calls).
 // EdgeSyncService/Subscribe is a write reactor over the EdgeSyncHub, so a
-// replica holds thousands of subscribed validators without a thread each. Adding an RPC: the proto, the app method, its Api method, one line
-// here and one row in the scope table.
+// replica holds thousands of subscribed validators without a thread each. Adding an RPC: the proto, the app
+// method, its Api method, one line here and one row in the scope table.
 //
 //   GrpcServices services({.playback = &playback_api, ..., .blocking = &pool}, &access);
 //   services.RegisterWith(builder);

@@ -16,31 +16,39 @@
 namespace edgepass::server {
 namespace {
 
-// Every public RPC and the scope it needs: the one list of who may call what.
-const absl::flat_hash_map<std::string, Scope>& ScopeTable() {
-  static const auto* table = new absl::flat_hash_map<std::string, Scope>{
-      {"/edgepass.v1.PlaybackService/IssuePlayback", Scope::kIssue},
-      {"/edgepass.v1.PlaybackService/IssueToken", Scope::kMint},
-      {"/edgepass.v1.CatalogService/PutAsset", Scope::kCatalog},
-      {"/edgepass.v1.CatalogService/GetAsset", Scope::kCatalog},
-      {"/edgepass.v1.CatalogService/ListAssets", Scope::kCatalog},
-      {"/edgepass.v1.CatalogService/DeleteAsset", Scope::kCatalog},
-      {"/edgepass.v1.CatalogService/PutPolicy", Scope::kCatalog},
-      {"/edgepass.v1.CatalogService/GetPolicy", Scope::kCatalog},
-      {"/edgepass.v1.CatalogService/ListPolicies", Scope::kCatalog},
-      {"/edgepass.v1.CatalogService/DeletePolicy", Scope::kCatalog},
-      {"/edgepass.v1.SessionService/RevokeSession", Scope::kRevoke},
-      {"/edgepass.v1.SessionService/ReportSession", Scope::kRevoke},
-      {"/edgepass.v1.SessionService/ReportSessions", Scope::kRevoke},
-      {"/edgepass.v1.SessionService/ListRevokedSessions", Scope::kRevoke},
-      {"/edgepass.v1.SessionService/RestoreSession", Scope::kRevoke},
-      {"/edgepass.v1.EdgeSyncService/Subscribe", Scope::kEdgeSync},
-      {"/edgepass.v1.EdgeSyncService/Acknowledge", Scope::kEdgeSync},
-      {"/edgepass.v1.EdgeSyncService/ListValidators", Scope::kEdgeSync},
-      {"/edgepass.v1.KeyService/PutCloudFrontKey", Scope::kKeys},
-      {"/edgepass.v1.KeyService/RotateKeys", Scope::kKeys},
-      {"/edgepass.v1.KeyService/GetKeyStatus", Scope::kKeys},
-      {"/edgepass.v1.KeyService/RevokeKey", Scope::kKeys},
+// Every public RPC, the scope it needs, and whether answering it may wait
+// on a store (catalog, sessions, keys: a Redis or secrets-store round trip,
+// a revoke waiting for this replica's snapshot) — such calls are answered
+// off gRPC's callback threads and REST's event loops, on the blocking pool.
+// The one list of who may call what, and of what may block.
+struct RpcRule {
+  Scope scope;
+  bool waits;
+};
+const absl::flat_hash_map<std::string, RpcRule>& RuleTable() {
+  static const auto* table = new absl::flat_hash_map<std::string, RpcRule>{
+      {"/edgepass.v1.PlaybackService/IssuePlayback", {Scope::kIssue, /*waits=*/false}},
+      {"/edgepass.v1.PlaybackService/IssueToken", {Scope::kMint, /*waits=*/false}},
+      {"/edgepass.v1.CatalogService/PutAsset", {Scope::kCatalog, /*waits=*/true}},
+      {"/edgepass.v1.CatalogService/GetAsset", {Scope::kCatalog, /*waits=*/true}},
+      {"/edgepass.v1.CatalogService/ListAssets", {Scope::kCatalog, /*waits=*/true}},
+      {"/edgepass.v1.CatalogService/DeleteAsset", {Scope::kCatalog, /*waits=*/true}},
+      {"/edgepass.v1.CatalogService/PutPolicy", {Scope::kCatalog, /*waits=*/true}},
+      {"/edgepass.v1.CatalogService/GetPolicy", {Scope::kCatalog, /*waits=*/true}},
+      {"/edgepass.v1.CatalogService/ListPolicies", {Scope::kCatalog, /*waits=*/true}},
+      {"/edgepass.v1.CatalogService/DeletePolicy", {Scope::kCatalog, /*waits=*/true}},
+      {"/edgepass.v1.SessionService/RevokeSession", {Scope::kRevoke, /*waits=*/true}},
+      {"/edgepass.v1.SessionService/ReportSession", {Scope::kRevoke, /*waits=*/true}},
+      {"/edgepass.v1.SessionService/ReportSessions", {Scope::kRevoke, /*waits=*/true}},
+      {"/edgepass.v1.SessionService/ListRevokedSessions", {Scope::kRevoke, /*waits=*/true}},
+      {"/edgepass.v1.SessionService/RestoreSession", {Scope::kRevoke, /*waits=*/true}},
+      {"/edgepass.v1.EdgeSyncService/Subscribe", {Scope::kEdgeSync, /*waits=*/false}},
+      {"/edgepass.v1.EdgeSyncService/Acknowledge", {Scope::kEdgeSync, /*waits=*/false}},
+      {"/edgepass.v1.EdgeSyncService/ListValidators", {Scope::kEdgeSync, /*waits=*/false}},
+      {"/edgepass.v1.KeyService/PutCloudFrontKey", {Scope::kKeys, /*waits=*/true}},
+      {"/edgepass.v1.KeyService/RotateKeys", {Scope::kKeys, /*waits=*/true}},
+      {"/edgepass.v1.KeyService/GetKeyStatus", {Scope::kKeys, /*waits=*/true}},
+      {"/edgepass.v1.KeyService/RevokeKey", {Scope::kKeys, /*waits=*/true}},
   };
   return *table;
 }
@@ -75,9 +83,14 @@ std::vector<DeclaredRpc> DeclaredRpcs() {
 }
 
 std::optional<Scope> RpcScope(absl::string_view full_method) {
-  auto it = ScopeTable().find(full_method);
-  if (it == ScopeTable().end()) return std::nullopt;
-  return it->second;
+  auto it = RuleTable().find(full_method);
+  if (it == RuleTable().end()) return std::nullopt;
+  return it->second.scope;
+}
+
+bool RpcMayWait(absl::string_view full_method) {
+  auto it = RuleTable().find(full_method);
+  return it != RuleTable().end() && it->second.waits;
 }
 
 grpc::Status GrpcAccess::Check(const grpc::ServerContextBase& context, absl::string_view full_method) const {

@@ -1,5 +1,6 @@
 // Who may call what: every public RPC and the scope it needs, in one table
-// (RpcScope), and the gRPC check of a caller against it (GrpcAccess). The gRPC
+// (RpcScope) that also says which calls may wait on a store (RpcMayWait), and
+// the gRPC check of a caller against it (GrpcAccess). The gRPC
 // services (grpc_services.h) run every call through GrpcAccess; the REST
 // gateway checks the same table itself. A method missing from the table is
 // refused, so nothing is reachable unchecked.
@@ -23,6 +24,11 @@ namespace edgepass::server {
 // The scope an RPC needs, by its full name ("/edgepass.v1.PlaybackService/IssuePlayback").
 // std::nullopt for an unknown name (callers refuse it).
 std::optional<Scope> RpcScope(absl::string_view full_method);
+
+// Whether answering the RPC may wait on a store (a catalog, session or key
+// call): both transports answer such calls on the blocking pool, the others
+// inline. False for an unknown name.
+bool RpcMayWait(absl::string_view full_method);
 
 // An RPC the edgepass.v1 protos declare.
 struct DeclaredRpc {

@@ -173,7 +173,8 @@ absl::Status RestGateway::Authorize(const http::Request& request, Scope scope) c
 
 absl::StatusOr<std::string> RestGateway::AuthorizePlayback(const http::Request& request) const {
   if (options_.viewer_tokens == nullptr) {
-    EDGEPASS_RETURN_IF_ERROR(Authorize(request, Scope::kIssue));
+    static const Scope issue = RpcScope(rest_internal::kIssuePlaybackRpc).value();
+    EDGEPASS_RETURN_IF_ERROR(Authorize(request, issue));
     return std::string();
   }
   const std::optional<absl::string_view> id_token = BearerToken(request);
@@ -198,7 +199,15 @@ bool RestGateway::MayWait(const http::Request& request) const {
                                                          absl::EndsWith(path, "/playback") &&
                                                          absl::StrContains(path.substr(11), '/')
                                                    : false;
-  if (!playback) return request.method != "POST" || path != "/v1/tokens";
+  if (!playback) {
+    // As the call's row in the rule table says (gRPC follows it too); what
+    // no route serves is answered at once.
+    if (path == kSessionRevoke) return RpcMayWait(rest_internal::kRevokeSessionRpc);
+    if (path.empty() || path[0] != '/') return false;
+    const rest_internal::Route* route = rest_internal::MatchRoute(routes_, request.method, path).route;
+    return route != nullptr && route->waits;
+  }
+  // Playback waits only for the viewer-token verifier's JWKS.
   if (options_.viewer_tokens == nullptr) return false;
   const std::optional<absl::string_view> id_token = BearerToken(request);
   return id_token.has_value() && options_.viewer_tokens->MayWait(*id_token);
@@ -257,7 +266,7 @@ http::Response RestGateway::Dispatch(const http::Request& request, std::string* 
   *route_name = matched->pattern;
 
   // Authentication and scope, exactly as for gRPC (or the viewer's ID token).
-  const bool is_playback = matched->rpc == "/edgepass.v1.PlaybackService/IssuePlayback";
+  const bool is_playback = matched->rpc == rest_internal::kIssuePlaybackRpc;
   std::string entitlement;
   if (is_playback) {
     absl::StatusOr<std::string> e = AuthorizePlayback(request);

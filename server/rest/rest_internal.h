@@ -25,6 +25,11 @@ struct RestServices;
 
 namespace edgepass::server::rest_internal {
 
+// The RPCs the playback routes and SMD's two routes call: their scope and
+// whether they wait are those rows' of the rule table (rpc_scopes.h).
+inline constexpr absl::string_view kIssuePlaybackRpc = "/edgepass.v1.PlaybackService/IssuePlayback";
+inline constexpr absl::string_view kRevokeSessionRpc = "/edgepass.v1.SessionService/RevokeSession";
+
 // One v1 route: METHOD + pattern, the RPC it calls, where the body goes.
 struct Route {
   std::string method;
@@ -32,6 +37,7 @@ struct Route {
   std::string pattern;
   std::string rpc;
   Scope scope;
+  bool waits;        // RpcMayWait(rpc): answered off the event loop
   std::string body;  // "*" (whole request), a field name, or "" (no body)
   // The request and reply messages of one call, on `arena`.
   std::function<google::protobuf::Message*(google::protobuf::Arena* arena)> new_request;

@@ -26,6 +26,7 @@ std::unique_ptr<Route> MakeRoute(
   route->pattern = pattern;
   route->segments = absl::StrSplit(absl::string_view(pattern).substr(1), '/');
   route->scope = RpcScope(rpc).value();  // every RPC has a row (RpcScopes test)
+  route->waits = RpcMayWait(rpc);
   route->rpc = std::move(rpc);
   route->body = std::move(body);
   route->new_request = [](pb::Arena* arena) -> pb::Message* { return pb::Arena::CreateMessage<Req>(arena); };
@@ -123,8 +124,11 @@ std::vector<RestRouteInfo> RestRoutes() {
   for (const auto& r : rest_internal::BuildRoutes(RestServices{})) {
     out.push_back({r->method, r->pattern, r->rpc, std::string(ScopeName(r->scope))});
   }
-  out.push_back({"GET", "/tokengenerate?id={asset_id}", "", "issue"});
-  out.push_back({"POST", "/sessionrevoke?sessionid={session_id}", "", "revoke"});
+  // SMD's two routes call IssuePlayback and RevokeSession, under their scopes.
+  out.push_back({"GET", "/tokengenerate?id={asset_id}", "",
+                 std::string(ScopeName(*RpcScope(rest_internal::kIssuePlaybackRpc)))});
+  out.push_back({"POST", "/sessionrevoke?sessionid={session_id}", "",
+                 std::string(ScopeName(*RpcScope(rest_internal::kRevokeSessionRpc)))});
   return out;
 }
 

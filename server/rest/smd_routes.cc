@@ -10,6 +10,7 @@
 #include "core/status_macros.h"
 #include "core/token_issuer.h"
 #include "core/url_query.h"
+#include "server/api/rpc_scopes.h"
 #include "server/rest/rest_gateway.h"
 #include "server/rest/rest_internal.h"
 #include "server/state/catalog_rules.h"
@@ -77,7 +78,8 @@ http::Response RestGateway::SessionRevoke(const http::Request& request, std::str
     return rest_internal::ErrorResponse(valid);
   }
   *session_id = id;
-  if (absl::Status allowed = Authorize(request, Scope::kRevoke); !allowed.ok()) {
+  static const Scope revoke_scope = RpcScope(rest_internal::kRevokeSessionRpc).value();
+  if (absl::Status allowed = Authorize(request, revoke_scope); !allowed.ok()) {
     return rest_internal::ErrorResponse(allowed);
   }
   v1::RevokeSessionRequest revoke;
