@@ -9,12 +9,17 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
+#include "core/validator.h"
 #include "text/help_text.h"
 
 namespace edgepass::server::config_internal {
 namespace {
 
 using O = ServerOptions;
+
+// The shortest --revocation-prune-grace: the largest clock leeway a
+// validator allows, i.e. the clock skew the fleet is built to tolerate.
+constexpr absl::Duration kMinRevocationPruneGrace = core::kMaxLeeway;
 
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;
@@ -32,30 +37,23 @@ std::vector<ConfigOption> BuildTable() {
        "names with '_' (e.g. \"data_dir\") and whose values are strings (or "
        "true/false for switches)",
        "", std::monostate{}, /*in_config_file=*/false},
-      {"grpc_addr", "HOST:PORT",
-       "gRPC listen address; port 0 picks a free port (printed at start)", "",
+      {"grpc_addr", "HOST:PORT", "gRPC listen address; port 0 picks a free port (printed at start)", "",
        &O::grpc_addr},
       {"metrics_addr", "HOST:PORT",
        "Prometheus metrics at http://HOST:PORT/metrics, a port apart from the "
        "API (IPv4 or a host name); port 0 picks a free port (printed at start "
        "as \"metrics on URL\"); \"\" disables",
-       "`\"\"` works as a flag (`--metrics-addr=`) or in the config file",
-       &O::metrics_addr},
-      {"data_dir", "DIR",
-       "embedded state: keyring.json, catalog.json, revocations.json", "",
-       &O::data_dir},
-      {"catalog_file", "FILE",
-       "catalog (project format) merged into DATA_DIR/catalog.json at start",
-       "", &O::catalog_file},
-      {"import_smd_assets", "FILE",
-       "SMD asset-table items (DynamoDB JSON) merged into the catalog at start",
+       "`\"\"` works as a flag (`--metrics-addr=`) or in the config file", &O::metrics_addr},
+      {"data_dir", "DIR", "embedded state: keyring.json, catalog.json, revocations.json", "", &O::data_dir},
+      {"catalog_file", "FILE", "catalog (project format) merged into DATA_DIR/catalog.json at start", "",
+       &O::catalog_file},
+      {"import_smd_assets", "FILE", "SMD asset-table items (DynamoDB JSON) merged into the catalog at start",
        "", &O::import_smd_assets},
       {"default_token_ttl", "DUR",
-       "`exp` of IssueToken tokens whose inline policy has none (up to 720h); "
+       "`exp` of IssueToken tokens whose inline policy has none ({range}); "
        "more than --max-token-ttl is a configuration error",
-       "", &O::default_token_ttl},
-      {"max_token_ttl", "DUR",
-       "no token outlives this, whatever the route or policy (up to 8784h)",
+       "", DurationField{&O::default_token_ttl, {}, absl::Hours(720)}},
+      {"max_token_ttl", "DUR", "no token outlives this, whatever the route or policy ({range})",
        "Routes: IssuePlayback, IssueToken, REST, `/tokengenerate`, CloudFront "
        "schemes. A longer policy is refused `INVALID_ARGUMENT` naming its "
        "`exp` (`token_policy.exp`, `policy.exp`). Catalog writes (`PutPolicy`, "
@@ -63,11 +61,11 @@ std::vector<ConfigOption> BuildTable() {
        "write time; absolute `exp` values and policies from "
        "`--catalog-file`/`--import-smd-assets` are checked when a token is "
        "issued",
-       &O::max_token_ttl},
+       DurationField{&O::max_token_ttl, {}, absl::Hours(8784)}},
       {"shutdown_grace", "DUR",
        "drain time after SIGTERM/SIGINT: in-flight calls may finish within it "
-       "(up to 5m)",
-       "", &O::shutdown_grace},
+       "({range})",
+       "", DurationField{&O::shutdown_grace, {}, absl::Minutes(5)}},
       {"rest_addr", "HOST:PORT",
        "REST gateway (JSON over HTTP/1.1) listen address; port 0 picks a free "
        "port (printed at start); \"\" disables",
@@ -75,12 +73,12 @@ std::vector<ConfigOption> BuildTable() {
       {"rest_read_timeout", "DUR",
        "a REST request (and its TLS handshake) must arrive whole within this, "
        "and a new connection's first one must start within it; slower "
-       "clients are dropped (up to 5m)",
-       "", &O::rest_read_timeout},
+       "clients are dropped ({range})",
+       "", DurationField{&O::rest_read_timeout, {}, absl::Minutes(5)}},
       {"rest_idle_timeout", "DUR",
        "a kept-alive REST connection waiting for its next request is closed "
-       "after this (up to 1h)",
-       "", &O::rest_idle_timeout},
+       "after this ({range})",
+       "", DurationField{&O::rest_idle_timeout, {}, absl::Hours(1)}},
       {"rest_threads", "N",
        "threads serving REST requests (0 to 256); 0: the larger of 8 and the "
        "number of cores",
@@ -114,11 +112,9 @@ std::vector<ConfigOption> BuildTable() {
        "server certificate chain (PEM): TLS (1.2+) for gRPC and REST; goes "
        "with --tls-key",
        "", &O::tls_cert},
-      {"tls_key", "FILE", "the certificate's private key (PEM)", "",
-       &O::tls_key},
-      {"tls_client_ca", "FILE",
-       "CA of client certificates: enables mTLS identities (needs --tls-cert)",
-       "", &O::tls_client_ca},
+      {"tls_key", "FILE", "the certificate's private key (PEM)", "", &O::tls_key},
+      {"tls_client_ca", "FILE", "CA of client certificates: enables mTLS identities (needs --tls-cert)", "",
+       &O::tls_client_ca},
       {"tls_client_cert", "MODE",
        "`optional` (API-key callers connect without a certificate) or "
        "`require`",
@@ -126,8 +122,7 @@ std::vector<ConfigOption> BuildTable() {
       {"trusted_proxies", "CIDRS",
        "peers whose X-Forwarded-For is believed by the SMD route and viewer "
        "mode (comma list of CIDR ranges)",
-       "The viewer is the right-most entry that is not a trusted proxy",
-       &O::trusted_proxies},
+       "The viewer is the right-most entry that is not a trusted proxy", &O::trusted_proxies},
       {"trust_cloudfront_headers", "",
        "the trusted proxies are CloudFront (or strip these headers): also "
        "believe their CloudFront-Viewer-Address and geo headers",
@@ -141,28 +136,25 @@ std::vector<ConfigOption> BuildTable() {
        "(RS256) from this issuer instead of an API key; needs --oidc-audience "
        "and --oidc-jwks",
        "", &O::oidc_issuer},
-      {"oidc_audience", "IDS", "accepted ID-token audiences (comma list)", "",
-       &O::oidc_audiences},
+      {"oidc_audience", "IDS", "accepted ID-token audiences (comma list)", "", &O::oidc_audiences},
       {"oidc_jwks", "FILE|URL", "the issuer's signing keys (JWKS)",
        "The JWKS URL must be `https://`; `http://` is accepted on loopback "
        "only (127.0.0.0/8, `::1`, `localhost`), anything else stops the start "
        "naming `--oidc-jwks`",
        &O::oidc_jwks},
       {"oidc_jwks_refresh", "DUR",
-       "re-read the JWKS this long after the last read (1s to 24h); a token "
+       "re-read the JWKS this long after the last read ({range}); a token "
        "whose kid it lacks re-reads it early, at most every 30s",
        "The call that finds the keys due, or a kid missing, is answered off "
        "the REST event loop; the others are verified meanwhile with the keys "
        "already read",
-       &O::oidc_jwks_refresh},
-      {"oidc_groups_claim", "NAME",
-       "ID-token claim listing the viewer's groups", "", &O::oidc_groups_claim},
+       DurationField{&O::oidc_jwks_refresh, absl::Seconds(1), absl::Hours(24)}},
+      {"oidc_groups_claim", "NAME", "ID-token claim listing the viewer's groups", "", &O::oidc_groups_claim},
       {"entitlements", "LIST",
        "groups that are entitlements (comma list); the first one the viewer "
        "is in wins",
        "", &O::entitlements},
-      {"insecure_allow_remote", "",
-       "allow a non-loopback listen address without an access file", "",
+      {"insecure_allow_remote", "", "allow a non-loopback listen address without an access file", "",
        &O::insecure_allow_remote},
       {"insecure_plaintext", "",
        "allow a non-loopback --grpc-addr or --rest-addr without "
@@ -181,8 +173,8 @@ std::vector<ConfigOption> BuildTable() {
        "Redis connections per replica (1 to 256); also the threads (at least "
        "8) on which gRPC and REST calls that wait run, so that each has one",
        "", IntField{&O::redis_pool_size, 1, 256}},
-      {"redis_timeout", "DUR", "Redis connect and command timeout (up to 1m)",
-       "", &O::redis_timeout},
+      {"redis_timeout", "DUR", "Redis connect and command timeout ({range})", "",
+       DurationField{&O::redis_timeout, {}, absl::Minutes(1)}},
       {"redis_sentinels", "HOST:PORT,...",
        "fleet mode through Redis Sentinel, instead of --redis-addr: the "
        "sentinels (comma list, up to 16) that name the primary; failovers "
@@ -193,8 +185,7 @@ std::vector<ConfigOption> BuildTable() {
        "primary. No sentinel naming a reachable primary at start stops the "
        "start. See [redis.md](redis.md)",
        &O::redis_sentinels},
-      {"redis_sentinel_master", "NAME",
-       "the master name the sentinels monitor (`sentinel monitor NAME ...`)",
+      {"redis_sentinel_master", "NAME", "the master name the sentinels monitor (`sentinel monitor NAME ...`)",
        "", &O::redis_sentinel_master},
       {"redis_wait_replicas", "N",
        "revoke and catalog writes also wait (Redis `WAIT`) until N replicas "
@@ -204,9 +195,8 @@ std::vector<ConfigOption> BuildTable() {
        "failover; repeating it is safe). With 1 and Sentinel, a revoke that "
        "returned OK survives losing the primary",
        IntField{&O::redis_wait_replicas, 0, 16}},
-      {"redis_wait_timeout", "DUR",
-       "how long a write waits for --redis-wait-replicas (up to 10s)", "",
-       &O::redis_wait_timeout},
+      {"redis_wait_timeout", "DUR", "how long a write waits for --redis-wait-replicas ({range})", "",
+       DurationField{&O::redis_wait_timeout, {}, absl::Seconds(10)}},
       {"secrets_store", "KIND",
        "durable home of the signing keys: `file` (DATA_DIR/keyring.json) or "
        "`aws` (AWS Secrets Manager)",
@@ -229,16 +219,13 @@ std::vector<ConfigOption> BuildTable() {
        "edgepass keeps retired keys in an extra `<NAME>_EdgepassKeyring` "
        "secret; see [secrets.md](secrets.md#adopting-smd)",
        &O::smd_stack_name},
-      {"key_cache_ttl", "DUR",
-       "how long a replica uses its cached keyring (up to 24h)",
-       "One replica per TTL reads the secrets store", &O::key_cache_ttl},
-      {"key_rotation_interval", "DUR",
-       "rotate the signing keys when the primary is this old (0: off; 1s to "
-       "8784h)",
+      {"key_cache_ttl", "DUR", "how long a replica uses its cached keyring ({range})",
+       "One replica per TTL reads the secrets store", DurationField{&O::key_cache_ttl, {}, absl::Hours(24)}},
+      {"key_rotation_interval", "DUR", "rotate the signing keys when the primary is this old ({range})",
        "A new key is sent to every validator and promoted once all live ones "
        "acknowledged it; see [operations.md](operations.md#key-rotation). "
        "On demand: `KeyService.RotateKeys`",
-       DurationOrOffField{&O::key_rotation_interval}},
+       DurationField{&O::key_rotation_interval, absl::Seconds(1), absl::Hours(8784), /*off=*/true}},
       {"key_rotation_schedule", "CRON",
        "rotate on SMD's schedule, an EventBridge cron in UTC: daily `MM HH ? "
        "* * *`, weekly `MM HH ? * D *`, monthly `MM HH ? * D#W *` (D 1 to 7, "
@@ -246,38 +233,38 @@ std::vector<ConfigOption> BuildTable() {
        "Not with --key-rotation-interval", &O::key_rotation_schedule},
       {"key_rotation_ack_deadline", "DUR",
        "how long a new key waits for every live validator to acknowledge it "
-       "(1s to 1h); then the rotation stops without promoting it",
+       "({range}); then the rotation stops without promoting it",
        "The key stays pending and the next rotation resumes it; metric "
        "`edgepass_key_rotation_stalled`",
-       &O::key_rotation_ack_deadline},
+       DurationField{&O::key_rotation_ack_deadline, absl::Seconds(1), absl::Hours(1)}},
       {"revocation_retention", "DUR",
        "revoked sessions older than this are not sent to validators; also "
        "the default expires_at of a revocation",
-       "", &O::revocation_retention},
+       "", DurationField{&O::revocation_retention}},
       {"revocation_capacity", "N",
        "at most N revoked sessions are sent to validators, MANUAL newest "
        "first, then AUTO by score (1 to 10000000)",
        "", IntField{&O::revocation_capacity, 1, 10000000}},
       {"revocation_check_interval", "DUR",
        "how often a replica compares its revocation list with the store's "
-       "entry count and loads the list again when they differ (1s to 24h)",
+       "entry count and loads the list again when they differ ({range})",
        "Catches changes that bypassed the change log (an edit by hand in "
        "Redis); metric `edgepass_revocation_resyncs_total`",
-       &O::revocation_check_interval},
+       DurationField{&O::revocation_check_interval, absl::Seconds(1), absl::Hours(24)}},
       {"revocation_prune_interval", "DUR",
        "how often a replica drops revoked sessions that expired more than "
-       "--revocation-prune-grace ago from the store (0: off; 1s to 24h)",
+       "--revocation-prune-grace ago from the store ({range})",
        "Every replica may run it; each interval only the replica that claims "
        "it first (a Redis key expiring after the interval) walks the store. "
        "A removal is sent to the other replicas as a delta. Metric "
        "`edgepass_revocations_pruned_total`",
-       DurationOrOffField{&O::revocation_prune_interval}},
+       DurationField{&O::revocation_prune_interval, absl::Seconds(1), absl::Hours(24), /*off=*/true}},
       {"revocation_prune_grace", "DUR",
        "a revoked session stays stored this long past its expires_at before "
-       "a prune drops it (5m to 720h)",
+       "a prune drops it ({range})",
        "Covers clock skew between replicas, so a replica whose clock is "
        "behind still holds the entry while it thinks the token is live",
-       &O::revocation_prune_grace},
+       DurationField{&O::revocation_prune_grace, kMinRevocationPruneGrace, absl::Hours(720)}},
   };
 }
 
@@ -305,26 +292,16 @@ bool ConfigOption::IsSwitch() const {
 std::string ConfigOption::DefaultShown() const {
   static const ServerOptions* const kDefaults = new ServerOptions();
   const ServerOptions& d = *kDefaults;
-  return std::visit(
-      Overloaded{
-          [](std::monostate) { return std::string(); },
-          [&](std::string ServerOptions::*f) { return d.*f; },
-          [&](const IntField& f) { return absl::StrCat(d.*(f.field)); },
-          [&](absl::Duration ServerOptions::*f) {
-            return absl::FormatDuration(d.*f);
-          },
-          [&](const DurationOrOffField& f) {
-            return absl::FormatDuration(d.*(f.field));
-          },
-          [&](bool ServerOptions::*f) {
-            return std::string(d.*f ? "true" : "false");
-          },
-          [&](std::vector<std::string> ServerOptions::*f) {
-            return absl::StrJoin(d.*f, ",");
-          },
-          [&](const ChoiceField& f) { return d.*(f.field); },
-      },
-      field);
+  return std::visit(Overloaded{
+                        [](std::monostate) { return std::string(); },
+                        [&](std::string ServerOptions::*f) { return d.*f; },
+                        [&](const IntField& f) { return absl::StrCat(d.*(f.field)); },
+                        [&](const DurationField& f) { return absl::FormatDuration(d.*(f.field)); },
+                        [&](bool ServerOptions::*f) { return std::string(d.*f ? "true" : "false"); },
+                        [&](std::vector<std::string> ServerOptions::*f) { return absl::StrJoin(d.*f, ","); },
+                        [&](const ChoiceField& f) { return d.*(f.field); },
+                    },
+                    field);
 }
 
 absl::Status ConfigOption::Apply(const std::string& value,
@@ -348,24 +325,13 @@ absl::Status ConfigOption::Apply(const std::string& value,
             o->*(f.field) = n;
             return absl::OkStatus();
           },
-          [&](absl::Duration ServerOptions::*f) {
-            absl::Duration d;
-            if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration() ||
-                d == absl::InfiniteDuration()) {
-              return core::FieldError(where, absl::StrCat("\"", value,
-                                                          "\" is not a positive "
-                                                          "duration like 30s, 10m, 2h"));
-            }
-            o->*f = d;
-            return absl::OkStatus();
-          },
-          [&](const DurationOrOffField& f) {
+          [&](const DurationField& f) {
             absl::Duration d;
             if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration() ||
-                d == absl::InfiniteDuration()) {
-              return core::FieldError(where, absl::StrCat("\"", value,
-                                                          "\" is not 0 (off) or a "
-                                                          "duration like 30s, 10m, 2h"));
+                (d == absl::ZeroDuration() && !f.off) || d == absl::InfiniteDuration()) {
+              return core::FieldError(
+                  where, absl::StrCat("\"", value, "\" is not ", f.off ? "0 (off) or a" : "a positive",
+                                      " duration like 30s, 10m, 2h"));
             }
             o->*(f.field) = d;
             return absl::OkStatus();
@@ -396,6 +362,30 @@ absl::Status ConfigOption::Apply(const std::string& value,
           },
       },
       field);
+}
+
+std::string ConfigOption::HelpShown() const {
+  const auto* duration = std::get_if<DurationField>(&field);
+  if (duration == nullptr) return help;
+  std::string range =
+      duration->min > absl::ZeroDuration()
+          ? absl::StrCat(absl::FormatDuration(duration->min), " to ", absl::FormatDuration(duration->max))
+          : absl::StrCat("up to ", absl::FormatDuration(duration->max));
+  if (duration->off) range = absl::StrCat("0: off; ", range);
+  return absl::StrReplaceAll(help, {{"{range}", range}});
+}
+
+absl::Status ConfigOption::CheckRange(const ServerOptions& options) const {
+  const auto* duration = std::get_if<DurationField>(&field);
+  if (duration == nullptr) return absl::OkStatus();
+  const absl::Duration value = options.*(duration->field);
+  if (duration->off && value == absl::ZeroDuration()) return absl::OkStatus();
+  if (value >= duration->min && value <= duration->max) return absl::OkStatus();
+  const std::string max = absl::FormatDuration(duration->max);
+  if (duration->min <= absl::ZeroDuration())
+    return core::FieldError(key, absl::StrCat("must be at most ", max));
+  return core::FieldError(key, absl::StrCat("must be ", duration->off ? "0 (off) or " : "",
+                                            absl::FormatDuration(duration->min), " to ", max));
 }
 
 const std::vector<ConfigOption>& ConfigTable() {
@@ -447,7 +437,7 @@ alone means true (or --switch=false).
 
 )";
   for (const ConfigOption& option : ConfigTable()) {
-    std::string help = absl::StrReplaceAll(option.help, {{"`", ""}});
+    std::string help = absl::StrReplaceAll(option.HelpShown(), {{"`", ""}});
     const std::string default_shown = option.DefaultShown();
     if (!default_shown.empty() && !option.IsSwitch()) {
       absl::StrAppend(&help, " (default\x01", default_shown, ")");
@@ -468,7 +458,7 @@ std::string ConfigurationMarkdown() {
       "|---|---|---|---|---|\n";
   for (const ConfigOption& option : ConfigTable()) {
     const std::string default_shown = option.DefaultShown();
-    std::string meaning = option.help;
+    std::string meaning = option.HelpShown();
     if (!option.details.empty())
       absl::StrAppend(&meaning, ". ", option.details);
     absl::StrAppend(

@@ -28,9 +28,14 @@ struct IntField {
   int max;
 };
 
-// A duration option where 0 (or "0s") turns the feature off.
-struct DurationOrOffField {
+// A duration option and its range, declared once: --help and the docs show
+// it where the help says "{range}", and ValidateServerOptions checks it
+// ("<key>: must be ...") once every layer is read.
+struct DurationField {
   absl::Duration ServerOptions::*field;
+  absl::Duration min = absl::ZeroDuration();      // 0: any positive duration
+  absl::Duration max = absl::InfiniteDuration();  // infinite: no upper bound
+  bool off = false;                               // 0 (or "0s") turns the feature off
 };
 
 // A text option that takes one of a few words.
@@ -40,14 +45,12 @@ struct ChoiceField {
 };
 
 // Where a value lands, and so how it is parsed: text as given, an integer in
-// range, a positive duration ("30s"), a duration or 0 (off), a boolean
+// range, a positive duration ("30s", or 0 for off) in range, a boolean
 // ("true"/"false"/"1"/"0"; a switch on the command line), a comma list, a
 // word from a list. monostate: handled by the parser itself (--config).
 using ConfigField =
-    std::variant<std::monostate, std::string ServerOptions::*, IntField,
-                 absl::Duration ServerOptions::*, DurationOrOffField,
-                 bool ServerOptions::*, std::vector<std::string> ServerOptions::*,
-                 ChoiceField>;
+    std::variant<std::monostate, std::string ServerOptions::*, IntField, DurationField, bool ServerOptions::*,
+                 std::vector<std::string> ServerOptions::*, ChoiceField>;
 
 struct ConfigOption {
   // Config-file key, e.g. "grpc_addr"; the flag is "--grpc-addr" and the
@@ -57,7 +60,8 @@ struct ConfigOption {
   // empty for a switch (a bool field).
   std::string value_name;
   // One or two sentences for --help and the docs table (Markdown code spans
-  // allowed; --help drops the backquotes).
+  // allowed; --help drops the backquotes); "{range}" stands for a duration's
+  // range (HelpShown).
   std::string help;
   // More for the docs table only (Markdown); may be empty.
   std::string details;
@@ -71,6 +75,14 @@ struct ConfigOption {
   // The default as shown in --help and the docs ("127.0.0.1:50051", "1h");
   // empty when the option is unset by default.
   std::string DefaultShown() const;
+
+  // `help` with "{range}" replaced by the range of a DurationField:
+  // "up to 5m", "1s to 24h", "0: off; 1s to 8784h".
+  std::string HelpShown() const;
+  // A DurationField's value in `options` within its range: OK, or
+  // INVALID_ARGUMENT "<key>: must be at most 5m" (or "must be 1s to 24h",
+  // "must be 0 (off) or 1s to 24h"). OK for every other option.
+  absl::Status CheckRange(const ServerOptions& options) const;
 
   // Parses `value` into `options`. INVALID_ARGUMENT "<where>: <reason>" on a
   // value that does not parse or is out of range.

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <variant>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
@@ -419,6 +420,36 @@ TEST(ConfigTable, HelpListsEveryOptionWithinEightyColumns) {
   for (absl::string_view line : absl::StrSplit(help, '\n')) {
     EXPECT_LE(line.size(), 80u) << line;
   }
+}
+
+// A duration's range is declared once, in the table: --help and the docs show
+// it, and the parser checks it.
+TEST(ConfigTable, EachBoundedDurationShowsAndChecksItsOneRange) {
+  for (const config_internal::ConfigOption& option : config_internal::ConfigTable()) {
+    const auto* duration = std::get_if<config_internal::DurationField>(&option.field);
+    if (duration == nullptr) continue;
+    EXPECT_FALSE(absl::StrContains(option.HelpShown(), "{range}")) << option.key;
+    if (duration->max == absl::InfiniteDuration()) continue;
+    EXPECT_TRUE(absl::StrContains(option.help, "{range}")) << option.key << ": its range is not shown";
+    // One past the top is refused by name, the top itself taken.
+    ServerOptions options;
+    options.*(duration->field) = duration->max + absl::Seconds(1);
+    EXPECT_TRUE(absl::StartsWith(option.CheckRange(options).message(), option.key + ": must be "))
+        << option.key;
+    options.*(duration->field) = duration->max;
+    EXPECT_TRUE(option.CheckRange(options).ok()) << option.key;
+  }
+  const config_internal::ConfigOption* grace = config_internal::FindByKey("shutdown_grace");
+  ASSERT_NE(grace, nullptr);
+  EXPECT_TRUE(absl::StrContains(grace->HelpShown(), "(up to 5m)")) << grace->HelpShown();
+  const config_internal::ConfigOption* rotation = config_internal::FindByKey("key_rotation_interval");
+  ASSERT_NE(rotation, nullptr);
+  EXPECT_TRUE(absl::StrContains(rotation->HelpShown(), "(0: off; 1s to 8784h)")) << rotation->HelpShown();
+  EXPECT_EQ(std::string(ParseServerOptions({"--key-rotation-interval=9000h"}, FakeEnv{}).status().message()),
+            "key_rotation_interval: must be 0 (off) or 1s to 8784h");
+  EXPECT_EQ(std::string(ParseServerOptions({"--revocation-prune-grace=1m"}, FakeEnv{}).status().message()),
+            "revocation_prune_grace: must be 5m to 720h");
+  EXPECT_TRUE(absl::StrContains(HelpText(), "(1s to 24h)"));
 }
 
 TEST(ConfigTable, MarkdownHasOneRowPerOption) {
