@@ -32,6 +32,16 @@ absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_vi
   return doc;
 }
 
+absl::StatusOr<std::string> RequiredString(const nlohmann::json& object, absl::string_view key,
+                                           absl::string_view path) {
+  auto it = object.find(key);
+  if (it == object.end()) return absl::InvalidArgumentError(absl::StrCat(path, ": required"));
+  if (!it->is_string()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": must be a string, got ", it->type_name()));
+  }
+  return it->get_ref<const std::string&>();
+}
+
 std::string DumpJson(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
 }

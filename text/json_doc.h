@@ -38,6 +38,13 @@ struct JsonRules {
 absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text, absl::string_view what,
                                          JsonRules rules = {});
 
+// The string member `key` of `object`, named `path` in errors
+// ("catalog.json: assets[0]: hostname", "access.json: api_keys[1].name"):
+// INVALID_ARGUMENT "<path>: required" when it is absent, "<path>: must be a
+// string, got number" when it is not a string. `object` must be an object.
+absl::StatusOr<std::string> RequiredString(const nlohmann::json& object, absl::string_view key,
+                                           absl::string_view path);
+
 // Serializes `value`; invalid UTF-8 is replaced, never thrown. indent < 0:
 // compact.
 std::string DumpJson(const nlohmann::json& value, int indent = -1);

@@ -41,4 +41,14 @@ TEST(DumpJson, ReplacesInvalidUtf8InsteadOfThrowing) {
 }
 
 }  // namespace
+TEST(RequiredString, NamesTheMemberByItsPath) {
+  const nlohmann::json entry = nlohmann::json::parse(R"({"name": "a", "size": 3})");
+  EXPECT_EQ(*RequiredString(entry, "name", "f.json: items[0].name"), "a");
+  absl::StatusOr<std::string> missing = RequiredString(entry, "id", "f.json: items[0].id");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(missing.status().message(), "f.json: items[0].id: required");
+  EXPECT_EQ(RequiredString(entry, "size", "f.json: items[0].size").status().message(),
+            "f.json: items[0].size: must be a string, got number");
+}
+
 }  // namespace edgepass::text

@@ -55,15 +55,6 @@ absl::StatusOr<Scopes> ParseScopes(const nlohmann::json& list, const std::string
   return scopes;
 }
 
-absl::StatusOr<std::string> StringField(const nlohmann::json& obj, const char* field,
-                                        const std::string& where) {
-  auto it = obj.find(field);
-  if (it == obj.end() || !it->is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ".", field, ": required string"));
-  }
-  return it->get<std::string>();
-}
-
 }  // namespace
 
 absl::string_view ScopeName(Scope scope) { return kScopeNames[static_cast<size_t>(scope)]; }
@@ -107,11 +98,11 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view json, absl::s
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::string where = absl::StrCat(source, ": api_keys[", i, "]");
     if (!keys[i].is_object()) return absl::InvalidArgumentError(absl::StrCat(where, ": must be an object"));
-    EDGEPASS_ASSIGN_OR_RETURN(std::string name, StringField(keys[i], "name", where));
+    EDGEPASS_ASSIGN_OR_RETURN(std::string name, text::RequiredString(keys[i], "name", where + ".name"));
     if (!IsPrintableName(name)) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".name: 1-256 printable characters"));
     }
-    EDGEPASS_ASSIGN_OR_RETURN(std::string hex, StringField(keys[i], "sha256", where));
+    EDGEPASS_ASSIGN_OR_RETURN(std::string hex, text::RequiredString(keys[i], "sha256", where + ".sha256"));
     hex = absl::AsciiStrToLower(hex);
     bool is_hex = hex.size() == 64;
     for (char c : hex) is_hex = is_hex && absl::ascii_isxdigit(c);
@@ -129,7 +120,8 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view json, absl::s
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string where = absl::StrCat(source, ": mtls[", i, "]");
     if (!ids[i].is_object()) return absl::InvalidArgumentError(absl::StrCat(where, ": must be an object"));
-    EDGEPASS_ASSIGN_OR_RETURN(std::string identity, StringField(ids[i], "identity", where));
+    EDGEPASS_ASSIGN_OR_RETURN(std::string identity,
+                              text::RequiredString(ids[i], "identity", where + ".identity"));
     if (!IsPrintableName(identity)) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".identity: 1-256 printable characters"));
     }

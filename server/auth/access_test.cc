@@ -78,12 +78,10 @@ TEST(AccessPolicyParseTest, BadFilesNameTheEntry) {
     const char* message;
   } cases[] = {
       {"[]", "access.json: must be a JSON object"},
-      {R"({"keys": []})",
-       "access.json: unknown field \"keys\" (api_keys, mtls)"},
+      {R"({"keys": []})", "access.json: unknown field \"keys\" (api_keys, mtls)"},
       {R"({"api_keys": [{"name": "a", "sha256": "xyz", "scopes": ["issue"]}]})",
        "access.json: api_keys[0].sha256: must be 64 hex digits"},
-      {R"({"api_keys": [{"sha256": "00", "scopes": ["issue"]}]})",
-       "access.json: api_keys[0].name: required string"},
+      {R"({"api_keys": [{"sha256": "00", "scopes": ["issue"]}]})", "access.json: api_keys[0].name: required"},
       {R"({"mtls": [{"identity": "e", "scopes": ["root"]}]})",
        "access.json: mtls[0].scopes[0]: unknown scope (one of issue, revoke, "
        "catalog, keys, edge-sync, mint, admin)"},

@@ -22,14 +22,9 @@ using catalog_rules::IsValidAssetId;
 using catalog_rules::Within;
 using nlohmann::json;
 
-absl::StatusOr<std::string> RequiredString(const json& obj, const char* key,
-                                           absl::string_view where) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return core::FieldError(where, absl::StrCat(key, ": required"));
-  if (!it->is_string()) {
-    return core::FieldError(where, absl::StrCat(key, ": must be a string, got ", it->type_name()));
-  }
-  return it->get_ref<const std::string&>();
+// The string member `key` of the entry at `where` (text::RequiredString).
+absl::StatusOr<std::string> RequiredString(const json& obj, const char* key, absl::string_view where) {
+  return text::RequiredString(obj, key, absl::StrCat(where, ": ", key));
 }
 
 // Reads "token_policy" (a policy name or an inline policy) of `obj`.
