@@ -111,9 +111,7 @@ absl::StatusOr<StateStores> OpenStores(const ServerOptions& options, core::Rando
     s.feed = std::make_unique<LocalChangeFeed>();
     s.keys = std::make_unique<CachedKeyringSource>(*s.secrets, s.feed.get(),
                                                    CachedKeyringSourceOptions{.ttl = options.key_cache_ttl});
-    auto catalogs = std::make_unique<FileCatalogStore>(dir + "/catalog.json", s.feed.get());
-    EDGEPASS_RETURN_IF_ERROR(catalogs->LoadOrCreate().status());  // the sample on first start
-    s.catalogs = std::move(catalogs);
+    s.catalogs = std::make_unique<FileCatalogStore>(dir + "/catalog.json", s.feed.get());
     s.sessions = std::make_unique<FileSessionStore>(dir + "/revocations.json", s.feed.get());
     s.rotation_lock = std::make_unique<LocalRotationLock>([] { return absl::Now(); });
     s.validators = std::make_unique<LocalValidatorDirectory>();
@@ -144,13 +142,6 @@ absl::StatusOr<StateStores> OpenStores(const ServerOptions& options, core::Rando
   s.sessions = std::make_unique<RedisSessionStore>(*s.redis, s.feed.get());
   s.rotation_lock = std::make_unique<RedisRotationLock>(*s.redis);
   s.validators = std::make_unique<RedisValidatorDirectory>(*s.redis);
-  // A fleet's first replica seeds an empty Redis with the sample catalog.
-  EDGEPASS_RETURN_IF_ERROR(s.catalogs
-                               ->Update([](const Catalog& current) -> absl::StatusOr<Catalog> {
-                                 if (!current.assets().empty() || !current.policies().empty()) return current;
-                                 return Catalog::Parse(SampleCatalogJson(), "sample catalog");
-                               })
-                               .status());
   return s;
 }
 
@@ -310,6 +301,9 @@ absl::Status ServerApp::Parts::OpenAccess(Failure* failure) {
 absl::Status ServerApp::Parts::OpenState() {
   EDGEPASS_RETURN_IF_ERROR(files::MakeDirectories(options.data_dir));
   absl::StatusOr<StateStores> opened = OpenStores(options, random);
+  if (opened.ok()) {  // a store never written gets the sample catalog, in either mode
+    if (absl::Status seeded = SeedSampleCatalog(*opened->catalogs); !seeded.ok()) opened = seeded;
+  }
   if (!opened.ok()) {
     if (opened.status().code() == absl::StatusCode::kUnavailable) return opened.status();  // Redis, not a file
     return absl::Status(opened.status().code(), absl::StrCat(opened.status().message(),

@@ -12,17 +12,6 @@ absl::StatusOr<Catalog> FileCatalogStore::LoadFile() const {
   return Catalog::Parse(text, path_);
 }
 
-absl::StatusOr<Catalog> FileCatalogStore::LoadOrCreate() const {
-  absl::StatusOr<Catalog> existing = LoadFile();
-  if (!absl::IsNotFound(existing.status())) return existing;
-  EDGEPASS_ASSIGN_OR_RETURN(Catalog sample, Catalog::Parse(SampleCatalogJson(), "sample catalog"));
-  absl::Status written = files::WriteFileAtomically(
-      path_, sample.ToJson(), {.mode = 0600, .replace_existing = false});
-  if (absl::IsAlreadyExists(written)) return LoadFile();
-  EDGEPASS_RETURN_IF_ERROR(written);
-  return sample;
-}
-
 absl::Status FileCatalogStore::Save(const Catalog& catalog) const {
   {
     absl::MutexLock lock(&mu_);

@@ -3,7 +3,7 @@
 // versions count from 1 (an existing file) at start and live in memory.
 //
 //   FileCatalogStore store(data_dir + "/catalog.json", &feed);
-//   absl::StatusOr<Catalog> c = store.LoadOrCreate();   // sample on first start
+//   absl::StatusOr<VersionedCatalog> c = store.Load();   // empty at version 0 until written
 //   absl::StatusOr<uint64_t> v = store.Update([&](const Catalog& c) { return Merge(c, ...); });
 #ifndef EDGEPASS_SERVER_ADAPTERS_FILE_CATALOG_STORE_H_
 #define EDGEPASS_SERVER_ADAPTERS_FILE_CATALOG_STORE_H_
@@ -43,10 +43,6 @@ class FileCatalogStore : public CatalogStore {
   // Catalog::Parse).
   absl::StatusOr<Catalog> LoadFile() const;
 
-  // LoadFile(), or on NOT_FOUND writes SampleCatalogJson() (never replacing a
-  // file created meanwhile) and returns it.
-  absl::StatusOr<Catalog> LoadOrCreate() const;
-
   // Replaces the file atomically (mode 0600) and the cached catalog (next
   // version); tells the feed.
   absl::Status Save(const Catalog& catalog) const;
@@ -58,8 +54,8 @@ class FileCatalogStore : public CatalogStore {
 
   std::string path_;
   ChangeFeed* feed_;
-  // Save() and LoadOrCreate() are const for the start-up path; the cache is
-  // not part of the observable state.
+  // Save() is const for the start-up path; the cache is not part of the
+  // observable state.
   mutable absl::Mutex mu_;
   mutable std::shared_ptr<const Catalog> cached_ ABSL_GUARDED_BY(mu_);
   mutable uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;

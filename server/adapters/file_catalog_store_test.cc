@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "files/atomic_file.h"
 #include "gtest/gtest.h"
+#include "server/app/catalog_editor.h"
 #include "tests/fakes/test_catalog.h"
 #include "tests/support/temp_dir.h"
 
@@ -34,9 +35,23 @@ TEST_F(FileCatalogStoreTest, AbsentFileIsAnEmptyCatalogAtVersionZero) {
   EXPECT_TRUE(c->catalog->assets().empty());
 }
 
+// The start-up seeding (the service layer's SeedSampleCatalog) over this
+// store: a fresh data dir gets the sample, a catalog emptied on purpose stays
+// empty.
+TEST_F(FileCatalogStoreTest, OnlyAStoreNeverWrittenGetsTheSample) {
+  FileCatalogStore store(path_);
+  ASSERT_TRUE(SeedSampleCatalog(store).ok());
+  EXPECT_NE(store.Load()->catalog->Find("1"), nullptr);
+  ASSERT_TRUE(store.Update([](const Catalog&) -> absl::StatusOr<Catalog> { return Catalog(); }).ok());
+  FileCatalogStore restarted(path_);
+  ASSERT_TRUE(SeedSampleCatalog(restarted).ok());
+  EXPECT_TRUE(restarted.Load()->catalog->assets().empty());
+  EXPECT_TRUE(FileCatalogStore(path_).LoadFile()->assets().empty());
+}
+
 TEST_F(FileCatalogStoreTest, UpdateWritesTheFileAndBumpsTheVersion) {
   FileCatalogStore store(path_);
-  ASSERT_TRUE(store.LoadOrCreate().ok());
+  ASSERT_TRUE(SeedSampleCatalog(store).ok());
   EXPECT_EQ(store.Load()->version, 1u);
   absl::StatusOr<uint64_t> v = store.Update([](const Catalog& c) { return WithTestAsset(c, 7); });
   ASSERT_TRUE(v.ok()) << v.status();
@@ -50,7 +65,7 @@ TEST_F(FileCatalogStoreTest, UpdateWritesTheFileAndBumpsTheVersion) {
 
 TEST_F(FileCatalogStoreTest, MutationErrorStoresNothing) {
   FileCatalogStore store(path_);
-  ASSERT_TRUE(store.LoadOrCreate().ok());
+  ASSERT_TRUE(SeedSampleCatalog(store).ok());
   const std::string before = *files::ReadFileToString(path_);
   absl::StatusOr<uint64_t> v = store.Update(
       [](const Catalog&) -> absl::StatusOr<Catalog> { return absl::InvalidArgumentError("asset: no"); });

@@ -29,6 +29,7 @@
 #include "server/adapters/local_change_feed.h"
 #include "server/api/grpc_metrics_interceptor.h"
 #include "server/api/grpc_services.h"
+#include "server/app/catalog_editor.h"
 #include "server/app/edge_sync_hub.h"
 #include "server/app/live_state.h"
 #include "server/app/playback_issuer.h"
@@ -50,7 +51,7 @@ class ServerMetricsTest : public ::testing::Test {
     ASSERT_TRUE(secrets_->LoadOrCreate(kNow - absl::Hours(1), random_).ok());  // key age 3600 s
     keys_ = std::make_unique<CachedKeyringSource>(*secrets_, &feed_);
     catalogs_ = std::make_unique<FileCatalogStore>(dir_ + "/catalog.json", &feed_);
-    ASSERT_TRUE(catalogs_->LoadOrCreate().ok());  // the sample: assets "1" and "2"
+    ASSERT_TRUE(SeedSampleCatalog(*catalogs_).ok());  // the sample: assets "1" and "2"
     sessions_ = std::make_unique<FileSessionStore>(dir_ + "/revocations.json", &feed_);
     for (const char* id : {"pTq3ZkW8sN1x", "aB3dE5gH7jK9"}) {
       ASSERT_TRUE(sessions_

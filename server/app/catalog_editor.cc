@@ -40,6 +40,17 @@ absl::Status CheckCatalogName(absl::string_view field, absl::string_view value) 
   return absl::OkStatus();
 }
 
+absl::Status SeedSampleCatalog(CatalogStore& store) {
+  EDGEPASS_ASSIGN_OR_RETURN(VersionedCatalog stored, store.Load());
+  if (stored.version != 0) return absl::OkStatus();
+  return store
+      .Update([](const Catalog& current) -> absl::StatusOr<Catalog> {
+        if (!current.assets().empty() || !current.policies().empty()) return current;  // seeded meanwhile
+        return Catalog::Parse(SampleCatalogJson(), "sample catalog");
+      })
+      .status();
+}
+
 absl::Status CatalogEditor::Write(const CatalogStore::Mutation& mutate) const {
   EDGEPASS_RETURN_IF_ERROR(store_->Update(mutate).status());
   live_->RequestReload(ChangeKind::kCatalog);

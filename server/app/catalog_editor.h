@@ -3,7 +3,7 @@
 // cache asked to reload at once; reads come from the store, so a caller reads its
 // own writes. Edits are typed (Asset, core::TokenPolicy); errors name the
 // API's fields ("asset.url_path: ..."). No transport in here: see
-// server/api/catalog_rpc.h.
+// server/api/proto_api.h.
 //
 //   CatalogEditor editor(&catalog_store, &live_state, absl::Hours(24));
 //   absl::StatusOr<Asset> stored = editor.PutAsset(asset);
@@ -27,6 +27,12 @@ inline constexpr int kMaxListPageSize = 1000;
 // INVALID_ARGUMENT "<field>: required" / "<field>: longer than 128 bytes" for
 // an asset id, policy name or entitlement (the catalog checks the rest).
 absl::Status CheckCatalogName(absl::string_view field, absl::string_view value);
+
+// Stores the sample catalog (SampleCatalogJson: assets "1" and "2") when
+// `store` was never written (version 0: a fresh data dir, an empty Redis),
+// so a first start has something to play. A catalog emptied on purpose stays
+// empty, and replicas starting together keep the first one's sample.
+absl::Status SeedSampleCatalog(CatalogStore& store);
 
 struct AssetPage {
   std::vector<Asset> assets;       // sorted by id
