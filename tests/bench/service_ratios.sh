@@ -25,7 +25,7 @@
 # Then both again at the same rate over BURST_CLIENTS connections, so each
 # release puts rate/(100 x BURST_CLIENTS) calls on one connection at the same
 # instant: how the tail grows with bursts, printed beside the target, not
-# judged by it (docs/benchmarks.md, "Eleventh pass"). Each half-rate
+# judged by it (docs/benchmarks.md, "Eleventh pass" and "Twelfth pass"). Each half-rate
 # run follows 2 s of the same load that is not recorded. Before them, with the
 # server idle, 5 s of the machine's own wake-up stalls: on each CPU a thread
 # sleeping 0.2 ms at a time counts the wake-ups over 2 ms late, which no
