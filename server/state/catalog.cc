@@ -13,9 +13,39 @@
 
 namespace edgepass::server {
 
-using catalog_rules::CheckAsset;
 using catalog_rules::BadAssetId;
+using catalog_rules::CheckAsset;
 using catalog_rules::IsValidAssetId;
+
+namespace {
+
+// `*policy` as the catalog file holds it: written as SMD policy JSON
+// (`*json`) and read back by the file's rules, so that a catalog stored after
+// a typed edit always loads again (a typed policy may hold what the file
+// refuses: an nbf of 0, more than kMaxPolicyJsonBytes of paths).
+absl::Status AsTheFileHoldsIt(absl::string_view where, absl::string_view prefix, core::TokenPolicy* policy,
+                              std::string* json) {
+  *json = core::TokenPolicyToJson(*policy);
+  absl::StatusOr<core::TokenPolicy> read_back = core::ParseTokenPolicyJson(*json, prefix);
+  if (!read_back.ok()) return catalog_rules::Within(where, read_back.status());
+  *policy = *std::move(read_back);
+  return absl::OkStatus();
+}
+
+// A named policy is the catalog's: the asset or variant naming `name` ("":
+// an inline policy, left alone) takes its current value from `policies`.
+absl::Status ResolveNamed(const std::map<std::string, NamedPolicy>& policies, absl::string_view where,
+                          const std::string& name, core::TokenPolicy* policy) {
+  if (name.empty()) return absl::OkStatus();
+  auto named = policies.find(name);
+  if (named == policies.end()) {
+    return core::FieldError(where, absl::StrCat("token_policy: unknown policy \"", name, "\""));
+  }
+  *policy = named->second.policy;
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<Catalog> Catalog::Merge(const Catalog& base, const Catalog& overlay,
                                        absl::string_view source) {
@@ -39,20 +69,15 @@ absl::StatusOr<Catalog> Catalog::WithAsset(const Catalog& base, Asset asset, abs
   if (!IsValidAssetId(asset.id)) {
     return BadAssetId(where, "id");
   }
-  // A named policy is the catalog's; an inline one is written as given.
-  auto resolve = [&](absl::string_view at, std::string& name, std::string& inline_json,
+  // A named policy is the catalog's; an inline one is kept as the file will
+  // hold it.
+  auto resolve = [&](absl::string_view at, const std::string& name, std::string& inline_json,
                      core::TokenPolicy& policy) -> absl::Status {
-    if (name.empty()) {
-      inline_json = core::TokenPolicyToJson(policy);
-      return absl::OkStatus();
+    if (!name.empty()) {
+      inline_json.clear();
+      return ResolveNamed(base.policies_, at, name, &policy);
     }
-    inline_json.clear();
-    auto named = base.policies_.find(name);
-    if (named == base.policies_.end()) {
-      return core::FieldError(at, absl::StrCat("token_policy: unknown policy \"", name, "\""));
-    }
-    policy = named->second.policy;
-    return absl::OkStatus();
+    return AsTheFileHoldsIt(at, "token_policy.", &policy, &inline_json);
   };
   EDGEPASS_RETURN_IF_ERROR(resolve(where, asset.policy_name, asset.inline_policy_json, asset.policy));
   if (asset.variants.size() > kMaxAssetVariants) {
@@ -92,7 +117,9 @@ absl::StatusOr<Catalog> Catalog::WithPolicy(const Catalog& base, absl::string_vi
   if (name.empty() || name.size() > kMaxAssetIdLength || !IsValidAssetId(name)) {
     return BadAssetId(where, "name");
   }
-  return Put(base, name, NamedPolicy{.json = core::TokenPolicyToJson(policy), .policy = policy}, where);
+  NamedPolicy named{.policy = policy};
+  EDGEPASS_RETURN_IF_ERROR(AsTheFileHoldsIt(where, "policy.", &named.policy, &named.json));
+  return Put(base, name, std::move(named), where);
 }
 
 absl::StatusOr<Catalog> Catalog::Put(const Catalog& base, absl::string_view name, NamedPolicy named,
@@ -157,24 +184,15 @@ absl::StatusOr<Catalog> Catalog::FromParts(std::map<std::string, NamedPolicy> po
   if (assets.size() > kMaxCatalogAssets) {
     return core::FieldError(source, absl::StrCat("assets: more than ", kMaxCatalogAssets, " entries"));
   }
-  // A named policy is the catalog's: each asset and variant naming one takes
-  // its current value (a merge or a policy edit may have replaced it).
-  auto resolve = [&](absl::string_view where, const std::string& name, core::TokenPolicy& policy) {
-    if (name.empty()) return absl::OkStatus();
-    auto named = policies.find(name);
-    if (named == policies.end()) {
-      return core::FieldError(where, absl::StrCat("token_policy: unknown policy \"", name, "\""));
-    }
-    policy = named->second.policy;
-    return absl::OkStatus();
-  };
   Catalog catalog;
   for (size_t i = 0; i < assets.size(); ++i) {
     Asset& asset = assets[i];
     const std::string where = absl::StrCat(source, ": assets[", i, "] (id \"",
                                            absl::string_view(asset.id).substr(0, kMaxAssetIdLength), "\")");
     if (!IsValidAssetId(asset.id)) return BadAssetId(where, "id");
-    EDGEPASS_RETURN_IF_ERROR(resolve(where, asset.policy_name, asset.policy));
+    // Named policies take their current value (a merge or a policy edit may
+    // have replaced one).
+    EDGEPASS_RETURN_IF_ERROR(ResolveNamed(policies, where, asset.policy_name, &asset.policy));
     if (asset.variants.size() > kMaxAssetVariants) {
       return core::FieldError(where, absl::StrCat("variants: more than ", kMaxAssetVariants));
     }
@@ -182,7 +200,7 @@ absl::StatusOr<Catalog> Catalog::FromParts(std::map<std::string, NamedPolicy> po
       const std::string at = absl::StrCat(where, ": variants[\"",
                                           absl::string_view(entitlement).substr(0, kMaxAssetIdLength), "\"]");
       if (!IsValidAssetId(entitlement)) return BadAssetId(at, "entitlement");
-      EDGEPASS_RETURN_IF_ERROR(resolve(at, v.policy_name, v.policy));
+      EDGEPASS_RETURN_IF_ERROR(ResolveNamed(policies, at, v.policy_name, &v.policy));
     }
     EDGEPASS_RETURN_IF_ERROR(CheckAsset(asset, where));
     auto [it, added] = catalog.index_.emplace(asset.id, i);

@@ -1,5 +1,6 @@
 #include "server/state/catalog.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -55,6 +56,37 @@ TEST(Catalog, AMergedPolicyReachesTheAssetsThatNameIt) {
   EXPECT_EQ(std::string(refused.status().message()),
             "merged: assets[0] (id \"movie\"): url_path: \"/movie/sd/index.m3u8\" is not opened by any "
             "token_policy.paths entry");
+}
+
+// A typed edit is stored as the catalog file holds it, so a policy the file
+// would refuse on the next load (nbf 0) is refused now, and what is stored
+// loads again.
+TEST(Catalog, ATypedEditIsRefusedWhenTheFileCouldNotReadItBack) {
+  absl::StatusOr<Catalog> c = Catalog::Parse(SampleCatalogJson(), "sample");
+  ASSERT_TRUE(c.ok()) << c.status();
+  core::TokenPolicy epoch = Policy(R"({"paths": ["/video/"], "exp": "+1h"})");
+  epoch.nbf = absl::FromUnixSeconds(0);
+  absl::StatusOr<Catalog> refused = Catalog::WithPolicy(*c, "epoch", epoch, "policy");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(refused.status().message(), "policy: policy.nbf")) << refused.status();
+
+  Asset asset{.id = "epoch",
+              .hostname = "cdn.example.com",
+              .scheme = std::string(kSmdTokenScheme),
+              .url_path = "/video/e/index.m3u8"};
+  asset.policy = epoch;
+  refused = Catalog::WithAsset(*c, asset, "asset");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::StartsWith(refused.status().message(), "asset (id \"epoch\"): token_policy.nbf"))
+      << refused.status();
+
+  asset.policy.nbf = absl::FromUnixSeconds(1'800'000'000);
+  absl::StatusOr<Catalog> stored = Catalog::WithAsset(*c, asset, "asset");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  absl::StatusOr<Catalog> loaded = Catalog::Parse(stored->ToJson(), "again");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->Find("epoch")->policy.nbf, absl::FromUnixSeconds(1'800'000'000));
 }
 
 TEST(Catalog, ErrorNamesEntryAndField) {
