@@ -92,11 +92,12 @@ struct ServerOptions {
   // A kept-alive REST connection waiting for its next request is closed
   // after this (a new connection waits at most rest_read_timeout).
   absl::Duration rest_idle_timeout = absl::Seconds(60);
-  // Threads serving REST requests; 0: RestThreads()'s default. Only issuing
-  // runs on them; calls that may wait run on the blocking pool.
+  // Threads serving REST requests; 0: RestThreads()'s default. Calls that
+  // may wait on a store (RpcMayWait) run on the blocking pool, the rest here.
   int rest_threads = 0;
-  // Calls that may wait (all but issuing) queued on the blocking pool or
-  // running there, per transport; one more is refused at once.
+  // Calls that may wait on a store (catalog, sessions, keys: RpcMayWait)
+  // queued on the blocking pool or running there, per transport; one more is
+  // refused at once.
   int max_waiting_calls = kDefaultMaxWaitingCalls;
   // API keys (hashed) and mTLS identities with their scopes (server/auth/access.h).
   // Empty: no authentication, allowed on loopback only.

@@ -83,18 +83,19 @@ std::vector<ConfigOption> BuildTable() {
        "threads serving REST requests (0 to 256); 0: the larger of 8 and the "
        "number of cores",
        "Each thread runs its own event loop and connections are dealt out "
-       "in turn (one more thread accepts them). Only issuing runs on the "
-       "loops: every other call (it may wait for the data dir, the edge "
-       "snapshot, Redis or the validators) runs on the blocking pool it shares "
-       "with gRPC (`--redis-pool-size` threads, at least 8) and holds up no "
-       "loop",
+       "in turn (one more thread accepts them). Only the calls served from "
+       "memory (issuing, the replica's edge-sync state) run on the loops: the "
+       "catalog, session and key calls (they may wait for the data dir, the "
+       "edge snapshot, Redis or the validators) run on the blocking pool they "
+       "share with gRPC (`--redis-pool-size` threads, at least 8) and hold up "
+       "no loop",
        IntField{&O::rest_threads, 0, 256}},
       {"max_waiting_calls", "N",
        "calls that may wait queued on the blocking pool or running there at "
        "once, per transport (1 to 65536); one more is refused at once: gRPC "
        "UNAVAILABLE, REST 503 with `Retry-After: 1`",
-       "Every call but issuing may wait (catalog, sessions, keys, validators; "
-       "in viewer mode also a playback call that would read the JWKS). Each "
+       "The catalog, session and key calls may wait (in viewer mode also a "
+       "playback call that would read the JWKS). Each "
        "holds its request until it is answered, so without a bound a burst "
        "of them, or a slow store, would grow the queue without limit",
        IntField{&O::max_waiting_calls, 1, 65536}},

@@ -43,12 +43,15 @@ absl::Status CheckCatalogName(absl::string_view field, absl::string_view value) 
 absl::Status SeedSampleCatalog(CatalogStore& store) {
   EDGEPASS_ASSIGN_OR_RETURN(VersionedCatalog stored, store.Load());
   if (stored.version != 0) return absl::OkStatus();
-  return store
-      .Update([](const Catalog& current) -> absl::StatusOr<Catalog> {
-        if (!current.assets().empty() || !current.policies().empty()) return current;  // seeded meanwhile
-        return Catalog::Parse(SampleCatalogJson(), "sample catalog");
-      })
-      .status();
+  absl::Status seeded = store
+                            .Update([](const Catalog& current) -> absl::StatusOr<Catalog> {
+                              if (!current.assets().empty() || !current.policies().empty()) {
+                                return absl::AlreadyExistsError("seeded meanwhile");  // store nothing
+                              }
+                              return Catalog::Parse(SampleCatalogJson(), "sample catalog");
+                            })
+                            .status();
+  return absl::IsAlreadyExists(seeded) ? absl::OkStatus() : seeded;
 }
 
 absl::Status CatalogEditor::Write(const CatalogStore::Mutation& mutate) const {

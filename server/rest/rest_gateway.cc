@@ -201,8 +201,12 @@ bool RestGateway::MayWait(const http::Request& request) const {
                                                    : false;
   if (!playback) {
     // As the call's row in the rule table says (gRPC follows it too); what
-    // no route serves is answered at once.
-    if (path == kSessionRevoke) return RpcMayWait(rest_internal::kRevokeSessionRpc);
+    // no route serves is answered at once. IssueToken, on the hot path, and
+    // SMD's revoke without matching the route table.
+    static const bool token_waits = RpcMayWait(rest_internal::kIssueTokenRpc);
+    static const bool revoke_waits = RpcMayWait(rest_internal::kRevokeSessionRpc);
+    if (request.method == "POST" && path == "/v1/tokens") return token_waits;
+    if (path == kSessionRevoke) return revoke_waits;
     if (path.empty() || path[0] != '/') return false;
     const rest_internal::Route* route = rest_internal::MatchRoute(routes_, request.method, path).route;
     return route != nullptr && route->waits;

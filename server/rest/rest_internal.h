@@ -28,6 +28,7 @@ namespace edgepass::server::rest_internal {
 // The RPCs the playback routes and SMD's two routes call: their scope and
 // whether they wait are those rows' of the rule table (rpc_scopes.h).
 inline constexpr absl::string_view kIssuePlaybackRpc = "/edgepass.v1.PlaybackService/IssuePlayback";
+inline constexpr absl::string_view kIssueTokenRpc = "/edgepass.v1.PlaybackService/IssueToken";
 inline constexpr absl::string_view kRevokeSessionRpc = "/edgepass.v1.SessionService/RevokeSession";
 
 // One v1 route: METHOD + pattern, the RPC it calls, where the body goes.

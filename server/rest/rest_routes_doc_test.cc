@@ -73,7 +73,10 @@ std::unique_ptr<RestGateway> Gateway(RestGatewayOptions options = {}) {
 // says (gRPC answers by the same row): such routes run off the event loops
 // (the blocking pool), the others on them.
 bool Waits(const RestRouteInfo& route) {
-  if (route.rpc.empty()) return route.method == "POST";  // SMD: /sessionrevoke revokes, /tokengenerate issues
+  if (route.rpc.empty()) {  // SMD's: /sessionrevoke revokes, /tokengenerate issues
+    return RpcMayWait(route.method == "POST" ? "/edgepass.v1.SessionService/RevokeSession"
+                                             : "/edgepass.v1.PlaybackService/IssuePlayback");
+  }
   return RpcMayWait(route.rpc);
 }
 

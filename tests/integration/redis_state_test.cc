@@ -44,10 +44,10 @@ namespace {
 using ::edgepass::testing::CountingSecretStore;
 using ::edgepass::testing::RedisServer;
 using ::edgepass::testing::TempDir;
+using ::edgepass::testing::WithTestAsset;
 
 // Where the tests' clocks start: 2026-01-01.
 constexpr absl::Time kStart = absl::FromUnixSeconds(1767225600);
-using ::edgepass::testing::WithTestAsset;
 
 // Polls `condition` until true or `timeout` (real time) passes.
 template <typename F>
