@@ -83,10 +83,39 @@ KeyRotator::KeyRotator(KeyRotatorDeps deps, KeyRotatorOptions options)
 KeyRotator::~KeyRotator() { Stop(); }
 
 absl::StatusOr<RotationReport> KeyRotator::Rotate() {
+  EDGEPASS_ASSIGN_OR_RETURN(std::optional<RotationReport> report, Attempt(/*only_if_wanted=*/false));
+  return *std::move(report);  // asked unconditionally: always a report
+}
+
+bool KeyRotator::Wanted(const Keyring& keyring) const {
+  const SigningKey* primary = keyring.Primary();
+  return InRotation(keyring) != nullptr || primary == nullptr ||
+         options_.schedule.Due(primary->created_at, deps_.clock());
+}
+
+absl::StatusOr<std::optional<RotationReport>> KeyRotator::Attempt(bool only_if_wanted) {
   {
     absl::MutexLock lock(&mu_);
-    if (state_.in_progress) return absl::AbortedError("a key rotation is already running on this replica");
+    // One at a time on this replica. The schedule's thread leaves it to the
+    // one running and looks again later; a caller waits for it to end (a
+    // check of the schedule's takes a store read).
+    if (only_if_wanted && state_.in_progress) return std::nullopt;
+    mu_.Await(absl::Condition(
+        +[](RotationState* state) { return !state->in_progress; }, &state_));
     state_.in_progress = true;
+  }
+  if (only_if_wanted) {
+    // The schedule's thread saw a rotation wanted in this replica's cached
+    // keyring, which may be a moment behind: the stored one decides, before
+    // the rotation lock is taken, so a rotation another replica has just
+    // finished is neither started again nor holds up the next caller.
+    absl::StatusOr<Keyring> stored = deps_.store->ReadKeyring();
+    if (!stored.ok() || !Wanted(*stored)) {
+      absl::MutexLock lock(&mu_);
+      state_.in_progress = false;
+      if (!stored.ok()) return stored.status();
+      return std::nullopt;
+    }
   }
   absl::StatusOr<std::optional<RotationLease>> lease = deps_.lock->Acquire(options_.lock_ttl);
   if (!lease.ok() || !lease->has_value()) {
@@ -107,8 +136,9 @@ absl::StatusOr<RotationReport> KeyRotator::Rotate() {
         .Int("resumed", report->resumed ? 1 : 0);
   } else {
     logging::Warning("key_rotation_failed").Str("error", report.status().ToString());
+    return report.status();
   }
-  return report;
+  return std::optional<RotationReport>(*std::move(report));
 }
 
 absl::StatusOr<RotationReport> KeyRotator::RotateLocked(const RotationLease& lease) {
@@ -315,13 +345,11 @@ void KeyRotator::Run() {
       if (mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.check_interval)) return;
       if (deps_.clock() < next_try_) continue;
     }
+    // The cached keyring first, so that the store is read only when a
+    // rotation looks wanted (Attempt checks the stored one).
     absl::StatusOr<std::shared_ptr<const Keyring>> keyring = deps_.keys->Current();
-    if (!keyring.ok()) continue;
-    const SigningKey* primary = (*keyring)->Primary();
-    const bool interrupted = InRotation(**keyring) != nullptr;
-    const bool due = primary == nullptr || options_.schedule.Due(primary->created_at, deps_.clock());
-    if (!interrupted && !due) continue;
-    absl::StatusOr<RotationReport> report = Rotate();
+    if (!keyring.ok() || !Wanted(**keyring)) continue;
+    absl::StatusOr<std::optional<RotationReport>> report = Attempt(/*only_if_wanted=*/true);
     if (!report.ok() && report.status().code() != absl::StatusCode::kAborted) {
       absl::MutexLock lock(&mu_);
       next_try_ = deps_.clock() + options_.retry_after;

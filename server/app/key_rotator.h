@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -123,7 +124,8 @@ class KeyRotator {
   ~KeyRotator();  // Stop()s
 
   // Runs one whole rotation now, or finishes an interrupted one (then
-  // `resumed`). ABORTED when another replica holds the rotation lock or the
+  // `resumed`); first waits for one already running on this replica (the
+  // schedule's, another caller's). ABORTED when another replica holds the rotation lock or the
   // lease was lost midway; DEADLINE_EXCEEDED naming the validators that did
   // not acknowledge (the key stays pending, nothing promoted); the store's
   // error (UNAVAILABLE, FAILED_PRECONDITION for a stored keyring that does
@@ -151,6 +153,12 @@ class KeyRotator {
   void Stop();
 
  private:
+  // A rotation is wanted: one is interrupted in `keyring`, it has no
+  // primary, or the schedule says its primary is due.
+  bool Wanted(const core::Keyring& keyring) const;
+  // Rotate(); with `only_if_wanted` (the schedule's thread), nullopt without
+  // writing anything when the stored keyring wants no rotation.
+  absl::StatusOr<std::optional<RotationReport>> Attempt(bool only_if_wanted);
   absl::StatusOr<RotationReport> RotateLocked(const RotationLease& lease);
   absl::Status Write(const RotationLease& lease, const core::Keyring& keyring);
   absl::Status AwaitAcknowledgements(const RotationLease& lease, const core::Keyring& keyring,

@@ -344,6 +344,26 @@ TEST_F(KeyRotatorTest, TheSchedulerRotatesOnItsIntervalAndFinishesInterruptedRot
   EXPECT_GE(store_.Stored().keys().size(), 3u) << "expected at least two rotations";
 }
 
+// The schedule's thread looks at this replica's cached keyring, which may
+// still show a rotation another replica has just finished; the stored
+// keyring decides, so no rotation is started again (it used to start a new
+// one, and to refuse a RotateKeys call arriving meanwhile).
+TEST_F(KeyRotatorTest, ARotationOnlyTheCacheStillShowsIsNotStartedAgain) {
+  const Keyring stored = store_.Stored();
+  Keyring stale = *Keyring::Create(
+      {*stored.Primary(), core::GenerateSigningKey(absl::Now(), KeyState::kPending, random_)});
+  ASSERT_TRUE(keys_.Share(stale).ok());
+  auto rotator = Make({.schedule = *RotationSchedule::Every(absl::Hours(24)),  // the primary is 1 h old
+                       .check_interval = absl::Milliseconds(10)});
+  const int writes = store_.writes();
+  rotator->Start();
+  absl::SleepFor(absl::Milliseconds(300));  // about 30 checks
+  rotator->Stop();
+  EXPECT_EQ(store_.writes(), writes);
+  EXPECT_EQ(store_.Stored().keys().size(), 1u);
+  EXPECT_EQ(rotator->state().last_outcome, "") << "nothing was attempted";
+}
+
 TEST(RotationScheduleTest, ParsesTheFormsSmdWritesAndNamesTheWrongField) {
   EXPECT_TRUE(RotationSchedule::Parse("0 3 ? * * *").ok());
   EXPECT_TRUE(RotationSchedule::Parse("cron(30 23 ? * 1 *)").ok());
