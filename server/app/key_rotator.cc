@@ -100,29 +100,47 @@ absl::StatusOr<std::optional<RotationReport>> KeyRotator::Attempt(bool only_if_w
     // one running and looks again later; a caller waits for it to end (a
     // check of the schedule's takes a store read).
     if (only_if_wanted && state_.in_progress) return std::nullopt;
-    mu_.Await(absl::Condition(
-        +[](RotationState* state) { return !state->in_progress; }, &state_));
+    if (!mu_.AwaitWithTimeout(absl::Condition(
+                                  +[](RotationState* state) { return !state->in_progress; }, &state_),
+                              options_.caller_wait)) {
+      return absl::AbortedError("a key rotation is already running on this replica");
+    }
     state_.in_progress = true;
   }
-  if (only_if_wanted) {
-    // The schedule's thread saw a rotation wanted in this replica's cached
-    // keyring, which may be a moment behind: the stored one decides, before
-    // the rotation lock is taken, so a rotation another replica has just
-    // finished is neither started again nor holds up the next caller.
-    absl::StatusOr<Keyring> stored = deps_.store->ReadKeyring();
-    if (!stored.ok() || !Wanted(*stored)) {
-      absl::MutexLock lock(&mu_);
-      state_.in_progress = false;
-      if (!stored.ok()) return stored.status();
-      return std::nullopt;
-    }
-  }
-  absl::StatusOr<std::optional<RotationLease>> lease = deps_.lock->Acquire(options_.lock_ttl);
-  if (!lease.ok() || !lease->has_value()) {
+  auto give_up = [this](absl::Status status) -> absl::StatusOr<std::optional<RotationReport>> {
     absl::MutexLock lock(&mu_);
     state_.in_progress = false;
-    if (!lease.ok()) return lease.status();
-    return absl::AbortedError("another replica is rotating keys (the rotation lock is held)");
+    if (status.ok()) return std::nullopt;
+    return status;
+  };
+  // The schedule's thread saw a rotation wanted in this replica's cached
+  // keyring, which may be a moment behind: the stored one decides. Read
+  // first without the rotation lock (a rotation another replica has just
+  // finished then holds up nobody), and again under it, since that rotation
+  // may have ended in between.
+  auto wanted_in_store = [this]() -> absl::StatusOr<bool> {
+    absl::StatusOr<Keyring> stored = deps_.store->ReadKeyring();
+    if (!stored.ok()) {
+      logging::Warning("key_rotation_check_failed").Str("error", stored.status().ToString());
+      return stored.status();
+    }
+    return Wanted(*stored);
+  };
+  if (only_if_wanted) {
+    absl::StatusOr<bool> wanted = wanted_in_store();
+    if (!wanted.ok() || !*wanted) return give_up(wanted.status());
+  }
+  absl::StatusOr<std::optional<RotationLease>> lease = deps_.lock->Acquire(options_.lock_ttl);
+  if (!lease.ok()) return give_up(lease.status());
+  if (!lease->has_value()) {
+    return give_up(absl::AbortedError("another replica is rotating keys (the rotation lock is held)"));
+  }
+  if (only_if_wanted) {
+    absl::StatusOr<bool> wanted = wanted_in_store();
+    if (!wanted.ok() || !*wanted) {
+      deps_.lock->Release(**lease);
+      return give_up(wanted.status());
+    }
   }
   absl::StatusOr<RotationReport> report = RotateLocked(**lease);
   deps_.lock->Release(**lease);

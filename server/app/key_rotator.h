@@ -79,6 +79,10 @@ struct KeyRotatorOptions {
   absl::Duration check_interval = absl::Seconds(1);
   // After a failed scheduled rotation, the next attempt waits this long.
   absl::Duration retry_after = absl::Seconds(30);
+  // A Rotate() caller waits at most this long for a rotation already running
+  // on this replica (the schedule's check takes a store read), then is
+  // refused ABORTED.
+  absl::Duration caller_wait = absl::Seconds(5);
   // Test hook, called after each step (a crash test exits the process there).
   std::function<void(RotationStep)> after_step;
 };
@@ -124,8 +128,9 @@ class KeyRotator {
   ~KeyRotator();  // Stop()s
 
   // Runs one whole rotation now, or finishes an interrupted one (then
-  // `resumed`); first waits for one already running on this replica (the
-  // schedule's, another caller's). ABORTED when another replica holds the rotation lock or the
+  // `resumed`); first waits up to options.caller_wait for one already
+  // running on this replica (the schedule's, another caller's), else
+  // ABORTED. ABORTED when another replica holds the rotation lock or the
   // lease was lost midway; DEADLINE_EXCEEDED naming the validators that did
   // not acknowledge (the key stays pending, nothing promoted); the store's
   // error (UNAVAILABLE, FAILED_PRECONDITION for a stored keyring that does

@@ -364,6 +364,32 @@ TEST_F(KeyRotatorTest, ARotationOnlyTheCacheStillShowsIsNotStartedAgain) {
   EXPECT_EQ(rotator->state().last_outcome, "") << "nothing was attempted";
 }
 
+// A caller arriving while a rotation runs on this replica waits for it and
+// then rotates; one that would wait longer than caller_wait is refused.
+TEST_F(KeyRotatorTest, ACallerWaitsItsTurnOnThisReplicaForAWhile) {
+  for (const bool long_enough : {true, false}) {
+    std::atomic<bool> first = true;
+    KeyRotatorOptions options{.caller_wait = long_enough ? absl::Seconds(5) : absl::Milliseconds(50)};
+    options.after_step = [&](RotationStep) {
+      if (first.exchange(false)) absl::SleepFor(absl::Milliseconds(400));  // the first rotation is slow
+    };
+    auto rotator = Make(options);
+    absl::StatusOr<RotationReport> running;
+    std::thread earlier([&] { running = rotator->Rotate(); });
+    absl::SleepFor(absl::Milliseconds(100));
+    absl::StatusOr<RotationReport> waited = rotator->Rotate();
+    earlier.join();
+    ASSERT_TRUE(running.ok()) << running.status();
+    if (long_enough) {
+      ASSERT_TRUE(waited.ok()) << waited.status();
+      EXPECT_EQ(waited->previous_primary, running->new_primary) << "it ran after the first";
+    } else {
+      EXPECT_EQ(waited.status().code(), absl::StatusCode::kAborted) << waited.status();
+      EXPECT_THAT(waited.status().message(), HasSubstr("already running on this replica"));
+    }
+  }
+}
+
 TEST(RotationScheduleTest, ParsesTheFormsSmdWritesAndNamesTheWrongField) {
   EXPECT_TRUE(RotationSchedule::Parse("0 3 ? * * *").ok());
   EXPECT_TRUE(RotationSchedule::Parse("cron(30 23 ? * 1 *)").ok());
