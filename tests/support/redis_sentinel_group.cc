@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/match.h"
@@ -226,7 +227,10 @@ std::string RedisSentinelGroup::sentinels_flag() const { return absl::StrJoin(se
     if (auto r = StartSentinel(i); !r) return r;
   }
   // Each sentinel must know the replica and the other sentinels (hello
-  // messages every 2 s) before a failover can be agreed on.
+  // messages every 2 s) before a failover can be agreed on. A sentinel that
+  // exited (its port taken meanwhile by another test's process) is started
+  // once more on a fresh port; the others learn it from its hellos.
+  int restarts[kSentinels] = {};
   for (int i = 0; i < kSentinels; ++i) {
     while (true) {
       std::optional<std::vector<std::string>> m = Call(sentinel_ports_[i], {"SENTINEL", "MASTER", master_name_});
@@ -234,10 +238,25 @@ std::string RedisSentinelGroup::sentinels_flag() const { return absl::StrJoin(se
           FieldOf(*m, "num-other-sentinels") == std::to_string(kSentinels - 1)) {
         break;
       }
-      if (!sentinels_[i]->Running() || absl::Now() > deadline) {
-        return ::testing::AssertionFailure()
-               << "sentinel " << i << " not ready: "
-               << ReadFileOrEmpty(absl::StrCat(dir_.path(), "/sentinel", i, "/sentinel.log"));
+      bool restarted = false;
+      for (int j = 0; j < kSentinels; ++j) {
+        if (sentinels_[j]->Running() || restarts[j]++ > 0) continue;
+        sentinel_ports_[j] = FreeLoopbackPort();
+        if (auto r = StartSentinel(j); !r) return r;
+        restarted = true;
+      }
+      const bool all_running = std::all_of(std::begin(sentinels_), std::end(sentinels_),
+                                           [](const auto& sentinel) { return sentinel->Running(); });
+      if ((!restarted && !all_running) || absl::Now() > deadline) {
+        ::testing::AssertionResult failure = ::testing::AssertionFailure();
+        failure << "sentinel " << i << " not ready;";
+        for (int j = 0; j < kSentinels; ++j) {
+          const std::string log = absl::StrCat(dir_.path(), "/sentinel", j, "/sentinel.log");
+          failure << "\nsentinel " << j << " on " << sentinel_ports_[j]
+                  << (sentinels_[j]->Running() ? " (running): " : " (exited): ") << ReadFileOrEmpty(log)
+                  << ReadFileOrEmpty(log + ".err");
+        }
+        return failure;
       }
       absl::SleepFor(absl::Milliseconds(50));
     }
