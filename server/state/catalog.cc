@@ -37,11 +37,8 @@ absl::Status AsTheFileHoldsIt(absl::string_view where, absl::string_view prefix,
 absl::Status ResolveNamed(const std::map<std::string, NamedPolicy>& policies, absl::string_view where,
                           const std::string& name, core::TokenPolicy* policy) {
   if (name.empty()) return absl::OkStatus();
-  auto named = policies.find(name);
-  if (named == policies.end()) {
-    return core::FieldError(where, absl::StrCat("token_policy: unknown policy \"", name, "\""));
-  }
-  *policy = named->second.policy;
+  EDGEPASS_ASSIGN_OR_RETURN(const NamedPolicy* named, catalog_rules::FindNamedPolicy(policies, where, name));
+  *policy = named->policy;
   return absl::OkStatus();
 }
 

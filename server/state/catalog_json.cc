@@ -35,11 +35,9 @@ absl::Status ParsePolicyRef(const json& obj, const std::map<std::string, NamedPo
   if (tp == obj.end()) return core::FieldError(where, "token_policy: required");
   if (tp->is_string()) {
     *policy_name = tp->get_ref<const std::string&>();
-    auto named = policies.find(*policy_name);
-    if (named == policies.end()) {
-      return core::FieldError(where, absl::StrCat("token_policy: unknown policy \"", *policy_name, "\""));
-    }
-    *policy = named->second.policy;
+    EDGEPASS_ASSIGN_OR_RETURN(const NamedPolicy* named,
+                              catalog_rules::FindNamedPolicy(policies, where, *policy_name));
+    *policy = named->policy;
   } else if (tp->is_object()) {
     *inline_json = text::DumpJson(*tp);
     auto parsed = core::ParseTokenPolicyJson(*inline_json, "token_policy.");

@@ -39,6 +39,15 @@ absl::Status BadAssetId(absl::string_view where, absl::string_view field) {
   return Within(where, CheckAssetId("", field));
 }
 
+absl::StatusOr<const NamedPolicy*> FindNamedPolicy(const std::map<std::string, NamedPolicy>& policies,
+                                                   absl::string_view where, absl::string_view name) {
+  auto named = policies.find(std::string(name));
+  if (named == policies.end()) {
+    return core::FieldError(where, absl::StrCat("token_policy: unknown policy \"", name, "\""));
+  }
+  return &named->second;
+}
+
 bool IsValidHostname(absl::string_view host) {
   if (host.empty() || host.size() > kMaxHostnameLength) return false;
   for (char c : host) {

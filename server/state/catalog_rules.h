@@ -8,7 +8,11 @@
 #ifndef EDGEPASS_SERVER_STATE_CATALOG_RULES_H_
 #define EDGEPASS_SERVER_STATE_CATALOG_RULES_H_
 
+#include <map>
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/status_macros.h"
 #include "core/token_policy.h"
@@ -28,6 +32,12 @@ bool IsValidAssetId(absl::string_view id);
 absl::Status CheckAssetId(absl::string_view id, absl::string_view field);
 // CheckAssetId's error under "<where>: ", for an id IsValidAssetId refuses.
 absl::Status BadAssetId(absl::string_view where, absl::string_view field);
+
+// The policy named `name` in `policies` (an asset's or variant's
+// token_policy); INVALID_ARGUMENT "<where>: token_policy: unknown policy
+// \"name\"" when there is none.
+absl::StatusOr<const NamedPolicy*> FindNamedPolicy(const std::map<std::string, NamedPolicy>& policies,
+                                                   absl::string_view where, absl::string_view name);
 
 // A host name or IP literal with an optional :port, at most
 // kMaxHostnameLength; no userinfo, path or whitespace.
